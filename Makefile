@@ -1,0 +1,119 @@
+# cnnrt — build, test and demo entry points.
+#
+#   make demo     build everything and classify the bundled demo images
+#   make test     build everything and run every test (what .ci/run calls)
+#
+# SwiftPM builds the regular Swift targets (runtime module for Swift users
+# and tests, tools, CLI). This Makefile compiles the SAME runtime sources as
+# Embedded Swift into build/lib/libcnnrt.so (libc only, no allocations in
+# the module) and generates Include/cnnrt.h from them.
+
+SHELL      := /bin/bash
+SWIFT      ?= swift
+SWIFTC     ?= swiftc
+CC         ?= gcc
+PYTHON     ?= python3
+BUILD      := build
+LIBDIR     := $(BUILD)/lib
+OBJDIR     := $(BUILD)/obj
+GEN        := $(BUILD)/gen
+SPM_CONFIG ?= debug
+SPM_BIN     = $(shell $(SWIFT) build -c $(SPM_CONFIG) --show-bin-path 2>/dev/null)
+
+RUNTIME_SRCS := $(shell find Sources/CNNRuntime -name '*.swift' | LC_ALL=C sort)
+SHIM_HDRS    := $(wildcard Sources/_CNNRuntimeShims/include/*.h Sources/_CNNRuntimeShims/include/module.modulemap)
+
+EMBEDDED_FLAGS := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+                  -wmo -parse-as-library -Xfrontend -no-allocations -Xcc -fPIC \
+                  -I Sources/_CNNRuntimeShims/include -module-name CNNRuntime
+LINK_FLAGS     := -Xlinker -soname=libcnnrt.so -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
+
+CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
+C_TEST_SRCS   := $(wildcard Tests/C/*.c)
+
+.PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan abi-check \
+        examples demo test clean
+
+all: lib examples swift-build
+
+# ---- dependencies -------------------------------------------------------
+deps:
+	@bash tools/install-deps.sh
+
+# ---- libcnnrt.so (Embedded Swift) ---------------------------------------
+lib: $(LIBDIR)/libcnnrt.so
+
+$(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
+	  -emit-clang-header-path $(GEN)/cnnrt-Swift.h -c -o $(OBJDIR)/cnnrt.o $(RUNTIME_SRCS)
+
+$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o tools/cnnrt.map
+	@mkdir -p $(LIBDIR)
+	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o -emit-library -o $@ $(LINK_FLAGS)
+
+# AddressSanitizer build of the same sources, for the bad-input C tests.
+$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) tools/cnnrt.map
+	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
+	$(SWIFTC) $(EMBEDDED_FLAGS) -Onone -g -sanitize=address -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
+	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
+	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o -emit-library -o $@ $(LINK_FLAGS)
+
+# ---- header ---------------------------------------------------------------
+header: $(GEN)/cnnrt-Swift.h
+	$(PYTHON) tools/gen_header.py $(GEN)/cnnrt-Swift.h Include/cnnrt.h
+
+header-check: $(GEN)/cnnrt-Swift.h
+	$(PYTHON) tools/gen_header.py $(GEN)/cnnrt-Swift.h Include/cnnrt.h --check
+	$(CC) $(CFLAGS_STRICT) -fsyntax-only -x c Include/cnnrt.h
+	g++ -std=c++17 -Wall -Wextra -pedantic -Werror -fsyntax-only -x c++ Include/cnnrt.h
+
+abi-check: $(LIBDIR)/libcnnrt.so
+	@bash tools/check-abi.sh $(LIBDIR)/libcnnrt.so
+
+# ---- Swift (SwiftPM) --------------------------------------------------------
+swift-build:
+	$(SWIFT) build -c $(SPM_CONFIG)
+
+swift-test:
+	$(SWIFT) test
+
+fixtures: swift-build
+	@mkdir -p $(BUILD)/fixtures
+	$(SPM_BIN)/cnnrt-fixtures $(BUILD)/fixtures
+
+# ---- C tests (cmocka) -------------------------------------------------------
+$(BUILD)/tests/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' -lcmocka -ldl -lm
+
+$(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
+	@mkdir -p $(BUILD)/tests-asan
+	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
+	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
+
+C_TESTS      := $(patsubst Tests/C/%.c,$(BUILD)/tests/%,$(C_TEST_SRCS))
+C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out Tests/C/test_no_alloc.c,$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
+
+ctest: $(C_TESTS) fixtures
+	@set -e; for t in $(filter $(BUILD)/tests/test_%,$(C_TESTS)); do echo "== $$t"; CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
+
+ctest-asan: $(C_TESTS_ASAN) fixtures
+	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
+	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
+
+# ---- examples and demo ------------------------------------------------------
+examples: $(BUILD)/examples/classify
+
+$(BUILD)/examples/%: CExamples/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(BUILD)/examples
+	$(CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib'
+
+demo: deps lib examples swift-build
+	@bash tools/demo.sh
+
+# ---- everything -------------------------------------------------------------
+test: deps lib header-check abi-check swift-test ctest ctest-asan
+
+clean:
+	rm -rf $(BUILD) .build

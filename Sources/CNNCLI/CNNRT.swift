@@ -1,0 +1,217 @@
+// The cnnrt command-line tool.
+import ArgumentParser
+import CNNRuntime
+import CNNTools
+import Foundation
+
+@main
+struct CNNRT: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cnnrt",
+    abstract: "Inspect and run int8 CNN models (cnnrt format v1).",
+    version: String(cString: cnnVersionString()),
+    subcommands: [Inspect.self, Classify.self, DemoAssets.self]
+  )
+}
+
+/// Options shared by subcommands that print results.
+struct OutputOptions: ParsableArguments {
+  @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+  var json = false
+}
+
+/// Exit with a message on stderr and a distinct code.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  let code: Int32
+}
+
+func fail(_ message: String, code: Int32) -> ExitCode {
+  FileHandle.standardError.write("cnnrt: \(message)\n".data(using: .utf8)!)
+  return ExitCode(code)
+}
+
+/// Exit codes: 1 = usage (from ArgumentParser: 64), 2 = unreadable input file,
+/// 3 = invalid or unsupported model, 4 = bad image.
+enum ExitCodes {
+  static let io: Int32 = 2
+  static let badModel: Int32 = 3
+  static let badImage: Int32 = 4
+}
+
+func loadModel(_ path: String) throws -> RuntimeModel {
+  guard FileManager.default.isReadableFile(atPath: path) else {
+    throw fail("\(path): cannot read the model file", code: ExitCodes.io)
+  }
+  do {
+    return try RuntimeModel(path: path)
+  } catch {
+    throw fail("\(path): \(error)", code: error.status == .ioError ? ExitCodes.io : ExitCodes.badModel)
+  }
+}
+
+func grouped(_ n: Int64) -> String {
+  let s = String(n.magnitude)
+  var out = ""
+  for (i, ch) in s.enumerated() {
+    if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+    out.append(ch)
+  }
+  return (n < 0 ? "-" : "") + out
+}
+
+func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+
+func jsonString(_ s: String) -> String {
+  var out = "\""
+  for u in s.unicodeScalars {
+    switch u {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    default:
+      if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+    }
+  }
+  return out + "\""
+}
+
+struct Inspect: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print a layer-by-layer summary: output shapes, parameters, MACs and arena bytes.")
+
+  @Argument(help: "Model file (.cnnrt).")
+  var model: String
+
+  @OptionGroup var output: OutputOptions
+
+  func run() throws {
+    let m = try loadModel(model)
+    let ops = m.ops
+    let totalParams = ops.reduce(Int64(0)) { $0 + $1.paramCount }
+    let totalMACs = ops.reduce(Int64(0)) { $0 + $1.macs }
+    if output.json {
+      var s = "{\n"
+      s += "  \"name\": \(jsonString(m.name)),\n  \"file_bytes\": \(m.fileSize),\n"
+      s += "  \"inputs\": [" + m.inputs.map(tensorJSON).joined(separator: ", ") + "],\n"
+      s += "  \"outputs\": [" + m.outputs.map(tensorJSON).joined(separator: ", ") + "],\n"
+      s += "  \"layers\": [\n" + ops.map { op in
+        "    {\"index\": \(op.index), \"name\": \(jsonString(op.outputName)), \"type\": \(jsonString(op.typeName)), "
+          + "\"output_shape\": [\(op.outputShape.map(String.init).joined(separator: ", "))], "
+          + "\"params\": \(op.paramCount), \"macs\": \(op.macs)}"
+      }.joined(separator: ",\n") + "\n  ],\n"
+      s += "  \"total_params\": \(totalParams),\n  \"total_macs\": \(totalMACs),\n"
+      s += "  \"arena_bytes\": \(m.arenaBytes),\n  \"activation_bytes\": \(m.activationBytes),\n"
+      s += "  \"unplanned_activation_bytes\": \(m.unplannedActivationBytes),\n"
+      s += "  \"labels\": [" + m.labels.map(jsonString).joined(separator: ", ") + "]\n}"
+      print(s)
+      return
+    }
+    let title = m.name.isEmpty ? model : m.name
+    print("Model: \"\(title)\"  (\(grouped(Int64(m.fileSize))) bytes)")
+    for t in m.inputs {
+      print("Input:  \(t.name.isEmpty ? "-" : t.name) \(shapeString(t.shape)) int8, scale \(t.scale), zero point \(t.zeroPoint)")
+    }
+    for t in m.outputs {
+      print("Output: \(t.name.isEmpty ? "-" : t.name) \(shapeString(t.shape)) int8, scale \(t.scale), zero point \(t.zeroPoint)")
+    }
+    let rows = ops.map { op -> [String] in
+      let name = op.outputName.isEmpty ? "op\(op.index)" : op.outputName
+      return ["\(op.index)", "\(name) (\(op.typeName))", shapeString(op.outputShape),
+              grouped(op.paramCount), grouped(op.macs)]
+    }
+    let header = ["#", "Layer (type)", "Output Shape", "Param #", "MACs"]
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+      cells.enumerated().map { i, c in
+        i >= 3 ? String(repeating: " ", count: widths[i] - c.count) + c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+      }.joined(separator: "   ")
+    }
+    let rule = String(repeating: "_", count: line(header).count)
+    print(rule)
+    print(line(header))
+    print(String(repeating: "=", count: rule.count))
+    for r in rows { print(line(r)) }
+    print(String(repeating: "=", count: rule.count))
+    print("Total params: \(grouped(totalParams))")
+    print("Total MACs:   \(grouped(totalMACs))")
+    print("Arena:        \(grouped(Int64(m.arenaBytes))) bytes (activations \(grouped(Int64(m.activationBytes))) planned, "
+          + "\(grouped(Int64(m.unplannedActivationBytes))) without sharing)")
+    if m.classCount > 0 {
+      let labels = m.labels.filter { !$0.isEmpty }
+      print("Classes:      \(m.classCount)" + (labels.isEmpty ? "" : " (\(labels.joined(separator: ", ")))"))
+    }
+  }
+
+  func tensorJSON(_ t: TensorSummary) -> String {
+    "{\"name\": \(jsonString(t.name)), \"shape\": [\(t.shape.map(String.init).joined(separator: ", "))], "
+      + "\"scale\": \(t.scale), \"zero_point\": \(t.zeroPoint)}"
+  }
+}
+
+struct Classify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Classify PGM/PPM images with a model, through libcnnrt's C API (cnn_classify).")
+
+  @Argument(help: "Model file (.cnnrt).")
+  var model: String
+
+  @Argument(help: "Images (binary PGM P5 or PPM P6).")
+  var images: [String]
+
+  @Option(name: .shortAndLong, help: "How many classes to print per image.")
+  var top = 3
+
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    if images.isEmpty { throw ValidationError("give at least one image") }
+    if top < 1 { throw ValidationError("--top must be at least 1") }
+  }
+
+  func run() throws {
+    let m = try loadModel(model)
+    var json: [String] = []
+    for path in images {
+      let img: PNMImage
+      do { img = try PNM.read(path: path) } catch {
+        throw fail("\(path): \(error)", code: ExitCodes.badImage)
+      }
+      let scores: [ClassScore]
+      do { scores = try m.classify(pixels: img.pixels, width: img.width, height: img.height, channels: img.channels) } catch {
+        throw fail("\(path): \(error)", code: ExitCodes.badImage)
+      }
+      let best = scores.prefix(top)
+      if output.json {
+        json.append("  {\"image\": \(jsonString(path)), \"top\": [" + best.map {
+          "{\"class\": \($0.index), \"label\": \(jsonString($0.label)), \"probability\": \($0.probability)}"
+        }.joined(separator: ", ") + "]}")
+      } else {
+        let text = best.map { "\($0.label.isEmpty ? "class \($0.index)" : $0.label) \(String(format: "%.1f%%", 100 * $0.probability))" }
+        print("\(path): " + text.joined(separator: ", "))
+      }
+    }
+    if output.json { print("[\n" + json.joined(separator: ",\n") + "\n]") }
+  }
+}
+
+struct DemoAssets: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "demo-assets",
+    abstract: "Write the bundled demo model and its sample images (how models/ and samples/ were made).",
+    shouldDisplay: false)
+
+  @Option(name: .long, help: "Where to write the model file.")
+  var model: String
+
+  @Option(name: .long, help: "Folder for the sample PGM images.")
+  var samples: String
+
+  func run() throws {
+    try Data(DemoModel.build()).write(to: URL(fileURLWithPath: model))
+    try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+    let files = try DemoModel.writeSamples(to: samples)
+    print("wrote \(model) and \(files.count) images in \(samples)")
+  }
+}

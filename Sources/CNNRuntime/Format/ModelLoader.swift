@@ -1,0 +1,234 @@
+// Model loading: validate every byte that is used, then prepare.
+//
+// Pass 1 (`inspectLayout`) checks the header and every table without any
+// memory of its own and computes the size of the model block. Pass 2
+// (`prepare`) fills the block: tensors, graph checks, op preparation
+// (requantization multipliers and shifts, padding, clamp bounds) and the
+// arena plan. Every offset and size is checked before use with overflow-safe
+// arithmetic; a bad model yields a LoadError, never a trap.
+import _CNNRuntimeShims
+
+/// Largest value accepted for one dimension.
+let maxDim = 1 << 16
+/// Largest element count accepted for one tensor.
+let maxElements = Int(Int32.max)
+/// Largest stride / dilation / filter extent accepted.
+let maxSpatialParam = 1 << 12
+
+struct LayoutSummary {
+  var header: FileHeader
+  var requantEntries: Int
+  var blockBytes: Int
+  var tensorsOffset: Int
+  var opsOffset: Int
+  var multipliersOffset: Int
+  var shiftsOffset: Int
+  var orderOffset: Int
+}
+
+/// `offset + count * stride <= limit`, without overflow.
+@inline(__always)
+func rangeFits(_ offset: Int, _ count: Int, _ stride: Int, within limit: Int) -> Bool {
+  if offset < 0 || count < 0 || offset > limit { return false }
+  let (bytes, o1) = count.multipliedReportingOverflow(by: stride)
+  if o1 { return false }
+  let (end, o2) = offset.addingReportingOverflow(bytes)
+  return !o2 && end <= limit
+}
+
+/// Pass 1: header and table bounds, string table, tensor and op records in
+/// isolation. Returns the sizes needed for pass 2.
+func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> LayoutSummary {
+  if size < 8 { throw LoadError(.truncated, "model", "shorter than the 64-byte header") }
+  if readLE(data, 0, as: UInt64.self) != ModelFormat.magic {
+    throw LoadError(.badMagic, "model", "does not start with CNNRTMDL")
+  }
+  if size < ModelFormat.headerSize { throw LoadError(.truncated, "model", "shorter than the 64-byte header") }
+  let h = FileHeader.read(from: data)
+  if h.formatVersion != ModelFormat.formatVersion {
+    throw LoadError(.unsupportedVersion, "model format version", index: Int(h.formatVersion),
+                    "this library reads version 1; re-export the model with a matching cnnrt")
+  }
+  if h.quantSchemeVersion != ModelFormat.quantSchemeVersion {
+    throw LoadError(.unsupportedVersion, "quantization scheme version", index: Int(h.quantSchemeVersion),
+                    "this library reads version 1")
+  }
+  let fileSize = Int(h.fileSize)
+  if fileSize < ModelFormat.headerSize { throw LoadError(.malformedModel, "header", "file size smaller than the header") }
+  if size < fileSize { throw LoadError(.truncated, "model", "buffer shorter than the file size in the header") }
+  if crc32(data + ModelFormat.checksumStart, count: fileSize - ModelFormat.checksumStart) != h.checksum {
+    throw LoadError(.checksumMismatch, "model", "CRC-32 does not match the contents")
+  }
+
+  let tensorCount = Int(h.tensorCount), opCount = Int(h.opCount)
+  let inputCount = Int(h.inputCount), outputCount = Int(h.outputCount)
+  if tensorCount < 1 || tensorCount > 1 << 20 { throw LoadError(.malformedModel, "tensor count", index: tensorCount, "out of range") }
+  if opCount < 1 || opCount > 1 << 20 { throw LoadError(.malformedModel, "op count", index: opCount, "out of range") }
+  if inputCount < 1 || inputCount > 16 { throw LoadError(.malformedModel, "input count", index: inputCount, "must be 1 to 16") }
+  if outputCount < 1 || outputCount > 16 { throw LoadError(.malformedModel, "output count", index: outputCount, "must be 1 to 16") }
+  if !rangeFits(Int(h.tensorTableOffset), tensorCount, ModelFormat.tensorRecordSize, within: fileSize) {
+    throw LoadError(.malformedModel, "tensor table", "outside the file")
+  }
+  if !rangeFits(Int(h.opTableOffset), opCount, ModelFormat.opRecordSize, within: fileSize) {
+    throw LoadError(.malformedModel, "op table", "outside the file")
+  }
+  if !rangeFits(Int(h.ioTableOffset), inputCount + outputCount, 4, within: fileSize) {
+    throw LoadError(.malformedModel, "input/output table", "outside the file")
+  }
+  let strOff = Int(h.stringTableOffset), strSize = Int(h.stringTableSize)
+  if !rangeFits(strOff, strSize, 1, within: fileSize) {
+    throw LoadError(.malformedModel, "string table", "outside the file")
+  }
+  if h.metadataOffset != 0 && !rangeFits(Int(h.metadataOffset), 1, ModelFormat.metadataSize, within: fileSize) {
+    throw LoadError(.malformedModel, "metadata", "outside the file")
+  }
+
+  // Tensors, each on its own.
+  var t = 0
+  while t < tensorCount {
+    let rec = TensorRecord.read(from: data + Int(h.tensorTableOffset) + t * ModelFormat.tensorRecordSize)
+    try checkTensorRecord(rec, index: t, data: data, header: h)
+    t += 1
+  }
+  // Model inputs and outputs.
+  var i = 0
+  while i < inputCount + outputCount {
+    let idx = Int(readLE(data, Int(h.ioTableOffset) + 4 * i, as: UInt32.self))
+    if idx >= tensorCount {
+      throw LoadError(.badTensorIndex, i < inputCount ? "model input" : "model output",
+                      index: i < inputCount ? i : i - inputCount, "refers to a tensor that does not exist")
+    }
+    i += 1
+  }
+  // Ops: indices in range; count requantization entries.
+  var requant = 0
+  var o = 0
+  while o < opCount {
+    let rec = OpRecord.read(from: data + Int(h.opTableOffset) + o * ModelFormat.opRecordSize)
+    guard let code = OpCode(rawValue: rec.opCode) else {
+      throw LoadError(.badOp, "op", index: o, "unknown op code (model needs a newer cnnrt)")
+    }
+    var k = 0
+    while k < ModelFormat.maxOpInputs {
+      let idx = rec.input(k)
+      if idx != ModelFormat.noTensor && Int(idx) >= tensorCount {
+        throw LoadError(.badTensorIndex, "op", index: o, "input tensor index out of range")
+      }
+      k += 1
+    }
+    if rec.output == ModelFormat.noTensor || Int(rec.output) >= tensorCount {
+      throw LoadError(.badTensorIndex, "op", index: o, "output tensor index out of range")
+    }
+    if code == .conv2D || code == .depthwiseConv2D || code == .fullyConnected {
+      let outRec = TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.output) * ModelFormat.tensorRecordSize)
+      requant += Int(outRec.dim(Int(outRec.rank) - 1))
+    }
+    o += 1
+  }
+  if h.metadataOffset != 0 {
+    let m = MetadataRecord.read(from: data + Int(h.metadataOffset))
+    try checkString(m.nameOffset, data: data, header: h, what: "model name")
+    if m.labelsOffset != 0 {
+      if !rangeFits(Int(m.labelsOffset), Int(m.classCount), 4, within: fileSize) {
+        throw LoadError(.malformedModel, "class labels", "outside the file")
+      }
+      var c = 0
+      while c < Int(m.classCount) {
+        try checkString(readLE(data, Int(m.labelsOffset) + 4 * c, as: UInt32.self), data: data, header: h, what: "class label")
+        c += 1
+      }
+    }
+    if m.channelOrder > ChannelOrder.gray.rawValue { throw LoadError(.malformedModel, "metadata", "unknown channel order") }
+    if !(m.pixelScale.isFinite && m.pixelScale > 0) { throw LoadError(.malformedModel, "metadata", "pixel scale must be finite and positive") }
+    var c = 0
+    while c < 4 {
+      let s = m.stdValue(c), mu = m.meanValue(c)
+      if !(s.isFinite && s != 0 && mu.isFinite) { throw LoadError(.malformedModel, "metadata", "mean/std must be finite, std non-zero") }
+      c += 1
+    }
+  }
+
+  // Block layout.
+  var off = alignUp(MemoryLayout<ModelState>.stride, 16)
+  let tensorsOffset = off
+  off += alignUp(tensorCount * MemoryLayout<TensorInfo>.stride, 16)
+  let opsOffset = off
+  off += alignUp(opCount * MemoryLayout<PreparedOp>.stride, 16)
+  let multipliersOffset = off
+  off += alignUp(requant * 4, 16)
+  let shiftsOffset = off
+  off += alignUp(requant * 4, 16)
+  let orderOffset = off
+  off += alignUp(tensorCount * 4, 16)
+  return LayoutSummary(header: h, requantEntries: requant, blockBytes: off, tensorsOffset: tensorsOffset,
+                       opsOffset: opsOffset, multipliersOffset: multipliersOffset, shiftsOffset: shiftsOffset,
+                       orderOffset: orderOffset)
+}
+
+func checkString(_ offset: UInt32, data: UnsafeRawPointer, header h: FileHeader, what: StaticString) throws(LoadError) {
+  if offset == ModelFormat.noString { return }
+  let size = Int(h.stringTableSize)
+  var i = Int(offset)
+  if i >= size { throw LoadError(.malformedModel, what, "string offset outside the string table") }
+  let base = data + Int(h.stringTableOffset)
+  while i < size {
+    if base.load(fromByteOffset: i, as: UInt8.self) == 0 { return }
+    i += 1
+  }
+  throw LoadError(.malformedModel, what, "string not NUL-terminated inside the string table")
+}
+
+func checkTensorRecord(_ r: TensorRecord, index t: Int, data: UnsafeRawPointer, header h: FileHeader) throws(LoadError) {
+  guard let type = ElementType(rawValue: r.elementType) else { throw LoadError(.badTensor, "tensor", index: t, "unknown element type") }
+  guard let qk = QuantKind(rawValue: r.quantKind) else { throw LoadError(.badTensor, "tensor", index: t, "unknown quantization kind") }
+  let rank = Int(r.rank)
+  if rank < 1 || rank > ModelFormat.maxRank { throw LoadError(.badTensor, "tensor", index: t, "rank must be 1 to 4") }
+  var count = 1
+  var d = 0
+  while d < ModelFormat.maxRank {
+    let v = Int(r.dim(d))
+    if d < rank {
+      if v < 1 || v > maxDim { throw LoadError(.badTensor, "tensor", index: t, "dimension must be 1 to 65536") }
+      let (c, o) = count.multipliedReportingOverflow(by: v)
+      if o || c > maxElements { throw LoadError(.badTensor, "tensor", index: t, "too many elements") }
+      count = c
+    } else if v != 0 {
+      throw LoadError(.badTensor, "tensor", index: t, "dimension past the rank must be 0")
+    }
+    d += 1
+  }
+  try checkString(r.nameOffset, data: data, header: h, what: "tensor name")
+  if type == .int8 && (r.zeroPoint < -128 || r.zeroPoint > 127) {
+    throw LoadError(.badTensor, "tensor", index: t, "int8 zero point outside [-128, 127]")
+  }
+  if qk != .none {
+    let scaleCount: Int
+    if qk == .perChannel {
+      if Int(r.quantAxis) >= rank { throw LoadError(.badTensor, "tensor", index: t, "quantization axis past the rank") }
+      scaleCount = Int(r.dim(Int(r.quantAxis)))
+    } else {
+      scaleCount = 1
+    }
+    let so = Int(r.scalesOffset)
+    if so == 0 || so % 4 != 0 || !rangeFits(so, scaleCount, 4, within: Int(h.fileSize)) {
+      throw LoadError(.malformedModel, "tensor", index: t, "scales outside the file or misaligned")
+    }
+    var i = 0
+    while i < scaleCount {
+      let s = Float(bitPattern: readLE(data, so + 4 * i, as: UInt32.self))
+      if !(s.isFinite && s > 0) { throw LoadError(.badTensor, "tensor", index: t, "scale must be finite and positive") }
+      i += 1
+    }
+  }
+  if r.isConstant {
+    let bytes = count * type.byteSize
+    if Int(r.dataSize) != bytes { throw LoadError(.badTensor, "tensor", index: t, "constant data size does not match the shape") }
+    if Int(r.dataOffset) % 16 != 0 { throw LoadError(.malformedModel, "tensor", index: t, "constant data not 16-byte aligned") }
+    if !rangeFits(Int(r.dataOffset), bytes, 1, within: Int(h.fileSize)) {
+      throw LoadError(.malformedModel, "tensor", index: t, "constant data outside the file")
+    }
+  } else {
+    if type != .int8 { throw LoadError(.badTensor, "tensor", index: t, "activations must be int8") }
+    if qk != .perTensor { throw LoadError(.badTensor, "tensor", index: t, "activations must be quantized per tensor") }
+  }
+}

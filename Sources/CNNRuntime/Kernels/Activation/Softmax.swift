@@ -1,0 +1,69 @@
+// Softmax int8 -> int8 reference kernel: bit-exact with TFLM
+// reference_ops::Softmax<int8_t, int8_t> (tensorflow/lite/kernels/internal/reference/softmax.h).
+
+/// Int8 softmax over the last dimension. Output quantization is fixed:
+/// scale 1/256, zero point -128. params from `prepareSoftmax`.
+///
+/// Per row (`depth` values):
+/// 1. max = row maximum; diff = x - max (<= 0).
+/// 2. Taps with diff < diffMin contribute nothing and output -128.
+/// 3. Others: scaled = MultiplyByQuantizedMultiplierGreaterThanOne(diff,
+///    inputMultiplier, inputLeftShift) as a Q5.26 value;
+///    e = exp_on_negative_values(scaled) in Q0; sum += e rescaled to Q12
+///    (rounding right shift by 12).
+/// 4. (recip, bitsOverUnit) = GetReciprocal(sum, 12);
+///    out = RoundingDivideByPOT(SRDHM(recip, e), bitsOverUnit + 31 - 8) - 128,
+///    clamped to [-128, 127].
+///
+/// Bounds: |diff| * 2^inputLeftShift <= 31 * 2^26 < 2^31 for every
+/// diff >= diffMin (that is what diffMin guarantees), so the rescale never
+/// wraps. Each e in Q12 is <= 2^19, so the Q12 sum is exact for depth < 4096;
+/// TFLM rejects rows whose exponent leaves 0...31 (a sum >= 2^28, i.e.
+/// hundreds of near-maximal logits): here the exponent is clamped to 31 and
+/// the sum wraps like TFLM's int32 instead of trapping.
+/// The kernel applies `multiplyByQuantizedMultiplier`, identical to the
+/// GreaterThanOne form for every shift >= 0 (all valid parameters).
+public func softmaxReference(
+  params: SoftmaxParams, rows: Int, depth: Int,
+  input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
+) {
+  guard rows > 0, depth > 0 else { return }
+  let scaledDiffIntegerBits: Int32 = 5
+  let accumulationIntegerBits: Int32 = 12
+  for r in 0..<rows {
+    let row = input + r &* depth
+    let out = output + r &* depth
+    var maxInRow: Int32 = -128
+    for c in 0..<depth {
+      let v = Int32(row[c])
+      if v > maxInRow { maxInRow = v }
+    }
+
+    var sumOfExps: Int32 = 0
+    for c in 0..<depth {
+      let diff = Int32(row[c]) &- maxInRow
+      if diff >= params.diffMin {
+        let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
+        let e = expOnNegativeValues(scaled, integerBits: scaledDiffIntegerBits)
+        sumOfExps = sumOfExps &+ roundingDivideByPOT(e, accumulationIntegerBits)
+      }
+    }
+
+    let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: accumulationIntegerBits)
+    var exponent = numBitsOverUnit &+ 31 &- 8
+    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent)
+
+    for c in 0..<depth {
+      let diff = Int32(row[c]) &- maxInRow
+      if diff >= params.diffMin {
+        let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
+        let e = expOnNegativeValues(scaled, integerBits: scaledDiffIntegerBits)
+        var v = roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128
+        v = v > 127 ? 127 : (v < -128 ? -128 : v)
+        out[c] = Int8(truncatingIfNeeded: v)
+      } else {
+        out[c] = -128
+      }
+    }
+  }
+}

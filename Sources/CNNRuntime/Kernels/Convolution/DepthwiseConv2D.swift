@@ -1,0 +1,70 @@
+// DepthwiseConv2D int8 reference kernel: bit-exact with TFLM
+// reference_integer_ops::DepthwiseConvPerChannel.
+
+/// Int8 depthwise 2-D convolution, NHWC, per-channel requantization.
+///
+/// - inputShape: [N, H, W, Cin].
+/// - filterShape: [1, KH, KW, Cin * depthMultiplier].
+/// - outputShape: [N, OH, OW, Cin * depthMultiplier]; output channel
+///   oc = ic * depthMultiplier + m reads only input channel ic.
+/// - Taps, padding, stride and dilation as `conv2DReference`.
+/// - bias / requant: one entry per output channel (bias may be nil).
+///
+/// Int32 accumulation bound: K = KH * KW products of magnitude <= 32,640
+/// (see `conv2DReference`), so the sum is exact for any kernel up to 32,896
+/// taps with |bias| <= 2^30; beyond that it wraps like TFLM's int32.
+///
+/// Invalid shapes (non-positive dims, channel counts that do not match
+/// Cin * depthMultiplier, batch mismatch) write nothing.
+public func depthwiseConv2DReference(
+  params: ConvParams, requant: ChannelRequant,
+  inputShape: Dims4, input: UnsafePointer<Int8>,
+  filterShape: Dims4, filter: UnsafePointer<Int8>,
+  bias: UnsafePointer<Int32>?,
+  outputShape: Dims4, output: UnsafeMutablePointer<Int8>
+) {
+  let batches = inputShape.n
+  let inH = inputShape.h, inW = inputShape.w, inC = inputShape.c
+  let outH = outputShape.h, outW = outputShape.w, outC = outputShape.c
+  let kH = filterShape.h, kW = filterShape.w
+  let multiplier = params.depthMultiplier
+  guard batches > 0, inH > 0, inW > 0, inC > 0, outH > 0, outW > 0,
+        kH > 0, kW > 0, multiplier > 0, outputShape.n == batches,
+        outC == inC &* multiplier, filterShape.c == outC, filterShape.n == 1 else { return }
+
+  let inputOffset = params.inputOffset
+  let strideH = params.strideH, strideW = params.strideW
+  let dilationH = params.dilationH, dilationW = params.dilationW
+
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      let inYOrigin = oy &* strideH &- params.padTop
+      for ox in 0..<outW {
+        let inXOrigin = ox &* strideW &- params.padLeft
+        let outBase = ((b &* outH &+ oy) &* outW &+ ox) &* outC
+        for ic in 0..<inC {
+          for m in 0..<multiplier {
+            let oc = ic &* multiplier &+ m
+            var acc: Int32 = 0
+            for ky in 0..<kH {
+              let iy = inYOrigin &+ ky &* dilationH
+              if iy < 0 || iy >= inH { continue }
+              for kx in 0..<kW {
+                let ix = inXOrigin &+ kx &* dilationW
+                if ix < 0 || ix >= inW { continue }
+                let x = Int32(input[((b &* inH &+ iy) &* inW &+ ix) &* inC &+ ic]) &+ inputOffset
+                let w = Int32(filter[(ky &* kW &+ kx) &* outC &+ oc])
+                acc = acc &+ w &* x
+              }
+            }
+            if let bias { acc = acc &+ bias[oc] }
+            output[outBase &+ oc] = requantizeToInt8(
+              acc, multiplier: requant.multiplier[oc], shift: requant.shift[oc],
+              outputOffset: params.outputOffset,
+              activationMin: params.activationMin, activationMax: params.activationMax)
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,200 @@
+// A Swift view of a model loaded through the runtime's C API — the same
+// entry points C users call (cnn_model_load_*, cnn_classify, ...), so the
+// CLI and tests exercise exactly what ships in libcnnrt.so.
+import CNNRuntime
+import Foundation
+import _CNNRuntimeShims
+
+/// A runtime failure with its status and the loader's message.
+public struct RuntimeError: Error, CustomStringConvertible, Equatable {
+  public let status: CNNStatus
+  public let message: String
+
+  public var description: String {
+    let what = String(cString: cnnStatusString(status.rawValue))
+    return message.isEmpty ? what : "\(what): \(message)"
+  }
+}
+
+/// Shape and quantization of one tensor.
+public struct TensorSummary: Sendable, Equatable {
+  public let name: String
+  public let shape: [Int]
+  public let isInt8: Bool
+  public let scale: Float
+  public let zeroPoint: Int32
+  public let perChannel: Bool
+  public let isConstant: Bool
+  public let byteSize: Int
+}
+
+/// One op as the runtime prepared it.
+public struct OpSummary: Sendable, Equatable {
+  public let index: Int
+  public let typeName: String
+  public let outputName: String
+  public let outputShape: [Int]
+  public let paramCount: Int64
+  public let macs: Int64
+}
+
+/// One class and its score.
+public struct ClassScore: Sendable, Equatable {
+  public let index: Int
+  public let label: String
+  public let probability: Float
+}
+
+/// A loaded model plus one context (allocated arena).
+public final class RuntimeModel {
+  private let model: UnsafeMutablePointer<cnn_model>
+  private let context: UnsafeMutablePointer<cnn_context>
+  private let bytes: UnsafeMutableRawBufferPointer
+  public let fileSize: Int
+
+  /// Loads model bytes (copied into an aligned buffer kept alive by this object).
+  public init(bytes data: [UInt8]) throws(RuntimeError) {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+    buffer.copyBytes(from: data)
+    var m: UnsafeMutablePointer<cnn_model>? = nil
+    var message = [CChar](repeating: 0, count: 512)
+    let st = message.withUnsafeMutableBufferPointer { msg in
+      cnnModelLoadMemory(UnsafeRawPointer(buffer.baseAddress), UInt(data.count), &m, msg.baseAddress, UInt(msg.count))
+    }
+    guard st == .ok, let m else {
+      buffer.deallocate()
+      let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      throw RuntimeError(status: st, message: text)
+    }
+    var c: UnsafeMutablePointer<cnn_context>? = nil
+    let cs = cnnContextCreate(m, &c)
+    guard cs == .ok, let c else {
+      cnnModelFree(m)
+      buffer.deallocate()
+      throw RuntimeError(status: cs, message: "cannot create a context")
+    }
+    self.model = m
+    self.context = c
+    self.bytes = buffer
+    self.fileSize = data.count
+  }
+
+  /// Loads a model file.
+  public convenience init(path: String) throws(RuntimeError) {
+    guard let data = readWholeFile(path) else {
+      throw RuntimeError(status: .ioError, message: path)
+    }
+    try self.init(bytes: data)
+  }
+
+  deinit {
+    cnnContextFree(context)
+    cnnModelFree(model)
+    bytes.deallocate()
+  }
+
+  public var name: String { String(cString: cnnModelName(model)!) }
+  public var classCount: Int { Int(cnnModelClassCount(model)) }
+  public var labels: [String] { (0..<classCount).map { String(cString: cnnModelClassLabel(model, Int32($0))!) } }
+  public var opCount: Int { Int(cnnModelOpCount(model)) }
+  public var activationBytes: Int { Int(cnnModelActivationBytes(model)) }
+  public var unplannedActivationBytes: Int { Int(cnnModelUnplannedActivationBytes(model)) }
+  public var arenaBytes: Int {
+    var n: UInt = 0
+    _ = cnnContextArenaSize(model, &n)
+    return Int(n)
+  }
+
+  public var inputs: [TensorSummary] {
+    (0..<Int(cnnModelInputCount(model))).map { i in
+      var info = cnn_tensor_info()
+      _ = cnnModelInputInfo(model, Int32(i), &info)
+      return Self.summary(info)
+    }
+  }
+
+  public var outputs: [TensorSummary] {
+    (0..<Int(cnnModelOutputCount(model))).map { i in
+      var info = cnn_tensor_info()
+      _ = cnnModelOutputInfo(model, Int32(i), &info)
+      return Self.summary(info)
+    }
+  }
+
+  public func tensor(_ index: Int) -> TensorSummary {
+    var info = cnn_tensor_info()
+    _ = cnnModelTensorInfo(model, Int32(index), &info)
+    return Self.summary(info)
+  }
+
+  public var ops: [OpSummary] {
+    (0..<opCount).map { i in
+      var info = cnn_op_info()
+      _ = cnnModelOpInfo(model, Int32(i), &info)
+      let out = tensor(Int(info.output))
+      return OpSummary(index: i, typeName: String(cString: info.type_name), outputName: out.name,
+                       outputShape: out.shape,
+                       paramCount: info.param_count, macs: info.macs)
+    }
+  }
+
+  private static func summary(_ info: cnn_tensor_info) -> TensorSummary {
+    let d = [info.dims.0, info.dims.1, info.dims.2, info.dims.3].prefix(Int(info.rank)).map { Int($0) }
+    return TensorSummary(name: info.name.map { String(cString: $0) } ?? "", shape: d,
+                         isInt8: info.dtype == 1, scale: info.scale, zeroPoint: info.zero_point,
+                         perChannel: info.per_channel != 0, isConstant: info.is_constant != 0,
+                         byteSize: info.byte_size)
+  }
+
+  /// Runs cnn_classify on an 8-bit image; returns every class, best first.
+  public func classify(pixels: [UInt8], width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
+    var result = cnn_classification()
+    var probs = [Float](repeating: 0, count: max(classCount, 1))
+    let n = classCount
+    let st = pixels.withUnsafeBufferPointer { px in
+      probs.withUnsafeMutableBufferPointer { p in
+        cnnClassify(context, px.baseAddress, Int32(clamping: width), Int32(clamping: height), Int32(clamping: channels),
+                    0, &result, p.baseAddress, UInt(n))
+      }
+    }
+    guard st == .ok else { throw RuntimeError(status: st, message: "") }
+    let labels = self.labels
+    return (0..<n).map { ClassScore(index: $0, label: labels[$0], probability: probs[$0]) }
+      .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.index < $1.index }
+  }
+
+  /// Runs the model on raw int8 input 0 and returns raw int8 output `index`.
+  public func run(input: [Int8], output index: Int = 0) throws(RuntimeError) -> [Int8] {
+    let st = input.withUnsafeBufferPointer { cnnSetInput(context, 0, $0.baseAddress, UInt($0.count)) }
+    guard st == .ok else { throw RuntimeError(status: st, message: "input size mismatch") }
+    _ = cnnRun(context)
+    var p: UnsafePointer<Int8>? = nil
+    var count: UInt = 0
+    let os = cnnOutputRaw(context, Int32(index), &p, &count)
+    guard os == .ok, let p else { throw RuntimeError(status: os, message: "") }
+    return Array(UnsafeBufferPointer(start: p, count: Int(count)))
+  }
+
+  /// Per-op times of the last run, in nanoseconds.
+  public var lastOpTimesNs: [UInt64] {
+    (0..<opCount).map { i in
+      var ns: UInt64 = 0
+      _ = cnnContextOpTimeNs(context, Int32(i), &ns)
+      return ns
+    }
+  }
+}
+
+/// Reads a whole file without Foundation (nil when unreadable).
+func readWholeFile(_ path: String) -> [UInt8]? {
+  guard let f = fopen(path, "rb") else { return nil }
+  defer { fclose(f) }
+  var out: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65536)
+  while true {
+    let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+    if n > 0 { out.append(contentsOf: chunk[0..<n]) }
+    if n < chunk.count { break }
+  }
+  return ferror(f) == 0 ? out : nil
+}

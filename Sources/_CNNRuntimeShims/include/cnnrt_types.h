@@ -1,0 +1,101 @@
+/*
+ * cnnrt_types.h — the C types of the public API.
+ *
+ * This is the single definition of the structs and handles that the exported
+ * cnn_* functions take. The Swift runtime imports it; tools/gen_header.py
+ * copies the part between the CNNRT-PUBLIC markers into Include/cnnrt.h
+ * (the handles become incomplete types there: their content is private).
+ */
+#ifndef CNNRT_TYPES_H
+#define CNNRT_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Private definitions of the opaque handles: the runtime uses the memory
+ * behind these pointers as raw storage. C users only ever see pointers. */
+struct cnn_model { uint8_t opaque_; };
+struct cnn_context { uint8_t opaque_; };
+
+/* CNNRT-PUBLIC-BEGIN */
+/**
+ * A loaded, validated model. Immutable after loading: one model may be used
+ * by any number of contexts on any number of threads at once.
+ * Created by cnn_model_load_memory(), cnn_model_load_file() or
+ * cnn_model_load_static(); released by cnn_model_free().
+ */
+typedef struct cnn_model cnn_model;
+
+/**
+ * The mutable state of one inference: activations, scratch and the input
+ * preprocessing table, all inside one arena. A context is used by one thread
+ * at a time. Created by cnn_context_init() (caller's arena) or
+ * cnn_context_create() (one allocation); released by cnn_context_free().
+ * A context refers to its model: the model must outlive it.
+ */
+typedef struct cnn_context cnn_context;
+
+/** Element type of a tensor. */
+typedef enum cnn_dtype {
+  CNN_DTYPE_INT8 = 1,  /**< int8_t, quantized: real = scale * (q - zero_point). */
+  CNN_DTYPE_INT32 = 2  /**< int32_t (biases). */
+} cnn_dtype;
+
+/** Operator types, as stored in the model (values never change). */
+typedef enum cnn_op_type {
+  CNN_OP_CONV_2D = 1,
+  CNN_OP_DEPTHWISE_CONV_2D = 2,
+  CNN_OP_FULLY_CONNECTED = 3,
+  CNN_OP_MAX_POOL_2D = 4,
+  CNN_OP_AVERAGE_POOL_2D = 5,
+  CNN_OP_GLOBAL_AVERAGE_POOL = 6,
+  CNN_OP_ADD = 7,
+  CNN_OP_RESHAPE = 8,
+  CNN_OP_SOFTMAX = 9,
+  CNN_OP_LOGISTIC = 10
+} cnn_op_type;
+
+/**
+ * Description of one tensor, filled by cnn_model_tensor_info() and friends.
+ * All pointers point into the model's own data and stay valid until the
+ * model is freed.
+ */
+typedef struct cnn_tensor_info {
+  int32_t dtype;        /**< A cnn_dtype value. */
+  int32_t rank;         /**< Number of dimensions, 1 to 4. */
+  int32_t dims[4];      /**< Shape, NHWC for rank 4; entries past rank are 0. */
+  size_t element_count; /**< Product of the dims. */
+  size_t byte_size;     /**< element_count × element size. */
+  float scale;          /**< Quantization scale (per-tensor, or the first channel's when per_channel). */
+  int32_t zero_point;   /**< Quantization zero point (int8 range). */
+  int32_t per_channel;  /**< 1 when quantized per channel (weights), else 0. */
+  int32_t is_constant;  /**< 1 for weights/biases stored in the model, 0 for activations. */
+  const char *name;     /**< NUL-terminated UTF-8 name; "" when the model has none. */
+} cnn_tensor_info;
+
+/**
+ * Description of one op, filled by cnn_model_op_info(). Counts are exact
+ * 64-bit integers.
+ */
+typedef struct cnn_op_info {
+  int32_t type;          /**< A cnn_op_type value. */
+  const char *type_name; /**< Static name, e.g. "Conv2D". */
+  int32_t inputs[3];     /**< Tensor indices of the inputs; -1 where absent. */
+  int32_t output;        /**< Tensor index of the output. */
+  int32_t output_dims[4];/**< Output shape (NHWC, rank padded with 1 on the left). */
+  int64_t param_count;   /**< Weights + biases of this op (FM × (F × F × FMP + 1) for a convolution). */
+  int64_t macs;          /**< Multiply-accumulates one inference of this op performs. */
+} cnn_op_info;
+
+/**
+ * Result of cnn_classify(). `label` points into the model data (valid until
+ * the model is freed); it is "" when the model carries no labels.
+ */
+typedef struct cnn_classification {
+  int32_t class_index;   /**< Index of the highest-scoring class (lowest index on ties). */
+  float probability;     /**< Its dequantized score, in [0, 1] for softmax outputs. */
+  const char *label;     /**< Its label. */
+} cnn_classification;
+/* CNNRT-PUBLIC-END */
+
+#endif /* CNNRT_TYPES_H */

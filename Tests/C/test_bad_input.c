@@ -1,0 +1,283 @@
+/* Bad models and bad arguments: each gets its documented status, never a
+ * crash. Built twice by `make test`: against libcnnrt.so and against an
+ * AddressSanitizer build of the same sources (leaks included). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_util.h"
+
+/* Layout facts from docs/FORMAT.md used to patch models. */
+enum { H_FORMAT_VERSION = 8, H_QUANT_VERSION = 10, H_FILE_SIZE = 12, H_TENSOR_COUNT = 20,
+       H_TENSOR_TABLE = 24, H_OP_TABLE = 32, H_IO_TABLE = 44,
+       TENSOR_RECORD = 48, T_DIMS = 4, T_DATA_OFFSET = 32,
+       OP_INPUT0 = 4, OP_OUTPUT = 16, OP_STRIDE_H = 20 };
+
+typedef struct {
+  uint8_t *bytes;
+  size_t size;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = malloc(sizeof *f);
+  f->bytes = read_fixture("notes_conv5x5.cnnrt", &f->size);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  free(f->bytes);
+  free(f);
+  return 0;
+}
+
+/* Loads a patched copy; returns the status and frees any model. */
+static cnn_status load_copy(const fixture *f, void (*patch)(uint8_t *), size_t size, int refix) {
+  uint8_t *copy = aligned_alloc(64, (f->size + 63) / 64 * 64);
+  memcpy(copy, f->bytes, f->size);
+  if (patch) patch(copy);
+  if (refix) fix_checksum(copy);
+  cnn_model *model = (cnn_model *)0x1;
+  char why[200];
+  cnn_status st = cnn_model_load_memory(copy, size, &model, why, sizeof why);
+  if (st == CNN_STATUS_OK) {
+    cnn_model_free(model);
+  } else {
+    assert_null(model);                  /* out pointer cleared on failure */
+    assert_true(strlen(why) > 0);        /* and a message says why */
+  }
+  free(copy);
+  return st;
+}
+
+static void valid_fixture_loads(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, NULL, f->size, 0), CNN_STATUS_OK);
+}
+
+static void null_pointers_are_rejected(void **state) {
+  fixture *f = *state;
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_memory(NULL, f->size, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_load_memory(f->bytes, f->size, NULL, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_load_file(NULL, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_load_static(f->bytes, f->size, NULL, 100, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  cnn_context *ctx = NULL;
+  assert_int_equal(cnn_context_create(NULL, &ctx), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_context_init(NULL, NULL, 0, &ctx), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_run(NULL), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(NULL, 0, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_output_raw(NULL, 0, NULL, NULL), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_tensor_info(NULL, 0, NULL), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_op_info(NULL, 0, NULL), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_op_count(NULL), 0);
+  assert_null(cnn_model_name(NULL));
+  cnn_classification top;
+  assert_int_equal(cnn_classify(NULL, NULL, 1, 1, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  cnn_model_free(NULL);     /* no-ops */
+  cnn_context_free(NULL);
+  assert_string_equal(cnn_status_string(12345), "unknown status");
+  assert_string_equal(cnn_status_string(CNN_STATUS_OK), "ok");
+}
+
+static void zero_size_is_rejected(void **state) {
+  fixture *f = *state;
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_memory(f->bytes, 0, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+}
+
+static void truncated_at_every_length_is_rejected(void **state) {
+  fixture *f = *state;
+  for (size_t n = 1; n < f->size; n++) {
+    cnn_status st = load_copy(f, NULL, n, 0);
+    if (st != CNN_STATUS_TRUNCATED) fail_msg("length %zu: got %d (%s)", n, st, cnn_status_string(st));
+  }
+}
+
+static void every_flipped_byte_is_rejected(void **state) {
+  fixture *f = *state;
+  uint8_t *copy = aligned_alloc(64, (f->size + 63) / 64 * 64);
+  for (size_t i = 0; i < f->size; i++) {
+    memcpy(copy, f->bytes, f->size);
+    copy[i] ^= 0x5A;
+    cnn_model *model = NULL;
+    cnn_status st = cnn_model_load_memory(copy, f->size, &model, NULL, 0);
+    if (st == CNN_STATUS_OK) fail_msg("flipped byte %zu accepted", i);
+    if (i >= 20 && st != CNN_STATUS_CHECKSUM_MISMATCH) fail_msg("byte %zu: got %s", i, cnn_status_string(st));
+  }
+  free(copy);
+}
+
+static void p_magic(uint8_t *m) { m[0] = 'X'; }
+static void p_future_version(uint8_t *m) { m[H_FORMAT_VERSION] = 2; }
+static void p_future_quant(uint8_t *m) { m[H_QUANT_VERSION] = 9; }
+static void p_op_input_index(uint8_t *m) {
+  wr32(m + rd32(m + H_OP_TABLE) + OP_INPUT0, rd32(m + H_TENSOR_COUNT) + 7);
+}
+static void p_op_output_index(uint8_t *m) { wr32(m + rd32(m + H_OP_TABLE) + OP_OUTPUT, 0xFFFFFFF0u); }
+static void p_io_index(uint8_t *m) { wr32(m + rd32(m + H_IO_TABLE), 999); }
+static void p_output_height(uint8_t *m) {
+  uint32_t out = rd32(m + rd32(m + H_OP_TABLE) + OP_OUTPUT);
+  uint8_t *dims = m + rd32(m + H_TENSOR_TABLE) + out * TENSOR_RECORD + T_DIMS;
+  wr32(dims + 4, rd32(dims + 4) + 1);
+}
+static void p_stride_zero(uint8_t *m) { wr32(m + rd32(m + H_OP_TABLE) + OP_STRIDE_H, 0); }
+static void p_const_data_outside(uint8_t *m) {
+  uint32_t filter = rd32(m + rd32(m + H_OP_TABLE) + OP_INPUT0 + 4);
+  wr32(m + rd32(m + H_TENSOR_TABLE) + filter * TENSOR_RECORD + T_DATA_OFFSET, 0x7FFFFF00u);
+}
+static void p_tensor_count_huge(uint8_t *m) { wr32(m + H_TENSOR_COUNT, 0x40000000u); }
+static void p_file_size_small(uint8_t *m) { wr32(m + H_FILE_SIZE, 10); }
+
+static void wrong_magic_is_bad_magic(void **state) {
+  assert_int_equal(load_copy(*state, p_magic, ((fixture *)*state)->size, 0), CNN_STATUS_BAD_MAGIC);
+}
+
+static void future_versions_are_unsupported(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, p_future_version, f->size, 1), CNN_STATUS_UNSUPPORTED_VERSION);
+  assert_int_equal(load_copy(f, p_future_quant, f->size, 1), CNN_STATUS_UNSUPPORTED_VERSION);
+}
+
+static void out_of_range_tensor_indices_are_rejected(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, p_op_input_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
+  assert_int_equal(load_copy(f, p_op_output_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
+  assert_int_equal(load_copy(f, p_io_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
+}
+
+static void inconsistent_shapes_are_rejected(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, p_output_height, f->size, 1), CNN_STATUS_SHAPE_MISMATCH);
+}
+
+static void illegal_op_parameters_are_rejected(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, p_stride_zero, f->size, 1), CNN_STATUS_BAD_OP);
+}
+
+static void offsets_outside_the_file_are_rejected(void **state) {
+  fixture *f = *state;
+  assert_int_equal(load_copy(f, p_const_data_outside, f->size, 1), CNN_STATUS_MALFORMED_MODEL);
+  assert_int_equal(load_copy(f, p_tensor_count_huge, f->size, 1), CNN_STATUS_MALFORMED_MODEL);
+  assert_int_equal(load_copy(f, p_file_size_small, f->size, 0), CNN_STATUS_MALFORMED_MODEL);
+}
+
+static void misaligned_model_data_is_rejected(void **state) {
+  fixture *f = *state;
+  uint8_t *copy = aligned_alloc(64, f->size + 64);
+  memcpy(copy + 4, f->bytes, f->size);
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_memory(copy + 4, f->size, &model, NULL, 0), CNN_STATUS_MISALIGNED);
+  free(copy);
+}
+
+static void missing_file_is_io_error(void **state) {
+  (void)state;
+  cnn_model *model = NULL;
+  char why[128] = "";
+  assert_int_equal(cnn_model_load_file("/nonexistent/model.cnnrt", &model, why, sizeof why), CNN_STATUS_IO_ERROR);
+  assert_null(model);
+  assert_true(strlen(why) > 0);
+}
+
+static void file_load_and_free_does_not_leak(void **state) {
+  (void)state;
+  const char *dir = getenv("CNNRT_FIXTURES");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/demo.cnnrt", dir ? dir : "build/fixtures");
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_file(path, &model, NULL, 0), CNN_STATUS_OK);
+  cnn_context *ctx = NULL;
+  assert_int_equal(cnn_context_create(model, &ctx), CNN_STATUS_OK);
+  cnn_context_free(ctx);
+  cnn_model_free(model);
+}
+
+static void static_model_memory_too_small_is_rejected(void **state) {
+  fixture *f = *state;
+  size_t need = 0;
+  assert_int_equal(cnn_model_memory_size(f->bytes, f->size, &need), CNN_STATUS_OK);
+  void *mem = aligned_alloc(64, (need + 63) / 64 * 64);
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_static(f->bytes, f->size, mem, need - 1, &model, NULL, 0), CNN_STATUS_ARENA_TOO_SMALL);
+  assert_int_equal(cnn_model_load_static(f->bytes, f->size, mem, need, &model, NULL, 0), CNN_STATUS_OK);
+  cnn_model_free(model); /* releases nothing: caller owns mem */
+  free(mem);
+}
+
+static void arena_too_small_or_misaligned_is_rejected(void **state) {
+  fixture *f = *state;
+  cnn_model *model = NULL;
+  assert_int_equal(cnn_model_load_memory(f->bytes, f->size, &model, NULL, 0), CNN_STATUS_OK);
+  size_t need = 0;
+  assert_int_equal(cnn_context_arena_size(model, &need), CNN_STATUS_OK);
+  uint8_t *arena = aligned_alloc(64, need + 64);
+  cnn_context *ctx = NULL;
+  assert_int_equal(cnn_context_init(model, arena, need - 1, &ctx), CNN_STATUS_ARENA_TOO_SMALL);
+  assert_null(ctx);
+  assert_int_equal(cnn_context_init(model, arena + 1, need, &ctx), CNN_STATUS_MISALIGNED);
+  assert_int_equal(cnn_context_init(model, arena, 0, &ctx), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_context_init(model, arena, need, &ctx), CNN_STATUS_OK);
+  int8_t in[25] = {0};
+  assert_int_equal(cnn_set_input(ctx, 0, in, 24), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(ctx, 1, in, 25), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(ctx, 0, in, 25), CNN_STATUS_OK);
+  assert_int_equal(cnn_run(ctx), CNN_STATUS_OK);
+  float out[9];
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, 8), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, 9), CNN_STATUS_OK);
+  cnn_context_free(ctx);
+  cnn_model_free(model);
+  free(arena);
+}
+
+static void bad_images_are_rejected(void **state) {
+  (void)state;
+  loaded_model m = load_fixture("demo.cnnrt");
+  uint8_t px[28 * 28 * 4] = {0};
+  cnn_classification top;
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 0, 0, &top, NULL, 0), CNN_STATUS_UNSUPPORTED_IMAGE);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 2, 0, &top, NULL, 0), CNN_STATUS_UNSUPPORTED_IMAGE);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 5, 0, &top, NULL, 0), CNN_STATUS_UNSUPPORTED_IMAGE);
+  assert_int_equal(cnn_classify(m.ctx, px, 0, 28, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, -3, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, -1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 27, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 0, NULL, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  float probs[2];
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 0, &top, probs, 2), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 0, &top, NULL, 0), CNN_STATUS_OK);
+  assert_int_equal(cnn_classify(m.ctx, px, 20, 17, 4, 0, &top, NULL, 0), CNN_STATUS_OK);
+  unload(&m);
+  /* a model whose input has 2 channels cannot take any image */
+  loaded_model two = load_fixture("twochan.cnnrt");
+  assert_int_equal(cnn_classify(two.ctx, px, 4, 4, 3, 0, &top, NULL, 0), CNN_STATUS_UNSUPPORTED_IMAGE);
+  assert_int_equal(cnn_classify(two.ctx, px, 4, 4, 1, 0, &top, NULL, 0), CNN_STATUS_UNSUPPORTED_IMAGE);
+  unload(&two);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(valid_fixture_loads),
+    cmocka_unit_test(null_pointers_are_rejected),
+    cmocka_unit_test(zero_size_is_rejected),
+    cmocka_unit_test(truncated_at_every_length_is_rejected),
+    cmocka_unit_test(every_flipped_byte_is_rejected),
+    cmocka_unit_test(wrong_magic_is_bad_magic),
+    cmocka_unit_test(future_versions_are_unsupported),
+    cmocka_unit_test(out_of_range_tensor_indices_are_rejected),
+    cmocka_unit_test(inconsistent_shapes_are_rejected),
+    cmocka_unit_test(illegal_op_parameters_are_rejected),
+    cmocka_unit_test(offsets_outside_the_file_are_rejected),
+    cmocka_unit_test(misaligned_model_data_is_rejected),
+    cmocka_unit_test(missing_file_is_io_error),
+    cmocka_unit_test(file_load_and_free_does_not_leak),
+    cmocka_unit_test(static_model_memory_too_small_is_rejected),
+    cmocka_unit_test(arena_too_small_or_misaligned_is_rejected),
+    cmocka_unit_test(bad_images_are_rejected),
+  };
+  return cmocka_run_group_tests_name("bad_input", tests, setup, teardown);
+}

@@ -1,0 +1,96 @@
+/* Helpers shared by the cmocka tests: fixture files, CRC-32, model patching. */
+#ifndef CNNRT_TEST_UTIL_H
+#define CNNRT_TEST_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnrt.h"
+
+/* Reads build/fixtures/NAME (directory from $CNNRT_FIXTURES) into a 64-byte
+ * aligned buffer the caller frees. Aborts the test run when missing: the
+ * fixtures are made by `make fixtures`, a missing one is a build error. */
+static inline uint8_t *read_fixture(const char *name, size_t *size) {
+  const char *dir = getenv("CNNRT_FIXTURES");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/fixtures", name);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "missing fixture %s (run `make fixtures`)\n", path);
+    exit(2);
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *buf = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fprintf(stderr, "cannot read fixture %s\n", path);
+    exit(2);
+  }
+  fclose(f);
+  *size = (size_t)n;
+  return buf;
+}
+
+/* CRC-32 (IEEE), written independently of the library's. */
+static inline uint32_t test_crc32(const uint8_t *p, size_t n) {
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+static inline uint32_t rd32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+/* Recomputes the header checksum (docs/FORMAT.md: CRC-32 of bytes [20, file size)
+ * stored at offset 16), so a patched model fails for the patched reason. */
+static inline void fix_checksum(uint8_t *model) {
+  uint32_t size = rd32(model + 12);
+  wr32(model + 16, test_crc32(model + 20, size - 20));
+}
+
+/* Loads a fixture into a model and an allocated context; fails the test on error. */
+typedef struct {
+  uint8_t *bytes;
+  cnn_model *model;
+  cnn_context *ctx;
+} loaded_model;
+
+static inline loaded_model load_fixture(const char *name) {
+  loaded_model m = {0};
+  size_t size = 0;
+  char why[256];
+  m.bytes = read_fixture(name, &size);
+  cnn_status st = cnn_model_load_memory(m.bytes, size, &m.model, why, sizeof why);
+  if (st != CNN_STATUS_OK) {
+    fprintf(stderr, "load %s: %s: %s\n", name, cnn_status_string(st), why);
+    exit(2);
+  }
+  st = cnn_context_create(m.model, &m.ctx);
+  if (st != CNN_STATUS_OK) {
+    fprintf(stderr, "context %s: %s\n", name, cnn_status_string(st));
+    exit(2);
+  }
+  return m;
+}
+
+static inline void unload(loaded_model *m) {
+  cnn_context_free(m->ctx);
+  cnn_model_free(m->model);
+  free(m->bytes);
+}
+
+#endif
