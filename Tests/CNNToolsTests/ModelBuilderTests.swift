@@ -94,12 +94,14 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
   var b = ModelBuilder()
   var ids: [String: TensorID] = [:]
   let x = try b.addActivation(shape: [1, 8, 8, 3], scale: 1.0 / 255, zeroPoint: -128, name: "image")
-  let cw = try b.addConstant((0..<(4 * 3 * 3 * 3)).map { Int8($0 % 255 - 127) }, shape: [4, 3, 3, 3],
+  let convWeights: [Int8] = (0..<108).map { (i: Int) -> Int8 in Int8(i - 127) }
+  let cw = try b.addConstant(convWeights, shape: [4, 3, 3, 3],
                              scales: [0.01, 0.02, 0.03, 0.04], axis: 0, name: "conv/w")
-  let cb = try b.addConstant([1, -2, 300_000, -70_000], name: "conv/b")
+  let cb = try b.addConstant([Int32(1), -2, 300_000, -70_000], name: "conv/b")
   let c = try b.conv2D(x, filter: cw, bias: cb, stride: (2, 2), padding: .same, activation: .relu,
                        outputScale: 0.05, outputZeroPoint: -128, name: "conv")
-  let dw = try b.addConstant((0..<(3 * 3 * 4)).map { Int8(truncatingIfNeeded: $0 * 7) }, shape: [1, 3, 3, 4],
+  let dwWeights: [Int8] = (0..<36).map { (i: Int) -> Int8 in Int8(truncatingIfNeeded: i * 7) }
+  let dw = try b.addConstant(dwWeights, shape: [1, 3, 3, 4],
                              scales: [0.1, 0.2, 0.3, 0.4], axis: 3, name: "dw/w")
   let d = try b.depthwiseConv2D(c, filter: dw, bias: nil, dilation: (2, 2), padding: .explicit(top: 2, left: 2, bottom: 2, right: 2),
                                 activation: .relu6, outputScale: 0.03, outputZeroPoint: -100, name: "dw")
@@ -108,8 +110,9 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
   let ap = try b.averagePool2D(mp, filter: (2, 2), stride: (1, 1), padding: .same, name: "avgpool")
   let g = try b.globalAveragePool(ap, name: "gap")
   let r = try b.reshape(g, to: [1, -1], name: "flat")
-  let fw = try b.addConstant([1, 2, 3, 4, -1, -2, -3, -4, 127, -127, 0, 5], shape: [3, 4], scale: 0.5, name: "fc/w")
-  let fb = try b.addConstant([10, 20, 30], name: "fc/b")
+  let fcWeights: [Int8] = [1, 2, 3, 4, -1, -2, -3, -4, 127, -127, 0, 5]
+  let fw = try b.addConstant(fcWeights, shape: [3, 4], scale: 0.5, name: "fc/w")
+  let fb = try b.addConstant([Int32(10), 20, 30], name: "fc/b")
   let f = try b.fullyConnected(r, weights: fw, bias: fb, outputScale: 0.2, outputZeroPoint: 3, name: "logits")
   let sm = try b.softmax(f, beta: 0.5, name: "probs")
   let lg = try b.logistic(f)
@@ -118,8 +121,9 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
   try b.markOutput(lg)
   b.metadata = ModelMetadata(name: "every-op", labels: ["a", "b", "c"], imageWidth: 8, imageHeight: 8, imageChannels: 3,
                              channelOrder: .bgr, pixelScale: 1.0 / 255, mean: [0.5, 0.25, 0.125], std: [2, 3, 4])
-  for (k, v) in [("x", x), ("cw", cw), ("cb", cb), ("c", c), ("dw", dw), ("d", d), ("s", s), ("mp", mp), ("ap", ap),
-                 ("g", g), ("r", r), ("fw", fw), ("fb", fb), ("f", f), ("sm", sm), ("lg", lg)] { ids[k] = v }
+  ids["x"] = x; ids["cw"] = cw; ids["cb"] = cb; ids["c"] = c; ids["dw"] = dw; ids["d"] = d; ids["s"] = s
+  ids["mp"] = mp; ids["ap"] = ap; ids["g"] = g; ids["r"] = r; ids["fw"] = fw; ids["fb"] = fb; ids["f"] = f
+  ids["sm"] = sm; ids["lg"] = lg
   return (b, ids)
 }
 

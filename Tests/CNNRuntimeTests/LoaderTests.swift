@@ -1,0 +1,152 @@
+// Loader, planner and interpreter, exercised through the C API entry points
+// with models written by the tools' ModelBuilder.
+import Testing
+@testable import CNNRuntime
+import CNNTools
+import _CNNRuntimeShims
+
+/// Loads `bytes` (kept alive in an aligned buffer) and hands the internal state to `body`.
+private func withLoadedModel<R>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<ModelState>) throws -> R) throws -> R {
+  let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 64)
+  defer { buf.deallocate() }
+  buf.copyBytes(from: bytes)
+  var m: UnsafeMutablePointer<cnn_model>? = nil
+  let st = cnnModelLoadMemory(UnsafeRawPointer(buf.baseAddress), UInt(bytes.count), &m, nil, 0)
+  try #require(st == .ok)
+  defer { cnnModelFree(m) }
+  return try body(UnsafeMutableRawPointer(m!).assumingMemoryBound(to: ModelState.self))
+}
+
+/// A small residual network: conv → (conv → conv) + skip → pool → fc → softmax.
+private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) throws -> [UInt8] {
+  var rng = LoaderRNG(seed: seed)
+  var b = ModelBuilder()
+  func weights(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) } }
+  let x = try b.addActivation(shape: [1, size, size, 3], scale: 0.02, zeroPoint: -3, name: "input")
+  let f0 = try b.addConstant(weights(channels * 9 * 3), shape: [channels, 3, 3, 3],
+                             scales: (0..<channels).map { Float($0 + 1) * 0.002 }, axis: 0, name: "w0")
+  let c0 = try b.conv2D(x, filter: f0, bias: nil, padding: .same, activation: .relu, outputScale: 0.05,
+                        outputZeroPoint: -128, name: "c0")
+  let f1 = try b.addConstant(weights(channels * 9 * channels), shape: [channels, 3, 3, channels], scale: 0.003, name: "w1")
+  let c1 = try b.conv2D(c0, filter: f1, bias: try b.addConstant((0..<channels).map { Int32($0 * 10 - 30) }),
+                        padding: .same, activation: .relu6, outputScale: 0.04, outputZeroPoint: -128, name: "c1")
+  let f2 = try b.addConstant(weights(channels * 9 * channels), shape: [channels, 3, 3, channels], scale: 0.002, name: "w2")
+  let c2 = try b.conv2D(c1, filter: f2, bias: nil, padding: .same, outputScale: 0.06, outputZeroPoint: 5, name: "c2")
+  let sum = try b.add(c0, c2, activation: .relu, outputScale: 0.07, outputZeroPoint: -128, name: "residual")
+  let pooled = try b.averagePool2D(sum, filter: (2, 2), name: "pool")
+  let gap = try b.globalAveragePool(pooled, name: "gap")
+  let flat = try b.reshape(gap, to: [1, channels], name: "flatten")
+  let fw = try b.addConstant(weights(4 * channels), shape: [4, channels], scale: 0.01, name: "fc_w")
+  let logits = try b.fullyConnected(flat, weights: fw, bias: try b.addConstant([Int32](repeating: 7, count: 4)),
+                                    outputScale: 0.1, outputZeroPoint: 0, name: "logits")
+  let probs = try b.softmax(logits, name: "probabilities")
+  try b.markInput(x)
+  try b.markOutput(probs)
+  b.metadata = ModelMetadata(name: "residual", labels: ["a", "b", "c", "d"])
+  return try b.serialize()
+}
+
+private struct LoaderRNG {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+@Suite struct PlannerTests {
+  @Test func liveTensorsNeverShareBytes() throws {
+    for seed in 0..<5 as Range<UInt64> {
+      try withLoadedModel(try residualModel(seed: seed)) { s in
+        let st = s.pointee
+        var placed: [(TensorInfo, Int)] = []
+        for i in 0..<st.tensorCount where st.tensors[i].isActivation && st.tensors[i].firstUse >= 0 {
+          placed.append((st.tensors[i], i))
+        }
+        for (a, ai) in placed {
+          #expect(a.arenaOffset >= 0 && a.arenaOffset % tensorAlignment == 0)
+          #expect(a.arenaOffset + a.byteSize <= st.activationBytes)
+          for (b, bi) in placed where ai < bi && lifetimesOverlap(a, b) {
+            let disjoint = a.arenaOffset + a.byteSize <= b.arenaOffset || b.arenaOffset + b.byteSize <= a.arenaOffset
+            #expect(disjoint, "tensors \(ai) and \(bi) are alive together but share bytes")
+          }
+        }
+      }
+    }
+  }
+
+  @Test func sharingBeatsOneBufferPerTensor() throws {
+    try withLoadedModel(try residualModel(seed: 1, channels: 16, size: 32)) { s in
+      let st = s.pointee
+      // Skip connection keeps c0 alive across c1 and c2: at least c0 + c1 + c2's
+      // peak (3 maps of 32x32x16) must fit, but the rest is shared.
+      let map = 32 * 32 * 16
+      #expect(st.activationBytes >= 3 * map)
+      #expect(st.activationBytes < st.unplannedActivationBytes)
+      #expect(st.contextBytes >= st.activationBytes + lutBytes)
+    }
+  }
+}
+
+@Suite struct LoaderTests {
+  @Test func residualModelRunsAndGivesProbabilities() throws {
+    let m = try RuntimeModel(bytes: try residualModel(seed: 3))
+    #expect(m.name == "residual")
+    #expect(m.labels == ["a", "b", "c", "d"])
+    #expect(m.ops.map(\.typeName) == ["Conv2D", "Conv2D", "Conv2D", "Add", "AveragePool2D", "GlobalAveragePool",
+                                       "Reshape", "FullyConnected", "Softmax"])
+    var rng = LoaderRNG(seed: 9)
+    let input = (0..<(16 * 16 * 3)).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+    let out = try m.run(input: input)
+    #expect(out.count == 4)
+    let total = out.reduce(0) { $0 + Int($1) + 128 }
+    #expect(abs(total - 256) <= 4)
+    // Deterministic: the same input gives the same bytes.
+    #expect(try m.run(input: input) == out)
+  }
+
+  @Test func opInfoCountsFollowTheNotes() throws {
+    let m = try RuntimeModel(bytes: try residualModel(seed: 2, channels: 8, size: 16))
+    let conv0 = m.ops[0]
+    // FM × (F × F × FMP + 1) with no bias: 8 × (3 × 3 × 3) = 216
+    #expect(conv0.paramCount == 8 * 3 * 3 * 3)
+    #expect(conv0.macs == Int64(16 * 16 * 8 * 3 * 3 * 3))
+    let conv1 = m.ops[1]
+    #expect(conv1.paramCount == 8 * (3 * 3 * 8 + 1))
+    #expect(m.ops[7].paramCount == 4 * 8 + 4)
+  }
+
+  @Test func cOpTypeValuesMatchFormatOpCodes() {
+    #expect(Int(CNN_OP_CONV_2D.rawValue) == Int(OpCode.conv2D.rawValue))
+    #expect(Int(CNN_OP_DEPTHWISE_CONV_2D.rawValue) == Int(OpCode.depthwiseConv2D.rawValue))
+    #expect(Int(CNN_OP_FULLY_CONNECTED.rawValue) == Int(OpCode.fullyConnected.rawValue))
+    #expect(Int(CNN_OP_MAX_POOL_2D.rawValue) == Int(OpCode.maxPool2D.rawValue))
+    #expect(Int(CNN_OP_AVERAGE_POOL_2D.rawValue) == Int(OpCode.averagePool2D.rawValue))
+    #expect(Int(CNN_OP_GLOBAL_AVERAGE_POOL.rawValue) == Int(OpCode.globalAveragePool.rawValue))
+    #expect(Int(CNN_OP_ADD.rawValue) == Int(OpCode.add.rawValue))
+    #expect(Int(CNN_OP_RESHAPE.rawValue) == Int(OpCode.reshape.rawValue))
+    #expect(Int(CNN_OP_SOFTMAX.rawValue) == Int(OpCode.softmax.rawValue))
+    #expect(Int(CNN_OP_LOGISTIC.rawValue) == Int(OpCode.logistic.rawValue))
+  }
+
+  @Test func everyTruncationIsRejectedWithoutCrash() throws {
+    let bytes = try residualModel(seed: 4)
+    for n in stride(from: 1, to: bytes.count, by: 7) {
+      #expect(throws: RuntimeError.self) { _ = try RuntimeModel(bytes: Array(bytes.prefix(n))) }
+    }
+  }
+
+  @Test func spatialOutputFollowsTheFormula() {
+    // (W − F + 2P) / S + 1 from the notes.
+    #expect(spatialOutput(input: 5, filter: 3, stride: 1, dilation: 1, padding: .valid, explicitBefore: 0, explicitAfter: 0)?.size == 3)
+    #expect(spatialOutput(input: 7, filter: 3, stride: 2, dilation: 1, padding: .valid, explicitBefore: 0, explicitAfter: 0)?.size == 3)
+    #expect(spatialOutput(input: 5, filter: 3, stride: 1, dilation: 1, padding: .explicit, explicitBefore: 1, explicitAfter: 1)?.size == 5)
+    #expect(spatialOutput(input: 32, filter: 3, stride: 2, dilation: 1, padding: .same, explicitBefore: 0, explicitAfter: 0)! == (16, 0))
+    #expect(spatialOutput(input: 5, filter: 3, stride: 1, dilation: 2, padding: .valid, explicitBefore: 0, explicitAfter: 0)?.size == 1)
+    #expect(spatialOutput(input: 2, filter: 3, stride: 1, dilation: 1, padding: .valid, explicitBefore: 0, explicitAfter: 0) == nil)
+  }
+}
