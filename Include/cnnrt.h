@@ -84,7 +84,7 @@ extern "C" {
 #define CNN_VERSION_MINOR 1
 #define CNN_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with cnn_version(). */
-#define CNN_VERSION_NUMBER ((CNN_VERSION_MAJOR << 16) | (CNN_VERSION_MINOR << 8) | CNN_VERSION_PATCH)
+#define CNN_VERSION_NUMBER 0x000100u
 #define CNN_VERSION_STRING "0.1.0"
 /** Required alignment, in bytes, of an arena passed to cnn_context_init()
  *  and of model data passed to cnn_model_load_memory(). */

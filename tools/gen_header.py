@@ -145,7 +145,7 @@ def generate(swift_header):
            f"#define CNN_VERSION_MINOR {minor}",
            f"#define CNN_VERSION_PATCH {patch}",
            "/** (major << 16) | (minor << 8) | patch, comparable with cnn_version(). */",
-           "#define CNN_VERSION_NUMBER ((CNN_VERSION_MAJOR << 16) | (CNN_VERSION_MINOR << 8) | CNN_VERSION_PATCH)",
+           f"#define CNN_VERSION_NUMBER 0x{(major << 16) | (minor << 8) | patch:06x}u",
            f'#define CNN_VERSION_STRING "{major}.{minor}.{patch}"',
            "/** Required alignment, in bytes, of an arena passed to cnn_context_init()",
            " *  and of model data passed to cnn_model_load_memory(). */",
