@@ -636,9 +636,9 @@ public struct ModelBuilder: Sendable {
   // MARK: Limits (the same as the runtime loader's)
 
   /// Largest accepted tensor dimension.
-  public static let maxDimension = 1 << 16
+  public static let maxDimension = ModelFormat.maxDimension
   /// Largest accepted stride, dilation and pooling window.
-  public static let maxSpatialParameter = 1 << 12
+  public static let maxSpatialParameter = ModelFormat.maxSpatialParameter
 
   // MARK: Output size (the runtime's formula)
 

@@ -194,7 +194,6 @@ let perturbations: [(dx: Int, dy: Int, thickness: Double, scale: Double)] = {
       }
     }
     // The hand-set scores leave at least 3 logit units (8 LSB at scale 0.375) between classes.
-    print("DEBUG \(shape) margins float \(worstFloatMargin) int8 \(worstQuantMargin) ranges \(ranges)")
     #expect(worstFloatMargin >= 2.9, "float margin \(worstFloatMargin)")
     #expect(worstQuantMargin >= 2.5, "int8 margin \(worstQuantMargin)")
     // Every float value fits its layer's int8 range (no clipping in the quantized model);

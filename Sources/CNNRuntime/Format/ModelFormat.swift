@@ -30,6 +30,12 @@ public enum ModelFormat {
   public static let noTensor: UInt32 = 0xFFFF_FFFF
   public static let noString: UInt32 = 0xFFFF_FFFF
   public static let maxRank = 4
+  /// Largest value of one tensor dimension.
+  public static let maxDimension = 1 << 16
+  /// Largest element count of one tensor.
+  public static let maxElements = Int(Int32.max)
+  /// Largest stride, dilation or pooling filter extent.
+  public static let maxSpatialParameter = 1 << 12
   public static let maxOpInputs = 3
 }
 

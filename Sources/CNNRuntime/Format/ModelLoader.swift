@@ -8,12 +8,9 @@
 // arithmetic; a bad model yields a LoadError, never a trap.
 import _CNNRuntimeShims
 
-/// Largest value accepted for one dimension.
-let maxDim = 1 << 16
-/// Largest element count accepted for one tensor.
-let maxElements = Int(Int32.max)
-/// Largest stride / dilation / filter extent accepted.
-let maxSpatialParam = 1 << 12
+let maxDim = ModelFormat.maxDimension
+let maxElements = ModelFormat.maxElements
+let maxSpatialParam = ModelFormat.maxSpatialParameter
 
 struct LayoutSummary {
   var header: FileHeader
