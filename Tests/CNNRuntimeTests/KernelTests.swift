@@ -96,6 +96,21 @@ private struct Guarded {
   }
 }
 
+/// Byte comparison reporting the number of differing bytes and the first one
+/// (instead of dumping whole arrays).
+private func expectBytes(_ got: [Int8], _ want: [Int8], _ label: @autoclosure () -> String,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+  guard got.count == want.count else {
+    Issue.record("\(label()): \(got.count) bytes, expected \(want.count)", sourceLocation: sourceLocation)
+    return
+  }
+  let differing = (0..<got.count).filter { got[$0] != want[$0] }
+  if let first = differing.first {
+    Issue.record("\(label()): \(differing.count) of \(got.count) bytes differ; first at \(first): got \(got[first]), want \(want[first])",
+                 sourceLocation: sourceLocation)
+  }
+}
+
 /// Output size and leading pad for one spatial dimension.
 private func spatial(_ rng: inout Rng, input: Int, kernel: Int, stride: Int, dilation: Int)
   -> (out: Int, padBefore: Int)?
@@ -203,7 +218,7 @@ struct ConvolutionKernelTests {
           }
         }
       }
-      #expect(out.output == expected, "conv case \(checked): in \(inH)x\(inW)x\(inC) k \(kH)x\(kW) g \(groups) s \(strideH),\(strideW) d \(dilationH),\(dilationW) pad \(padTop),\(padLeft)")
+      expectBytes(out.output, expected, "conv case \(checked): in \(inH)x\(inW)x\(inC) k \(kH)x\(kW) g \(groups) s \(strideH),\(strideW) d \(dilationH),\(dilationW) pad \(padTop),\(padLeft)")
       #expect(out.guardsIntact)
       checked += 1
     }
@@ -277,7 +292,7 @@ struct ConvolutionKernelTests {
           }
         }
       }
-      #expect(out.output == expected, "depthwise case \(checked)")
+      expectBytes(out.output, expected, "depthwise case \(checked)")
       #expect(out.guardsIntact)
       checked += 1
     }
@@ -354,7 +369,7 @@ struct FullyConnectedKernelTests {
           }
         }
       }
-      #expect(out.output == expected, "fc case \(caseIndex)")
+      expectBytes(out.output, expected, "fc case \(caseIndex)")
       #expect(out.guardsIntact)
     }
   }
@@ -432,7 +447,7 @@ struct PoolingKernelTests {
         }
       }
       let out = run(p, average: false)
-      #expect(out.output == expected, "max pool case \(checked)")
+      expectBytes(out.output, expected, "max pool case \(checked)")
       #expect(out.guardsIntact)
       checked += 1
     }
@@ -457,7 +472,7 @@ struct PoolingKernelTests {
         }
       }
       let out = run(p, average: true)
-      #expect(out.output == expected, "average pool case \(checked)")
+      expectBytes(out.output, expected, "average pool case \(checked)")
       #expect(out.guardsIntact)
       checked += 1
     }
@@ -592,6 +607,96 @@ struct ActivationKernelTests {
       }
       // sigmoid(0) = 1/2 -> exactly 0 in the output quantization.
       if zp >= -128 && zp <= 127 { #expect(got[Int(zp) + 128] == 0) }
+    }
+  }
+}
+
+// MARK: - Robustness: invalid or out-of-domain inputs never trap
+
+@Suite("Reference kernels: no trap outside the valid domain")
+struct KernelRobustnessTests {
+  @Test("invalid shapes write nothing (the loader rejects them; kernels must not trap)")
+  func invalidShapes() {
+    let input = [Int8](repeating: 1, count: 64), filter = [Int8](repeating: 1, count: 64)
+    let m: [Int32] = [Int32](repeating: 1 << 30, count: 8), s: [Int32] = [Int32](repeating: 0, count: 8)
+    let params = ConvParams(inputOffset: 0, outputOffset: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+                            padTop: 0, padLeft: 0, depthMultiplier: 1, activationMin: -128, activationMax: 127)
+    var out = [Int8](repeating: 77, count: 64)
+    m.withUnsafeBufferPointer { mp in
+      s.withUnsafeBufferPointer { sp in
+        let rq = ChannelRequant(multiplier: mp.baseAddress!, shift: sp.baseAddress!)
+        // Cin 3 not a multiple of the filter's 2 input channels.
+        conv2DReference(params: params, requant: rq, inputShape: Dims4(n: 1, h: 2, w: 2, c: 3), input: input,
+                        filterShape: Dims4(n: 2, h: 1, w: 1, c: 2), filter: filter, bias: nil,
+                        outputShape: Dims4(n: 1, h: 2, w: 2, c: 2), output: &out)
+        // Zero and negative dimensions.
+        conv2DReference(params: params, requant: rq, inputShape: Dims4(n: 1, h: 0, w: 2, c: 1), input: input,
+                        filterShape: Dims4(n: 1, h: 1, w: 1, c: 1), filter: filter, bias: nil,
+                        outputShape: Dims4(n: 1, h: -1, w: 2, c: 1), output: &out)
+        // Depthwise with a channel count that is not Cin * multiplier.
+        depthwiseConv2DReference(params: params, requant: rq, inputShape: Dims4(n: 1, h: 2, w: 2, c: 2), input: input,
+                                 filterShape: Dims4(n: 1, h: 1, w: 1, c: 3), filter: filter, bias: nil,
+                                 outputShape: Dims4(n: 1, h: 2, w: 2, c: 3), output: &out)
+        fullyConnectedReference(params: FullyConnectedParams(inputOffset: 0, filterOffset: 0, outputOffset: 0,
+                                                             activationMin: -128, activationMax: 127),
+                                requant: rq, batches: 1, depth: -3, units: 2, input: input, filter: filter,
+                                bias: nil, output: &out)
+      }
+    }
+    let pool = PoolParams(strideH: 1, strideW: 1, filterH: 0, filterW: 2, padTop: 0, padLeft: 0,
+                          activationMin: -128, activationMax: 127)
+    maxPool2DReference(params: pool, inputShape: Dims4(n: 1, h: 2, w: 2, c: 1), input: input,
+                       outputShape: Dims4(n: 1, h: 2, w: 2, c: 1), output: &out)
+    averagePool2DReference(params: pool, inputShape: Dims4(n: 1, h: 2, w: 2, c: 1), input: input,
+                           outputShape: Dims4(n: 1, h: 2, w: 2, c: 1), output: &out)
+    softmaxReference(params: prepareSoftmax(inputScale: 0.1, beta: 1), rows: 1, depth: 0, input: input, output: &out)
+    #expect(out.allSatisfy { $0 == 77 })
+  }
+
+  @Test("pool windows entirely in the padding do not trap (TFLM rejects them)")
+  func emptyWindows() {
+    let input: [Int8] = [10, 20, 30, 40]
+    var out = [Int8](repeating: 77, count: 4)
+    // padTop 5: every window of output row 0 lies above the image.
+    let pool = PoolParams(strideH: 1, strideW: 1, filterH: 2, filterW: 2, padTop: 5, padLeft: 0,
+                          activationMin: -128, activationMax: 127)
+    maxPool2DReference(params: pool, inputShape: Dims4(n: 1, h: 2, w: 2, c: 1), input: input,
+                       outputShape: Dims4(n: 1, h: 2, w: 2, c: 1), output: &out)
+    #expect(out == [-128, -128, -128, -128])
+    averagePool2DReference(params: pool, inputShape: Dims4(n: 1, h: 2, w: 2, c: 1), input: input,
+                           outputShape: Dims4(n: 1, h: 2, w: 2, c: 1), output: &out)
+    #expect(out == [0, 0, 0, 0])
+  }
+
+  @Test("softmax rows beyond TFLM's domain (thousands of equal logits) do not trap")
+  func hugeSoftmaxRow() {
+    let depth = 10_000
+    let input = [Int8](repeating: 3, count: depth)
+    var out = [Int8](repeating: 0, count: depth)
+    softmaxReference(params: prepareSoftmax(inputScale: 0.05, beta: 1), rows: 1, depth: depth, input: input, output: &out)
+    #expect(out.allSatisfy { $0 >= -128 && $0 <= -127 })
+  }
+
+  @Test("extreme requantization parameters do not trap")
+  func extremeRequant() {
+    for shift in [Int32.min, -100, -32, 31, 32, 100, Int32.max] {
+      for x in [Int32.min, -1, 0, 1, Int32.max] {
+        _ = multiplyByQuantizedMultiplier(x, Int32.max, shift)
+        _ = roundingDivideByPOT(x, shift)
+        _ = saturatingRoundingMultiplyByPOT(x, shift)
+        _ = requantizeToInt8(x, multiplier: Int32.min, shift: shift, outputOffset: Int32.max,
+                             activationMin: Int32.min, activationMax: Int32.max)
+      }
+      _ = calculateInputRadius(inputIntegerBits: 5, inputLeftShift: shift)
+      _ = calculateInputRadius(inputIntegerBits: shift, inputLeftShift: 3)
+    }
+    for scale: Float in [0, -1, .infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude] {
+      _ = prepareSoftmax(inputScale: scale, beta: 1)
+      _ = prepareLogistic(inputScale: scale, inputZeroPoint: 0)
+      _ = prepareAdd(input1Scale: scale, input1ZeroPoint: 0, input2Scale: 1, input2ZeroPoint: 0,
+                     outputScale: scale, outputZeroPoint: 0, activationMin: -128, activationMax: 127)
+      _ = convRequant(inputScale: scale, filterScale: 1, outputScale: scale)
+      _ = quantizedActivationRange(realMin: 0, realMax: 6, outputScale: scale, outputZeroPoint: 0)
     }
   }
 }

@@ -297,8 +297,8 @@ public func getReciprocal(_ x: Int32, integerDigits: Int32) -> (reciprocal: Int3
 ///
 /// TFLM evaluates this in double then calls std::floor; the numerator is an
 /// integer below 2^31 and the division is by a power of two, so the double
-/// value is exact and the floor equals an arithmetic right shift, done here in
-/// Int64 (this is also TFLM's TFLITE_EMULATE_FLOAT formula).
+/// value is exact and the floor equals a right shift, done here in UInt32
+/// (this is also TFLM's TFLITE_EMULATE_FLOAT formula).
 /// - Requires 0 <= inputIntegerBits <= totalSignedBits <= 31 (other values
 ///   give 0); the numerator is then below 2^31 and everything fits Int32.
 /// - inputLeftShift >= 32 gives 0; inputLeftShift < 0 (TFLM: undefined)
@@ -316,7 +316,8 @@ public func calculateInputRadius(inputIntegerBits: Int32, inputLeftShift: Int32,
   }
   if numerator == 0 { return 0 }
   let up = 0 &- inputLeftShift
-  if up >= 31 || numerator > (UInt32(Int32.max) &>> UInt32(up)) { return Int32.max }
+  // up < 0 only for inputLeftShift == Int32.min (the negation wraps).
+  if up < 0 || up >= 31 || numerator > (UInt32(Int32.max) &>> UInt32(up)) { return Int32.max }
   return Int32(bitPattern: numerator &<< UInt32(up))
 }
 
