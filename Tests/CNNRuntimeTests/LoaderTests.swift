@@ -19,7 +19,7 @@ private func withLoadedModel<R>(_ bytes: [UInt8], _ body: (UnsafeMutablePointer<
 
 /// A small residual network: conv → (conv → conv) + skip → pool → fc → softmax.
 private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) throws -> [UInt8] {
-  var rng = LoaderRNG(seed: seed)
+  var rng = SplitMix64(seed: seed)
   var b = ModelBuilder()
   func weights(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) } }
   let x = try b.addActivation(shape: [1, size, size, 3], scale: 0.02, zeroPoint: -3, name: "input")
@@ -46,17 +46,6 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
   return try b.serialize()
 }
 
-private struct LoaderRNG {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 @Suite struct PlannerTests {
   @Test func liveTensorsNeverShareBytes() throws {
@@ -99,7 +88,7 @@ private struct LoaderRNG {
     #expect(m.labels == ["a", "b", "c", "d"])
     #expect(m.ops.map(\.typeName) == ["Conv2D", "Conv2D", "Conv2D", "Add", "AveragePool2D", "GlobalAveragePool",
                                        "Reshape", "FullyConnected", "Softmax"])
-    var rng = LoaderRNG(seed: 9)
+    var rng = SplitMix64(seed: 9)
     let input = (0..<(16 * 16 * 3)).map { _ in Int8(truncatingIfNeeded: rng.next()) }
     let out = try m.run(input: input)
     #expect(out.count == 4)
