@@ -59,13 +59,13 @@ func sourceValue(_ img: ImageView, _ sx: Int, _ sy: Int, _ ch: Int) -> Int {
   return Int(img.pixels[sy * img.rowStride + sx * img.channels + c])
 }
 
-/// Resampled RGB (or gray in .0) value for output pixel (x, y).
+/// Resampled RGB value for output pixel (x, y); gray images give three equal values.
 @inline(__always)
 func samplePixel(_ img: ImageView, x: Int, y: Int, outW: Int, outH: Int, into rgb: inout (Int, Int, Int)) {
   let nch = img.channels == 1 ? 1 : 3
   if img.width == outW && img.height == outH {
     rgb.0 = sourceValue(img, x, y, 0)
-    if nch == 3 { rgb.1 = sourceValue(img, x, y, 1); rgb.2 = sourceValue(img, x, y, 2) }
+    if nch == 3 { rgb.1 = sourceValue(img, x, y, 1); rgb.2 = sourceValue(img, x, y, 2) } else { rgb.1 = rgb.0; rgb.2 = rgb.0 }
     return
   }
   let (x0, x1, wx0, wx1) = axisTaps(x, out: outW, src: img.width)
@@ -95,6 +95,7 @@ func samplePixel(_ img: ImageView, x: Int, y: Int, outW: Int, outH: Int, into rg
     }
     ch += 1
   }
+  if nch == 1 { rgb.1 = rgb.0; rgb.2 = rgb.0 }
 }
 
 /// Source taps along one axis for output index `o`: shrinking gives the
