@@ -103,7 +103,7 @@ ctest-asan: $(C_TESTS_ASAN) fixtures
 	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
 
 # ---- examples and demo ------------------------------------------------------
-examples: $(BUILD)/examples/classify
+examples: $(BUILD)/examples/classify $(BUILD)/examples/classify_raw
 
 $(BUILD)/examples/%: CExamples/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
 	@mkdir -p $(BUILD)/examples
