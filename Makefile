@@ -32,7 +32,7 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 C_TEST_SRCS   := $(wildcard Tests/C/*.c)
 
 .PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan abi-check \
-        examples demo test clean
+        fuzz examples demo test clean
 
 all: lib examples swift-build
 
@@ -102,6 +102,21 @@ ctest-asan: $(C_TESTS_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
 	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
 
+# ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
+FUZZ_SECONDS ?= 30
+CLANG        ?= $(dir $(shell command -v $(SWIFTC)))clang
+
+$(BUILD)/fuzz/fuzz_load: Tests/Fuzz/fuzz_load.c Include/cnnrt.h $(RUNTIME_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(BUILD)/fuzz
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer,address -emit-module -emit-module-path $(BUILD)/fuzz/CNNRuntime.swiftmodule \
+	  -c -o $(BUILD)/fuzz/cnnrt.o $(RUNTIME_SRCS)
+	$(CLANG) -fsanitize=fuzzer,address -IInclude $< $(BUILD)/fuzz/cnnrt.o -o $@ 2>/dev/null
+
+fuzz: $(BUILD)/fuzz/fuzz_load fixtures
+	@mkdir -p $(BUILD)/fuzz/corpus && cp $(BUILD)/fixtures/*.cnnrt $(BUILD)/fuzz/corpus/
+	set -o pipefail; $(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	  $(BUILD)/fuzz/corpus 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' 
+
 # ---- examples and demo ------------------------------------------------------
 examples: $(BUILD)/examples/classify $(BUILD)/examples/classify_raw
 
@@ -113,7 +128,7 @@ demo: deps lib examples swift-build
 	@bash tools/demo.sh
 
 # ---- everything -------------------------------------------------------------
-test: deps lib header-check abi-check swift-test ctest ctest-asan
+test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
 
 clean:
 	rm -rf $(BUILD) .build
