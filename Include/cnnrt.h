@@ -126,7 +126,9 @@ typedef enum cnn_op_type {
   CNN_OP_ADD = 7,
   CNN_OP_RESHAPE = 8,
   CNN_OP_SOFTMAX = 9,
-  CNN_OP_LOGISTIC = 10
+  CNN_OP_LOGISTIC = 10,
+  CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
+  CNN_OP_PAD = 12    /**< Constant padding of H and W (TFLite PAD / PADV2). */
 } cnn_op_type;
 
 /**

@@ -57,14 +57,24 @@ public struct OpOptions: Equatable, Sendable {
   public var activation: FusedActivation = .none
   /// Softmax only.
   public var beta: Float = 1
+  /// Pad only: the int8 fill value (TFLite PADV2 constant, in the output's
+  /// quantization); nil fills with the zero point (TFLite PAD).
+  public var padValue: Int8? = nil
+  /// Pad only: channels added before / after the input's channels
+  /// (stored in the op record's filter H / W fields).
+  public var padChannelsBefore = 0
+  public var padChannelsAfter = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
-              activation: FusedActivation = .none, beta: Float = 1) {
+              activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0) {
+    self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
     self.strideH = strideH; self.strideW = strideW
     self.dilationH = dilationH; self.dilationW = dilationW
     self.filterH = filterH; self.filterW = filterW
     self.padding = padding; self.activation = activation; self.beta = beta
+    self.padValue = padValue
   }
 }
 
@@ -365,6 +375,11 @@ public struct ModelBuilder: Sendable {
     if code != .softmax {
       guard o.beta == 1 else { throw ModelBuilderError.invalidOp("\(opName): beta applies to softmax only") }
     }
+    if code != .pad {
+      guard o.padValue == nil, o.padChannelsBefore == 0, o.padChannelsAfter == 0 else {
+        throw ModelBuilderError.invalidOp("\(opName): padValue and channel pads apply to pad only")
+      }
+    }
 
     switch code {
     case .conv2D, .depthwiseConv2D:
@@ -415,8 +430,10 @@ public struct ModelBuilder: Sendable {
       try checkPlain()
       let x = try int8Activation(0, "input")
       let f = try required(1, "weights")
-      guard f.isConstant, f.elementType == .int8, f.shape.count == 2, f.zeroPoint == 0, f.quantKind != .none else {
-        throw ModelBuilderError.invalidOp("\(opName): weights must be a constant int8 [units, depth] tensor with zero point 0")
+      guard f.isConstant, f.elementType == .int8, f.shape.count == 2, f.quantKind != .none,
+            f.zeroPoint == 0 || f.quantKind == .perTensor else {
+        throw ModelBuilderError.invalidOp(
+          "\(opName): weights must be a constant int8 [units, depth] tensor (zero point 0 when per-channel)")
       }
       if f.quantKind == .perChannel, f.quantAxis != 0 {
         throw ModelBuilderError.invalidQuantization("\(opName): per-channel weight scales must be on axis 0 (units)")
@@ -454,8 +471,18 @@ public struct ModelBuilder: Sendable {
       try checkPlain()
       let a = try int8Activation(0, "first input")
       let b = try int8Activation(1, "second input")
-      guard a.shape == b.shape else { throw ModelBuilderError.shapeMismatch("\(opName): inputs \(a.shape) and \(b.shape) differ") }
-      return a.shape
+      // NumPy/TFLite broadcasting: shapes right-aligned, each dimension equal or 1.
+      let rank = max(a.shape.count, b.shape.count)
+      let pa = [Int](repeating: 1, count: rank - a.shape.count) + a.shape
+      let pb = [Int](repeating: 1, count: rank - b.shape.count) + b.shape
+      var out: [Int] = []
+      for (x, y) in zip(pa, pb) {
+        guard x == y || x == 1 || y == 1 else {
+          throw ModelBuilderError.shapeMismatch("\(opName): inputs \(a.shape) and \(b.shape) do not broadcast")
+        }
+        out.append(max(x, y))
+      }
+      return out
 
     case .reshape:
       try expectInputs(1)
@@ -472,6 +499,33 @@ public struct ModelBuilder: Sendable {
       try expectInputs(1)
       try checkPlain(); try noActivation()
       return try int8Activation(0, "input").shape
+
+    case .mean:
+      // The keep_dims shape; checkOutput also accepts [N, C] (keep_dims false).
+      try expectInputs(1)
+      try checkPlain(); try noActivation()
+      let x = try int8Activation(0, "input")
+      guard x.shape.count == 4 else { throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC, got \(x.shape)") }
+      return [x.shape[0], 1, 1, x.shape[3]]
+
+    case .pad:
+      try expectInputs(1)
+      try noActivation()
+      guard o.strideH == 1, o.strideW == 1, o.dilationH == 1, o.dilationW == 1, o.filterH == 0, o.filterW == 0 else {
+        throw ModelBuilderError.invalidOp("\(opName): stride/dilation/filter options do not apply to pad")
+      }
+      guard case .explicit(let t, let l, let b, let r) = o.padding else {
+        throw ModelBuilderError.invalidOp("\(opName): pad needs explicit pads (top, left, bottom, right)")
+      }
+      let cb = o.padChannelsBefore, ca = o.padChannelsAfter
+      guard [t, l, b, r, cb, ca].allSatisfy({ $0 >= 0 && $0 <= Self.maxDimension }) else {
+        throw ModelBuilderError.invalidOp("\(opName): pads (\(t), \(l), \(b), \(r), channels \(cb), \(ca)) must be in 0...\(Self.maxDimension)")
+      }
+      let x = try int8Activation(0, "input")
+      guard x.shape.count == 4 else {
+        throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC (H, W and C can be padded), got \(x.shape)")
+      }
+      return [x.shape[0], x.shape[1] + t + b, x.shape[2] + l + r, x.shape[3] + cb + ca]
     }
   }
 
@@ -500,6 +554,19 @@ public struct ModelBuilder: Sendable {
         throw ModelBuilderError.shapeMismatch("\(opName): output \(label(output)) is \(out.shape), expected \(expected)")
       }
       return
+    case .mean:
+      // [N, 1, 1, C] (keep_dims) or [N, C]; any quantization whose rescale the runtime can represent.
+      guard out.shape == expected || out.shape == [expected[0], expected[3]] else {
+        throw ModelBuilderError.shapeMismatch(
+          "\(opName): output \(label(output)) is \(out.shape), expected \(expected) or \([expected[0], expected[3]])")
+      }
+      let p = prepareMean(inputScale: x.scales[0], inputZeroPoint: x.zeroPoint, outputScale: out.scales[0],
+                          outputZeroPoint: out.zeroPoint, count: x.shape[1] * x.shape[2])
+      guard p.shift <= 31 else {
+        throw ModelBuilderError.invalidQuantization(
+          "\(opName): input scale / output scale (\(x.scales[0]) / \(out.scales[0])) too large: the mean's rescale shift \(p.shift) exceeds 31")
+      }
+      return
     default:
       break
     }
@@ -507,7 +574,7 @@ public struct ModelBuilder: Sendable {
       throw ModelBuilderError.shapeMismatch("\(opName): output \(label(output)) is \(out.shape), expected \(expected)")
     }
     switch code {
-    case .maxPool2D, .averagePool2D, .globalAveragePool: try sameQuant()
+    case .maxPool2D, .averagePool2D, .globalAveragePool, .pad: try sameQuant()
     case .softmax, .logistic:
       guard out.scales == [Float(1) / 256], out.zeroPoint == -128 else {
         throw ModelBuilderError.invalidQuantization("\(opName): output \(label(output)) must have scale 1/256 and zero point -128")
@@ -612,6 +679,32 @@ public struct ModelBuilder: Sendable {
   @discardableResult
   public mutating func logistic(_ input: TensorID, name: String? = nil) throws -> TensorID {
     try addWithNewOutput(.logistic, [input], OpOptions(), scale: 1.0 / 256, zeroPoint: -128, name: name)
+  }
+
+  /// TFLite MEAN over H and W (axes [1, 2]): [N,H,W,C] → [N,1,1,C] (`keepDims`)
+  /// or [N,C], requantized to the given output quantization with TFLM's
+  /// arithmetic (no fused activation).
+  @discardableResult
+  public mutating func mean(_ input: TensorID, keepDims: Bool = true, outputScale: Float, outputZeroPoint: Int32,
+                            name: String? = nil) throws -> TensorID {
+    let expected = try inferOutputShape(.mean, inputs: [input], options: OpOptions())
+    let shape = keepDims ? expected : [expected[0], expected[3]]
+    let out = try addActivation(shape: shape, scale: outputScale, zeroPoint: outputZeroPoint, name: name)
+    do { try addOp(.mean, inputs: [input], output: out) } catch { tensors.removeLast(); throw error }
+    return out
+  }
+
+  /// TFLite PAD of H and W: [N,H,W,C] → [N, H+top+bottom, W+left+right, C] with
+  /// the input's quantization, filled with the zero point (real 0), or with
+  /// `value` (TFLite PADV2's constant, already in the input's quantization).
+  @discardableResult
+  public mutating func pad(_ input: TensorID, top: Int, left: Int, bottom: Int, right: Int,
+                           channelsBefore: Int = 0, channelsAfter: Int = 0, value: Int8? = nil,
+                           name: String? = nil) throws -> TensorID {
+    let x = try tensor(input)
+    let o = OpOptions(padding: .explicit(top: top, left: left, bottom: bottom, right: right), padValue: value,
+                      padChannelsBefore: channelsBefore, padChannelsAfter: channelsAfter)
+    return try addWithNewOutput(.pad, [input], o, scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
   }
 
   private mutating func pool(_ code: OpCode, _ input: TensorID, filter: (Int, Int), stride: (Int, Int)?,
@@ -971,10 +1064,15 @@ extension ModelBuilder.Op {
     r.strideH = Int32(options.strideH); r.strideW = Int32(options.strideW)
     r.dilationH = Int32(options.dilationH); r.dilationW = Int32(options.dilationW)
     r.filterH = Int32(options.filterH); r.filterW = Int32(options.filterW)
+    if code == .pad { r.filterH = Int32(options.padChannelsBefore); r.filterW = Int32(options.padChannelsAfter) }
     if case .explicit(let t, let l, let b, let rt) = options.padding {
       r.padTop = Int32(t); r.padLeft = Int32(l); r.padBottom = Int32(b); r.padRight = Int32(rt)
     }
-    r.extra = code == .softmax ? options.beta.bitPattern : 0
+    switch code {
+    case .softmax: r.extra = options.beta.bitPattern
+    case .pad: r.extra = options.padValue.map { OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: $0)) } ?? 0
+    default: r.extra = 0
+    }
     return r
   }
 }

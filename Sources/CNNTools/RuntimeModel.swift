@@ -175,6 +175,25 @@ public final class RuntimeModel {
     return Array(UnsafeBufferPointer(start: p, count: Int(count)))
   }
 
+  /// Runs the model on raw int8 data for every input, in order, and returns
+  /// every output's raw int8 data, in order.
+  public func run(inputs: [[Int8]]) throws(RuntimeError) -> [[Int8]] {
+    for (i, data) in inputs.enumerated() {
+      let st = data.withUnsafeBufferPointer { cnnSetInput(context, Int32(i), $0.baseAddress, UInt($0.count)) }
+      guard st == .ok else { throw RuntimeError(status: st, message: "input \(i): size or index mismatch") }
+    }
+    _ = cnnRun(context)
+    var outs: [[Int8]] = []
+    for o in 0..<Int(cnnModelOutputCount(model)) {
+      var p: UnsafePointer<Int8>? = nil
+      var count: UInt = 0
+      let os = cnnOutputRaw(context, Int32(o), &p, &count)
+      guard os == .ok, let p else { throw RuntimeError(status: os, message: "output \(o)") }
+      outs.append(Array(UnsafeBufferPointer(start: p, count: Int(count))))
+    }
+    return outs
+  }
+
   /// Per-op times of the last run, in nanoseconds.
   public var lastOpTimesNs: [UInt64] {
     (0..<opCount).map { i in

@@ -120,6 +120,9 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_RESHAPE.rawValue) == Int(OpCode.reshape.rawValue))
     #expect(Int(CNN_OP_SOFTMAX.rawValue) == Int(OpCode.softmax.rawValue))
     #expect(Int(CNN_OP_LOGISTIC.rawValue) == Int(OpCode.logistic.rawValue))
+    #expect(Int(CNN_OP_MEAN.rawValue) == Int(OpCode.mean.rawValue))
+    #expect(Int(CNN_OP_PAD.rawValue) == Int(OpCode.pad.rawValue))
+    #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }
 
   @Test func everyTruncationIsRejectedWithoutCrash() throws {

@@ -240,6 +240,8 @@ extension OpCode {
     case .reshape: return "Reshape"
     case .softmax: return "Softmax"
     case .logistic: return "Logistic"
+    case .mean: return "Mean"
+    case .pad: return "Pad"
     }
   }
 }

@@ -30,6 +30,8 @@ public enum ModelFormat {
   public static let noTensor: UInt32 = 0xFFFF_FFFF
   public static let noString: UInt32 = 0xFFFF_FFFF
   public static let maxRank = 4
+  /// Largest number of model inputs, and of model outputs.
+  public static let maxModelIO = 256
   /// Largest value of one tensor dimension.
   public static let maxDimension = 1 << 16
   /// Largest element count of one tensor.
@@ -256,7 +258,7 @@ public enum OpCode: UInt16, Sendable {
   case averagePool2D = 5
   /// Average over the whole H×W of each channel (output [N,1,1,C]); TFLite average-pool arithmetic.
   case globalAveragePool = 6
-  /// inputs: a, b of the same shape; each with its own scale and zero point.
+  /// inputs: a, b, each with its own scale and zero point; each dimension equals the output's or is 1 (broadcast).
   case add = 7
   /// Same bytes, new shape (element counts equal). Also Flatten.
   case reshape = 8
@@ -264,6 +266,17 @@ public enum OpCode: UInt16, Sendable {
   case softmax = 9
   /// Output scale 1/256, zero point -128.
   case logistic = 10
+  /// TFLite MEAN over axes [1, 2]. inputs: input [N,H,W,C]. Output [N,1,1,C]
+  /// (keep_dims) or [N,C], any per-tensor quantization; no fused activation,
+  /// `extra` 0. TFLM QuantizedMeanOrSum arithmetic (see `prepareMean`).
+  case mean = 11
+  /// TFLite PAD / PADV2 of H and W. inputs: input [N,H,W,C]. Pads in the
+  /// record's padTop/padLeft/padBottom/padRight (>= 0, padding kind explicit),
+  /// channels added before/after in filterH/filterW;
+  /// output [N, H+top+bottom, W+left+right, C+before+after] with the input's quantization.
+  /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
+  /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
+  case pad = 12
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.
@@ -299,7 +312,7 @@ public enum PaddingKind: UInt8, Sendable {
 /// | 36 | i32 | filter H (pooling) |
 /// | 40 | i32 | filter W (pooling) |
 /// | 44 | i32×4 | explicit pads: top, left, bottom, right |
-/// | 60 | u32 | extra: softmax beta as f32 bits; otherwise 0 |
+/// | 60 | u32 | extra: softmax beta as f32 bits; pad: constant fill value (below); otherwise 0 |
 public struct OpRecord: Equatable, Sendable {
   public var opCode: UInt16 = 0
   public var activation: UInt8 = 0
@@ -317,6 +330,11 @@ public struct OpRecord: Equatable, Sendable {
   public var padBottom: Int32 = 0
   public var padRight: Int32 = 0
   public var extra: UInt32 = 0
+
+  /// Pad: bit 8 of `extra` set means its low 8 bits are the int8 fill value
+  /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
+  /// the output zero point (TFLite PAD).
+  public static let padConstantFlag: UInt32 = 0x100
 
   public init() {}
 

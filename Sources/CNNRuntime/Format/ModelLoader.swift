@@ -61,8 +61,12 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   let inputCount = Int(h.inputCount), outputCount = Int(h.outputCount)
   if tensorCount < 1 || tensorCount > 1 << 20 { throw LoadError(.malformedModel, "tensor count", index: tensorCount, "out of range") }
   if opCount < 1 || opCount > 1 << 20 { throw LoadError(.malformedModel, "op count", index: opCount, "out of range") }
-  if inputCount < 1 || inputCount > 16 { throw LoadError(.malformedModel, "input count", index: inputCount, "must be 1 to 16") }
-  if outputCount < 1 || outputCount > 16 { throw LoadError(.malformedModel, "output count", index: outputCount, "must be 1 to 16") }
+  if inputCount < 1 || inputCount > ModelFormat.maxModelIO {
+    throw LoadError(.malformedModel, "input count", index: inputCount, "must be 1 to 256")
+  }
+  if outputCount < 1 || outputCount > ModelFormat.maxModelIO {
+    throw LoadError(.malformedModel, "output count", index: outputCount, "must be 1 to 256")
+  }
   if !rangeFits(Int(h.tensorTableOffset), tensorCount, ModelFormat.tensorRecordSize, within: fileSize) {
     throw LoadError(.malformedModel, "tensor table", "outside the file")
   }

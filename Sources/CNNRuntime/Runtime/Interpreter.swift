@@ -55,6 +55,10 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
   case .add(let p):
     addReference(params: p, count: outT.count, input1: int8In(c, op.inputs.0), input2: int8In(c, op.inputs.1),
                  output: out)
+  case .addBroadcast(let p):
+    addBroadcastReference(params: p, outputShape: outT.dims,
+                          input1Shape: m.tensors[Int(op.inputs.0)].dims, input1: int8In(c, op.inputs.0),
+                          input2Shape: m.tensors[Int(op.inputs.1)].dims, input2: int8In(c, op.inputs.1), output: out)
   case .reshape:
     let src = c.tensorData(Int(op.inputs.0))
     if src != UnsafeMutableRawPointer(out) { cnnrt_shim_memcpy(out, src, outT.count) }
@@ -62,5 +66,10 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
     softmaxReference(params: p, rows: rows, depth: depth, input: int8In(c, op.inputs.0), output: out)
   case .logistic(let p):
     logisticReference(params: p, count: outT.count, input: int8In(c, op.inputs.0), output: out)
+  case .mean(let p):
+    meanReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0), output: out)
+  case .pad(let p):
+    padReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
+                 outputShape: outT.dims, output: out)
   }
 }

@@ -46,9 +46,13 @@ enum PreparedKernel {
   case maxPool(PoolParams)
   case averagePool(PoolParams)
   case add(AddParams)
+  /// Add whose inputs broadcast (a dimension of 1 repeats along the output's).
+  case addBroadcast(AddParams)
   case reshape
   case softmax(SoftmaxParams, rows: Int, depth: Int)
   case logistic(LogisticParams)
+  case mean(MeanParams)
+  case pad(PadParams)
 }
 
 struct PreparedOp {

@@ -276,11 +276,14 @@ func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer
   case .add:
     let a = try requireActivation(ctx, rec.inputs.0, rank4: false)
     let b = try requireActivation(ctx, rec.inputs.1, rank4: false)
-    if a.dims != output.dims || b.dims != output.dims { throw ctx.fail(.shapeMismatch, "add inputs and output must have the same shape") }
-    op.kernel = .add(prepareAdd(input1Scale: a.scale, input1ZeroPoint: a.zeroPoint,
-                                input2Scale: b.scale, input2ZeroPoint: b.zeroPoint,
-                                outputScale: output.scale, outputZeroPoint: output.zeroPoint,
-                                activationMin: actMin, activationMax: actMax))
+    if !broadcasts(a.dims, to: output.dims) || !broadcasts(b.dims, to: output.dims) {
+      throw ctx.fail(.shapeMismatch, "add inputs must have the output's shape or broadcast to it (dimensions equal or 1)")
+    }
+    let p = prepareAdd(input1Scale: a.scale, input1ZeroPoint: a.zeroPoint,
+                       input2Scale: b.scale, input2ZeroPoint: b.zeroPoint,
+                       outputScale: output.scale, outputZeroPoint: output.zeroPoint,
+                       activationMin: actMin, activationMax: actMax)
+    op.kernel = a.dims == output.dims && b.dims == output.dims ? .add(p) : .addBroadcast(p)
 
   case .reshape:
     let input = try requireActivation(ctx, rec.inputs.0, rank4: false)
@@ -303,8 +306,61 @@ func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer
     } else {
       op.kernel = .logistic(prepareLogistic(inputScale: input.scale, inputZeroPoint: input.zeroPoint))
     }
+
+  case .mean:
+    let input = try requireActivation(ctx, rec.inputs.0, rank4: true)
+    if act != .none { throw ctx.fail(.badOp, "no fused activation allowed") }
+    if rec.extra != 0 { throw ctx.fail(.badOp, "mean: extra field must be 0") }
+    let d = output.dims
+    let keepDims = output.rank == 4 && d.n == input.dims.n && d.h == 1 && d.w == 1 && d.c == input.dims.c
+    let dropDims = output.rank == 2 && d.w == input.dims.n && d.c == input.dims.c
+    if !keepDims && !dropDims {
+      throw ctx.fail(.shapeMismatch, "mean over H and W: output must be [N, 1, 1, C] or [N, C]")
+    }
+    let p = prepareMean(inputScale: input.scale, inputZeroPoint: input.zeroPoint,
+                        outputScale: output.scale, outputZeroPoint: output.zeroPoint,
+                        count: input.dims.h * input.dims.w)
+    if p.shift > 31 { throw ctx.fail(.badOp, "mean: input scale / output scale too large (rescale shift above 31)") }
+    op.kernel = .mean(p)
+
+  case .pad:
+    let input = try requireActivation(ctx, rec.inputs.0, rank4: true)
+    if output.rank != 4 { throw ctx.fail(.shapeMismatch, "output must be rank 4 (NHWC)") }
+    if act != .none { throw ctx.fail(.badOp, "no fused activation allowed") }
+    if padding != .explicit { throw ctx.fail(.badOp, "pad: padding kind must be explicit (2)") }
+    let limit = Int32(truncatingIfNeeded: ModelFormat.maxDimension)
+    if rec.padTop < 0 || rec.padLeft < 0 || rec.padBottom < 0 || rec.padRight < 0
+      || rec.padTop > limit || rec.padLeft > limit || rec.padBottom > limit || rec.padRight > limit {
+      throw ctx.fail(.badOp, "pad: pads must be 0 to 65536")
+    }
+    // Channel pads live in the record's filter H / W fields.
+    if rec.filterH < 0 || rec.filterW < 0 || rec.filterH > limit || rec.filterW > limit {
+      throw ctx.fail(.badOp, "pad: channel pads must be 0 to 65536")
+    }
+    if output.dims.n != input.dims.n { throw ctx.fail(.shapeMismatch, "pad keeps the batch (only H, W and C can be padded)") }
+    let top = Int(rec.padTop), left = Int(rec.padLeft), bottom = Int(rec.padBottom), right = Int(rec.padRight)
+    let cBefore = Int(rec.filterH), cAfter = Int(rec.filterW)
+    if output.dims.h != input.dims.h + top + bottom || output.dims.w != input.dims.w + left + right
+      || output.dims.c != input.dims.c + cBefore + cAfter {
+      throw ctx.fail(.shapeMismatch, "pad: output height/width/channels differ from input + pads")
+    }
+    if !sameQuantization(input, output) { throw ctx.fail(.badOp, "pad input and output quantization must be equal") }
+    var value = Int8(truncatingIfNeeded: output.zeroPoint)
+    if rec.extra != 0 {
+      if rec.extra & ~UInt32(0x1FF) != 0 || rec.extra & OpRecord.padConstantFlag == 0 {
+        throw ctx.fail(.badOp, "pad: extra must be 0 or 0x100 | an int8 fill value")
+      }
+      value = Int8(truncatingIfNeeded: rec.extra & 0xFF)
+    }
+    op.kernel = .pad(PadParams(padTop: top, padLeft: left, padBottom: bottom, padRight: right,
+                               padChannelsBefore: cBefore, padChannelsAfter: cAfter, value: value))
   }
   return op
+}
+
+/// Every dimension of `d` equals the output's or is 1.
+func broadcasts(_ d: Dims4, to out: Dims4) -> Bool {
+  (d.n == out.n || d.n == 1) && (d.h == out.h || d.h == 1) && (d.w == out.w || d.w == 1) && (d.c == out.c || d.c == 1)
 }
 
 func checkStrides(_ ctx: OpContext) throws(LoadError) {

@@ -22,13 +22,61 @@ public func addReference(
 ) {
   guard count > 0 else { return }
   for i in 0..<count {
-    let a1 = (Int32(input1[i]) &+ params.input1Offset) &<< params.leftShift
-    let a2 = (Int32(input2[i]) &+ params.input2Offset) &<< params.leftShift
-    let s1 = multiplyByQuantizedMultiplier(a1, params.input1Multiplier, params.input1Shift)
-    let s2 = multiplyByQuantizedMultiplier(a2, params.input2Multiplier, params.input2Shift)
-    output[i] = requantizeToInt8(
-      s1 &+ s2, multiplier: params.outputMultiplier, shift: params.outputShift,
-      outputOffset: params.outputOffset,
-      activationMin: params.activationMin, activationMax: params.activationMax)
+    output[i] = addElement(params, input1[i], input2[i])
+  }
+}
+
+/// One output element of Add: both inputs rescaled to the common scale, summed, requantized.
+@inline(__always)
+func addElement(_ params: AddParams, _ x1: Int8, _ x2: Int8) -> Int8 {
+  let a1 = (Int32(x1) &+ params.input1Offset) &<< params.leftShift
+  let a2 = (Int32(x2) &+ params.input2Offset) &<< params.leftShift
+  let s1 = multiplyByQuantizedMultiplier(a1, params.input1Multiplier, params.input1Shift)
+  let s2 = multiplyByQuantizedMultiplier(a2, params.input2Multiplier, params.input2Shift)
+  return requantizeToInt8(
+    s1 &+ s2, multiplier: params.outputMultiplier, shift: params.outputShift,
+    outputOffset: params.outputOffset,
+    activationMin: params.activationMin, activationMax: params.activationMax)
+}
+
+/// Add with NumPy/TFLite broadcasting over NHWC shapes: every input dimension
+/// equals the output's or is 1 (checked at load; shapes of lower rank are
+/// padded with 1s on the left). Same per-element arithmetic as addReference
+/// (TFLM BroadcastAdd for int8).
+public func addBroadcastReference(
+  params: AddParams, outputShape: Dims4,
+  input1Shape: Dims4, input1: UnsafePointer<Int8>,
+  input2Shape: Dims4, input2: UnsafePointer<Int8>,
+  output: UnsafeMutablePointer<Int8>
+) {
+  // Strides of each input in output coordinates; 0 along broadcast dimensions.
+  @inline(__always) func strides(_ d: Dims4) -> (Int, Int, Int, Int) {
+    let c = d.c == 1 ? 0 : 1
+    let w = d.w == 1 ? 0 : d.c
+    let h = d.h == 1 ? 0 : d.w &* d.c
+    let n = d.n == 1 ? 0 : d.h &* d.w &* d.c
+    return (n, h, w, c)
+  }
+  let s1 = strides(input1Shape), s2 = strides(input2Shape)
+  var o = 0
+  var b = 0
+  while b < outputShape.n {
+    var y = 0
+    while y < outputShape.h {
+      var x = 0
+      while x < outputShape.w {
+        let base1 = b &* s1.0 &+ y &* s1.1 &+ x &* s1.2
+        let base2 = b &* s2.0 &+ y &* s2.1 &+ x &* s2.2
+        var c = 0
+        while c < outputShape.c {
+          output[o] = addElement(params, input1[base1 &+ c &* s1.3], input2[base2 &+ c &* s2.3])
+          o &+= 1
+          c &+= 1
+        }
+        x &+= 1
+      }
+      y &+= 1
+    }
+    b &+= 1
   }
 }

@@ -1,0 +1,176 @@
+// Byte-for-byte equality with TensorFlow Lite Micro.
+//
+// Tests/Golden/tflm/ holds golden vectors made by tools/tflm/make_goldens.py,
+// which runs the TFLM interpreter itself (see the README there for versions
+// and seeds): single-op int8 TFLite models over each kernel's parameter
+// space, and the MLPerf Tiny ResNet-8 and DS-CNN (read from ../shared/data)
+// on 200 random inputs with their intermediate tensors for a few inputs.
+// Every case is imported with the TFLite importer and run through the
+// runtime's C API; any differing byte fails the test, naming the case, the
+// sample, the first differing layer and element.
+import CNNRuntime
+import CNNTools
+import Foundation
+import Testing
+
+private let goldenDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().appendingPathComponent("Golden/tflm")
+
+private func sharedData() throws -> URL {
+  if let env = ProcessInfo.processInfo.environment["CNNRT_SHARED_DATA"] { return URL(fileURLWithPath: env) }
+  let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+  guard FileManager.default.fileExists(atPath: url.path) else {
+    throw GoldenError("shared data not found at \(url.path): set CNNRT_SHARED_DATA")
+  }
+  return url
+}
+
+struct GoldenError: Error, CustomStringConvertible {
+  let description: String
+  init(_ d: String) { description = d }
+}
+
+struct GoldenManifest: Decodable {
+  struct Intermediate: Decodable {
+    let sample: Int
+    let tensor: Int
+    let name: String
+    let file: String
+    let shape: [Int]
+  }
+  struct Case: Decodable {
+    let name: String
+    let model: String?
+    let shared_model: String?
+    let op: String?
+    let inputs: String
+    let outputs: String
+    let count: Int
+    let input_shapes: [[Int]]
+    let output_shape: [Int]
+    let input_count: Int?
+    let intermediates: [Intermediate]?
+    let arena_used_bytes: Int?
+  }
+  let cases: [Case]
+}
+
+private func loadManifest() throws -> GoldenManifest {
+  let data = try Data(contentsOf: goldenDir.appendingPathComponent("manifest.json"))
+  return try JSONDecoder().decode(GoldenManifest.self, from: data)
+}
+
+private func int8s(_ url: URL) throws -> [Int8] {
+  try [UInt8](Data(contentsOf: url)).map { Int8(bitPattern: $0) }
+}
+
+private func modelBytes(_ c: GoldenManifest.Case) throws -> [UInt8] {
+  if let m = c.model { return [UInt8](try Data(contentsOf: goldenDir.appendingPathComponent(m))) }
+  guard let s = c.shared_model else { throw GoldenError("\(c.name): no model") }
+  return [UInt8](try Data(contentsOf: try sharedData().appendingPathComponent(s)))
+}
+
+/// Runs every sample of a case; returns a description of the first mismatch, or nil.
+private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
+  let imported = try TFLiteImporter.importModel(bytes: try modelBytes(c))
+  let model = try RuntimeModel(bytes: imported.bytes)
+  let inputs = try int8s(goldenDir.appendingPathComponent(c.inputs))
+  let expected = try int8s(goldenDir.appendingPathComponent(c.outputs))
+  let inputSizes = c.input_shapes.map { $0.reduce(1, *) }
+  let perSample = inputSizes.reduce(0, +)
+  let outSize = c.output_shape.reduce(1, *)
+  guard inputs.count == perSample * c.count, expected.count == outSize * c.count else {
+    throw GoldenError("\(c.name): golden file sizes do not match the manifest")
+  }
+  for s in 0..<c.count {
+    var offset = s * perSample
+    var feeds: [[Int8]] = []
+    for n in inputSizes { feeds.append(Array(inputs[offset..<offset + n])); offset += n }
+    let got = try model.run(inputs: feeds)[0]
+    let want = expected[(s * outSize)..<((s + 1) * outSize)]
+    if let i = zip(got, want).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+      return "\(c.name) sample \(s): output byte \(i) is \(got[i]), TFLM gives \(want[want.startIndex + i])"
+    }
+  }
+  return nil
+}
+
+@Suite(.serialized) struct TFLMGoldenTests {
+  @Test func manifestIsComplete() throws {
+    let m = try loadManifest()
+    let ops = Set(m.cases.compactMap(\.op))
+    for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD"] {
+      #expect(ops.contains(op), "no golden case for \(op)")
+    }
+    #expect(m.cases.contains { $0.shared_model?.contains("resnet8") == true && $0.count >= 200 })
+    #expect(m.cases.contains { $0.shared_model?.contains("dscnn") == true && $0.count >= 200 })
+  }
+
+  @Test func singleOpModelsMatchTFLMByteForByte() throws {
+    var failures: [String] = []
+    var checked = 0
+    for c in try loadManifest().cases where c.model != nil {
+      do {
+        if let m = try firstMismatch(c) { failures.append(m) }
+      } catch {
+        failures.append("\(c.name): \(error)")
+      }
+      checked += 1
+    }
+    #expect(checked >= 50)
+    #expect(failures.isEmpty, "\(failures.count) of \(checked) cases differ:\n\(failures.joined(separator: "\n"))")
+  }
+
+  @Test(arguments: ["resnet8", "dscnn"])
+  func mlperfModelOutputsMatchTFLM(model: String) throws {
+    let cases = try loadManifest().cases.filter { $0.shared_model?.contains(model) == true }
+    #expect(cases.count == 1)
+    for c in cases {
+      #expect(c.count >= 200)
+      let mismatch = try firstMismatch(c)
+      #expect(mismatch == nil, "\(mismatch ?? "")")
+    }
+  }
+
+  /// Every intermediate tensor TFLM recorded, compared layer by layer: on a
+  /// mismatch the message names the first differing layer in execution order.
+  @Test(arguments: ["resnet8", "dscnn"])
+  func mlperfIntermediatesMatchTFLMLayerByLayer(model: String) throws {
+    guard let c = try loadManifest().cases.first(where: { $0.shared_model?.contains(model) == true }),
+          let inter = c.intermediates, !inter.isEmpty else {
+      Issue.record("no intermediate goldens for \(model)")
+      return
+    }
+    let tensors = Array(Set(inter.map(\.tensor))).sorted()
+    let imported = try TFLiteImporter.importModel(bytes: try modelBytes(c),
+                                                  options: .init(extraOutputs: tensors))
+    let runtime = try RuntimeModel(bytes: imported.bytes)
+    let inputs = try int8s(goldenDir.appendingPathComponent(c.inputs))
+    let perSample = c.input_shapes[0].reduce(1, *)
+    var compared = 0
+    for sample in Set(inter.map(\.sample)).sorted() {
+      let outs = try runtime.run(inputs: [Array(inputs[(sample * perSample)..<((sample + 1) * perSample)])])
+      // Execution order: the builder creates each op's output tensor as it adds the op,
+      // so cnnrt tensor indices follow the order in which layers run.
+      let ordered = inter.filter { $0.sample == sample }
+        .sorted { (imported.tensorMap[$0.tensor] ?? Int.max) < (imported.tensorMap[$1.tensor] ?? Int.max) }
+      for item in ordered {
+        guard let o = imported.outputs.firstIndex(of: item.tensor) else {
+          Issue.record("tensor \(item.tensor) (\(item.name)) is not an output of the imported model")
+          continue
+        }
+        let want = try int8s(goldenDir.appendingPathComponent(item.file))
+        let got = outs[o]
+        #expect(got.count == want.count, "\(item.name): size \(got.count) vs \(want.count)")
+        if let i = zip(got, want).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+          Issue.record("\(model) sample \(sample): first differing layer is tensor \(item.tensor) '\(item.name)', element \(i): cnnrt \(got[i]), TFLM \(want[i])")
+          return
+        }
+        compared += 1
+      }
+    }
+    #expect(compared == inter.count)
+  }
+}
