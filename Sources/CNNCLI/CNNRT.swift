@@ -60,6 +60,14 @@ func grouped(_ n: Int64) -> String {
   return (n < 0 ? "-" : "") + out
 }
 
+/// A tensor name short enough for a table: TFLite joins fused names with ';'
+/// (the first part is kept) and long paths are cut in the middle.
+func shortName(_ name: String, max: Int = 40) -> String {
+  let first = name.split(separator: ";").first.map(String.init) ?? name
+  guard first.count > max else { return first }
+  return String(first.prefix(max / 2 - 1)) + "…" + String(first.suffix(max / 2))
+}
+
 func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
 
 func jsonString(_ s: String) -> String {
@@ -116,7 +124,7 @@ struct Inspect: ParsableCommand {
       print("Output: \(t.name.isEmpty ? "-" : t.name) \(shapeString(t.shape)) int8, scale \(t.scale), zero point \(t.zeroPoint)")
     }
     let rows = ops.map { op -> [String] in
-      let name = op.outputName.isEmpty ? "op\(op.index)" : op.outputName
+      let name = op.outputName.isEmpty ? "op\(op.index)" : shortName(op.outputName)
       return ["\(op.index)", "\(name) (\(op.typeName))", shapeString(op.outputShape),
               grouped(op.paramCount), grouped(op.macs)]
     }

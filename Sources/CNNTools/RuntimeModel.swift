@@ -99,6 +99,14 @@ public final class RuntimeModel {
   public var opCount: Int { Int(cnnModelOpCount(model)) }
   public var activationBytes: Int { Int(cnnModelActivationBytes(model)) }
   public var unplannedActivationBytes: Int { Int(cnnModelUnplannedActivationBytes(model)) }
+  /// Bytes of the prepared-model block (tensor table, prepared ops,
+  /// per-channel multipliers): what cnn_model_load_static needs.
+  public var modelBlockBytes: Int {
+    var n: UInt = 0
+    _ = cnnModelMemorySize(UnsafeRawPointer(bytes.baseAddress), UInt(fileSize), &n)
+    return Int(n)
+  }
+
   public var arenaBytes: Int {
     var n: UInt = 0
     _ = cnnContextArenaSize(model, &n)

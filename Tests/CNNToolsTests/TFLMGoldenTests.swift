@@ -51,7 +51,9 @@ struct GoldenManifest: Decodable {
     let output_shape: [Int]
     let input_count: Int?
     let intermediates: [Intermediate]?
+    /// TFLM's arena in total, and its head (the activation plan), as TFLM reported them.
     let arena_used_bytes: Int?
+    let arena_head_bytes: Int?
   }
   let cases: [Case]
 }
@@ -132,6 +134,23 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
       let mismatch = try firstMismatch(c)
       #expect(mismatch == nil, "\(mismatch ?? "")")
     }
+  }
+
+  /// cnnrt's arena is no larger than TFLM's for the same model: both the
+  /// activation plan and the whole arena (TFLM's figures were measured by the
+  /// golden generator with the same model files).
+  @Test(arguments: ["resnet8", "dscnn"])
+  func arenaBytesAtOrBelowTFLM(model: String) throws {
+    guard let c = try loadManifest().cases.first(where: { $0.shared_model?.contains(model) == true }),
+          let tflmTotal = c.arena_used_bytes, let tflmActivations = c.arena_head_bytes else {
+      Issue.record("no TFLM arena figures for \(model)")
+      return
+    }
+    let runtime = try RuntimeModel(bytes: try TFLiteImporter.importModel(bytes: try modelBytes(c)).bytes)
+    print("\(model): cnnrt activations \(runtime.activationBytes) B (TFLM \(tflmActivations) B), "
+          + "arena \(runtime.arenaBytes) B + prepared model \(runtime.modelBlockBytes) B (TFLM arena \(tflmTotal) B)")
+    #expect(runtime.activationBytes <= tflmActivations)
+    #expect(runtime.arenaBytes <= tflmTotal)
   }
 
   /// Every intermediate tensor TFLM recorded, compared layer by layer: on a
