@@ -93,6 +93,50 @@ extern "C" {
 /* ---- Types -------------------------------------------------------- */
 
 /**
+ * Result of a cnnrt call. 0 is success, every error is negative. Values are
+ * part of the ABI: they are never renumbered, new codes get new values.
+ * cnn_status_string() describes each.
+ */
+typedef enum cnn_status {
+  /** Success. */
+  CNN_STATUS_OK = 0,
+  /** A required pointer is NULL, a size is zero or negative, or an index is out of range. */
+  CNN_STATUS_INVALID_ARGUMENT = -1,
+  /** An allocation made by a convenience call (cnn_model_load_file, cnn_context_create) failed. */
+  CNN_STATUS_OUT_OF_MEMORY = -2,
+  /** The model file cannot be opened or read. */
+  CNN_STATUS_IO_ERROR = -3,
+  /** The buffer does not start with the cnnrt model magic: not a cnnrt model. */
+  CNN_STATUS_BAD_MAGIC = -4,
+  /** The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt. */
+  CNN_STATUS_UNSUPPORTED_VERSION = -5,
+  /** The buffer is shorter than the model it holds (truncated copy or download). */
+  CNN_STATUS_TRUNCATED = -6,
+  /** The model's checksum does not match its bytes (corrupted file). */
+  CNN_STATUS_CHECKSUM_MISMATCH = -7,
+  /** A table, offset, size or string of the model lies outside the file or overlaps wrongly. */
+  CNN_STATUS_MALFORMED_MODEL = -8,
+  /** A tensor record is invalid: element type, rank, dimensions, quantization or constant data size. */
+  CNN_STATUS_BAD_TENSOR = -9,
+  /** An op or the model's input/output table refers to a tensor index that does not exist. */
+  CNN_STATUS_BAD_TENSOR_INDEX = -10,
+  /** An op code is unknown, or an op parameter (stride, dilation, padding, filter size, activation) is illegal. */
+  CNN_STATUS_BAD_OP = -11,
+  /** Tensor shapes are inconsistent with an op's parameters (e.g. the output size is not (W − F + 2P)/S + 1). */
+  CNN_STATUS_SHAPE_MISMATCH = -12,
+  /** The op list is not a valid graph: a tensor is read before it is produced, or produced twice. */
+  CNN_STATUS_BAD_GRAPH = -13,
+  /** The caller-provided arena is smaller than cnn_context_arena_size() reports. */
+  CNN_STATUS_ARENA_TOO_SMALL = -14,
+  /** A buffer is not aligned as documented (model data: 16 bytes; arena: CNN_ARENA_ALIGNMENT). */
+  CNN_STATUS_MISALIGNED = -15,
+  /** The image has 0 channels, or a channel count the model input cannot be fed from. */
+  CNN_STATUS_UNSUPPORTED_IMAGE = -16,
+  /** The model has no output the call can use (e.g. cnn_classify on a model whose output is not a class vector). */
+  CNN_STATUS_UNSUPPORTED_MODEL = -17
+} cnn_status;
+
+/**
  * A loaded, validated model. Immutable after loading: one model may be used
  * by any number of contexts on any number of threads at once.
  * Created by cnn_model_load_memory(), cnn_model_load_file() or
@@ -174,32 +218,6 @@ typedef struct cnn_classification {
 } cnn_classification;
 
 /**
- * Result of a cnnrt call. 0 is success, every error is negative. Values are
- * part of the ABI: they are never renumbered, new codes get new values.
- * Success.
- */
-typedef enum cnn_status {
-  CNN_STATUS_OK = 0,  /**< Success. */
-  CNN_STATUS_INVALID_ARGUMENT = -1,  /**< A required pointer is NULL, a size is zero or negative, or an index is out of range. */
-  CNN_STATUS_OUT_OF_MEMORY = -2,  /**< An allocation made by a convenience call (cnn_model_load_file, cnn_context_create) failed. */
-  CNN_STATUS_IO_ERROR = -3,  /**< The model file cannot be opened or read. */
-  CNN_STATUS_BAD_MAGIC = -4,  /**< The buffer does not start with the cnnrt model magic: not a cnnrt model. */
-  CNN_STATUS_UNSUPPORTED_VERSION = -5,  /**< The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt. */
-  CNN_STATUS_TRUNCATED = -6,  /**< The buffer is shorter than the model it holds (truncated copy or download). */
-  CNN_STATUS_CHECKSUM_MISMATCH = -7,  /**< The model's checksum does not match its bytes (corrupted file). */
-  CNN_STATUS_MALFORMED_MODEL = -8,  /**< A table, offset, size or string of the model lies outside the file or overlaps wrongly. */
-  CNN_STATUS_BAD_TENSOR = -9,  /**< A tensor record is invalid: element type, rank, dimensions, quantization or constant data size. */
-  CNN_STATUS_BAD_TENSOR_INDEX = -10,  /**< An op or the model's input/output table refers to a tensor index that does not exist. */
-  CNN_STATUS_BAD_OP = -11,  /**< An op code is unknown, or an op parameter (stride, dilation, padding, filter size, activation) is illegal. */
-  CNN_STATUS_SHAPE_MISMATCH = -12,  /**< Tensor shapes are inconsistent with an op's parameters (e.g. the output size is not (W − F + 2P)/S + 1). */
-  CNN_STATUS_BAD_GRAPH = -13,  /**< The op list is not a valid graph: a tensor is read before it is produced, or produced twice. */
-  CNN_STATUS_ARENA_TOO_SMALL = -14,  /**< The caller-provided arena is smaller than cnn_context_arena_size() reports. */
-  CNN_STATUS_MISALIGNED = -15,  /**< A buffer is not aligned as documented (model data: 16 bytes; arena: CNN_ARENA_ALIGNMENT). */
-  CNN_STATUS_UNSUPPORTED_IMAGE = -16,  /**< The image has 0 channels, or a channel count the model input cannot be fed from. */
-  CNN_STATUS_UNSUPPORTED_MODEL = -17,  /**< The model has no output the call can use (e.g. cnn_classify on a model whose output is not a class vector). */
-} cnn_status;
-
-/**
  * Returns the version of the loaded library as (major << 16) | (minor << 8) | patch.
  * Compare it with CNN_VERSION_NUMBER to detect a header/library mismatch.
  */
@@ -235,20 +253,20 @@ const char *cnn_status_string(int32_t status);
  * cnn_model_memory_size() reports) for the prepared model.
  * Returns CNN_STATUS_OK or an error status.
  */
-cnn_status cnn_model_load_memory(const void *data, size_t size, cnn_model **out_model, char *message, size_t message_capacity);
+enum cnn_status cnn_model_load_memory(const void *data, size_t size, cnn_model **out_model, char *message, size_t message_capacity);
 
 /**
  * Reads the file at `path` into memory owned by the model, then loads it as
  * cnn_model_load_memory() does. The file may be closed/removed afterwards.
  * Returns CNN_STATUS_IO_ERROR when the file cannot be opened or read.
  */
-cnn_status cnn_model_load_file(const char *path, cnn_model **out_model, char *message, size_t message_capacity);
+enum cnn_status cnn_model_load_file(const char *path, cnn_model **out_model, char *message, size_t message_capacity);
 
 /**
  * Validates the model in `data` and stores in `*out_bytes` the size of the
  * memory block cnn_model_load_static() needs for it (alignment 16).
  */
-cnn_status cnn_model_memory_size(const void *data, size_t size, size_t *out_bytes);
+enum cnn_status cnn_model_memory_size(const void *data, size_t size, size_t *out_bytes);
 
 /**
  * Like cnn_model_load_memory(), but places the prepared model in the
@@ -257,7 +275,7 @@ cnn_status cnn_model_memory_size(const void *data, size_t size, size_t *out_byte
  * cnn_model_free() on such a model releases nothing; the caller owns both
  * `data` and `memory`, which must outlive the model.
  */
-cnn_status cnn_model_load_static(const void *data, size_t size, void *memory, size_t memory_size, cnn_model **out_model, char *message, size_t message_capacity);
+enum cnn_status cnn_model_load_static(const void *data, size_t size, void *memory, size_t memory_size, cnn_model **out_model, char *message, size_t message_capacity);
 
 /**
  * Releases a model and, for cnn_model_load_file(), its bytes. NULL is a
@@ -288,23 +306,23 @@ int32_t cnn_model_op_count(const cnn_model *model);
 /**
  * Describes tensor `index` (0 ≤ index < cnn_model_tensor_count()).
  */
-cnn_status cnn_model_tensor_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
+enum cnn_status cnn_model_tensor_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
 
 /**
  * Describes model input `index` (0 ≤ index < cnn_model_input_count()).
  */
-cnn_status cnn_model_input_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
+enum cnn_status cnn_model_input_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
 
 /**
  * Describes model output `index` (0 ≤ index < cnn_model_output_count()).
  */
-cnn_status cnn_model_output_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
+enum cnn_status cnn_model_output_info(const cnn_model *model, int32_t index, cnn_tensor_info *info);
 
 /**
  * Describes op `index` (0 ≤ index < cnn_model_op_count()): type, tensors,
  * output shape, parameter count and multiply-accumulates.
  */
-cnn_status cnn_model_op_info(const cnn_model *model, int32_t index, cnn_op_info *info);
+enum cnn_status cnn_model_op_info(const cnn_model *model, int32_t index, cnn_op_info *info);
 
 /**
  * Number of classes: the size of the last dimension of output 0 (0 for NULL).
@@ -342,7 +360,7 @@ size_t cnn_model_unplanned_activation_bytes(const cnn_model *model);
  * (cnn_model_activation_bytes()), the 1 KiB input preprocessing table and
  * 8 bytes per op for profiling. The arena must be CNN_ARENA_ALIGNMENT-aligned.
  */
-cnn_status cnn_context_arena_size(const cnn_model *model, size_t *out_bytes);
+enum cnn_status cnn_context_arena_size(const cnn_model *model, size_t *out_bytes);
 
 /**
  * Creates a context inside the caller's `arena` of `arena_size` bytes
@@ -352,13 +370,13 @@ cnn_status cnn_context_arena_size(const cnn_model *model, size_t *out_bytes);
  * context releases nothing. Returns CNN_STATUS_ARENA_TOO_SMALL or
  * CNN_STATUS_MISALIGNED when the arena does not fit.
  */
-cnn_status cnn_context_init(const cnn_model *model, void *arena, size_t arena_size, cnn_context **out_context);
+enum cnn_status cnn_context_init(const cnn_model *model, void *arena, size_t arena_size, cnn_context **out_context);
 
 /**
  * Creates a context with an arena allocated once (cnn_context_arena_size()
  * bytes). Released by cnn_context_free().
  */
-cnn_status cnn_context_create(const cnn_model *model, cnn_context **out_context);
+enum cnn_status cnn_context_create(const cnn_model *model, cnn_context **out_context);
 
 /**
  * Releases a context created by cnn_context_create(); for
@@ -374,19 +392,19 @@ void cnn_context_free(cnn_context *context);
  * size in bytes. The pointer stays valid for the context's lifetime; its
  * contents are overwritten by cnn_classify().
  */
-cnn_status cnn_input_buffer(cnn_context *context, int32_t index, int8_t **out_data, size_t *out_size);
+enum cnn_status cnn_input_buffer(cnn_context *context, int32_t index, int8_t **out_data, size_t *out_size);
 
 /**
  * Copies `size` bytes of int8 data into model input `index`. `size` must
  * equal the input's byte size (cnn_tensor_info.byte_size).
  */
-cnn_status cnn_set_input(cnn_context *context, int32_t index, const int8_t *data, size_t size);
+enum cnn_status cnn_set_input(cnn_context *context, int32_t index, const int8_t *data, size_t size);
 
 /**
  * Runs the model on the current input buffers. Integer-only, no heap
  * allocation, no locking. Outputs stay readable until the next run.
  */
-cnn_status cnn_run(cnn_context *context);
+enum cnn_status cnn_run(cnn_context *context);
 
 /**
  * Gives read access to the raw int8 data of model output `index` (NHWC)
@@ -394,14 +412,14 @@ cnn_status cnn_run(cnn_context *context);
  * cnn_model_output_info(): real = scale × (q − zero_point). Valid until
  * the next cnn_run()/cnn_classify() on this context.
  */
-cnn_status cnn_output_raw(const cnn_context *context, int32_t index, const int8_t **out_data, size_t *out_count);
+enum cnn_status cnn_output_raw(const cnn_context *context, int32_t index, const int8_t **out_data, size_t *out_count);
 
 /**
  * Writes model output `index` dequantized to float into `out`, which has
  * room for `capacity` floats (at least the output's element count, else
  * CNN_STATUS_INVALID_ARGUMENT).
  */
-cnn_status cnn_output_dequantize(const cnn_context *context, int32_t index, float *out, size_t capacity);
+enum cnn_status cnn_output_dequantize(const cnn_context *context, int32_t index, float *out, size_t capacity);
 
 /**
  * Classifies an 8-bit image: converts it to the model's input (resizing
@@ -419,13 +437,13 @@ cnn_status cnn_output_dequantize(const cnn_context *context, int32_t index, floa
  * - `probabilities`: optional (may be NULL); receives the dequantized score
  *   of every class; `capacity` must then be ≥ cnn_model_class_count().
  */
-cnn_status cnn_classify(cnn_context *context, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels, size_t row_stride, cnn_classification *result, float *probabilities, size_t capacity);
+enum cnn_status cnn_classify(cnn_context *context, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels, size_t row_stride, cnn_classification *result, float *probabilities, size_t capacity);
 
 /**
  * Time in nanoseconds that op `index` took in the last cnn_run() or
  * cnn_classify() on this context (monotonic clock), in `*out_ns`.
  */
-cnn_status cnn_context_op_time_ns(const cnn_context *context, int32_t index, uint64_t *out_ns);
+enum cnn_status cnn_context_op_time_ns(const cnn_context *context, int32_t index, uint64_t *out_ns);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -134,7 +134,8 @@ def generate(swift_header):
     m = re.search(r"/\* CNNRT-PUBLIC-BEGIN \*/\n(.*?)/\* CNNRT-PUBLIC-END \*/", types, re.S)
     if not m:
         fail("public markers missing in cnnrt_types.h")
-    public_types = m.group(1)
+    # Swift-only naming attributes stay out of the public header.
+    public_types = re.sub(r" CNN_SWIFT_NAME\(\w+\)| CNN_CLOSED_ENUM", "", m.group(1))
 
     out = [PROLOGUE.read_text().rstrip() + "\n",
            "#ifndef CNNRT_H\n#define CNNRT_H\n",

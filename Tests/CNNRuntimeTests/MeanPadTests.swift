@@ -476,18 +476,14 @@ private func loadFailure(_ bytes: [UInt8]) -> RuntimeError? {
   do { _ = try RuntimeModel(bytes: bytes); return nil } catch { return error }
 }
 
-// Expected statuses as raw values: with Swift 6.3.1 (debug), a `CNNStatus`
-// case literal written in this test module (e.g. `.badOp`) compares unequal
-// to the same status returned by the runtime, and reading it can crash;
-// statuses made by the runtime itself behave. So the tests compare raw values.
-private let badOp: Int32 = -11          // CNN_STATUS_BAD_OP
-private let shapeMismatch: Int32 = -12  // CNN_STATUS_SHAPE_MISMATCH
+private let badOp = CNNStatus.badOp
+private let shapeMismatch = CNNStatus.shapeMismatch
 
 /// Expects `bytes` to be refused with `status` and a message naming op `op` and containing `text`.
-private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: Int32, _ text: String,
+private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _ text: String,
                                sourceLocation: SourceLocation = #_sourceLocation) {
   let e = loadFailure(bytes)
-  #expect(e?.status.rawValue == status, "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
+  #expect(e?.status == status, "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
   #expect(e?.message.contains("op \(op):") == true && e?.message.contains(text) == true,
           "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
 }
@@ -550,6 +546,6 @@ private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: Int32, _ tex
 
   @Test func opCodesPastPadAreUnknown() throws {
     let e = loadFailure(editOp(try padMeanModel(), 1) { $0.opCode = 13 })
-    #expect(e?.status.rawValue == badOp && e?.message.contains("unknown op code") == true)
+    #expect(e?.status == badOp && e?.message.contains("unknown op code") == true)
   }
 }

@@ -1,46 +1,10 @@
 // Status codes returned by every fallible C API call, and the load-time
 // diagnostic message writer.
+@_exported import _CNNRuntimeShims
 
-/// Result of a cnnrt call. 0 is success, every error is negative. Values are
-/// part of the ABI: they are never renumbered, new codes get new values.
-@c(cnn_status) public enum CNNStatus: Int32, Error {
-  /// Success.
-  case ok = 0
-  /// A required pointer is NULL, a size is zero or negative, or an index is out of range.
-  case invalidArgument = -1
-  /// An allocation made by a convenience call (cnn_model_load_file, cnn_context_create) failed.
-  case outOfMemory = -2
-  /// The model file cannot be opened or read.
-  case ioError = -3
-  /// The buffer does not start with the cnnrt model magic: not a cnnrt model.
-  case badMagic = -4
-  /// The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt.
-  case unsupportedVersion = -5
-  /// The buffer is shorter than the model it holds (truncated copy or download).
-  case truncated = -6
-  /// The model's checksum does not match its bytes (corrupted file).
-  case checksumMismatch = -7
-  /// A table, offset, size or string of the model lies outside the file or overlaps wrongly.
-  case malformedModel = -8
-  /// A tensor record is invalid: element type, rank, dimensions, quantization or constant data size.
-  case badTensor = -9
-  /// An op or the model's input/output table refers to a tensor index that does not exist.
-  case badTensorIndex = -10
-  /// An op code is unknown, or an op parameter (stride, dilation, padding, filter size, activation) is illegal.
-  case badOp = -11
-  /// Tensor shapes are inconsistent with an op's parameters (e.g. the output size is not (W − F + 2P)/S + 1).
-  case shapeMismatch = -12
-  /// The op list is not a valid graph: a tensor is read before it is produced, or produced twice.
-  case badGraph = -13
-  /// The caller-provided arena is smaller than cnn_context_arena_size() reports.
-  case arenaTooSmall = -14
-  /// A buffer is not aligned as documented (model data: 16 bytes; arena: CNN_ARENA_ALIGNMENT).
-  case misaligned = -15
-  /// The image has 0 channels, or a channel count the model input cannot be fed from.
-  case unsupportedImage = -16
-  /// The model has no output the call can use (e.g. cnn_classify on a model whose output is not a class vector).
-  case unsupportedModel = -17
-}
+// `CNNStatus` is the C enum `cnn_status` (cnnrt_types.h), imported with
+// Swift case names: one definition for C and Swift. (A Swift `@c enum` is
+// not used: Swift 6.3 mis-handles such enums across module boundaries.)
 
 extension CNNStatus {
   /// A static, NUL-terminated English description.

@@ -1,5 +1,6 @@
 // Library version. tools/gen_header.py reads the three constants below to
 // write CNN_VERSION_MAJOR/MINOR/PATCH into Include/cnnrt.h.
+import _CNNRuntimeShims
 
 public let cnnVersionMajor: UInt32 = 0
 public let cnnVersionMinor: UInt32 = 1

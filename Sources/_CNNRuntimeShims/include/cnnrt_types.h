@@ -17,7 +17,63 @@
 struct cnn_model { uint8_t opaque_; };
 struct cnn_context { uint8_t opaque_; };
 
+/* Swift-only naming, removed from the public header by tools/gen_header.py. */
+#if defined(__has_attribute)
+#if __has_attribute(swift_name) && __has_attribute(enum_extensibility)
+#define CNN_SWIFT_NAME(name) __attribute__((swift_name(#name)))
+#define CNN_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
+#endif
+#endif
+#ifndef CNN_SWIFT_NAME
+#define CNN_SWIFT_NAME(name)
+#define CNN_CLOSED_ENUM
+#endif
+
 /* CNNRT-PUBLIC-BEGIN */
+/**
+ * Result of a cnnrt call. 0 is success, every error is negative. Values are
+ * part of the ABI: they are never renumbered, new codes get new values.
+ * cnn_status_string() describes each.
+ */
+typedef enum CNN_CLOSED_ENUM CNN_SWIFT_NAME(CNNStatus) cnn_status {
+  /** Success. */
+  CNN_STATUS_OK CNN_SWIFT_NAME(ok) = 0,
+  /** A required pointer is NULL, a size is zero or negative, or an index is out of range. */
+  CNN_STATUS_INVALID_ARGUMENT CNN_SWIFT_NAME(invalidArgument) = -1,
+  /** An allocation made by a convenience call (cnn_model_load_file, cnn_context_create) failed. */
+  CNN_STATUS_OUT_OF_MEMORY CNN_SWIFT_NAME(outOfMemory) = -2,
+  /** The model file cannot be opened or read. */
+  CNN_STATUS_IO_ERROR CNN_SWIFT_NAME(ioError) = -3,
+  /** The buffer does not start with the cnnrt model magic: not a cnnrt model. */
+  CNN_STATUS_BAD_MAGIC CNN_SWIFT_NAME(badMagic) = -4,
+  /** The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt. */
+  CNN_STATUS_UNSUPPORTED_VERSION CNN_SWIFT_NAME(unsupportedVersion) = -5,
+  /** The buffer is shorter than the model it holds (truncated copy or download). */
+  CNN_STATUS_TRUNCATED CNN_SWIFT_NAME(truncated) = -6,
+  /** The model's checksum does not match its bytes (corrupted file). */
+  CNN_STATUS_CHECKSUM_MISMATCH CNN_SWIFT_NAME(checksumMismatch) = -7,
+  /** A table, offset, size or string of the model lies outside the file or overlaps wrongly. */
+  CNN_STATUS_MALFORMED_MODEL CNN_SWIFT_NAME(malformedModel) = -8,
+  /** A tensor record is invalid: element type, rank, dimensions, quantization or constant data size. */
+  CNN_STATUS_BAD_TENSOR CNN_SWIFT_NAME(badTensor) = -9,
+  /** An op or the model's input/output table refers to a tensor index that does not exist. */
+  CNN_STATUS_BAD_TENSOR_INDEX CNN_SWIFT_NAME(badTensorIndex) = -10,
+  /** An op code is unknown, or an op parameter (stride, dilation, padding, filter size, activation) is illegal. */
+  CNN_STATUS_BAD_OP CNN_SWIFT_NAME(badOp) = -11,
+  /** Tensor shapes are inconsistent with an op's parameters (e.g. the output size is not (W − F + 2P)/S + 1). */
+  CNN_STATUS_SHAPE_MISMATCH CNN_SWIFT_NAME(shapeMismatch) = -12,
+  /** The op list is not a valid graph: a tensor is read before it is produced, or produced twice. */
+  CNN_STATUS_BAD_GRAPH CNN_SWIFT_NAME(badGraph) = -13,
+  /** The caller-provided arena is smaller than cnn_context_arena_size() reports. */
+  CNN_STATUS_ARENA_TOO_SMALL CNN_SWIFT_NAME(arenaTooSmall) = -14,
+  /** A buffer is not aligned as documented (model data: 16 bytes; arena: CNN_ARENA_ALIGNMENT). */
+  CNN_STATUS_MISALIGNED CNN_SWIFT_NAME(misaligned) = -15,
+  /** The image has 0 channels, or a channel count the model input cannot be fed from. */
+  CNN_STATUS_UNSUPPORTED_IMAGE CNN_SWIFT_NAME(unsupportedImage) = -16,
+  /** The model has no output the call can use (e.g. cnn_classify on a model whose output is not a class vector). */
+  CNN_STATUS_UNSUPPORTED_MODEL CNN_SWIFT_NAME(unsupportedModel) = -17
+} cnn_status;
+
 /**
  * A loaded, validated model. Immutable after loading: one model may be used
  * by any number of contexts on any number of threads at once.
