@@ -127,6 +127,34 @@ $(BUILD)/examples/%: CExamples/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
 demo: deps lib examples swift-build
 	@bash tools/demo.sh
 
+# ---- benchmark (cnnrt vs TFLite + XNNPACK vs TFLM; writes docs/BENCHMARKS.md) --
+# Builds the C timing program against libcnnrt.so, the peak probe and the
+# Python venv (build/venv-tflm + ai-edge-litert), then runs tools/bench/run_bench.py
+# (about 2-3 minutes, single-threaded). Needs ../shared/data and PyPI.
+.PHONY: bench bench-venv
+BENCH_VENV := $(BUILD)/venv-tflm
+
+bench: lib swift-build $(BUILD)/bench/bench_cnnrt $(BUILD)/bench/vnni_peak bench-venv
+	$(BENCH_VENV)/bin/python tools/bench/run_bench.py --cli $(SPM_BIN)/cnnrt \
+	  --bench-bin $(BUILD)/bench/bench_cnnrt --peak-bin $(BUILD)/bench/vnni_peak \
+	  --out docs/BENCHMARKS.md --command "make bench"
+
+bench-venv: $(BENCH_VENV)/.bench-ready
+
+$(BENCH_VENV)/.bench-ready: tools/tflm/requirements.txt tools/bench/requirements.txt tools/tflm/setup-venv.sh tools/bench/setup-venv.sh
+	VENV=$(BENCH_VENV) bash tools/bench/setup-venv.sh
+	touch $@
+
+$(BUILD)/bench/bench_cnnrt: tools/bench/bench_cnnrt.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib'
+
+# One binary for every ISA: each kernel has its own target attribute; the
+# script runs only the modes /proc/cpuinfo lists.
+$(BUILD)/bench/vnni_peak: tools/bench/vnni_peak.c
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS_STRICT) -O2 $< -o $@
+
 # ---- everything -------------------------------------------------------------
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
 

@@ -8,27 +8,33 @@
 
 extension CNNStatus {
   /// A static, NUL-terminated English description.
-  public var staticDescription: StaticString {
-    switch self {
-    case .ok: return "ok"
-    case .invalidArgument: return "invalid argument (NULL pointer, zero size or index out of range)"
-    case .outOfMemory: return "out of memory"
-    case .ioError: return "cannot open or read the model file"
-    case .badMagic: return "not a cnnrt model (bad magic)"
-    case .unsupportedVersion: return "model format version not supported by this library"
-    case .truncated: return "model data is truncated"
-    case .checksumMismatch: return "model checksum mismatch (corrupted data)"
-    case .malformedModel: return "malformed model (offset or size out of bounds)"
-    case .badTensor: return "invalid tensor in model"
-    case .badTensorIndex: return "tensor index out of range"
-    case .badOp: return "invalid op or op parameter"
-    case .shapeMismatch: return "tensor shapes inconsistent with op parameters"
-    case .badGraph: return "invalid op graph (tensor read before written, or written twice)"
-    case .arenaTooSmall: return "arena too small"
-    case .misaligned: return "buffer not aligned as required"
-    case .unsupportedImage: return "image channel count not supported by this model"
-    case .unsupportedModel: return "model not supported by this call"
-    }
+  public var staticDescription: StaticString { statusDescription(rawValue) }
+}
+
+/// Description of a raw status value; "unknown status" for values this
+/// library does not define. Works on the raw value so that an out-of-range
+/// number from C never becomes a CNNStatus (that conversion would trap).
+func statusDescription(_ raw: Int32) -> StaticString {
+  switch raw {
+  case CNNStatus.ok.rawValue: return "ok"
+  case CNNStatus.invalidArgument.rawValue: return "invalid argument (NULL pointer, zero size or index out of range)"
+  case CNNStatus.outOfMemory.rawValue: return "out of memory"
+  case CNNStatus.ioError.rawValue: return "cannot open or read the model file"
+  case CNNStatus.badMagic.rawValue: return "not a cnnrt model (bad magic)"
+  case CNNStatus.unsupportedVersion.rawValue: return "model format version not supported by this library"
+  case CNNStatus.truncated.rawValue: return "model data is truncated"
+  case CNNStatus.checksumMismatch.rawValue: return "model checksum mismatch (corrupted data)"
+  case CNNStatus.malformedModel.rawValue: return "malformed model (offset or size out of bounds)"
+  case CNNStatus.badTensor.rawValue: return "invalid tensor in model"
+  case CNNStatus.badTensorIndex.rawValue: return "tensor index out of range"
+  case CNNStatus.badOp.rawValue: return "invalid op or op parameter"
+  case CNNStatus.shapeMismatch.rawValue: return "tensor shapes inconsistent with op parameters"
+  case CNNStatus.badGraph.rawValue: return "invalid op graph (tensor read before written, or written twice)"
+  case CNNStatus.arenaTooSmall.rawValue: return "arena too small"
+  case CNNStatus.misaligned.rawValue: return "buffer not aligned as required"
+  case CNNStatus.unsupportedImage.rawValue: return "image channel count not supported by this model"
+  case CNNStatus.unsupportedModel.rawValue: return "model not supported by this call"
+  default: return "unknown status"
   }
 }
 

@@ -23,6 +23,6 @@ public let cnnVersionPatch: UInt32 = 0
 /// ("unknown status" for values this library does not define). Never NULL;
 /// do not free. Thread-safe.
 @c(cnn_status_string) public func cnnStatusString(_ status: Int32) -> UnsafePointer<CChar> {
-  let s: StaticString = CNNStatus(rawValue: status)?.staticDescription ?? "unknown status"
+  let s = statusDescription(status)
   return UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
 }

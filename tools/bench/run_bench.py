@@ -1,0 +1,596 @@
+#!/usr/bin/env python3
+"""cnnrt benchmark: cnnrt (C API) vs TFLite + XNNPACK vs TFLite Micro, side by
+side on the same int8 inputs, single-threaded. Run by `make bench`, which
+builds what it needs and runs this in build/venv-tflm:
+
+    build/venv-tflm/bin/python tools/bench/run_bench.py --cli .build/debug/cnnrt \
+        --bench-bin build/bench/bench_cnnrt --peak-bin build/bench/vnni_peak \
+        --out docs/BENCHMARKS.md
+
+For every model:
+  * cnnrt: tools/bench/bench_cnnrt.c, linked against build/lib/libcnnrt.so,
+    times cnn_run() with clock_gettime(CLOCK_MONOTONIC) and reports per-op
+    times (cnn_context_op_time_ns);
+  * XNNPACK: ai_edge_litert.interpreter.Interpreter(num_threads=1), whose
+    default op resolver applies the XNNPACK delegate; only invoke() is timed;
+  * TFLM: tflite_micro's Python interpreter (reference kernels); only invoke()
+    is timed.
+The three runtimes take turns in R rounds (order rotated each round) so that
+load from other processes on the shared machine hits them alike; the median
+and quartiles are over every timed iteration of every round. Iterations per
+round are chosen from a calibration run so that each (model, runtime) round
+takes about --round-seconds. Then every bench input goes once through cnnrt
+and TFLM and the output bytes are compared (0 differing bytes expected).
+
+Writes --out (Markdown, generated: do not edit) and prints the tables.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tools", "tflm"))
+
+import tflm_run  # noqa: E402
+from tflite_micro.python.tflite_micro import runtime as tflm_runtime  # noqa: E402
+
+SEED = 20261125
+LARGE_SEED = 2024
+
+
+def rel(p):
+    return os.path.relpath(p, REPO)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+# ---------------------------------------------------------------------------
+# Machine and versions
+# ---------------------------------------------------------------------------
+def cpuinfo():
+    text = open("/proc/cpuinfo").read()
+    first = text.split("\n\n")[0]
+
+    def field(name):
+        m = re.search(rf"^{name}\s*:\s*(.*)$", first, re.M)
+        return m.group(1).strip() if m else "?"
+
+    return {"model": field("model name"), "family": field("cpu family"), "cpu_model": field("model"),
+            "mhz": field("cpu MHz"), "flags": set(field("flags").split()),
+            "logical": text.count("processor\t:"), "hypervisor": "hypervisor" in field("flags").split()}
+
+
+def os_name():
+    try:
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return platform.system()
+
+
+def versions(cnnrt_lib):
+    import ai_edge_litert
+    import tensorflow as tf
+    v = {"cnnrt (libcnnrt.so)": cnnrt_lib,
+         "ai-edge-litert": getattr(ai_edge_litert, "__version__", "?"),
+         "tflite-micro": tflm_run.TFLM_VERSION,
+         "tensorflow (converter)": tf.__version__,
+         "numpy": np.__version__,
+         "Python": platform.python_version()}
+    for name, cmd in (("gcc", ["gcc", "--version"]), ("Swift", ["swift", "--version"])):
+        try:
+            v[name] = subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+        except (OSError, IndexError):
+            v[name] = "?"
+    try:
+        head = sh(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]).strip()
+        dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"]).strip()
+        v["cnnrt git"] = head + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        v["cnnrt git"] = "?"
+    return v
+
+
+# ---------------------------------------------------------------------------
+# Peak
+# ---------------------------------------------------------------------------
+def measure_peak(peak_bin, flags):
+    """The core's int8 MAC peak from tools/bench/vnni_peak.c, for the best
+    ISA this CPU lists in /proc/cpuinfo."""
+    runs = []
+    for mode, flag in (("avx512vnni", "avx512_vnni"), ("avxvnni", "avx_vnni"), ("avx2", "avx2"),
+                       ("avx2-madd", "avx2")):
+        if flag in flags:
+            runs.append(json.loads(sh([peak_bin, mode])))
+    peak = runs[0] if runs else None
+    return peak, runs
+
+
+# ---------------------------------------------------------------------------
+# Runtimes
+# ---------------------------------------------------------------------------
+class CnnrtRunner:
+    name = "cnnrt"
+
+    def __init__(self, bench_bin, model, inputs):
+        self.bin, self.model, self.inputs = bench_bin, model, inputs
+        self.rounds = []  # bench_cnnrt JSON of each round
+
+    def run(self, warmup, iterations):
+        out = json.loads(sh([self.bin, self.model, "-i", self.inputs, "-w", str(warmup), "-n", str(iterations),
+                             "--json"]))
+        self.rounds.append(out)
+        return [t / 1e9 for t in out["times_ns"]]
+
+    def outputs(self, path):
+        sh([self.bin, self.model, "-i", self.inputs, "-w", "0", "-n", "1", "-o", path])
+        with open(path, "rb") as f:
+            return f.read()
+
+
+class XnnpackRunner:
+    name = "XNNPACK"
+
+    def __init__(self, tflite, samples):
+        from ai_edge_litert.interpreter import Interpreter
+        with tflm_run._CaptureStderr() as cap:
+            self.interp = Interpreter(model_path=tflite, num_threads=1)
+            self.interp.allocate_tensors()
+        # The "Created ... XNNPACK delegate" message is logged once per
+        # process, so the delegate is recognised by its DELEGATE nodes.
+        ii = self.interp._interpreter
+        names = [ii.NodeName(k) for k in range(ii.NumNodes())]
+        self.partitions = names.count("DELEGATE")
+        self.delegated = self.partitions > 0
+        self.in_idx = [d["index"] for d in self.interp.get_input_details()]
+        self.out_idx = [d["index"] for d in self.interp.get_output_details()]
+        self.samples = samples
+
+    def _set(self, k):
+        for j, a in enumerate(self.samples[k % len(self.samples)]):
+            self.interp.set_tensor(self.in_idx[j], a)
+
+    def run(self, warmup, iterations):
+        for w in range(warmup):
+            self._set(w)
+            self.interp.invoke()
+        ts = []
+        clock = time.perf_counter_ns
+        for it in range(iterations):
+            self._set(it)
+            t0 = clock()
+            self.interp.invoke()
+            ts.append(clock() - t0)
+        return [t / 1e9 for t in ts]
+
+    def outputs(self):
+        out = b""
+        for k in range(len(self.samples)):
+            self._set(k)
+            self.interp.invoke()
+            for i in self.out_idx:
+                out += np.ascontiguousarray(self.interp.get_tensor(i)).tobytes()
+        return out
+
+    def call_overhead_ns(self):
+        """Timer bracket around the cheapest Python -> C++ call of the same
+        binding (what a timed invoke() pays on top of the model)."""
+        interp, clock, ts = self.interp, time.perf_counter_ns, []
+        for _ in range(2000):
+            t0 = clock()
+            interp._ensure_safe()
+            interp._interpreter.NumNodes()
+            ts.append(clock() - t0)
+        return float(np.median(ts))
+
+
+class TflmRunner:
+    name = "TFLM"
+
+    def __init__(self, model_bytes, samples):
+        self.arena_size = tflm_run.default_arena_size(model_bytes)
+        self.interp = tflm_runtime.Interpreter.from_bytes(model_bytes, arena_size=self.arena_size)
+        self.samples = samples
+        self.n_out = len(tflm_run.model_info(model_bytes)["outputs"])
+
+    def _set(self, k):
+        for j, a in enumerate(self.samples[k % len(self.samples)]):
+            self.interp.set_input(a, j)
+
+    def run(self, warmup, iterations):
+        for w in range(warmup):
+            self._set(w)
+            self.interp.invoke()
+        ts = []
+        clock = time.perf_counter_ns
+        for it in range(iterations):
+            self._set(it)
+            t0 = clock()
+            self.interp.invoke()
+            ts.append(clock() - t0)
+        return [t / 1e9 for t in ts]
+
+    def outputs(self):
+        out = b""
+        for k in range(len(self.samples)):
+            self._set(k)
+            self.interp.invoke()
+            for j in range(self.n_out):
+                out += np.ascontiguousarray(self.interp.get_output(j)).tobytes()
+        return out
+
+    def arena(self):
+        return tflm_run.arena_figures(self.interp)
+
+
+# ---------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------
+def prepare_models(a, workdir):
+    """[(key, title, tflite or None, cnnrt path)], importing TFLite models."""
+    data = a.data_dir
+    large = os.path.join(workdir, "mobilenet_224.tflite")
+    stamp = os.path.join(workdir, "mobilenet_224.stamp")
+    gen = os.path.join(REPO, "tools", "bench", "make_large_model.py")
+    want = hashlib.sha256(open(gen, "rb").read() + str(LARGE_SEED).encode()).hexdigest()
+    if not (os.path.exists(large) and os.path.exists(stamp) and open(stamp).read() == want):
+        print(f"building {rel(large)} (seeded random weights, TFLiteConverter full-integer int8) ...", flush=True)
+        subprocess.run([sys.executable, gen, large, "--seed", str(LARGE_SEED)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(stamp, "w") as f:
+            f.write(want)
+    models = [
+        ("resnet8", "MLPerf Tiny ResNet-8 (IC)", os.path.join(data, "mlperf_tiny_ic_resnet8_int8.tflite")),
+        ("dscnn", "MLPerf Tiny DS-CNN (KWS)", os.path.join(data, "mlperf_tiny_kws_dscnn_int8.tflite")),
+        ("mobilenet_224", "MobileNet-v1-like 224×224 (generated)", large),
+        ("shapes", "bundled shapes demo", None),
+    ]
+    out = []
+    for key, title, tfl in models:
+        if a.models and key not in a.models:
+            continue
+        if tfl is None:
+            out.append((key, title, None, os.path.join(REPO, "models", "shapes.cnnrt")))
+            continue
+        if not os.path.exists(tfl):
+            sys.exit(f"run_bench: {tfl} is missing (MLPerf Tiny models come from ../shared/data/models)")
+        dst = os.path.join(workdir, key + ".cnnrt")
+        sh([a.cli, "import", tfl, "-o", dst])
+        out.append((key, title, tfl, dst))
+    return out
+
+
+def make_samples(inspect, count, seed):
+    """count samples; each = one int8 array per model input, seeded uniform
+    over the full int8 range."""
+    rng = np.random.default_rng(seed)
+    return [[rng.integers(-128, 128, size=t["shape"], dtype=np.int16).astype(np.int8) for t in inspect["inputs"]]
+            for _ in range(count)]
+
+
+def short_name(name, max_len=40):
+    first = name.split(";")[0] if name else name
+    if len(first) <= max_len:
+        return first
+    return first[:max_len // 2 - 1] + "…" + first[-(max_len // 2):]
+
+
+def stats(times):
+    t = np.asarray(times)
+    return {"median": float(np.median(t)), "p25": float(np.percentile(t, 25)), "p75": float(np.percentile(t, 75)),
+            "min": float(t.min()), "max": float(t.max()), "n": int(t.size)}
+
+
+def bench_model(a, key, title, tfl, cnnrt_path, workdir):
+    inspect = json.loads(sh([a.cli, "inspect", "--json", cnnrt_path]))
+    macs = inspect["total_macs"]
+    samples = make_samples(inspect, a.samples, SEED + sum(map(ord, key)))
+    inputs_path = os.path.join(workdir, key + ".inputs.bin")
+    with open(inputs_path, "wb") as f:
+        for s in samples:
+            for arr in s:
+                f.write(arr.tobytes())
+
+    runners = [CnnrtRunner(a.bench_bin, cnnrt_path, inputs_path)]
+    model_bytes = None
+    if tfl:
+        model_bytes = open(tfl, "rb").read()
+        runners.append(XnnpackRunner(tfl, samples))
+        runners.append(TflmRunner(model_bytes, samples))
+
+    # Calibrate: one warm-up run each, then iterations per round from its time.
+    plan = {}
+    for r in runners:
+        r.run(1, 1)
+        t = min(r.run(0, 2))
+        n = int(min(a.max_iterations, max(a.min_iterations, round(a.round_seconds / max(t, 1e-7)))))
+        w = 1 if t > 0.2 else 3
+        plan[r.name] = (w, n)
+    if isinstance(runners[0], CnnrtRunner):
+        runners[0].rounds.clear()
+    times = {r.name: [] for r in runners}
+    for rnd in range(a.rounds):
+        order = runners[rnd % len(runners):] + runners[:rnd % len(runners)]
+        for r in order:
+            w, n = plan[r.name]
+            times[r.name] += r.run(w, n)
+        print(f"  {key}: round {rnd + 1}/{a.rounds} done", flush=True)
+
+    res = {"key": key, "title": title, "tflite": tfl, "cnnrt": cnnrt_path, "macs": macs, "inspect": inspect,
+           "input_shape": inspect["inputs"][0]["shape"], "plan": plan,
+           "stats": {name: stats(ts) for name, ts in times.items()}}
+
+    # cnnrt per-op: median over rounds of each round's per-op median.
+    cr = runners[0]
+    per_op = np.median(np.array([[op["median_ns"] for op in rd["ops"]] for rd in cr.rounds]), axis=0)
+    res["per_op_ns"] = [float(x) for x in per_op]
+    res["cnnrt_arena"] = cr.rounds[0]["arena_bytes"]
+    res["cnnrt_lib"] = cr.rounds[0]["library"]
+
+    # Bit-exactness on the bench inputs.
+    c_out = cr.outputs(os.path.join(workdir, key + ".cnnrt-outputs.bin"))
+    if tfl:
+        xr, tr = runners[1], runners[2]
+        t_out = tr.outputs()
+        x_out = xr.outputs()
+        res["diff_tflm"] = diff_bytes(c_out, t_out)
+        res["diff_xnn_tflm"] = diff_bytes(x_out, t_out)
+        res["out_bytes"] = len(t_out)
+        arena = tr.arena()
+        res["tflm_arena"] = arena["total"]
+        res["tflm_arena_head"] = arena["head"]
+        res["xnn_delegated"] = xr.delegated
+        res["xnn_partitions"] = xr.partitions
+        res["xnn_overhead_ns"] = xr.call_overhead_ns()
+    return res
+
+
+def diff_bytes(x, y):
+    if len(x) != len(y):
+        return f"size {len(x)} vs {len(y)}"
+    return int(np.count_nonzero(np.frombuffer(x, np.int8) != np.frombuffer(y, np.int8)))
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+def ms(s):
+    v = s * 1e3
+    return f"{v:.3f}" if v < 1 else f"{v:.2f}" if v < 100 else f"{v:.1f}"
+
+
+def cell(st):
+    return f"{ms(st['median'])} [{ms(st['p25'])}–{ms(st['p75'])}]"
+
+
+def gops(macs, sec):
+    return 2.0 * macs / sec / 1e9 if macs and sec > 0 else 0.0
+
+
+def table(results, peak):
+    peak_gops = peak["gops"] if peak else None
+    head = ["model", "input", "MACs", "cnnrt ms", "XNNPACK ms", "TFLM ms", "cnnrt / XNNPACK", "cnnrt / TFLM",
+            "GOPS cnnrt · XNNPACK · TFLM", "cnnrt % of peak", "arena cnnrt", "arena TFLM", "bytes ≠ TFLM"]
+    rows = []
+    for r in results:
+        s = r["stats"]
+        c = s["cnnrt"]
+        x, t = s.get("XNNPACK"), s.get("TFLM")
+        g = [gops(r["macs"], c["median"])] + [gops(r["macs"], v["median"]) if v else None for v in (x, t)]
+        rows.append([
+            r["title"], "×".join(map(str, r["input_shape"][1:])), f"{r['macs'] / 1e6:,.2f} M",
+            cell(c), cell(x) if x else "n/a", cell(t) if t else "n/a",
+            f"{c['median'] / x['median']:.1f}×" if x else "n/a",
+            f"{c['median'] / t['median']:.2f}×" if t else "n/a",
+            " · ".join("n/a" if v is None else f"{v:.2f}" for v in g),
+            f"{100 * g[0] / peak_gops:.2f} %" if peak_gops else "n/a",
+            f"{r['cnnrt_arena']:,} B",
+            f"{r['tflm_arena']:,} B" if r.get("tflm_arena") is not None else "n/a",
+            (f"{r['diff_tflm']} / {r['out_bytes']:,}" if isinstance(r["diff_tflm"], int) else r["diff_tflm"])
+            if "diff_tflm" in r else "n/a (no TFLite model)",
+        ])
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def spread_table(results):
+    head = ["model", "runtime", "warm-up + iterations per round × rounds", "median ms", "IQR ms", "min ms", "max ms"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        for name, st in r["stats"].items():
+            w, n = r["plan"][name]
+            rounds = st["n"] // n
+            lines.append(f"| {r['title']} | {name} | {w} + {n} × {rounds} | {ms(st['median'])} | "
+                         f"{ms(st['p25'])}–{ms(st['p75'])} | {ms(st['min'])} | {ms(st['max'])} |")
+    return "\n".join(lines)
+
+
+def layer_table(r):
+    layers = r["inspect"]["layers"]
+    total = sum(r["per_op_ns"]) or 1.0
+    lines = ["| # | layer | type | output shape | MACs | median µs | % | GOPS |",
+             "|---:|---|---|---|---:|---:|---:|---:|"]
+    for L, t in zip(layers, r["per_op_ns"]):
+        g = gops(L["macs"], t / 1e9)
+        lines.append(f"| {L['index']} | {short_name(L['name']) or 'op' + str(L['index'])} | {L['type']} | "
+                     f"{'×'.join(map(str, L['output_shape']))} | {L['macs']:,} | {t / 1e3:,.1f} | "
+                     f"{100 * t / total:.1f} | {g:.2f} |" if L["macs"] else
+                     f"| {L['index']} | {short_name(L['name']) or 'op' + str(L['index'])} | {L['type']} | "
+                     f"{'×'.join(map(str, L['output_shape']))} | 0 | {t / 1e3:,.1f} | {100 * t / total:.1f} | – |")
+    lines.append(f"| | **total (sum of op medians)** | | | {r['macs']:,} | {total / 1e3:,.1f} | 100 | "
+                 f"{gops(r['macs'], total / 1e9):.2f} |")
+    return "\n".join(lines)
+
+
+def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command):
+    main = table(results, peak)
+    peak_txt = (f"{peak['gops']:.1f} GOPS ({peak['instruction']}, {peak['macs_per_instruction']} MACs/instruction, "
+                f"{peak['ginstr_per_s']:.2f} G instructions/s)" if peak else "n/a")
+    vnni = "avx512_vnni" in cpu["flags"]
+    overhead = [r["xnn_overhead_ns"] for r in results if "xnn_overhead_ns" in r]
+    partitions = ", ".join(f"{r['title'].split(' (')[0]}: {r['xnn_partitions']}" for r in results
+                           if "xnn_partitions" in r)
+    xnn_diffs = ", ".join(f"{r['title'].split(' (')[0]}: {r['diff_xnn_tflm']} of {r['out_bytes']:,}"
+                          for r in results if "diff_xnn_tflm" in r)
+    L = []
+    L.append("# Benchmarks\n")
+    L.append("<!-- GENERATED by tools/bench/run_bench.py (`make bench`). Do not edit: re-run the benchmark. -->\n")
+    L.append(f"Generated {started} UTC in {elapsed / 60:.1f} min by\n\n```sh\n{command}\n```\n")
+    L.append("cnnrt runs its **reference kernels** (portable Swift, no SIMD intrinsics; compiled `-O` for "
+             "generic x86-64, i.e. SSE2). Optimised kernels come later; expect cnnrt to be far slower than "
+             "XNNPACK until then. All runtimes run **single-threaded** on the same seeded int8 inputs.\n")
+    L.append("## Latency\n")
+    L.append("Milliseconds per inference: median [interquartile range] over every timed iteration of every "
+             "round. GOPS = 2 × MACs / median time (MACs from `cnnrt inspect --json`). "
+             f"Peak of one core: **{peak_txt}**, measured by `tools/bench/vnni_peak.c`. "
+             "Arena: cnnrt `cnn_context_arena_size()`; TFLM `arena_used_bytes` from its allocation report "
+             "(as `tools/tflm/make_goldens.py` reads it); TFLite + XNNPACK has no single arena (n/a). "
+             "Last column: output bytes of cnnrt that differ from TFLM's on the "
+             f"{a.samples} bench inputs (every sample's outputs concatenated).\n")
+    L.append(main + "\n")
+    L.append("### Spread and iteration counts\n")
+    L.append(f"The runtimes take turns: {a.rounds} rounds, the order rotated each round; iterations per round "
+             f"were chosen from a calibration run to take about {a.round_seconds:g} s each "
+             f"(between {a.min_iterations} and {a.max_iterations}).\n")
+    L.append(spread_table(results) + "\n")
+    L.append("## cnnrt per layer\n")
+    L.append("Median per-op time from `cnn_context_op_time_ns()` (median over rounds of each round's median); "
+             "names shortened as `cnnrt inspect` does.\n")
+    for r in results:
+        L.append(f"### {r['title']}\n")
+        L.append(layer_table(r) + "\n")
+    L.append("## Machine\n")
+    L.append(f"- CPU: {cpu['model']} (family {cpu['family']}, model {cpu['cpu_model']}"
+             + (" — AMD Zen 3 / Milan" if cpu["family"] == "25" and cpu["cpu_model"] in ("1", "8") else "")
+             + f"), {cpu['logical']} logical cores, reported {cpu['mhz']} MHz"
+             + (", virtual machine (KVM guest)" if cpu["hypervisor"] else "") + ".")
+    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni") if f in cpu["flags"]]
+    L.append(f"- ISA flags of note: {', '.join(isa) or 'none'}"
+             + ("" if vnni else " (**no AVX-512 VNNI**: the vpdpbusd peak cannot be measured here; the peak "
+                "above is AVX2 `vpmaddubsw`)") + ".")
+    L.append(f"- OS: {os_name()}, Linux {platform.release()}.")
+    L.append("- Shared machine: the cores are shared with other engineers' builds; results are noisy, "
+             "hence medians, quartiles and interleaved rounds.\n")
+    L.append("## Versions\n")
+    for k, v in vers.items():
+        L.append(f"- {k}: {v}")
+    L.append("")
+    L.append("## Notes\n")
+    L.append("- **cnnrt** is timed in C (`tools/bench/bench_cnnrt.c`, `-O2`, linked against "
+             "`build/lib/libcnnrt.so`): `cnn_run()` between two `clock_gettime(CLOCK_MONOTONIC)` calls, the "
+             "arena supplied by the caller (`cnn_context_init`); inputs are copied in with `cnn_set_input()` "
+             "outside the timed region. Per-layer times come from `cnn_context_op_time_ns()`; their sum is "
+             "within a few per cent of the whole-run median (each is a median on its own, and the dispatch "
+             "between ops is in no op).")
+    L.append("- **TFLite + XNNPACK**: `ai_edge_litert.interpreter.Interpreter(model_path, num_threads=1)`; its "
+             "default op resolver applies the XNNPACK delegate "
+             + ("(checked: every model's graph has XNNPACK partitions)" if all(r.get("xnn_delegated", True)
+                                                                         for r in results) else
+                "(**but some model got no XNNPACK partition**)")
+             + f". XNNPACK partitions per model: {partitions}; ops XNNPACK does not take "
+             "stay on TFLite's builtin optimised kernels. Only `invoke()` is timed (`time.perf_counter_ns`).")
+    L.append("- **TFLM**: `tflite_micro`'s Python interpreter (`runtime.Interpreter.from_bytes`), i.e. TFLM's "
+             "portable reference kernels as built into the x86-64 wheel (no optimised kernels). Only "
+             "`invoke()` is timed.")
+    if overhead:
+        fastest = min(v["median"] for r in results for k, v in r["stats"].items() if k != "cnnrt")
+        share = np.median(overhead) / 1e9 / fastest
+        L.append(f"- **Python overhead**: a timer bracket around the cheapest Python → C++ call of the same "
+                 f"binding (what a timed `invoke()` pays besides the model) takes {np.median(overhead) / 1e3:.2f} µs "
+                 f"(median), {100 * share:.2f} % of the fastest Python-timed median in the table "
+                 f"({ms(fastest)} ms) and far less of the others: negligible against model time.")
+    L.append("- **Bit-exactness**: the last column of the latency table counts differing output bytes of cnnrt "
+             "vs TFLM on the bench inputs, in the same run; 0 expected (cnnrt implements TFLM's int8 "
+             f"arithmetic). For information, XNNPACK vs TFLM: {xnn_diffs or 'n/a'} bytes differ (XNNPACK "
+             "does not promise TFLM's rounding).")
+    L.append("- **Peak**: `tools/bench/vnni_peak.c` runs 12 independent chains of one instruction and reports "
+             "the best of 15 repeats of 0.1 s. " + "; ".join(f"{p['instruction']}: {p['gops']:.1f} GOPS" for p in peaks)
+             + ". `vpmaddubsw` sums pairs into saturating int16, so it is an upper bound rather than what a "
+             "bit-exact kernel reaches; `vpmaddwd` (int16 × int16 → int32) is the exact AVX2 path. On a "
+             "Zen 4 host with AVX-512 VNNI the same program measures `vpdpbusd zmm` "
+             "(docs: ≈ 467 GOPS at 3.65 GHz).")
+    L.append("- **shapes** (`models/shapes.cnnrt`, the bundled demo) exists only as a cnnrt model, built by "
+             "`cnnrt demo-assets` with hand-chosen quantization; no TFLite int8 equivalent with the same "
+             "parameters exists, so only cnnrt is timed. It is tiny (28k MACs): its time is dominated by "
+             "per-op overhead.")
+    L.append("- **MobileNet-v1-like 224×224** is made by `tools/bench/make_large_model.py` (seeded random "
+             "He-normal weights, TensorFlow's converter, full-integer int8 with per-channel weights): "
+             "the first 11 layers of MobileNet v1 (conv 3×3 s2 to 32, then depthwise/pointwise blocks up "
+             "to 256 channels at 28×28), mean, fully connected 256 → 1000, softmax; 0.20 GMAC. It is "
+             f"imported with `cnnrt import` like the MLPerf models. Bench inputs: {a.samples} seeded uniform "
+             "int8 samples per model.")
+    L.append("")
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write("\n".join(L))
+    return main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cli", required=True, help="the cnnrt command (for import and inspect)")
+    ap.add_argument("--bench-bin", default=os.path.join(REPO, "build", "bench", "bench_cnnrt"))
+    ap.add_argument("--peak-bin", default=os.path.join(REPO, "build", "bench", "vnni_peak"))
+    ap.add_argument("--data-dir", default=os.path.join(REPO, "..", "shared", "data", "models"))
+    ap.add_argument("--workdir", default=os.path.join(REPO, "build", "bench"))
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--round-seconds", type=float, default=3.0, help="target time of one round per runtime")
+    ap.add_argument("--min-iterations", type=int, default=3)
+    ap.add_argument("--max-iterations", type=int, default=500)
+    ap.add_argument("--samples", type=int, default=8, help="seeded random input samples per model")
+    ap.add_argument("--models", nargs="*", help="subset: resnet8 dscnn mobilenet_224 shapes")
+    ap.add_argument("--command", default=None, help="command line to record in the report")
+    a = ap.parse_args()
+
+    t_start = time.time()
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    os.makedirs(a.workdir, exist_ok=True)
+    cpu = cpuinfo()
+    print(f"cnnrt bench on {cpu['model']}, {cpu['logical']} cores", flush=True)
+    peak, peaks = measure_peak(a.peak_bin, cpu["flags"])
+    print("peak: " + ("; ".join(f"{p['instruction']} {p['gops']:.1f} GOPS" for p in peaks) or "n/a"), flush=True)
+
+    results = []
+    for key, title, tfl, cpath in prepare_models(a, a.workdir):
+        print(f"{title}:", flush=True)
+        results.append(bench_model(a, key, title, tfl, cpath, a.workdir))
+    if not results:
+        sys.exit("run_bench: no model selected")
+    vers = versions(results[0]["cnnrt_lib"])
+    elapsed = time.time() - t_start
+    command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])
+    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command)
+    print()
+    print(main_table)
+    print()
+    for r in results:
+        print(f"{r['title']} (cnnrt per layer):")
+        print(layer_table(r))
+        print()
+    bad = [r["title"] for r in results if r.get("diff_tflm", 0) != 0]
+    print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
+    if bad:
+        print("cnnrt differs from TFLM on: " + ", ".join(bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
