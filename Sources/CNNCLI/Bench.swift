@@ -95,20 +95,8 @@ struct Bench: ParsableCommand {
               shapeString(op.outputShape), grouped(op.macs), String(format: "%.1f", t / 1e3),
               String(format: "%.1f", 100 * t / opSum), op.macs > 0 ? String(format: "%.2f", gops(op.macs, t)) : "-"]
     }
-    let header = ["#", "Layer", "Type", "Output Shape", "MACs", "Median us", "%", "GOPS"]
-    var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, c in
-        i >= 4 ? String(repeating: " ", count: widths[i] - c.count) + c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-      }.joined(separator: "   ")
-    }
-    let rule = String(repeating: "_", count: line(header).count)
-    print(rule)
-    print(line(header))
-    print(String(repeating: "=", count: rule.count))
-    for r in rows { print(line(r)) }
-    print(String(repeating: "=", count: rule.count))
+    printTable(header: ["#", "Layer", "Type", "Output Shape", "MACs", "Median us", "%", "GOPS"], rows: rows,
+               rightAlignedFrom: 4)
     print(String(format: "Median latency: %.3f ms (min %.3f, max %.3f)", total / 1e6,
                  Double(times.min()!) / 1e6, Double(times.max()!) / 1e6))
     print("Total MACs:     \(grouped(totalMACs))  (" + String(format: "%.2f GOPS", gops(totalMACs, total)) + ")")
@@ -135,15 +123,3 @@ private func monotonicNs() -> UInt64 {
   return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
-/// A small seeded generator (SplitMix64), so inputs are the same on every run.
-private struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}

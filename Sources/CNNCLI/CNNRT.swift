@@ -60,6 +60,25 @@ func grouped(_ n: Int64) -> String {
   return (n < 0 ? "-" : "") + out
 }
 
+/// Prints a Keras-summary-like table: rules, header, rows; columns from
+/// `rightAlignedFrom` on are right-aligned (numbers).
+func printTable(header: [String], rows: [[String]], rightAlignedFrom: Int) {
+  var widths = header.map(\.count)
+  for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+  func line(_ cells: [String]) -> String {
+    cells.enumerated().map { i, c in
+      i >= rightAlignedFrom ? String(repeating: " ", count: widths[i] - c.count) + c
+        : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+    }.joined(separator: "   ")
+  }
+  let width = line(header).count
+  print(String(repeating: "_", count: width))
+  print(line(header))
+  print(String(repeating: "=", count: width))
+  for r in rows { print(line(r)) }
+  print(String(repeating: "=", count: width))
+}
+
 /// A tensor name short enough for a table: TFLite joins fused names with ';'
 /// (the first part is kept) and long paths are cut in the middle.
 func shortName(_ name: String, max: Int = 40) -> String {
@@ -128,20 +147,7 @@ struct Inspect: ParsableCommand {
       return ["\(op.index)", "\(name) (\(op.typeName))", shapeString(op.outputShape),
               grouped(op.paramCount), grouped(op.macs)]
     }
-    let header = ["#", "Layer (type)", "Output Shape", "Param #", "MACs"]
-    var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-      cells.enumerated().map { i, c in
-        i >= 3 ? String(repeating: " ", count: widths[i] - c.count) + c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-      }.joined(separator: "   ")
-    }
-    let rule = String(repeating: "_", count: line(header).count)
-    print(rule)
-    print(line(header))
-    print(String(repeating: "=", count: rule.count))
-    for r in rows { print(line(r)) }
-    print(String(repeating: "=", count: rule.count))
+    printTable(header: ["#", "Layer (type)", "Output Shape", "Param #", "MACs"], rows: rows, rightAlignedFrom: 3)
     print("Total params: \(grouped(totalParams))")
     print("Total MACs:   \(grouped(totalMACs))")
     print("Arena:        \(grouped(Int64(m.arenaBytes))) bytes (activations \(grouped(Int64(m.activationBytes))) planned, "

@@ -9,6 +9,7 @@
 import Foundation
 import Testing
 @testable import CNNRuntime
+import CNNTools
 
 // MARK: - Test utilities (file-private: other test files have their own)
 

@@ -10,6 +10,7 @@
 import Foundation
 import Testing
 @testable import CNNRuntime
+import CNNTools
 
 // MARK: - Utilities (file-private)
 

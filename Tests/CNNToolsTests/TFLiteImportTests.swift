@@ -55,18 +55,7 @@ private func labels(_ file: String) throws -> [String] {
   return text.split(whereSeparator: \.isNewline).map(String.init)
 }
 
-/// SplitMix64 (tests only).
-private struct Rng {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next()) } }
-}
+private typealias Rng = SplitMix64
 
 // MARK: - .npz / .npy (tests only)
 
@@ -361,7 +350,7 @@ private struct TFLiteGraph {
   var ops: [[Int: FB]] = []
   var inputs: [Int32] = []
   var outputs: [Int32] = []
-  var rng = Rng(state: 99)
+  var rng = Rng(seed: 99)
 
   @discardableResult
   mutating func tensor(_ shape: [Int], type: Int8 = 9, scale: [Float]? = nil, zeroPoint: [Int64]? = nil,
@@ -542,7 +531,7 @@ private func importError(_ bytes: [UInt8]) -> String {
     for file in [SharedData.resnet8, SharedData.dscnn] {
       let result = try TFLiteImporter.importModel(bytes: try SharedData.bytes(file))
       let rt = try RuntimeModel(bytes: result.bytes)
-      var rng = Rng(state: 42)
+      var rng = Rng(seed: 42)
       let n = rt.inputs[0].shape.reduce(1, *)
       for _ in 0..<8 {
         let out = try rt.run(input: rng.int8s(n))
@@ -604,7 +593,7 @@ private func importError(_ bytes: [UInt8]) -> String {
     let rtWide = try RuntimeModel(bytes: wide.bytes)
     #expect(rtWide.outputs.count == 16)
     for (k, t) in extras.enumerated() { #expect(rtWide.outputs[k + 1].shape == g.tensors[t].shape) }
-    var rng = Rng(state: 7)
+    var rng = Rng(seed: 7)
     for _ in 0..<3 {
       let input = rng.int8s(32 * 32 * 3)
       let outs = try runAll(rtWide, input: input, outputs: 16)
@@ -672,7 +661,7 @@ private func importError(_ bytes: [UInt8]) -> String {
     let fcWeights = r.builder.tensors.filter { $0.name == "fc1_w" || $0.name == "fc2_w" }.map(\.quantKind)
     #expect(fcWeights == [.perChannel, .perTensor])
     #expect(r.metadata == nil, "4 channels, no name, no labels: nothing to store")
-    var rng = Rng(state: 5)
+    var rng = Rng(seed: 5)
     for _ in 0..<5 {
       let out = try rt.run(input: rng.int8s(6 * 6 * 4))
       #expect(isValidSoftmax(out))
@@ -900,7 +889,7 @@ private func importError(_ bytes: [UInt8]) -> String {
 
   @Test func flipped_bytes_never_crash() throws {
     let bytes = try SharedData.bytes(SharedData.dscnn)
-    var rng = Rng(state: 2024)
+    var rng = Rng(seed: 2024)
     var refused = 0, imported = 0
     // The FlatBuffer structure (tables, vtables, vectors) sits outside the big
     // weight blobs: flip bytes all over the file, more often near its tables.
