@@ -65,8 +65,9 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
 /// Gives direct access to the int8 buffer of model input `index` inside the
 /// arena, to fill before cnn_run() (NHWC, quantized with the input's scale
 /// and zero point, see cnn_model_input_info()). `*out_size` receives its
-/// size in bytes. The pointer stays valid for the context's lifetime; its
-/// contents are overwritten by cnn_classify().
+/// size in bytes. The pointer stays valid for the context's lifetime. Fill
+/// it before every cnn_run(): the memory planner lets later tensors reuse
+/// the input's bytes once no op reads it, and cnn_classify() writes it too.
 @c(cnn_input_buffer) public func cnnInputBuffer(
   _ context: UnsafeMutablePointer<cnn_context>?, _ index: Int32,
   _ out_data: UnsafeMutablePointer<UnsafeMutablePointer<Int8>?>?, _ out_size: UnsafeMutablePointer<UInt>?
