@@ -23,9 +23,19 @@ SPM_BIN     = $(shell $(SWIFT) build -c $(SPM_CONFIG) --show-bin-path 2>/dev/nul
 RUNTIME_SRCS := $(shell find Sources/CNNRuntime -name '*.swift' | LC_ALL=C sort)
 SHIM_HDRS    := $(wildcard Sources/_CNNRuntimeShims/include/*.h Sources/_CNNRuntimeShims/include/module.modulemap)
 
-EMBEDDED_FLAGS := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
+# Per-ISA kernel modules (Sources/_CNNKernels<ISA>): compiled first, each with
+# its own -march flags, then imported by the runtime (-I $(GEN)) and linked
+# into the same .so after the generic object. The runtime calls them only
+# after CPU detection (cnnrt_cpu.h; CNNRT_ISA=portable|avx2|avx512 caps it).
+KERNEL_AVX2_SRCS := $(shell find Sources/_CNNKernelsAVX2 -name '*.swift' | LC_ALL=C sort)
+KERNEL_AVX512_SRCS := $(shell find Sources/_CNNKernelsAVX512 -name '*.swift' | LC_ALL=C sort)
+KERNEL_OBJS      := $(OBJDIR)/kernels_avx2.o $(OBJDIR)/kernels_avx512.o
+KERNEL_MODULES   := $(GEN)/_CNNKernelsAVX2.swiftmodule $(GEN)/_CNNKernelsAVX512.swiftmodule
+
+EMBEDDED_BASE  := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
                   -wmo -parse-as-library -Xfrontend -no-allocations -Xcc -fPIC \
-                  -I Sources/_CNNRuntimeShims/include -module-name CNNRuntime
+                  -I Sources/_CNNRuntimeShims/include
+EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime
 LINK_FLAGS     := -Xlinker -soname=libcnnrt.so -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
 
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
@@ -43,21 +53,34 @@ deps:
 # ---- libcnnrt.so (Embedded Swift) ---------------------------------------
 lib: $(LIBDIR)/libcnnrt.so
 
-$(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS)
+$(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule &: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX2.swiftmodule -c -o $(OBJDIR)/kernels_avx2.o $(KERNEL_AVX2_SRCS)
+
+$(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX512_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v4 -Xcc -mavx512vnni -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(KERNEL_AVX512_SRCS)
+
+$(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
 	  -emit-clang-header-path $(GEN)/cnnrt-Swift.h -c -o $(OBJDIR)/cnnrt.o $(RUNTIME_SRCS)
 
-$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o tools/cnnrt.map
+# Generic object first: each object carries weak copies of the Embedded
+# runtime helpers and the linker keeps the first (built for the baseline CPU).
+$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)
-	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
-$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) tools/cnnrt.map
+# (The ISA kernel objects are linked uninstrumented.)
+$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
 	$(SWIFTC) $(EMBEDDED_FLAGS) -Onone -g -sanitize=address -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
 	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
-	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
 
 # ---- header ---------------------------------------------------------------
 header: $(GEN)/cnnrt-Swift.h
@@ -95,8 +118,12 @@ $(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 C_TESTS      := $(patsubst Tests/C/%.c,$(BUILD)/tests/%,$(C_TEST_SRCS))
 C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out Tests/C/test_no_alloc.c,$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
 
+# test_no_alloc runs once per kernel path (a path the CPU lacks is capped to
+# the best available one, so every run is valid on any x86-64 CPU).
 ctest: $(C_TESTS) fixtures
 	@set -e; for t in $(filter $(BUILD)/tests/test_%,$(C_TESTS)); do echo "== $$t"; CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
+	@set -e; for isa in portable avx2 avx512; do echo "== $(BUILD)/tests/test_no_alloc (CNNRT_ISA=$$isa)"; \
+	  CNNRT_ISA=$$isa CNNRT_FIXTURES=$(BUILD)/fixtures $(BUILD)/tests/test_no_alloc; done
 
 ctest-asan: $(C_TESTS_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
@@ -106,11 +133,11 @@ ctest-asan: $(C_TESTS_ASAN) fixtures
 FUZZ_SECONDS ?= 30
 CLANG        ?= $(dir $(shell command -v $(SWIFTC)))clang
 
-$(BUILD)/fuzz/fuzz_load: Tests/Fuzz/fuzz_load.c Include/cnnrt.h $(RUNTIME_SRCS) $(SHIM_HDRS)
+$(BUILD)/fuzz/fuzz_load: Tests/Fuzz/fuzz_load.c Include/cnnrt.h $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL_MODULES)
 	@mkdir -p $(BUILD)/fuzz
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer,address -emit-module -emit-module-path $(BUILD)/fuzz/CNNRuntime.swiftmodule \
 	  -c -o $(BUILD)/fuzz/cnnrt.o $(RUNTIME_SRCS)
-	$(CLANG) -fsanitize=fuzzer,address -IInclude $< $(BUILD)/fuzz/cnnrt.o -o $@ 2>/dev/null
+	$(CLANG) -fsanitize=fuzzer,address -IInclude $< $(BUILD)/fuzz/cnnrt.o $(KERNEL_OBJS) -o $@ 2>/dev/null
 
 fuzz: $(BUILD)/fuzz/fuzz_load fixtures
 	@mkdir -p $(BUILD)/fuzz/corpus && cp $(BUILD)/fixtures/*.cnnrt $(BUILD)/fuzz/corpus/

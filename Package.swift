@@ -20,9 +20,24 @@ let package = Package(
       name: "_CNNRuntimeShims",
       path: "Sources/_CNNRuntimeShims"
     ),
+    // Per-ISA kernel modules: raw pointers + the C argument block only (no
+    // dependency on CNNRuntime); each compiled for its own CPU level and
+    // called only after runtime CPU detection (cnnrt_cpu.h).
+    .target(
+      name: "_CNNKernelsAVX2",
+      dependencies: ["_CNNRuntimeShims"],
+      path: "Sources/_CNNKernelsAVX2",
+      swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+    ),
+    .target(
+      name: "_CNNKernelsAVX512",
+      dependencies: ["_CNNRuntimeShims"],
+      path: "Sources/_CNNKernelsAVX512",
+      swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"])]
+    ),
     .target(
       name: "CNNRuntime",
-      dependencies: ["_CNNRuntimeShims"],
+      dependencies: ["_CNNRuntimeShims", "_CNNKernelsAVX2", "_CNNKernelsAVX512"],
       path: "Sources/CNNRuntime",
       swiftSettings: [.enableExperimentalFeature("Extern")]
     ),

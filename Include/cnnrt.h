@@ -389,8 +389,9 @@ void cnn_context_free(cnn_context *context);
  * Gives direct access to the int8 buffer of model input `index` inside the
  * arena, to fill before cnn_run() (NHWC, quantized with the input's scale
  * and zero point, see cnn_model_input_info()). `*out_size` receives its
- * size in bytes. The pointer stays valid for the context's lifetime; its
- * contents are overwritten by cnn_classify().
+ * size in bytes. The pointer stays valid for the context's lifetime. Fill
+ * it before every cnn_run(): the memory planner lets later tensors reuse
+ * the input's bytes once no op reads it, and cnn_classify() writes it too.
  */
 enum cnn_status cnn_input_buffer(cnn_context *context, int32_t index, int8_t **out_data, size_t *out_size);
 

@@ -222,14 +222,52 @@ private func runConvLayer(_ c: VectorCase, prefix: String? = nil, depthwise: Boo
         depthwiseConv2DReference(params: params, requant: rq, inputShape: inputShape, input: input,
                                  filterShape: filterShape, filter: weights, bias: biasPointer,
                                  outputShape: outputShape, output: &out)
+        for isa in optimisedPathsOnThisCPU() {
+          let bytes = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC)
+          if bytes == 0 || params.depthMultiplier != 1 { continue }  // portable path only
+          let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+          defer { region.deallocate() }
+          weights.withUnsafeBufferPointer { wp in
+            let packed = depthwiseConv2DPack(
+              isa: isa, params: params, requant: rq, inputShape: inputShape, filterShape: filterShape,
+              filter: wp.baseAddress!, bias: biasPointer, outputShape: outputShape, region: region, regionBytes: bytes)
+            #expect(packed, "\(c.name): ISA \(isa) refused to pack")
+            if !packed { return }
+            var fast = [Int8](repeating: 0, count: outputShape.count)
+            depthwiseConv2DPacked(isa: isa, region: region, input: input, output: &fast)
+            expectIdentical(fast, out, "\(c.name) (depthwise, ISA \(isa) vs reference)")
+          }
+        }
       } else {
         conv2DReference(params: params, requant: rq, inputShape: inputShape, input: input,
                         filterShape: filterShape, filter: weights, bias: biasPointer,
                         outputShape: outputShape, output: &out)
+        // Every optimised path this CPU supports must give the reference's bytes.
+        for isa in optimisedPathsOnThisCPU() {
+          let bytes = conv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC)
+          if bytes == 0 { continue }  // grouped convolution: portable path only
+          let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+          defer { region.deallocate() }
+          let packed = weights.withUnsafeBufferPointer { wp in
+            conv2DPack(isa: isa, params: params, requant: rq, inputShape: inputShape, filterShape: filterShape,
+                       filter: wp.baseAddress!, bias: biasPointer, outputShape: outputShape,
+                       region: region, regionBytes: bytes)
+          }
+          #expect(packed, "\(c.name): ISA \(isa) refused to pack")
+          if !packed { continue }
+          var fast = [Int8](repeating: 0, count: outputShape.count)
+          conv2DPacked(isa: isa, region: region, input: input, output: &fast)
+          expectIdentical(fast, out, "\(c.name) (ISA \(isa) vs reference)")
+        }
       }
     }
   }
   return out
+}
+
+/// Optimised kernel paths (KernelISA) that this CPU and build can run.
+func optimisedPathsOnThisCPU() -> [Int32] {
+  [KernelISA.avx2, KernelISA.avx512].filter { resolvedKernelISA(request: $0) == $0 }
 }
 
 private func runConvCase(_ name: String, depthwise: Bool) {

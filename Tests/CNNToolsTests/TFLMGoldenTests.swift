@@ -136,6 +136,57 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     }
   }
 
+  /// Every kernel path (CNNRT_ISA=portable|avx2|avx512) that this CPU and
+  /// build support gives TFLM's bytes: the convolution, depthwise and fully
+  /// connected single-op cases and the ResNet-8 / DS-CNN goldens, with the
+  /// path forced at model load. Paths the CPU lacks are skipped (a forced
+  /// request is capped at the best available path, never exceeded).
+  @Test(arguments: ["portable", "avx2", "avx512"])
+  func everyKernelPathMatchesTFLM(isa: String) throws {
+    let level: Int32 = isa == "portable" ? KernelISA.portable : isa == "avx2" ? KernelISA.avx2 : KernelISA.avx512
+    guard resolvedKernelISA(request: level) == level else {
+      print("kernel path \(isa): not available on this CPU/build, skipped")
+      return
+    }
+    setenv("CNNRT_ISA", isa, 1)
+    defer { unsetenv("CNNRT_ISA") }
+    #expect(selectedKernelISA() == level)
+    var failures: [String] = []
+    var checked = 0
+    for c in try loadManifest().cases {
+      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"].contains(c.op ?? "")
+      let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
+      guard (c.model != nil && isConv) || isNetwork else { continue }
+      do {
+        if let m = try firstMismatch(c) { failures.append(m) }
+      } catch {
+        failures.append("\(c.name): \(error)")
+      }
+      checked += 1
+    }
+    #expect(checked >= 10)
+    #expect(failures.isEmpty, "path \(isa): \(failures.count) of \(checked) cases differ:\n\(failures.joined(separator: "\n"))")
+  }
+
+  /// The optimised path is really taken: with AVX2 forced, ResNet-8's Conv2D
+  /// weights are packed at load (a larger model block) and every path's
+  /// outputs on the golden inputs are identical (checked above against TFLM).
+  @Test func avx2PathPacksConvolutionWeightsAtLoad() throws {
+    guard resolvedKernelISA(request: KernelISA.avx2) == KernelISA.avx2 else { return }
+    guard let c = try loadManifest().cases.first(where: { $0.shared_model?.contains("resnet8") == true }) else {
+      Issue.record("no resnet8 case")
+      return
+    }
+    let bytes = try TFLiteImporter.importModel(bytes: try modelBytes(c)).bytes
+    defer { unsetenv("CNNRT_ISA") }
+    setenv("CNNRT_ISA", "portable", 1)
+    let portable = try RuntimeModel(bytes: bytes).modelBlockBytes
+    setenv("CNNRT_ISA", "avx2", 1)
+    let avx2 = try RuntimeModel(bytes: bytes).modelBlockBytes
+    // ResNet-8 has about 78k Conv2D weights: packed as int16 they add > 150 kB.
+    #expect(avx2 > portable + 150_000, "portable \(portable) B, avx2 \(avx2) B")
+  }
+
   /// cnnrt's arena is no larger than TFLM's for the same model: both the
   /// activation plan and the whole arena (TFLM's figures were measured by the
   /// golden generator with the same model files).

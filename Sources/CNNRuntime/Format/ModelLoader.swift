@@ -21,6 +21,11 @@ struct LayoutSummary {
   var multipliersOffset: Int
   var shiftsOffset: Int
   var orderOffset: Int
+  /// Kernel path chosen for this load (cnnrt_cpu.h numbering).
+  var isa: Int32
+  /// Region for load-time packed weights of optimised ops (Conv2DPacked.swift).
+  var packedOffset: Int
+  var packedBytes: Int
 }
 
 /// `offset + count * stride <= limit`, without overflow.
@@ -103,6 +108,8 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   }
   // Ops: indices in range; count requantization entries.
   var requant = 0
+  let isa = selectedKernelISA()
+  var packed = 0
   var o = 0
   while o < opCount {
     let rec = OpRecord.read(from: data + Int(h.opTableOffset) + o * ModelFormat.opRecordSize)
@@ -123,6 +130,16 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     if code == .conv2D || code == .depthwiseConv2D || code == .fullyConnected {
       let outRec = TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.output) * ModelFormat.tensorRecordSize)
       requant += Int(outRec.dim(Int(outRec.rank) - 1))
+    }
+    if code == .conv2D && rec.input(0) != ModelFormat.noTensor && rec.input(1) != ModelFormat.noTensor {
+      let bytes = packedConvBytes(isa: isa, input: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(0)) * ModelFormat.tensorRecordSize),
+                                  filter: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(1)) * ModelFormat.tensorRecordSize))
+      // Past the cap, convolutions keep the portable path (Prepare packs only what fits).
+      if packed + bytes <= maxPackedConvBytes { packed += bytes }
+    }
+    if code == .depthwiseConv2D && rec.input(0) != ModelFormat.noTensor && rec.input(1) != ModelFormat.noTensor {
+      packed += packedDepthwiseBytes(isa: isa, input: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(0)) * ModelFormat.tensorRecordSize),
+                                     filter: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(1)) * ModelFormat.tensorRecordSize))
     }
     o += 1
   }
@@ -161,9 +178,31 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   off += alignUp(requant * 4, 16)
   let orderOffset = off
   off += alignUp(tensorCount * 4, 16)
+  off = alignUp(off, 64)
+  let packedOffset = off
+  off += packed
   return LayoutSummary(header: h, requantEntries: requant, blockBytes: off, tensorsOffset: tensorsOffset,
                        opsOffset: opsOffset, multipliersOffset: multipliersOffset, shiftsOffset: shiftsOffset,
-                       orderOffset: orderOffset)
+                       orderOffset: orderOffset, isa: isa, packedOffset: packedOffset, packedBytes: packed)
+}
+
+/// Bytes the region of one depthwise convolution needs (0: portable path).
+func packedDepthwiseBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  return depthwiseConv2DPackedBytes(
+    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
+    inputChannels: Int(input.dim(3)))
+}
+
+/// Bytes the packed region of one Conv2D needs (0 when it runs the portable
+/// path): rank-4 filter and input, one group. Each region is a multiple of 64.
+func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  let inC = Int(input.dim(3))
+  if Int(filter.dim(3)) != inC { return 0 }
+  guard let l = convPackLayout(isa: isa, outC: Int(filter.dim(0)), kH: Int(filter.dim(1)), kW: Int(filter.dim(2)), inC: inC)
+  else { return 0 }
+  return l.bytes
 }
 
 func checkString(_ offset: UInt32, data: UnsafeRawPointer, header h: FileHeader, what: StaticString) throws(LoadError) {

@@ -37,6 +37,10 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
     conv2DReference(params: p, requant: rq, inputShape: inT.dims, input: int8In(c, op.inputs.0),
                     filterShape: fT.dims, filter: int8In(c, op.inputs.1), bias: optionalBias(c, op.inputs.2),
                     outputShape: outT.dims, output: out)
+  case .convPacked(let isa, let region):
+    conv2DPacked(isa: isa, region: region, input: int8In(c, op.inputs.0), output: out)
+  case .depthwisePacked(let isa, let region):
+    depthwiseConv2DPacked(isa: isa, region: region, input: int8In(c, op.inputs.0), output: out)
   case .depthwise(let p, let rq):
     let inT = m.tensors[Int(op.inputs.0)], fT = m.tensors[Int(op.inputs.1)]
     depthwiseConv2DReference(params: p, requant: rq, inputShape: inT.dims, input: int8In(c, op.inputs.0),

@@ -41,7 +41,12 @@ struct TensorInfo {
 /// The prepared form of one op: everything a kernel needs, computed at load.
 enum PreparedKernel {
   case conv(ConvParams, ChannelRequant)
+  /// Conv2D on an optimised path: `region` (in the model block) holds the
+  /// kernel arguments and weights packed at load for `isa` (Conv2DPacked.swift).
+  case convPacked(isa: Int32, region: UnsafeRawPointer)
   case depthwise(ConvParams, ChannelRequant)
+  /// Depthwise convolution on an optimised path (`region`: its argument block).
+  case depthwisePacked(isa: Int32, region: UnsafeRawPointer)
   case fullyConnected(FullyConnectedParams, ChannelRequant, batches: Int, depth: Int, units: Int)
   case maxPool(PoolParams)
   case averagePool(PoolParams)
@@ -99,6 +104,8 @@ struct ModelState {
   var poolOffset: Int
   var lutOffset: Int
   var profileOffset: Int
+  /// Kernel path chosen at load (cnnrt_cpu.h numbering; CNNRT_ISA caps it).
+  var kernelISA: Int32
 
   func tensor(_ i: Int) -> UnsafeMutablePointer<TensorInfo> { tensors + i }
 

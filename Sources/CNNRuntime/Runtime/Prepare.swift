@@ -23,6 +23,14 @@ func spatialOutput(input: Int, filter: Int, stride: Int, dilation: Int, padding:
   }
 }
 
+/// Where the next op's packed weights go (the model block's packed region).
+struct PackedCursor {
+  let base: UnsafeMutableRawPointer
+  var used: Int
+  let capacity: Int
+  let isa: Int32
+}
+
 struct OpContext {
   let state: UnsafeMutablePointer<ModelState>
   let index: Int
@@ -47,7 +55,7 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     inputCount: Int(h.inputCount), outputCount: Int(h.outputCount),
     hasMetadata: h.metadataOffset != 0, metadata: metadata,
     activationBytes: 0, unplannedActivationBytes: 0, contextBytes: 0,
-    poolOffset: 0, lutOffset: 0, profileOffset: 0))
+    poolOffset: 0, lutOffset: 0, profileOffset: 0, kernelISA: layout.isa))
 
   // Tensors.
   var t = 0
@@ -93,6 +101,7 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
   var requantUsed = 0
   let multipliers = (block + layout.multipliersOffset).bindMemory(to: Int32.self, capacity: max(layout.requantEntries, 1))
   let shifts = (block + layout.shiftsOffset).bindMemory(to: Int32.self, capacity: max(layout.requantEntries, 1))
+  var packed = PackedCursor(base: block + layout.packedOffset, used: 0, capacity: layout.packedBytes, isa: layout.isa)
   var o = 0
   while o < state.opCount {
     let rec = OpRecord.read(from: data + Int(h.opTableOffset) + o * ModelFormat.opRecordSize)
@@ -122,7 +131,8 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
 
     let ctx = OpContext(state: statePtr, index: o, rec: rec)
     let prepared = try prepareOp(ctx, code: code, multipliers: multipliers + requantUsed, shifts: shifts + requantUsed,
-                                 requantAvailable: layout.requantEntries - requantUsed, requantUsed: &requantUsed)
+                                 requantAvailable: layout.requantEntries - requantUsed, requantUsed: &requantUsed,
+                                 packed: &packed)
     (ops + o).initialize(to: prepared)
     o += 1
   }
@@ -159,7 +169,7 @@ func requireActivation(_ ctx: OpContext, _ idx: UInt32, rank4: Bool) throws(Load
 
 func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer<Int32>,
                shifts: UnsafeMutablePointer<Int32>, requantAvailable: Int,
-               requantUsed: inout Int) throws(LoadError) -> PreparedOp {
+               requantUsed: inout Int, packed: inout PackedCursor) throws(LoadError) -> PreparedOp {
   let rec = ctx.rec
   guard let act = FusedActivation(rawValue: rec.activation) else { throw ctx.fail(.badOp, "unknown fused activation") }
   guard let padding = PaddingKind(rawValue: rec.padding) else { throw ctx.fail(.badOp, "unknown padding kind") }
@@ -217,6 +227,34 @@ func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer
                        padTop: padTop, padLeft: padLeft, depthMultiplier: depthMultiplier,
                        activationMin: actMin, activationMax: actMax)
     op.kernel = code == .conv2D ? .conv(p, rq) : .depthwise(p, rq)
+    if code == .conv2D && packed.isa != KernelISA.portable && filter.dims.c == input.dims.c {
+      let need = conv2DPackedBytes(isa: packed.isa, filterShape: filter.dims, inputChannels: input.dims.c)
+      if need > 0 && need <= packed.capacity - packed.used {
+        let region = packed.base + packed.used
+        let bias = rec.inputs.2 == ModelFormat.noTensor ? nil
+          : ctx.tensor(Int(rec.inputs.2)).constData.map { UnsafePointer($0.assumingMemoryBound(to: Int32.self)) }
+        if conv2DPack(isa: packed.isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
+                      filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias,
+                      outputShape: output.dims, region: region, regionBytes: need) {
+          packed.used += need
+          op.kernel = .convPacked(isa: packed.isa, region: UnsafeRawPointer(region))
+        }
+      }
+    }
+    if code == .depthwiseConv2D && packed.isa != KernelISA.portable {
+      let need = depthwiseConv2DPackedBytes(isa: packed.isa, filterShape: filter.dims, inputChannels: input.dims.c)
+      if need > 0 && need <= packed.capacity - packed.used {
+        let region = packed.base + packed.used
+        let bias = rec.inputs.2 == ModelFormat.noTensor ? nil
+          : ctx.tensor(Int(rec.inputs.2)).constData.map { UnsafePointer($0.assumingMemoryBound(to: Int32.self)) }
+        if depthwiseConv2DPack(isa: packed.isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
+                               filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias,
+                               outputShape: output.dims, region: region, regionBytes: need) {
+          packed.used += need
+          op.kernel = .depthwisePacked(isa: packed.isa, region: UnsafeRawPointer(region))
+        }
+      }
+    }
 
   case .fullyConnected:
     let input = try requireActivation(ctx, rec.inputs.0, rank4: false)

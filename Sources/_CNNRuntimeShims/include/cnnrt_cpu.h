@@ -1,0 +1,82 @@
+/*
+ * cnnrt_cpu.h — CPU feature detection for the optimised kernel paths.
+ *
+ * Header-only (static inline): nothing is exported from libcnnrt.so.
+ * The runtime calls cnnrt_cpu_select_isa() once per model load and stores
+ * the chosen path in each prepared op; inference only dispatches on it.
+ *
+ * Paths (CNNRT_ISA_*):
+ *   0 portable  the reference kernels (every target)
+ *   1 avx2      x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE, OS-enabled YMM state
+ *   2 avx512    x86-64-v4 + AVX512-VNNI, OS-enabled ZMM/opmask state
+ *
+ * Override: the environment variable CNNRT_ISA=portable|avx2|avx512, read at
+ * each model load, caps the path. A path the CPU lacks is never chosen, even
+ * when forced (the request is lowered to the best available path).
+ */
+#ifndef CNNRT_CPU_H
+#define CNNRT_CPU_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+#define CNNRT_ISA_PORTABLE 0
+#define CNNRT_ISA_AVX2 1
+#define CNNRT_ISA_AVX512 2
+
+/* The best path this CPU and OS support. */
+static inline int32_t cnnrt_cpu_best_isa(void) {
+#if defined(__x86_64__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return CNNRT_ISA_PORTABLE;
+  const int fma = (c >> 12) & 1, movbe = (c >> 22) & 1, osxsave = (c >> 27) & 1;
+  const int avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+  if (!(osxsave && avx && fma && movbe && f16c)) return CNNRT_ISA_PORTABLE;
+  uint32_t xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  (void)xcr0_hi;
+  if ((xcr0_lo & 0x6u) != 0x6u) return CNNRT_ISA_PORTABLE; /* XMM + YMM state */
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return CNNRT_ISA_PORTABLE;
+  const unsigned ebx7 = b, ecx7 = c;
+  const int bmi1 = (ebx7 >> 3) & 1, avx2 = (ebx7 >> 5) & 1, bmi2 = (ebx7 >> 8) & 1;
+  if (!__get_cpuid(0x80000001u, &a, &b, &c, &d)) return CNNRT_ISA_PORTABLE;
+  const int lzcnt = (c >> 5) & 1;
+  if (!(bmi1 && avx2 && bmi2 && lzcnt)) return CNNRT_ISA_PORTABLE;
+  const int f = (ebx7 >> 16) & 1, dq = (ebx7 >> 17) & 1, cd = (ebx7 >> 28) & 1;
+  const int bw = (ebx7 >> 30) & 1, vl = (ebx7 >> 31) & 1, vnni = (ecx7 >> 11) & 1;
+  /* opmask, ZMM0-15 upper halves, ZMM16-31 */
+  const int zmm_os = (xcr0_lo & 0xE6u) == 0xE6u;
+  if (f && dq && cd && bw && vl && vnni && zmm_os) return CNNRT_ISA_AVX512;
+  return CNNRT_ISA_AVX2;
+#else
+  return CNNRT_ISA_PORTABLE;
+#endif
+}
+
+/* The path requested by CNNRT_ISA, or -1 when unset or unrecognised. */
+static inline int32_t cnnrt_cpu_requested_isa(void) {
+  const char *s = getenv("CNNRT_ISA");
+  if (!s) return -1;
+  if (strcmp(s, "portable") == 0) return CNNRT_ISA_PORTABLE;
+  if (strcmp(s, "avx2") == 0) return CNNRT_ISA_AVX2;
+  if (strcmp(s, "avx512") == 0) return CNNRT_ISA_AVX512;
+  return -1;
+}
+
+/* The path a model load uses: the request (if any) capped at the best
+ * available path. `request` < 0 means "no request" (use the best). */
+static inline int32_t cnnrt_cpu_resolve_isa(int32_t request) {
+  const int32_t best = cnnrt_cpu_best_isa();
+  if (request < 0 || request > best) return best;
+  return request;
+}
+
+static inline int32_t cnnrt_cpu_select_isa(void) {
+  return cnnrt_cpu_resolve_isa(cnnrt_cpu_requested_isa());
+}
+
+#endif /* CNNRT_CPU_H */
