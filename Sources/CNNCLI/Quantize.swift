@@ -1,0 +1,155 @@
+// `cnnrt quantize`: post-training int8 quantization of a float TFLite CNN.
+import ArgumentParser
+import CNNRuntime
+import CNNTools
+import Foundation
+
+struct Quantize: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Quantize a float TFLite CNN into a cnnrt int8 model.",
+    discussion: """
+      Calibration data: a NumPy .npy or .npz array (N, H, W, C), uint8 pixels \
+      (preprocessed with --pixel-scale/--mean/--std into the float model's input) \
+      or float values already in the model's input units. Activations are \
+      asymmetric int8 (TFLite rules), weights symmetric int8 per channel, biases \
+      int32. Deflated .npz members are extracted with python3.
+      """)
+
+  @Argument(help: "Float TFLite model (.tflite).")
+  var model: String
+
+  @Option(name: .long, help: "Calibration data (.npy / .npz, shape (N, H, W, C)).")
+  var calibration: String
+
+  @Option(name: .shortAndLong, help: "Output model file (.cnnrt).")
+  var output: String
+
+  @Option(name: .long, help: "Calibration method: minmax, percentile or mse.")
+  var method: String = "minmax"
+
+  @Option(name: .long, help: "Percentile kept by --method percentile.")
+  var percentile: Double = 99.99
+
+  @Flag(name: .long, help: "One weight scale per tensor instead of per output channel.")
+  var perTensor = false
+
+  @Option(name: .long, help: "Use only the first N calibration samples.")
+  var samples: Int?
+
+  @Option(name: .long, help: "Class labels: a text file with one label per line.")
+  var labels: String?
+
+  @Option(name: .long, help: "Model name stored in the file (default: the TFLite file name).")
+  var name: String?
+
+  @Option(name: .long, help: "Pixel scale: float input = (pixel × scale − mean) / std.")
+  var pixelScale: Float = 1
+
+  @Option(name: .long, help: "Per-channel mean, comma-separated (one value = all channels).")
+  var mean: String = "0"
+
+  @Option(name: .long, help: "Per-channel std, comma-separated (one value = all channels).")
+  var std: String = "1"
+
+  @Flag(name: .long, help: "Print each activation's observed and chosen range.")
+  var verbose = false
+
+  @Option(name: .long, help: "Channel order of the images the model expects: rgb or bgr.")
+  var channelOrder: String = "rgb"
+
+  func validate() throws {
+    if output.isEmpty { throw ValidationError("give an output file with -o") }
+    if CalibrationMethod(rawValue: method) == nil { throw ValidationError("--method must be minmax, percentile or mse") }
+    if !(percentile > 50 && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
+    if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
+    if channelOrder != "rgb" && channelOrder != "bgr" { throw ValidationError("--channel-order must be rgb or bgr") }
+    if !(pixelScale.isFinite && pixelScale > 0) { throw ValidationError("--pixel-scale must be > 0") }
+    guard parseList(mean) != nil else { throw ValidationError("--mean: comma-separated numbers") }
+    guard let s = parseList(std), s.allSatisfy({ $0 != 0 }) else { throw ValidationError("--std: comma-separated non-zero numbers") }
+  }
+
+  func parseList(_ s: String) -> [Float]? {
+    let v = s.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    return v.isEmpty || v.contains(where: { $0 == nil || !$0!.isFinite }) ? nil : v.map { $0! }
+  }
+
+  func run() throws {
+    guard let data = FileManager.default.contents(atPath: model) else {
+      throw fail("\(model): cannot read the TFLite file", code: ExitCodes.io)
+    }
+    var labelList: [String] = []
+    if let labels {
+      guard let text = FileManager.default.contents(atPath: labels).map({ String(decoding: $0, as: UTF8.self) }) else {
+        throw fail("\(labels): cannot read the labels file", code: ExitCodes.io)
+      }
+      labelList = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      while labelList.last?.isEmpty == true { labelList.removeLast() }
+    }
+    let graph: FloatGraph
+    do { graph = try FloatGraph(tflite: [UInt8](data)) } catch {
+      throw fail("\(model): \(error)", code: ExitCodes.badModel)
+    }
+    let options = Quantizer.Options(
+      method: CalibrationMethod(rawValue: method)!, percentile: percentile, perChannel: !perTensor,
+      name: name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent, labels: labelList,
+      pixelScale: pixelScale, mean: parseList(mean)!, std: parseList(std)!,
+      channelOrder: channelOrder == "bgr" ? .bgr : .rgb)
+
+    // Calibration samples in the float model's input units.
+    let inputShape = graph.tensors[graph.inputs[0]].shape
+    let perSample = inputShape.dropFirst().reduce(1, *)
+    let array: NPYArray
+    let values: [Float]
+    do {
+      array = try NPYArray.load(path: calibration)
+      values = try array.floats()
+    } catch {
+      throw fail("\(error)", code: ExitCodes.io)
+    }
+    guard let n0 = array.shape.first, n0 >= 1, array.shape.dropFirst().reduce(1, *) == perSample else {
+      throw fail("\(calibration): array shape \(array.shape) does not hold samples of the model input \(inputShape)",
+                 code: ExitCodes.io)
+    }
+    let n = min(n0, samples ?? n0)
+    let channels = inputShape.last ?? 1
+    var sampleList: [[Float]] = []
+    sampleList.reserveCapacity(n)
+    for i in 0..<n {
+      var s = Array(values[(i * perSample)..<((i + 1) * perSample)])
+      if array.isUInt8 {
+        for k in 0..<s.count { s[k] = options.preprocess(pixel: s[k], channel: k % channels) }
+      }
+      sampleList.append(s)
+    }
+
+    let t0 = Date()
+    let result: Quantizer.Result
+    do { result = try Quantizer.quantize(graph, samples: sampleList, options: options) } catch {
+      throw fail("\(model): \(error)", code: ExitCodes.badModel)
+    }
+    let seconds = Date().timeIntervalSince(t0)
+    do {
+      try Data(result.bytes).write(to: URL(fileURLWithPath: output))
+    } catch {
+      throw fail("\(output): cannot write: \(error.localizedDescription)", code: ExitCodes.io)
+    }
+    let inQ = result.quantization[result.graph.inputs[0]]!
+    if verbose {
+      for t in result.graph.tensors.indices {
+        guard let q = result.quantization[t] else { continue }
+        let st = result.stats[t]
+        let lo = q.scale * Float(-128 - q.zeroPoint), hi = q.scale * Float(127 - q.zeroPoint)
+        print("  \(result.graph.tensors[t].name): observed [\(st.map { "\($0.min), \($0.max)" } ?? "-")] "
+              + "→ [\(lo), \(hi)] scale \(q.scale) zero point \(q.zeroPoint)")
+      }
+    }
+    let rt = try? RuntimeModel(bytes: result.bytes)
+    let params = rt?.ops.reduce(Int64(0)) { $0 + $1.paramCount } ?? 0
+    print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, calibrated with \(n) samples "
+          + "(\(method)\(options.method == .percentile ? " \(percentile)" : ""), "
+          + "\(options.perChannel ? "per-channel" : "per-tensor") weights) in \(String(format: "%.2f", seconds)) s; "
+          + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
+  }
+}

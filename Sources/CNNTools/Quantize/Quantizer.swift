@@ -1,0 +1,240 @@
+// Quantizer: float graph + calibration samples → cnnrt int8 model, following
+// TFLite's post-training full-integer quantization rules:
+//
+// - activations: asymmetric int8, range extended to include 0, zero point
+//   nudged into [-128, 127] (ActivationQuant(min:max:)); ranges are observed
+//   after fused ReLU/ReLU6, so the activation is folded into the output range;
+// - weights: symmetric int8 in [-127, 127], zero point 0, per output channel
+//   (conv axis 0, depthwise axis 3, fully connected axis 0) or per tensor;
+// - bias: int32 with scale = input scale × weight scale[c];
+// - max/average pool, reshape and pad share their input's quantization;
+//   softmax and logistic outputs are fixed at scale 1/256, zero point -128;
+// - standalone ReLU/ReLU6 are fused into their producer first;
+// - percentile / MSE clipping applies to intermediate activations; the model
+//   input and the logits feeding softmax/logistic keep their min-max range.
+
+import CNNRuntime
+
+public enum Quantizer {
+  public struct Options: Sendable {
+    public var method: CalibrationMethod
+    public var percentile: Double
+    /// Per-channel weights (default) or one scale per weight tensor.
+    public var perChannel: Bool
+    public var name: String?
+    public var labels: [String]
+    /// Input preprocessing stored in the model: the float model input is
+    /// x = (pixel × pixelScale − mean[c]) / std[c] (one value = all channels).
+    public var pixelScale: Float
+    public var mean: [Float]
+    public var std: [Float]
+    public var channelOrder: ChannelOrder
+    /// Whether input 0 is an image: nil = automatic (rank 4, batch 1, 1 or 3 channels).
+    public var imageInput: Bool?
+
+    public init(method: CalibrationMethod = .minmax, percentile: Double = 99.99, perChannel: Bool = true,
+                name: String? = nil, labels: [String] = [], pixelScale: Float = 1, mean: [Float] = [0],
+                std: [Float] = [1], channelOrder: ChannelOrder = .rgb, imageInput: Bool? = nil) {
+      self.method = method; self.percentile = percentile; self.perChannel = perChannel
+      self.name = name; self.labels = labels; self.pixelScale = pixelScale; self.mean = mean; self.std = std
+      self.channelOrder = channelOrder; self.imageInput = imageInput
+    }
+
+    /// Float model input for an 8-bit pixel of channel `c`.
+    public func preprocess(pixel: Float, channel c: Int) -> Float {
+      let m = mean.isEmpty ? 0 : mean[min(c, mean.count - 1)]
+      let s = std.isEmpty ? 1 : std[min(c, std.count - 1)]
+      return (pixel * pixelScale - m) / s
+    }
+
+    /// Float model input for an interleaved (HWC) 8-bit image.
+    public func preprocess(pixels: [UInt8], channels: Int) -> [Float] {
+      pixels.enumerated().map { preprocess(pixel: Float($0.element), channel: $0.offset % max(channels, 1)) }
+    }
+  }
+
+  public struct Result {
+    /// The cnnrt model file.
+    public let bytes: [UInt8]
+    public let builder: ModelBuilder
+    /// The graph that was quantized (standalone activations fused).
+    public let graph: FloatGraph
+    /// Float tensor index → cnnrt tensor (activations and constants).
+    public let tensorMap: [Int: TensorID]
+    /// Chosen quantization per activation tensor of `graph`.
+    public let quantization: [Int: ActivationQuant]
+    /// Calibration statistics per activation tensor.
+    public let stats: [Int: TensorStats]
+  }
+
+  /// Quantizes `graph` using `samples` (values of model input 0, in the float
+  /// model's units) for calibration.
+  public static func quantize(_ graph: FloatGraph, samples: [[Float]], options: Options = Options()) throws -> Result {
+    let g = graph.fusingActivations()
+    guard g.inputs.count == 1 else {
+      throw FloatGraphError.unsupported("\(g.inputs.count) model inputs (only single-input models can be calibrated)")
+    }
+    if let n = g.nodes.first(where: { $0.kind == .activation }) {
+      throw FloatGraphError.unsupported("\(n.origin): standalone \(n.activation) that cannot be fused into its producer")
+    }
+    let executor = try FloatExecutor(graph: g)
+    let calibrator = Calibrator(method: options.method, percentile: options.percentile)
+    let stats = try calibrator.collect(executor, samples: samples)
+
+    var b = ModelBuilder()
+    var map: [Int: TensorID] = [:]
+    var quant: [Int: ActivationQuant] = [:]
+    func E(_ ctx: String, _ body: () throws -> TensorID) throws -> TensorID {
+      do { return try body() } catch let e as ModelBuilderError { throw FloatGraphError.unsupported("\(ctx): \(e)") }
+    }
+    // Tensors kept at their min-max range whatever the method: the model input
+    // (clipping it would discard pixel values the preprocessing maps exactly)
+    // and the logits read by softmax/logistic (their tail decides the class).
+    var fullRange: Set<Int> = [g.inputs[0]]
+    for n in g.nodes where n.kind == .softmax || n.kind == .logistic { fullRange.insert(n.inputs[0]) }
+    func own(_ t: Int) throws -> ActivationQuant {
+      guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
+      let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+      return ActivationQuant(min: r.min, max: r.max)
+    }
+    func name(_ t: Int) -> String? { g.tensors[t].name.isEmpty ? nil : String(g.tensors[t].name.prefix(200)) }
+
+    // Model input.
+    let inT = g.inputs[0]
+    let inQ = try own(inT)
+    quant[inT] = inQ
+    map[inT] = try E("model input") {
+      try b.addActivation(shape: g.tensors[inT].shape, scale: inQ.scale, zeroPoint: inQ.zeroPoint, name: name(inT))
+    }
+    try b.markInput(map[inT]!)
+
+    for n in g.nodes {
+      let ctx = n.origin
+      let x = map[n.inputs[0]]!
+      let xq = quant[n.inputs[0]]!
+      let act: FusedActivation = n.activation == .relu ? .relu : n.activation == .relu6 ? .relu6 : .none
+      let padding: Padding = n.padding == .same ? .same : .valid
+      let out: TensorID
+      var oq: ActivationQuant
+      switch n.kind {
+      case .conv2D, .depthwiseConv2D, .fullyConnected:
+        oq = try own(n.output)
+        let f = g.tensors[n.inputs[1]]
+        let axis = n.kind == .depthwiseConv2D ? 3 : 0
+        let (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+        let wid = try E(ctx) {
+          options.perChannel
+            ? try b.addConstant(w, shape: f.shape, scales: scales, axis: axis, name: name(n.inputs[1]))
+            : try b.addConstant(w, shape: f.shape, scale: scales[0], name: name(n.inputs[1]))
+        }
+        let cout = f.shape[axis]
+        let fb = n.inputs.count > 2 ? g.tensors[n.inputs[2]].data! : [Float](repeating: 0, count: cout)
+        let qb = try ModelBuilder.quantizeBias(fb, inputScale: xq.scale, weightScales: scales)
+        let bid = try E(ctx) { try b.addConstant(qb, name: n.inputs.count > 2 ? name(n.inputs[2]) : nil) }
+        let o = OpOptions(strideH: n.strideH, strideW: n.strideW, dilationH: n.dilationH, dilationW: n.dilationW,
+                          padding: n.kind == .fullyConnected ? .valid : padding, activation: act)
+        let code: OpCode = n.kind == .conv2D ? .conv2D : n.kind == .depthwiseConv2D ? .depthwiseConv2D : .fullyConnected
+        out = try E(ctx) {
+          let shape = try b.inferOutputShape(code, inputs: [x, wid, bid], options: o)
+          let id = try b.addActivation(shape: shape, scale: oq.scale, zeroPoint: oq.zeroPoint, name: name(n.output))
+          try b.addOp(code, inputs: [x, wid, bid], output: id, options: o)
+          return id
+        }
+      case .add:
+        oq = try own(n.output)
+        let y = map[n.inputs[1]]!
+        out = try E(ctx) { try b.add(x, y, activation: act, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name(n.output)) }
+      case .maxPool2D, .averagePool2D:
+        oq = xq
+        out = try E(ctx) {
+          n.kind == .maxPool2D
+            ? try b.maxPool2D(x, filter: (n.filterH, n.filterW), stride: (n.strideH, n.strideW), padding: padding,
+                              activation: act, name: name(n.output))
+            : try b.averagePool2D(x, filter: (n.filterH, n.filterW), stride: (n.strideH, n.strideW), padding: padding,
+                                  activation: act, name: name(n.output))
+        }
+      case .meanHW:
+        oq = try own(n.output)
+        out = try E(ctx) {
+          try b.mean(x, keepDims: g.tensors[n.output].shape.count == 4, outputScale: oq.scale,
+                     outputZeroPoint: oq.zeroPoint, name: name(n.output))
+        }
+      case .reshape:
+        oq = xq
+        out = try E(ctx) { try b.reshape(x, to: g.tensors[n.output].shape, name: name(n.output)) }
+      case .pad:
+        oq = xq
+        let p = n.pads
+        let v: Int8? = n.padValue == 0 ? nil : xq.quantize(n.padValue)
+        out = try E(ctx) {
+          try b.pad(x, top: p[0], left: p[2], bottom: p[1], right: p[3], channelsBefore: p[4], channelsAfter: p[5],
+                    value: v, name: name(n.output))
+        }
+      case .softmax:
+        oq = ActivationQuant(scale: 1.0 / 256, zeroPoint: -128)
+        out = try E(ctx) { try b.softmax(x, beta: n.beta, name: name(n.output)) }
+      case .logistic:
+        oq = ActivationQuant(scale: 1.0 / 256, zeroPoint: -128)
+        out = try E(ctx) { try b.logistic(x, name: name(n.output)) }
+      case .activation:
+        throw FloatGraphError.unsupported("\(ctx): standalone activation")
+      }
+      map[n.output] = out
+      quant[n.output] = oq
+    }
+    for t in g.outputs { try b.markOutput(map[t]!) }
+
+    if !options.labels.isEmpty {
+      let shape = g.tensors[g.outputs[0]].shape
+      guard shape.last == options.labels.count else {
+        throw FloatGraphError.invalidInput("\(options.labels.count) labels, but the first output has shape \(shape)")
+      }
+    }
+    b.metadata = try metadata(g, options)
+    let bytes: [UInt8]
+    do { bytes = try b.serialize() } catch let e as ModelBuilderError {
+      throw FloatGraphError.unsupported("serializing: \(e)")
+    }
+    do { _ = try RuntimeModel(bytes: bytes) } catch {
+      throw FloatGraphError.unsupported("the cnnrt runtime refused the quantized model: \(error)")
+    }
+    return Result(bytes: bytes, builder: b, graph: g, tensorMap: map, quantization: quant, stats: stats)
+  }
+
+  static func metadata(_ g: FloatGraph, _ o: Options) throws -> ModelMetadata? {
+    let shape = g.tensors[g.inputs[0]].shape
+    let auto = shape.count == 4 && shape[0] == 1 && (shape[3] == 1 || shape[3] == 3)
+    let isImage = o.imageInput ?? auto
+    if isImage && !(shape.count == 4 && shape[0] == 1 && shape[3] >= 1 && shape[3] <= 4) {
+      throw FloatGraphError.invalidInput("input \(shape) is not an image [1, H, W, C] with C <= 4")
+    }
+    guard isImage || o.name != nil || !o.labels.isEmpty else { return nil }
+    var m = ModelMetadata(name: o.name, labels: o.labels)
+    if isImage {
+      let c = shape[3]
+      m.imageHeight = shape[1]; m.imageWidth = shape[2]; m.imageChannels = c
+      m.channelOrder = c == 1 ? .gray : o.channelOrder
+      m.pixelScale = o.pixelScale
+      func perChannel(_ v: [Float], _ what: String, default d: Float) throws -> [Float] {
+        if v.isEmpty { return [Float](repeating: d, count: c) }
+        if v.count == 1 { return [Float](repeating: v[0], count: c) }
+        guard v.count == c else { throw FloatGraphError.invalidInput("\(v.count) \(what) values for \(c) channels") }
+        return v
+      }
+      m.mean = try perChannel(o.mean, "mean", default: 0)
+      m.std = try perChannel(o.std, "std", default: 1)
+    }
+    return m
+  }
+
+  /// Symmetric int8 weights in [-127, 127]: per channel along `axis`, or one
+  /// scale for the whole tensor. Returns the values and the scale(s).
+  public static func quantizeWeights(_ w: [Float], shape: [Int], axis: Int, perChannel: Bool) throws
+    -> (data: [Int8], scales: [Float]) {
+    if perChannel { return try ModelBuilder.quantizeWeightsPerChannel(w, shape: shape, axis: axis) }
+    guard w.allSatisfy(\.isFinite) else { throw FloatGraphError.invalidModel("weights: non-finite value") }
+    let m = w.reduce(Float(0)) { max($0, abs($1)) }
+    let s: Float = m > 0 ? m / 127 : 1
+    return (w.map { ModelBuilder.quantizeSymmetric($0, scale: s) }, [s])
+  }
+}
