@@ -137,9 +137,10 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
   }
 
   /// Every kernel path (CNNRT_ISA=portable|avx2|avx512) that this CPU and
-  /// build support gives TFLM's bytes: the convolution, depthwise and fully
-  /// connected single-op cases and the ResNet-8 / DS-CNN goldens, with the
-  /// path forced at model load. Paths the CPU lacks are skipped (a forced
+  /// build support gives TFLM's bytes: the convolution, depthwise, fully
+  /// connected and add single-op cases (add: incl. extreme zero points and
+  /// broadcast) and the ResNet-8 / DS-CNN goldens, with the path forced at
+  /// model load. Paths the CPU lacks are skipped (a forced
   /// request is capped at the best available path, never exceeded).
   @Test(arguments: ["portable", "avx2", "avx512"])
   func everyKernelPathMatchesTFLM(isa: String) throws {
@@ -154,7 +155,7 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     var failures: [String] = []
     var checked = 0
     for c in try loadManifest().cases {
-      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"].contains(c.op ?? "")
+      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"].contains(c.op ?? "")
       let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
       guard (c.model != nil && isConv) || isNetwork else { continue }
       do {

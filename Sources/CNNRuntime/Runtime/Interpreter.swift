@@ -50,6 +50,8 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
     fullyConnectedReference(params: p, requant: rq, batches: batches, depth: depth, units: units,
                             input: int8In(c, op.inputs.0), filter: int8In(c, op.inputs.1),
                             bias: optionalBias(c, op.inputs.2), output: out)
+  case .fullyConnectedOptimized(let isa, let args):
+    fullyConnectedOptimized(isa: isa, args: args, input: int8In(c, op.inputs.0), output: out)
   case .maxPool(let p):
     maxPool2DReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
                        outputShape: outT.dims, output: out)
@@ -59,6 +61,9 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
   case .add(let p):
     addReference(params: p, count: outT.count, input1: int8In(c, op.inputs.0), input2: int8In(c, op.inputs.1),
                  output: out)
+  case .addOptimized(let isa, let args):
+    addOptimized(isa: isa, args: args, count: outT.count, input1: int8In(c, op.inputs.0),
+                 input2: int8In(c, op.inputs.1), output: out)
   case .addBroadcast(let p):
     addBroadcastReference(params: p, outputShape: outT.dims,
                           input1Shape: m.tensors[Int(op.inputs.0)].dims, input1: int8In(c, op.inputs.0),

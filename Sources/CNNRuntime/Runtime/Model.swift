@@ -48,9 +48,13 @@ enum PreparedKernel {
   /// Depthwise convolution on an optimised path (`region`: its argument block).
   case depthwisePacked(isa: Int32, region: UnsafeRawPointer)
   case fullyConnected(FullyConnectedParams, ChannelRequant, batches: Int, depth: Int, units: Int)
+  /// FullyConnected on an optimised path (FullyConnectedOptimized.swift).
+  case fullyConnectedOptimized(isa: Int32, cnnrt_fc_args)
   case maxPool(PoolParams)
   case averagePool(PoolParams)
   case add(AddParams)
+  /// Same-shape Add on an optimised path (AddOptimized.swift).
+  case addOptimized(isa: Int32, cnnrt_add_args)
   /// Add whose inputs broadcast (a dimension of 1 repeats along the output's).
   case addBroadcast(AddParams)
   case reshape

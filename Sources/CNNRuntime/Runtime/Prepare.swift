@@ -283,6 +283,15 @@ func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer
     let p = FullyConnectedParams(inputOffset: -input.zeroPoint, filterOffset: -filter.zeroPoint,
                                  outputOffset: output.zeroPoint, activationMin: actMin, activationMax: actMax)
     op.kernel = .fullyConnected(p, rq, batches: batches, depth: depth, units: units)
+    if packed.isa != KernelISA.portable {
+      let bias = rec.inputs.2 == ModelFormat.noTensor ? nil
+        : ctx.tensor(Int(rec.inputs.2)).constData.map { UnsafePointer($0.assumingMemoryBound(to: Int32.self)) }
+      if let args = fullyConnectedKernelArgs(isa: packed.isa, params: p, requant: rq, batches: batches, depth: depth,
+                                             units: units, filter: filter.constData!.assumingMemoryBound(to: Int8.self),
+                                             bias: bias) {
+        op.kernel = .fullyConnectedOptimized(isa: packed.isa, args)
+      }
+    }
 
   case .maxPool2D, .averagePool2D, .globalAveragePool:
     let input = try requireActivation(ctx, rec.inputs.0, rank4: true)
@@ -322,6 +331,9 @@ func prepareOp(_ ctx: OpContext, code: OpCode, multipliers: UnsafeMutablePointer
                        outputScale: output.scale, outputZeroPoint: output.zeroPoint,
                        activationMin: actMin, activationMax: actMax)
     op.kernel = a.dims == output.dims && b.dims == output.dims ? .add(p) : .addBroadcast(p)
+    if a.dims == output.dims && b.dims == output.dims, let args = addKernelArgs(isa: packed.isa, params: p) {
+      op.kernel = .addOptimized(isa: packed.isa, args)
+    }
 
   case .reshape:
     let input = try requireActivation(ctx, rec.inputs.0, rank4: false)

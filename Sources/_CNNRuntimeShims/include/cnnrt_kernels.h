@@ -29,4 +29,31 @@ typedef struct cnnrt_conv_args {
   const int32_t *shift;
 } cnnrt_conv_args;
 
+/* Elementwise int8 Add, same-shape inputs (the reference's AddParams, as
+ * filled by prepareAdd). Shifts must lie in -31...31 and left_shift in
+ * 0...31, act_min/act_max in -128...127 (checked by the runtime before it
+ * chooses an ISA kernel). */
+typedef struct cnnrt_add_args {
+  int32_t input1_offset, input2_offset, output_offset, left_shift;
+  int32_t input1_multiplier, input1_shift;
+  int32_t input2_multiplier, input2_shift;
+  int32_t output_multiplier, output_shift;
+  int32_t act_min, act_max;
+} cnnrt_add_args;
+
+/* FullyConnected: output[b][u] = requant(sum_d (filter[u][d] + filter_offset)
+ * * (input[b][d] + input_offset) + bias[u]). filter is the model's own
+ * [units][depth] int8 tensor (used in place); bias may be NULL;
+ * multiplier/shift have `units` entries. Offsets must lie in -127...128
+ * (so x + offset fits int16), shifts in -31...31, act_min/act_max in
+ * -128...127 (checked by the runtime). */
+typedef struct cnnrt_fc_args {
+  int64_t batches, depth, units;
+  int32_t input_offset, filter_offset, output_offset, act_min, act_max;
+  const int8_t *filter;
+  const int32_t *bias;
+  const int32_t *multiplier;
+  const int32_t *shift;
+} cnnrt_fc_args;
+
 #endif /* CNNRT_KERNELS_H */
