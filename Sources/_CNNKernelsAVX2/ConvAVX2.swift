@@ -15,6 +15,10 @@
 // skipped (they contribute 0, as in the reference). acc_init = bias (or 0).
 // Requantization is the reference's MultiplyByQuantizedMultiplier (double
 // rounding), + output offset, clamp, vectorised 8 lanes at a time.
+// Register tiling: interior pixels (all column taps inside the input) run
+// 4 pixels x 16 channels (layers with <= 16 output channels) or 2 pixels x
+// 32 channels per pass, so each packed weight load is reused across pixels;
+// border pixels take the 1-pixel path with per-tap bounds checks.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
@@ -50,8 +54,211 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
   for b in 0..<batches {
     for oy in 0..<outH {
       let iy0 = oy &* strideH &- padTop
-      for ox in 0..<outW {
+      var ox = 0
+      while ox < outW {
         let ix0 = ox &* strideW &- padLeft
+        // Narrow layers (<= 16 output channels): four interior pixels per pass.
+        if ocBlocks <= 2 && ox &+ 3 < outW && ix0 >= 0 && ix0 &+ 3 &* strideW &+ (kW &- 1) &* dilW < inW {
+          let two = ocBlocks > 1
+          var a0 = _mm256_loadu_si256(UnsafeRawPointer(accInit).assumingMemoryBound(to: __m256i.self))
+          var a1 = two ? _mm256_loadu_si256(UnsafeRawPointer(accInit + 8).assumingMemoryBound(to: __m256i.self)) : _mm256_setzero_si256()
+          var b0 = a0, b1 = a1, c0 = a0, c1 = a1, d0 = a0, d1 = a1
+          let pxStride = strideW &* inC
+          for ky in 0..<kH {
+            let iy = iy0 &+ ky &* dilH
+            if iy < 0 || iy >= inH { continue }
+            let rowBase = input + ((b &* inH &+ iy) &* inW &+ ix0) &* inC
+            for kx in 0..<kW {
+              let ipA = rowBase + kx &* dilW &* inC
+              let ipB = ipA + pxStride, ipC = ipB + pxStride, ipD = ipC + pxStride
+              let wt = weights + (ky &* kW &+ kx) &* tapStride
+              var g = 0
+              while g &+ 8 <= fullPairs {
+                let xA = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                  _mm_loadu_si128(UnsafeRawPointer(ipA + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                let xB = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                  _mm_loadu_si128(UnsafeRawPointer(ipB + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                let xC = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                  _mm_loadu_si128(UnsafeRawPointer(ipC + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                let xD = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                  _mm_loadu_si128(UnsafeRawPointer(ipD + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                var k = 0
+                while k < 8 {
+                  let idx = _mm256_set1_epi32(Int32(truncatingIfNeeded: k))
+                  let wp = UnsafeRawPointer(wt + (g &+ k) &* 16)
+                  let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                  let vA = _mm256_permutevar8x32_epi32(xA, idx)
+                  a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
+                  let vB = _mm256_permutevar8x32_epi32(xB, idx)
+                  b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
+                  let vC = _mm256_permutevar8x32_epi32(xC, idx)
+                  c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(vC, w0))
+                  let vD = _mm256_permutevar8x32_epi32(xD, idx)
+                  d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(vD, w0))
+                  if two {
+                    let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
+                    b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
+                    c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vC, w1))
+                    d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(vD, w1))
+                  }
+                  k &+= 1
+                }
+                g &+= 8
+              }
+              while g < cGroups {
+                let hasX1 = g < fullPairs
+                let xa0 = Int32(ipA[2 &* g]) &+ inOff
+                let xa1: Int32 = hasX1 ? Int32(ipA[2 &* g &+ 1]) &+ inOff : 0
+                let xb0 = Int32(ipB[2 &* g]) &+ inOff
+                let xb1: Int32 = hasX1 ? Int32(ipB[2 &* g &+ 1]) &+ inOff : 0
+                let xc0 = Int32(ipC[2 &* g]) &+ inOff
+                let xc1: Int32 = hasX1 ? Int32(ipC[2 &* g &+ 1]) &+ inOff : 0
+                let xd0 = Int32(ipD[2 &* g]) &+ inOff
+                let xd1: Int32 = hasX1 ? Int32(ipD[2 &* g &+ 1]) &+ inOff : 0
+                let vA = _mm256_set1_epi32((xa0 & 0xFFFF) | (xa1 &<< 16))
+                let vB = _mm256_set1_epi32((xb0 & 0xFFFF) | (xb1 &<< 16))
+                let vC = _mm256_set1_epi32((xc0 & 0xFFFF) | (xc1 &<< 16))
+                let vD = _mm256_set1_epi32((xd0 & 0xFFFF) | (xd1 &<< 16))
+                let wp = UnsafeRawPointer(wt + g &* 16)
+                let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
+                b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
+                c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(vC, w0))
+                d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(vD, w0))
+                if two {
+                  let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                  a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
+                  b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
+                  c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vC, w1))
+                  d1 = _mm256_add_epi32(d1, _mm256_madd_epi16(vD, w1))
+                }
+                g &+= 1
+              }
+            }
+          }
+          let outB = outPtr + outC, outC2 = outB + outC, outD = outC2 + outC
+          storeBlock(a0, 0, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+          storeBlock(b0, 0, outC, mult, shift, outOffset, vMin, vMax, outB)
+          storeBlock(c0, 0, outC, mult, shift, outOffset, vMin, vMax, outC2)
+          storeBlock(d0, 0, outC, mult, shift, outOffset, vMin, vMax, outD)
+          if two {
+            storeBlock(a1, 1, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+            storeBlock(b1, 1, outC, mult, shift, outOffset, vMin, vMax, outB)
+            storeBlock(c1, 1, outC, mult, shift, outOffset, vMin, vMax, outC2)
+            storeBlock(d1, 1, outC, mult, shift, outOffset, vMin, vMax, outD)
+          }
+          outPtr += 4 &* outC
+          ox &+= 4
+          continue
+        }
+        // Interior fast path: two adjacent output pixels whose every column
+        // tap is inside the input share each packed weight load.
+        if ox &+ 1 < outW && ix0 >= 0 && ix0 &+ strideW &+ (kW &- 1) &* dilW < inW {
+          var blk = 0
+          while blk < ocBlocks {
+            let nb = min(4, ocBlocks &- blk)
+            let accBase = accInit + blk &* 8
+            var a0 = _mm256_loadu_si256(UnsafeRawPointer(accBase).assumingMemoryBound(to: __m256i.self))
+            var a1 = nb > 1 ? _mm256_loadu_si256(UnsafeRawPointer(accBase + 8).assumingMemoryBound(to: __m256i.self)) : _mm256_setzero_si256()
+            var a2 = nb > 2 ? _mm256_loadu_si256(UnsafeRawPointer(accBase + 16).assumingMemoryBound(to: __m256i.self)) : _mm256_setzero_si256()
+            var a3 = nb > 3 ? _mm256_loadu_si256(UnsafeRawPointer(accBase + 24).assumingMemoryBound(to: __m256i.self)) : _mm256_setzero_si256()
+            var b0 = a0, b1 = a1, b2 = a2, b3 = a3
+            let wBlock = weights + blk &* blockStride
+            for ky in 0..<kH {
+              let iy = iy0 &+ ky &* dilH
+              if iy < 0 || iy >= inH { continue }
+              let rowBase = input + ((b &* inH &+ iy) &* inW &+ ix0) &* inC
+              for kx in 0..<kW {
+                let ipA = rowBase + kx &* dilW &* inC
+                let ipB = ipA + strideW &* inC
+                let wt = wBlock + (ky &* kW &+ kx) &* tapStride
+                var g = 0
+                while g &+ 8 <= fullPairs {
+                  let xA = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                    _mm_loadu_si128(UnsafeRawPointer(ipA + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                  let xB = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+                    _mm_loadu_si128(UnsafeRawPointer(ipB + 2 &* g).assumingMemoryBound(to: __m128i.self))), off16)
+                  var k = 0
+                  while k < 8 {
+                    let idx = _mm256_set1_epi32(Int32(truncatingIfNeeded: k))
+                    let vA = _mm256_permutevar8x32_epi32(xA, idx)
+                    let vB = _mm256_permutevar8x32_epi32(xB, idx)
+                    let wp = UnsafeRawPointer(wt + (g &+ k) &* 16)
+                    let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
+                    b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
+                    if nb > 1 {
+                      let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
+                      b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
+                      if nb > 2 {
+                        let w2 = _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                        a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(vA, w2))
+                        b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(vB, w2))
+                        if nb > 3 {
+                          let w3 = _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                          a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(vA, w3))
+                          b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(vB, w3))
+                        }
+                      }
+                    }
+                    k &+= 1
+                  }
+                  g &+= 8
+                }
+                while g < cGroups {
+                  let hasX1 = g < fullPairs
+                  let xa0 = Int32(ipA[2 &* g]) &+ inOff
+                  let xa1: Int32 = hasX1 ? Int32(ipA[2 &* g &+ 1]) &+ inOff : 0
+                  let xb0 = Int32(ipB[2 &* g]) &+ inOff
+                  let xb1: Int32 = hasX1 ? Int32(ipB[2 &* g &+ 1]) &+ inOff : 0
+                  let vA = _mm256_set1_epi32((xa0 & 0xFFFF) | (xa1 &<< 16))
+                  let vB = _mm256_set1_epi32((xb0 & 0xFFFF) | (xb1 &<< 16))
+                  let wp = UnsafeRawPointer(wt + g &* 16)
+                  let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                  a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
+                  b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
+                  if nb > 1 {
+                    let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
+                    b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
+                    if nb > 2 {
+                      let w2 = _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                      a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(vA, w2))
+                      b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(vB, w2))
+                      if nb > 3 {
+                        let w3 = _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                        a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(vA, w3))
+                        b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(vB, w3))
+                      }
+                    }
+                  }
+                  g &+= 1
+                }
+              }
+            }
+            let outB = outPtr + outC
+            storeBlock(a0, blk, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+            storeBlock(b0, blk, outC, mult, shift, outOffset, vMin, vMax, outB)
+            if nb > 1 {
+              storeBlock(a1, blk &+ 1, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+              storeBlock(b1, blk &+ 1, outC, mult, shift, outOffset, vMin, vMax, outB)
+            }
+            if nb > 2 {
+              storeBlock(a2, blk &+ 2, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+              storeBlock(b2, blk &+ 2, outC, mult, shift, outOffset, vMin, vMax, outB)
+            }
+            if nb > 3 {
+              storeBlock(a3, blk &+ 3, outC, mult, shift, outOffset, vMin, vMax, outPtr)
+              storeBlock(b3, blk &+ 3, outC, mult, shift, outOffset, vMin, vMax, outB)
+            }
+            blk &+= nb
+          }
+          outPtr += 2 &* outC
+          ox &+= 2
+          continue
+        }
         var blk = 0
         while blk < ocBlocks {
           // Up to 4 blocks (32 channels) per pass share each input broadcast.
@@ -120,6 +327,7 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
           blk &+= nb
         }
         outPtr += outC
+        ox &+= 1
       }
     }
   }
