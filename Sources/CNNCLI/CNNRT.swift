@@ -39,6 +39,24 @@ enum ExitCodes {
   static let badImage: Int32 = 4
 }
 
+/// The bytes of an input file, or exit 2 naming it.
+func readInputFile(_ path: String, what: String) throws -> Data {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    throw fail("\(path): cannot read the \(what)", code: ExitCodes.io)
+  }
+  return data
+}
+
+/// A labels file: one label per line, surrounding spaces and trailing empty lines dropped.
+func readLabels(_ path: String) throws -> [String] {
+  let text = String(decoding: try readInputFile(path, what: "labels file"), as: UTF8.self)
+  var list = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+    $0.trimmingCharacters(in: .whitespaces)
+  }
+  while list.last?.isEmpty == true { list.removeLast() }
+  return list
+}
+
 func loadModel(_ path: String) throws -> RuntimeModel {
   guard FileManager.default.isReadableFile(atPath: path) else {
     throw fail("\(path): cannot read the model file", code: ExitCodes.io)

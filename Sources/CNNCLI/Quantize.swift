@@ -74,19 +74,8 @@ struct Quantize: ParsableCommand {
   }
 
   func run() throws {
-    guard let data = FileManager.default.contents(atPath: model) else {
-      throw fail("\(model): cannot read the TFLite file", code: ExitCodes.io)
-    }
-    var labelList: [String] = []
-    if let labels {
-      guard let text = FileManager.default.contents(atPath: labels).map({ String(decoding: $0, as: UTF8.self) }) else {
-        throw fail("\(labels): cannot read the labels file", code: ExitCodes.io)
-      }
-      labelList = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
-        $0.trimmingCharacters(in: .whitespaces)
-      }
-      while labelList.last?.isEmpty == true { labelList.removeLast() }
-    }
+    let data = try readInputFile(model, what: "TFLite file")
+    let labelList = try labels.map(readLabels) ?? []
     let graph: FloatGraph
     do { graph = try FloatGraph(tflite: [UInt8](data)) } catch {
       throw fail("\(model): \(error)", code: ExitCodes.badModel)
