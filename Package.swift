@@ -13,6 +13,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // ONNX models are protobuf; Sources/CNNTools/ONNX/onnx.pb.swift is generated
+    // once (tools/onnx/generate.sh) and committed, so only the runtime library is built.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: Runtime (compiled twice: here as regular Swift, by the Makefile as Embedded Swift)
@@ -42,9 +45,19 @@ let package = Package(
       swiftSettings: [.enableExperimentalFeature("Extern")]
     ),
     // MARK: Tools (regular Swift: model writer, importers, CLI support)
+    // PNG/JPEG decoding for the tools (libpng, libjpeg-turbo from Debian);
+    // never linked into libcnnrt.
+    .target(
+      name: "_CNNImageCodecs",
+      path: "Sources/_CNNImageCodecs",
+      linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg"), .linkedLibrary("z")]
+    ),
     .target(
       name: "CNNTools",
-      dependencies: ["CNNRuntime"],
+      dependencies: [
+        "CNNRuntime", "_CNNImageCodecs",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       path: "Sources/CNNTools"
     ),
     .executableTarget(

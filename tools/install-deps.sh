@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing cnnrt needs beyond the Swift toolchain:
-# cmocka (C tests). Idempotent; quiet when everything is present.
+# cmocka (C tests), libpng/libjpeg-turbo/zlib (the CLI's image readers). Idempotent; quiet when everything is present.
 set -euo pipefail
 need=()
 [ -f /usr/include/cmocka.h ] || need+=(libcmocka-dev)
+[ -f /usr/include/png.h ] || need+=(libpng-dev)
+[ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v readelf >/dev/null || need+=(binutils)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)

@@ -1,0 +1,144 @@
+// PNG (libpng simplified API) and JPEG (libjpeg-turbo) decoding into
+// 8-bit gray or RGB buffers for the cnnrt tools.
+#include "cnnrt_image_codecs.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>  // needs stdio.h first
+#include <png.h>
+
+static void set_error(char *error, size_t error_size, const char *what, const char *detail) {
+  if (error != NULL && error_size > 0) {
+    snprintf(error, error_size, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+  }
+}
+
+// Refuse images whose pixel buffer would exceed 256 MiB: a corrupt header
+// must not make the tool allocate gigabytes.
+static int size_ok(uint64_t width, uint64_t height, uint64_t channels) {
+  return width > 0 && height > 0 && width * height * channels <= ((uint64_t)256 << 20);
+}
+
+int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                     char *error, size_t error_size) {
+  memset(out, 0, sizeof *out);
+  png_image image;
+  memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, data, size)) {
+    set_error(error, error_size, "not a readable PNG", image.message);
+    png_image_free(&image);
+    return -1;
+  }
+  int gray = (image.format & PNG_FORMAT_FLAG_COLOR) == 0;
+  image.format = gray ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  int channels = gray ? 1 : 3;
+  if (!size_ok(image.width, image.height, (uint64_t)channels)) {
+    set_error(error, error_size, "PNG dimensions out of range", NULL);
+    png_image_free(&image);
+    return -1;
+  }
+  size_t bytes = PNG_IMAGE_SIZE(image);
+  uint8_t *pixels = malloc(bytes);
+  if (pixels == NULL) {
+    set_error(error, error_size, "out of memory", NULL);
+    png_image_free(&image);
+    return -1;
+  }
+  png_color black = {0, 0, 0};
+  if (!png_image_finish_read(&image, &black, pixels, 0, NULL)) {
+    set_error(error, error_size, "corrupt PNG", image.message);
+    free(pixels);
+    png_image_free(&image);
+    return -1;
+  }
+  out->pixels = pixels;
+  out->width = (int32_t)image.width;
+  out->height = (int32_t)image.height;
+  out->channels = channels;
+  return 0;
+}
+
+struct jpeg_error_context {
+  struct jpeg_error_mgr manager;
+  jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+static void jpeg_error_exit(j_common_ptr cinfo) {
+  struct jpeg_error_context *context = (struct jpeg_error_context *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, context->message);
+  longjmp(context->jump, 1);
+}
+
+static void jpeg_quiet(j_common_ptr cinfo, int level) {
+  (void)cinfo;
+  (void)level;
+}
+
+int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                      char *error, size_t error_size) {
+  memset(out, 0, sizeof *out);
+  struct jpeg_decompress_struct cinfo;
+  struct jpeg_error_context context;
+  uint8_t *volatile pixels = NULL;
+  memset(&context, 0, sizeof context);
+  cinfo.err = jpeg_std_error(&context.manager);
+  context.manager.error_exit = jpeg_error_exit;
+  context.manager.emit_message = jpeg_quiet;
+  if (setjmp(context.jump)) {
+    set_error(error, error_size, "corrupt JPEG", context.message);
+    jpeg_destroy_decompress(&cinfo);
+    free(pixels);
+    return -1;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, (unsigned long)size);
+  if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+    set_error(error, error_size, "not a readable JPEG", NULL);
+    jpeg_destroy_decompress(&cinfo);
+    return -1;
+  }
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+    set_error(error, error_size, "CMYK JPEG images are not supported", NULL);
+    jpeg_destroy_decompress(&cinfo);
+    return -1;
+  }
+  int gray = cinfo.num_components == 1;
+  cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  int channels = cinfo.output_components;
+  if (!size_ok(cinfo.output_width, cinfo.output_height, (uint64_t)channels)) {
+    set_error(error, error_size, "JPEG dimensions out of range", NULL);
+    jpeg_destroy_decompress(&cinfo);
+    return -1;
+  }
+  size_t stride = (size_t)cinfo.output_width * (size_t)channels;
+  pixels = malloc(stride * cinfo.output_height);
+  if (pixels == NULL) {
+    set_error(error, error_size, "out of memory", NULL);
+    jpeg_destroy_decompress(&cinfo);
+    return -1;
+  }
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = pixels + stride * cinfo.output_scanline;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  out->pixels = pixels;
+  out->width = (int32_t)cinfo.output_width;
+  out->height = (int32_t)cinfo.output_height;
+  out->channels = channels;
+  jpeg_destroy_decompress(&cinfo);
+  return 0;
+}
+
+void cnnrt_image_free(cnnrt_decoded_image *image) {
+  if (image != NULL) {
+    free(image->pixels);
+    image->pixels = NULL;
+  }
+}

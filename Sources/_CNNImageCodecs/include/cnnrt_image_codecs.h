@@ -1,0 +1,39 @@
+// PNG and JPEG decoding for the cnnrt tools (libpng, libjpeg-turbo).
+// Tools only: libcnnrt never links these libraries.
+#ifndef CNNRT_IMAGE_CODECS_H
+#define CNNRT_IMAGE_CODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A decoded 8-bit image, rows top to bottom, channels interleaved.
+typedef struct cnnrt_decoded_image {
+  uint8_t *pixels;   ///< width * height * channels bytes; free with cnnrt_image_free
+  int32_t width;
+  int32_t height;
+  int32_t channels;  ///< 1 (gray) or 3 (RGB)
+} cnnrt_decoded_image;
+
+/// Decodes a PNG file held in memory. Palette and 16-bit images are
+/// converted to 8 bits; alpha is dropped (composited on black).
+/// Returns 0 on success, otherwise -1 with a message in `error`.
+int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                     char *error, size_t error_size);
+
+/// Decodes a baseline or progressive JPEG held in memory (gray or RGB out;
+/// CMYK is rejected). Returns 0 on success, otherwise -1 with a message.
+int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                      char *error, size_t error_size);
+
+/// Releases the pixels of an image filled by a decode call.
+void cnnrt_image_free(cnnrt_decoded_image *image);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
