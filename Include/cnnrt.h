@@ -218,6 +218,17 @@ typedef struct cnn_classification {
 } cnn_classification;
 
 /**
+ * Called by cnn_run() and cnn_classify() after each op when installed with
+ * cnn_context_set_op_observer(): `op_index` is the op just run, `output`
+ * its int8 output (NHWC, `count` elements; describe it with
+ * cnn_model_op_info() and cnn_model_tensor_info()). The data is valid only
+ * during the call: a later op may reuse the memory. Used for per-layer
+ * debugging and quantization-error reports; keep it fast, it runs inside
+ * inference.
+ */
+typedef void (*cnn_op_observer)(void *user_data, int32_t op_index, const int8_t *output, size_t count);
+
+/**
  * Returns the version of the loaded library as (major << 16) | (minor << 8) | patch.
  * Compare it with CNN_VERSION_NUMBER to detect a header/library mismatch.
  */
@@ -445,6 +456,14 @@ enum cnn_status cnn_classify(cnn_context *context, const uint8_t *pixels, int32_
  * cnn_classify() on this context (monotonic clock), in `*out_ns`.
  */
 enum cnn_status cnn_context_op_time_ns(const cnn_context *context, int32_t index, uint64_t *out_ns);
+
+/**
+ * Installs `observer` (NULL removes it), called after every op of the
+ * following cnn_run()/cnn_classify() calls on this context with
+ * `user_data` and the op's int8 output; see cnn_op_observer. Without an
+ * observer inference pays one predictable branch per op.
+ */
+enum cnn_status cnn_context_set_op_observer(cnn_context *context, cnn_op_observer observer, void *user_data);
 
 #ifdef __cplusplus
 }  /* extern "C" */

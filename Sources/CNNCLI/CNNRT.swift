@@ -10,7 +10,7 @@ struct CNNRT: ParsableCommand {
     commandName: "cnnrt",
     abstract: "Inspect and run int8 CNN models (cnnrt format v1).",
     version: String(cString: cnnVersionString()),
-    subcommands: [Inspect.self, Classify.self, Import.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
+    subcommands: [Inspect.self, Classify.self, Eval.self, Import.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
   )
 }
 
@@ -32,11 +32,13 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 }
 
 /// Exit codes: 1 = usage (from ArgumentParser: 64), 2 = unreadable input file,
-/// 3 = invalid or unsupported model, 4 = bad image.
+/// 3 = invalid or unsupported model, 4 = bad image, 5 = unusable data
+/// (wrong shape, no samples, no or unknown labels).
 enum ExitCodes {
   static let io: Int32 = 2
   static let badModel: Int32 = 3
   static let badImage: Int32 = 4
+  static let badData: Int32 = 5
 }
 
 /// The bytes of an input file, or exit 2 naming it.
@@ -184,12 +186,16 @@ struct Inspect: ParsableCommand {
 
 struct Classify: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Classify PGM/PPM images with a model, through libcnnrt's C API (cnn_classify).")
+    abstract: "Classify images with a model, through libcnnrt's C API (cnn_classify).",
+    discussion: """
+      Images are PNG, JPEG, or binary PGM/PPM, gray or RGB, any size: cnn_classify resizes \
+      them to the model input and applies the preprocessing stored in the model.
+      """)
 
   @Argument(help: "Model file (.cnnrt).")
   var model: String
 
-  @Argument(help: "Images (binary PGM P5 or PPM P6).")
+  @Argument(help: "Images (PNG, JPEG, PGM, PPM).")
   var images: [String]
 
   @Option(name: .shortAndLong, help: "How many classes to print per image.")
@@ -207,7 +213,7 @@ struct Classify: ParsableCommand {
     var json: [String] = []
     for path in images {
       let img: PNMImage
-      do { img = try PNM.read(path: path) } catch {
+      do { img = try ImageFile.read(path: path) } catch {
         throw fail("\(path): \(error)", code: ExitCodes.badImage)
       }
       let scores: [ClassScore]

@@ -202,6 +202,37 @@ public final class RuntimeModel {
     return outs
   }
 
+  /// The output tensor of op `op`.
+  public func outputTensorOf(op: Int) -> TensorSummary {
+    var info = cnn_op_info()
+    _ = cnnModelOpInfo(model, Int32(op), &info)
+    return tensor(Int(info.output))
+  }
+
+  /// The model's metadata record (name, labels, image preprocessing); nil
+  /// when the file has none.
+  public var metadata: MetadataRecord? {
+    let header = FileHeader.read(from: UnsafeRawPointer(bytes.baseAddress!))
+    guard header.metadataOffset != 0 else { return nil }
+    return MetadataRecord.read(from: UnsafeRawPointer(bytes.baseAddress!) + Int(header.metadataOffset))
+  }
+
+  /// Calls `body(op, output)` after each op of the runs made inside
+  /// `work` (cnn_context_set_op_observer); the buffer is valid only during
+  /// the call.
+  public func observingOps<R>(_ body: @escaping (Int, UnsafeBufferPointer<Int8>) -> Void,
+                              during work: () throws -> R) rethrows -> R {
+    let box = Unmanaged.passRetained(OpObserverBox(body))
+    defer {
+      _ = cnnContextSetOpObserver(context, nil, nil)
+      box.release()
+    }
+    _ = cnnContextSetOpObserver(context, { user, op, data, count in
+      Unmanaged<OpObserverBox>.fromOpaque(user!).takeUnretainedValue().body(Int(op), UnsafeBufferPointer(start: data, count: count))
+    }, box.toOpaque())
+    return try work()
+  }
+
   /// Per-op times of the last run, in nanoseconds.
   public var lastOpTimesNs: [UInt64] {
     (0..<opCount).map { i in
@@ -210,6 +241,11 @@ public final class RuntimeModel {
       return ns
     }
   }
+}
+
+private final class OpObserverBox {
+  let body: (Int, UnsafeBufferPointer<Int8>) -> Void
+  init(_ body: @escaping (Int, UnsafeBufferPointer<Int8>) -> Void) { self.body = body }
 }
 
 /// Reads a whole file without Foundation (nil when unreadable).

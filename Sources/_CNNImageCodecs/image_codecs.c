@@ -9,6 +9,7 @@
 
 #include <jpeglib.h>  // needs stdio.h first
 #include <png.h>
+#include <zlib.h>
 
 static void set_error(char *error, size_t error_size, const char *what, const char *detail) {
   if (error != NULL && error_size > 0) {
@@ -141,4 +142,79 @@ void cnnrt_image_free(cnnrt_decoded_image *image) {
     free(image->pixels);
     image->pixels = NULL;
   }
+}
+
+int cnnrt_inflate(const uint8_t *data, size_t size, int raw, size_t limit, uint8_t **out,
+                  size_t *out_size, char *error, size_t error_size) {
+  *out = NULL;
+  *out_size = 0;
+  size_t capacity = size * 4 + 4096;
+  if (capacity > limit) capacity = limit > 0 ? limit : 1;
+  uint8_t *buffer = malloc(capacity);
+  if (buffer == NULL) {
+    set_error(error, error_size, "out of memory", NULL);
+    return -1;
+  }
+  z_stream stream;
+  memset(&stream, 0, sizeof stream);
+  // 15 + 32: zlib or gzip, detected; -15: raw deflate.
+  if (inflateInit2(&stream, raw ? -15 : 15 + 32) != Z_OK) {
+    free(buffer);
+    set_error(error, error_size, "zlib initialisation failed", NULL);
+    return -1;
+  }
+  size_t produced = 0;
+  size_t consumed = 0;
+  int status = Z_OK;
+  for (;;) {
+    if (produced == capacity) {
+      if (capacity >= limit) {
+        status = Z_BUF_ERROR;
+        set_error(error, error_size, "inflated data exceeds the size limit", NULL);
+        break;
+      }
+      size_t next = capacity * 2 > limit ? limit : capacity * 2;
+      uint8_t *grown = realloc(buffer, next);
+      if (grown == NULL) {
+        status = Z_MEM_ERROR;
+        set_error(error, error_size, "out of memory", NULL);
+        break;
+      }
+      buffer = grown;
+      capacity = next;
+    }
+    size_t in_chunk = size - consumed > 0x40000000u ? 0x40000000u : size - consumed;
+    size_t out_chunk = capacity - produced > 0x40000000u ? 0x40000000u : capacity - produced;
+    stream.next_in = (Bytef *)(data + consumed);
+    stream.avail_in = (uInt)in_chunk;
+    stream.next_out = buffer + produced;
+    stream.avail_out = (uInt)out_chunk;
+    status = inflate(&stream, Z_NO_FLUSH);
+    consumed += in_chunk - stream.avail_in;
+    produced += out_chunk - stream.avail_out;
+    if (status == Z_STREAM_END) {
+      // Another gzip member may follow (gzip allows concatenation).
+      if (!raw && size - consumed >= 2 && data[consumed] == 0x1f && data[consumed + 1] == 0x8b) {
+        inflateReset(&stream);
+        continue;
+      }
+      break;
+    }
+    if (status == Z_OK) continue;
+    if (status == Z_BUF_ERROR && stream.avail_out == 0) continue;
+    if (status == Z_BUF_ERROR) {
+      set_error(error, error_size, "truncated compressed data", NULL);
+    } else {
+      set_error(error, error_size, "corrupt compressed data", stream.msg);
+    }
+    break;
+  }
+  inflateEnd(&stream);
+  if (status != Z_STREAM_END) {
+    free(buffer);
+    return -1;
+  }
+  *out = buffer;
+  *out_size = produced;
+  return 0;
 }

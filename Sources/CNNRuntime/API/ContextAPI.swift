@@ -209,3 +209,16 @@ func dequantize(_ q: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: I
   out_ns.pointee = c.pointee.opTimes[Int(index)]
   return .ok
 }
+
+/// Installs `observer` (NULL removes it), called after every op of the
+/// following cnn_run()/cnn_classify() calls on this context with
+/// `user_data` and the op's int8 output; see cnn_op_observer. Without an
+/// observer inference pays one predictable branch per op.
+@c(cnn_context_set_op_observer) public func cnnContextSetOpObserver(
+  _ context: UnsafeMutablePointer<cnn_context>?, _ observer: cnn_op_observer?, _ user_data: UnsafeMutableRawPointer?
+) -> CNNStatus {
+  guard let c = contextState(context) else { return .invalidArgument }
+  c.pointee.observer = observer
+  c.pointee.observerUserData = user_data
+  return .ok
+}

@@ -118,3 +118,32 @@ func axisTaps(_ o: Int, out: Int, src: Int) -> (Int, Int, Int, Int) {
   if i1 == i0 { return (i0, i0, 256, 0) }
   return (i0, i1, 256 - f, f)
 }
+
+/// Resamples an 8-bit image (1, 3 or 4 channels, rows packed) to
+/// `outWidth` × `outHeight` with `outChannels` (1 or 3) channels, exactly as
+/// cnn_classify() does before its pixel table lookup (same taps, same gray
+/// conversion; no channel swap). For Swift tools that feed the same pixels
+/// to a float reference model.
+public func resampleImageForModel(pixels: UnsafePointer<UInt8>, width: Int, height: Int, channels: Int,
+                                  into out: UnsafeMutablePointer<UInt8>, outWidth: Int, outHeight: Int,
+                                  outChannels: Int) {
+  let image = ImageView(pixels: pixels, width: width, height: height, channels: channels, rowStride: width * channels)
+  var y = 0
+  while y < outHeight {
+    var x = 0
+    while x < outWidth {
+      var rgb: (Int, Int, Int) = (0, 0, 0)
+      samplePixel(image, x: x, y: y, outW: outWidth, outH: outHeight, into: &rgb)
+      let base = (y * outWidth + x) * outChannels
+      if outChannels == 1 {
+        out[base] = UInt8(truncatingIfNeeded: channels == 1 ? rgb.0 : (77 * rgb.0 + 150 * rgb.1 + 29 * rgb.2 + 128) >> 8)
+      } else {
+        out[base] = UInt8(truncatingIfNeeded: rgb.0)
+        out[base + 1] = UInt8(truncatingIfNeeded: rgb.1)
+        out[base + 2] = UInt8(truncatingIfNeeded: rgb.2)
+      }
+      x += 1
+    }
+    y += 1
+  }
+}

@@ -15,6 +15,9 @@ struct ContextState {
   var ownsArena: Bool
   /// Number of model channels the LUT covers.
   var lutChannels: Int
+  /// Called after each op when set (cnn_context_set_op_observer).
+  var observer: cnn_op_observer? = nil
+  var observerUserData: UnsafeMutableRawPointer? = nil
 
   var pool: UnsafeMutableRawPointer { arena + model.pointee.poolOffset }
   var lut: UnsafeMutablePointer<Int8> {

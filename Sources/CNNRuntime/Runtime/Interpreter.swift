@@ -12,6 +12,11 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
     let start = cnnrt_shim_now_ns()
     runOp(c, m.ops[o])
     times[o] = cnnrt_shim_now_ns() &- start
+    if let observer = c.observer {
+      let t = Int(m.ops[o].output)
+      observer(c.observerUserData, Int32(o), UnsafePointer(c.tensorData(t).assumingMemoryBound(to: Int8.self)),
+               m.tensors[t].count)
+    }
     o += 1
   }
 }

@@ -1,6 +1,5 @@
-// NumPy .npy / .npz readers (calibration data). Stored .npz members are read
-// in Swift; deflated members are extracted by python3's zipfile (standard
-// library) into a temporary file, since Foundation on Linux has no zlib API.
+// NumPy .npy / .npz readers (calibration and evaluation data). Deflated .npz
+// members are inflated with zlib (Inflate.swift).
 
 import Foundation
 
@@ -134,29 +133,12 @@ public struct NPZ {
     let npy: [UInt8]
     switch e.method {
     case 0: npy = Array(bytes[e.offset..<(e.offset + e.size)])
-    case 8: npy = try Self.extractWithPython(path, member: k + ".npy")
+    case 8:
+      do { npy = try Inflate.inflate(Array(bytes[e.offset..<(e.offset + e.size)]), raw: true) } catch {
+        throw NPYError("\(path): member \(k).npy: \(error)")
+      }
     default: throw NPYError("\(path): member \(k).npy uses zip compression method \(e.method) (only stored or deflated)")
     }
     return try NPYArray(npy: npy, what: "\(path):\(k)")
-  }
-
-  static func extractWithPython(_ path: String, member: String) throws -> [UInt8] {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("cnnrt-npz-\(UUID().uuidString).npy")
-    defer { try? FileManager.default.removeItem(at: out) }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c",
-                   "import sys, zipfile; open(sys.argv[3], 'wb').write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))",
-                   path, member, out.path]
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch {
-      throw NPYError("\(path): member \(member) is deflated and python3 (used to inflate it) could not be started: \(error)")
-    }
-    p.waitUntilExit()
-    guard p.terminationStatus == 0, let d = FileManager.default.contents(atPath: out.path) else {
-      throw NPYError("\(path): member \(member) is deflated and needs python3 to extract it "
-                       + "(python3 missing or failed, status \(p.terminationStatus)); or save it with np.savez (stored)")
-    }
-    return [UInt8](d)
   }
 }

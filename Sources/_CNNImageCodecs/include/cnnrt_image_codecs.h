@@ -1,4 +1,5 @@
-// PNG and JPEG decoding for the cnnrt tools (libpng, libjpeg-turbo).
+// PNG and JPEG decoding (libpng, libjpeg-turbo) and inflate (zlib: .gz
+// files, deflated .npz members) for the cnnrt tools.
 // Tools only: libcnnrt never links these libraries.
 #ifndef CNNRT_IMAGE_CODECS_H
 #define CNNRT_IMAGE_CODECS_H
@@ -28,6 +29,15 @@ int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
 /// CMYK is rejected). Returns 0 on success, otherwise -1 with a message.
 int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
                       char *error, size_t error_size);
+
+/// Inflates `size` bytes: gzip or zlib streams when `raw` is 0 (format
+/// detected from the header), a raw deflate stream (zip member) when `raw`
+/// is 1. Concatenated gzip members are all inflated. On success returns 0
+/// and stores a malloc'ed buffer in `*out` (free with free()) and its length
+/// in `*out_size`; refuses to produce more than `limit` bytes.
+/// Returns -1 with a message in `error` on corrupt or truncated input.
+int cnnrt_inflate(const uint8_t *data, size_t size, int raw, size_t limit, uint8_t **out,
+                  size_t *out_size, char *error, size_t error_size);
 
 /// Releases the pixels of an image filled by a decode call.
 void cnnrt_image_free(cnnrt_decoded_image *image);

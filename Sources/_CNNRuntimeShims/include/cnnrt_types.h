@@ -154,6 +154,17 @@ typedef struct cnn_classification {
   float probability;     /**< Its dequantized score, in [0, 1] for softmax outputs. */
   const char *label;     /**< Its label. */
 } cnn_classification;
+
+/**
+ * Called by cnn_run() and cnn_classify() after each op when installed with
+ * cnn_context_set_op_observer(): `op_index` is the op just run, `output`
+ * its int8 output (NHWC, `count` elements; describe it with
+ * cnn_model_op_info() and cnn_model_tensor_info()). The data is valid only
+ * during the call: a later op may reuse the memory. Used for per-layer
+ * debugging and quantization-error reports; keep it fast, it runs inside
+ * inference.
+ */
+typedef void (*cnn_op_observer)(void *user_data, int32_t op_index, const int8_t *output, size_t count);
 /* CNNRT-PUBLIC-END */
 
 #endif /* CNNRT_TYPES_H */

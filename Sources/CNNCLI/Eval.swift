@@ -1,0 +1,299 @@
+// `cnnrt eval`: accuracy of an int8 model on labelled data through the C
+// API (cnn_classify for images), and with --float the float model's
+// accuracy, the top-1 agreement and a per-layer quantization error report
+// (SQNR, worst layer first).
+import ArgumentParser
+import CNNRuntime
+import CNNTools
+import Foundation
+
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure an int8 model's top-1/top-k accuracy; with --float, compare with the float model layer by layer.",
+    discussion: """
+      DATA is a folder of images (PNG, JPEG, PGM, PPM; one sub-folder per class, or a labels.csv \
+      of "file,label"), a NumPy .npy/.npz array (N, H, W[, C]) — uint8 pixels or float values in \
+      the model's input units — or an MNIST IDX file (.gz). Labels come from --truth, an npz \
+      member "y", or a sibling file (…_x.npz → …_y.npz, …-images-idx3-ubyte → …-labels-idx1-ubyte). \
+      Labels are class numbers or the model's class names. Images are resized and preprocessed \
+      by cnn_classify exactly as a C program would; the float model gets the same resized pixels \
+      with the model's stored preprocessing (pixel scale, mean, std, channel order).
+
+      With --float, each layer's int8 output is compared with the float model's tensor of the \
+      same name: SQNR = 10·log10(Σ float² / Σ (float − dequantized int8)²) in dB over the first \
+      --sqnr-samples samples. Low SQNR marks the layer where quantization loses accuracy.
+      """)
+
+  @Argument(help: "Model file (.cnnrt).")
+  var model: String
+
+  @Option(name: .long, help: ArgumentHelp("Evaluation data: image folder, .npy/.npz, or IDX file.", valueName: "path"))
+  var data: String
+
+  @Option(name: .long, help: ArgumentHelp("Labels file (.npy/.npz/IDX/text one per line; CSV for folders).", valueName: "file"))
+  var truth: String?
+
+  @Option(name: .long, help: ArgumentHelp("Use only the first N samples.", valueName: "n"))
+  var limit: Int?
+
+  @Option(name: .long, help: ArgumentHelp("k of the top-k accuracy.", valueName: "k"))
+  var top = 5
+
+  @Option(name: .long, help: ArgumentHelp("The float model the int8 model came from (.tflite or .onnx).", valueName: "model"))
+  var float: String?
+
+  @Option(name: .long, help: ArgumentHelp("Samples used for the per-layer SQNR report.", valueName: "n"))
+  var sqnrSamples = 100
+
+  @Flag(name: .long, help: "Do not draw a progress bar.")
+  var noProgress = false
+
+  @OptionGroup var output: OutputOptions
+
+  func validate() throws {
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    if top < 1 { throw ValidationError("--top must be at least 1") }
+    if sqnrSamples < 0 { throw ValidationError("--sqnr-samples must be 0 or more") }
+  }
+
+  func run() throws {
+    let m = try loadModel(model)
+    let ds: Dataset
+    do { ds = try Dataset.load(data, truth: truth, limit: limit) } catch {
+      throw fail("\(error)", code: ExitCodes.badData)
+    }
+    let classCount = m.classCount > 0 ? m.classCount : (m.outputs.first.map { $0.shape.reduce(1, *) } ?? 0)
+    guard classCount > 0 else { throw fail("\(model): the model has no output to rank", code: ExitCodes.badModel) }
+    let truthIndices: [Int]
+    do { truthIndices = try ds.classIndices(modelLabels: m.labels, classCount: classCount) } catch {
+      throw fail("\(error)", code: ExitCodes.badData)
+    }
+    let input = m.inputs[0]
+    let inputHWC = Array(input.shape.dropFirst())
+    if let shape = ds.tensorShape, shape != inputHWC {
+      throw fail("\(ds.source): samples of shape \(shapeString(shape)), the model input is \(shapeString(input.shape))",
+                 code: ExitCodes.badData)
+    }
+
+    // Optional float reference.
+    var reference: FloatReference? = nil
+    if let float {
+      reference = try FloatReference(path: float, runtime: m)
+      if let shape = ds.tensorShape, shape != reference!.inputHWC {
+        throw fail("\(ds.source): samples of shape \(shapeString(shape)), the float model input is "
+                     + shapeString(reference!.inputHWC), code: ExitCodes.badData)
+      }
+    }
+
+    var int8Top1 = 0, int8TopK = 0, floatTop1 = 0, floatTopK = 0, agree = 0
+    var layers = LayerErrors(ops: m.ops)
+    let bar = ProgressBar("eval", total: ds.count, enabled: !noProgress && !output.json)
+    for (i, sample) in ds.samples.enumerated() {
+      let label = truthIndices[i]
+      let observe = reference != nil && i < sqnrSamples
+      var int8Outputs: [Int: [Int8]] = [:]
+      let ranked: [Int]
+      do {
+        ranked = try m.observingOps({ op, out in if observe { int8Outputs[op] = Array(out) } }) {
+          try rankInt8(m, sample)
+        }
+      } catch {
+        throw fail("\(ds.source): sample \(i): \(error)", code: ExitCodes.badData)
+      }
+      if ranked.first == label { int8Top1 += 1 }
+      if ranked.prefix(top).contains(label) { int8TopK += 1 }
+      if let ref = reference {
+        let floatRanked: [Int]
+        do {
+          floatRanked = try ref.rank(sample, observe: observe ? { name, values in
+            layers.add(floatName: name, float: values, int8: int8Outputs, runtime: m)
+          } : nil)
+        } catch {
+          throw fail("\(float!): sample \(i): \(error)", code: ExitCodes.badData)
+        }
+        if floatRanked.first == label { floatTop1 += 1 }
+        if floatRanked.prefix(top).contains(label) { floatTopK += 1 }
+        if floatRanked.first == ranked.first { agree += 1 }
+      }
+      bar.update(i + 1)
+    }
+    bar.finish()
+
+    let n = ds.count
+    func pct(_ k: Int) -> String { String(format: "%.2f %%", 100 * Double(k) / Double(n)) }
+    let report = layers.report()
+    if output.json {
+      var s = "{\n  \"model\": \(jsonString(model)),\n  \"data\": \(jsonString(ds.source)),\n"
+      s += "  \"labels\": \(jsonString(ds.labelSource ?? "")),\n  \"samples\": \(n),\n  \"top_k\": \(top),\n"
+      s += "  \"int8\": {\"top1\": \(Double(int8Top1) / Double(n)), \"top_k\": \(Double(int8TopK) / Double(n)), "
+        + "\"top1_correct\": \(int8Top1)}"
+      if reference != nil {
+        s += ",\n  \"float\": {\"top1\": \(Double(floatTop1) / Double(n)), \"top_k\": \(Double(floatTopK) / Double(n)), "
+          + "\"top1_correct\": \(floatTop1)},\n"
+        s += "  \"agreement\": \(Double(agree) / Double(n)),\n  \"sqnr_samples\": \(min(sqnrSamples, n)),\n"
+        s += "  \"layers\": [\n" + report.map { r in
+          "    {\"index\": \(r.op), \"name\": \(jsonString(r.name)), \"type\": \(jsonString(r.type)), "
+            + "\"sqnr_db\": \(r.sqnr.isFinite ? String(format: "%.3f", r.sqnr) : "null")}"
+        }.joined(separator: ",\n") + "\n  ]"
+      }
+      print(s + "\n}")
+      return
+    }
+    print("Model:   \(model) (\(m.name.isEmpty ? "unnamed" : m.name))")
+    print("Data:    \(ds.source), \(grouped(Int64(n))) samples, labels from \(ds.labelSource ?? "-")")
+    print("int8:    top-1 \(pct(int8Top1)) (\(grouped(Int64(int8Top1))) / \(grouped(Int64(n))))   top-\(top) \(pct(int8TopK))")
+    guard reference != nil else { return }
+    print("float:   top-1 \(pct(floatTop1)) (\(grouped(Int64(floatTop1))) / \(grouped(Int64(n))))   top-\(top) \(pct(floatTopK))")
+    print("Top-1 agreement int8 vs float: \(pct(agree)) (\(grouped(Int64(agree))) / \(grouped(Int64(n))))")
+    print("Accuracy change: \(String(format: "%+.2f", 100 * Double(int8Top1 - floatTop1) / Double(n))) points")
+    guard !report.isEmpty else {
+      print("No per-layer report: no int8 layer output has a float tensor of the same name.")
+      return
+    }
+    print("")
+    print("Per-layer quantization error, SQNR over \(min(sqnrSamples, n)) samples, worst first:")
+    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB"], rows: report.map { r in
+      [String(r.op), "\(shortName(r.name)) (\(r.type))", shapeString(r.shape),
+       r.sqnr.isFinite ? String(format: "%.1f", r.sqnr) : "exact"]
+    }, rightAlignedFrom: 3)
+    if layers.unmatched > 0 {
+      print("\(layers.unmatched) layer(s) without a float tensor of the same name are not listed.")
+    }
+  }
+
+  /// Class indices of the int8 model's output, best first (ties: lowest index).
+  func rankInt8(_ m: RuntimeModel, _ sample: Dataset.Sample) throws -> [Int] {
+    switch sample {
+    case .image(let img):
+      return try m.classify(pixels: img.pixels, width: img.width, height: img.height, channels: img.channels).map(\.index)
+    case .tensor(let values):
+      let t = m.inputs[0]
+      let q = values.map { v -> Int8 in
+        let x = (v / t.scale).rounded(.toNearestOrAwayFromZero) + Float(t.zeroPoint)
+        return Int8(max(-128, min(127, x.isFinite ? x : 0)))
+      }
+      let out = try m.run(input: q)
+      return ranking(out.map { Float($0) })
+    }
+  }
+}
+
+/// Indices of `scores`, best first, ties broken by the lower index.
+func ranking(_ scores: [Float]) -> [Int] {
+  scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+}
+
+/// A float model fed the same samples as the int8 model.
+struct FloatReference {
+  let graph: FloatGraph
+  let executor: FloatExecutor
+  let inputHWC: [Int]
+  let pixelScale: Float
+  let mean: [Float]
+  let std: [Float]
+  let bgr: Bool
+  let names: [Int: String]
+
+  init(path: String, runtime m: RuntimeModel) throws {
+    let bytes = [UInt8](try readInputFile(path, what: "float model"))
+    do {
+      graph = try loadFloatGraph(bytes: bytes, path: path)
+      executor = try FloatExecutor(graph: graph)
+    } catch let e as ExitCode {
+      throw e
+    } catch {
+      throw fail("\(path): \(error)", code: ExitCodes.badModel)
+    }
+    guard graph.inputs.count == 1, graph.tensors[graph.inputs[0]].shape.count == 4 else {
+      throw fail("\(path): eval needs one NHWC image input", code: ExitCodes.badModel)
+    }
+    inputHWC = Array(graph.tensors[graph.inputs[0]].shape.dropFirst())
+    let md = m.metadata
+    pixelScale = md?.pixelScale ?? 1
+    mean = (0..<4).map { md?.meanValue($0) ?? 0 }
+    std = (0..<4).map { md?.stdValue($0) ?? 1 }
+    bgr = md?.channelOrder == ChannelOrder.bgr.rawValue
+    var names: [Int: String] = [:]
+    for (i, t) in graph.tensors.enumerated() where !t.isConstant && !t.name.isEmpty { names[i] = t.name }
+    self.names = names
+  }
+
+  /// Ranks the float model's output; `observe(name, values)` sees every named tensor.
+  func rank(_ sample: Dataset.Sample, observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) throws -> [Int] {
+    let x: [Float]
+    switch sample {
+    case .tensor(let v): x = v
+    case .image(let img):
+      let h = inputHWC[0], w = inputHWC[1], c = inputHWC[2]
+      guard c == 1 || c == 3 else { throw DataError("float model input has \(c) channels; images give 1 or 3") }
+      var px = [UInt8](repeating: 0, count: h * w * c)
+      img.pixels.withUnsafeBufferPointer { src in
+        px.withUnsafeMutableBufferPointer { dst in
+          resampleImageForModel(pixels: src.baseAddress!, width: img.width, height: img.height, channels: img.channels,
+                                into: dst.baseAddress!, outWidth: w, outHeight: h, outChannels: c)
+        }
+      }
+      var v = [Float](repeating: 0, count: px.count)
+      for i in 0..<px.count {
+        var ch = i % c
+        if bgr && c == 3 { ch = 2 - ch }
+        let p = Float(px[i - i % c + ch])
+        v[i] = (p * pixelScale - mean[i % c]) / std[i % c]
+      }
+      x = v
+    }
+    let out: [[Float]]
+    if let observe {
+      out = try executor.run([x]) { t, values in if let n = names[t] { observe(n, values) } }
+    } else {
+      out = try executor.run([x])
+    }
+    return ranking(out[0])
+  }
+}
+
+/// A float model from TFLite or ONNX bytes.
+func loadFloatGraph(bytes: [UInt8], path: String) throws -> FloatGraph {
+  try FloatGraph(tflite: bytes)
+}
+
+/// Per-layer signal and noise energy, accumulated over samples.
+struct LayerErrors {
+  struct Row { let op: Int; let name: String; let type: String; let shape: [Int]; let sqnr: Double }
+  let ops: [OpSummary]
+  var byName: [String: [Int]] = [:]
+  var signal: [Int: Double] = [:]
+  var noise: [Int: Double] = [:]
+
+  init(ops: [OpSummary]) {
+    self.ops = ops
+    for op in ops where !op.outputName.isEmpty { byName[op.outputName, default: []].append(op.index) }
+  }
+
+  var unmatched: Int { ops.count - signal.count }
+
+  mutating func add(floatName: String, float: UnsafeBufferPointer<Float>, int8 outputs: [Int: [Int8]], runtime m: RuntimeModel) {
+    guard let opList = byName[String(floatName.prefix(200))] else { return }
+    for op in opList {
+      guard let q = outputs[op], q.count == float.count else { continue }
+      let t = m.outputTensorOf(op: op)
+      var s = 0.0, e = 0.0
+      for k in 0..<q.count {
+        let f = Double(float[k])
+        let d = Double(t.scale) * Double(Int32(q[k]) - t.zeroPoint)
+        s += f * f
+        e += (f - d) * (f - d)
+      }
+      signal[op, default: 0] += s
+      noise[op, default: 0] += e
+    }
+  }
+
+  func report() -> [Row] {
+    signal.keys.map { op in
+      let s = signal[op]!, e = noise[op]!
+      let sqnr = e == 0 ? Double.infinity : (s == 0 ? -Double.infinity : 10 * log10(s / e))
+      return Row(op: op, name: ops[op].outputName, type: ops[op].typeName, shape: ops[op].outputShape, sqnr: sqnr)
+    }.sorted { $0.sqnr != $1.sqnr ? $0.sqnr < $1.sqnr : $0.op < $1.op }
+  }
+}
