@@ -1,6 +1,6 @@
 // FloatGraph: a small float32 CNN graph IR (NHWC activations), the input of
-// the quantizer. Built from a float TFLite model (`init(tflite:)`); the ONNX
-// importer will build the same IR later.
+// the quantizer. Built from a float TFLite model (`init(tflite:)`) or an
+// ONNX model (`init(onnx:)`, ONNX/ONNXImporter.swift; NCHW converted to NHWC).
 //
 // Layouts are TFLite's (and cnnrt's): conv filters [Cout, KH, KW, Cin/groups],
 // depthwise filters [1, KH, KW, C·multiplier], fully-connected weights
@@ -29,11 +29,35 @@ public struct FloatGraph: Sendable {
     public var shape: [Int]
     /// Constant values (row-major), nil for activations.
     public var data: [Float]?
+    /// Quantization fixed by the source model (an ONNX QDQ model), used by
+    /// the quantizer instead of calibrated ranges / computed weight scales.
+    public var fixedQuantization: FixedQuantization?
     public var elementCount: Int { shape.reduce(1, *) }
     public var isConstant: Bool { data != nil }
 
-    public init(name: String, shape: [Int], data: [Float]? = nil) {
-      self.name = name; self.shape = shape; self.data = data
+    public init(name: String, shape: [Int], data: [Float]? = nil, fixedQuantization: FixedQuantization? = nil) {
+      self.name = name; self.shape = shape; self.data = data; self.fixedQuantization = fixedQuantization
+    }
+  }
+
+  /// Affine int8 quantization given by the source model: real = scale × (q − zeroPoint),
+  /// per tensor (one scale, `axis` nil) or per channel along `axis` of the
+  /// tensor's FloatGraph layout. Zero points are int8 (uint8 sources are
+  /// stored shifted by −128, which is exact). int32 biases keep their scales
+  /// here for reference; the quantizer derives bias scales as TFLite does.
+  public struct FixedQuantization: Sendable, Equatable {
+    public var scales: [Float]
+    public var zeroPoints: [Int32]
+    public var axis: Int?
+
+    public init(scales: [Float], zeroPoints: [Int32], axis: Int? = nil) {
+      self.scales = scales; self.zeroPoints = zeroPoints; self.axis = axis
+    }
+
+    /// The per-tensor activation parameters (nil when per channel).
+    public var activation: ActivationQuant? {
+      guard axis == nil, scales.count == 1, zeroPoints.count == 1 else { return nil }
+      return ActivationQuant(scale: scales[0], zeroPoint: zeroPoints[0])
     }
   }
 

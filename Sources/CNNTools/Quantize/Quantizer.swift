@@ -11,7 +11,10 @@
 //   softmax and logistic outputs are fixed at scale 1/256, zero point -128;
 // - standalone ReLU/ReLU6 are fused into their producer first;
 // - percentile / MSE clipping applies to intermediate activations; the model
-//   input and the logits feeding softmax/logistic keep their min-max range.
+//   input and the logits feeding softmax/logistic keep their min-max range;
+// - fixed quantization from the source model (ONNX QDQ: `Tensor.fixedQuantization`)
+//   replaces calibration for activations and the weight scales for weights;
+//   biases are still int32 at input scale × weight scale.
 
 import CNNRuntime
 
@@ -68,7 +71,9 @@ public enum Quantizer {
   }
 
   /// Quantizes `graph` using `samples` (values of model input 0, in the float
-  /// model's units) for calibration.
+  /// model's units) for calibration. Tensors with `fixedQuantization` (ONNX
+  /// QDQ models) keep the given parameters; `samples` may be empty when every
+  /// activation whose quantization is chosen here has fixed parameters.
   public static func quantize(_ graph: FloatGraph, samples: [[Float]], options: Options = Options()) throws -> Result {
     let g = graph.fusingActivations()
     guard g.inputs.count == 1 else {
@@ -77,9 +82,20 @@ public enum Quantizer {
     if let n = g.nodes.first(where: { $0.kind == .activation }) {
       throw FloatGraphError.unsupported("\(n.origin): standalone \(n.activation) that cannot be fused into its producer")
     }
-    let executor = try FloatExecutor(graph: g)
     let calibrator = Calibrator(method: options.method, percentile: options.percentile)
-    let stats = try calibrator.collect(executor, samples: samples)
+    // Activations whose quantization is chosen here (the others share their
+    // input's or are fixed by the op); tensors with fixed parameters from
+    // the source model (ONNX QDQ) need no calibration.
+    let chosen = [g.inputs[0]] + g.nodes.filter { [.conv2D, .depthwiseConv2D, .fullyConnected, .add, .meanHW].contains($0.kind) }
+      .map(\.output)
+    let uncalibrated = chosen.filter { g.tensors[$0].fixedQuantization?.activation == nil }
+    var stats: [Int: TensorStats] = [:]
+    if !samples.isEmpty {
+      stats = try calibrator.collect(try FloatExecutor(graph: g), samples: samples)
+    } else if let t = uncalibrated.first {
+      throw FloatGraphError.invalidInput(
+        "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
+    }
 
     var b = ModelBuilder()
     var map: [Int: TensorID] = [:]
@@ -93,6 +109,7 @@ public enum Quantizer {
     var fullRange: Set<Int> = [g.inputs[0]]
     for n in g.nodes where n.kind == .softmax || n.kind == .logistic { fullRange.insert(n.inputs[0]) }
     func own(_ t: Int) throws -> ActivationQuant {
+      if let q = g.tensors[t].fixedQuantization?.activation { return q }
       guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
       let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
       return ActivationQuant(min: r.min, max: r.max)
@@ -121,9 +138,15 @@ public enum Quantizer {
         oq = try own(n.output)
         let f = g.tensors[n.inputs[1]]
         let axis = n.kind == .depthwiseConv2D ? 3 : 0
-        let (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+        let w: [Int8], scales: [Float], perChannel: Bool
+        if let fixed = try fixedWeights(f, axis: axis, ctx) {
+          (w, scales, perChannel) = fixed
+        } else {
+          (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+          perChannel = options.perChannel
+        }
         let wid = try E(ctx) {
-          options.perChannel
+          perChannel
             ? try b.addConstant(w, shape: f.shape, scales: scales, axis: axis, name: name(n.inputs[1]))
             : try b.addConstant(w, shape: f.shape, scale: scales[0], name: name(n.inputs[1]))
         }
@@ -225,6 +248,32 @@ public enum Quantizer {
       m.std = try perChannel(o.std, "std", default: 1)
     }
     return m
+  }
+
+  /// Weights with quantization fixed by the source model (ONNX QDQ): the
+  /// given scales are kept and the int8 values recovered exactly (the float
+  /// weights are scale × q, so round(w / scale) = q). nil when there is no
+  /// usable fixed quantization (none, non-zero zero points, or another axis),
+  /// in which case the weights are quantized as usual.
+  static func fixedWeights(_ f: FloatGraph.Tensor, axis: Int, _ ctx: String) throws
+    -> (data: [Int8], scales: [Float], perChannel: Bool)? {
+    guard let q = f.fixedQuantization, let w = f.data, q.zeroPoints.allSatisfy({ $0 == 0 }),
+          q.scales.allSatisfy({ $0.isFinite && $0 > 0 }) else { return nil }
+    let perChannel = q.axis != nil
+    if perChannel {
+      guard q.axis == axis, axis < f.shape.count, q.scales.count == f.shape[axis] else { return nil }
+    } else {
+      guard q.scales.count == 1 else { return nil }
+    }
+    let inner = perChannel ? f.shape[(axis + 1)...].reduce(1, *) : 1
+    var out = [Int8](repeating: 0, count: w.count)
+    for i in w.indices {
+      let s = q.scales[perChannel ? (i / inner) % q.scales.count : 0]
+      let v = (Double(w[i]) / Double(s)).rounded(.toNearestOrAwayFromZero)
+      guard v.isFinite else { throw FloatGraphError.invalidModel("\(ctx): weight \(w[i]) with scale \(s)") }
+      out[i] = Int8(Swift.max(-128, Swift.min(127, v)))
+    }
+    return (out, q.scales, perChannel)
   }
 
   /// Symmetric int8 weights in [-127, 127]: per channel along `axis`, or one
