@@ -32,13 +32,14 @@ func fail(_ message: String, code: Int32) -> ExitCode {
 }
 
 /// Exit codes: 1 = usage (from ArgumentParser: 64), 2 = unreadable input file,
-/// 3 = invalid or unsupported model, 4 = bad image, 5 = unusable data
+/// 3 = invalid or unsupported model, 4 = bad image, 5 = a needed tool is
+/// unavailable (compare: TFLite Micro), 6 = unusable data
 /// (wrong shape, no samples, no or unknown labels).
 enum ExitCodes {
   static let io: Int32 = 2
   static let badModel: Int32 = 3
   static let badImage: Int32 = 4
-  static let badData: Int32 = 5
+  static let badData: Int32 = 6
 }
 
 /// The bytes of an input file, or exit 2 naming it.

@@ -33,7 +33,10 @@ struct Eval: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Labels file (.npy/.npz/IDX/text one per line; CSV for folders).", valueName: "file"))
   var truth: String?
 
-  @Option(name: .long, help: ArgumentHelp("Use only the first N samples.", valueName: "n"))
+  @Option(name: .long, help: ArgumentHelp("Skip the first N samples (e.g. those used for calibration).", valueName: "n"))
+  var offset = 0
+
+  @Option(name: .long, help: ArgumentHelp("Use at most N samples (after --offset).", valueName: "n"))
   var limit: Int?
 
   @Option(name: .long, help: ArgumentHelp("k of the top-k accuracy.", valueName: "k"))
@@ -52,15 +55,23 @@ struct Eval: ParsableCommand {
 
   func validate() throws {
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    if offset < 0 { throw ValidationError("--offset must be 0 or more") }
     if top < 1 { throw ValidationError("--top must be at least 1") }
     if sqnrSamples < 0 { throw ValidationError("--sqnr-samples must be 0 or more") }
   }
 
   func run() throws {
     let m = try loadModel(model)
-    let ds: Dataset
-    do { ds = try Dataset.load(data, truth: truth, limit: limit) } catch {
+    var ds: Dataset
+    do { ds = try Dataset.load(data, truth: truth, limit: limit.map { $0 + offset }) } catch {
       throw fail("\(error)", code: ExitCodes.badData)
+    }
+    if offset > 0 {
+      guard offset < ds.count else {
+        throw fail("\(ds.source): --offset \(offset), but there are only \(ds.count) samples", code: ExitCodes.badData)
+      }
+      ds.samples.removeFirst(offset)
+      ds.labels?.removeFirst(offset)
     }
     let classCount = m.classCount > 0 ? m.classCount : (m.outputs.first.map { $0.shape.reduce(1, *) } ?? 0)
     guard classCount > 0 else { throw fail("\(model): the model has no output to rank", code: ExitCodes.badModel) }
@@ -124,7 +135,7 @@ struct Eval: ParsableCommand {
     let report = layers.report()
     if output.json {
       var s = "{\n  \"model\": \(jsonString(model)),\n  \"data\": \(jsonString(ds.source)),\n"
-      s += "  \"labels\": \(jsonString(ds.labelSource ?? "")),\n  \"samples\": \(n),\n  \"top_k\": \(top),\n"
+      s += "  \"labels\": \(jsonString(ds.labelSource ?? "")),\n  \"offset\": \(offset),\n  \"samples\": \(n),\n  \"top_k\": \(top),\n"
       s += "  \"int8\": {\"top1\": \(Double(int8Top1) / Double(n)), \"top_k\": \(Double(int8TopK) / Double(n)), "
         + "\"top1_correct\": \(int8Top1)}"
       if reference != nil {
@@ -140,7 +151,7 @@ struct Eval: ParsableCommand {
       return
     }
     print("Model:   \(model) (\(m.name.isEmpty ? "unnamed" : m.name))")
-    print("Data:    \(ds.source), \(grouped(Int64(n))) samples, labels from \(ds.labelSource ?? "-")")
+    print("Data:    \(ds.source), \(grouped(Int64(n))) samples\(offset > 0 ? " from #\(offset)" : ""), labels from \(ds.labelSource ?? "-")")
     print("int8:    top-1 \(pct(int8Top1)) (\(grouped(Int64(int8Top1))) / \(grouped(Int64(n))))   top-\(top) \(pct(int8TopK))")
     guard reference != nil else { return }
     print("float:   top-1 \(pct(floatTop1)) (\(grouped(Int64(floatTop1))) / \(grouped(Int64(n))))   top-\(top) \(pct(floatTopK))")

@@ -67,6 +67,7 @@ struct jpeg_error_context {
   struct jpeg_error_mgr manager;
   jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  int warned;  // libjpeg reports truncated or corrupt data as warnings
 };
 
 static void jpeg_error_exit(j_common_ptr cinfo) {
@@ -75,9 +76,12 @@ static void jpeg_error_exit(j_common_ptr cinfo) {
   longjmp(context->jump, 1);
 }
 
-static void jpeg_quiet(j_common_ptr cinfo, int level) {
-  (void)cinfo;
-  (void)level;
+static void jpeg_warning(j_common_ptr cinfo, int level) {
+  struct jpeg_error_context *context = (struct jpeg_error_context *)cinfo->err;
+  if (level < 0 && !context->warned) {
+    context->warned = 1;
+    (*cinfo->err->format_message)(cinfo, context->message);
+  }
 }
 
 int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
@@ -89,7 +93,7 @@ int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out
   memset(&context, 0, sizeof context);
   cinfo.err = jpeg_std_error(&context.manager);
   context.manager.error_exit = jpeg_error_exit;
-  context.manager.emit_message = jpeg_quiet;
+  context.manager.emit_message = jpeg_warning;
   if (setjmp(context.jump)) {
     set_error(error, error_size, "corrupt JPEG", context.message);
     jpeg_destroy_decompress(&cinfo);
@@ -129,6 +133,13 @@ int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
+  if (context.warned) {
+    // A decoded image with invented rows is worse than an error.
+    set_error(error, error_size, "corrupt or truncated JPEG", context.message);
+    jpeg_destroy_decompress(&cinfo);
+    free(pixels);
+    return -1;
+  }
   out->pixels = pixels;
   out->width = (int32_t)cinfo.output_width;
   out->height = (int32_t)cinfo.output_height;

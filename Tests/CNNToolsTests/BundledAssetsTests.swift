@@ -5,9 +5,6 @@ import CNNTools
 import Foundation
 import Testing
 
-private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  .deletingLastPathComponent().deletingLastPathComponent()
-
 @Suite struct BundledAssetsTests {
   @Test func committedModelEqualsBuiltModel() throws {
     let committed = try Data(contentsOf: repoRoot.appendingPathComponent("models/shapes.cnnrt"))

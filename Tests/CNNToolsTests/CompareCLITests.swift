@@ -13,97 +13,14 @@ import CNNTools
 import Foundation
 import Testing
 
-private let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-  .deletingLastPathComponent()
 private let golden = repoRoot.appendingPathComponent("Tests/Golden/tflm")
 private let convModel = golden.appendingPathComponent("models/conv_3x3_s1_same_c3_o5.tflite")
 private let convInputs = golden.appendingPathComponent("conv_3x3_s1_same_c3_o5.inputs.bin")
 
-private struct CompareTestError: Error, CustomStringConvertible {
-  let description: String
-  init(_ d: String) { description = d }
-}
-
-/// The cnnrt executable built next to this test product (.build/<config>/cnnrt).
-private func cnnrtBinary() throws -> URL {
-  if let env = ProcessInfo.processInfo.environment["CNNRT_BIN"], !env.isEmpty { return URL(fileURLWithPath: env) }
-  var starts: [URL] = []
-  if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-    starts.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-  }
-  if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
-  starts += Bundle.allBundles.map { $0.bundleURL.resolvingSymlinksInPath() }
-  starts.append(URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent())
-  // The test product is .build/<triple>/<config>/<package>PackageTests.xctest (a file on
-  // Linux, a bundle with Contents/MacOS on macOS): look in its folder and a few above.
-  for start in starts {
-    var dir = start
-    for _ in 0..<5 {
-      let candidate = dir.appendingPathComponent("cnnrt")
-      var isDir: ObjCBool = false
-      if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue,
-         FileManager.default.isExecutableFile(atPath: candidate.path) {
-        return candidate
-      }
-      dir = dir.deletingLastPathComponent()
-    }
-  }
-  throw CompareTestError("cannot find the built cnnrt executable next to the test product (looked from "
-                           + starts.map(\.path).joined(separator: ", ") + "); set CNNRT_BIN")
-}
-
-private struct Run {
-  let code: Int32
-  let stdout: String
-  let stderr: String
-}
-
-/// Runs cnnrt with `args`; `env` entries override (nil removes) the inherited environment.
-private func cnnrt(_ args: [String], env: [String: String?] = [:], in dir: URL) throws -> Run {
-  var environment = ProcessInfo.processInfo.environment
-  environment["CNNRT_TFLM_PYTHON"] = nil
-  for (k, v) in env { environment[k] = v }
-  let out = dir.appendingPathComponent("stdout-\(UUID().uuidString)")
-  let err = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
-  _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-  _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-  let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
-  let p = Process()
-  p.executableURL = try cnnrtBinary()
-  p.arguments = args
-  p.environment = environment
-  p.currentDirectoryURL = repoRoot
-  p.standardInput = FileHandle.nullDevice
-  p.standardOutput = outHandle
-  p.standardError = errHandle
-  try p.run()
-  p.waitUntilExit()
-  try outHandle.close()
-  try errHandle.close()
-  let text = { (u: URL) in String(decoding: (try? Data(contentsOf: u)) ?? Data(), as: UTF8.self) }
-  return Run(code: p.terminationStatus, stdout: text(out), stderr: text(err))
-}
-
-private func withTempDir<T>(_ body: (URL) throws -> T) throws -> T {
-  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnrt-compare-test-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: dir) }
-  return try body(dir)
-}
-
 /// Imports a .tflite with the CLI (as a user would).
 private func importModel(_ tflite: URL, to out: URL, in dir: URL) throws {
   let r = try cnnrt(["import", tflite.path, "-o", out.path], in: dir)
-  guard r.code == 0 else { throw CompareTestError("cnnrt import \(tflite.lastPathComponent): exit \(r.code): \(r.stderr)") }
-}
-
-private func sharedDataDir() throws -> URL {
-  if let env = ProcessInfo.processInfo.environment["CNNRT_SHARED_DATA"] { return URL(fileURLWithPath: env) }
-  let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-  guard FileManager.default.fileExists(atPath: url.path) else {
-    throw CompareTestError("shared data not found at \(url.path): set CNNRT_SHARED_DATA")
-  }
-  return url
+  guard r.code == 0 else { throw CLITestError("cnnrt import \(tflite.lastPathComponent): exit \(r.code): \(r.stderr)") }
 }
 
 /// A stand-in for TFLM: a script used as CNNRT_TFLM_PYTHON that answers the

@@ -1,0 +1,158 @@
+// quantize → eval → classify, end to end with the built cnnrt binary (as a
+// user runs it), on the MLPerf Tiny ResNet-8 float model and CIFAR-10
+// images from ../shared/data, plus the CLI's error cases: corrupt or
+// truncated model files, calibration or evaluation data of the wrong
+// shape, an empty data folder, unknown labels.
+import CNNTools
+import Foundation
+import Testing
+
+private func parseJSON(_ text: String) throws -> [String: Any] {
+  guard let obj = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+    throw CLITestError("not a JSON object: \(text.prefix(300))")
+  }
+  return obj
+}
+
+private func check(_ r: Run, _ what: String) throws {
+  guard r.code == 0 else { throw CLITestError("\(what): exit \(r.code)\n\(r.stderr)\(r.stdout.suffix(500))") }
+}
+
+@Suite(.serialized) struct QuantizeEvalCLITests {
+  /// Issue acceptance: ResNet-8 float quantized with CIFAR images 0–49; on
+  /// images 50–99 the int8 model agrees with the float model on ≥ 98 % and
+  /// at least as often as the official int8 model does.
+  @Test func resnet8_quantize_eval_classify() throws {
+    let shared = try sharedDataDir()
+    let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
+    let official = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_int8.tflite").path
+    let x = shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path
+    let labels = repoRoot.appendingPathComponent("models/labels/cifar10.txt").path
+    try withTempDir { dir in
+      let ours = dir.appendingPathComponent("resnet8.cnnrt").path
+      try check(try cnnrt(["quantize", float, "--calibration", x, "--samples", "50", "--labels", labels, "-o", ours], in: dir),
+                "quantize")
+      let eval = try cnnrt(["eval", ours, "--data", x, "--offset", "50", "--float", float, "--json"], in: dir)
+      try check(eval, "eval")
+      let e = try parseJSON(eval.stdout)
+      #expect(e["samples"] as? Int == 50)
+      let agreement = try #require(e["agreement"] as? Double)
+      #expect(agreement >= 0.98)
+      let layers = try #require(e["layers"] as? [[String: Any]])
+      #expect(layers.count >= 12)  // every conv, add, pool and dense layer of ResNet-8 has a float twin
+      let sqnr = layers.compactMap { $0["sqnr_db"] as? Double }
+      #expect(sqnr.count == layers.count && sqnr == sqnr.sorted())  // worst first
+      #expect(sqnr.allSatisfy { $0 > 10 && $0 < 60 })
+
+      let officialModel = dir.appendingPathComponent("official.cnnrt").path
+      try check(try cnnrt(["import", official, "--labels", labels, "-o", officialModel], in: dir), "import")
+      let ref = try parseJSON(try cnnrt(["eval", officialModel, "--data", x, "--offset", "50", "--float", float, "--json"],
+                                        in: dir).stdout)
+      let officialAgreement = try #require(ref["agreement"] as? Double)
+      #expect(agreement >= officialAgreement)
+
+      // The text report names the worst layer first.
+      let text = try cnnrt(["eval", ours, "--data", x, "--offset", "50", "--limit", "10", "--float", float], in: dir)
+      try check(text, "eval (text)")
+      #expect(text.stdout.contains("Top-1 agreement int8 vs float"))
+      #expect(text.stdout.contains("SQNR"))
+
+      // classify through the C API gives what the library gives in-process.
+      let ds = try Dataset.load(x, limit: 53)
+      guard case .image(let img) = ds.samples[52] else { throw CLITestError("expected images") }
+      let ppm = dir.appendingPathComponent("cifar52.ppm").path
+      try PNM.write(img, to: ppm)
+      let cls = try cnnrt(["classify", ours, ppm, "--top", "3", "--json"], in: dir)
+      try check(cls, "classify")
+      let expected = try RuntimeModel(path: ours).classify(pixels: img.pixels, width: 32, height: 32, channels: 3)
+      #expect(cls.stdout.contains("\"label\": \"\(expected[0].label)\""))
+    }
+  }
+
+  @Test func corrupt_and_truncated_models_are_rejected_with_exit_3() throws {
+    let shared = try sharedDataDir()
+    let float = try Data(contentsOf: shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite"))
+    let x = shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path
+    try withTempDir { dir in
+      var cases: [(String, Data)] = [("truncated.tflite", float.prefix(float.count / 3)),
+                                     ("garbage.tflite", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }))]
+      var flipped = float
+      for k in stride(from: 0, to: 64, by: 4) { flipped[k] ^= 0xA5 }
+      cases.append(("header-flipped.tflite", flipped))
+      for (name, bytes) in cases {
+        let path = dir.appendingPathComponent(name).path
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let r = try cnnrt(["quantize", path, "--calibration", x, "--samples", "2", "-o", dir.appendingPathComponent("o.cnnrt").path],
+                          in: dir)
+        #expect(r.code == 3, "\(name): exit \(r.code): \(r.stderr)")
+        #expect(r.stderr.hasPrefix("cnnrt: ") && r.stderr.contains(name))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.cnnrt").path))
+      }
+      let missing = try cnnrt(["quantize", dir.appendingPathComponent("nope.tflite").path, "--calibration", x, "-o", "o.cnnrt"], in: dir)
+      #expect(missing.code == 2)
+    }
+  }
+
+  @Test func data_of_the_wrong_shape_or_without_samples_exits_6() throws {
+    let shared = try sharedDataDir()
+    let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
+    let mnistX = shared.appendingPathComponent("mnist/neuralnetvis_mnist_train_first20k_x.npz").path
+    try withTempDir { dir in
+      // Float samples of the wrong shape (ResNet-8 wants 32×32×3, the shapes model 28×28×1).
+      let wrong = dir.appendingPathComponent("wrong.npy")
+      try Data(npyFloat32(shape: [4, 20, 20, 1])).write(to: wrong)
+      let q = try cnnrt(["quantize", float, "--calibration", wrong.path, "-o", dir.appendingPathComponent("o.cnnrt").path], in: dir)
+      #expect(q.code == 6, "exit \(q.code): \(q.stderr)")
+      #expect(q.stderr.contains("shape"))
+
+      let model = repoRoot.appendingPathComponent("models/shapes.cnnrt").path
+      let e1 = try cnnrt(["eval", model, "--data", wrong.path, "--truth", mnistX], in: dir)
+      #expect(e1.code == 6, "exit \(e1.code): \(e1.stderr)")
+
+      let empty = dir.appendingPathComponent("empty")
+      try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+      let e2 = try cnnrt(["eval", model, "--data", empty.path], in: dir)
+      #expect(e2.code == 6)
+      #expect(e2.stderr.contains("no images"))
+      let q2 = try cnnrt(["quantize", float, "--calibration", empty.path, "-o", dir.appendingPathComponent("o.cnnrt").path], in: dir)
+      #expect(q2.code == 6, "exit \(q2.code): \(q2.stderr)")
+
+      // Labels that are neither class numbers nor the model's names.
+      let folder = dir.appendingPathComponent("cls/giraffe")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try FileManager.default.copyItem(at: repoRoot.appendingPathComponent("Tests/Golden/images/digit_3_0.png"),
+                                       to: folder.appendingPathComponent("a.png"))
+      let e3 = try cnnrt(["eval", model, "--data", dir.appendingPathComponent("cls").path], in: dir)
+      #expect(e3.code == 6)
+      #expect(e3.stderr.contains("giraffe"))
+    }
+  }
+
+  @Test func classify_reads_png_and_jpeg() throws {
+    try withTempDir { dir in
+      let model = repoRoot.appendingPathComponent("models/shapes.cnnrt").path
+      let imgs = ["digit_3_0.png", "digit_7_1.jpg", "digit_2_0_rgb56.png", "digit_8_1_rgb.jpg"].map {
+        repoRoot.appendingPathComponent("Tests/Golden/images/\($0)").path
+      }
+      let r = try cnnrt(["classify", model] + imgs, in: dir)
+      try check(r, "classify")
+      #expect(r.stdout.split(separator: "\n").count == 4)
+      let bad = dir.appendingPathComponent("bad.png")
+      try Data(try Data(contentsOf: URL(fileURLWithPath: imgs[0])).prefix(100)).write(to: bad)
+      let b = try cnnrt(["classify", model, bad.path], in: dir)
+      #expect(b.code == 4)
+      #expect(b.stderr.contains("bad.png"))
+    }
+  }
+}
+
+/// A .npy file of float32 zeros with `shape`.
+private func npyFloat32(shape: [Int]) -> [UInt8] {
+  var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+  while (10 + header.count + 1) % 64 != 0 { header += " " }
+  header += "\n"
+  var b: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
+  b += Array(header.utf8)
+  b += [UInt8](repeating: 0, count: shape.reduce(1, *) * 4)
+  return b
+}
