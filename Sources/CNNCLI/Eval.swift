@@ -263,9 +263,10 @@ struct FloatReference {
   }
 }
 
-/// A float model from TFLite or ONNX bytes.
+/// A float model from ONNX (by extension or content) or TFLite bytes.
 func loadFloatGraph(bytes: [UInt8], path: String) throws -> FloatGraph {
-  try FloatGraph(tflite: bytes)
+  if path.lowercased().hasSuffix(".onnx") || FloatGraph.looksLikeONNX(bytes) { return try FloatGraph(onnx: bytes) }
+  return try FloatGraph(tflite: bytes)
 }
 
 /// Per-layer signal and noise energy, accumulated over samples.

@@ -93,6 +93,35 @@ private func check(_ r: Run, _ what: String) throws {
     }
   }
 
+  @Test func onnx_unsupported_op_is_named_and_corrupt_onnx_is_rejected() throws {
+    try withTempDir { dir in
+      let calib = dir.appendingPathComponent("calib.npy")
+      try Data(npyFloat32(shape: [2, 8, 8, 1])).write(to: calib)
+      let out = dir.appendingPathComponent("o.cnnrt").path
+      let lstm = dir.appendingPathComponent("lstm.onnx")
+      try Data(onnxModel(opType: "LSTM", nodeName: "lstm_1")).write(to: lstm)
+      let r = try cnnrt(["quantize", lstm.path, "--calibration", calib.path, "-o", out], in: dir)
+      #expect(r.code == 3, "exit \(r.code): \(r.stderr)")
+      #expect(r.stderr.contains("LSTM") && r.stderr.contains("lstm_1"))
+      // The same graph with a supported op quantizes.
+      let gap = dir.appendingPathComponent("gap.onnx")
+      try Data(onnxModel(opType: "GlobalAveragePool", nodeName: "gap_1")).write(to: gap)
+      try check(try cnnrt(["quantize", gap.path, "--calibration", calib.path, "-o", out], in: dir), "quantize gap.onnx")
+
+      let mnist = try Data(contentsOf: repoRoot.appendingPathComponent("models/mnist_float.onnx"))
+      var corrupt = mnist
+      for k in stride(from: 0, to: 256, by: 3) { corrupt[k] ^= 0x5A }
+      for (name, bytes) in [("truncated.onnx", mnist.prefix(mnist.count / 2)), ("corrupt.onnx", corrupt),
+                            ("tiny.onnx", mnist.prefix(3))] {
+        let path = dir.appendingPathComponent(name).path
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let c = try cnnrt(["quantize", path, "--calibration", calib.path, "-o", out], in: dir)
+        #expect(c.code == 3, "\(name): exit \(c.code): \(c.stderr)")
+        #expect(c.stderr.contains(name))
+      }
+    }
+  }
+
   @Test func data_of_the_wrong_shape_or_without_samples_exits_6() throws {
     let shared = try sharedDataDir()
     let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
@@ -144,6 +173,29 @@ private func check(_ r: Run, _ what: String) throws {
       #expect(b.stderr.contains("bad.png"))
     }
   }
+}
+
+/// Protobuf wire encoding, enough to write a small ONNX model by hand.
+private enum PB {
+  static func varint(_ v: UInt64) -> [UInt8] {
+    var v = v, out: [UInt8] = []
+    repeat { out.append(UInt8(v & 0x7F) | (v > 0x7F ? 0x80 : 0)); v >>= 7 } while v != 0
+    return out
+  }
+  static func int(_ field: Int, _ v: Int) -> [UInt8] { varint(UInt64(field << 3)) + varint(UInt64(v)) }
+  static func bytes(_ field: Int, _ b: [UInt8]) -> [UInt8] { varint(UInt64(field << 3 | 2)) + varint(UInt64(b.count)) + b }
+  static func string(_ field: Int, _ s: String) -> [UInt8] { bytes(field, Array(s.utf8)) }
+}
+
+/// ONNX model: float input "x" [1, 1, 8, 8] → one `opType` node (no attributes) named `nodeName` → output "y".
+private func onnxModel(opType: String, nodeName: String) -> [UInt8] {
+  let dims = [1, 1, 8, 8].map { PB.bytes(1, PB.int(1, $0)) }.reduce([], +)  // TensorShapeProto.dim{dim_value}
+  let tensorType = PB.int(1, 1) + PB.bytes(2, dims)  // elem_type FLOAT, shape
+  let input = PB.string(1, "x") + PB.bytes(2, PB.bytes(1, tensorType))
+  let output = PB.string(1, "y") + PB.bytes(2, PB.bytes(1, PB.int(1, 1)))  // shape left to the importer
+  let node = PB.string(1, "x") + PB.string(2, "y") + PB.string(3, nodeName) + PB.string(4, opType)
+  let graph = PB.bytes(1, node) + PB.string(2, "g") + PB.bytes(11, input) + PB.bytes(12, output)
+  return PB.int(1, 7) + PB.bytes(7, graph) + PB.bytes(8, PB.int(2, 13))  // ir_version, graph, opset_import{version}
 }
 
 /// A .npy file of float32 zeros with `shape`.
