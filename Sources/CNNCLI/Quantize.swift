@@ -1,4 +1,5 @@
-// `cnnrt quantize`: post-training int8 quantization of a float TFLite CNN.
+// `cnnrt quantize`: post-training int8 quantization of a float TFLite or ONNX
+// CNN, or conversion of an ONNX QDQ int8 model with its own quantization.
 import ArgumentParser
 import CNNRuntime
 import CNNTools
@@ -6,20 +7,29 @@ import Foundation
 
 struct Quantize: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Quantize a float TFLite CNN into a cnnrt int8 model.",
+    abstract: "Quantize a float TFLite or ONNX CNN (or an ONNX QDQ int8 model) into a cnnrt int8 model.",
     discussion: """
-      Calibration data: a NumPy .npy or .npz array (N, H, W, C), uint8 pixels \
-      (preprocessed with --pixel-scale/--mean/--std into the float model's input) \
-      or float values already in the model's input units. Activations are \
-      asymmetric int8 (TFLite rules), weights symmetric int8 per channel, biases \
-      int32. Deflated .npz members are extracted with python3.
+      Models: float32 TFLite (.tflite) or ONNX (.onnx; recognised by content \
+      too). ONNX inputs are NCHW [1, C, H, W]; cnnrt models are NHWC, so the \
+      graph is converted (weights rearranged) and the cnnrt model's input is \
+      [1, H, W, C]. ONNX QDQ models (ONNX Runtime quantize_static, QDQ format) \
+      keep their own scales and zero points (uint8 activations become int8 \
+      with zero point − 128, which is exact); --calibration is then optional.
+
+      Calibration data: a NumPy .npy or .npz array (N, H, W, C) — also for ONNX \
+      models, whose NCHW input is not the layout of the data — or (N, H, W) for \
+      one channel: uint8 pixels (preprocessed with --pixel-scale/--mean/--std \
+      into the float model's input) or float values already in the model's \
+      input units. Activations are asymmetric int8 (TFLite rules), weights \
+      symmetric int8 per channel, biases int32. Deflated .npz members are \
+      extracted with python3.
       """)
 
-  @Argument(help: "Float TFLite model (.tflite).")
+  @Argument(help: "Float TFLite (.tflite) or ONNX (.onnx) model, or an ONNX QDQ int8 model.")
   var model: String
 
-  @Option(name: .long, help: "Calibration data (.npy / .npz, shape (N, H, W, C)).")
-  var calibration: String
+  @Option(name: .long, help: "Calibration data (.npy / .npz, shape (N, H, W, C), also for NCHW ONNX models); optional for ONNX QDQ models.")
+  var calibration: String?
 
   @Option(name: .shortAndLong, help: "Output model file (.cnnrt).")
   var output: String
@@ -39,7 +49,7 @@ struct Quantize: ParsableCommand {
   @Option(name: .long, help: "Class labels: a text file with one label per line.")
   var labels: String?
 
-  @Option(name: .long, help: "Model name stored in the file (default: the TFLite file name).")
+  @Option(name: .long, help: "Model name stored in the file (default: the model file name).")
   var name: String?
 
   @Option(name: .long, help: "Pixel scale: float input = (pixel × scale − mean) / std.")
@@ -68,18 +78,22 @@ struct Quantize: ParsableCommand {
     guard let s = parseList(std), s.allSatisfy({ $0 != 0 }) else { throw ValidationError("--std: comma-separated non-zero numbers") }
   }
 
+  static func nchw(_ nhwc: [Int]) -> [Int] { nhwc.count == 4 ? [nhwc[0], nhwc[3], nhwc[1], nhwc[2]] : nhwc }
+
   func parseList(_ s: String) -> [Float]? {
     let v = s.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
     return v.isEmpty || v.contains(where: { $0 == nil || !$0!.isFinite }) ? nil : v.map { $0! }
   }
 
   func run() throws {
-    let data = try readInputFile(model, what: "TFLite file")
+    let data = [UInt8](try readInputFile(model, what: "model file"))
     let labelList = try labels.map(readLabels) ?? []
     let graph: FloatGraph
-    do { graph = try FloatGraph(tflite: [UInt8](data)) } catch {
+    let isONNX = model.lowercased().hasSuffix(".onnx") || (!model.lowercased().hasSuffix(".tflite") && FloatGraph.looksLikeONNX(data))
+    do { graph = isONNX ? try FloatGraph(onnx: data) : try FloatGraph(tflite: data) } catch {
       throw fail("\(model): \(error)", code: ExitCodes.badModel)
     }
+    let fixedCount = graph.tensors.filter { $0.fixedQuantization != nil }.count
     let options = Quantizer.Options(
       method: CalibrationMethod(rawValue: method)!, percentile: percentile, perChannel: !perTensor,
       name: name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent, labels: labelList,
@@ -89,29 +103,34 @@ struct Quantize: ParsableCommand {
     // Calibration samples in the float model's input units.
     let inputShape = graph.tensors[graph.inputs[0]].shape
     let perSample = inputShape.dropFirst().reduce(1, *)
-    let array: NPYArray
-    let values: [Float]
-    do {
-      array = try NPYArray.load(path: calibration)
-      values = try array.floats()
-    } catch {
-      throw fail("\(error)", code: ExitCodes.io)
-    }
-    guard let n0 = array.shape.first, n0 >= 1, array.shape.dropFirst().reduce(1, *) == perSample else {
-      throw fail("\(calibration): array shape \(array.shape) does not hold samples of the model input \(inputShape)",
-                 code: ExitCodes.io)
-    }
-    let n = min(n0, samples ?? n0)
-    let channels = inputShape.last ?? 1
     var sampleList: [[Float]] = []
-    sampleList.reserveCapacity(n)
-    for i in 0..<n {
-      var s = Array(values[(i * perSample)..<((i + 1) * perSample)])
-      if array.isUInt8 {
-        for k in 0..<s.count { s[k] = options.preprocess(pixel: s[k], channel: k % channels) }
+    if let calibration {
+      let array: NPYArray
+      let values: [Float]
+      do {
+        array = try NPYArray.load(path: calibration)
+        values = try array.floats()
+      } catch {
+        throw fail("\(error)", code: ExitCodes.io)
       }
-      sampleList.append(s)
+      guard let n0 = array.shape.first, n0 >= 1, array.shape.dropFirst().reduce(1, *) == perSample else {
+        throw fail("\(calibration): array shape \(array.shape) does not hold samples of the model input \(inputShape)"
+                   + (isONNX ? " (NHWC; the ONNX input is NCHW \(Self.nchw(inputShape)))" : ""), code: ExitCodes.io)
+      }
+      let n = min(n0, samples ?? n0)
+      let channels = inputShape.last ?? 1
+      sampleList.reserveCapacity(n)
+      for i in 0..<n {
+        var s = Array(values[(i * perSample)..<((i + 1) * perSample)])
+        if array.isUInt8 {
+          for k in 0..<s.count { s[k] = options.preprocess(pixel: s[k], channel: k % channels) }
+        }
+        sampleList.append(s)
+      }
+    } else if fixedCount == 0 {
+      throw ValidationError("give calibration data with --calibration (only ONNX QDQ models carry their own quantization)")
     }
+    let n = sampleList.count
 
     let t0 = Date()
     let result: Quantizer.Result
@@ -136,8 +155,10 @@ struct Quantize: ParsableCommand {
     }
     let rt = try? RuntimeModel(bytes: result.bytes)
     let params = rt?.ops.reduce(Int64(0)) { $0 + $1.paramCount } ?? 0
-    print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, calibrated with \(n) samples "
-          + "(\(method)\(options.method == .percentile ? " \(percentile)" : ""), "
+    let calibrated = n > 0 ? "calibrated with \(n) samples (\(method)\(options.method == .percentile ? " \(percentile)" : ""), "
+      : "no calibration ("
+    print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"
+          + (fixedCount > 0 ? "\(fixedCount) tensors with the model's own (QDQ) quantization, " : "")
           + "\(options.perChannel ? "per-channel" : "per-tensor") weights) in \(String(format: "%.2f", seconds)) s; "
           + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
   }
