@@ -63,6 +63,7 @@ struct ConvPackLayout {
   var accInitOffset: Int
   var multiplierOffset: Int
   var shiftOffset: Int
+  var tableOffset: Int
   var bytes: Int
   var cGroups: Int
   var ocBlocks: Int
@@ -102,9 +103,12 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
   off += channelBytes
   let shiftOffset = off
   off += channelBytes
+  // AVX2: the requantization table of the row-scratch kernel (6 vectors per 8-lane block).
+  let tableOffset = off
+  if !avx512 { off += ocBlocks * avx2RequantTableBlockBytes }
   return ConvPackLayout(weightsOffset: weightsOffset, accInitOffset: accInitOffset, multiplierOffset: multiplierOffset,
-                        shiftOffset: shiftOffset, bytes: off, cGroups: cGroups, ocBlocks: ocBlocks, lanes: lanes,
-                        groupSize: groupSize)
+                        shiftOffset: shiftOffset, tableOffset: tableOffset, bytes: off, cGroups: cGroups,
+                        ocBlocks: ocBlocks, lanes: lanes, groupSize: groupSize)
 }
 
 /// Bytes of the packed region `conv2DPack` needs (0: this path has no packed
@@ -154,8 +158,75 @@ public func conv2DPack(
     shift[oc] = real ? requant.shift[oc] : 0
     oc += 1
   }
-  // [oc_blocks][kH][kW][c_groups][lanes][groupSize]: int16 (AVX2) or int8 (AVX-512).
+  var a = cnnrt_conv_args()
+  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w); a.in_c = Int64(inC)
+  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
+  a.k_h = Int64(kH); a.k_w = Int64(kW)
+  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
+  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
+  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
+  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  a.weights = UnsafeRawPointer(region + l.weightsOffset)
+  a.acc_init = UnsafePointer(accInit)
+  a.multiplier = UnsafePointer(mult)
+  a.shift = UnsafePointer(shift)
   let w = region + l.weightsOffset
+  if !avx512, let rows = avx2RowsPlan(params: params, inputShape: inputShape, outputShape: outputShape,
+                                      kH: kH, kW: kW, inC: inC, requant: requant, channels: outC) {
+    // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int16; with one tap per
+    // row (dilation_w == 1) the tap's inputs are kx * inC + c.
+    let table = region + l.tableOffset
+    a.has_left_shift = fillRequantTableAVX2(table, blocks: l.ocBlocks, requant: requant) { lane in
+      lane < outC ? lane : -1
+    } ? 1 : 0
+    a.variant = 1
+    a.taps_per_row = Int64(rows.taps); a.pairs_per_tap = Int64(rows.pairs)
+    a.px_stride = Int64(rows.pixelStride); a.chunk_w = Int64(rows.chunkW)
+    a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: l.ocBlocks * 48))
+    if rows.flatten {
+      // 1x1, stride 1, no padding: the whole tensor is one row of pixels.
+      let pixels = inputShape.n * inputShape.h * inputShape.w
+      a.batches = 1; a.in_h = 1; a.in_w = Int64(pixels); a.out_h = 1; a.out_w = Int64(pixels)
+    }
+    var idx = 0  // ((((blk * kH + ky) * taps + t) * pairs + g) * 8 + lane) * 2 + e
+    var blk = 0
+    while blk < l.ocBlocks {
+      var ky = 0
+      while ky < kH {
+        var t = 0
+        while t < rows.taps {
+          var g = 0
+          while g < rows.pairs {
+            var lane = 0
+            while lane < 8 {
+              let o = blk * 8 + lane
+              var e = 0
+              while e < 2 {
+                let k = 2 * g + e
+                // Element k of the tap: (kx, c) = (k / inC, k % inC) when the row is one tap.
+                let kx = rows.taps == 1 ? k / inC : t
+                let c = rows.taps == 1 ? k % inC : k
+                let v: Int16 = (o < outC && kx < kW && c < inC) ? Int16(filter[((o * kH + ky) * kW + kx) * inC + c]) : 0
+                w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+                idx += 1
+                e += 1
+              }
+              lane += 1
+            }
+            g += 1
+          }
+          t += 1
+        }
+        ky += 1
+      }
+      blk += 1
+    }
+    region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
+    return true
+  }
+  // [oc_blocks][kH][kW][c_groups][lanes][groupSize]: int16 (AVX2) or int8 (AVX-512).
   var i = 0
   var blk = 0
   while blk < l.ocBlocks {
@@ -190,22 +261,7 @@ public func conv2DPack(
     }
     blk += 1
   }
-  let args = region.bindMemory(to: cnnrt_conv_args.self, capacity: 1)
-  var a = cnnrt_conv_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w); a.in_c = Int64(inC)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
-  a.k_h = Int64(kH); a.k_w = Int64(kW)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
-  a.weights = UnsafeRawPointer(region + l.weightsOffset)
-  a.acc_init = UnsafePointer(accInit)
-  a.multiplier = UnsafePointer(mult)
-  a.shift = UnsafePointer(shift)
-  args.initialize(to: a)
+  region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
 
@@ -216,12 +272,109 @@ public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePoin
                          output: UnsafeMutablePointer<Int8>) {
   let args = region.assumingMemoryBound(to: cnnrt_conv_args.self)
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  if isa == KernelISA.avx2 { cnnrtConv2DAVX2(args, input, output); return }
+  if isa == KernelISA.avx2 {
+    if args.pointee.variant == 1 { cnnrtConv2DRowsAVX2(args, input, output) } else { cnnrtConv2DAVX2(args, input, output) }
+    return
+  }
   #endif
   #if canImport(_CNNKernelsAVX512) && arch(x86_64)
   if isa == KernelISA.avx512 { cnnrtConv2DAVX512(args, input, output); return }
   #endif
   _ = args
+}
+
+// MARK: - AVX2 row-scratch plan and requantization table
+
+/// Bytes of one 8-lane block of the AVX2 requantization table (6 vectors of 8 int32).
+let avx2RequantTableBlockBytes = 192
+/// int16 elements of the AVX2 kernels' stack scratch (16 KiB, avx2ScratchElements).
+let avx2ScratchCapacity = 8192
+
+struct AVX2RowsPlan {
+  var taps: Int
+  var pairs: Int
+  var pixelStride: Int
+  var chunkW: Int
+  /// 1x1, stride 1, no padding: run the tensor as one row.
+  var flatten: Bool
+}
+
+/// The requantization parameters the table kernels reproduce: multipliers
+/// in [0, 2^31) (QuantizeMultiplier's range; no Int32.min saturation case)
+/// and shifts in -31...31.
+func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int) -> Bool {
+  var c = 0
+  while c < channels {
+    if requant.multiplier[c] < 0 || requant.shift[c] < -31 || requant.shift[c] > 31 { return false }
+    c += 1
+  }
+  return true
+}
+
+/// Scratch geometry of the AVX2 row-scratch Conv2D, or nil when it does not
+/// apply (the per-tap kernel runs instead).
+func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int, inC: Int,
+                  requant: ChannelRequant, channels: Int) -> AVX2RowsPlan? {
+  guard params.strideW >= 1, params.dilationW >= 1, params.strideH >= 1, params.dilationH >= 1,
+        requantFitsTableAVX2(requant, channels: channels) else { return nil }
+  let flatten = kH == 1 && kW == 1 && params.strideH == 1 && params.strideW == 1 && params.padTop == 0
+    && params.padLeft == 0 && inputShape.h == outputShape.h && inputShape.w == outputShape.w
+  let oneTap = params.dilationW == 1
+  let taps = oneTap ? 1 : kW
+  let pairs = oneTap ? (kW * inC + 1) / 2 : (inC + 1) / 2
+  let pixelStride = oneTap ? inC : 2 * pairs
+  let outW = flatten ? outputShape.n * outputShape.h * outputShape.w : outputShape.w
+  func fits(_ cw: Int) -> Bool {
+    let inWc = (cw - 1) * params.strideW + (kW - 1) * params.dilationW + 1
+    let rowElems = (inWc * pixelStride + 16 + 15) & ~15
+    return kH * rowElems <= avx2ScratchCapacity
+  }
+  guard kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, pixelStride <= avx2ScratchCapacity,
+        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) else { return nil }
+  // Largest chunk that fits (binary search over 1...outW).
+  var lo = 1, hi = outW
+  while lo < hi {
+    let mid = (lo + hi + 1) / 2
+    if fits(mid) { lo = mid } else { hi = mid - 1 }
+  }
+  return AVX2RowsPlan(taps: taps, pairs: pairs, pixelStride: pixelStride, chunkW: lo, flatten: flatten)
+}
+
+/// Fills `blocks` table blocks at `table` (see RequantAVX2.swift): lane l of
+/// block k takes channel `channel(8k + l)` (-1: padding, multiplier 0).
+/// Returns whether any left shift is non-zero.
+func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant: ChannelRequant,
+                          channel: (Int) -> Int) -> Bool {
+  let t = table.bindMemory(to: Int32.self, capacity: blocks * 48)
+  var hasLeft = false
+  var k = 0
+  while k < blocks {
+    var lane = 0
+    while lane < 8 {
+      let c = channel(k * 8 + lane)
+      let m: Int32 = c >= 0 ? requant.multiplier[c] : 0
+      let sh: Int32 = c >= 0 ? requant.shift[c] : 0
+      let left: Int32 = sh > 0 ? sh : 0
+      let right: Int32 = sh < 0 ? -sh : 0
+      let mask: Int32 = (Int32(1) &<< right) &- 1
+      if left > 0 { hasLeft = true }
+      let base = k * 48
+      t[base + lane] = m
+      t[base + 16 + lane] = left
+      t[base + 24 + lane] = right
+      t[base + 32 + lane] = mask
+      t[base + 40 + lane] = mask >> 1
+      lane += 1
+    }
+    // Odd lanes' multipliers in the even lanes (vpmuldq reads the even ones).
+    var i = 0
+    while i < 8 {
+      t[k * 48 + 8 + i] = t[k * 48 + (i | 1)]
+      i += 1
+    }
+    k += 1
+  }
+  return hasLeft
 }
 
 // MARK: - Depthwise (AVX2 kernel on the AVX2 and AVX-512 paths)
@@ -232,8 +385,41 @@ public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePoin
 public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
   guard isa == KernelISA.avx2 || isa == KernelISA.avx512, filterShape.n == 1,
         filterShape.c == inputChannels, inputChannels > 0, inputChannels % 8 == 0,
-        filterShape.h > 0, filterShape.w > 0 else { return 0 }
-  return alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+        filterShape.h > 0, filterShape.w > 0, filterShape.h <= 1 << 16, filterShape.w <= 1 << 16,
+        inputChannels <= 1 << 20 else { return 0 }
+  let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+  guard let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return args }
+  return args + l.bytes
+}
+
+/// Layout of the row-scratch depthwise region after the argument block
+/// (channels a multiple of 16): packed weights, bias in lane order, table.
+struct DepthwiseRowsLayout {
+  var weightsOffset: Int
+  var accInitOffset: Int
+  var tableOffset: Int
+  var bytes: Int
+}
+
+func depthwiseRowsLayout(filterShape: Dims4, channels: Int) -> DepthwiseRowsLayout? {
+  guard channels % 16 == 0 else { return nil }
+  let taps = filterShape.h * filterShape.w
+  let tapPairs = (taps + 1) / 2
+  let (wBytes, o) = (channels / 16 * 64).multipliedReportingOverflow(by: tapPairs)
+  if o || wBytes > maxPackedConvBytes { return nil }
+  let weightsOffset = 0
+  let accInitOffset = alignUp(wBytes, 64)
+  let tableOffset = accInitOffset + alignUp(channels * 4, 64)
+  return DepthwiseRowsLayout(weightsOffset: weightsOffset, accInitOffset: accInitOffset, tableOffset: tableOffset,
+                             bytes: tableOffset + channels / 8 * avx2RequantTableBlockBytes)
+}
+
+/// Channel of lane `lane` (0..<16) in the depthwise kernel's lo/hi order:
+/// lo = channels 0-3, 8-11; hi = 4-7, 12-15.
+@inline(__always)
+func depthwiseLaneChannel(_ lane: Int) -> Int {
+  let half = lane / 8, l = lane % 8
+  return (l < 4 ? l : l + 4) + half * 4
 }
 
 /// Fills the region for `depthwiseConv2DPacked`. The filter, bias and
@@ -264,6 +450,66 @@ public func depthwiseConv2DPack(
   a.acc_init = bias
   a.multiplier = requant.multiplier
   a.shift = requant.shift
+  let argsBytes = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+  let C = inputShape.c
+  if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
+     requantFitsTableAVX2(requant, channels: C), params.strideW >= 1, params.dilationW >= 1 {
+    let kH = filterShape.h, kW = filterShape.w
+    func fits(_ cw: Int) -> Bool {
+      let inWc = (cw - 1) * params.strideW + (kW - 1) * params.dilationW + 1
+      return kH * ((inWc * C + 16 + 15) & ~15) <= avx2ScratchCapacity
+    }
+    if kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
+       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) {
+      var lo = 1, hi = outputShape.w
+      while lo < hi {
+        let mid = (lo + hi + 1) / 2
+        if fits(mid) { lo = mid } else { hi = mid - 1 }
+      }
+      let base = region + argsBytes
+      let taps = kH * kW, tapPairs = (taps + 1) / 2
+      let w = base + l.weightsOffset
+      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2]
+      var cb = 0
+      while cb < C / 16 {
+        var j = 0
+        while j < tapPairs {
+          var lane = 0
+          while lane < 16 {
+            let c = cb * 16 + depthwiseLaneChannel(lane)
+            var e = 0
+            while e < 2 {
+              let t = 2 * j + e
+              let v: Int16 = t < taps ? Int16(filter[t * C + c]) : 0
+              w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+              idx += 1
+              e += 1
+            }
+            lane += 1
+          }
+          j += 1
+        }
+        cb += 1
+      }
+      let acc = (base + l.accInitOffset).bindMemory(to: Int32.self, capacity: C)
+      var lane = 0
+      while lane < C {
+        let c = (lane / 16) * 16 + depthwiseLaneChannel(lane % 16)
+        acc[lane] = bias?[c] ?? 0
+        lane += 1
+      }
+      let table = base + l.tableOffset
+      a.has_left_shift = fillRequantTableAVX2(table, blocks: C / 8, requant: requant) { lane in
+        (lane / 16) * 16 + depthwiseLaneChannel(lane % 16)
+      } ? 1 : 0
+      a.variant = 1
+      a.chunk_w = Int64(lo)
+      a.px_stride = Int64(C)
+      a.weights = UnsafeRawPointer(w)
+      a.acc_init = UnsafePointer(acc)
+      a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: C / 8 * 48))
+    }
+  }
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
@@ -274,7 +520,10 @@ public func depthwiseConv2DPacked(isa: Int32, region: UnsafeRawPointer, input: U
                                   output: UnsafeMutablePointer<Int8>) {
   let args = region.assumingMemoryBound(to: cnnrt_conv_args.self)
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  if isa == KernelISA.avx2 || isa == KernelISA.avx512 { cnnrtDepthwiseAVX2(args, input, output); return }
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    if args.pointee.variant == 1 { cnnrtDepthwiseRowsAVX2(args, input, output) } else { cnnrtDepthwiseAVX2(args, input, output) }
+    return
+  }
   #endif
   _ = args
 }

@@ -1,0 +1,377 @@
+// AVX2 row-scratch Conv2D (cnnrt_conv_args.variant == 1), bit-exact with
+// conv2DReference.
+//
+// For each output row (in chunks of chunk_w output pixels), the k_h input
+// rows it reads are widened once into a stack buffer as int16 x + offset
+// (exact: -128 + 128 ... 127 + 128 fits int16), padding pixels and rows as 0
+// (a padding tap contributes 0, as the reference's skipped tap). The register
+// tiles (ConvTilesAVX2.swift) then read every input pair with one
+// vpbroadcastd from that buffer and multiply it against 8 output channels of
+// packed int16 weights with vpmaddwd (two exact products summed in int32),
+// with no bounds checks. When dilation_w == 1 the k_w taps of a kernel row
+// are contiguous in the buffer and form one tap of k_w * in_c inputs (so an
+// odd in_c wastes at most one zero weight per kernel row, not per tap); the
+// pair that straddles the end reads one element past the window, multiplied
+// by a zero weight. Accumulation is int32 wrapping addition, as in the
+// reference (associative modulo 2^32). Requantization: requantTableAVX2, +
+// output offset and clamp in int16 (saturating packs cannot change a value
+// that the int8 clamp keeps).
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+
+/// int16 elements of the stack scratch buffer (16 KiB).
+public let avx2ScratchElements = 8192
+
+typealias V8x = (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i)
+typealias V64x = (V8x, V8x, V8x, V8x, V8x, V8x, V8x, V8x)
+
+/// 16 KiB on the stack (512 vectors), zero-initialised.
+struct ScratchAVX2 {
+  var v: (V64x, V64x, V64x, V64x, V64x, V64x, V64x, V64x)
+  @inline(__always)
+  init() {
+    let z = _mm256_setzero_si256()
+    let a: V8x = (z, z, z, z, z, z, z, z)
+    let b: V64x = (a, a, a, a, a, a, a, a)
+    v = (b, b, b, b, b, b, b, b)
+  }
+}
+
+struct ConvTileArgs {
+  /// Scratch window of the tile's first pixel (kernel row 0, tap 0).
+  var x: UnsafePointer<Int16>
+  var pxBytes: Int
+  var rowElems: Int
+  var kH: Int
+  var taps: Int
+  var tapS: Int
+  var pairs: Int
+  /// Packed weights of the tile's first block.
+  var w: UnsafePointer<Int16>
+  var blockBytes: Int
+  var accInit: UnsafePointer<Int32>
+  var table: UnsafeRawPointer
+  var hasLeft: Bool
+  /// Output of the tile's first pixel, first channel of its first block.
+  var out: UnsafeMutablePointer<Int8>
+  var outC: Int
+  /// Output channels from the tile's first channel to the end of the pixel.
+  var nValid: Int
+  var off16: __m256i
+  var min16: __m256i
+  var max16: __m256i
+}
+
+/// Requantizes B (1...4) accumulator vectors of pixel `p`, adds the output
+/// offset, clamps and stores min(8B, nValid) bytes.
+@inline(__always)
+func storePixelAVX2(_ c: ConvTileArgs, _ p: Int, _ B: Int,
+                    _ a0: __m256i, _ a1: __m256i, _ a2: __m256i, _ a3: __m256i) {
+  let t = c.table
+  let h0 = requantTableAVX2(a0, t, c.hasLeft)
+  let h1 = B > 1 ? requantTableAVX2(a1, t + avx2RequantBlockBytes, c.hasLeft) : h0
+  let lo = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(h0, h1), c.off16), c.min16), c.max16)
+  var hi = lo
+  if B > 2 {
+    let h2 = requantTableAVX2(a2, t + 2 &* avx2RequantBlockBytes, c.hasLeft)
+    let h3 = B > 3 ? requantTableAVX2(a3, t + 3 &* avx2RequantBlockBytes, c.hasLeft) : h2
+    hi = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(h2, h3), c.off16), c.min16), c.max16)
+  }
+  // Bytes per 128-bit lane: [h0 0-3, h1 0-3, h2 0-3, h3 0-3 | the lanes 4-7]; dwords 0,4,1,5,... in order.
+  let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+  let out = c.out + p &* c.outC
+  let n = min(8 &* B, c.nValid)
+  if n == 8 &* B {
+    let raw = UnsafeMutableRawPointer(out)
+    switch B {
+    case 1: _mm_storel_epi64(raw.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+    case 2: _mm_storeu_si128(raw.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+    case 3:
+      _mm_storeu_si128(raw.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+      let upper = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(4, 5, 6, 7, 4, 5, 6, 7))
+      _mm_storel_epi64((raw + 16).assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(upper))
+    default: _mm256_storeu_si256(raw.assumingMemoryBound(to: __m256i.self), bytes)
+    }
+  } else {
+    withUnsafeBytes(of: bytes) { s in
+      var j = 0
+      while j < n { out[j] = Int8(bitPattern: s[j]); j &+= 1 }
+    }
+  }
+}
+
+@inline(__always)
+func zeroInt16(_ p: UnsafeMutablePointer<Int16>, _ n: Int) {
+  var i = 0
+  let z = _mm256_setzero_si256()
+  while i &+ 16 <= n {
+    _mm256_storeu_si256(UnsafeMutableRawPointer(p + i).assumingMemoryBound(to: __m256i.self), z)
+    i &+= 16
+  }
+  while i < n { p[i] = 0; i &+= 1 }
+}
+
+/// Fills `kH` scratch rows (each `rowElems` int16) for input rows
+/// iy0 + ky * dilH and input columns ixStart ..< ixStart + inWc: x + offset,
+/// `S` elements per pixel (in_c, or in_c + 1 zero), 0 outside the input.
+@inline(__always)
+func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: Int, _ dilH: Int,
+                     _ img: UnsafePointer<Int8>, _ inH: Int, _ inW: Int, _ inC: Int, _ S: Int,
+                     _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32) {
+  let lo = min(max(0, 0 &- ixStart), inWc)
+  let hi = max(lo, min(inWc, inW &- ixStart))
+  let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: off))
+  var ky = 0
+  while ky < kH {
+    let row = s + ky &* rowElems
+    let iy = iy0 &+ ky &* dilH
+    if iy < 0 || iy >= inH || lo == hi {
+      zeroInt16(row, rowElems)
+      ky &+= 1
+      continue
+    }
+    zeroInt16(row, lo &* S)
+    zeroInt16(row + hi &* S, rowElems &- hi &* S)
+    let src = img + (iy &* inW &+ ixStart &+ lo) &* inC
+    let dst = row + lo &* S
+    if S == inC {
+      let n = (hi &- lo) &* inC
+      var i = 0
+      while i &+ 16 <= n {
+        let v = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+          _mm_loadu_si128(UnsafeRawPointer(src + i).assumingMemoryBound(to: __m128i.self))), off16)
+        _mm256_storeu_si256(UnsafeMutableRawPointer(dst + i).assumingMemoryBound(to: __m256i.self), v)
+        i &+= 16
+      }
+      while i < n { dst[i] = Int16(truncatingIfNeeded: Int32(src[i]) &+ off); i &+= 1 }
+    } else {
+      var px = 0
+      while px < hi &- lo {
+        var c = 0
+        while c < inC {
+          dst[px &* S &+ c] = Int16(truncatingIfNeeded: Int32(src[px &* inC &+ c]) &+ off)
+          c &+= 1
+        }
+        while c < S { dst[px &* S &+ c] = 0; c &+= 1 }
+        px &+= 1
+      }
+    }
+    ky &+= 1
+  }
+}
+
+/// Conv2D, row-scratch variant (see the file comment). The caller checked
+/// variant == 1 and that k_h scratch rows of chunk_w pixels fit
+/// avx2ScratchElements (done at load by the packer).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtConv2DRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                                _ output: UnsafeMutablePointer<Int8>) {
+  var scratch = ScratchAVX2()
+  withUnsafeMutableBytes(of: &scratch) { raw in
+    convRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self))
+  }
+}
+
+@inline(__always)
+func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                  _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
+  let weights = wRaw.assumingMemoryBound(to: Int16.self)
+  let table = UnsafeRawPointer(tableRaw)
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let ocBlocks = Int(p.oc_blocks)
+  let taps = Int(p.taps_per_row), pairs = Int(p.pairs_per_tap)
+  let S = Int(p.px_stride), chunkW = Int(p.chunk_w)
+  guard chunkW > 0, taps > 0, pairs > 0 else { return }
+  let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+  let rowElems = (inWcMax &* S &+ 16 &+ 15) & ~15
+  guard kH &* rowElems <= avx2ScratchElements else { return }
+  let blockElems = kH &* taps &* pairs &* 16
+  var c = ConvTileArgs(
+    x: UnsafePointer(s), pxBytes: 2 &* strideW &* S, rowElems: rowElems, kH: kH, taps: taps, tapS: dilW &* S,
+    pairs: pairs, w: weights, blockBytes: 2 &* blockElems, accInit: accInit, table: table,
+    hasLeft: p.has_left_shift != 0, out: output, outC: outC, nValid: outC,
+    off16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset)),
+    min16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min)),
+    max16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max)))
+  var b = 0
+  while b < batches {
+    let img = input + b &* inH &* inW &* inC
+    var oy = 0
+    while oy < outH {
+      let iy0 = oy &* strideH &- padTop
+      var ox0 = 0
+      while ox0 < outW {
+        let cw = min(chunkW, outW &- ox0)
+        let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc,
+                        p.input_offset)
+        let outRow = output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC
+        var blk = 0
+        while blk < ocBlocks {
+          let nb = min(4, ocBlocks &- blk)
+          let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
+            : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
+          c.w = weights + blk &* blockElems
+          c.accInit = accInit + blk &* 8
+          c.table = table + blk &* avx2RequantBlockBytes
+          c.nValid = outC &- blk &* 8
+          var lx = 0
+          while lx < cw {
+            let np = min(pmax, cw &- lx)
+            c.x = UnsafePointer(s + (lx &* strideW &* S))
+            c.out = outRow + (lx &* outC &+ blk &* 8)
+            switch nb {
+            case 1: convTilesB1(c, np)
+            case 2: convTilesB2(c, np)
+            case 3: convTilesB3(c, np)
+            default: convTilesB4(c, np)
+            }
+            lx &+= np
+          }
+          blk &+= nb
+        }
+        ox0 &+= cw
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+
+/// Depthwise Conv2D, depth multiplier 1, channels a multiple of 16,
+/// row-scratch variant (variant 1). Packed at load (DepthwiseConv2DPacked):
+/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int16, taps in (ky, kx)
+/// order paired (2j, 2j+1) (the odd last tap paired with a zero weight);
+/// "lo" lanes are channels 0-3, 8-11 of the 16 and "hi" 4-7, 12-15, the order
+/// vpunpcklwd / vpunpckhwd give when two taps' 16 channels are interleaved;
+/// acc_init (bias) and the requantization table are in that lane order.
+/// vpackssdw of the lo and hi results restores channel order.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                                   _ output: UnsafeMutablePointer<Int8>) {
+  var scratch = ScratchAVX2()
+  withUnsafeMutableBytes(of: &scratch) { raw in
+    depthwiseRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self))
+  }
+}
+
+@inline(__always)
+func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                       _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
+  let weights = UnsafeRawPointer(wRaw)
+  let table = UnsafeRawPointer(tableRaw)
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let chunkW = Int(p.chunk_w)
+  guard chunkW > 0, C % 16 == 0 else { return }
+  let taps = kH &* kW
+  let tapPairs = (taps &+ 1) / 2
+  let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+  let rowElems = (inWcMax &* C &+ 16 &+ 15) & ~15
+  guard kH &* rowElems <= avx2ScratchElements else { return }
+  let hasLeft = p.has_left_shift != 0
+  let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset))
+  let min16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min))
+  let max16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max))
+  let blocks = C / 16
+  let pxBytes = 2 &* strideW &* C
+  var b = 0
+  while b < batches {
+    let img = input + b &* inH &* inW &* C
+    var oy = 0
+    while oy < outH {
+      let iy0 = oy &* strideH &- padTop
+      var ox0 = 0
+      while ox0 < outW {
+        let cw = min(chunkW, outW &- ox0)
+        let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, C, C, iy0, ox0 &* strideW &- padLeft, inWc,
+                        p.input_offset)
+        let outRow = output + ((b &* outH &+ oy) &* outW &+ ox0) &* C
+        var lx = 0
+        while lx < cw {
+          let np = min(4, cw &- lx)
+          var cb = 0
+          while cb < blocks {
+            let base = UnsafeRawPointer(s + (lx &* strideW &* C &+ cb &* 16))
+            let ai = accInit + cb &* 16
+            let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
+            let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
+            var l0 = iLo, h0 = iHi, l1 = iLo, h1 = iHi, l2 = iLo, h2 = iHi, l3 = iLo, h3 = iHi
+            var wp = weights + cb &* tapPairs &* 64
+            var ky = 0, kx = 0
+            var j = 0
+            while j < tapPairs {
+              let offA = 2 &* (ky &* rowElems &+ kx &* dilW &* C)
+              kx &+= 1
+              if kx == kW { kx = 0; ky &+= 1 }
+              // The odd last tap pairs with itself (its second weight is 0).
+              let hasB = 2 &* j &+ 1 < taps
+              let offB = hasB ? 2 &* (ky &* rowElems &+ kx &* dilW &* C) : offA
+              if hasB {
+                kx &+= 1
+                if kx == kW { kx = 0; ky &+= 1 }
+              }
+              let wLo = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+              let wHi = _mm256_loadu_si256((wp + 32).assumingMemoryBound(to: __m256i.self))
+              @inline(__always) func tap(_ q: Int, _ lo: inout __m256i, _ hi: inout __m256i) {
+                let pa: UnsafeRawPointer = base + (offA &+ q &* pxBytes)
+                let pb: UnsafeRawPointer = base + (offB &+ q &* pxBytes)
+                let xa = _mm256_loadu_si256(pa.assumingMemoryBound(to: __m256i.self))
+                let xb = _mm256_loadu_si256(pb.assumingMemoryBound(to: __m256i.self))
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wLo))
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wHi))
+              }
+              tap(0, &l0, &h0)
+              if np > 1 { tap(1, &l1, &h1) }
+              if np > 2 { tap(2, &l2, &h2) }
+              if np > 3 { tap(3, &l3, &h3) }
+              wp += 64
+              j &+= 1
+            }
+            let t = table + cb &* 2 &* avx2RequantBlockBytes
+            let outPixel = outRow + (lx &* C &+ cb &* 16)  // a let: no captured var (no box)
+            @inline(__always) func store(_ q: Int, _ lo: __m256i, _ hi: __m256i) {
+              let rl = requantTableAVX2(lo, t, hasLeft)
+              let rh = requantTableAVX2(hi, t + avx2RequantBlockBytes, hasLeft)
+              let v = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(rl, rh), off16), min16), max16)
+              let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(v, v), _mm256_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5))
+              let dst = UnsafeMutableRawPointer(outPixel + q &* C)
+              _mm_storeu_si128(dst.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+            }
+            store(0, l0, h0)
+            if np > 1 { store(1, l1, h1) }
+            if np > 2 { store(2, l2, h2) }
+            if np > 3 { store(3, l3, h3) }
+            cb &+= 1
+          }
+          lx &+= np
+        }
+        ox0 &+= cw
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+#endif

@@ -1,0 +1,143 @@
+// The optimised Conv2D and depthwise kernels against conv2DReference /
+// depthwiseConv2DReference, byte for byte, on seeded random shapes (odd and
+// even input channels, output channels around the 8-lane blocks, kernels
+// 1...5, strides, dilations, padding, 1x1 pointwise layers that run as one
+// row, widths larger than one scratch chunk) and parameters (per-channel
+// multipliers and shifts including left shifts, offsets, clamps, with and
+// without bias), on every optimised path this CPU runs.
+
+import Testing
+@testable import CNNRuntime
+import CNNTools
+
+private struct ConvCase {
+  var inputShape: Dims4, filterShape: Dims4, outputShape: Dims4
+  var params: ConvParams
+  var input: [Int8], filter: [Int8], bias: [Int32]?
+  var mult: [Int32], shift: [Int32]
+}
+
+private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int) -> ConvCase {
+  let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
+  let dwCs = [8, 16, 24, 32, 48, 64]
+  let outCs = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 64]
+  let inC = depthwise ? dwCs[rng.int(0...dwCs.count - 1)] : inCs[rng.int(0...inCs.count - 1)]
+  let outC = depthwise ? inC : outCs[rng.int(0...outCs.count - 1)]
+  let pointwise = !depthwise && index % 5 == 0
+  let kH = pointwise ? 1 : rng.int(1...5), kW = pointwise ? 1 : rng.int(1...5)
+  let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise ? 1 : rng.int(1...3)
+  let dilH = pointwise || rng.int(0...3) != 0 ? 1 : 2, dilW = pointwise || rng.int(0...3) != 0 ? 1 : 2
+  // Mostly small images; some wide ones so that a row takes several scratch chunks.
+  let wide = index % 7 == 0
+  let h = rng.int(1...12), w = wide ? rng.int(100...300) : rng.int(1...20)
+  let effH = dilH * (kH - 1) + 1, effW = dilW * (kW - 1) + 1
+  let padTop = pointwise ? 0 : rng.int(0...effH - 1), padLeft = pointwise ? 0 : rng.int(0...effW - 1)
+  let outH = max(1, (h + 2 * padTop - effH) / strideH + 1), outW = max(1, (w + 2 * padLeft - effW) / strideW + 1)
+  let batches = rng.int(1...2)
+  let extreme = index % 4 == 0
+  func i8(_ n: Int, min lo: Int = -128) -> [Int8] {
+    (0..<n).map { _ in extreme && rng.bool() ? (rng.bool() ? Int8(lo) : 127) : Int8(truncatingIfNeeded: rng.int(lo...127)) }
+  }
+  let inputShape = Dims4(n: batches, h: h, w: w, c: inC)
+  let filterShape = depthwise ? Dims4(n: 1, h: kH, w: kW, c: outC) : Dims4(n: outC, h: kH, w: kW, c: inC)
+  let outputShape = Dims4(n: batches, h: outH, w: outW, c: outC)
+  let bias: [Int32]? = rng.int(0...3) == 0 ? nil : (0..<outC).map { _ in Int32(rng.int(-200_000...200_000)) }
+  let mult: [Int32] = (0..<outC).map { _ in
+    rng.int(0...9) == 0 ? Int32.max : Int32(rng.int(1 << 30...(1 << 31) - 1))
+  }
+  let shift: [Int32] = (0..<outC).map { _ in Int32(rng.int(0...4) == 0 ? rng.int(0...3) : rng.int(-14...(-1))) }
+  var lo = Int32(rng.int(-128...127)), hi = Int32(rng.int(-128...127))
+  if rng.int(0...2) == 0 { lo = -128; hi = 127 }
+  if lo > hi { swap(&lo, &hi) }
+  let params = ConvParams(inputOffset: Int32(rng.int(-127...128)), outputOffset: Int32(rng.int(-128...127)),
+                          strideH: strideH, strideW: strideW, dilationH: dilH, dilationW: dilW,
+                          padTop: padTop, padLeft: padLeft, depthMultiplier: 1, activationMin: lo, activationMax: hi)
+  return ConvCase(inputShape: inputShape, filterShape: filterShape, outputShape: outputShape, params: params,
+                  input: i8(inputShape.count), filter: i8(filterShape.count, min: -127), bias: bias,
+                  mult: mult, shift: shift)
+}
+
+private func describe(_ c: ConvCase) -> String {
+  let p = c.params
+  return "in \(c.inputShape) filter \(c.filterShape) out \(c.outputShape) stride \(p.strideH)x\(p.strideW) "
+    + "dilation \(p.dilationH)x\(p.dilationW) pad \(p.padTop),\(p.padLeft) bias \(c.bias != nil)"
+}
+
+private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
+  var want = [Int8](repeating: 0, count: c.outputShape.count)
+  var allSame = true
+  c.mult.withUnsafeBufferPointer { mp in
+    c.shift.withUnsafeBufferPointer { sp in
+      (c.bias ?? []).withUnsafeBufferPointer { bp in
+        c.filter.withUnsafeBufferPointer { fp in
+          let rq = ChannelRequant(multiplier: mp.baseAddress!, shift: sp.baseAddress!)
+          let bias = c.bias == nil ? nil : bp.baseAddress
+          if depthwise {
+            depthwiseConv2DReference(params: c.params, requant: rq, inputShape: c.inputShape, input: c.input,
+                                     filterShape: c.filterShape, filter: fp.baseAddress!, bias: bias,
+                                     outputShape: c.outputShape, output: &want)
+          } else {
+            conv2DReference(params: c.params, requant: rq, inputShape: c.inputShape, input: c.input,
+                            filterShape: c.filterShape, filter: fp.baseAddress!, bias: bias,
+                            outputShape: c.outputShape, output: &want)
+          }
+          for isa in optimisedPathsOnThisCPU() {
+            let bytes = depthwise
+              ? depthwiseConv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c)
+              : conv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c)
+            #expect(bytes > 0, "ISA \(isa) has no kernel for \(describe(c))")
+            if bytes == 0 { continue }
+            let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            defer { region.deallocate() }
+            let packed = depthwise
+              ? depthwiseConv2DPack(isa: isa, params: c.params, requant: rq, inputShape: c.inputShape,
+                                    filterShape: c.filterShape, filter: fp.baseAddress!, bias: bias,
+                                    outputShape: c.outputShape, region: region, regionBytes: bytes)
+              : conv2DPack(isa: isa, params: c.params, requant: rq, inputShape: c.inputShape,
+                           filterShape: c.filterShape, filter: fp.baseAddress!, bias: bias,
+                           outputShape: c.outputShape, region: region, regionBytes: bytes)
+            #expect(packed, "ISA \(isa) refused to pack \(describe(c))")
+            if !packed { continue }
+            // Guard bytes after the output catch writes past its end.
+            var got = [Int8](repeating: 0x5A, count: c.outputShape.count + 64)
+            if depthwise {
+              depthwiseConv2DPacked(isa: isa, region: region, input: c.input, output: &got)
+            } else {
+              conv2DPacked(isa: isa, region: region, input: c.input, output: &got)
+            }
+            #expect(got[c.outputShape.count...].allSatisfy { $0 == 0x5A }, "ISA \(isa) wrote past the output: \(describe(c))")
+            let differing = (0..<want.count).filter { got[$0] != want[$0] }
+            if let first = differing.first {
+              allSame = false
+              Issue.record("ISA \(isa), \(describe(c)): \(differing.count) of \(want.count) bytes differ, first at \(first): \(got[first]) vs reference \(want[first])")
+            }
+          }
+        }
+      }
+    }
+  }
+  return allSame
+}
+
+@Suite("Optimised kernels: convolution")
+struct ConvOptimizedTests {
+  @Test("AVX2 Conv2D equals conv2DReference on random shapes and parameters")
+  func randomConv() {
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0xC0417)
+    var failures = 0
+    for i in 0..<400 where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: false, index: i), depthwise: false) { failures += 1 }
+    }
+  }
+
+  @Test("AVX2 depthwise Conv2D equals depthwiseConv2DReference on random shapes and parameters")
+  func randomDepthwise() {
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0xD3E7)
+    var failures = 0
+    for i in 0..<300 where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: true, index: i), depthwise: true) { failures += 1 }
+    }
+  }
+}
