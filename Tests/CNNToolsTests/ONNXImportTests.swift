@@ -301,6 +301,94 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     #expect(abs(int8Acc - floatAcc) <= 0.3)
   }
 
+  // MARK: Op coverage (tools/onnx/make_op_goldens.py)
+
+  private static func floats(_ b: [UInt8]) -> [Float] {
+    stride(from: 0, to: b.count, by: 4).map {
+      Float(bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
+    }
+  }
+
+  /// NCHW [1, C, H, W] values in NHWC order (and back with `inverse`).
+  private static func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -> [Float] {
+    var out = v
+    for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+      let nchw = (ch * h + y) * w + x, nhwc = (y * w + x) * c + ch
+      if inverse { out[nchw] = v[nhwc] } else { out[nhwc] = v[nchw] }
+    } } }
+    return out
+  }
+
+  /// Pad folding and pad nodes, depthwise / grouped conv, Clip → ReLU6, Add
+  /// and BatchNormalization folded into conv biases, residual Add, SAME and
+  /// count_include_pad average pooling, asymmetric max pooling, Flatten +
+  /// MatMul + Add (permuted weights), Reshape + Gemm(transB = 0, alpha,
+  /// beta), BN after Gemm, auto_pad SAME_UPPER, dilation, Identity, Dropout,
+  /// GlobalAveragePool, Softmax, Sigmoid: float executor vs ONNX Runtime.
+  @Test(arguments: ["convs", "gap_gemm", "pads"])
+  func opCaseMatchesOnnxRuntime(_ name: String) throws {
+    let dir = "Tests/Golden/onnx/ops/"
+    let g = try FloatGraph(onnx: try ONNXFiles.repoFile(dir + name + ".onnx"))
+    let x = Self.floats(try ONNXFiles.repoFile(dir + name + ".input.f32"))
+    let ref = Self.floats(try ONNXFiles.repoFile(dir + name + ".output.f32"))
+    let inShape = g.tensors[g.inputs[0]].shape  // NHWC
+    var y = try FloatExecutor(graph: g).run([Self.nhwc(x, c: inShape[3], h: inShape[1], w: inShape[2])])[0]
+    let outShape = g.tensors[g.outputs[0]].shape
+    if outShape.count == 4 { y = Self.nhwc(y, c: outShape[3], h: outShape[1], w: outShape[2], inverse: true) }
+    #expect(y.count == ref.count)
+    let err = zip(y, ref).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+    print("ONNX op case \(name): \(g.nodes.count) nodes (\(Set(g.nodes.map { "\($0.kind)" }).sorted().joined(separator: ", "))), max rel error \(err)")
+    #expect(err < 1e-4)
+    switch name {
+    case "convs":
+      // Pad folded into the first conv as SAME; depthwise pads 1/1 at stride 2 need a pad node;
+      // Add and BN folded; residual Add kept.
+      #expect(g.nodes.first?.kind == .conv2D && g.nodes.first?.padding == .same)
+      #expect(g.nodes.contains { $0.kind == .depthwiseConv2D } && g.nodes.filter { $0.kind == .pad }.count == 2)
+      #expect(g.nodes.filter { $0.kind == .add }.count == 1 && g.nodes.contains { $0.activation == .relu6 })
+    case "gap_gemm":
+      #expect(g.nodes.filter { $0.kind == .fullyConnected }.count == 2 && g.nodes.last?.kind == .softmax)
+      #expect(g.nodes.contains { $0.kind == .conv2D && $0.padding == .same && $0.strideH == 2 })
+    default:
+      #expect(g.nodes.contains { $0.kind == .pad && $0.padValue == 0.5 })
+      #expect(g.nodes.contains { $0.kind == .pad && $0.padValue < -1e30 })
+    }
+  }
+
+  /// An ORT QDQ model with uint8 activations: zero points become int8
+  /// (− 128), weights keep their per-channel scales, and the int8 runtime's
+  /// output is within two output quanta of ORT's run of the QDQ graph.
+  @Test func qdqUInt8ActivationsMatchOnnxRuntime() throws {
+    let dir = "Tests/Golden/onnx/ops/"
+    let bytes = try ONNXFiles.repoFile(dir + "qdq_u8.onnx")
+    let model = try ONNXModelProto(serializedBytes: bytes)
+    var consts: [String: ONNXConstant] = [:]
+    for t in model.graph.initializer { consts[t.name] = try ONNXConstant(t, what: t.name) }
+    let g = try FloatGraph(onnx: bytes)
+    // Every QuantizeLinear's input carries that node's scale and (uint8) zero point − 128.
+    var checked = 0
+    for n in model.graph.node where n.opType == "QuantizeLinear" {
+      let s = try #require(consts[n.input[1]]), z = try #require(consts[n.input[2]])
+      #expect(z.dataType == 2, "\(n.input[2]) is uint8")
+      let t = try #require(g.tensors.firstIndex { $0.name == n.input[0] }, "\(n.input[0])")
+      let q = try #require(g.tensors[t].fixedQuantization?.activation, "\(n.input[0])")
+      #expect(q.scale == s.floats[0] && Int64(q.zeroPoint) == z.ints![0] - 128, "\(n.input[0])")
+      checked += 1
+    }
+    #expect(checked == 7)
+    let r = try Quantizer.quantize(g, samples: [], options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let x = Self.floats(try ONNXFiles.repoFile(dir + "qdq_u8.input.f32"))
+    let ref = Self.floats(try ONNXFiles.repoFile(dir + "qdq_u8.output.f32"))
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let out = try rm.run(input: Self.nhwc(x, c: 3, h: 8, w: 8).map { inQ.quantize($0) })
+    let o = rm.outputs[0]
+    let y = out.map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
+    print("ONNX QDQ uint8: max |cnnrt − ORT| = \(err) (output scale \(o.scale))")
+    #expect(err <= 2 * o.scale + 1e-6)
+  }
+
   // MARK: Bad input
 
   private static func tinyModel(op: String, name: String) -> [UInt8] {
@@ -360,6 +448,14 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
       for _ in 0..<4 { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
       do { _ = try FloatGraph(onnx: b) } catch is FloatGraphError { threw += 1 }
     }
-    print("ONNX corruption: \(threw)/60 corrupted models refused")
+    // The same on a small model (more of its bytes are structure): 400 mutations.
+    let small = try ONNXFiles.repoFile("Tests/Golden/onnx/ops/convs.onnx")
+    var threwSmall = 0
+    for k in 0..<400 {
+      var b = small
+      for _ in 0..<(1 + k % 3) { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+      do { _ = try FloatExecutor(graph: try FloatGraph(onnx: b)) } catch is FloatGraphError { threwSmall += 1 }
+    }
+    print("ONNX corruption: \(threw)/60 corrupted MNIST models and \(threwSmall)/400 small ones refused")
   }
 }

@@ -236,7 +236,8 @@ struct ONNXImporter {
       guard optionalName(i) != nil else { return nil }
       return try constant(i)
     }
-    func output(_ shape: [Int], _ layout: Layout, fixed: FloatGraph.FixedQuantization? = nil) -> Value {
+    func output(_ shape: [Int], _ layout: Layout, fixed: FloatGraph.FixedQuantization? = nil) throws -> Value {
+      guard onnxElementCount(shape) != nil else { throw invalid("output shape \(shape) is too large") }
       let t = addTensor(outName, layout == .nhwc ? Self.toNHWC(shape) : shape, fixed: fixed)
       let v = Value(tensor: t, layout: layout, onnxShape: shape)
       values[outName] = v
@@ -305,7 +306,7 @@ struct ONNXImporter {
         var f = [Float](repeating: 0, count: ints.count)
         for i in 0..<ints.count {
           let ch = q.axis == nil ? 0 : (i / inner) % q.scales.count
-          f[i] = Float(Double(q.scales[ch]) * Double(ints[i] - q.zeroPoints[ch]))
+          f[i] = Float(Double(q.scales[ch]) * (Double(ints[i]) - Double(q.zeroPoints[ch])))
         }
         constants[outName] = ONNXConstant(dims: c.dims, floats: f, ints: nil, quant: q)
       } else if let (v, qq) = quantized[nm] {
@@ -345,7 +346,7 @@ struct ONNXImporter {
       let src = try padIfNeeded(x, geo, value: 0, ctx: ctx)
       let bias = try optionalConstant(2)
       if let bias { guard bias.count == O else { throw invalid("bias has \(bias.count) values for \(O) channels") } }
-      let out = output([N, O, oh, ow], .nhwc)
+      let out = try output([N, O, oh, ow], .nhwc)
       var kind: FloatGraph.Kind
       var filter: [Float]
       var fshape: [Int]
@@ -402,7 +403,7 @@ struct ONNXImporter {
       }
       let src = try padIfNeeded(x, geo, value: isMax ? -Float.greatestFiniteMagnitude : 0, ctx: ctx)
       guard geo.outH >= 1, geo.outW >= 1 else { throw invalid("empty output") }
-      let out = output([N, C, geo.outH, geo.outW], .nhwc)
+      let out = try output([N, C, geo.outH, geo.outW], .nhwc)
       var nd = node(isMax ? .maxPool2D : .averagePool2D, [src.tensor], out)
       nd.filterH = ks[0]; nd.filterW = ks[1]; nd.strideH = geo.sh; nd.strideW = geo.sw; nd.padding = geo.padding
       emit(nd)
@@ -411,7 +412,7 @@ struct ONNXImporter {
       let x = try activation(0)
       try require4D(x)
       let (N, C, H, W) = (x.onnxShape[0], x.onnxShape[1], x.onnxShape[2], x.onnxShape[3])
-      let out = output([N, C, 1, 1], .nhwc)
+      let out = try output([N, C, 1, 1], .nhwc)
       if n.opType == "GlobalAveragePool" {
         emit(node(.meanHW, [x.tensor], out))
       } else {
@@ -422,7 +423,7 @@ struct ONNXImporter {
 
     case "Relu", "Clip", "Sigmoid":
       let x = try activation(0)
-      let out = output(x.onnxShape, x.layout)
+      let out = try output(x.onnxShape, x.layout)
       if n.opType == "Sigmoid" { emit(node(.logistic, [x.tensor], out)); break }
       var act: FloatGraph.Activation = .relu
       if n.opType == "Clip" {
@@ -458,7 +459,7 @@ struct ONNXImporter {
         let ok = axis == 1 && (opset >= 13 || x.onnxShape[2] * x.onnxShape[3] == 1)
         guard ok else { throw unsupported("softmax over axis \(axis) of NCHW \(x.onnxShape) (only the channel axis)") }
       }
-      let out = output(x.onnxShape, x.layout)
+      let out = try output(x.onnxShape, x.layout)
       emit(node(.softmax, [x.tensor], out))
 
     case "Flatten":
@@ -469,7 +470,7 @@ struct ONNXImporter {
       let s = x.onnxShape
       let target = [s[..<axis].reduce(1, *), s[axis...].reduce(1, *)]
       if let layout = try reshapeLayout(x, to: target, ctx: ctx) {
-        emit(node(.reshape, [x.tensor], output(target, layout)))
+        emit(node(.reshape, [x.tensor], try output(target, layout)))
       } else {
         alias(x)
       }
@@ -492,13 +493,12 @@ struct ONNXImporter {
       }
       guard shape.allSatisfy({ $0 >= 1 || $0 == -1 }) else { throw unsupported("shape \(shape)") }
       if let m = shape.firstIndex(of: -1) {
-        let known = shape.filter { $0 != -1 }.reduce(1, *)
-        guard known > 0, total % known == 0 else { throw invalid("cannot reshape \(x.onnxShape) to \(shape)") }
+        guard let known = onnxElementCount(shape.filter { $0 != -1 }), known > 0, total % known == 0 else { throw invalid("cannot reshape \(x.onnxShape) to \(shape)") }
         shape[m] = total / known
       }
       guard let c = onnxElementCount(shape), c == total else { throw invalid("cannot reshape \(x.onnxShape) to \(shape)") }
       if let layout = try reshapeLayout(x, to: shape, ctx: ctx) {
-        emit(node(.reshape, [x.tensor], output(shape, layout)))
+        emit(node(.reshape, [x.tensor], try output(shape, layout)))
       } else {
         alias(x)
       }
@@ -545,7 +545,7 @@ struct ONNXImporter {
         let bv = (0..<units).map { beta * c.floats[c.count == 1 ? 0 : $0] }
         ins.append(addTensor(try inputName(2), [units], data: bv, fixed: beta == 1 && c.count == units ? biasFixed(c) : nil))
       }
-      let out = output([x.onnxShape[0], units], .plain)
+      let out = try output([x.onnxShape[0], units], .plain)
       emit(node(.fullyConnected, ins, out))
 
     case "Add":
@@ -575,7 +575,7 @@ struct ONNXImporter {
         shape.append(max(p, q))
       }
       if case .flattenedNHWC = x.layout, x.onnxShape != y.onnxShape { throw unsupported("broadcast Add of flattened tensors") }
-      let out = output(shape, x.layout)
+      let out = try output(shape, x.layout)
       emit(node(.add, [x.tensor, y.tensor], out))
 
     case "BatchNormalization":
@@ -631,7 +631,7 @@ struct ONNXImporter {
         pendingPads[outName] = (x, [hb, he, wb, we])
         break
       }
-      let out = output([s[0], s[1] + cb + ce, s[2] + hb + he, s[3] + wb + we], .nhwc)
+      let out = try output([s[0], s[1] + cb + ce, s[2] + hb + he, s[3] + wb + we], .nhwc)
       var nd = node(.pad, [x.tensor], out)
       nd.pads = [hb, he, wb, we, cb, ce]
       nd.padValue = value
@@ -767,6 +767,7 @@ struct ONNXImporter {
     let p = g.explicit
     let s = x.onnxShape
     let shape = [s[0], s[1], s[2] + p[0] + p[1], s[3] + p[2] + p[3]]
+    guard onnxElementCount(shape) != nil else { throw FloatGraphError.invalidModel("\(ctx): padded shape \(shape) is too large") }
     let t = addTensor(tensors[x.tensor].name + "_padded", Self.toNHWC(shape))
     var nd = FloatGraph.Node(kind: .pad, inputs: [x.tensor], output: t, origin: ctx + " padding")
     nd.pads = [p[0], p[1], p[2], p[3], 0, 0]

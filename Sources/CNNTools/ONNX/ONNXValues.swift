@@ -183,7 +183,7 @@ struct ONNXAttributes {
 
   func int(_ name: String, _ d: Int) throws -> Int {
     guard let a = byName[name] else { return d }
-    guard a.hasI, abs(a.i) <= 1 << 40 else { throw FloatGraphError.invalidModel("\(ctx): attribute \(name) must be an int") }
+    guard a.hasI, a.i >= -(1 << 40), a.i <= 1 << 40 else { throw FloatGraphError.invalidModel("\(ctx): attribute \(name) must be an int") }
     return Int(a.i)
   }
 
@@ -197,7 +197,7 @@ struct ONNXAttributes {
     guard let a = byName[name] else { return nil }
     guard a.ints.count <= 64 else { throw FloatGraphError.invalidModel("\(ctx): attribute \(name) has \(a.ints.count) values") }
     return try a.ints.map { v in
-      guard abs(v) <= 1 << 40 else { throw FloatGraphError.invalidModel("\(ctx): attribute \(name) value \(v)") }
+      guard v >= -(1 << 40), v <= 1 << 40 else { throw FloatGraphError.invalidModel("\(ctx): attribute \(name) value \(v)") }
       return Int(v)
     }
   }
