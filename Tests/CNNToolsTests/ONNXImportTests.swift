@@ -339,6 +339,21 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     let err = zip(y, ref).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
     print("ONNX op case \(name): \(g.nodes.count) nodes (\(Set(g.nodes.map { "\($0.kind)" }).sorted().joined(separator: ", "))), max rel error \(err)")
     #expect(err < 1e-4)
+    // The graph also quantizes (calibrated on 16 random inputs) and the int8
+    // runtime stays close to the float result on the golden input.
+    var rng = SplitMix64(seed: 7)
+    let samples = (0..<16).map { _ in (0..<x.count).map { _ in Float(rng.next() % 1000) / 1000 } }
+    let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    var yq = try rm.run(input: Self.nhwc(x, c: inShape[3], h: inShape[1], w: inShape[2]).map { inQ.quantize($0) })
+      .map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    if outShape.count == 4 { yq = Self.nhwc(yq, c: outShape[3], h: outShape[1], w: outShape[2], inverse: true) }
+    let range = max(ref.map(abs).max() ?? 0, 1e-3)
+    let qerr = zip(yq, ref).map { abs($0 - $1) }.max() ?? .infinity
+    print("ONNX op case \(name) int8: max |int8 − ORT float| = \(qerr) (output range \(range))")
+    #expect(qerr <= 0.1 * range)
     switch name {
     case "convs":
       // Pad folded into the first conv as SAME; depthwise pads 1/1 at stride 2 need a pad node;
