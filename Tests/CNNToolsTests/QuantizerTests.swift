@@ -1,5 +1,5 @@
 // Quantizer: the float executor on hand-computed graphs, the activation
-// quantization rules, the .npy reader, and the MLPerf Tiny ResNet-8 float
+// quantization rules, fixed (ONNX QDQ) quantization, the .npy reader, and the MLPerf Tiny ResNet-8 float
 // model quantized with 50 CIFAR-10 images and measured on 50 others (top-1
 // agreement of the int8 model with the float executor, ours vs the official
 // int8 model's).
@@ -293,6 +293,61 @@ private func argmax(_ v: [Float]) -> Int { v.indices.max { v[$0] < v[$1] || (v[$
     print("DS-CNN: int8 top-1 agreement with float \(agree)/16, max probability difference \(maxDiff)")
     #expect(agree >= 14)
     #expect(maxDiff < 0.25)  // peaky softmax on synthetic inputs: a few LSB of logit error moves probabilities
+  }
+
+  /// Fixed quantization (as ONNX QDQ models give it): activations keep the
+  /// given scale / zero point, weights keep their per-channel scales with
+  /// int8 values recovered exactly, biases are int32 at input × weight scale;
+  /// no calibration samples are needed, and a tensor without fixed
+  /// parameters is named when samples are missing.
+  @Test func fixedQuantizationIsUsedWithoutCalibration() throws {
+    let wq: [Int8] = [127, -3, 40, -128, 0, 5, 1, -1, 2, -100, 99, 7]  // [2, 1, 2, 3] (Cout 2)
+    let ws: [Float] = [0.01, 0.002]
+    let w = wq.enumerated().map { ws[$0.offset / 6] * Float($0.element) }
+    let b: [Float] = [0.25, -0.5]
+    let inQ = G.FixedQuantization(scales: [1.0 / 255], zeroPoints: [-128])
+    let outQ = G.FixedQuantization(scales: [0.03], zeroPoints: [5])
+    var conv = G.Node(kind: .conv2D, inputs: [0, 1, 2], output: 3, origin: "conv")
+    conv.padding = .same
+    func graph(fixedOutput: Bool) throws -> G {
+      try G(tensors: [G.Tensor(name: "x", shape: [1, 3, 3, 3], fixedQuantization: inQ),
+                      G.Tensor(name: "w", shape: [2, 1, 2, 3], data: w,
+                               fixedQuantization: .init(scales: ws, zeroPoints: [0, 0], axis: 0)),
+                      G.Tensor(name: "b", shape: [2], data: b),
+                      G.Tensor(name: "y", shape: [1, 3, 3, 2], fixedQuantization: fixedOutput ? outQ : nil)],
+            nodes: [conv], inputs: [0], outputs: [3])
+    }
+    let r = try Quantizer.quantize(try graph(fixedOutput: true), samples: [])
+    #expect(r.quantization[0] == ActivationQuant(scale: 1.0 / 255, zeroPoint: -128))
+    #expect(r.quantization[3] == ActivationQuant(scale: 0.03, zeroPoint: 5))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let wt = try #require((0..<16).map { rm.tensor($0) }.first { $0.name == "w" })  // out of range: empty names
+    #expect(wt.perChannel && wt.isConstant && wt.shape == [2, 1, 2, 3])
+    let fixed = try #require(try Quantizer.fixedWeights(r.graph.tensors[1], axis: 0, "conv"))
+    #expect(fixed.data == wq && fixed.scales == ws && fixed.perChannel)
+    // Bias: int32 at input scale × weight scale (as TFLite), independent of any bias scale given.
+    #expect(try ModelBuilder.quantizeBias(b, inputScale: 1.0 / 255, weightScales: ws) == [Int32(6375), -63750])
+    // Output of the int8 model vs the float executor, within one output quantum.
+    var rng = SplitMix64(seed: 11)
+    let pixels = (0..<27).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let x = pixels.map { Float($0) / 255 }
+    let yf = try FloatExecutor(graph: r.graph).run([x])[0]
+    let yq = try rm.run(input: pixels.map { Int8(Int($0) - 128) }).map { 0.03 * Float(Int32($0) - 5) }
+    #expect(zip(yf, yq).allSatisfy { abs($0 - $1) <= 0.03 * 1.01 || ($0 > 0.03 * 122 && $1 >= 0.03 * 121) })
+    // Without fixed output parameters, calibration data is required and the tensor is named.
+    #expect(throws: FloatGraphError.invalidInput("no calibration samples, and tensor y (1 in all) has no fixed quantization")) {
+      try Quantizer.quantize(try graph(fixedOutput: false), samples: [])
+    }
+    // With samples, the fixed tensors still keep their parameters.
+    let r2 = try Quantizer.quantize(try graph(fixedOutput: false), samples: [x])
+    #expect(r2.quantization[0] == ActivationQuant(scale: 1.0 / 255, zeroPoint: -128))
+    #expect(try Quantizer.fixedWeights(r2.graph.tensors[1], axis: 0, "conv")?.data == wq)
+    // Weights with a non-zero zero point or another axis fall back to computed scales.
+    var t = r.graph.tensors[1]
+    t.fixedQuantization = .init(scales: ws, zeroPoints: [0, 1], axis: 0)
+    #expect(try Quantizer.fixedWeights(t, axis: 0, "conv") == nil)
+    t.fixedQuantization = .init(scales: [0.1, 0.1, 0.1], zeroPoints: [0, 0, 0], axis: 3)
+    #expect(try Quantizer.fixedWeights(t, axis: 0, "conv") == nil)
   }
 
   @Test func unsupportedOpIsNamed() throws {
