@@ -33,6 +33,23 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
     outOffset: _mm256_set1_epi32(p.output_offset),
     vMin: _mm256_set1_epi32(p.act_min), vMax: _mm256_set1_epi32(p.act_max))
   var i = 0
+  // Multipliers other than Int32.min (always so for QuantizeMultiplier's
+  // [0, 2^31)): the doubling high multiply cannot saturate, so the cheaper
+  // uniform requantization (requantUniformAVX2) is exact.
+  if p.input1_multiplier != Int32.min && p.input2_multiplier != Int32.min && p.output_multiplier != Int32.min
+     && p.input1_shift >= -31 && p.input1_shift <= 31 && p.input2_shift >= -31 && p.input2_shift <= 31
+     && p.output_shift >= -31 && p.output_shift <= 31 {
+    let f = AddFastConstants(
+      off1: k.off1, off2: k.off2, left: k.left,
+      r1: UniformRequant(p.input1_multiplier, p.input1_shift), r2: UniformRequant(p.input2_multiplier, p.input2_shift),
+      rOut: UniformRequant(p.output_multiplier, p.output_shift),
+      outOffset: k.outOffset, vMin: k.vMin, vMax: k.vMax)
+    while i &+ 32 <= count {
+      _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self),
+                          add32Fast(UnsafeRawPointer(input1 + i), UnsafeRawPointer(input2 + i), f))
+      i &+= 32
+    }
+  }
   while i &+ 32 <= count {
     _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self),
                         add32(UnsafeRawPointer(input1 + i), UnsafeRawPointer(input2 + i), k))
@@ -79,6 +96,65 @@ func add32(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddConstants) ->
   let p16a = _mm256_packs_epi32(g0, g1)
   let p16b = _mm256_packs_epi32(g2, g3)
   let p8 = _mm256_packs_epi16(p16a, p16b)
+  return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+}
+
+/// MultiplyByQuantizedMultiplier constants for one multiplier and shift
+/// (shift in -31...31, multiplier not Int32.min), as in requantTableAVX2.
+struct UniformRequant {
+  var m, left, right, mask, half: __m256i
+  @inline(__always)
+  init(_ multiplier: Int32, _ shift: Int32) {
+    let r: Int32 = shift < 0 ? 0 &- shift : 0
+    let maskValue = (Int32(1) &<< r) &- 1
+    m = _mm256_set1_epi32(multiplier)
+    left = _mm256_set1_epi32(shift > 0 ? shift : 0)
+    right = _mm256_set1_epi32(r)
+    mask = _mm256_set1_epi32(maskValue)
+    half = _mm256_set1_epi32(maskValue >> 1)
+  }
+}
+
+/// requantTableAVX2 with one multiplier and shift for all lanes (see
+/// RequantAVX2.swift for the derivation); exact when the multiplier is not Int32.min.
+@inline(__always)
+func requantUniformAVX2(_ acc: __m256i, _ q: UniformRequant) -> __m256i {
+  let x = _mm256_sllv_epi32(acc, q.left)
+  let nudge = _mm256_set1_epi64x(1 << 30)
+  let pe = _mm256_add_epi64(_mm256_mul_epi32(x, q.m), nudge)
+  let po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q.m), nudge)
+  let h = _mm256_blendv_epi8(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1),
+                             _mm256_set1_epi64x(Int64(bitPattern: 0xFFFF_FFFF_0000_0000)))
+  let threshold = _mm256_sub_epi32(q.half, _mm256_srai_epi32(h, 31))
+  return _mm256_sub_epi32(_mm256_srav_epi32(h, q.right), _mm256_cmpgt_epi32(_mm256_and_si256(h, q.mask), threshold))
+}
+
+struct AddFastConstants {
+  var off1, off2, left: __m256i
+  var r1, r2, rOut: UniformRequant
+  var outOffset, vMin, vMax: __m256i
+}
+
+@inline(__always)
+func add32Fast(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddFastConstants) -> __m256i {
+  @inline(__always) func load8(_ p: UnsafeRawPointer, _ o: Int) -> __m256i {
+    _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
+  }
+  @inline(__always) func add8(_ x1: __m256i, _ x2: __m256i) -> __m256i {
+    let a1 = _mm256_sllv_epi32(_mm256_add_epi32(x1, k.off1), k.left)
+    let a2 = _mm256_sllv_epi32(_mm256_add_epi32(x2, k.off2), k.left)
+    let s = _mm256_add_epi32(requantUniformAVX2(a1, k.r1), requantUniformAVX2(a2, k.r2))
+    return _mm256_add_epi32(requantUniformAVX2(s, k.rOut), k.outOffset)
+  }
+  let g0 = add8(load8(p1, 0), load8(p2, 0))
+  let g1 = add8(load8(p1, 8), load8(p2, 8))
+  let g2 = add8(load8(p1, 16), load8(p2, 16))
+  let g3 = add8(load8(p1, 24), load8(p2, 24))
+  // Clamp after the saturating packs (exact: the clamp bounds are within int8).
+  let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
+  let min16 = _mm256_packs_epi32(k.vMin, k.vMin), max16 = _mm256_packs_epi32(k.vMax, k.vMax)
+  let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),
+                              _mm256_min_epi16(_mm256_max_epi16(hi, min16), max16))
   return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
 }
 

@@ -141,3 +141,42 @@ struct ConvOptimizedTests {
     }
   }
 }
+
+@Suite("Optimised kernels: average pooling")
+struct AveragePoolOptimizedTests {
+  @Test("AVX2 average pooling equals averagePool2DReference on random shapes and parameters")
+  func randomAveragePool() {
+    let paths = optimisedPathsOnThisCPU()
+    guard !paths.isEmpty else { return }
+    var rng = SplitMix64(seed: 0xA7E9)
+    for i in 0..<400 {
+      let channels = [1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64, 100][rng.int(0...11)]
+      let h = rng.int(1...30), w = rng.int(1...30), batches = rng.int(1...2)
+      let global = i % 4 == 0
+      let fH = global ? h : rng.int(1...min(h, 6)), fW = global ? w : rng.int(1...min(w, 6))
+      let sH = global ? 1 : rng.int(1...3), sW = global ? 1 : rng.int(1...3)
+      let padTop = global ? 0 : rng.int(0...fH - 1), padLeft = global ? 0 : rng.int(0...fW - 1)
+      let outH = max(1, (h + 2 * padTop - fH) / sH + 1), outW = max(1, (w + 2 * padLeft - fW) / sW + 1)
+      var lo = Int32(rng.int(-128...127)), hi = Int32(rng.int(-128...127))
+      if rng.bool() { lo = -128; hi = 127 }
+      if lo > hi { swap(&lo, &hi) }
+      let params = PoolParams(strideH: sH, strideW: sW, filterH: fH, filterW: fW, padTop: padTop, padLeft: padLeft,
+                              activationMin: lo, activationMax: hi)
+      let inputShape = Dims4(n: batches, h: h, w: w, c: channels)
+      let outputShape = Dims4(n: batches, h: outH, w: outW, c: channels)
+      let extreme = i % 3 == 0
+      let input: [Int8] = (0..<inputShape.count).map { _ in
+        extreme ? (rng.bool() ? -128 : 127) : Int8(truncatingIfNeeded: rng.int(-128...127))
+      }
+      var want = [Int8](repeating: 0, count: outputShape.count)
+      averagePool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape, output: &want)
+      for isa in paths {
+        var got = [Int8](repeating: 0x5A, count: outputShape.count + 32)
+        averagePool2DOptimized(isa: isa, params: params, inputShape: inputShape, input: input,
+                               outputShape: outputShape, output: &got)
+        #expect(Array(got[..<want.count]) == want, "ISA \(isa): in \(inputShape) filter \(fH)x\(fW) stride \(sH)x\(sW) pad \(padTop),\(padLeft)")
+        #expect(got[want.count...].allSatisfy { $0 == 0x5A }, "ISA \(isa) wrote past the output")
+      }
+    }
+  }
+}

@@ -61,8 +61,8 @@ func runOp(_ c: ContextState, _ op: PreparedOp) {
     maxPool2DReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
                        outputShape: outT.dims, output: out)
   case .averagePool(let p):
-    averagePool2DReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
-                           outputShape: outT.dims, output: out)
+    averagePool2DOptimized(isa: m.kernelISA, params: p, inputShape: m.tensors[Int(op.inputs.0)].dims,
+                           input: int8In(c, op.inputs.0), outputShape: outT.dims, output: out)
   case .add(let p):
     addReference(params: p, count: outT.count, input1: int8In(c, op.inputs.0), input2: int8In(c, op.inputs.1),
                  output: out)

@@ -72,4 +72,12 @@ typedef struct cnnrt_fc_args {
   const int32_t *shift;
 } cnnrt_fc_args;
 
+/* AveragePool2D (the reference's PoolParams and shapes), NHWC int8; input
+ * and output share quantization; act_min/act_max in -128...127. */
+typedef struct cnnrt_pool_args {
+  int64_t batches, in_h, in_w, channels, out_h, out_w;
+  int64_t stride_h, stride_w, filter_h, filter_w, pad_top, pad_left;
+  int32_t act_min, act_max;
+} cnnrt_pool_args;
+
 #endif /* CNNRT_KERNELS_H */

@@ -1,0 +1,105 @@
+// AVX2 (x86-64-v3) AveragePool2D, bit-exact with averagePool2DReference.
+// Call only when the CPU has AVX2.
+//
+// Per output pixel, 32 (then 8) channels at a time: every in-bounds tap's
+// int8 values are sign-extended to int32 lanes and summed (|sum| <= 128 * n,
+// exact for any window below 2^24 taps, checked by the caller); the rounding
+// division (acc > 0 ? (acc + n/2) / n : (acc - n/2) / n, C division) and the
+// clamp are the reference's, per channel. Channels past the last multiple of
+// 8 take the reference's scalar loop.
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
+                                 _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.channels)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let actMin = p.act_min, actMax = p.act_max
+
+  @inline(__always) func finish(_ acc: Int32, _ count: Int32) -> Int8 {
+    var v = acc
+    if count > 0 {
+      let half = count / 2
+      v = v > 0 ? (v &+ half) / count : (v &- half) / count
+    }
+    v = v < actMin ? actMin : v
+    v = v > actMax ? actMax : v
+    return Int8(truncatingIfNeeded: v)
+  }
+  @inline(__always) func load8(_ q: UnsafePointer<Int8>) -> __m256i {
+    _mm256_cvtepi8_epi32(_mm_loadl_epi64(UnsafeRawPointer(q).assumingMemoryBound(to: __m128i.self)))
+  }
+
+  var b = 0
+  while b < batches {
+    var oy = 0
+    while oy < outH {
+      let y0 = oy &* strideH &- padTop
+      let fyStart = max(0, 0 &- y0), fyEnd = max(fyStart, min(fH, inH &- y0))
+      var ox = 0
+      while ox < outW {
+        let x0 = ox &* strideW &- padLeft
+        let fxStart = max(0, 0 &- x0), fxEnd = max(fxStart, min(fW, inW &- x0))
+        let count = Int32(truncatingIfNeeded: (fyEnd &- fyStart) &* (fxEnd &- fxStart))
+        let out = output + ((b &* outH &+ oy) &* outW &+ ox) &* C
+        var c = 0
+        while c &+ 8 <= C {
+          let wide = c &+ 32 <= C
+          var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
+          var fy = fyStart
+          while fy < fyEnd {
+            let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fxStart
+            var q = input + (pixel &* C &+ c)
+            var fx = fxStart
+            while fx < fxEnd {
+              s0 = _mm256_add_epi32(s0, load8(q))
+              if wide {
+                s1 = _mm256_add_epi32(s1, load8(q + 8))
+                s2 = _mm256_add_epi32(s2, load8(q + 16))
+                s3 = _mm256_add_epi32(s3, load8(q + 24))
+              }
+              q += C
+              fx &+= 1
+            }
+            fy &+= 1
+          }
+          let n = wide ? 32 : 8
+          var sums = (s0, s1, s2, s3)
+          withUnsafeBytes(of: &sums) { raw in
+            let v = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+            var i = 0
+            while i < n { out[c &+ i] = finish(v[i], count); i &+= 1 }
+          }
+          c &+= n
+        }
+        while c < C {
+          var acc: Int32 = 0
+          var fy = fyStart
+          while fy < fyEnd {
+            var fx = fxStart
+            while fx < fxEnd {
+              let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fx
+              acc = acc &+ Int32(input[pixel &* C &+ c])
+              fx &+= 1
+            }
+            fy &+= 1
+          }
+          out[c] = finish(acc, count)
+          c &+= 1
+        }
+        ox &+= 1
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+#endif
