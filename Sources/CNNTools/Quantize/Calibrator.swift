@@ -4,6 +4,16 @@
 // Ranges are observed after fused activations, so ReLU/ReLU6 are folded in.
 
 import CNNRuntime
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Lets a non-escaping, non-Sendable closure be called from concurrentPerform
+/// (each call works on its own executor and sample range; no shared state).
+private struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ v: T) { value = v }
+}
 
 public enum CalibrationMethod: String, Sendable, CaseIterable {
   case minmax, percentile, mse
@@ -69,36 +79,84 @@ public struct Calibrator {
   /// Runs every sample (input 0) through `executor` and returns the
   /// statistics of the model input and every node output, by tensor index.
   /// Two passes for the histogram methods (ranges first, then histograms).
-  public func collect(_ executor: FloatExecutor, samples: [[Float]]) throws -> [Int: TensorStats] {
+  /// The samples are split over up to `threads` executors (one per thread);
+  /// merging is exact (min/max, integer bin counts), so the result does not
+  /// depend on the thread count.
+  public func collect(_ executor: FloatExecutor, samples: [[Float]], threads: Int? = nil) throws -> [Int: TensorStats] {
     guard !samples.isEmpty else { throw FloatGraphError.invalidInput("no calibration samples") }
+    let graph = executor.graph
+    let n = Swift.max(1, Swift.min(threads ?? ProcessInfo.processInfo.activeProcessorCount, 8, samples.count / 64 + 1))
+    let chunks = (0..<n).map { k in (samples.count * k / n)..<(samples.count * (k + 1) / n) }
+
+    // Pass 1: ranges.
+    func ranges(_ ex: FloatExecutor, _ r: Range<Int>) throws -> [Int: TensorStats] {
+      var stats: [Int: TensorStats] = [:]
+      for i in r {
+        _ = try ex.run([samples[i]]) { t, v in
+          var st = stats[t] ?? TensorStats()
+          (st.min, st.max) = Self.minMax(v, st.min, st.max)
+          stats[t] = st
+        }
+      }
+      return stats
+    }
     var stats: [Int: TensorStats] = [:]
-    for s in samples {
-      _ = try executor.run([s]) { t, v in
-        var st = stats[t] ?? TensorStats()
-        (st.min, st.max) = Self.minMax(v, st.min, st.max)
-        stats[t] = st
+    for part in try Self.parallel(chunks, graph: graph, first: executor, ranges) {
+      for (t, st) in part {
+        var m = stats[t] ?? TensorStats()
+        m.min = Swift.min(m.min, st.min); m.max = Swift.max(m.max, st.max)
+        stats[t] = m
       }
     }
     for (t, st) in stats where !(st.min.isFinite && st.max.isFinite) {
-      throw FloatGraphError.invalidInput("calibration: tensor \(executor.graph.tensors[t].name) has non-finite values")
+      throw FloatGraphError.invalidInput("calibration: tensor \(graph.tensors[t].name) has non-finite values")
     }
     guard method != .minmax else { return stats }
-    for t in stats.keys { stats[t]!.histogram = [Double](repeating: 0, count: bins) }
-    let n = bins
-    for s in samples {
-      _ = try executor.run([s]) { t, v in
-        guard var st = stats[t] else { return }
-        stats[t] = nil  // unique histogram storage while counting
-        let lo = st.min, width = st.max - st.min
-        if width > 0 {
-          st.histogram.withUnsafeMutableBufferPointer { Self.count(v, into: $0, lo: lo, scale: Float(n) / width) }
-        } else {
-          st.histogram[0] += Double(v.count)
+
+    // Pass 2: histograms over the merged ranges.
+    let bins = self.bins
+    let frozen = stats
+    func histograms(_ ex: FloatExecutor, _ r: Range<Int>) throws -> [Int: [Double]] {
+      var h: [Int: [Double]] = [:]
+      for t in frozen.keys { h[t] = [Double](repeating: 0, count: bins) }
+      for i in r {
+        _ = try ex.run([samples[i]]) { t, v in
+          guard let st = frozen[t], var hist = h[t] else { return }
+          h[t] = nil  // unique histogram storage while counting
+          let lo = st.min, width = st.max - st.min
+          if width > 0 {
+            hist.withUnsafeMutableBufferPointer { Self.count(v, into: $0, lo: lo, scale: Float(bins) / width) }
+          } else {
+            hist[0] += Double(v.count)
+          }
+          h[t] = hist
         }
-        stats[t] = st
+      }
+      return h
+    }
+    for t in stats.keys { stats[t]!.histogram = [Double](repeating: 0, count: bins) }
+    for part in try Self.parallel(chunks, graph: graph, first: executor, histograms) {
+      for (t, hist) in part {
+        stats[t]!.histogram.withUnsafeMutableBufferPointer { acc in for b in 0..<bins { acc[b] += hist[b] } }
       }
     }
     return stats
+  }
+
+  /// Runs `body` over each range, each on its own executor and thread
+  /// (`first` when there is only one range); results in range order.
+  private static func parallel<R: Sendable>(_ ranges: [Range<Int>], graph: FloatGraph, first: FloatExecutor,
+                                            _ body: (FloatExecutor, Range<Int>) throws -> R) throws -> [R] {
+    if ranges.count == 1 { return [try body(first, ranges[0])] }
+    let results = Mutex<[Int: Result<R, Error>]>([:])
+    withoutActuallyEscaping(body) { body in
+      let box = UncheckedBox(body)
+      DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
+        let r = Result { try box.value(try FloatExecutor(graph: graph), ranges[k]) }
+        results.withLock { $0[k] = r }
+      }
+    }
+    return try results.withLock { d in try (0..<ranges.count).map { try d[$0]!.get() } }
   }
 
   @_optimize(speed)
