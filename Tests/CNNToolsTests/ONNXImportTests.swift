@@ -4,6 +4,12 @@
 //
 // MNIST images are read from ../shared/data/mnist (or $CNNRT_SHARED_DATA);
 // a missing file fails the test with its path.
+//
+// The two 10,000-image int8 runs use build/lib/libcnnrt.so (the released,
+// optimised library; `make test` builds it first) when it is newer than the
+// runtime sources, and check it against the in-process runtime on 200
+// images; otherwise they run in-process (debug build: about two minutes
+// each). $CNNRT_TEST_LIBCNNRT names another libcnnrt.so to use as is.
 import CNNRuntime
 import Foundation
 import Synchronization
