@@ -144,6 +144,19 @@ struct Quantize: ParsableCommand {
       throw fail("\(output): cannot write: \(error.localizedDescription)", code: ExitCodes.io)
     }
     let inQ = result.quantization[result.graph.inputs[0]]!
+    if graph.tensors[graph.inputs[0]].fixedQuantization != nil, let meta = result.builder.metadata, meta.imageChannels > 0 {
+      // The model's own input range must hold the preprocessed pixels, or the
+      // stored preprocessing (pixel scale, mean, std) does not match the model.
+      let lo = inQ.dequantize(-128), hi = inQ.dequantize(127)
+      let px = (0..<meta.imageChannels).flatMap { c in [options.preprocess(pixel: 0, channel: c), options.preprocess(pixel: 255, channel: c)] }
+      let (pmin, pmax) = (px.min()!, px.max()!)
+      let slack = 0.05 * (hi - lo)
+      if pmin < lo - slack || pmax > hi + slack {
+        FileHandle.standardError.write(("cnnrt: warning: \(model): pixels preprocessed with --pixel-scale/--mean/--std span "
+          + "[\(pmin), \(pmax)], but the model's input quantization holds [\(lo), \(hi)]; check the preprocessing options\n")
+          .data(using: .utf8)!)
+      }
+    }
     if verbose {
       for t in result.graph.tensors.indices {
         guard let q = result.quantization[t] else { continue }
