@@ -20,21 +20,21 @@
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
 
-/// int16 elements of the stack scratch buffer (16 KiB).
-public let avx2ScratchElements = 8192
+/// int16 elements of the stack scratch buffer (4 KiB).
+public let avx2ScratchElements = 2048
 
 typealias V8x = (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i)
 typealias V64x = (V8x, V8x, V8x, V8x, V8x, V8x, V8x, V8x)
 
-/// 16 KiB on the stack (512 vectors), zero-initialised.
+/// 4 KiB on the stack (128 vectors), zero-initialised.
 struct ScratchAVX2 {
-  var v: (V64x, V64x, V64x, V64x, V64x, V64x, V64x, V64x)
+  var v: (V64x, V64x)
   @inline(__always)
   init() {
     let z = _mm256_setzero_si256()
     let a: V8x = (z, z, z, z, z, z, z, z)
     let b: V64x = (a, a, a, a, a, a, a, a)
-    v = (b, b, b, b, b, b, b, b)
+    v = (b, b)
   }
 }
 

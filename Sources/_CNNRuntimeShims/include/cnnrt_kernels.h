@@ -30,16 +30,15 @@ typedef struct cnnrt_conv_args {
   /* AVX2 row-scratch kernels (ConvRowsAVX2.swift, DepthwiseAVX2.swift).
    * variant 0: the per-tap kernel (layout above); 1: the row-scratch kernel:
    * each output row's input rows are widened once to int16 (x + offset,
-   * padding = 0) in a stack buffer of chunk_w output pixels, and the packed
+   * padding = 0) in a 4 KiB stack buffer, chunk_w output pixels at a time, and the packed
    * filter is [oc_blocks][k_h][taps_per_row][pairs_per_tap][8][2] (when
    * dilation_w == 1 a kernel row's k_w * in_c inputs are one tap). */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
   /* int16 elements per input pixel in the scratch rows; output pixels per chunk. */
   int64_t px_stride, chunk_w;
-  /* Requantization table (variant 1): per 8-lane block, 6 vectors of 8
-   * int32: multiplier, multiplier of the odd lanes moved to the even ones,
-   * left shift, right shift, (1 << right) - 1, ((1 << right) - 1) >> 1. */
+  /* Requantization table (variant 1): per 8-lane block, 7 vectors of 8
+   * int32 (layout and derivation: _CNNKernelsAVX2/RequantAVX2.swift). */
   const int32_t *rq_table;
   /* Some left shift is non-zero (variant 1). */
   int32_t has_left_shift, reserved;

@@ -174,7 +174,8 @@ public func conv2DPack(
   a.shift = UnsafePointer(shift)
   let w = region + l.weightsOffset
   if !avx512, let rows = avx2RowsPlan(params: params, inputShape: inputShape, outputShape: outputShape,
-                                      kH: kH, kW: kW, inC: inC, requant: requant, channels: outC) {
+                                      kH: kH, kW: kW, inC: inC, requant: requant, channels: outC,
+                                      filter: filter, bias: bias) {
     // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int16; with one tap per
     // row (dilation_w == 1) the tap's inputs are kx * inC + c.
     let table = region + l.tableOffset
@@ -184,7 +185,7 @@ public func conv2DPack(
     a.variant = 1
     a.taps_per_row = Int64(rows.taps); a.pairs_per_tap = Int64(rows.pairs)
     a.px_stride = Int64(rows.pixelStride); a.chunk_w = Int64(rows.chunkW)
-    a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: l.ocBlocks * 48))
+    a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: l.ocBlocks * 56))
     if rows.flatten {
       // 1x1, stride 1, no padding: the whole tensor is one row of pixels.
       let pixels = inputShape.n * inputShape.h * inputShape.w
@@ -285,10 +286,10 @@ public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePoin
 
 // MARK: - AVX2 row-scratch plan and requantization table
 
-/// Bytes of one 8-lane block of the AVX2 requantization table (6 vectors of 8 int32).
-let avx2RequantTableBlockBytes = 192
-/// int16 elements of the AVX2 kernels' stack scratch (16 KiB, avx2ScratchElements).
-let avx2ScratchCapacity = 8192
+/// Bytes of one 8-lane block of the AVX2 requantization table (7 vectors of 8 int32).
+let avx2RequantTableBlockBytes = 224
+/// int16 elements of the AVX2 kernels stack scratch (4 KiB, avx2ScratchElements).
+let avx2ScratchCapacity = 2048
 
 struct AVX2RowsPlan {
   var taps: Int
@@ -299,13 +300,20 @@ struct AVX2RowsPlan {
   var flatten: Bool
 }
 
-/// The requantization parameters the table kernels reproduce: multipliers
-/// in [0, 2^31) (QuantizeMultiplier's range; no Int32.min saturation case)
-/// and shifts in -31...31.
-func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int) -> Bool {
+/// The requantization the table kernels reproduce exactly (RequantAVX2.swift):
+/// multipliers in [0, 2^31) (QuantizeMultiplier's range), shifts in -30...31,
+/// and every accumulator bounded so that acc << left stays below 2^30 in
+/// magnitude: |bias| + 255 * sum|w| (|x + offset| <= 255) times 2^left.
+/// `absWeightSum(c)` is sum|w| over output channel c's filter.
+func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int, bias: UnsafePointer<Int32>?,
+                          absWeightSum: (Int) -> Int64) -> Bool {
   var c = 0
   while c < channels {
-    if requant.multiplier[c] < 0 || requant.shift[c] < -31 || requant.shift[c] > 31 { return false }
+    let m = requant.multiplier[c], sh = requant.shift[c]
+    if m < 0 || sh < -30 || sh > 31 { return false }
+    let b = Int64(bias?[c] ?? 0)
+    let bound = (b < 0 ? -b : b) + 255 * absWeightSum(c)
+    if sh > 0 ? bound >= Int64(1) << (30 - Int64(sh)) : bound >= Int64(1) << 30 { return false }
     c += 1
   }
   return true
@@ -314,9 +322,16 @@ func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int) -> Bool {
 /// Scratch geometry of the AVX2 row-scratch Conv2D, or nil when it does not
 /// apply (the per-tap kernel runs instead).
 func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int, inC: Int,
-                  requant: ChannelRequant, channels: Int) -> AVX2RowsPlan? {
+                  requant: ChannelRequant, channels: Int, filter: UnsafePointer<Int8>,
+                  bias: UnsafePointer<Int32>?) -> AVX2RowsPlan? {
+  let perFilter = kH * kW * inC
   guard params.strideW >= 1, params.dilationW >= 1, params.strideH >= 1, params.dilationH >= 1,
-        requantFitsTableAVX2(requant, channels: channels) else { return nil }
+        requantFitsTableAVX2(requant, channels: channels, bias: bias, absWeightSum: { c in
+          var sum: Int64 = 0
+          var k = 0
+          while k < perFilter { let w = Int64(filter[c * perFilter + k]); sum += w < 0 ? -w : w; k += 1 }
+          return sum
+        }) else { return nil }
   let flatten = kH == 1 && kW == 1 && params.strideH == 1 && params.strideW == 1 && params.padTop == 0
     && params.padLeft == 0 && inputShape.h == outputShape.h && inputShape.w == outputShape.w
   let oneTap = params.dilationW == 1
@@ -342,13 +357,14 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
 
 /// Fills `blocks` table blocks at `table` (see RequantAVX2.swift): lane l of
 /// block k takes channel `channel(8k + l)` (-1: padding, multiplier 0).
-/// Returns whether any left shift is non-zero.
+/// The caller checked requantFitsTableAVX2. Returns whether any left shift
+/// is non-zero.
 func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant: ChannelRequant,
                           channel: (Int) -> Int) -> Bool {
-  let t = table.bindMemory(to: Int32.self, capacity: blocks * 48)
   var hasLeft = false
   var k = 0
   while k < blocks {
+    let base = table + k * avx2RequantTableBlockBytes
     var lane = 0
     while lane < 8 {
       let c = channel(k * 8 + lane)
@@ -356,21 +372,19 @@ func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant
       let sh: Int32 = c >= 0 ? requant.shift[c] : 0
       let left: Int32 = sh > 0 ? sh : 0
       let right: Int32 = sh < 0 ? -sh : 0
-      let mask: Int32 = (Int32(1) &<< right) &- 1
+      let half: Int32 = right > 0 ? Int32(1) << (right - 1) : 0
       if left > 0 { hasLeft = true }
-      let base = k * 48
-      t[base + lane] = m
-      t[base + 16 + lane] = left
-      t[base + 24 + lane] = right
-      t[base + 32 + lane] = mask
-      t[base + 40 + lane] = mask >> 1
+      base.storeBytes(of: m, toByteOffset: 4 * lane, as: Int32.self)
+      // Odd lanes' multipliers also in the even lanes below them (vpmuldq reads the even ones).
+      base.storeBytes(of: m, toByteOffset: 32 + 4 * lane, as: Int32.self)
+      if lane % 2 == 1 { base.storeBytes(of: m, toByteOffset: 32 + 4 * (lane - 1), as: Int32.self) }
+      base.storeBytes(of: left, toByteOffset: 64 + 4 * lane, as: Int32.self)
+      base.storeBytes(of: right, toByteOffset: 96 + 4 * lane, as: Int32.self)
+      // 2^30 (the doubling high multiply's nudge) + half * 2^31 (RoundingDivideByPOT's).
+      let nudge = (Int64(1) << 30) + Int64(half) << 31
+      base.storeBytes(of: nudge, toByteOffset: (lane % 2 == 0 ? 128 : 160) + 8 * (lane / 2), as: Int64.self)
+      base.storeBytes(of: right > 0 ? half : Int32.min, toByteOffset: 192 + 4 * lane, as: Int32.self)
       lane += 1
-    }
-    // Odd lanes' multipliers in the even lanes (vpmuldq reads the even ones).
-    var i = 0
-    while i < 8 {
-      t[k * 48 + 8 + i] = t[k * 48 + (i | 1)]
-      i += 1
     }
     k += 1
   }
@@ -453,7 +467,12 @@ public func depthwiseConv2DPack(
   let argsBytes = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
   let C = inputShape.c
   if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
-     requantFitsTableAVX2(requant, channels: C), params.strideW >= 1, params.dilationW >= 1 {
+     requantFitsTableAVX2(requant, channels: C, bias: bias, absWeightSum: { c in
+       var sum: Int64 = 0
+       var t = 0
+       while t < filterShape.h * filterShape.w { let w = Int64(filter[t * C + c]); sum += w < 0 ? -w : w; t += 1 }
+       return sum
+     }), params.strideW >= 1, params.dilationW >= 1 {
     let kH = filterShape.h, kW = filterShape.w
     func fits(_ cw: Int) -> Bool {
       let inWc = (cw - 1) * params.strideW + (kW - 1) * params.dilationW + 1
@@ -507,7 +526,7 @@ public func depthwiseConv2DPack(
       a.px_stride = Int64(C)
       a.weights = UnsafeRawPointer(w)
       a.acc_init = UnsafePointer(acc)
-      a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: C / 8 * 48))
+      a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: C / 8 * 56))
     }
   }
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
