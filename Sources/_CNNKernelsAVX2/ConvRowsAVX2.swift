@@ -119,6 +119,7 @@ func zeroInt16(_ p: UnsafeMutablePointer<Int16>, _ n: Int) {
 func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: Int, _ dilH: Int,
                      _ img: UnsafePointer<Int8>, _ inH: Int, _ inW: Int, _ inC: Int, _ S: Int,
                      _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32) {
+  let imgCount = inH &* inW &* inC
   let lo = min(max(0, 0 &- ixStart), inWc)
   let hi = max(lo, min(inWc, inW &- ixStart))
   let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: off))
@@ -128,6 +129,11 @@ func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: In
     let iy = iy0 &+ ky &* dilH
     if iy < 0 || iy >= inH || lo == hi {
       zeroInt16(row, rowElems)
+      ky &+= 1
+      continue
+    }
+    if S == inC && ((lo &* S) & 15 != 0 || ((hi &- lo) &* S) & 15 != 0) {
+      fillRowChunks(row, rowElems, img, imgCount, (iy &* inW &+ ixStart) &* inC, lo &* S, hi &* S, off16)
       ky &+= 1
       continue
     }
@@ -158,6 +164,55 @@ func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: In
       }
     }
     ky &+= 1
+  }
+}
+
+/// One scratch row (S == in_c) whose input span [loE, hiE) (elements from
+/// the row start; the row's element e is img[rowOff + e]) is not a whole
+/// number of aligned 16-element chunks: written as aligned 16-element
+/// vector stores only, each chunk widened from one 16-byte load (when it lies
+/// inside the image) or assembled in registers, and masked to 0 outside the
+/// span. Scalar int16 stores followed by the tiles' 4-byte loads would miss
+/// store-to-load forwarding (a load spanning two stores stalls until they
+/// retire); one store per chunk keeps almost every load inside one store.
+@inline(__always)
+func fillRowChunks(_ row: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ img: UnsafePointer<Int8>, _ imgCount: Int,
+                   _ rowOff: Int, _ loE: Int, _ hiE: Int, _ off16: __m256i) {
+  let lanes = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+  let loV = _mm256_set1_epi16(Int16(truncatingIfNeeded: loE &- 1))
+  let hiV = _mm256_set1_epi16(Int16(truncatingIfNeeded: hiE))
+  var e = 0
+  while e < rowElems {
+    let dst = UnsafeMutableRawPointer(row + e).assumingMemoryBound(to: __m256i.self)
+    if e &+ 16 <= loE || e >= hiE {
+      _mm256_storeu_si256(dst, _mm256_setzero_si256())
+      e &+= 16
+      continue
+    }
+    let first = rowOff &+ e
+    var bytes: __m128i
+    if first >= 0 && first &+ 16 <= imgCount {
+      bytes = _mm_loadu_si128(UnsafeRawPointer(img + first).assumingMemoryBound(to: __m128i.self))
+    } else {
+      var lo: UInt64 = 0, hi: UInt64 = 0
+      var k = 0
+      while k < 16 {
+        let el = e &+ k
+        if el >= loE && el < hiE {
+          let v = UInt64(UInt8(bitPattern: img[rowOff &+ el]))
+          if k < 8 { lo |= v &<< UInt64(8 &* k) } else { hi |= v &<< UInt64(8 &* (k &- 8)) }
+        }
+        k &+= 1
+      }
+      bytes = _mm_set_epi64x(Int64(bitPattern: hi), Int64(bitPattern: lo))
+    }
+    var v = _mm256_add_epi16(_mm256_cvtepi8_epi16(bytes), off16)
+    if e < loE || e &+ 16 > hiE {
+      let idx = _mm256_add_epi16(lanes, _mm256_set1_epi16(Int16(truncatingIfNeeded: e)))
+      v = _mm256_and_si256(v, _mm256_and_si256(_mm256_cmpgt_epi16(idx, loV), _mm256_cmpgt_epi16(hiV, idx)))
+    }
+    _mm256_storeu_si256(dst, v)
+    e &+= 16
   }
 }
 

@@ -20,12 +20,21 @@ func convTileB1P1(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
       }
       t &+= 1
     }
@@ -47,14 +56,27 @@ func convTileB1P2(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
       }
       t &+= 1
     }
@@ -78,16 +100,33 @@ func convTileB1P3(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
       }
       t &+= 1
     }
@@ -113,18 +152,39 @@ func convTileB1P4(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
       }
       t &+= 1
     }
@@ -152,20 +212,45 @@ func convTileB1P5(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
       }
       t &+= 1
     }
@@ -195,22 +280,51 @@ func convTileB1P6(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        let x5 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
       }
       t &+= 1
     }
@@ -242,24 +356,57 @@ func convTileB1P7(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        let x5 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5, w0))
-        let x6 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
-        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        let x6_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
+        let x6_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        let x6_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
       }
       t &+= 1
     }
@@ -293,26 +440,63 @@ func convTileB1P8(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        let x5 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5, w0))
-        let x6 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
-        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6, w0))
-        let x7 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 7 &* c.pxBytes, as: Int32.self))
-        a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7, w0))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        let x6_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
+        let x7_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 7 &* c.pxBytes, as: Int32.self))
+        a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7_0, w0_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
+        let x6_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_1, w0_1))
+        let x7_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 7 &* c.pxBytes, as: Int32.self))
+        a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7_1, w0_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        let x6_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
+        a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
+        let x7_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 7 &* c.pxBytes, as: Int32.self))
+        a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7_0, w0_0))
       }
       t &+= 1
     }
@@ -356,14 +540,27 @@ func convTileB2P1(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
       }
       t &+= 1
     }
@@ -386,17 +583,36 @@ func convTileB2P2(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
       }
       t &+= 1
     }
@@ -421,20 +637,45 @@ func convTileB2P3(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
       }
       t &+= 1
     }
@@ -461,23 +702,54 @@ func convTileB2P4(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
       }
       t &+= 1
     }
@@ -506,26 +778,63 @@ func convTileB2P5(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3, w1))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
       }
       t &+= 1
     }
@@ -556,29 +865,72 @@ func convTileB2P6(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3, w1))
-        let x4 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4, w0))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4, w1))
-        let x5 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5, w0))
-        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5, w1))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_0, w1_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
+        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_1, w1_1))
+        let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
+        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_1, w1_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
+        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
+        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
+        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
+        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
+        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_0, w1_0))
       }
       t &+= 1
     }
@@ -619,16 +971,33 @@ func convTileB3P1(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
       }
       t &+= 1
     }
@@ -652,20 +1021,45 @@ func convTileB3P2(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1, w2))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
       }
       t &+= 1
     }
@@ -691,24 +1085,57 @@ func convTileB3P3(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1, w2))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2, w2))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_1, w2_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
       }
       t &+= 1
     }
@@ -736,28 +1163,69 @@ func convTileB3P4(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1, w2))
-        let x2 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2, w0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2, w1))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2, w2))
-        let x3 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3, w0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3, w1))
-        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3, w2))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_0, w2_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
+        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_1, w2_1))
+        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
+        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_1, w2_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
+        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
+        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
+        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
+        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
+        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
+        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
+        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_0, w2_0))
       }
       t &+= 1
     }
@@ -795,18 +1263,39 @@ func convTileB4P1(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0, w3))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_0, w3_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_1 = _mm256_loadu_si256(((wp + 32) + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_1, w3_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_0, w3_0))
       }
       t &+= 1
     }
@@ -831,23 +1320,54 @@ func convTileB4P2(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      while wp < wEnd {
-        let w0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0, w0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0, w1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0, w2))
-        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0, w3))
-        let x1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1, w0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1, w1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1, w2))
-        a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1, w3))
-        wp += 32
-        xo &+= 4
+      // Two pairs per trip, then the odd one.
+      while wp + 64 <= wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_0, w3_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1_0, w3_0))
+        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_1 = _mm256_loadu_si256(((wp + 32) + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_1, w3_1))
+        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
+        a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1_1, w3_1))
+        wp += 64
+        xo &+= 8
+      }
+      if wp < wEnd {
+        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
+        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
+        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
+        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
+        a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_0, w3_0))
+        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
+        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
+        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
+        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
+        a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1_0, w3_0))
       }
       t &+= 1
     }

@@ -38,17 +38,26 @@ for B in sorted(PMAX):
         w("      var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)")
         w("      let wEnd = wp + c.pairs &* 32")
         w("      var xo = 0")
-        w("      while wp < wEnd {")
-        for b in range(B):
-            off = "" if b == 0 else f" + {b} &* c.blockBytes"
-            w(f"        let w{b} = _mm256_loadu_si256((wp{off}).assumingMemoryBound(to: __m256i.self))")
-        for p in range(P):
-            off = "xo" if p == 0 else f"xo &+ {p} &* c.pxBytes"
-            w(f"        let x{p} = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: {off}, as: Int32.self))")
+        def body(ind, k):
+            wpk = "wp" if k == 0 else f"(wp + {32*k})"
             for b in range(B):
-                w(f"        a{p}_{b} = _mm256_add_epi32(a{p}_{b}, _mm256_madd_epi16(x{p}, w{b}))")
-        w("        wp += 32")
-        w("        xo &+= 4")
+                off = "" if b == 0 else f" + {b} &* c.blockBytes"
+                w(f"{ind}let w{b}_{k} = _mm256_loadu_si256(({wpk}{off}).assumingMemoryBound(to: __m256i.self))")
+            for p in range(P):
+                base = "xo" if k == 0 else f"xo &+ {4*k}"
+                off = base if p == 0 else f"{base} &+ {p} &* c.pxBytes"
+                w(f"{ind}let x{p}_{k} = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: {off}, as: Int32.self))")
+                for b in range(B):
+                    w(f"{ind}a{p}_{b} = _mm256_add_epi32(a{p}_{b}, _mm256_madd_epi16(x{p}_{k}, w{b}_{k}))")
+        w("      // Two pairs per trip, then the odd one.")
+        w("      while wp + 64 <= wEnd {")
+        body("        ", 0)
+        body("        ", 1)
+        w("        wp += 64")
+        w("        xo &+= 8")
+        w("      }")
+        w("      if wp < wEnd {")
+        body("        ", 0)
         w("      }")
         w("      t &+= 1")
         w("    }")
