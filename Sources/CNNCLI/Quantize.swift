@@ -20,7 +20,8 @@ struct Quantize: ParsableCommand {
       models, whose NCHW input is not the layout of the data — or (N, H, W) for \
       one channel: uint8 pixels (preprocessed with --pixel-scale/--mean/--std \
       into the float model's input) or float values already in the model's \
-      input units. Activations are asymmetric int8 (TFLite rules), weights \
+      input units; or images (a folder, one image, an MNIST IDX file), resampled \
+      to the model input as cnn_classify does and preprocessed the same way. Activations are asymmetric int8 (TFLite rules), weights \
       symmetric int8 per channel, biases int32. Deflated .npz members are \
       extracted with python3.
       """)
@@ -28,7 +29,7 @@ struct Quantize: ParsableCommand {
   @Argument(help: "Float TFLite (.tflite) or ONNX (.onnx) model, or an ONNX QDQ int8 model.")
   var model: String
 
-  @Option(name: .long, help: "Calibration data (.npy / .npz, shape (N, H, W, C), also for NCHW ONNX models); optional for ONNX QDQ models.")
+  @Option(name: .long, help: "Calibration data: .npy / .npz (N, H, W, C) — also for NCHW ONNX models —, an image folder, an image, or an MNIST IDX file; optional for ONNX QDQ models.")
   var calibration: String?
 
   @Option(name: .shortAndLong, help: "Output model file (.cnnrt).")
@@ -105,27 +106,74 @@ struct Quantize: ParsableCommand {
     let perSample = inputShape.dropFirst().reduce(1, *)
     var sampleList: [[Float]] = []
     if let calibration {
-      let array: NPYArray
-      let values: [Float]
-      do {
-        array = try NPYArray.load(path: calibration)
-        values = try array.floats()
-      } catch {
-        throw fail("\(error)", code: ExitCodes.io)
+      guard FileManager.default.fileExists(atPath: calibration) else {
+        throw fail("\(calibration): no such file or folder", code: ExitCodes.io)
       }
-      guard let n0 = array.shape.first, n0 >= 1, array.shape.dropFirst().reduce(1, *) == perSample else {
-        throw fail("\(calibration): array shape \(array.shape) does not hold samples of the model input \(inputShape)"
-                   + (isONNX ? " (NHWC; the ONNX input is NCHW \(Self.nchw(inputShape)))" : ""), code: ExitCodes.io)
-      }
-      let n = min(n0, samples ?? n0)
-      let channels = inputShape.last ?? 1
-      sampleList.reserveCapacity(n)
-      for i in 0..<n {
-        var s = Array(values[(i * perSample)..<((i + 1) * perSample)])
-        if array.isUInt8 {
-          for k in 0..<s.count { s[k] = options.preprocess(pixel: s[k], channel: k % channels) }
+      let shapeHint = isONNX ? " (NHWC; the ONNX input is NCHW \(Self.nchw(inputShape)))" : ""
+      let lower = calibration.lowercased()
+      if lower.hasSuffix(".npy") || lower.hasSuffix(".npz") {
+        // NumPy arrays: (N, ...) samples of the model input; uint8 = pixels.
+        let array: NPYArray
+        let values: [Float]
+        do {
+          array = try NPYArray.load(path: calibration)
+          values = try array.floats()
+        } catch {
+          throw fail("\(error)", code: ExitCodes.badData)
         }
-        sampleList.append(s)
+        guard let n0 = array.shape.first, n0 >= 1, array.shape.dropFirst().reduce(1, *) == perSample else {
+          throw fail("\(calibration): array shape \(array.shape) does not hold samples of the model input \(inputShape)"
+                     + shapeHint, code: ExitCodes.badData)
+        }
+        let n = min(n0, samples ?? n0)
+        let channels = inputShape.last ?? 1
+        sampleList.reserveCapacity(n)
+        for i in 0..<n {
+          var s = Array(values[(i * perSample)..<((i + 1) * perSample)])
+          if array.isUInt8 {
+            for k in 0..<s.count { s[k] = options.preprocess(pixel: s[k], channel: k % channels) }
+          }
+          sampleList.append(s)
+        }
+      } else {
+        // Image folders, single images, MNIST IDX files (CNNTools.Dataset):
+        // images are resampled to the model input as cnn_classify does
+        // (channels reversed for --channel-order bgr) and preprocessed.
+        let ds: Dataset
+        do { ds = try Dataset.load(calibration, limit: samples) } catch {
+          throw fail("\(error)", code: ExitCodes.badData)
+        }
+        guard ds.count > 0 else { throw fail("\(calibration): no calibration samples", code: ExitCodes.badData) }
+        guard inputShape.count == 4, [1, 3].contains(inputShape[3]) || ds.samples.allSatisfy({
+          if case .tensor = $0 { return true } else { return false }
+        }) else {
+          throw fail("\(calibration): images, but the model input \(inputShape) is not an image" + shapeHint,
+                     code: ExitCodes.badData)
+        }
+        for (i, sample) in ds.samples.enumerated() {
+          switch sample {
+          case .tensor(let v):
+            guard v.count == perSample else {
+              throw fail("\(ds.source): sample \(i) has \(v.count) values (shape \(ds.tensorShape ?? [])), the model input \(inputShape) needs \(perSample)"
+                         + shapeHint, code: ExitCodes.badData)
+            }
+            sampleList.append(v)
+          case .image(let img):
+            let (h, w, c) = (inputShape[1], inputShape[2], inputShape[3])
+            var px = [UInt8](repeating: 0, count: h * w * c)
+            img.pixels.withUnsafeBufferPointer { src in
+              px.withUnsafeMutableBufferPointer { dst in
+                resampleImageForModel(pixels: src.baseAddress!, width: img.width, height: img.height, channels: img.channels,
+                                      into: dst.baseAddress!, outWidth: w, outHeight: h, outChannels: c)
+              }
+            }
+            let bgr = options.channelOrder == .bgr && c == 3
+            sampleList.append((0..<px.count).map { k in
+              let ch = k % c
+              return options.preprocess(pixel: Float(px[bgr ? k - ch + 2 - ch : k]), channel: ch)
+            })
+          }
+        }
       }
     } else if fixedCount == 0 {
       throw ValidationError("give calibration data with --calibration (only ONNX QDQ models carry their own quantization)")
