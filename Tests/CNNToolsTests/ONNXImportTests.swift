@@ -330,17 +330,23 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
   /// count_include_pad average pooling, asymmetric max pooling, Flatten +
   /// MatMul + Add (permuted weights), Reshape + Gemm(transB = 0, alpha,
   /// beta), BN after Gemm, auto_pad SAME_UPPER, dilation, Identity, Dropout,
-  /// GlobalAveragePool, Softmax, Sigmoid: float executor vs ONNX Runtime.
-  @Test(arguments: ["convs", "gap_gemm", "pads"])
+  /// GlobalAveragePool, Softmax, Sigmoid, an NHWC input with Transposes
+  /// (tf2onnx style): float executor vs ONNX Runtime.
+  @Test(arguments: ["convs", "gap_gemm", "pads", "nhwc_input"])
   func opCaseMatchesOnnxRuntime(_ name: String) throws {
     let dir = "Tests/Golden/onnx/ops/"
     let g = try FloatGraph(onnx: try ONNXFiles.repoFile(dir + name + ".onnx"))
     let x = Self.floats(try ONNXFiles.repoFile(dir + name + ".input.f32"))
     let ref = Self.floats(try ONNXFiles.repoFile(dir + name + ".output.f32"))
     let inShape = g.tensors[g.inputs[0]].shape  // NHWC
-    var y = try FloatExecutor(graph: g).run([Self.nhwc(x, c: inShape[3], h: inShape[1], w: inShape[2])])[0]
     let outShape = g.tensors[g.outputs[0]].shape
-    if outShape.count == 4 { y = Self.nhwc(y, c: outShape[3], h: outShape[1], w: outShape[2], inverse: true) }
+    // The ONNX tensors are NCHW except in the NHWC case (whose transposes make them NHWC).
+    let nchw = name != "nhwc_input"
+    let xIn = nchw ? Self.nhwc(x, c: inShape[3], h: inShape[1], w: inShape[2]) : x
+    func toONNX(_ v: [Float]) -> [Float] {
+      nchw && outShape.count == 4 ? Self.nhwc(v, c: outShape[3], h: outShape[1], w: outShape[2], inverse: true) : v
+    }
+    let y = toONNX(try FloatExecutor(graph: g).run([xIn])[0])
     #expect(y.count == ref.count)
     let err = zip(y, ref).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
     print("ONNX op case \(name): \(g.nodes.count) nodes (\(Set(g.nodes.map { "\($0.kind)" }).sorted().joined(separator: ", "))), max rel error \(err)")
@@ -353,9 +359,7 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     let rm = try RuntimeModel(bytes: r.bytes)
     let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
     let o = rm.outputs[0]
-    var yq = try rm.run(input: Self.nhwc(x, c: inShape[3], h: inShape[1], w: inShape[2]).map { inQ.quantize($0) })
-      .map { o.scale * Float(Int32($0) - o.zeroPoint) }
-    if outShape.count == 4 { yq = Self.nhwc(yq, c: outShape[3], h: outShape[1], w: outShape[2], inverse: true) }
+    let yq = toONNX(try rm.run(input: xIn.map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) })
     let range = max(ref.map(abs).max() ?? 0, 1e-3)
     let qerr = zip(yq, ref).map { abs($0 - $1) }.max() ?? .infinity
     print("ONNX op case \(name) int8: max |int8 − ORT float| = \(qerr) (output range \(range))")
@@ -370,6 +374,9 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     case "gap_gemm":
       #expect(g.nodes.filter { $0.kind == .fullyConnected }.count == 2 && g.nodes.last?.kind == .softmax)
       #expect(g.nodes.contains { $0.kind == .conv2D && $0.padding == .same && $0.strideH == 2 })
+    case "nhwc_input":
+      #expect(inShape == [1, 6, 5, 3] && outShape == [1, 6, 5, 4])
+      #expect(g.nodes.map(\.kind) == [.conv2D, .activation])
     default:
       #expect(g.nodes.contains { $0.kind == .pad && $0.padValue == 0.5 })
       #expect(g.nodes.contains { $0.kind == .pad && $0.padValue < -1e30 })

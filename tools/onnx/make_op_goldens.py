@@ -118,6 +118,16 @@ def case_pads():
     return g.save(t)
 
 
+def case_nhwc_input():
+    # tf2onnx style: NHWC input, Transpose to NCHW, conv, Transpose back to NHWC.
+    g = G("nhwc_input", [1, 6, 5, 3])
+    t = g.op("Transpose", ["x"], perm=[0, 3, 1, 2])
+    t = g.op("Conv", [t, g.const(W(4, 3, 3, 3)), g.const(W(4))], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    t = g.op("Relu", [t])
+    t = g.op("Transpose", [t], perm=[0, 2, 3, 1])
+    return g.save(t)
+
+
 def case_qdq_u8(tmp):
     g = G("qdq_float", [1, 3, 8, 8])
     t = g.op("Conv", ["x", g.const(W(8, 3, 3, 3)), g.const(W(8))], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
@@ -157,7 +167,8 @@ def case_qdq_u8(tmp):
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="onnx_ops_")
-    cases = {"convs": case_convs(), "gap_gemm": case_gap_gemm(), "pads": case_pads(), "qdq_u8": case_qdq_u8(tmp)}
+    cases = {"convs": case_convs(), "gap_gemm": case_gap_gemm(), "pads": case_pads(), "qdq_u8": case_qdq_u8(tmp),
+             "nhwc_input": case_nhwc_input()}
     summary = {}
     for name, m in cases.items():
         shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]

@@ -15,7 +15,8 @@
 //
 // Folding: BatchNormalization into the preceding Conv/Gemm/MatMul, MatMul +
 // Add(constant) into a fully connected layer with bias, Dropout/Identity
-// removed, Clip(0, 6) → ReLU6.
+// removed, Clip(0, 6) → ReLU6. Transposes between NHWC and NCHW (tf2onnx
+// models: an NHWC input read by Transpose(0,3,1,2)) cost nothing.
 //
 // QDQ models (ONNX Runtime quantize_static, QDQ format): DequantizeLinear of
 // a constant becomes the dequantized float constant with its scales/zero
@@ -115,7 +116,13 @@ struct ONNXImporter {
     var inputs: [Int] = []
     for vi in graph.input where constants[vi.name] == nil {
       let shape = try inputShape(vi)
-      let layout: Layout = shape.count == 4 ? .nhwc : .plain
+      // An NHWC input (as tf2onnx writes) is read only by Transpose(perm 0,3,1,2):
+      // stored as it is, the transpose is then free.
+      let readers = graph.node.filter { $0.input.contains(vi.name) }
+      let nhwcInput = shape.count == 4 && !readers.isEmpty && readers.allSatisfy {
+        $0.opType == "Transpose" && (try? ONNXAttributes($0, ctx: "").ints("perm")) == [0, 3, 1, 2]
+      }
+      let layout: Layout = shape.count == 4 && !nhwcInput ? .nhwc : .plain
       let t = addTensor(vi.name, layout == .nhwc ? Self.toNHWC(shape) : shape)
       values[vi.name] = Value(tensor: t, layout: layout, onnxShape: shape)
       inputs.append(t)
@@ -602,6 +609,22 @@ struct ONNXImporter {
       }
       foldAffine(node: p, multiplier: k, offset: s)
       alias(x)
+
+    case "Transpose":
+      let x = try activation(0)
+      let s = x.onnxShape
+      let perm = try a.ints("perm") ?? Array((0..<s.count).reversed())
+      guard perm.count == s.count, Set(perm) == Set(0..<s.count) else { throw invalid("perm \(perm) for shape \(s)") }
+      if perm == Array(0..<s.count) { alias(x); break }
+      switch (x.layout, perm) {
+      case (.plain, [0, 3, 1, 2]) where s.count == 4:
+        // NHWC data viewed as NCHW: exactly the FloatGraph's storage of it.
+        alias(Value(tensor: x.tensor, layout: .nhwc, onnxShape: [s[0], s[3], s[1], s[2]]))
+      case (.nhwc, [0, 2, 3, 1]):
+        alias(Value(tensor: x.tensor, layout: .plain, onnxShape: [s[0], s[2], s[3], s[1]]))
+      default:
+        throw unsupported("Transpose \(perm) of \(s) (only NHWC ↔ NCHW)")
+      }
 
     case "Pad":
       let x = try activation(0)
