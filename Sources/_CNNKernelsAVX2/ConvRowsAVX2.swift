@@ -319,14 +319,20 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                                    _ output: UnsafeMutablePointer<Int8>) {
   var scratch = ScratchAVX2()
+  let z = _mm256_setzero_si256()
+  var offsets: V8x = (z, z, z, z, z, z, z, z)  // 64 tap offsets
   withUnsafeMutableBytes(of: &scratch) { raw in
-    depthwiseRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self))
+    withUnsafeMutableBytes(of: &offsets) { offRaw in
+      depthwiseRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self),
+                        offRaw.baseAddress!.assumingMemoryBound(to: Int32.self))
+    }
   }
 }
 
 @inline(__always)
 func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
-                       _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>) {
+                       _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                       _ offsets: UnsafeMutablePointer<Int32>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
   let weights = UnsafeRawPointer(wRaw)
@@ -350,6 +356,15 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   let max16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max))
   let blocks = C / 16
   let pxBytes = 2 &* strideW &* C
+  // Byte offset of each tap (raster order) in the scratch rows; an odd last
+  // tap is paired with itself (its second weight is 0).
+  guard taps <= 63 else { return }
+  var t = 0
+  while t < taps {
+    offsets[t] = Int32(truncatingIfNeeded: 2 &* ((t / kW) &* rowElems &+ (t % kW) &* dilW &* C))
+    t &+= 1
+  }
+  offsets[taps] = offsets[taps &- 1]
   var b = 0
   while b < batches {
     let img = input + b &* inH &* inW &* C
@@ -374,19 +389,9 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
             let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
             var l0 = iLo, h0 = iHi, l1 = iLo, h1 = iHi, l2 = iLo, h2 = iHi, l3 = iLo, h3 = iHi
             var wp = weights + cb &* tapPairs &* 64
-            var ky = 0, kx = 0
             var j = 0
             while j < tapPairs {
-              let offA = 2 &* (ky &* rowElems &+ kx &* dilW &* C)
-              kx &+= 1
-              if kx == kW { kx = 0; ky &+= 1 }
-              // The odd last tap pairs with itself (its second weight is 0).
-              let hasB = 2 &* j &+ 1 < taps
-              let offB = hasB ? 2 &* (ky &* rowElems &+ kx &* dilW &* C) : offA
-              if hasB {
-                kx &+= 1
-                if kx == kW { kx = 0; ky &+= 1 }
-              }
+              let offA = Int(offsets[2 &* j]), offB = Int(offsets[2 &* j &+ 1])
               let wLo = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
               let wHi = _mm256_loadu_si256((wp + 32).assumingMemoryBound(to: __m256i.self))
               @inline(__always) func tap(_ q: Int, _ lo: inout __m256i, _ hi: inout __m256i) {

@@ -478,7 +478,7 @@ public func depthwiseConv2DPack(
       let inWc = (cw - 1) * params.strideW + (kW - 1) * params.dilationW + 1
       return kH * ((inWc * C + 16 + 15) & ~15) <= avx2ScratchCapacity
     }
-    if kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
+    if kH * kW <= 63, kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) {
       var lo = 1, hi = outputShape.w
       while lo < hi {
