@@ -33,6 +33,16 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
     outOffset: _mm256_set1_epi32(p.output_offset),
     vMin: _mm256_set1_epi32(p.act_min), vMax: _mm256_set1_epi32(p.act_max))
   var i = 0
+  // Every stage's input bounded below 2^30 (checked here in int64 from the
+  // offsets and shifts): the folded requantization (RequantAVX2.swift's
+  // derivation, one multiplier for all lanes) is exact and cheapest.
+  if let folded = foldedAddConstants(p, k) {
+    while i &+ 32 <= count {
+      _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self),
+                          add32Folded(UnsafeRawPointer(input1 + i), UnsafeRawPointer(input2 + i), folded))
+      i &+= 32
+    }
+  }
   // Multipliers other than Int32.min (always so for QuantizeMultiplier's
   // [0, 2^31)): the doubling high multiply cannot saturate, so the cheaper
   // uniform requantization (requantUniformAVX2) is exact.
@@ -127,6 +137,93 @@ func requantUniformAVX2(_ acc: __m256i, _ q: UniformRequant) -> __m256i {
                              _mm256_set1_epi64x(Int64(bitPattern: 0xFFFF_FFFF_0000_0000)))
   let threshold = _mm256_sub_epi32(q.half, _mm256_srai_epi32(h, 31))
   return _mm256_sub_epi32(_mm256_srav_epi32(h, q.right), _mm256_cmpgt_epi32(_mm256_and_si256(h, q.mask), threshold))
+}
+
+/// MultiplyByQuantizedMultiplier with one multiplier and shift for all
+/// lanes, both roundings folded into the 64-bit nudge (see RequantAVX2.swift):
+/// exact when |x << left| < 2^30 and the right shift is at most 30.
+struct FoldedRequant {
+  var m, left, right, nudge, negThreshold: __m256i
+  var hasLeft: Bool
+  @inline(__always)
+  init(_ multiplier: Int32, _ shift: Int32) {
+    let r: Int32 = shift < 0 ? 0 &- shift : 0
+    let half: Int32 = r > 0 ? Int32(1) &<< (r &- 1) : 0
+    m = _mm256_set1_epi32(multiplier)
+    left = _mm256_set1_epi32(shift > 0 ? shift : 0)
+    hasLeft = shift > 0
+    right = _mm256_set1_epi32(r)
+    nudge = _mm256_set1_epi64x((Int64(1) << 30) &+ Int64(half) &<< 31)
+    negThreshold = _mm256_set1_epi32(r > 0 ? half : Int32.min)
+  }
+}
+
+@inline(__always)
+func requantFoldedAVX2(_ acc: __m256i, _ q: FoldedRequant) -> __m256i {
+  let x = q.hasLeft ? _mm256_sllv_epi32(acc, q.left) : acc
+  let pe = _mm256_add_epi64(_mm256_mul_epi32(x, q.m), q.nudge)
+  let po = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q.m), q.nudge)
+  let h = _mm256_blendv_epi8(_mm256_srli_epi64(pe, 31), _mm256_slli_epi64(po, 1),
+                             _mm256_set1_epi64x(Int64(bitPattern: 0xFFFF_FFFF_0000_0000)))
+  return _mm256_srav_epi32(_mm256_add_epi32(h, _mm256_cmpgt_epi32(q.negThreshold, h)), q.right)
+}
+
+struct AddFoldedConstants {
+  var off1, off2, left: __m256i
+  var r1, r2, rOut: FoldedRequant
+  var outOffset, vMin, vMax: __m256i
+}
+
+/// The folded constants, or nil when some stage's input may reach 2^30 or a
+/// right shift exceeds 30. Bounds: |x_i + offset_i| <= V_i; stage i sees
+/// V_i << (left_shift + left_i); its result is at most (that >> right_i) + 2;
+/// the output stage sees the sum of both, << its left shift.
+@inline(__always)
+func foldedAddConstants(_ p: cnnrt_add_args, _ k: AddConstants) -> AddFoldedConstants? {
+  let limit = Int64(1) << 30
+  let ls = Int64(p.left_shift)
+  guard ls >= 0, ls <= 30 else { return nil }
+  @inline(__always) func stage(_ offset: Int32, _ shift: Int32) -> Int64? {
+    if shift < -30 || shift > 30 { return nil }
+    let o = Int64(offset)
+    let v = max(abs(o - 128), abs(o + 127))
+    let l = ls + Int64(shift > 0 ? shift : 0)
+    if l > 30 { return nil }
+    let x = v << l
+    if x >= limit { return nil }
+    return (x >> Int64(shift < 0 ? -shift : 0)) + 2
+  }
+  guard let b1 = stage(p.input1_offset, p.input1_shift), let b2 = stage(p.input2_offset, p.input2_shift),
+        p.output_shift >= -30, p.output_shift <= 30 else { return nil }
+  let outLeft = Int64(p.output_shift > 0 ? p.output_shift : 0)
+  guard (b1 + b2) << outLeft < limit else { return nil }
+  return AddFoldedConstants(
+    off1: k.off1, off2: k.off2, left: k.left,
+    r1: FoldedRequant(p.input1_multiplier, p.input1_shift), r2: FoldedRequant(p.input2_multiplier, p.input2_shift),
+    rOut: FoldedRequant(p.output_multiplier, p.output_shift),
+    outOffset: k.outOffset, vMin: k.vMin, vMax: k.vMax)
+}
+
+@inline(__always)
+func add32Folded(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddFoldedConstants) -> __m256i {
+  @inline(__always) func load8(_ p: UnsafeRawPointer, _ o: Int) -> __m256i {
+    _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
+  }
+  @inline(__always) func add8(_ x1: __m256i, _ x2: __m256i) -> __m256i {
+    let a1 = _mm256_sllv_epi32(_mm256_add_epi32(x1, k.off1), k.left)
+    let a2 = _mm256_sllv_epi32(_mm256_add_epi32(x2, k.off2), k.left)
+    let s = _mm256_add_epi32(requantFoldedAVX2(a1, k.r1), requantFoldedAVX2(a2, k.r2))
+    return _mm256_add_epi32(requantFoldedAVX2(s, k.rOut), k.outOffset)
+  }
+  let g0 = add8(load8(p1, 0), load8(p2, 0))
+  let g1 = add8(load8(p1, 8), load8(p2, 8))
+  let g2 = add8(load8(p1, 16), load8(p2, 16))
+  let g3 = add8(load8(p1, 24), load8(p2, 24))
+  let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
+  let min16 = _mm256_packs_epi32(k.vMin, k.vMin), max16 = _mm256_packs_epi32(k.vMax, k.vMax)
+  let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),
+                              _mm256_min_epi16(_mm256_max_epi16(hi, min16), max16))
+  return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
 }
 
 struct AddFastConstants {
