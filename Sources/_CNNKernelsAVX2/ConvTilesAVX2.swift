@@ -778,8 +778,7 @@ func convTileB2P5(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
+      while wp < wEnd {
         let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
         let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
@@ -797,44 +796,8 @@ func convTileB2P5(_ c: ConvTileArgs) {
         let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
         a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
-        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
-        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
-        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
-        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_1, w1_1))
-        wp += 64
-        xo &+= 8
-      }
-      if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
-        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
-        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
-        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
-        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
+        wp += 32
+        xo &+= 4
       }
       t &+= 1
     }
@@ -865,8 +828,7 @@ func convTileB2P6(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
+      while wp < wEnd {
         let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
         let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
@@ -887,50 +849,8 @@ func convTileB2P6(_ c: ConvTileArgs) {
         let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
         a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
-        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
-        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
-        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
-        let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_1, w1_1))
-        let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
-        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_1, w1_1))
-        wp += 64
-        xo &+= 8
-      }
-      if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
-        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
-        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
-        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
-        let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
-        a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
-        a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
-        let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
-        a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
-        a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_0, w1_0))
+        wp += 32
+        xo &+= 4
       }
       t &+= 1
     }
@@ -1085,8 +1005,7 @@ func convTileB3P3(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
+      while wp < wEnd {
         let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
         let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
         let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
@@ -1102,40 +1021,8 @@ func convTileB3P3(_ c: ConvTileArgs) {
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
         a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
         a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
-        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
-        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_1, w2_1))
-        wp += 64
-        xo &+= 8
-      }
-      if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
-        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
-        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
+        wp += 32
+        xo &+= 4
       }
       t &+= 1
     }
@@ -1163,8 +1050,7 @@ func convTileB3P4(_ c: ConvTileArgs) {
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
       let wEnd = wp + c.pairs &* 32
       var xo = 0
-      // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
+      while wp < wEnd {
         let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
         let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
         let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
@@ -1184,48 +1070,8 @@ func convTileB3P4(_ c: ConvTileArgs) {
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
         a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
         a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_0, w2_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
-        let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
-        let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_1, w2_1))
-        let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
-        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_1, w2_1))
-        wp += 64
-        xo &+= 8
-      }
-      if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
-        a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
-        a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
-        a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
-        let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
-        a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
-        a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
-        a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
-        let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
-        a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
-        a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
-        a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
-        let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
-        a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
-        a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
-        a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_0, w2_0))
+        wp += 32
+        xo &+= 4
       }
       t &+= 1
     }

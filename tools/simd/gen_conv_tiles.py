@@ -9,6 +9,9 @@ accumulator is a named local (kept in a ymm register).
 
 # B blocks -> largest P (accumulators P*B <= 12; + B weight registers + 1 broadcast <= 16)
 PMAX = {1: 8, 2: 6, 3: 4, 4: 2}
+# Tiles with at most this many accumulators take two pairs per loop trip
+# (more would need more than 16 ymm registers).
+UNROLL_MAX_ACC = 8
 
 out = []
 w = out.append
@@ -49,16 +52,23 @@ for B in sorted(PMAX):
                 w(f"{ind}let x{p}_{k} = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: {off}, as: Int32.self))")
                 for b in range(B):
                     w(f"{ind}a{p}_{b} = _mm256_add_epi32(a{p}_{b}, _mm256_madd_epi16(x{p}_{k}, w{b}_{k}))")
-        w("      // Two pairs per trip, then the odd one.")
-        w("      while wp + 64 <= wEnd {")
-        body("        ", 0)
-        body("        ", 1)
-        w("        wp += 64")
-        w("        xo &+= 8")
-        w("      }")
-        w("      if wp < wEnd {")
-        body("        ", 0)
-        w("      }")
+        if P * B <= UNROLL_MAX_ACC:
+            w("      // Two pairs per trip, then the odd one.")
+            w("      while wp + 64 <= wEnd {")
+            body("        ", 0)
+            body("        ", 1)
+            w("        wp += 64")
+            w("        xo &+= 8")
+            w("      }")
+            w("      if wp < wEnd {")
+            body("        ", 0)
+            w("      }")
+        else:
+            w("      while wp < wEnd {")
+            body("        ", 0)
+            w("        wp += 32")
+            w("        xo &+= 4")
+            w("      }")
         w("      t &+= 1")
         w("    }")
         w("    ky &+= 1")
