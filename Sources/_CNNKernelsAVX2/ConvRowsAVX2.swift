@@ -274,7 +274,9 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
         let outRow = output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC
         var blk = 0
         while blk < ocBlocks {
-          let nb = min(4, ocBlocks &- blk)
+          // Few pairs per kernel row (e.g. a first layer with one input
+          // channel): more pixels per tile amortise the per-row work better.
+          let nb = min(taps &* pairs <= 4 ? 2 : 4, ocBlocks &- blk)
           let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
             : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
           c.w = weights + blk &* blockElems
