@@ -13,7 +13,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    // ONNX models are protobuf; Sources/CNNTools/ONNX/onnx.pb.swift is generated
+    // ONNX models are protobuf; Sources/CNNTools/ONNX/ONNXProto.pb.swift is generated
     // once (tools/onnx/generate.sh) and committed, so only the runtime library is built.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],

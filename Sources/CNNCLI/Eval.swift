@@ -199,10 +199,7 @@ struct FloatReference {
   let graph: FloatGraph
   let executor: FloatExecutor
   let inputHWC: [Int]
-  let pixelScale: Float
-  let mean: [Float]
-  let std: [Float]
-  let bgr: Bool
+  let preprocessing: Quantizer.Options
   let names: [Int: String]
 
   init(path: String, runtime m: RuntimeModel) throws {
@@ -219,11 +216,7 @@ struct FloatReference {
       throw fail("\(path): eval needs one NHWC image input", code: ExitCodes.badModel)
     }
     inputHWC = Array(graph.tensors[graph.inputs[0]].shape.dropFirst())
-    let md = m.metadata
-    pixelScale = md?.pixelScale ?? 1
-    mean = (0..<4).map { md?.meanValue($0) ?? 0 }
-    std = (0..<4).map { md?.stdValue($0) ?? 1 }
-    bgr = md?.channelOrder == ChannelOrder.bgr.rawValue
+    preprocessing = Quantizer.Options(metadata: m.metadata)
     var names: [Int: String] = [:]
     for (i, t) in graph.tensors.enumerated() where !t.isConstant && !t.name.isEmpty { names[i] = t.name }
     self.names = names
@@ -235,23 +228,9 @@ struct FloatReference {
     switch sample {
     case .tensor(let v): x = v
     case .image(let img):
-      let h = inputHWC[0], w = inputHWC[1], c = inputHWC[2]
+      let c = inputHWC[2]
       guard c == 1 || c == 3 else { throw DataError("float model input has \(c) channels; images give 1 or 3") }
-      var px = [UInt8](repeating: 0, count: h * w * c)
-      img.pixels.withUnsafeBufferPointer { src in
-        px.withUnsafeMutableBufferPointer { dst in
-          resampleImageForModel(pixels: src.baseAddress!, width: img.width, height: img.height, channels: img.channels,
-                                into: dst.baseAddress!, outWidth: w, outHeight: h, outChannels: c)
-        }
-      }
-      var v = [Float](repeating: 0, count: px.count)
-      for i in 0..<px.count {
-        var ch = i % c
-        if bgr && c == 3 { ch = 2 - ch }
-        let p = Float(px[i - i % c + ch])
-        v[i] = (p * pixelScale - mean[i % c]) / std[i % c]
-      }
-      x = v
+      x = preprocessing.modelInput(image: img, height: inputHWC[0], width: inputHWC[1], channels: c)
     }
     let out: [[Float]]
     if let observe {

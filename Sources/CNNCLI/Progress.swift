@@ -2,7 +2,9 @@
 // only when stdout and stderr are terminals, so pipes and logs stay clean.
 import Foundation
 
-final class ProgressBar {
+/// Not thread-safe by itself: callers on several threads serialize updates
+/// (the calibrator calls its progress closure under a lock).
+final class ProgressBar: @unchecked Sendable {
   let title: String
   let total: Int
   let enabled: Bool

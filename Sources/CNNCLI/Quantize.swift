@@ -22,8 +22,9 @@ struct Quantize: ParsableCommand {
       into the float model's input) or float values already in the model's \
       input units; or images (a folder, one image, an MNIST IDX file), resampled \
       to the model input as cnn_classify does and preprocessed the same way. Activations are asymmetric int8 (TFLite rules), weights \
-      symmetric int8 per channel, biases int32. Deflated .npz members are \
-      extracted with python3.
+      symmetric int8 per channel, biases int32. A progress bar is drawn on \
+      stderr during calibration when run in a terminal; --json prints a summary \
+      for scripts.
       """)
 
   @Argument(help: "Float TFLite (.tflite) or ONNX (.onnx) model, or an ONNX QDQ int8 model.")
@@ -68,6 +69,11 @@ struct Quantize: ParsableCommand {
   @Option(name: .long, help: "Channel order of the images the model expects: rgb or bgr.")
   var channelOrder: String = "rgb"
 
+  @Flag(name: .long, help: "Do not draw a progress bar.")
+  var noProgress = false
+
+  @OptionGroup var outputFormat: OutputOptions
+
   func validate() throws {
     if output.isEmpty { throw ValidationError("give an output file with -o") }
     if CalibrationMethod(rawValue: method) == nil { throw ValidationError("--method must be minmax, percentile or mse") }
@@ -95,7 +101,7 @@ struct Quantize: ParsableCommand {
       throw fail("\(model): \(error)", code: ExitCodes.badModel)
     }
     let fixedCount = graph.tensors.filter { $0.fixedQuantization != nil }.count
-    let options = Quantizer.Options(
+    var options = Quantizer.Options(
       method: CalibrationMethod(rawValue: method)!, percentile: percentile, perChannel: !perTensor,
       name: name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent, labels: labelList,
       pixelScale: pixelScale, mean: parseList(mean)!, std: parseList(std)!,
@@ -159,19 +165,7 @@ struct Quantize: ParsableCommand {
             }
             sampleList.append(v)
           case .image(let img):
-            let (h, w, c) = (inputShape[1], inputShape[2], inputShape[3])
-            var px = [UInt8](repeating: 0, count: h * w * c)
-            img.pixels.withUnsafeBufferPointer { src in
-              px.withUnsafeMutableBufferPointer { dst in
-                resampleImageForModel(pixels: src.baseAddress!, width: img.width, height: img.height, channels: img.channels,
-                                      into: dst.baseAddress!, outWidth: w, outHeight: h, outChannels: c)
-              }
-            }
-            let bgr = options.channelOrder == .bgr && c == 3
-            sampleList.append((0..<px.count).map { k in
-              let ch = k % c
-              return options.preprocess(pixel: Float(px[bgr ? k - ch + 2 - ch : k]), channel: ch)
-            })
+            sampleList.append(options.modelInput(image: img, height: inputShape[1], width: inputShape[2], channels: inputShape[3]))
           }
         }
       }
@@ -180,11 +174,16 @@ struct Quantize: ParsableCommand {
     }
     let n = sampleList.count
 
+    let bar = ProgressBar("calibrating", total: n * (options.method == .minmax ? 1 : 2),
+                          enabled: !noProgress && !outputFormat.json && n > 0)
+    options.progress = { done, _ in bar.update(done) }
     let t0 = Date()
     let result: Quantizer.Result
     do { result = try Quantizer.quantize(graph, samples: sampleList, options: options) } catch {
+      bar.finish()
       throw fail("\(model): \(error)", code: ExitCodes.badModel)
     }
+    bar.finish()
     let seconds = Date().timeIntervalSince(t0)
     do {
       try Data(result.bytes).write(to: URL(fileURLWithPath: output))
@@ -216,6 +215,13 @@ struct Quantize: ParsableCommand {
     }
     let rt = try? RuntimeModel(bytes: result.bytes)
     let params = rt?.ops.reduce(Int64(0)) { $0 + $1.paramCount } ?? 0
+    if outputFormat.json {
+      print("{\"output\": \(jsonString(output)), \"ops\": \(result.builder.ops.count), \"params\": \(params), "
+            + "\"calibration_samples\": \(n), \"method\": \(jsonString(method)), \"per_channel\": \(options.perChannel), "
+            + "\"fixed_quantization_tensors\": \(fixedCount), \"seconds\": \(String(format: "%.3f", seconds)), "
+            + "\"input_scale\": \(inQ.scale), \"input_zero_point\": \(inQ.zeroPoint), \"bytes\": \(result.bytes.count)}")
+      return
+    }
     let calibrated = n > 0 ? "calibrated with \(n) samples (\(method)\(options.method == .percentile ? " \(percentile)" : ""), "
       : "no calibration ("
     print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"

@@ -82,8 +82,17 @@ public struct Calibrator {
   /// The samples are split over up to `threads` executors (one per thread);
   /// merging is exact (min/max, integer bin counts), so the result does not
   /// depend on the thread count.
-  public func collect(_ executor: FloatExecutor, samples: [[Float]], threads: Int? = nil) throws -> [Int: TensorStats] {
+  /// `progress(done, total)` is called after each sample of each pass
+  /// (serialized, from the worker threads).
+  public func collect(_ executor: FloatExecutor, samples: [[Float]], threads: Int? = nil,
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Int: TensorStats] {
     guard !samples.isEmpty else { throw FloatGraphError.invalidInput("no calibration samples") }
+    let total = samples.count * (method == .minmax ? 1 : 2)
+    let done = Mutex(0)
+    func tick() {
+      guard let progress else { return }
+      done.withLock { d in d += 1; progress(d, total) }
+    }
     let graph = executor.graph
     let n = Swift.max(1, Swift.min(threads ?? ProcessInfo.processInfo.activeProcessorCount, 8, samples.count / 64 + 1))
     let chunks = (0..<n).map { k in (samples.count * k / n)..<(samples.count * (k + 1) / n) }
@@ -97,6 +106,7 @@ public struct Calibrator {
           (st.min, st.max) = Self.minMax(v, st.min, st.max)
           stats[t] = st
         }
+        tick()
       }
       return stats
     }
@@ -131,6 +141,7 @@ public struct Calibrator {
           }
           h[t] = hist
         }
+        tick()
       }
       return h
     }

@@ -34,6 +34,8 @@ public enum Quantizer {
     public var channelOrder: ChannelOrder
     /// Whether input 0 is an image: nil = automatic (rank 4, batch 1, 1 or 3 channels).
     public var imageInput: Bool?
+    /// Called during calibration with (samples processed, total) over all passes.
+    public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
     public init(method: CalibrationMethod = .minmax, percentile: Double = 99.99, perChannel: Bool = true,
                 name: String? = nil, labels: [String] = [], pixelScale: Float = 1, mean: [Float] = [0],
@@ -53,6 +55,31 @@ public enum Quantizer {
     /// Float model input for an interleaved (HWC) 8-bit image.
     public func preprocess(pixels: [UInt8], channels: Int) -> [Float] {
       pixels.enumerated().map { preprocess(pixel: Float($0.element), channel: $0.offset % max(channels, 1)) }
+    }
+
+    /// Float model input (NHWC, `height` × `width` × `channels`) for an image
+    /// of any size: resampled and converted exactly as cnn_classify does,
+    /// channels reversed for BGR models, then preprocessed.
+    public func modelInput(image img: PNMImage, height h: Int, width w: Int, channels c: Int) -> [Float] {
+      var px = [UInt8](repeating: 0, count: h * w * c)
+      img.pixels.withUnsafeBufferPointer { src in
+        px.withUnsafeMutableBufferPointer { dst in
+          resampleImageForModel(pixels: src.baseAddress!, width: img.width, height: img.height, channels: img.channels,
+                                into: dst.baseAddress!, outWidth: w, outHeight: h, outChannels: c)
+        }
+      }
+      let bgr = channelOrder == .bgr && c == 3
+      return (0..<px.count).map { k in
+        let ch = k % c
+        return preprocess(pixel: Float(px[bgr ? k - ch + 2 - ch : k]), channel: ch)
+      }
+    }
+
+    /// The preprocessing stored in a cnnrt model's metadata (identity when absent).
+    public init(metadata md: MetadataRecord?) {
+      self.init(pixelScale: md?.pixelScale ?? 1, mean: (0..<4).map { md?.meanValue($0) ?? 0 },
+                std: (0..<4).map { md?.stdValue($0) ?? 1 },
+                channelOrder: md?.channelOrder == ChannelOrder.bgr.rawValue ? .bgr : .rgb)
     }
   }
 
@@ -91,7 +118,7 @@ public enum Quantizer {
     let uncalibrated = chosen.filter { g.tensors[$0].fixedQuantization?.activation == nil }
     var stats: [Int: TensorStats] = [:]
     if !samples.isEmpty {
-      stats = try calibrator.collect(try FloatExecutor(graph: g), samples: samples)
+      stats = try calibrator.collect(try FloatExecutor(graph: g), samples: samples, progress: options.progress)
     } else if let t = uncalibrated.first {
       throw FloatGraphError.invalidInput(
         "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
