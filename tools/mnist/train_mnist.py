@@ -146,13 +146,18 @@ def export_onnx(model, path):
     onnx.save(m, path)
 
 
-def ort_predict(path, x_nchw):
-    """Run an ONNX model (batch 1 input) over x_nchw [N,1,28,28] with onnxruntime."""
+def ort_predict(path, x_nchw, optimize=True):
+    """Run an ONNX model (batch 1 input) over x_nchw [N,1,28,28] with onnxruntime.
+
+    optimize=False disables ORT's graph optimizations (no QDQ fusion into its
+    int8 kernels: the graph runs op by op as ONNX defines it)."""
     import numpy as np
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
+    if not optimize:
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     out = np.empty((len(x_nchw), 10), np.float32)

@@ -40,19 +40,8 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def predict_unoptimized(path, x_nchw):
-    """ort_predict with ORT_DISABLE_ALL: no QDQ fusion into int8 kernels."""
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    out = np.empty((len(x_nchw), 10), np.float32)
-    for i in range(len(x_nchw)):
-        out[i] = sess.run(None, {name: x_nchw[i:i + 1]})[0][0]
-    return out
+def ort_predict_unoptimized(path, x_nchw):
+    return ort_predict(path, x_nchw, optimize=False)
 
 
 def main():
@@ -66,7 +55,7 @@ def main():
     qmodel = os.path.join(ROOT, "models", "mnist_qdq.onnx")
     pf = ort_predict(fmodel, xf)
     pq = ort_predict(qmodel, xf)
-    pr = predict_unoptimized(qmodel, xf)
+    pr = ort_predict_unoptimized(qmodel, xf)
     pf[:20].astype("<f4").tofile(os.path.join(OUT, "mnist_float_probs_first20.f32"))
     pq.argmax(1).astype(np.uint8).tofile(os.path.join(OUT, "mnist_qdq_top1_10k.u8"))
     pr.argmax(1).astype(np.uint8).tofile(os.path.join(OUT, "mnist_qdq_ref_top1_10k.u8"))

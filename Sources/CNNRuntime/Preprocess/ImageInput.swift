@@ -26,29 +26,44 @@ func imageCompatible(channels: Int, modelChannels: Int) -> Bool {
   (channels == 1 || channels == 3 || channels == 4) && (modelChannels == 1 || modelChannels == 3)
 }
 
-/// Fills the int8 input tensor (dims h×w×c, batch 1) from `image`.
-func fillInput(from image: ImageView, into dst: UnsafeMutablePointer<Int8>, dims: Dims4,
-               lut: UnsafePointer<Int8>, swapRB: Bool) {
-  let oh = dims.h, ow = dims.w, oc = dims.c
+/// Calls `body(pixelIndex, rgb)` for every output pixel of `image` resampled
+/// to outW × outH, rows top to bottom (gray images give three equal values).
+@inline(__always)
+func forEachResampledPixel(_ image: ImageView, outW: Int, outH: Int, _ body: (Int, (Int, Int, Int)) -> Void) {
   var y = 0
-  while y < oh {
+  while y < outH {
     var x = 0
-    while x < ow {
+    while x < outW {
       var rgb: (Int, Int, Int) = (0, 0, 0)
-      samplePixel(image, x: x, y: y, outW: ow, outH: oh, into: &rgb)
-      let base = (y * ow + x) * oc
-      if oc == 1 {
-        let v = image.channels == 1 ? rgb.0 : (77 * rgb.0 + 150 * rgb.1 + 29 * rgb.2 + 128) >> 8
-        dst[base] = lut[v]
-      } else {
-        let r = swapRB ? rgb.2 : rgb.0, b = swapRB ? rgb.0 : rgb.2
-        dst[base] = lut[r]
-        dst[base + 1] = lut[256 + rgb.1]
-        dst[base + 2] = lut[512 + b]
-      }
+      samplePixel(image, x: x, y: y, outW: outW, outH: outH, into: &rgb)
+      body(y * outW + x, rgb)
       x += 1
     }
     y += 1
+  }
+}
+
+/// Gray value of an RGB pixel (ITU-R BT.601 weights, 8-bit fixed point);
+/// gray images pass their single channel through.
+@inline(__always)
+func grayValue(_ rgb: (Int, Int, Int), sourceChannels: Int) -> Int {
+  sourceChannels == 1 ? rgb.0 : (77 * rgb.0 + 150 * rgb.1 + 29 * rgb.2 + 128) >> 8
+}
+
+/// Fills the int8 input tensor (dims h×w×c, batch 1) from `image`.
+func fillInput(from image: ImageView, into dst: UnsafeMutablePointer<Int8>, dims: Dims4,
+               lut: UnsafePointer<Int8>, swapRB: Bool) {
+  let oc = dims.c
+  forEachResampledPixel(image, outW: dims.w, outH: dims.h) { p, rgb in
+    let base = p * oc
+    if oc == 1 {
+      dst[base] = lut[grayValue(rgb, sourceChannels: image.channels)]
+    } else {
+      let r = swapRB ? rgb.2 : rgb.0, b = swapRB ? rgb.0 : rgb.2
+      dst[base] = lut[r]
+      dst[base + 1] = lut[256 + rgb.1]
+      dst[base + 2] = lut[512 + b]
+    }
   }
 }
 
@@ -128,22 +143,14 @@ public func resampleImageForModel(pixels: UnsafePointer<UInt8>, width: Int, heig
                                   into out: UnsafeMutablePointer<UInt8>, outWidth: Int, outHeight: Int,
                                   outChannels: Int) {
   let image = ImageView(pixels: pixels, width: width, height: height, channels: channels, rowStride: width * channels)
-  var y = 0
-  while y < outHeight {
-    var x = 0
-    while x < outWidth {
-      var rgb: (Int, Int, Int) = (0, 0, 0)
-      samplePixel(image, x: x, y: y, outW: outWidth, outH: outHeight, into: &rgb)
-      let base = (y * outWidth + x) * outChannels
-      if outChannels == 1 {
-        out[base] = UInt8(truncatingIfNeeded: channels == 1 ? rgb.0 : (77 * rgb.0 + 150 * rgb.1 + 29 * rgb.2 + 128) >> 8)
-      } else {
-        out[base] = UInt8(truncatingIfNeeded: rgb.0)
-        out[base + 1] = UInt8(truncatingIfNeeded: rgb.1)
-        out[base + 2] = UInt8(truncatingIfNeeded: rgb.2)
-      }
-      x += 1
+  forEachResampledPixel(image, outW: outWidth, outH: outHeight) { p, rgb in
+    let base = p * outChannels
+    if outChannels == 1 {
+      out[base] = UInt8(truncatingIfNeeded: grayValue(rgb, sourceChannels: channels))
+    } else {
+      out[base] = UInt8(truncatingIfNeeded: rgb.0)
+      out[base + 1] = UInt8(truncatingIfNeeded: rgb.1)
+      out[base + 2] = UInt8(truncatingIfNeeded: rgb.2)
     }
-    y += 1
   }
 }
