@@ -254,18 +254,34 @@ def prepare_models(a, workdir):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(stamp, "w") as f:
             f.write(want)
+    # The bundled MNIST CNN as TFLite full-integer int8 (so XNNPACK and TFLM can
+    # run it too): rebuilt from models/mnist_float.onnx and converted by
+    # TensorFlow (tools/bench/make_mnist_tflite.py, calibration from MNIST in
+    # ../shared/data); cached until the script or the ONNX file changes.
+    mnist = os.path.join(workdir, "mnist_tflite_int8.tflite")
+    mstamp = os.path.join(workdir, "mnist_tflite_int8.stamp")
+    mgen = os.path.join(REPO, "tools", "bench", "make_mnist_tflite.py")
+    monnx = os.path.join(REPO, "models", "mnist_float.onnx")
+    mwant = hashlib.sha256(open(mgen, "rb").read() + open(monnx, "rb").read()).hexdigest()
+    if not (os.path.exists(mnist) and os.path.exists(mstamp) and open(mstamp).read() == mwant):
+        print(f"building {rel(mnist)} (models/mnist_float.onnx → Keras → TFLiteConverter int8) ...", flush=True)
+        subprocess.run([sys.executable, mgen, mnist, "--data-dir", os.path.dirname(os.path.abspath(data))],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(mstamp, "w") as f:
+            f.write(mwant)
     models = [
         ("resnet8", "MLPerf Tiny ResNet-8 (IC)", os.path.join(data, "mlperf_tiny_ic_resnet8_int8.tflite")),
         ("dscnn", "MLPerf Tiny DS-CNN (KWS)", os.path.join(data, "mlperf_tiny_kws_dscnn_int8.tflite")),
+        ("mnist", "bundled MNIST CNN (TFLite int8)", mnist),
         ("mobilenet_224", "MobileNet-v1-like 224×224 (generated)", large),
-        ("shapes", "bundled shapes demo", None),
+        ("mnist_cnnrt", "bundled MNIST CNN (models/mnist.cnnrt)", None),
     ]
     out = []
     for key, title, tfl in models:
         if a.models and key not in a.models:
             continue
         if tfl is None:
-            out.append((key, title, None, os.path.join(REPO, "models", "shapes.cnnrt")))
+            out.append((key, title, None, os.path.join(REPO, "models", "mnist.cnnrt")))
             continue
         if not os.path.exists(tfl):
             sys.exit(f"run_bench: {tfl} is missing (MLPerf Tiny models come from ../shared/data/models)")
@@ -534,10 +550,12 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command):
              "bit-exact kernel reaches; `vpmaddwd` (int16 × int16 → int32) is the exact AVX2 path. On a "
              "Zen 4 host with AVX-512 VNNI the same program measures `vpdpbusd zmm` "
              "(docs: ≈ 467 GOPS at 3.65 GHz).")
-    L.append("- **shapes** (`models/shapes.cnnrt`, the bundled demo) exists only as a cnnrt model, built by "
-             "`cnnrt demo-assets` with hand-chosen quantization; no TFLite int8 equivalent with the same "
-             "parameters exists, so only cnnrt is timed. It is tiny (28k MACs): its time is dominated by "
-             "per-op overhead.")
+    L.append("- **Bundled MNIST CNN**: `models/mnist_float.onnx` (trained by the project) rebuilt in Keras and "
+             "converted by TensorFlow's TFLiteConverter to full-integer int8 (`tools/bench/make_mnist_tflite.py`, "
+             "500 MNIST training images for calibration, checked against ONNX Runtime) so all three runtimes run "
+             "the same int8 model; cnnrt imports it. The row `models/mnist.cnnrt` times the bundled model as "
+             "`cnnrt quantize` made it (same network, cnnrt's own calibration); no TFLite twin with those exact "
+             "parameters exists, so only cnnrt runs it.")
     L.append("- **MobileNet-v1-like 224×224** is made by `tools/bench/make_large_model.py` (seeded random "
              "He-normal weights, TensorFlow's converter, full-integer int8 with per-channel weights): "
              "the first 11 layers of MobileNet v1 (conv 3×3 s2 to 32, then depthwise/pointwise blocks up "
@@ -564,7 +582,7 @@ def main():
     ap.add_argument("--min-iterations", type=int, default=3)
     ap.add_argument("--max-iterations", type=int, default=500)
     ap.add_argument("--samples", type=int, default=8, help="seeded random input samples per model")
-    ap.add_argument("--models", nargs="*", help="subset: resnet8 dscnn mobilenet_224 shapes")
+    ap.add_argument("--models", nargs="*", help="subset: resnet8 dscnn mnist mobilenet_224 mnist_cnnrt")
     ap.add_argument("--command", default=None, help="command line to record in the report")
     a = ap.parse_args()
 
