@@ -62,6 +62,9 @@ struct Eval: ParsableCommand {
 
   func run() throws {
     let m = try loadModel(model)
+    guard FileManager.default.fileExists(atPath: data) else {
+      throw fail("\(data): no such file or folder", code: ExitCodes.io)
+    }
     var ds: Dataset
     do { ds = try Dataset.load(data, truth: truth, limit: limit.map { $0 + offset }) } catch {
       throw fail("\(error)", code: ExitCodes.badData)

@@ -140,6 +140,8 @@ private func check(_ r: Run, _ what: String) throws {
 
       let empty = dir.appendingPathComponent("empty")
       try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+      let missing = try cnnrt(["eval", model, "--data", dir.appendingPathComponent("nope").path], in: dir)
+      #expect(missing.code == 2)
       let e2 = try cnnrt(["eval", model, "--data", empty.path], in: dir)
       #expect(e2.code == 6)
       #expect(e2.stderr.contains("no images"))
