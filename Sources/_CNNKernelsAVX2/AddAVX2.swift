@@ -204,26 +204,34 @@ func foldedAddConstants(_ p: cnnrt_add_args, _ k: AddConstants) -> AddFoldedCons
     outOffset: k.outOffset, vMin: k.vMin, vMax: k.vMax)
 }
 
+/// 32 int8 outputs of an elementwise add: widens 4 × 8 lanes of each input
+/// to int32, applies `add8` (offsets, shifts, requantization), then packs
+/// with saturation and clamps to [vMin, vMax] (exact: the bounds are int8).
 @inline(__always)
-func add32Folded(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddFoldedConstants) -> __m256i {
+func add32(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, vMin: __m256i, vMax: __m256i,
+           _ add8: (__m256i, __m256i) -> __m256i) -> __m256i {
   @inline(__always) func load8(_ p: UnsafeRawPointer, _ o: Int) -> __m256i {
     _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
-  }
-  @inline(__always) func add8(_ x1: __m256i, _ x2: __m256i) -> __m256i {
-    let a1 = _mm256_sllv_epi32(_mm256_add_epi32(x1, k.off1), k.left)
-    let a2 = _mm256_sllv_epi32(_mm256_add_epi32(x2, k.off2), k.left)
-    let s = _mm256_add_epi32(requantFoldedAVX2(a1, k.r1), requantFoldedAVX2(a2, k.r2))
-    return _mm256_add_epi32(requantFoldedAVX2(s, k.rOut), k.outOffset)
   }
   let g0 = add8(load8(p1, 0), load8(p2, 0))
   let g1 = add8(load8(p1, 8), load8(p2, 8))
   let g2 = add8(load8(p1, 16), load8(p2, 16))
   let g3 = add8(load8(p1, 24), load8(p2, 24))
   let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
-  let min16 = _mm256_packs_epi32(k.vMin, k.vMin), max16 = _mm256_packs_epi32(k.vMax, k.vMax)
+  let min16 = _mm256_packs_epi32(vMin, vMin), max16 = _mm256_packs_epi32(vMax, vMax)
   let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),
                               _mm256_min_epi16(_mm256_max_epi16(hi, min16), max16))
   return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+}
+
+@inline(__always)
+func add32Folded(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddFoldedConstants) -> __m256i {
+  add32(p1, p2, vMin: k.vMin, vMax: k.vMax) { x1, x2 in
+    let a1 = _mm256_sllv_epi32(_mm256_add_epi32(x1, k.off1), k.left)
+    let a2 = _mm256_sllv_epi32(_mm256_add_epi32(x2, k.off2), k.left)
+    let s = _mm256_add_epi32(requantFoldedAVX2(a1, k.r1), requantFoldedAVX2(a2, k.r2))
+    return _mm256_add_epi32(requantFoldedAVX2(s, k.rOut), k.outOffset)
+  }
 }
 
 struct AddFastConstants {
@@ -234,25 +242,12 @@ struct AddFastConstants {
 
 @inline(__always)
 func add32Fast(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, _ k: AddFastConstants) -> __m256i {
-  @inline(__always) func load8(_ p: UnsafeRawPointer, _ o: Int) -> __m256i {
-    _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
-  }
-  @inline(__always) func add8(_ x1: __m256i, _ x2: __m256i) -> __m256i {
+  add32(p1, p2, vMin: k.vMin, vMax: k.vMax) { x1, x2 in
     let a1 = _mm256_sllv_epi32(_mm256_add_epi32(x1, k.off1), k.left)
     let a2 = _mm256_sllv_epi32(_mm256_add_epi32(x2, k.off2), k.left)
     let s = _mm256_add_epi32(requantUniformAVX2(a1, k.r1), requantUniformAVX2(a2, k.r2))
     return _mm256_add_epi32(requantUniformAVX2(s, k.rOut), k.outOffset)
   }
-  let g0 = add8(load8(p1, 0), load8(p2, 0))
-  let g1 = add8(load8(p1, 8), load8(p2, 8))
-  let g2 = add8(load8(p1, 16), load8(p2, 16))
-  let g3 = add8(load8(p1, 24), load8(p2, 24))
-  // Clamp after the saturating packs (exact: the clamp bounds are within int8).
-  let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
-  let min16 = _mm256_packs_epi32(k.vMin, k.vMin), max16 = _mm256_packs_epi32(k.vMax, k.vMax)
-  let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),
-                              _mm256_min_epi16(_mm256_max_epi16(hi, min16), max16))
-  return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
 }
 
 /// 8 lanes of the reference's per-element arithmetic (int32 in, clamped int32 out).
