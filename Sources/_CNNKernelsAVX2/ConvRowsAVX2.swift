@@ -112,6 +112,36 @@ func zeroInt16(_ p: UnsafeMutablePointer<Int16>, _ n: Int) {
   while i < n { p[i] = 0; i &+= 1 }
 }
 
+/// Walks the output of a row-scratch kernel in chunks of at most `chunkW`
+/// pixels of one output row: for each chunk fills the kH scratch rows
+/// (fillScratchRows) and calls `body(outRow, cw)` with the chunk's first
+/// output pixel and its width.
+@inline(__always)
+func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int, dilH: Int,
+                        input: UnsafePointer<Int8>, batches: Int, inH: Int, inW: Int, inC: Int, S: Int,
+                        outH: Int, outW: Int, outC: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int,
+                        kW: Int, dilW: Int, chunkW: Int, inputOffset: Int32, output: UnsafeMutablePointer<Int8>,
+                        _ body: (UnsafeMutablePointer<Int8>, Int) -> Void) {
+  var b = 0
+  while b < batches {
+    let img = input + b &* inH &* inW &* inC
+    var oy = 0
+    while oy < outH {
+      let iy0 = oy &* strideH &- padTop
+      var ox0 = 0
+      while ox0 < outW {
+        let cw = min(chunkW, outW &- ox0)
+        let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc, inputOffset)
+        body(output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC, cw)
+        ox0 &+= cw
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+
 /// Fills `kH` scratch rows (each `rowElems` int16) for input rows
 /// iy0 + ky * dilH and input columns ixStart ..< ixStart + inWc: x + offset,
 /// `S` elements per pixel (in_c, or in_c + 1 zero), 0 outside the input.
@@ -259,50 +289,36 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
     off16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset)),
     min16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min)),
     max16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max)))
-  var b = 0
-  while b < batches {
-    let img = input + b &* inH &* inW &* inC
-    var oy = 0
-    while oy < outH {
-      let iy0 = oy &* strideH &- padTop
-      var ox0 = 0
-      while ox0 < outW {
-        let cw = min(chunkW, outW &- ox0)
-        let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
-        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc,
-                        p.input_offset)
-        let outRow = output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC
-        var blk = 0
-        while blk < ocBlocks {
-          // Few pairs per kernel row (e.g. a first layer with one input
-          // channel): more pixels per tile amortise the per-row work better.
-          let nb = min(taps &* pairs <= 4 ? 2 : 4, ocBlocks &- blk)
-          let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
-            : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
-          c.w = weights + blk &* blockElems
-          c.accInit = accInit + blk &* 8
-          c.table = table + blk &* avx2RequantBlockBytes
-          c.nValid = outC &- blk &* 8
-          var lx = 0
-          while lx < cw {
-            let np = min(pmax, cw &- lx)
-            c.x = UnsafePointer(s + (lx &* strideW &* S))
-            c.out = outRow + (lx &* outC &+ blk &* 8)
-            switch nb {
-            case 1: convTilesB1(c, np)
-            case 2: convTilesB2(c, np)
-            case 3: convTilesB3(c, np)
-            default: convTilesB4(c, np)
-            }
-            lx &+= np
-          }
-          blk &+= nb
+  forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
+                     inC: inC, S: S, outH: outH, outW: outW, outC: outC, strideH: strideH, strideW: strideW,
+                     padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
+                     output: output) { outRow, cw in
+    var blk = 0
+    while blk < ocBlocks {
+      // Few pairs per kernel row (e.g. a first layer with one input
+      // channel): more pixels per tile amortise the per-row work better.
+      let nb = min(taps &* pairs <= 4 ? 2 : 4, ocBlocks &- blk)
+      let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
+        : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
+      c.w = weights + blk &* blockElems
+      c.accInit = accInit + blk &* 8
+      c.table = table + blk &* avx2RequantBlockBytes
+      c.nValid = outC &- blk &* 8
+      var lx = 0
+      while lx < cw {
+        let np = min(pmax, cw &- lx)
+        c.x = UnsafePointer(s + (lx &* strideW &* S))
+        c.out = outRow + (lx &* outC &+ blk &* 8)
+        switch nb {
+        case 1: convTilesB1(c, np)
+        case 2: convTilesB2(c, np)
+        case 3: convTilesB3(c, np)
+        default: convTilesB4(c, np)
         }
-        ox0 &+= cw
+        lx &+= np
       }
-      oy &+= 1
+      blk &+= nb
     }
-    b &+= 1
   }
 }
 
@@ -367,73 +383,59 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
     t &+= 1
   }
   offsets[taps] = offsets[taps &- 1]
-  var b = 0
-  while b < batches {
-    let img = input + b &* inH &* inW &* C
-    var oy = 0
-    while oy < outH {
-      let iy0 = oy &* strideH &- padTop
-      var ox0 = 0
-      while ox0 < outW {
-        let cw = min(chunkW, outW &- ox0)
-        let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
-        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, C, C, iy0, ox0 &* strideW &- padLeft, inWc,
-                        p.input_offset)
-        let outRow = output + ((b &* outH &+ oy) &* outW &+ ox0) &* C
-        var lx = 0
-        while lx < cw {
-          let np = min(4, cw &- lx)
-          var cb = 0
-          while cb < blocks {
-            let base = UnsafeRawPointer(s + (lx &* strideW &* C &+ cb &* 16))
-            let ai = accInit + cb &* 16
-            let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
-            let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
-            var l0 = iLo, h0 = iHi, l1 = iLo, h1 = iHi, l2 = iLo, h2 = iHi, l3 = iLo, h3 = iHi
-            var wp = weights + cb &* tapPairs &* 64
-            var j = 0
-            while j < tapPairs {
-              let offA = Int(offsets[2 &* j]), offB = Int(offsets[2 &* j &+ 1])
-              let wLo = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
-              let wHi = _mm256_loadu_si256((wp + 32).assumingMemoryBound(to: __m256i.self))
-              @inline(__always) func tap(_ q: Int, _ lo: inout __m256i, _ hi: inout __m256i) {
-                let pa: UnsafeRawPointer = base + (offA &+ q &* pxBytes)
-                let pb: UnsafeRawPointer = base + (offB &+ q &* pxBytes)
-                let xa = _mm256_loadu_si256(pa.assumingMemoryBound(to: __m256i.self))
-                let xb = _mm256_loadu_si256(pb.assumingMemoryBound(to: __m256i.self))
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wLo))
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wHi))
-              }
-              tap(0, &l0, &h0)
-              if np > 1 { tap(1, &l1, &h1) }
-              if np > 2 { tap(2, &l2, &h2) }
-              if np > 3 { tap(3, &l3, &h3) }
-              wp += 64
-              j &+= 1
-            }
-            let t = table + cb &* 2 &* avx2RequantBlockBytes
-            let outPixel = outRow + (lx &* C &+ cb &* 16)  // a let: no captured var (no box)
-            @inline(__always) func store(_ q: Int, _ lo: __m256i, _ hi: __m256i) {
-              let rl = requantTableAVX2(lo, t, hasLeft)
-              let rh = requantTableAVX2(hi, t + avx2RequantBlockBytes, hasLeft)
-              let v = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(rl, rh), off16), min16), max16)
-              let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(v, v), _mm256_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5))
-              let dst = UnsafeMutableRawPointer(outPixel + q &* C)
-              _mm_storeu_si128(dst.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
-            }
-            store(0, l0, h0)
-            if np > 1 { store(1, l1, h1) }
-            if np > 2 { store(2, l2, h2) }
-            if np > 3 { store(3, l3, h3) }
-            cb &+= 1
+  forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
+                     inC: C, S: C, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
+                     padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
+                     output: output) { outRow, cw in
+    var lx = 0
+    while lx < cw {
+      let np = min(4, cw &- lx)
+      var cb = 0
+      while cb < blocks {
+        let base = UnsafeRawPointer(s + (lx &* strideW &* C &+ cb &* 16))
+        let ai = accInit + cb &* 16
+        let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
+        let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
+        var l0 = iLo, h0 = iHi, l1 = iLo, h1 = iHi, l2 = iLo, h2 = iHi, l3 = iLo, h3 = iHi
+        var wp = weights + cb &* tapPairs &* 64
+        var j = 0
+        while j < tapPairs {
+          let offA = Int(offsets[2 &* j]), offB = Int(offsets[2 &* j &+ 1])
+          let wLo = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+          let wHi = _mm256_loadu_si256((wp + 32).assumingMemoryBound(to: __m256i.self))
+          @inline(__always) func tap(_ q: Int, _ lo: inout __m256i, _ hi: inout __m256i) {
+            let pa: UnsafeRawPointer = base + (offA &+ q &* pxBytes)
+            let pb: UnsafeRawPointer = base + (offB &+ q &* pxBytes)
+            let xa = _mm256_loadu_si256(pa.assumingMemoryBound(to: __m256i.self))
+            let xb = _mm256_loadu_si256(pb.assumingMemoryBound(to: __m256i.self))
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), wLo))
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), wHi))
           }
-          lx &+= np
+          tap(0, &l0, &h0)
+          if np > 1 { tap(1, &l1, &h1) }
+          if np > 2 { tap(2, &l2, &h2) }
+          if np > 3 { tap(3, &l3, &h3) }
+          wp += 64
+          j &+= 1
         }
-        ox0 &+= cw
+        let t = table + cb &* 2 &* avx2RequantBlockBytes
+        let outPixel = outRow + (lx &* C &+ cb &* 16)  // a let: no captured var (no box)
+        @inline(__always) func store(_ q: Int, _ lo: __m256i, _ hi: __m256i) {
+          let rl = requantTableAVX2(lo, t, hasLeft)
+          let rh = requantTableAVX2(hi, t + avx2RequantBlockBytes, hasLeft)
+          let v = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(rl, rh), off16), min16), max16)
+          let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(v, v), _mm256_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5))
+          let dst = UnsafeMutableRawPointer(outPixel + q &* C)
+          _mm_storeu_si128(dst.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+        }
+        store(0, l0, h0)
+        if np > 1 { store(1, l1, h1) }
+        if np > 2 { store(2, l2, h2) }
+        if np > 3 { store(3, l3, h3) }
+        cb &+= 1
       }
-      oy &+= 1
+      lx &+= np
     }
-    b &+= 1
   }
 }
 #endif
