@@ -3,15 +3,23 @@
 # Run by hand from the repository root; the output is committed, so a normal
 # build needs neither protoc nor protoc-gen-swift.
 #
-# Needs: protoc (apt-get install -y protobuf-compiler) and protoc-gen-swift of
-# the same swift-protobuf version as Package.resolved (1.39.0), built once:
-#   git clone /opt/swift-packages/apple/swift-protobuf.git /tmp/swift-protobuf
-#   (cd /tmp/swift-protobuf && git checkout 1.39.0 && swift build -c release --product protoc-gen-swift)
-# PROTOC_GEN_SWIFT overrides the plugin path.
+# Installs what it needs when missing: protoc (Debian protobuf-compiler) and
+# protoc-gen-swift of the swift-protobuf version the package uses (1.39.0),
+# built once from the package mirror into build/protoc-gen-swift (about 10
+# minutes on 2 cores). PROTOC_GEN_SWIFT overrides the plugin path.
 set -eu
 cd "$(dirname "$0")/../.."
-PLUGIN=${PROTOC_GEN_SWIFT:-/tmp/swift-protobuf/.build/release/protoc-gen-swift}
-[ -x "$PLUGIN" ] || { echo "protoc-gen-swift not found at $PLUGIN (see the comment in $0)" >&2; exit 1; }
+if ! command -v protoc >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq protobuf-compiler
+fi
+SRC=build/protoc-gen-swift
+PLUGIN=${PROTOC_GEN_SWIFT:-$SRC/.build/release/protoc-gen-swift}
+if [ ! -x "$PLUGIN" ]; then
+  [ -d "$SRC" ] || git clone -q https://github.com/apple/swift-protobuf "$SRC"
+  (cd "$SRC" && git checkout -q 1.39.0 && swift build -c release --product protoc-gen-swift)
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 protoc --plugin=protoc-gen-swift="$PLUGIN" \
