@@ -100,7 +100,7 @@ struct Eval: ParsableCommand {
     }
 
     var int8Top1 = 0, int8TopK = 0, floatTop1 = 0, floatTopK = 0, agree = 0
-    var layers = LayerErrors(ops: m.ops)
+    var layers = LayerErrors(runtime: m)
     let bar = ProgressBar("eval", total: ds.count, enabled: !noProgress && !output.json)
     for (i, sample) in ds.samples.enumerated() {
       let label = truthIndices[i]
@@ -120,7 +120,7 @@ struct Eval: ParsableCommand {
         let floatRanked: [Int]
         do {
           floatRanked = try ref.rank(sample, observe: observe ? { name, values in
-            layers.add(floatName: name, float: values, int8: int8Outputs, runtime: m)
+            layers.add(floatName: name, float: values, int8: int8Outputs)
           } : nil)
         } catch {
           throw fail("\(float!): sample \(i): \(error)", code: ExitCodes.badData)
@@ -259,22 +259,29 @@ struct LayerErrors {
   var signal: [Int: Double] = [:]
   var noise: [Int: Double] = [:]
 
-  init(ops: [OpSummary]) {
-    self.ops = ops
+  /// Output quantization (scale, zero point) of each op, read once.
+  let outputQuant: [(scale: Double, zeroPoint: Int32)]
+
+  init(runtime m: RuntimeModel) {
+    ops = m.ops
+    outputQuant = ops.indices.map { op in
+      let t = m.outputTensorOf(op: op)
+      return (Double(t.scale), t.zeroPoint)
+    }
     for op in ops where !op.outputName.isEmpty { byName[op.outputName, default: []].append(op.index) }
   }
 
   var unmatched: Int { ops.count - signal.count }
 
-  mutating func add(floatName: String, float: UnsafeBufferPointer<Float>, int8 outputs: [Int: [Int8]], runtime m: RuntimeModel) {
+  mutating func add(floatName: String, float: UnsafeBufferPointer<Float>, int8 outputs: [Int: [Int8]]) {
     guard let opList = byName[String(floatName.prefix(200))] else { return }
     for op in opList {
       guard let q = outputs[op], q.count == float.count else { continue }
-      let t = m.outputTensorOf(op: op)
+      let (scale, zeroPoint) = outputQuant[op]
       var s = 0.0, e = 0.0
       for k in 0..<q.count {
         let f = Double(float[k])
-        let d = Double(t.scale) * Double(Int32(q[k]) - t.zeroPoint)
+        let d = scale * Double(Int32(q[k]) - zeroPoint)
         s += f * f
         e += (f - d) * (f - d)
       }

@@ -95,7 +95,8 @@ public final class RuntimeModel {
 
   public var name: String { String(cString: cnnModelName(model)!) }
   public var classCount: Int { Int(cnnModelClassCount(model)) }
-  public var labels: [String] { (0..<classCount).map { String(cString: cnnModelClassLabel(model, Int32($0))!) } }
+  /// Class labels, read once from the model.
+  public private(set) lazy var labels: [String] = (0..<classCount).map { String(cString: cnnModelClassLabel(model, Int32($0))!) }
   public var opCount: Int { Int(cnnModelOpCount(model)) }
   public var activationBytes: Int { Int(cnnModelActivationBytes(model)) }
   public var unplannedActivationBytes: Int { Int(cnnModelUnplannedActivationBytes(model)) }

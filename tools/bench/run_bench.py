@@ -143,7 +143,35 @@ class CnnrtRunner:
             return f.read()
 
 
-class XnnpackRunner:
+class PythonRunner:
+    """Timing and output collection shared by the in-process Python runtimes:
+    subclasses provide self.interp (with invoke()), self.samples, _set(k)
+    and _output_arrays()."""
+
+    def run(self, warmup, iterations):
+        for w in range(warmup):
+            self._set(w)
+            self.interp.invoke()
+        ts = []
+        clock = time.perf_counter_ns
+        for it in range(iterations):
+            self._set(it)
+            t0 = clock()
+            self.interp.invoke()
+            ts.append(clock() - t0)
+        return [t / 1e9 for t in ts]
+
+    def outputs(self):
+        out = b""
+        for k in range(len(self.samples)):
+            self._set(k)
+            self.interp.invoke()
+            for a in self._output_arrays():
+                out += np.ascontiguousarray(a).tobytes()
+        return out
+
+
+class XnnpackRunner(PythonRunner):
     name = "XNNPACK"
 
     def __init__(self, tflite, samples):
@@ -165,27 +193,8 @@ class XnnpackRunner:
         for j, a in enumerate(self.samples[k % len(self.samples)]):
             self.interp.set_tensor(self.in_idx[j], a)
 
-    def run(self, warmup, iterations):
-        for w in range(warmup):
-            self._set(w)
-            self.interp.invoke()
-        ts = []
-        clock = time.perf_counter_ns
-        for it in range(iterations):
-            self._set(it)
-            t0 = clock()
-            self.interp.invoke()
-            ts.append(clock() - t0)
-        return [t / 1e9 for t in ts]
-
-    def outputs(self):
-        out = b""
-        for k in range(len(self.samples)):
-            self._set(k)
-            self.interp.invoke()
-            for i in self.out_idx:
-                out += np.ascontiguousarray(self.interp.get_tensor(i)).tobytes()
-        return out
+    def _output_arrays(self):
+        return [self.interp.get_tensor(i) for i in self.out_idx]
 
     def call_overhead_ns(self):
         """Timer bracket around the cheapest Python -> C++ call of the same
@@ -199,7 +208,7 @@ class XnnpackRunner:
         return float(np.median(ts))
 
 
-class TflmRunner:
+class TflmRunner(PythonRunner):
     name = "TFLM"
 
     def __init__(self, model_bytes, samples):
@@ -212,27 +221,8 @@ class TflmRunner:
         for j, a in enumerate(self.samples[k % len(self.samples)]):
             self.interp.set_input(a, j)
 
-    def run(self, warmup, iterations):
-        for w in range(warmup):
-            self._set(w)
-            self.interp.invoke()
-        ts = []
-        clock = time.perf_counter_ns
-        for it in range(iterations):
-            self._set(it)
-            t0 = clock()
-            self.interp.invoke()
-            ts.append(clock() - t0)
-        return [t / 1e9 for t in ts]
-
-    def outputs(self):
-        out = b""
-        for k in range(len(self.samples)):
-            self._set(k)
-            self.interp.invoke()
-            for j in range(self.n_out):
-                out += np.ascontiguousarray(self.interp.get_output(j)).tobytes()
-        return out
+    def _output_arrays(self):
+        return [self.interp.get_output(j) for j in range(self.n_out)]
 
     def arena(self):
         return tflm_run.arena_figures(self.interp)

@@ -111,24 +111,19 @@ public struct Dataset: Sendable {
       throw DataError("\(path): the folder has no images (.png, .jpg, .jpeg, .pgm, .ppm) and no class sub-folders with images")
     }
     var labelSource: String? = classDirs.isEmpty ? nil : "\(path)/<class folders>"
-    if classDirs.isEmpty, truth == nil, fm.fileExists(atPath: path + "/labels.csv") {
-      let table = try readCSV(path + "/labels.csv")
+    // A CSV of "file,label": --truth FILE.csv, else labels.csv in a flat folder.
+    let csv = truth.flatMap { $0.lowercased().hasSuffix(".csv") ? $0 : nil }
+      ?? (classDirs.isEmpty && truth == nil && fm.fileExists(atPath: path + "/labels.csv") ? path + "/labels.csv" : nil)
+    if let csv {
+      let table = try readCSV(csv)
       files = try files.map { f in
-        let name = (f.path as NSString).lastPathComponent
-        guard let l = table[name] else { throw DataError("\(path)/labels.csv has no label for \(name)") }
-        return (f.path, l)
-      }
-      labelSource = path + "/labels.csv"
-    }
-    if let truth, truth.lowercased().hasSuffix(".csv") {
-      let table = try readCSV(truth)
-      files = try files.map { f in
-        let name = (f.path as NSString).lastPathComponent
         let rel = String(f.path.dropFirst(path.count + 1))
-        guard let l = table[rel] ?? table[name] else { throw DataError("\(truth) has no label for \(rel)") }
+        guard let l = table[rel] ?? table[(f.path as NSString).lastPathComponent] else {
+          throw DataError("\(csv) has no label for \(rel)")
+        }
         return (f.path, l)
       }
-      labelSource = truth
+      labelSource = csv
     }
     if let limit { files = Array(files.prefix(limit)) }
     let samples = try files.map { Sample.image(try ImageFile.read(path: $0.path)) }
