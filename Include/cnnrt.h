@@ -257,10 +257,17 @@ const char *cnn_status_string(int32_t status);
  * - `out_model`: receives the model handle; set to NULL on failure.
  * - `message`, `message_capacity`: optional buffer (may be NULL/0) that
  *   receives a NUL-terminated description of what is wrong on failure
- *   (e.g. "op 3: output height/width differ from (W - F + 2P) / S + 1").
+ *   (e.g. "op 3: Conv2D: output height/width differ from (W - F + 2P) / S + 1").
  *
  * Every offset, size, index and parameter is checked; a bad model yields a
- * specific status, never a crash. Allocates one block (its size is what
+ * specific status, never a crash. Requantization is checked too, so that
+ * every kernel path gives the same bytes: each multiplier an op derives
+ * from its scales (Conv2D, DepthwiseConv2D and FullyConnected: input scale
+ * × filter scale / output scale per channel; Add: its two input and one
+ * output multipliers; Mean: input / output scale over the window) must be
+ * below 2^31, i.e. TFLite's QuantizeMultiplier shift at most 31; a larger
+ * one is CNN_STATUS_BAD_OP with a message naming the op and its output
+ * tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier >= 2^31 ..."). Allocates one block (its size is what
  * cnn_model_memory_size() reports) for the prepared model.
  * Returns CNN_STATUS_OK or an error status.
  */

@@ -20,10 +20,17 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 /// - `out_model`: receives the model handle; set to NULL on failure.
 /// - `message`, `message_capacity`: optional buffer (may be NULL/0) that
 ///   receives a NUL-terminated description of what is wrong on failure
-///   (e.g. "op 3: output height/width differ from (W - F + 2P) / S + 1").
+///   (e.g. "op 3: Conv2D: output height/width differ from (W - F + 2P) / S + 1").
 ///
 /// Every offset, size, index and parameter is checked; a bad model yields a
-/// specific status, never a crash. Allocates one block (its size is what
+/// specific status, never a crash. Requantization is checked too, so that
+/// every kernel path gives the same bytes: each multiplier an op derives
+/// from its scales (Conv2D, DepthwiseConv2D and FullyConnected: input scale
+/// × filter scale / output scale per channel; Add: its two input and one
+/// output multipliers; Mean: input / output scale over the window) must be
+/// below 2^31, i.e. TFLite's QuantizeMultiplier shift at most 31; a larger
+/// one is CNN_STATUS_BAD_OP with a message naming the op and its output
+/// tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier >= 2^31 ..."). Allocates one block (its size is what
 /// cnn_model_memory_size() reports) for the prepared model.
 /// Returns CNN_STATUS_OK or an error status.
 @c(cnn_model_load_memory) public func cnnModelLoadMemory(
@@ -224,26 +231,6 @@ func fillTensorInfo(_ s: ModelState, _ i: Int, _ info: UnsafeMutablePointer<cnn_
   info.pointee.param_count = op.paramCount
   info.pointee.macs = op.macs
   return .ok
-}
-
-extension OpCode {
-  /// Human-readable op name (Keras-like).
-  public var staticName: StaticString {
-    switch self {
-    case .conv2D: return "Conv2D"
-    case .depthwiseConv2D: return "DepthwiseConv2D"
-    case .fullyConnected: return "FullyConnected"
-    case .maxPool2D: return "MaxPool2D"
-    case .averagePool2D: return "AveragePool2D"
-    case .globalAveragePool: return "GlobalAveragePool"
-    case .add: return "Add"
-    case .reshape: return "Reshape"
-    case .softmax: return "Softmax"
-    case .logistic: return "Logistic"
-    case .mean: return "Mean"
-    case .pad: return "Pad"
-    }
-  }
 }
 
 /// Number of classes: the size of the last dimension of output 0 (0 for NULL).

@@ -64,6 +64,18 @@ struct MessageWriter {
     b[length] = 0
   }
 
+  /// A NUL-terminated string (a name inside validated model bytes).
+  mutating func append(cString s: UnsafePointer<CChar>) {
+    guard let b = buffer else { return }
+    var i = 0
+    while s[i] != 0 && length < capacity - 1 {
+      b[length] = s[i]
+      length += 1
+      i += 1
+    }
+    b[length] = 0
+  }
+
   mutating func append(_ value: Int) {
     guard let b = buffer else { return }
     var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -89,11 +101,18 @@ struct MessageWriter {
 }
 
 /// A load-time failure: the status plus a message describing where.
-struct LoadError: Error {
+/// (`@unchecked Sendable`: `tensorName` points into the model bytes being
+/// loaded and is only read while the load call runs.)
+struct LoadError: Error, @unchecked Sendable {
   var status: CNNStatus
   var what: StaticString
   var index: Int
   var detail: StaticString
+  /// The op kind, for errors about an op ("" otherwise).
+  var opName: StaticString = ""
+  /// A tensor the error is about (-1: none) and its name (may be "").
+  var tensor: Int = -1
+  var tensorName: UnsafePointer<CChar>? = nil
 
   init(_ status: CNNStatus, _ what: StaticString, index: Int = -1, _ detail: StaticString = "") {
     self.status = status; self.what = what; self.index = index; self.detail = detail
@@ -102,6 +121,11 @@ struct LoadError: Error {
   func write(to w: inout MessageWriter) {
     w.append(what)
     if index >= 0 { w.append(" "); w.append(index) }
+    if opName.utf8CodeUnitCount > 0 { w.append(": "); w.append(opName) }
+    if tensor >= 0 {
+      w.append(", tensor "); w.append(tensor)
+      if let n = tensorName, n[0] != 0 { w.append(" '"); w.append(cString: n); w.append("'") }
+    }
     if detail.utf8CodeUnitCount > 0 { w.append(": "); w.append(detail) }
   }
 }

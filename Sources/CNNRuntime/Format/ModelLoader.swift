@@ -14,18 +14,16 @@ let maxSpatialParam = ModelFormat.maxSpatialParameter
 
 struct LayoutSummary {
   var header: FileHeader
-  var requantEntries: Int
   var blockBytes: Int
   var tensorsOffset: Int
   var opsOffset: Int
-  var multipliersOffset: Int
-  var shiftsOffset: Int
   var orderOffset: Int
   /// Kernel path chosen for this load (cnnrt_cpu.h numbering).
   var isa: Int32
-  /// Region for load-time packed weights of optimised ops (Conv2DPacked.swift).
-  var packedOffset: Int
-  var packedBytes: Int
+  /// The ops' regions (each op's prepared data and extra bytes: requantization
+  /// tables, load-time packed weights), one after another in op order.
+  var opRegionsOffset: Int
+  var opRegionsBytes: Int
 }
 
 /// `offset + count * stride <= limit`, without overflow.
@@ -106,10 +104,9 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     }
     i += 1
   }
-  // Ops: indices in range; count requantization entries.
-  var requant = 0
+  // Ops: codes known, indices in range; the bytes of each op's region.
   let isa = selectedKernelISA()
-  var packed = 0
+  var regions = OpRegionCursor(data: data, header: h, isa: isa)
   var o = 0
   while o < opCount {
     let rec = OpRecord.read(from: data + Int(h.opTableOffset) + o * ModelFormat.opRecordSize)
@@ -127,20 +124,7 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     if rec.output == ModelFormat.noTensor || Int(rec.output) >= tensorCount {
       throw LoadError(.badTensorIndex, "op", index: o, "output tensor index out of range")
     }
-    if code == .conv2D || code == .depthwiseConv2D || code == .fullyConnected {
-      let outRec = TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.output) * ModelFormat.tensorRecordSize)
-      requant += Int(outRec.dim(Int(outRec.rank) - 1))
-    }
-    if code == .conv2D && rec.input(0) != ModelFormat.noTensor && rec.input(1) != ModelFormat.noTensor {
-      let bytes = packedConvBytes(isa: isa, input: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(0)) * ModelFormat.tensorRecordSize),
-                                  filter: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(1)) * ModelFormat.tensorRecordSize))
-      // Past the cap, convolutions keep the portable path (Prepare packs only what fits).
-      if packed + bytes <= maxPackedConvBytes { packed += bytes }
-    }
-    if code == .depthwiseConv2D && rec.input(0) != ModelFormat.noTensor && rec.input(1) != ModelFormat.noTensor {
-      packed += packedDepthwiseBytes(isa: isa, input: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(0)) * ModelFormat.tensorRecordSize),
-                                     filter: TensorRecord.read(from: data + Int(h.tensorTableOffset) + Int(rec.input(1)) * ModelFormat.tensorRecordSize))
-    }
+    _ = regions.next(code, rec)
     o += 1
   }
   if h.metadataOffset != 0 {
@@ -172,18 +156,41 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   off += alignUp(tensorCount * MemoryLayout<TensorInfo>.stride, 16)
   let opsOffset = off
   off += alignUp(opCount * MemoryLayout<PreparedOp>.stride, 16)
-  let multipliersOffset = off
-  off += alignUp(requant * 4, 16)
-  let shiftsOffset = off
-  off += alignUp(requant * 4, 16)
   let orderOffset = off
   off += alignUp(tensorCount * 4, 16)
   off = alignUp(off, 64)
-  let packedOffset = off
-  off += packed
-  return LayoutSummary(header: h, requantEntries: requant, blockBytes: off, tensorsOffset: tensorsOffset,
-                       opsOffset: opsOffset, multipliersOffset: multipliersOffset, shiftsOffset: shiftsOffset,
-                       orderOffset: orderOffset, isa: isa, packedOffset: packedOffset, packedBytes: packed)
+  let opRegionsOffset = off
+  off += regions.total
+  return LayoutSummary(header: h, blockBytes: off, tensorsOffset: tensorsOffset, opsOffset: opsOffset,
+                       orderOffset: orderOffset, isa: isa, opRegionsOffset: opRegionsOffset,
+                       opRegionsBytes: regions.total)
+}
+
+/// Walks the ops in order and gives each its region of the model block
+/// (offsets from the start of the op regions). Pass 1 and pass 2 walk the
+/// same records with the same cursor, so they agree on every offset.
+struct OpRegionCursor {
+  var plan: OpPlanContext
+  /// Bytes of all regions so far.
+  var total = 0
+
+  init(data: UnsafeRawPointer, header: FileHeader, isa: Int32) {
+    plan = OpPlanContext(data: data, header: header, rec: OpRecord(), isa: isa, packedConvBytes: 0)
+  }
+
+  /// The next op's region: data offset, extra bytes offset and extra size.
+  /// Region sizes are bounded by the file's shapes (each at most a few
+  /// times a tensor or the packed-weights cap), so the sums cannot overflow.
+  mutating func next(_ code: OpCode, _ rec: OpRecord) -> (data: Int, extra: Int, extraBytes: Int) {
+    plan = OpPlanContext(data: plan.data, header: plan.header, rec: rec, isa: plan.isa,
+                         packedConvBytes: plan.packedConvBytes)
+    var sizer = OpRegionSize(plan: plan)
+    let (dataBytes, extraBytes) = code.visit(&sizer)
+    plan.packedConvBytes = sizer.plan.packedConvBytes
+    let start = total
+    total += dataBytes + extraBytes
+    return (start, start + dataBytes, extraBytes)
+  }
 }
 
 /// Bytes the region of one depthwise convolution needs (0: portable path).

@@ -21,69 +21,9 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   }
 }
 
+/// The dispatcher: hands one prepared op to its unit (Ops/OpTable.swift).
 @inline(__always)
-func int8In(_ c: ContextState, _ i: Int32) -> UnsafePointer<Int8> {
-  UnsafePointer(c.tensorData(Int(i)).assumingMemoryBound(to: Int8.self))
-}
-
-@inline(__always)
-func optionalBias(_ c: ContextState, _ i: Int32) -> UnsafePointer<Int32>? {
-  i < 0 ? nil : UnsafePointer(c.tensorData(Int(i)).assumingMemoryBound(to: Int32.self))
-}
-
-/// The dispatcher: picks the kernel for one prepared op.
 func runOp(_ c: ContextState, _ op: PreparedOp) {
-  let m = c.model.pointee
-  let out = c.tensorData(Int(op.output)).assumingMemoryBound(to: Int8.self)
-  let outT = m.tensors[Int(op.output)]
-  switch op.kernel {
-  case .conv(let p, let rq):
-    let inT = m.tensors[Int(op.inputs.0)], fT = m.tensors[Int(op.inputs.1)]
-    conv2DReference(params: p, requant: rq, inputShape: inT.dims, input: int8In(c, op.inputs.0),
-                    filterShape: fT.dims, filter: int8In(c, op.inputs.1), bias: optionalBias(c, op.inputs.2),
-                    outputShape: outT.dims, output: out)
-  case .convPacked(let isa, let region):
-    conv2DPacked(isa: isa, region: region, input: int8In(c, op.inputs.0), output: out)
-  case .depthwisePacked(let isa, let region):
-    depthwiseConv2DPacked(isa: isa, region: region, input: int8In(c, op.inputs.0), output: out)
-  case .depthwise(let p, let rq):
-    let inT = m.tensors[Int(op.inputs.0)], fT = m.tensors[Int(op.inputs.1)]
-    depthwiseConv2DReference(params: p, requant: rq, inputShape: inT.dims, input: int8In(c, op.inputs.0),
-                             filterShape: fT.dims, filter: int8In(c, op.inputs.1), bias: optionalBias(c, op.inputs.2),
-                             outputShape: outT.dims, output: out)
-  case .fullyConnected(let p, let rq, let batches, let depth, let units):
-    fullyConnectedReference(params: p, requant: rq, batches: batches, depth: depth, units: units,
-                            input: int8In(c, op.inputs.0), filter: int8In(c, op.inputs.1),
-                            bias: optionalBias(c, op.inputs.2), output: out)
-  case .fullyConnectedOptimized(let isa, let args):
-    fullyConnectedOptimized(isa: isa, args: args, input: int8In(c, op.inputs.0), output: out)
-  case .maxPool(let p):
-    maxPool2DReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
-                       outputShape: outT.dims, output: out)
-  case .averagePool(let p):
-    averagePool2DOptimized(isa: m.kernelISA, params: p, inputShape: m.tensors[Int(op.inputs.0)].dims,
-                           input: int8In(c, op.inputs.0), outputShape: outT.dims, output: out)
-  case .add(let p):
-    addReference(params: p, count: outT.count, input1: int8In(c, op.inputs.0), input2: int8In(c, op.inputs.1),
-                 output: out)
-  case .addOptimized(let isa, let args):
-    addOptimized(isa: isa, args: args, count: outT.count, input1: int8In(c, op.inputs.0),
-                 input2: int8In(c, op.inputs.1), output: out)
-  case .addBroadcast(let p):
-    addBroadcastReference(params: p, outputShape: outT.dims,
-                          input1Shape: m.tensors[Int(op.inputs.0)].dims, input1: int8In(c, op.inputs.0),
-                          input2Shape: m.tensors[Int(op.inputs.1)].dims, input2: int8In(c, op.inputs.1), output: out)
-  case .reshape:
-    let src = c.tensorData(Int(op.inputs.0))
-    if src != UnsafeMutableRawPointer(out) { cnnrt_shim_memcpy(out, src, outT.count) }
-  case .softmax(let p, let rows, let depth):
-    softmaxReference(params: p, rows: rows, depth: depth, input: int8In(c, op.inputs.0), output: out)
-  case .logistic(let p):
-    logisticReference(params: p, count: outT.count, input: int8In(c, op.inputs.0), output: out)
-  case .mean(let p):
-    meanReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0), output: out)
-  case .pad(let p):
-    padReference(params: p, inputShape: m.tensors[Int(op.inputs.0)].dims, input: int8In(c, op.inputs.0),
-                 outputShape: outT.dims, output: out)
-  }
+  var runner = OpRunner(ctx: OpEvalContext(context: c, op: op))
+  op.code.visit(&runner)
 }

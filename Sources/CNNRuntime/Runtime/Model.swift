@@ -38,37 +38,15 @@ struct TensorInfo {
   var isActivation: Bool { constData == nil }
 }
 
-/// The prepared form of one op: everything a kernel needs, computed at load.
-enum PreparedKernel {
-  case conv(ConvParams, ChannelRequant)
-  /// Conv2D on an optimised path: `region` (in the model block) holds the
-  /// kernel arguments and weights packed at load for `isa` (Conv2DPacked.swift).
-  case convPacked(isa: Int32, region: UnsafeRawPointer)
-  case depthwise(ConvParams, ChannelRequant)
-  /// Depthwise convolution on an optimised path (`region`: its argument block).
-  case depthwisePacked(isa: Int32, region: UnsafeRawPointer)
-  case fullyConnected(FullyConnectedParams, ChannelRequant, batches: Int, depth: Int, units: Int)
-  /// FullyConnected on an optimised path (FullyConnectedOptimized.swift).
-  case fullyConnectedOptimized(isa: Int32, cnnrt_fc_args)
-  case maxPool(PoolParams)
-  case averagePool(PoolParams)
-  case add(AddParams)
-  /// Same-shape Add on an optimised path (AddOptimized.swift).
-  case addOptimized(isa: Int32, cnnrt_add_args)
-  /// Add whose inputs broadcast (a dimension of 1 repeats along the output's).
-  case addBroadcast(AddParams)
-  case reshape
-  case softmax(SoftmaxParams, rows: Int, depth: Int)
-  case logistic(LogisticParams)
-  case mean(MeanParams)
-  case pad(PadParams)
-}
-
+/// One op as loaded: its tensors and its unit's prepared data (in the
+/// model block; the unit's `Data` type, see Ops/OpUnit.swift).
 struct PreparedOp {
   var code: OpCode
+  /// Input tensor indices, -1 = absent.
   var inputs: (Int32, Int32, Int32)
   var output: Int32
-  var kernel: PreparedKernel
+  /// The op unit's `Data`, prepared at load.
+  var data: UnsafeMutableRawPointer
   var paramCount: Int64
   var macs: Int64
 

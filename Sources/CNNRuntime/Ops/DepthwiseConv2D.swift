@@ -68,3 +68,61 @@ public func depthwiseConv2DReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+/// DEPTHWISE_CONV_2D: input [N,H,W,C], filter [1,KH,KW,C×multiplier]
+/// (constant int8, symmetric), optional int32 bias; stride, dilation,
+/// padding and a fused activation from the record.
+enum DepthwiseConv2DOp: RuntimeOp {
+  static let name: StaticString = "DepthwiseConv2D"
+
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int {
+    var bytes = requantTableBytes(plan)
+    if let input = plan.inputRecord(0), let filter = plan.inputRecord(1) {
+      let packed = packedDepthwiseBytes(isa: plan.isa, input: input, filter: filter)
+      if packed > 0 { bytes += packed + 64 }
+    }
+    return bytes
+  }
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> ConvolutionData {
+    let (input, filter) = try convolutionOperands(&ctx)
+    let output = ctx.output
+    let outC = output.dims.c
+    if filter.dims.n != 1 || filter.dims.c != outC {
+      throw ctx.fail(.shapeMismatch, "depthwise filter must be [1, KH, KW, output channels]")
+    }
+    if outC % input.dims.c != 0 { throw ctx.fail(.shapeMismatch, "output channels not a multiple of input channels") }
+    if filter.quantKind == .perChannel && filter.scaleCount != outC {
+      throw ctx.fail(.badOp, "per-channel filter scales must be along the channel axis")
+    }
+    var d = try prepareConvolution(&ctx, input: input, filter: filter, depthMultiplier: outC / input.dims.c)
+    ctx.paramCount = Int64(outC) * Int64(filter.dims.h * filter.dims.w) + (ctx.hasInput(2) ? Int64(outC) : 0)
+    ctx.macs = Int64(output.count) * Int64(filter.dims.h * filter.dims.w)
+    if ctx.isa != KernelISA.portable {
+      let need = depthwiseConv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c)
+      if need > 0 && ctx.canAllocate(bytes: need, alignment: 64) {
+        let region = try ctx.allocate(bytes: need, alignment: 64)
+        if depthwiseConv2DPack(isa: ctx.isa, params: d.params, requant: d.requant, inputShape: input.dims,
+                               filterShape: filter.dims, filter: filter.constData!.assumingMemoryBound(to: Int8.self),
+                               bias: try ctx.bias(channels: outC), outputShape: output.dims,
+                               region: region, regionBytes: need) {
+          d.packed = UnsafeRawPointer(region)
+        }
+      }
+    }
+    return d
+  }
+
+  static func eval(_ data: UnsafePointer<ConvolutionData>, _ ctx: OpEvalContext) {
+    let d = data.pointee
+    if let region = d.packed {
+      depthwiseConv2DPacked(isa: d.isa, region: region, input: ctx.input(0), output: ctx.output)
+      return
+    }
+    depthwiseConv2DReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                             filterShape: ctx.inputDims(1), filter: ctx.constInt8(1), bias: ctx.bias(2),
+                             outputShape: ctx.outputDims, output: ctx.output)
+  }
+}

@@ -58,3 +58,35 @@ public func averagePool2DReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+/// AVERAGE_POOL_2D: input [N,H,W,C] → [N,OH,OW,C], same quantization;
+/// filter, stride and padding from the record, fused activation. Runs the
+/// model's kernel path (`averagePool2DOptimized`).
+enum AveragePool2DOp: RuntimeOp {
+  static let name: StaticString = "AveragePool2D"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PoolParams {
+    try preparePooling(&ctx, global: false)
+  }
+
+  static func eval(_ data: UnsafePointer<PoolParams>, _ ctx: OpEvalContext) {
+    averagePool2DOptimized(isa: ctx.isa, params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                           outputShape: ctx.outputDims, output: ctx.output)
+  }
+}
+
+/// Global average pooling: [N,H,W,C] → [N,1,1,C], TFLite average-pool
+/// arithmetic over the whole H × W window.
+enum GlobalAveragePoolOp: RuntimeOp {
+  static let name: StaticString = "GlobalAveragePool"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PoolParams {
+    try preparePooling(&ctx, global: true)
+  }
+
+  static func eval(_ data: UnsafePointer<PoolParams>, _ ctx: OpEvalContext) {
+    AveragePool2DOp.eval(data, ctx)
+  }
+}

@@ -67,3 +67,44 @@ public func softmaxReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+struct SoftmaxData {
+  var params: SoftmaxParams
+  var rows: Int
+  var depth: Int
+}
+
+/// SOFTMAX over the last dimension; output scale 1/256, zero point -128;
+/// beta in the record's `extra` (f32 bits, 0 = 1).
+enum SoftmaxOp: RuntimeOp {
+  static let name: StaticString = "Softmax"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> SoftmaxData {
+    let input = try prepareFixedOutputActivation(&ctx)
+    let beta: Float = ctx.rec.extra == 0 ? 1 : Float(bitPattern: ctx.rec.extra)
+    if !(beta.isFinite && beta > 0) { throw ctx.fail(.badOp, "softmax beta must be finite and positive") }
+    return SoftmaxData(params: prepareSoftmax(inputScale: input.scale, beta: beta),
+                       rows: input.count / input.dims.c, depth: input.dims.c)
+  }
+
+  static func eval(_ data: UnsafePointer<SoftmaxData>, _ ctx: OpEvalContext) {
+    let d = data.pointee
+    softmaxReference(params: d.params, rows: d.rows, depth: d.depth, input: ctx.input(0), output: ctx.output)
+  }
+}
+
+/// The checks of an activation whose int8 output quantization is fixed
+/// (softmax, logistic): same shape, scale 1/256, zero point -128, no fused
+/// activation. Returns the input.
+func prepareFixedOutputActivation(_ ctx: inout OpPrepareContext) throws(LoadError) -> TensorInfo {
+  let input = try ctx.activationInput(0)
+  let output = ctx.output
+  if input.dims != output.dims { throw ctx.fail(.shapeMismatch, "input and output shapes differ") }
+  if output.scale != 1.0 / 256.0 || output.zeroPoint != -128 {
+    throw ctx.fail(.badOp, "output quantization must be scale 1/256, zero point -128")
+  }
+  try ctx.requireNoActivation()
+  return input
+}

@@ -117,3 +117,36 @@ public func meanReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+/// MEAN over axes [1, 2] of [N,H,W,C]: output [N,1,1,C] (keep_dims) or
+/// [N,C], any per-tensor quantization; no fused activation, `extra` 0.
+enum MeanOp: RuntimeOp {
+  static let name: StaticString = "Mean"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> MeanParams {
+    let input = try ctx.activationInput(0, rank4: true)
+    let output = ctx.output
+    try ctx.requireNoActivation()
+    if ctx.rec.extra != 0 { throw ctx.fail(.badOp, "mean: extra field must be 0") }
+    let d = output.dims
+    let keepDims = output.rank == 4 && d.n == input.dims.n && d.h == 1 && d.w == 1 && d.c == input.dims.c
+    let dropDims = output.rank == 2 && d.w == input.dims.n && d.c == input.dims.c
+    if !keepDims && !dropDims {
+      throw ctx.fail(.shapeMismatch, "mean over H and W: output must be [N, 1, 1, C] or [N, C]")
+    }
+    let p = prepareMean(inputScale: input.scale, inputZeroPoint: input.zeroPoint,
+                        outputScale: output.scale, outputZeroPoint: output.zeroPoint,
+                        count: input.dims.h * input.dims.w)
+    if p.shift > maxRequantLeftShift {
+      throw ctx.fail(.badOp, tensor: Int(ctx.rec.output),
+                     "mean: input scale / output scale too large (rescale shift above 31)")
+    }
+    return p
+  }
+
+  static func eval(_ data: UnsafePointer<MeanParams>, _ ctx: OpEvalContext) {
+    meanReference(params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0), output: ctx.output)
+  }
+}

@@ -78,3 +78,52 @@ public func padReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+/// PAD / PADV2 of H, W and C: pads in the record's padTop/padLeft/
+/// padBottom/padRight (padding kind explicit), channel pads in filterH
+/// (before) and filterW (after); fill value in `extra` (0 = the zero point,
+/// `OpRecord.padConstantFlag | UInt8(v)` = the int8 v).
+enum PadOp: RuntimeOp {
+  static let name: StaticString = "Pad"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PadParams {
+    let rec = ctx.rec
+    let input = try ctx.activationInput(0, rank4: true)
+    let output = ctx.output
+    try ctx.requireRank4Output()
+    try ctx.requireNoActivation()
+    if ctx.padding != .explicit { throw ctx.fail(.badOp, "pad: padding kind must be explicit (2)") }
+    let limit = Int32(truncatingIfNeeded: ModelFormat.maxDimension)
+    if rec.padTop < 0 || rec.padLeft < 0 || rec.padBottom < 0 || rec.padRight < 0
+      || rec.padTop > limit || rec.padLeft > limit || rec.padBottom > limit || rec.padRight > limit {
+      throw ctx.fail(.badOp, "pad: pads must be 0 to 65536")
+    }
+    if rec.filterH < 0 || rec.filterW < 0 || rec.filterH > limit || rec.filterW > limit {
+      throw ctx.fail(.badOp, "pad: channel pads must be 0 to 65536")
+    }
+    if output.dims.n != input.dims.n { throw ctx.fail(.shapeMismatch, "pad keeps the batch (only H, W and C can be padded)") }
+    let top = Int(rec.padTop), left = Int(rec.padLeft), bottom = Int(rec.padBottom), right = Int(rec.padRight)
+    let cBefore = Int(rec.filterH), cAfter = Int(rec.filterW)
+    if output.dims.h != input.dims.h + top + bottom || output.dims.w != input.dims.w + left + right
+      || output.dims.c != input.dims.c + cBefore + cAfter {
+      throw ctx.fail(.shapeMismatch, "pad: output height/width/channels differ from input + pads")
+    }
+    if !sameQuantization(input, output) { throw ctx.fail(.badOp, "pad input and output quantization must be equal") }
+    var value = Int8(truncatingIfNeeded: output.zeroPoint)
+    if rec.extra != 0 {
+      if rec.extra & ~UInt32(0x1FF) != 0 || rec.extra & OpRecord.padConstantFlag == 0 {
+        throw ctx.fail(.badOp, "pad: extra must be 0 or 0x100 | an int8 fill value")
+      }
+      value = Int8(truncatingIfNeeded: rec.extra & 0xFF)
+    }
+    return PadParams(padTop: top, padLeft: left, padBottom: bottom, padRight: right,
+                     padChannelsBefore: cBefore, padChannelsAfter: cAfter, value: value)
+  }
+
+  static func eval(_ data: UnsafePointer<PadParams>, _ ctx: OpEvalContext) {
+    padReference(params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                 outputShape: ctx.outputDims, output: ctx.output)
+  }
+}

@@ -80,3 +80,55 @@ public func addBroadcastReference(
     b &+= 1
   }
 }
+
+// MARK: - Op unit
+
+struct AddData {
+  var params: AddParams
+  /// Both inputs have the output's shape (else broadcast).
+  var sameShape: Bool
+  /// Argument block of the optimised same-shape kernel for `isa`, or nil.
+  var optimized: cnnrt_add_args?
+  var isa: Int32
+}
+
+/// ADD: a + b, each with its own scale and zero point, every dimension equal
+/// to the output's or 1 (broadcast); fused activation.
+enum AddOp: RuntimeOp {
+  static let name: StaticString = "Add"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> AddData {
+    let a = try ctx.activationInput(0)
+    let b = try ctx.activationInput(1)
+    let output = ctx.output
+    if !broadcasts(a.dims, to: output.dims) || !broadcasts(b.dims, to: output.dims) {
+      throw ctx.fail(.shapeMismatch, "add inputs must have the output's shape or broadcast to it (dimensions equal or 1)")
+    }
+    let (actMin, actMax) = ctx.activationRange
+    let p = prepareAdd(input1Scale: a.scale, input1ZeroPoint: a.zeroPoint,
+                       input2Scale: b.scale, input2ZeroPoint: b.zeroPoint,
+                       outputScale: output.scale, outputZeroPoint: output.zeroPoint,
+                       activationMin: actMin, activationMax: actMax)
+    try ctx.checkRequantShift(p.input1Shift)
+    try ctx.checkRequantShift(p.input2Shift)
+    try ctx.checkRequantShift(p.outputShift)
+    let sameShape = a.dims == output.dims && b.dims == output.dims
+    return AddData(params: p, sameShape: sameShape,
+                   optimized: sameShape ? addKernelArgs(isa: ctx.isa, params: p) : nil, isa: ctx.isa)
+  }
+
+  static func eval(_ data: UnsafePointer<AddData>, _ ctx: OpEvalContext) {
+    let d = data.pointee
+    if let args = d.optimized {
+      addOptimized(isa: d.isa, args: args, count: ctx.outputCount, input1: ctx.input(0), input2: ctx.input(1),
+                   output: ctx.output)
+    } else if d.sameShape {
+      addReference(params: d.params, count: ctx.outputCount, input1: ctx.input(0), input2: ctx.input(1),
+                   output: ctx.output)
+    } else {
+      addBroadcastReference(params: d.params, outputShape: ctx.outputDims,
+                            input1Shape: ctx.inputDims(0), input1: ctx.input(0),
+                            input2Shape: ctx.inputDims(1), input2: ctx.input(1), output: ctx.output)
+    }
+  }
+}

@@ -34,3 +34,19 @@ public func logisticReference(
     }
   }
 }
+
+// MARK: - Op unit
+
+/// LOGISTIC (sigmoid), elementwise; output scale 1/256, zero point -128.
+enum LogisticOp: RuntimeOp {
+  static let name: StaticString = "Logistic"
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> LogisticParams {
+    let input = try prepareFixedOutputActivation(&ctx)
+    return prepareLogistic(inputScale: input.scale, inputZeroPoint: input.zeroPoint)
+  }
+
+  static func eval(_ data: UnsafePointer<LogisticParams>, _ ctx: OpEvalContext) {
+    logisticReference(params: data.pointee, count: ctx.outputCount, input: ctx.input(0), output: ctx.output)
+  }
+}

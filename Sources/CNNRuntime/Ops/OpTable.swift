@@ -1,0 +1,25 @@
+// The op table: one line per op, from the file format's op code to the op
+// unit that implements it (Ops/<Op>.swift). Adding an op: a case in `OpCode`
+// (Format/ModelFormat.swift, the format's registry of codes), its unit file,
+// and its line here; the compiler refuses a code without a line.
+
+extension OpCode {
+  /// Hands this op's unit to `v`.
+  @inline(__always)
+  func visit<V: OpVisitor>(_ v: inout V) -> V.Result {
+    switch self {
+    case .conv2D: return v.visit(Conv2DOp.self)
+    case .depthwiseConv2D: return v.visit(DepthwiseConv2DOp.self)
+    case .fullyConnected: return v.visit(FullyConnectedOp.self)
+    case .maxPool2D: return v.visit(MaxPool2DOp.self)
+    case .averagePool2D: return v.visit(AveragePool2DOp.self)
+    case .globalAveragePool: return v.visit(GlobalAveragePoolOp.self)
+    case .add: return v.visit(AddOp.self)
+    case .reshape: return v.visit(ReshapeOp.self)
+    case .softmax: return v.visit(SoftmaxOp.self)
+    case .logistic: return v.visit(LogisticOp.self)
+    case .mean: return v.visit(MeanOp.self)
+    case .pad: return v.visit(PadOp.self)
+    }
+  }
+}
