@@ -205,6 +205,26 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     #expect(runtime.arenaBytes <= tflmTotal)
   }
 
+  /// The same on every golden model, the single-op ones included (tiny
+  /// models are where fixed-size tables would show). Prints the largest
+  /// ratio.
+  @Test func arenaAtOrBelowTFLMOnEveryGoldenModel() throws {
+    var over: [String] = []
+    var checked = 0
+    var worst = (ratio: 0.0, name: "")
+    for c in try loadManifest().cases {
+      guard let tflmTotal = c.arena_used_bytes else { continue }
+      let runtime = try RuntimeModel(bytes: try TFLiteImporter.importModel(bytes: try modelBytes(c)).bytes)
+      let ratio = Double(runtime.arenaBytes) / Double(tflmTotal)
+      if ratio > worst.ratio { worst = (ratio, c.name) }
+      if runtime.arenaBytes > tflmTotal { over.append("\(c.name): \(runtime.arenaBytes) B > TFLM \(tflmTotal) B") }
+      checked += 1
+    }
+    print("arena vs TFLM on \(checked) models: largest ratio \(worst.ratio) (\(worst.name))")
+    #expect(checked >= 80)
+    #expect(over.isEmpty, "\(over.count) of \(checked) models need a larger arena than TFLM:\n\(over.joined(separator: "\n"))")
+  }
+
   /// Every intermediate tensor TFLM recorded, compared layer by layer: on a
   /// mismatch the message names the first differing layer in execution order.
   @Test(arguments: ["resnet8", "dscnn"])

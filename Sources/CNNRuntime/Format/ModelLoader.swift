@@ -24,6 +24,8 @@ struct LayoutSummary {
   /// tables, load-time packed weights), one after another in op order.
   var opRegionsOffset: Int
   var opRegionsBytes: Int
+  /// The input pixel tables (`pixelTableBytes`).
+  var pixelTableOffset: Int
 }
 
 /// `offset + count * stride <= limit`, without overflow.
@@ -158,12 +160,14 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   off += alignUp(opCount * MemoryLayout<PreparedOp>.stride, 16)
   let orderOffset = off
   off += alignUp(tensorCount * 4, 16)
+  let pixelTableOffset = off
+  off += pixelTableBytes
   off = alignUp(off, 64)
   let opRegionsOffset = off
   off += regions.total
   return LayoutSummary(header: h, blockBytes: off, tensorsOffset: tensorsOffset, opsOffset: opsOffset,
                        orderOffset: orderOffset, isa: isa, opRegionsOffset: opRegionsOffset,
-                       opRegionsBytes: regions.total)
+                       opRegionsBytes: regions.total, pixelTableOffset: pixelTableOffset)
 }
 
 /// Walks the ops in order and gives each its region of the model block

@@ -66,8 +66,7 @@ func planArena(_ statePtr: UnsafeMutablePointer<ModelState>, order: UnsafeMutabl
   statePtr.pointee.activationBytes = poolBytes
   statePtr.pointee.unplannedActivationBytes = unplanned
   statePtr.pointee.poolOffset = alignUp(contextHeaderBytes, blockAlignment)
-  statePtr.pointee.lutOffset = statePtr.pointee.poolOffset + alignUp(poolBytes, blockAlignment)
-  statePtr.pointee.profileOffset = statePtr.pointee.lutOffset + lutBytes
+  statePtr.pointee.profileOffset = statePtr.pointee.poolOffset + alignUp(poolBytes, blockAlignment)
   statePtr.pointee.contextBytes = statePtr.pointee.profileOffset + alignUp(statePtr.pointee.opCount * 8, blockAlignment)
 }
 
@@ -84,4 +83,5 @@ func placedBefore(_ a: TensorInfo, _ ai: Int, _ b: TensorInfo, _ bi: Int) -> Boo
 }
 
 /// Preprocessing tables: 256 int8 entries for up to four channels.
-let lutBytes = 4 * 256
+/// Bytes of the input pixel tables in the model block (4 channels × 256).
+let pixelTableBytes = 4 * 256

@@ -72,12 +72,13 @@ struct OpPlanContext {
   }
 }
 
-/// Pass 1 bytes of one op's region: its `Data` (16-byte aligned) and its
-/// extra bytes (64-byte aligned, for packed weights).
+/// Pass 1 bytes of one op's region: its `Data` and its extra bytes, each a
+/// multiple of 16 (an op that wants 64-byte aligned extra bytes, e.g. packed
+/// weights, plans 64 bytes of slack).
 struct OpRegionSize: OpVisitor {
   var plan: OpPlanContext
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) -> (data: Int, extra: Int) {
-    (alignUp(MemoryLayout<Op.Data>.stride, 64), alignUp(Op.extraBytes(&plan), 64))
+    (alignUp(MemoryLayout<Op.Data>.stride, 16), alignUp(Op.extraBytes(&plan), 16))
   }
 }
 
@@ -123,11 +124,11 @@ struct OpPrepareContext {
     return e
   }
 
-  /// `bytes` (rounded up to 16) of this op's extra region, 16-byte aligned
-  /// (64 when `alignment` says so). Exceeding what `extraBytes` planned is a
+  /// `bytes` (rounded up to 16) of this op's extra region, at an address
+  /// aligned to `alignment` (16 by default; 64 for packed weights). Exceeding what `extraBytes` planned is a
   /// malformed model, not a trap.
   mutating func allocate(bytes: Int, alignment: Int = 16) throws(LoadError) -> UnsafeMutableRawPointer {
-    let start = alignUp(extraUsed, alignment)
+    let start = alignedStart(alignment)
     if bytes < 0 || start > extraCapacity || bytes > extraCapacity - start {
       throw fail(.malformedModel, "op data larger than planned")
     }
@@ -135,9 +136,16 @@ struct OpPrepareContext {
     return extra + start
   }
 
+  /// The first offset at or after `extraUsed` whose address is a multiple of
+  /// `alignment` (a power of two).
+  private func alignedStart(_ alignment: Int) -> Int {
+    let address = Int(bitPattern: extra) + extraUsed
+    return extraUsed + (alignUp(address, alignment) - address)
+  }
+
   /// Whether `bytes` more (at `alignment`) fit the extra region.
   func canAllocate(bytes: Int, alignment: Int = 16) -> Bool {
-    let start = alignUp(extraUsed, alignment)
+    let start = alignedStart(alignment)
     return bytes >= 0 && start <= extraCapacity && bytes <= extraCapacity - start
   }
 

@@ -1,10 +1,11 @@
 // Inference context: one arena holding the context header, the activation
 // pool, the input preprocessing tables and the per-op profile.
 //
-//   arena: | ContextState | activation pool (planned) | LUT 4×256 | op times |
+//   arena: | ContextState | activation pool (planned) | op times |
 //
 // Everything is laid out at load (ModelState.*Offset); creating a context
-// only writes the header and the tables.
+// only writes the header. The input pixel tables depend only on the model,
+// so they live in the model block (built at load), not in every arena.
 import _CNNRuntimeShims
 
 struct ContextState {
@@ -13,16 +14,13 @@ struct ContextState {
   var arenaSize: Int
   /// The arena was allocated by cnn_context_create and is freed with the context.
   var ownsArena: Bool
-  /// Number of model channels the LUT covers.
-  var lutChannels: Int
   /// Called after each op when set (cnn_context_set_op_observer).
   var observer: cnn_op_observer? = nil
   var observerUserData: UnsafeMutableRawPointer? = nil
 
   var pool: UnsafeMutableRawPointer { arena + model.pointee.poolOffset }
-  var lut: UnsafeMutablePointer<Int8> {
-    (arena + model.pointee.lutOffset).assumingMemoryBound(to: Int8.self)
-  }
+  /// The model's uint8 pixel → int8 input tables (built at load).
+  var lut: UnsafeMutablePointer<Int8> { model.pointee.pixelTable }
   var opTimes: UnsafeMutablePointer<UInt64> {
     (arena + model.pointee.profileOffset).assumingMemoryBound(to: UInt64.self)
   }
@@ -45,26 +43,26 @@ public let arenaAlignment = 16
 func initContext(model: UnsafeMutablePointer<ModelState>, arena: UnsafeMutableRawPointer, size: Int,
                  ownsArena: Bool) -> UnsafeMutablePointer<ContextState> {
   let ctx = arena.bindMemory(to: ContextState.self, capacity: 1)
-  ctx.initialize(to: ContextState(model: model, arena: arena, arenaSize: size, ownsArena: ownsArena, lutChannels: 0))
+  ctx.initialize(to: ContextState(model: model, arena: arena, arenaSize: size, ownsArena: ownsArena))
   let m = model.pointee
   cnnrt_shim_memset(arena + m.poolOffset, 0, m.activationBytes)
   cnnrt_shim_memset(arena + m.profileOffset, 0, m.opCount * 8)
-  buildPixelTables(ctx)
   return ctx
 }
 
 /// Builds the uint8 pixel → int8 input tables for model input 0 from the
-/// model's preprocessing metadata (load-time floating point; classification
-/// itself only indexes the tables). Without metadata the mapping is
+/// model's preprocessing metadata, at load (load-time floating point;
+/// classification itself only indexes the tables). Without metadata the mapping is
 /// x = pixel, quantized with the input tensor's scale and zero point
 /// (for scale 1, zero point -128 that is q = pixel − 128).
-func buildPixelTables(_ ctx: UnsafeMutablePointer<ContextState>) {
-  let m = ctx.pointee.model.pointee
+func buildPixelTables(_ model: UnsafeMutablePointer<ModelState>) {
+  let m = model.pointee
   let input = m.tensors[m.inputTensor(0)]
   let channels = min(input.dims.c, 4)
   let meta = m.metadata
   let pixelScale: Double = m.hasMetadata ? Double(meta.pixelScale) : 1
-  let lut = ctx.pointee.lut
+  let lut = m.pixelTable
+  cnnrt_shim_memset(lut, 0, pixelTableBytes)
   var c = 0
   while c < channels {
     let mean: Double = m.hasMetadata ? Double(meta.meanValue(c)) : 0
@@ -78,7 +76,6 @@ func buildPixelTables(_ ctx: UnsafeMutablePointer<ContextState>) {
     }
     c += 1
   }
-  ctx.pointee.lutChannels = channels
 }
 
 /// Round half away from zero without libm, clamped to ±2^40 (enough for

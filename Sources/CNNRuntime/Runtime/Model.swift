@@ -84,8 +84,10 @@ struct ModelState {
   var contextBytes: Int
   /// Byte offset, within a context arena, of each region.
   var poolOffset: Int
-  var lutOffset: Int
   var profileOffset: Int
+  /// The uint8 pixel → int8 input tables of model input 0, 256 entries per
+  /// channel (up to 4), built at load from the preprocessing metadata.
+  var pixelTable: UnsafeMutablePointer<Int8>
   /// Kernel path chosen at load (cnnrt_cpu.h numbering; CNNRT_ISA caps it).
   var kernelISA: Int32
 

@@ -17,7 +17,9 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     inputCount: Int(h.inputCount), outputCount: Int(h.outputCount),
     hasMetadata: h.metadataOffset != 0, metadata: metadata,
     activationBytes: 0, unplannedActivationBytes: 0, contextBytes: 0,
-    poolOffset: 0, lutOffset: 0, profileOffset: 0, kernelISA: layout.isa))
+    poolOffset: 0, profileOffset: 0,
+    pixelTable: (block + layout.pixelTableOffset).bindMemory(to: Int8.self, capacity: pixelTableBytes),
+    kernelISA: layout.isa))
 
   // Tensors.
   var t = 0
@@ -122,6 +124,7 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     i += 1
   }
 
+  buildPixelTables(statePtr)
   planArena(statePtr, order: (block + layout.orderOffset).bindMemory(to: Int32.self, capacity: Int(h.tensorCount)))
   return statePtr
 }
