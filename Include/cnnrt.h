@@ -182,8 +182,8 @@ typedef enum cnn_op_type {
  */
 typedef struct cnn_tensor_info {
   int32_t dtype;        /**< A cnn_dtype value. */
-  int32_t rank;         /**< Number of dimensions, 1 to 4. */
-  int32_t dims[4];      /**< Shape, NHWC for rank 4; entries past rank are 0. */
+  int32_t rank;         /**< Number of dimensions, 1 to 5. */
+  int32_t dims[5];      /**< Shape, NHWC for rank 4; entries past rank are 0. */
   size_t element_count; /**< Product of the dims. */
   size_t byte_size;     /**< element_count × element size. */
   float scale;          /**< Quantization scale (per-tensor, or the first channel's when per_channel). */
@@ -200,9 +200,11 @@ typedef struct cnn_tensor_info {
 typedef struct cnn_op_info {
   int32_t type;          /**< A cnn_op_type value. */
   const char *type_name; /**< Static name, e.g. "Conv2D". */
-  int32_t inputs[3];     /**< Tensor indices of the inputs; -1 where absent. */
-  int32_t output;        /**< Tensor index of the output. */
-  int32_t output_dims[4];/**< Output shape (NHWC, rank padded with 1 on the left). */
+  int32_t input_count;   /**< Number of inputs (absent optional ones included); see cnn_model_op_input(). */
+  int32_t output_count;  /**< Number of outputs (at least 1); see cnn_model_op_output(). */
+  int32_t inputs[3];     /**< Tensor indices of the first three inputs; -1 where absent or past input_count. */
+  int32_t output;        /**< Tensor index of the first output. */
+  int32_t output_dims[4];/**< First output's shape (NHWC, rank padded with 1 on the left; rank 5 folds its first two dims). */
   int64_t param_count;   /**< Weights + biases of this op (FM × (F × F × FMP + 1) for a convolution). */
   int64_t macs;          /**< Multiply-accumulates one inference of this op performs. */
 } cnn_op_info;
@@ -341,6 +343,19 @@ enum cnn_status cnn_model_output_info(const cnn_model *model, int32_t index, cnn
  * output shape, parameter count and multiply-accumulates.
  */
 enum cnn_status cnn_model_op_info(const cnn_model *model, int32_t index, cnn_op_info *info);
+
+/**
+ * Tensor index of input `k` of op `op` (0 ≤ k < cnn_op_info.input_count);
+ * -1 when that optional input is absent, or for a NULL model or an index
+ * out of range.
+ */
+int32_t cnn_model_op_input(const cnn_model *model, int32_t op, int32_t k);
+
+/**
+ * Tensor index of output `k` of op `op` (0 ≤ k < cnn_op_info.output_count);
+ * -1 for a NULL model or an index out of range.
+ */
+int32_t cnn_model_op_output(const cnn_model *model, int32_t op, int32_t k);
 
 /**
  * Number of classes: the size of the last dimension of output 0 (0 for NULL).

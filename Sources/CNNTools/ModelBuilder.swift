@@ -1,4 +1,4 @@
-// ModelBuilder: builds a model in memory and serializes it as format v1.
+// ModelBuilder: builds a model in memory and serializes it as format v2.
 //
 // The layout itself lives in CNNRuntime/Format/ModelFormat.swift: this file
 // only decides where each table, string and blob goes and fills the record
@@ -134,7 +134,7 @@ public enum ModelBuilderError: Error, Equatable, CustomStringConvertible {
 
 // MARK: - Builder
 
-/// Builds an int8 model in code and serializes it as format v1.
+/// Builds an int8 model in code and serializes it as format v2.
 ///
 /// ```swift
 /// var b = ModelBuilder()
@@ -800,7 +800,7 @@ public struct ModelBuilder: Sendable {
 
   // MARK: Serialization
 
-  /// Serializes the model as format v1 (see the file comment for placement).
+  /// Serializes the model as format v2 (see the file comment for placement).
   public func serialize() throws -> [UInt8] {
     try validateGraph()
     let meta = try validatedMetadata()
@@ -821,6 +821,13 @@ public struct ModelBuilder: Sendable {
     pos = Self.align(pos, 16)
     let opTableOffset = pos
     pos += ModelFormat.opRecordSize * ops.count
+    // Each op's tensor list (u32 inputs, then outputs), one after another.
+    let opListsOffset = pos
+    var opListOffsets: [Int] = []
+    for op in ops {
+      opListOffsets.append(pos)
+      pos += 4 * (op.inputs.count + 1)
+    }
     var metadataOffset = 0, labelsOffset = 0
     if meta != nil {
       pos = Self.align(pos, 16)
@@ -845,7 +852,7 @@ public struct ModelBuilder: Sendable {
     }
     let fileSize = Self.align(pos, ModelFormat.dataAlignment)
     guard fileSize <= Int(UInt32.max) else {
-      throw ModelBuilderError.tooLarge("\(fileSize) bytes exceed the 4 GiB limit of format v1")
+      throw ModelBuilderError.tooLarge("\(fileSize) bytes exceed the 4 GiB limit of the model format")
     }
 
     // Records.
@@ -876,7 +883,7 @@ public struct ModelBuilder: Sendable {
         r.quantKind = t.quantKind.rawValue
         r.flags = t.isConstant ? TensorRecord.flagConstant : 0
         let d = t.shape.map { Int32($0) } + [Int32](repeating: 0, count: ModelFormat.maxRank - t.shape.count)
-        r.dims = (d[0], d[1], d[2], d[3])
+        r.dims = (d[0], d[1], d[2], d[3], d[4])
         r.zeroPoint = t.zeroPoint
         r.quantAxis = UInt32(t.quantAxis)
         r.scalesOffset = UInt32(scalesOffsets[i])
@@ -891,8 +898,13 @@ public struct ModelBuilder: Sendable {
       }
 
       for (i, op) in ops.enumerated() {
-        op.record.write(to: base + opTableOffset + i * ModelFormat.opRecordSize)
+        var r = op.record
+        r.tensorListOffset = UInt32(opListOffsets[i])
+        r.write(to: base + opTableOffset + i * ModelFormat.opRecordSize)
+        let list = op.inputs.map { $0.map { UInt32($0.index) } ?? ModelFormat.noTensor } + [UInt32(op.output.index)]
+        for (k, idx) in list.enumerated() { putU32(opListOffsets[i] + 4 * k, idx) }
       }
+      _ = opListsOffset
 
       if let meta {
         var m = MetadataRecord()
@@ -1051,16 +1063,15 @@ public struct ModelBuilder: Sendable {
 }
 
 extension ModelBuilder.Op {
-  /// The op as a format v1 record.
+  /// The op as a format v2 record (the caller sets `tensorListOffset` and
+  /// writes the list: inputs, absent ones as noTensor, then the output).
   var record: OpRecord {
     var r = OpRecord()
     r.opCode = code.rawValue
     r.activation = options.activation.rawValue
     r.padding = options.padding.kind.rawValue
-    let ids = inputs.map { $0.map { UInt32($0.index) } ?? ModelFormat.noTensor }
-      + [UInt32](repeating: ModelFormat.noTensor, count: ModelFormat.maxOpInputs - inputs.count)
-    r.inputs = (ids[0], ids[1], ids[2])
-    r.output = UInt32(output.index)
+    r.inputCount = UInt16(inputs.count)
+    r.outputCount = 1
     r.strideH = Int32(options.strideH); r.strideW = Int32(options.strideW)
     r.dilationH = Int32(options.dilationH); r.dilationW = Int32(options.dilationW)
     r.filterH = Int32(options.filterH); r.filterW = Int32(options.filterW)

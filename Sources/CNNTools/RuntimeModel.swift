@@ -148,7 +148,7 @@ public final class RuntimeModel {
   }
 
   private static func summary(_ info: cnn_tensor_info) -> TensorSummary {
-    let d = [info.dims.0, info.dims.1, info.dims.2, info.dims.3].prefix(Int(info.rank)).map { Int($0) }
+    let d = [info.dims.0, info.dims.1, info.dims.2, info.dims.3, info.dims.4].prefix(Int(info.rank)).map { Int($0) }
     return TensorSummary(name: info.name.map { String(cString: $0) } ?? "", shape: d,
                          isInt8: info.dtype == 1, scale: info.scale, zeroPoint: info.zero_point,
                          perChannel: info.per_channel != 0, isConstant: info.is_constant != 0,

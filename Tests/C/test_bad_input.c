@@ -11,8 +11,8 @@
 /* Layout facts from docs/FORMAT.md used to patch models. */
 enum { H_FORMAT_VERSION = 8, H_QUANT_VERSION = 10, H_FILE_SIZE = 12, H_TENSOR_COUNT = 20,
        H_TENSOR_TABLE = 24, H_OP_TABLE = 32, H_IO_TABLE = 44,
-       TENSOR_RECORD = 48, T_DIMS = 4, T_DATA_OFFSET = 32,
-       OP_INPUT0 = 4, OP_OUTPUT = 16, OP_STRIDE_H = 20 };
+       TENSOR_RECORD = 64, T_DIMS = 4, T_DATA_OFFSET = 36,
+       OP_INPUT_COUNT = 4, OP_TENSOR_LIST = 8, OP_STRIDE_H = 20 };
 
 typedef struct {
   uint8_t *bytes;
@@ -110,22 +110,29 @@ static void every_flipped_byte_is_rejected(void **state) {
   free(copy);
 }
 
-static void p_magic(uint8_t *m) { m[0] = 'X'; }
-static void p_future_version(uint8_t *m) { m[H_FORMAT_VERSION] = 2; }
-static void p_future_quant(uint8_t *m) { m[H_QUANT_VERSION] = 9; }
-static void p_op_input_index(uint8_t *m) {
-  wr32(m + rd32(m + H_OP_TABLE) + OP_INPUT0, rd32(m + H_TENSOR_COUNT) + 7);
+/* Op 0's tensor list: its inputs, then its outputs. */
+static uint8_t *op0_inputs(uint8_t *m) { return m + rd32(m + rd32(m + H_OP_TABLE) + OP_TENSOR_LIST); }
+static uint8_t *op0_output(uint8_t *m) {
+  uint8_t *op = m + rd32(m + H_OP_TABLE);
+  return op0_inputs(m) + 4 * (op[OP_INPUT_COUNT] | op[OP_INPUT_COUNT + 1] << 8);
 }
-static void p_op_output_index(uint8_t *m) { wr32(m + rd32(m + H_OP_TABLE) + OP_OUTPUT, 0xFFFFFFF0u); }
+
+static void p_magic(uint8_t *m) { m[0] = 'X'; }
+static void p_future_version(uint8_t *m) { m[H_FORMAT_VERSION] = 3; }
+static void p_old_version(uint8_t *m) { m[H_FORMAT_VERSION] = 1; }
+static void p_future_quant(uint8_t *m) { m[H_QUANT_VERSION] = 9; }
+static void p_op_input_index(uint8_t *m) { wr32(op0_inputs(m), rd32(m + H_TENSOR_COUNT) + 7); }
+static void p_op_output_index(uint8_t *m) { wr32(op0_output(m), 0xFFFFFFF0u); }
+static void p_op_list_outside(uint8_t *m) { wr32(m + rd32(m + H_OP_TABLE) + OP_TENSOR_LIST, 0x7FFFFF00u); }
 static void p_io_index(uint8_t *m) { wr32(m + rd32(m + H_IO_TABLE), 999); }
 static void p_output_height(uint8_t *m) {
-  uint32_t out = rd32(m + rd32(m + H_OP_TABLE) + OP_OUTPUT);
+  uint32_t out = rd32(op0_output(m));
   uint8_t *dims = m + rd32(m + H_TENSOR_TABLE) + out * TENSOR_RECORD + T_DIMS;
   wr32(dims + 4, rd32(dims + 4) + 1);
 }
 static void p_stride_zero(uint8_t *m) { wr32(m + rd32(m + H_OP_TABLE) + OP_STRIDE_H, 0); }
 static void p_const_data_outside(uint8_t *m) {
-  uint32_t filter = rd32(m + rd32(m + H_OP_TABLE) + OP_INPUT0 + 4);
+  uint32_t filter = rd32(op0_inputs(m) + 4);
   wr32(m + rd32(m + H_TENSOR_TABLE) + filter * TENSOR_RECORD + T_DATA_OFFSET, 0x7FFFFF00u);
 }
 static void p_tensor_count_huge(uint8_t *m) { wr32(m + H_TENSOR_COUNT, 0x40000000u); }
@@ -139,6 +146,16 @@ static void future_versions_are_unsupported(void **state) {
   fixture *f = *state;
   assert_int_equal(load_copy(f, p_future_version, f->size, 1), CNN_STATUS_UNSUPPORTED_VERSION);
   assert_int_equal(load_copy(f, p_future_quant, f->size, 1), CNN_STATUS_UNSUPPORTED_VERSION);
+  /* A version-1 file (an older cnnrt's) is refused with a message that says to re-import it. */
+  uint8_t *copy = aligned_alloc(64, (f->size + 63) / 64 * 64);
+  memcpy(copy, f->bytes, f->size);
+  p_old_version(copy);
+  fix_checksum(copy);
+  cnn_model *model = NULL;
+  char why[300];
+  assert_int_equal(cnn_model_load_memory(copy, f->size, &model, why, sizeof why), CNN_STATUS_UNSUPPORTED_VERSION);
+  assert_non_null(strstr(why, "re-import"));
+  free(copy);
 }
 
 static void out_of_range_tensor_indices_are_rejected(void **state) {
@@ -146,6 +163,7 @@ static void out_of_range_tensor_indices_are_rejected(void **state) {
   assert_int_equal(load_copy(f, p_op_input_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
   assert_int_equal(load_copy(f, p_op_output_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
   assert_int_equal(load_copy(f, p_io_index, f->size, 1), CNN_STATUS_BAD_TENSOR_INDEX);
+  assert_int_equal(load_copy(f, p_op_list_outside, f->size, 1), CNN_STATUS_MALFORMED_MODEL);
 }
 
 static void inconsistent_shapes_are_rejected(void **state) {

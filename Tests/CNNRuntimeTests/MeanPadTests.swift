@@ -497,10 +497,10 @@ private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _
     let good = try padMeanModel()
     expectLoadFailure(op: 1, editOp(good, 1) { $0.activation = FusedActivation.relu.rawValue }, badOp, "fused activation")
     expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = 1 }, badOp, "extra")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 2, 1, 3) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 1, 1, 2) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 3; $0.dims = (1, 1, 3, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 2; $0.dims = (2, 3, 0, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 2, 1, 3, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 1, 1, 2, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 3; $0.dims = (1, 1, 3, 0, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 2; $0.dims = (2, 3, 0, 0, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
     // Output scale so small that the rescale shift exceeds 31: 0.05 / 1e-15 ≈ 2^45.5, n = 36 → s' = 46 − 5.
     func withOutputScale(_ scale: Float) -> [UInt8] {
       patched(good) { base, h in
@@ -518,7 +518,7 @@ private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _
     try b.markOutput(l)
     expectLoadFailure(op: 1, editOp(try b.serialize(), 1) { $0.opCode = OpCode.mean.rawValue }, shapeMismatch, "rank 4")
     // keep_dims false is fine.
-    #expect(loadFailure(editTensor(good, 2) { $0.rank = 2; $0.dims = (1, 3, 0, 0) }) == nil)
+    #expect(loadFailure(editTensor(good, 2) { $0.rank = 2; $0.dims = (1, 3, 0, 0, 0) }) == nil)
   }
 
   @Test func badPadRecordsAreRejected() throws {
@@ -531,14 +531,14 @@ private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _
     expectLoadFailure(op: 0, editOp(good, 0) { $0.extra = 0x7F }, badOp, "extra")
     expectLoadFailure(op: 0, editOp(good, 0) { $0.extra = 0x300 }, badOp, "extra")
     expectLoadFailure(op: 0, editTensor(good, 1) { $0.zeroPoint = 0 }, badOp, "quantization must be equal")
-    expectLoadFailure(op: 0, editTensor(good, 1) { $0.dims = (1, 6, 6, 4) }, shapeMismatch, "input + pads")
-    expectLoadFailure(op: 0, editTensor(good, 1) { $0.dims = (2, 6, 6, 3) }, shapeMismatch, "keeps the batch")
+    expectLoadFailure(op: 0, editTensor(good, 1) { $0.dims = (1, 6, 6, 4, 0) }, shapeMismatch, "input + pads")
+    expectLoadFailure(op: 0, editTensor(good, 1) { $0.dims = (2, 6, 6, 3, 0) }, shapeMismatch, "keeps the batch")
     expectLoadFailure(op: 0, editOp(good, 0) { $0.filterH = -1 }, badOp, "channel pads")
     // Channel pads that the output accounts for pass the pad checks (the next op, a mean, then sees 4 channels
     // where its output has 3, and is the one refused).
-    let channelPadded = loadFailure(editTensor(editOp(good, 0) { $0.filterH = 1 }, 1) { $0.dims = (1, 6, 6, 4) })
+    let channelPadded = loadFailure(editTensor(editOp(good, 0) { $0.filterH = 1 }, 1) { $0.dims = (1, 6, 6, 4, 0) })
     #expect(channelPadded?.message.contains("op 1:") == true, "\(String(describing: channelPadded))")
-    expectLoadFailure(op: 0, editTensor(good, 1) { $0.rank = 3; $0.dims = (6, 6, 3, 0) }, shapeMismatch, "rank 4")
+    expectLoadFailure(op: 0, editTensor(good, 1) { $0.rank = 3; $0.dims = (6, 6, 3, 0, 0) }, shapeMismatch, "rank 4")
     // A PADV2 fill value is accepted and used.
     let v2 = editOp(good, 0) { $0.extra = OpRecord.padConstantFlag | 0x80 }
     #expect(loadFailure(v2) == nil)

@@ -96,7 +96,7 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     var bytes = try b.serialize()
     #expect(loadResult(bytes) == nil)
     let h = bytes.withUnsafeBytes { FileHeader.read(from: $0.baseAddress!) }
-    let r = bytes.withUnsafeBytes { TensorRecord.read(from: $0.baseAddress! + Int(h.tensorTableOffset) + 48) }
+    let r = bytes.withUnsafeBytes { TensorRecord.read(from: $0.baseAddress! + Int(h.tensorTableOffset) + ModelFormat.tensorRecordSize) }
     withUnsafeBytes(of: pow2(-31).bitPattern.littleEndian) { for i in 0..<4 { bytes[Int(r.scalesOffset) + i] = $0[i] } }
     repairChecksum(&bytes)
     let e = loadResult(bytes)

@@ -11,10 +11,20 @@ import CNNTools
   @Test func dscnnWithAHugeInputScaleIsRefusedAtLoad() throws {
     let url = try sharedDataDir().appendingPathComponent("models/mlperf_tiny_kws_dscnn_int8.tflite")
     var bytes = try TFLiteImporter.importModel(bytes: [UInt8](try Data(contentsOf: url))).bytes
-    // The reproduction: byte 0x6C set to 0, then the size (offset 12) and
-    // CRC-32 (offset 16) fields repaired.
-    #expect(bytes[0x6C] != 0)
-    bytes[0x6C] = 0
+    // The reproduction: the low byte of the input tensor's scales offset set
+    // to 0 (byte 0x6C of the format-v1 file the report used; 0x70 in v2),
+    // so that the input scale is read from other bytes (~7e28), then the
+    // size (offset 12) and CRC-32 (offset 16) fields repaired.
+    let h = bytes.withUnsafeBytes { FileHeader.read(from: $0.baseAddress!) }
+    func u32(_ o: Int) -> UInt32 { UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24 }
+    let input = Int(u32(Int(h.ioTableOffset)))
+    let field = Int(h.tensorTableOffset) + input * ModelFormat.tensorRecordSize + 32
+    #expect(field == 0x70)
+    #expect(bytes[field] != 0)
+    bytes[field] = 0
+    let patched = bytes.withUnsafeBytes { TensorRecord.read(from: $0.baseAddress! + field - 32) }
+    let scale = Float(bitPattern: u32(Int(patched.scalesOffset)))
+    #expect(scale > 1e27 && scale.isFinite, "input scale \(scale)")
     withUnsafeBytes(of: UInt32(bytes.count).littleEndian) { for i in 0..<4 { bytes[12 + i] = $0[i] } }
     let crc = bytes.withUnsafeBytes { crc32($0.baseAddress! + ModelFormat.checksumStart,
                                              count: bytes.count - ModelFormat.checksumStart) }

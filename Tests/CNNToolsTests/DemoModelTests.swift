@@ -243,9 +243,9 @@ let perturbations: [(dx: Int, dy: Int, thickness: Double, scale: Double)] = {
     // conv1 weights as stored: 2 → 126, −1 → −63 (horizontal detector first).
     let conv = m.ops[0]
     #expect(conv.dilationH == 2 && conv.padding == PaddingKind.same.rawValue && conv.activation == FusedActivation.relu.rawValue)
-    let w = m.data(m.tensors[Int(conv.inputs.1)]).map { Int8(bitPattern: $0) }
+    let w = m.data(m.tensors[Int(m.opInputs(0)[1])]).map { Int8(bitPattern: $0) }
     #expect(Array(w.prefix(9)) == [-63, -63, -63, 126, 126, 126, -63, -63, -63])
-    let bias = m.data(m.tensors[Int(conv.inputs.2)])
+    let bias = m.data(m.tensors[Int(m.opInputs(0)[2])])
     let b0 = Int32(bitPattern: UInt32(bias[0]) | UInt32(bias[1]) << 8 | UInt32(bias[2]) << 16 | UInt32(bias[3]) << 24)
     #expect(b0 == -32130)  // −2 / (1/255 · 1/63)
     #expect(m.tensors.filter(\.isConstant).allSatisfy { $0.dataOffset % 64 == 0 })

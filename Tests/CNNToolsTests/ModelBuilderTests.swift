@@ -40,6 +40,16 @@ struct ParsedModel {
     UInt32(bytes[off]) | UInt32(bytes[off + 1]) << 8 | UInt32(bytes[off + 2]) << 16 | UInt32(bytes[off + 3]) << 24
   }
 
+  /// Op `i`'s input tensor indices from its tensor list (noTensor = absent).
+  func opInputs(_ i: Int) -> [UInt32] {
+    (0..<Int(ops[i].inputCount)).map { u32(Int(ops[i].tensorListOffset) + 4 * $0) }
+  }
+
+  /// Op `i`'s output tensor indices.
+  func opOutputs(_ i: Int) -> [UInt32] {
+    (0..<Int(ops[i].outputCount)).map { u32(Int(ops[i].tensorListOffset) + 4 * (Int(ops[i].inputCount) + $0)) }
+  }
+
   /// The NUL-terminated string at `offset` in the string table (nil for noString);
   /// records an issue if it is not terminated inside the table.
   func string(_ offset: UInt32) -> String? {
@@ -226,28 +236,27 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
 
     // Ops.
     #expect(m.ops.count == 10)
-    let none = ModelFormat.noTensor
     func u(_ k: String) -> UInt32 { UInt32(ids[k]!.index) }
     let c = m.ops[0]
     #expect(c.opCode == OpCode.conv2D.rawValue && c.activation == FusedActivation.relu.rawValue)
     #expect(c.padding == PaddingKind.same.rawValue && c.strideH == 2 && c.strideW == 2 && c.dilationH == 1)
-    #expect(c.inputs == (u("x"), u("cw"), u("cb")) && c.output == u("c"))
+    #expect(m.opInputs(0) == [u("x"), u("cw"), u("cb")] && m.opOutputs(0) == [u("c")])
     #expect(c.filterH == 0 && c.padTop == 0 && c.extra == 0)
     let d = m.ops[1]
     #expect(d.opCode == OpCode.depthwiseConv2D.rawValue && d.activation == FusedActivation.relu6.rawValue)
     #expect(d.padding == PaddingKind.explicit.rawValue && d.dilationH == 2 && d.dilationW == 2)
     #expect(d.padTop == 2 && d.padLeft == 2 && d.padBottom == 2 && d.padRight == 2)
-    #expect(d.inputs == (u("c"), u("dw"), none))
-    #expect(m.ops[2].opCode == OpCode.add.rawValue && m.ops[2].inputs == (u("c"), u("d"), none))
+    #expect(m.opInputs(1) == [u("c"), u("dw")])  // a trailing absent bias is not stored
+    #expect(m.ops[2].opCode == OpCode.add.rawValue && m.opInputs(2) == [u("c"), u("d")])
     let mp = m.ops[3]
     #expect(mp.opCode == OpCode.maxPool2D.rawValue && mp.filterH == 2 && mp.filterW == 2 && mp.strideH == 2)
     let ap = m.ops[4]
     #expect(ap.opCode == OpCode.averagePool2D.rawValue && ap.strideH == 1 && ap.padding == PaddingKind.same.rawValue)
     #expect(m.ops[5].opCode == OpCode.globalAveragePool.rawValue)
-    #expect(m.ops[6].opCode == OpCode.reshape.rawValue && m.ops[6].output == u("r"))
-    #expect(m.ops[7].opCode == OpCode.fullyConnected.rawValue && m.ops[7].inputs == (u("r"), u("fw"), u("fb")))
+    #expect(m.ops[6].opCode == OpCode.reshape.rawValue && m.opOutputs(6) == [u("r")])
+    #expect(m.ops[7].opCode == OpCode.fullyConnected.rawValue && m.opInputs(7) == [u("r"), u("fw"), u("fb")])
     #expect(m.ops[8].opCode == OpCode.softmax.rawValue && Float(bitPattern: m.ops[8].extra) == 0.5)
-    #expect(m.ops[9].opCode == OpCode.logistic.rawValue && m.ops[9].output == u("lg"))
+    #expect(m.ops[9].opCode == OpCode.logistic.rawValue && m.opOutputs(9) == [u("lg")])
 
     // Metadata.
     let md = try #require(m.metadata)
@@ -263,7 +272,9 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
     var copy = bytes
     copy.withUnsafeMutableBytes { p in
       h.write(to: p.baseAddress!)
-      for (i, r) in m.tensors.enumerated() { r.write(to: p.baseAddress! + Int(h.tensorTableOffset) + 48 * i) }
+      for (i, r) in m.tensors.enumerated() {
+        r.write(to: p.baseAddress! + Int(h.tensorTableOffset) + ModelFormat.tensorRecordSize * i)
+      }
       for (i, r) in m.ops.enumerated() { r.write(to: p.baseAddress! + Int(h.opTableOffset) + 64 * i) }
       md.write(to: p.baseAddress! + Int(h.metadataOffset))
     }
@@ -352,7 +363,7 @@ func everyOpModel() throws -> (ModelBuilder, [String: TensorID]) {
   @Test func tensor_errors() {
     var b = ModelBuilder()
     #expect(errorCase { _ = try b.addActivation(shape: [], scale: 1, zeroPoint: 0) } == "invalidShape")
-    #expect(errorCase { _ = try b.addActivation(shape: [1, 2, 3, 4, 5], scale: 1, zeroPoint: 0) } == "invalidShape")
+    #expect(errorCase { _ = try b.addActivation(shape: [1, 2, 3, 4, 5, 6], scale: 1, zeroPoint: 0) } == "invalidShape")
     #expect(errorCase { _ = try b.addActivation(shape: [1, 0], scale: 1, zeroPoint: 0) } == "invalidShape")
     #expect(errorCase { _ = try b.addActivation(shape: [1, 70_000], scale: 1, zeroPoint: 0) } == "invalidShape")
     #expect(errorCase { _ = try b.addActivation(shape: [4], scale: 0, zeroPoint: 0) } == "invalidQuantization")

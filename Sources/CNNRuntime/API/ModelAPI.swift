@@ -225,12 +225,33 @@ func fillTensorInfo(_ s: ModelState, _ i: Int, _ info: UnsafeMutablePointer<cnn_
   let out = s.pointee.tensors[Int(op.output)].dims
   info.pointee.type = Int32(op.code.rawValue)
   info.pointee.type_name = UnsafeRawPointer(op.code.staticName.utf8Start).assumingMemoryBound(to: CChar.self)
-  info.pointee.inputs = op.inputs
+  info.pointee.input_count = Int32(op.inputCount)
+  info.pointee.output_count = Int32(op.outputCount)
+  info.pointee.inputs = (op.input(0), op.input(1), op.input(2))
   info.pointee.output = op.output
   info.pointee.output_dims = (Int32(out.n), Int32(out.h), Int32(out.w), Int32(out.c))
   info.pointee.param_count = op.paramCount
   info.pointee.macs = op.macs
   return .ok
+}
+
+/// Tensor index of input `k` of op `op` (0 ≤ k < cnn_op_info.input_count);
+/// -1 when that optional input is absent, or for a NULL model or an index
+/// out of range.
+@c(cnn_model_op_input) public func cnnModelOpInput(_ model: UnsafePointer<cnn_model>?, _ op: Int32, _ k: Int32) -> Int32 {
+  guard let s = modelState(model), op >= 0, Int(op) < s.pointee.opCount else { return -1 }
+  let o = s.pointee.ops[Int(op)]
+  guard k >= 0, Int(k) < o.inputCount else { return -1 }
+  return o.input(Int(k))
+}
+
+/// Tensor index of output `k` of op `op` (0 ≤ k < cnn_op_info.output_count);
+/// -1 for a NULL model or an index out of range.
+@c(cnn_model_op_output) public func cnnModelOpOutput(_ model: UnsafePointer<cnn_model>?, _ op: Int32, _ k: Int32) -> Int32 {
+  guard let s = modelState(model), op >= 0, Int(op) < s.pointee.opCount else { return -1 }
+  let o = s.pointee.ops[Int(op)]
+  guard k >= 0, Int(k) < o.outputCount else { return -1 }
+  return o.output(Int(k))
 }
 
 /// Number of classes: the size of the last dimension of output 0 (0 for NULL).

@@ -1,26 +1,31 @@
-// Model format v1: the one definition of the on-disk layout.
+// Model format v2: the one definition of the on-disk layout.
 //
 // Both the runtime loader (reading, in Embedded Swift) and the tools' model
 // writer use the record types below: each record has `read(from:)` and
 // `write(to:)` over raw little-endian bytes at fixed offsets, so the layout
 // exists exactly once. docs/FORMAT.md describes the same layout for people.
 //
-// File = header (64 B) | io table | tensor table | op table | metadata |
-//        string table | constant data (each blob 64-byte aligned).
+// File = header (64 B) | io table | tensor table | op table | op tensor lists |
+//        metadata | string table | constant data (each blob 64-byte aligned).
+//
+// v2 (this layout) against v1: an op lists any number of input and output
+// tensors (v1: at most 3 inputs and 1 output, inline), and tensors have up
+// to 5 dimensions (tensor record 64 bytes, was 48). v1 files are refused
+// with a message asking to re-import the model.
 // All integers are little-endian. Offsets are from the start of the file.
 
-/// Layout constants of format v1.
+/// Layout constants of format v2.
 public enum ModelFormat {
   /// "CNNRTMDL".
   public static let magic: UInt64 = 0x4C44_4D54_524E_4E43
   /// Layout version written by this build. Readers accept exactly this.
-  public static let formatVersion: UInt16 = 1
+  public static let formatVersion: UInt16 = 2
   /// Quantization scheme version: 1 = TFLite int8 (symmetric per-channel
   /// int8 weights, asymmetric int8 activations, int32 bias, double-rounding
   /// requantization as in TFLite Micro).
   public static let quantSchemeVersion: UInt16 = 1
   public static let headerSize = 64
-  public static let tensorRecordSize = 48
+  public static let tensorRecordSize = 64
   public static let opRecordSize = 64
   public static let metadataSize = 96
   /// Constant data blobs start at multiples of this many bytes.
@@ -29,7 +34,7 @@ public enum ModelFormat {
   public static let checksumStart = 20
   public static let noTensor: UInt32 = 0xFFFF_FFFF
   public static let noString: UInt32 = 0xFFFF_FFFF
-  public static let maxRank = 4
+  public static let maxRank = 5
   /// Largest number of model inputs, and of model outputs.
   public static let maxModelIO = 256
   /// Largest value of one tensor dimension.
@@ -38,7 +43,9 @@ public enum ModelFormat {
   public static let maxElements = Int(Int32.max)
   /// Largest stride, dilation or pooling filter extent.
   public static let maxSpatialParameter = 1 << 12
-  public static let maxOpInputs = 3
+  /// Largest number of inputs of one op, and of outputs.
+  public static let maxOpInputs = 1024
+  public static let maxOpOutputs = 1024
 }
 
 // MARK: - Little-endian access
@@ -160,28 +167,28 @@ public enum QuantKind: UInt8, Sendable {
   case perChannel = 2
 }
 
-/// Tensor record, 48 bytes.
+/// Tensor record, 64 bytes.
 ///
 /// | off | type | field |
 /// |----:|------|-------|
 /// | 0 | u8 | element type (1 = int8, 2 = int32) |
-/// | 1 | u8 | rank (1...4) |
+/// | 1 | u8 | rank (1...5) |
 /// | 2 | u8 | quantization kind (0 none, 1 per-tensor, 2 per-channel) |
 /// | 3 | u8 | flags (bit 0: constant, data stored in the file) |
-/// | 4 | i32×4 | dims, NHWC; unused trailing entries are 0 |
-/// | 20 | i32 | zero point |
-/// | 24 | u32 | quantization axis (per-channel) |
-/// | 28 | u32 | offset of the f32 scales (count 1, or dims[axis]); 0 = none |
-/// | 32 | u32 | constant data offset (64-byte aligned) |
-/// | 36 | u32 | constant data size in bytes |
-/// | 40 | u32 | name (string table offset, 0xFFFFFFFF = none) |
-/// | 44 | u32 | reserved, 0 |
+/// | 4 | i32×5 | dims (NHWC for rank 4); unused trailing entries are 0 |
+/// | 24 | i32 | zero point |
+/// | 28 | u32 | quantization axis (per-channel) |
+/// | 32 | u32 | offset of the f32 scales (count 1, or dims[axis]); 0 = none |
+/// | 36 | u32 | constant data offset (64-byte aligned) |
+/// | 40 | u32 | constant data size in bytes |
+/// | 44 | u32 | name (string table offset, 0xFFFFFFFF = none) |
+/// | 48 | u32×4 | reserved, 0 |
 public struct TensorRecord: Equatable, Sendable {
   public var elementType: UInt8 = ElementType.int8.rawValue
   public var rank: UInt8 = 4
   public var quantKind: UInt8 = QuantKind.none.rawValue
   public var flags: UInt8 = 0
-  public var dims: (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
+  public var dims: (Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0)
   public var zeroPoint: Int32 = 0
   public var quantAxis: UInt32 = 0
   public var scalesOffset: UInt32 = 0
@@ -200,7 +207,8 @@ public struct TensorRecord: Equatable, Sendable {
     case 0: return dims.0
     case 1: return dims.1
     case 2: return dims.2
-    default: return dims.3
+    case 3: return dims.3
+    default: return dims.4
     }
   }
 
@@ -217,14 +225,14 @@ public struct TensorRecord: Equatable, Sendable {
     t.rank = p.load(fromByteOffset: 1, as: UInt8.self)
     t.quantKind = p.load(fromByteOffset: 2, as: UInt8.self)
     t.flags = p.load(fromByteOffset: 3, as: UInt8.self)
-    t.dims = (readLE(p, 4, as: Int32.self), readLE(p, 8, as: Int32.self),
-              readLE(p, 12, as: Int32.self), readLE(p, 16, as: Int32.self))
-    t.zeroPoint = readLE(p, 20, as: Int32.self)
-    t.quantAxis = readLE(p, 24, as: UInt32.self)
-    t.scalesOffset = readLE(p, 28, as: UInt32.self)
-    t.dataOffset = readLE(p, 32, as: UInt32.self)
-    t.dataSize = readLE(p, 36, as: UInt32.self)
-    t.nameOffset = readLE(p, 40, as: UInt32.self)
+    t.dims = (readLE(p, 4, as: Int32.self), readLE(p, 8, as: Int32.self), readLE(p, 12, as: Int32.self),
+              readLE(p, 16, as: Int32.self), readLE(p, 20, as: Int32.self))
+    t.zeroPoint = readLE(p, 24, as: Int32.self)
+    t.quantAxis = readLE(p, 28, as: UInt32.self)
+    t.scalesOffset = readLE(p, 32, as: UInt32.self)
+    t.dataOffset = readLE(p, 36, as: UInt32.self)
+    t.dataSize = readLE(p, 40, as: UInt32.self)
+    t.nameOffset = readLE(p, 44, as: UInt32.self)
     return t
   }
 
@@ -234,13 +242,15 @@ public struct TensorRecord: Equatable, Sendable {
     p.storeBytes(of: quantKind, toByteOffset: 2, as: UInt8.self)
     p.storeBytes(of: flags, toByteOffset: 3, as: UInt8.self)
     writeLE(p, 4, dims.0); writeLE(p, 8, dims.1); writeLE(p, 12, dims.2); writeLE(p, 16, dims.3)
-    writeLE(p, 20, zeroPoint)
-    writeLE(p, 24, quantAxis)
-    writeLE(p, 28, scalesOffset)
-    writeLE(p, 32, dataOffset)
-    writeLE(p, 36, dataSize)
-    writeLE(p, 40, nameOffset)
-    writeLE(p, 44, UInt32(0))
+    writeLE(p, 20, dims.4)
+    writeLE(p, 24, zeroPoint)
+    writeLE(p, 28, quantAxis)
+    writeLE(p, 32, scalesOffset)
+    writeLE(p, 36, dataOffset)
+    writeLE(p, 40, dataSize)
+    writeLE(p, 44, nameOffset)
+    var off = 48
+    while off < ModelFormat.tensorRecordSize { writeLE(p, off, UInt32(0)); off += 4 }
   }
 }
 
@@ -303,8 +313,10 @@ public enum PaddingKind: UInt8, Sendable {
 /// | 0 | u16 | op code |
 /// | 2 | u8 | fused activation (0 none, 1 ReLU, 2 ReLU6) |
 /// | 3 | u8 | padding kind (0 valid, 1 same, 2 explicit) |
-/// | 4 | u32×3 | input tensor indices (0xFFFFFFFF = absent) |
-/// | 16 | u32 | output tensor index |
+/// | 4 | u16 | input count |
+/// | 6 | u16 | output count (at least 1) |
+/// | 8 | u32 | offset of the op's tensor list: u32 tensor indices, the inputs then the outputs (an absent optional input is 0xFFFFFFFF) |
+/// | 12 | u32×2 | reserved, 0 |
 /// | 20 | i32 | stride H |
 /// | 24 | i32 | stride W |
 /// | 28 | i32 | dilation H |
@@ -317,8 +329,10 @@ public struct OpRecord: Equatable, Sendable {
   public var opCode: UInt16 = 0
   public var activation: UInt8 = 0
   public var padding: UInt8 = 0
-  public var inputs: (UInt32, UInt32, UInt32) = (ModelFormat.noTensor, ModelFormat.noTensor, ModelFormat.noTensor)
-  public var output: UInt32 = ModelFormat.noTensor
+  public var inputCount: UInt16 = 0
+  public var outputCount: UInt16 = 0
+  /// File offset of the op's u32 tensor list (inputs, then outputs).
+  public var tensorListOffset: UInt32 = 0
   public var strideH: Int32 = 1
   public var strideW: Int32 = 1
   public var dilationH: Int32 = 1
@@ -338,17 +352,22 @@ public struct OpRecord: Equatable, Sendable {
 
   public init() {}
 
-  public func input(_ i: Int) -> UInt32 {
-    switch i {
-    case 0: return inputs.0
-    case 1: return inputs.1
-    default: return inputs.2
-    }
+  /// Input `k` of the op whose file is at `data` (noTensor past the count).
+  /// The list must have been range-checked (the loader does so in pass 1).
+  public func input(_ k: Int, in data: UnsafeRawPointer) -> UInt32 {
+    k < Int(inputCount) ? readLE(data, Int(tensorListOffset) + 4 * k, as: UInt32.self) : ModelFormat.noTensor
+  }
+
+  /// Output `k` (noTensor past the count).
+  public func output(_ k: Int, in data: UnsafeRawPointer) -> UInt32 {
+    k < Int(outputCount) ? readLE(data, Int(tensorListOffset) + 4 * (Int(inputCount) + k), as: UInt32.self)
+      : ModelFormat.noTensor
   }
 
   public static func == (a: OpRecord, b: OpRecord) -> Bool {
     a.opCode == b.opCode && a.activation == b.activation && a.padding == b.padding
-      && a.inputs == b.inputs && a.output == b.output && a.strideH == b.strideH
+      && a.inputCount == b.inputCount && a.outputCount == b.outputCount
+      && a.tensorListOffset == b.tensorListOffset && a.strideH == b.strideH
       && a.strideW == b.strideW && a.dilationH == b.dilationH && a.dilationW == b.dilationW
       && a.filterH == b.filterH && a.filterW == b.filterW && a.padTop == b.padTop
       && a.padLeft == b.padLeft && a.padBottom == b.padBottom && a.padRight == b.padRight
@@ -360,8 +379,9 @@ public struct OpRecord: Equatable, Sendable {
     o.opCode = readLE(p, 0, as: UInt16.self)
     o.activation = p.load(fromByteOffset: 2, as: UInt8.self)
     o.padding = p.load(fromByteOffset: 3, as: UInt8.self)
-    o.inputs = (readLE(p, 4, as: UInt32.self), readLE(p, 8, as: UInt32.self), readLE(p, 12, as: UInt32.self))
-    o.output = readLE(p, 16, as: UInt32.self)
+    o.inputCount = readLE(p, 4, as: UInt16.self)
+    o.outputCount = readLE(p, 6, as: UInt16.self)
+    o.tensorListOffset = readLE(p, 8, as: UInt32.self)
     o.strideH = readLE(p, 20, as: Int32.self)
     o.strideW = readLE(p, 24, as: Int32.self)
     o.dilationH = readLE(p, 28, as: Int32.self)
@@ -380,8 +400,9 @@ public struct OpRecord: Equatable, Sendable {
     writeLE(p, 0, opCode)
     p.storeBytes(of: activation, toByteOffset: 2, as: UInt8.self)
     p.storeBytes(of: padding, toByteOffset: 3, as: UInt8.self)
-    writeLE(p, 4, inputs.0); writeLE(p, 8, inputs.1); writeLE(p, 12, inputs.2)
-    writeLE(p, 16, output)
+    writeLE(p, 4, inputCount); writeLE(p, 6, outputCount)
+    writeLE(p, 8, tensorListOffset)
+    writeLE(p, 12, UInt32(0)); writeLE(p, 16, UInt32(0))
     writeLE(p, 20, strideH); writeLE(p, 24, strideW)
     writeLE(p, 28, dilationH); writeLE(p, 32, dilationW)
     writeLE(p, 36, filterH); writeLE(p, 40, filterW)

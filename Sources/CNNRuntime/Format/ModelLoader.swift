@@ -47,9 +47,13 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   }
   if size < ModelFormat.headerSize { throw LoadError(.truncated, "model", "shorter than the 64-byte header") }
   let h = FileHeader.read(from: data)
+  if h.formatVersion == 1 {
+    throw LoadError(.unsupportedVersion, "model format version", index: 1,
+                    "written by an older cnnrt; re-import or re-quantize the model with this cnnrt (cnnrt import / cnnrt quantize)")
+  }
   if h.formatVersion != ModelFormat.formatVersion {
     throw LoadError(.unsupportedVersion, "model format version", index: Int(h.formatVersion),
-                    "this library reads version 1; re-export the model with a matching cnnrt")
+                    "this library reads version 2; re-export the model with a matching cnnrt")
   }
   if h.quantSchemeVersion != ModelFormat.quantSchemeVersion {
     throw LoadError(.unsupportedVersion, "quantization scheme version", index: Int(h.quantSchemeVersion),
@@ -115,16 +119,25 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     guard let code = OpCode(rawValue: rec.opCode) else {
       throw LoadError(.badOp, "op", index: o, "unknown op code (model needs a newer cnnrt)")
     }
+    let inputs = Int(rec.inputCount), outputs = Int(rec.outputCount)
+    if inputs > ModelFormat.maxOpInputs { throw LoadError(.badOp, "op", index: o, "more than 1024 inputs") }
+    if outputs < 1 || outputs > ModelFormat.maxOpOutputs {
+      throw LoadError(.badOp, "op", index: o, "output count must be 1 to 1024")
+    }
+    if rec.tensorListOffset % 4 != 0 || !rangeFits(Int(rec.tensorListOffset), inputs + outputs, 4, within: fileSize) {
+      throw LoadError(.malformedModel, "op", index: o, "tensor list outside the file or misaligned")
+    }
     var k = 0
-    while k < ModelFormat.maxOpInputs {
-      let idx = rec.input(k)
-      if idx != ModelFormat.noTensor && Int(idx) >= tensorCount {
-        throw LoadError(.badTensorIndex, "op", index: o, "input tensor index out of range")
+    while k < inputs + outputs {
+      let idx = readLE(data, Int(rec.tensorListOffset) + 4 * k, as: UInt32.self)
+      if k < inputs {
+        if idx != ModelFormat.noTensor && Int(idx) >= tensorCount {
+          throw LoadError(.badTensorIndex, "op", index: o, "input tensor index out of range")
+        }
+      } else if idx == ModelFormat.noTensor || Int(idx) >= tensorCount {
+        throw LoadError(.badTensorIndex, "op", index: o, "output tensor index out of range")
       }
       k += 1
-    }
-    if rec.output == ModelFormat.noTensor || Int(rec.output) >= tensorCount {
-      throw LoadError(.badTensorIndex, "op", index: o, "output tensor index out of range")
     }
     _ = regions.next(code, rec)
     o += 1
@@ -233,7 +246,7 @@ func checkTensorRecord(_ r: TensorRecord, index t: Int, data: UnsafeRawPointer, 
   guard let type = ElementType(rawValue: r.elementType) else { throw LoadError(.badTensor, "tensor", index: t, "unknown element type") }
   guard let qk = QuantKind(rawValue: r.quantKind) else { throw LoadError(.badTensor, "tensor", index: t, "unknown quantization kind") }
   let rank = Int(r.rank)
-  if rank < 1 || rank > ModelFormat.maxRank { throw LoadError(.badTensor, "tensor", index: t, "rank must be 1 to 4") }
+  if rank < 1 || rank > ModelFormat.maxRank { throw LoadError(.badTensor, "tensor", index: t, "rank must be 1 to 5") }
   var count = 1
   var d = 0
   while d < ModelFormat.maxRank {

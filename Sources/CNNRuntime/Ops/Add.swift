@@ -96,11 +96,13 @@ struct AddData {
 /// to the output's or 1 (broadcast); fused activation.
 enum AddOp: RuntimeOp {
   static let name: StaticString = "Add"
+  static let arity = OpArity(inputs: 2...2)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> AddData {
     let a = try ctx.activationInput(0)
     let b = try ctx.activationInput(1)
     let output = ctx.output
+    if a.rank > 4 || b.rank > 4 || output.rank > 4 { throw ctx.fail(.shapeMismatch, "add: tensors of rank 5 are not supported") }
     if !broadcasts(a.dims, to: output.dims) || !broadcasts(b.dims, to: output.dims) {
       throw ctx.fail(.shapeMismatch, "add inputs must have the output's shape or broadcast to it (dimensions equal or 1)")
     }

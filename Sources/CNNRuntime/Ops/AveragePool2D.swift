@@ -66,6 +66,7 @@ public func averagePool2DReference(
 /// model's kernel path (`averagePool2DOptimized`).
 enum AveragePool2DOp: RuntimeOp {
   static let name: StaticString = "AveragePool2D"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PoolParams {
     try preparePooling(&ctx, global: false)
@@ -81,6 +82,7 @@ enum AveragePool2DOp: RuntimeOp {
 /// arithmetic over the whole H × W window.
 enum GlobalAveragePoolOp: RuntimeOp {
   static let name: StaticString = "GlobalAveragePool"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PoolParams {
     try preparePooling(&ctx, global: true)

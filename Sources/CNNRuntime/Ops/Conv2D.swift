@@ -112,6 +112,7 @@ struct ConvolutionData {
 /// the filter depth.
 enum Conv2DOp: RuntimeOp {
   static let name: StaticString = "Conv2D"
+  static let arity = OpArity(inputs: 2...3)
 
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
     var bytes = requantTableBytes(plan)

@@ -76,6 +76,7 @@ public func depthwiseConv2DReference(
 /// padding and a fused activation from the record.
 enum DepthwiseConv2DOp: RuntimeOp {
   static let name: StaticString = "DepthwiseConv2D"
+  static let arity = OpArity(inputs: 2...3)
 
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
     var bytes = requantTableBytes(plan)

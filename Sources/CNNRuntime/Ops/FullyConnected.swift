@@ -68,6 +68,7 @@ struct FullyConnectedData {
 /// per-channel symmetric), optional int32 bias [units], fused activation.
 enum FullyConnectedOp: RuntimeOp {
   static let name: StaticString = "FullyConnected"
+  static let arity = OpArity(inputs: 2...3)
 
   static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) }
 

@@ -40,6 +40,7 @@ public func logisticReference(
 /// LOGISTIC (sigmoid), elementwise; output scale 1/256, zero point -128.
 enum LogisticOp: RuntimeOp {
   static let name: StaticString = "Logistic"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> LogisticParams {
     let input = try prepareFixedOutputActivation(&ctx)

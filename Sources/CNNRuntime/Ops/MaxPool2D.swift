@@ -58,6 +58,7 @@ public func maxPool2DReference(
 /// stride and padding from the record, fused activation.
 enum MaxPool2DOp: RuntimeOp {
   static let name: StaticString = "MaxPool2D"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PoolParams {
     try preparePooling(&ctx, global: false)

@@ -124,6 +124,7 @@ public func meanReference(
 /// [N,C], any per-tensor quantization; no fused activation, `extra` 0.
 enum MeanOp: RuntimeOp {
   static let name: StaticString = "Mean"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> MeanParams {
     let input = try ctx.activationInput(0, rank4: true)
@@ -140,7 +141,7 @@ enum MeanOp: RuntimeOp {
                         outputScale: output.scale, outputZeroPoint: output.zeroPoint,
                         count: input.dims.h * input.dims.w)
     if p.shift > maxRequantLeftShift {
-      throw ctx.fail(.badOp, tensor: Int(ctx.rec.output),
+      throw ctx.fail(.badOp, tensor: ctx.outputIndex(0),
                      "mean: input scale / output scale too large (rescale shift above 31)")
     }
     return p

@@ -22,6 +22,9 @@ protocol RuntimeOp {
   associatedtype Data
   /// Human-readable name (Keras-like), shown by inspection calls and in load errors.
   static var name: StaticString { get }
+  /// How many inputs (absent optional ones included) and outputs the op
+  /// takes; checked before `prepare`.
+  static var arity: OpArity { get }
   /// Pass 1: bytes beyond `Data` that `prepare` may allocate for this op
   /// (tables, packed weights). Reads only records that pass 1 has checked on
   /// their own (tensor shapes are not yet checked against each other), so it
@@ -35,6 +38,12 @@ protocol RuntimeOp {
 
 extension RuntimeOp {
   static func extraBytes(_ plan: inout OpPlanContext) -> Int { 0 }
+}
+
+/// The input and output counts an op accepts.
+struct OpArity {
+  var inputs: ClosedRange<Int>
+  var outputs: ClosedRange<Int> = 1...1
 }
 
 /// The `Data` of an op that needs nothing prepared.
@@ -60,12 +69,13 @@ struct OpPlanContext {
 
   /// Record of input `k`, nil when absent (indices were checked in pass 1).
   func inputRecord(_ k: Int) -> TensorRecord? {
-    let idx = rec.input(k)
+    let idx = rec.input(k, in: data)
     if idx == ModelFormat.noTensor { return nil }
     return tensorRecord(Int(idx))
   }
 
-  var outputRecord: TensorRecord { tensorRecord(Int(rec.output)) }
+  /// Record of the first output.
+  var outputRecord: TensorRecord { tensorRecord(Int(rec.output(0, in: data))) }
 
   func tensorRecord(_ i: Int) -> TensorRecord {
     TensorRecord.read(from: data + Int(header.tensorTableOffset) + i * ModelFormat.tensorRecordSize)
@@ -103,12 +113,17 @@ struct OpPrepareContext {
   var macs: Int64 = 0
 
   func tensor(_ i: Int) -> TensorInfo { state.pointee.tensors[i] }
-  var output: TensorInfo { tensor(Int(rec.output)) }
+  /// Tensor index of input `k` (noTensor when absent).
+  func inputIndex(_ k: Int) -> UInt32 { rec.input(k, in: state.pointee.data) }
+  /// Tensor index of output `k`.
+  func outputIndex(_ k: Int) -> Int { Int(rec.output(k, in: state.pointee.data)) }
+  /// The first output.
+  var output: TensorInfo { tensor(outputIndex(0)) }
   /// Fused-activation clamp bounds in the output's quantized units.
   var activationRange: (Int32, Int32) {
     activationRangeOf(activation, scale: output.scale, zeroPoint: output.zeroPoint)
   }
-  func hasInput(_ k: Int) -> Bool { rec.input(k) != ModelFormat.noTensor }
+  func hasInput(_ k: Int) -> Bool { inputIndex(k) != ModelFormat.noTensor }
 
   func fail(_ s: CNNStatus, _ detail: StaticString) -> LoadError {
     var e = LoadError(s, "op", index: index, detail)
@@ -151,7 +166,7 @@ struct OpPrepareContext {
 
   /// Input `k`, which must be an activation (rank 4 when `rank4`).
   func activationInput(_ k: Int, rank4: Bool = false) throws(LoadError) -> TensorInfo {
-    let idx = rec.input(k)
+    let idx = inputIndex(k)
     if idx == ModelFormat.noTensor { throw fail(.badOp, "missing required input") }
     let t = tensor(Int(idx))
     if !t.isActivation { throw fail(.badOp, "data input must be an activation tensor") }
@@ -161,7 +176,7 @@ struct OpPrepareContext {
 
   /// Constant input `k` (nil when absent).
   func constantInput(_ k: Int) -> TensorInfo? {
-    hasInput(k) ? tensor(Int(rec.input(k))) : nil
+    hasInput(k) ? tensor(Int(inputIndex(k))) : nil
   }
 
   func requireNoActivation() throws(LoadError) {
@@ -246,7 +261,7 @@ struct OpPrepareContext {
   /// turns them into multiplier 0).
   func checkRequantShift(_ shift: Int32) throws(LoadError) {
     if shift > maxRequantLeftShift {
-      throw fail(.badOp, tensor: Int(rec.output),
+      throw fail(.badOp, tensor: outputIndex(0),
                  "requantization multiplier >= 2^31 (input scale x weight scale / output scale too large; accepted: below 2^31, shift <= 31)")
     }
   }
@@ -263,6 +278,12 @@ struct OpPreparer: OpVisitor {
 
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) {
     do throws(LoadError) {
+      if !Op.arity.inputs.contains(Int(ctx.rec.inputCount)) {
+        throw ctx.fail(.badOp, "wrong number of inputs for this op")
+      }
+      if !Op.arity.outputs.contains(Int(ctx.rec.outputCount)) {
+        throw ctx.fail(.badOp, "wrong number of outputs for this op")
+      }
       let d = try Op.prepare(&ctx)
       dataRegion.bindMemory(to: Op.Data.self, capacity: 1).initialize(to: d)
     } catch {

@@ -87,6 +87,7 @@ public func padReference(
 /// `OpRecord.padConstantFlag | UInt8(v)` = the int8 v).
 enum PadOp: RuntimeOp {
   static let name: StaticString = "Pad"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PadParams {
     let rec = ctx.rec

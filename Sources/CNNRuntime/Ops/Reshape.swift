@@ -5,6 +5,7 @@
 /// is done when they share the same bytes).
 enum ReshapeOp: RuntimeOp {
   static let name: StaticString = "Reshape"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> NoOpData {
     let input = try ctx.activationInput(0)

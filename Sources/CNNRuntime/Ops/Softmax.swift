@@ -80,6 +80,7 @@ struct SoftmaxData {
 /// beta in the record's `extra` (f32 bits, 0 = 1).
 enum SoftmaxOp: RuntimeOp {
   static let name: StaticString = "Softmax"
+  static let arity = OpArity(inputs: 1...1)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> SoftmaxData {
     let input = try prepareFixedOutputActivation(&ctx)

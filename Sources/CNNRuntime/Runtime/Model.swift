@@ -42,21 +42,30 @@ struct TensorInfo {
 /// model block; the unit's `Data` type, see Ops/OpUnit.swift).
 struct PreparedOp {
   var code: OpCode
-  /// Input tensor indices, -1 = absent.
-  var inputs: (Int32, Int32, Int32)
-  var output: Int32
+  var inputCount: Int
+  var outputCount: Int
+  /// The op's u32 tensor list in the model bytes (inputs, then outputs),
+  /// range-checked at load.
+  var tensorList: UnsafeRawPointer
   /// The op unit's `Data`, prepared at load.
   var data: UnsafeMutableRawPointer
   var paramCount: Int64
   var macs: Int64
 
-  func input(_ i: Int) -> Int32 {
-    switch i {
-    case 0: return inputs.0
-    case 1: return inputs.1
-    default: return inputs.2
-    }
+  /// Tensor index of input `k`; -1 when absent (an optional input, or past the count).
+  @inline(__always)
+  func input(_ k: Int) -> Int32 {
+    k < inputCount ? Int32(bitPattern: readLE(tensorList, 4 * k, as: UInt32.self)) : -1
   }
+
+  /// Tensor index of output `k` (k < outputCount).
+  @inline(__always)
+  func output(_ k: Int) -> Int32 {
+    Int32(bitPattern: readLE(tensorList, 4 * (inputCount + k), as: UInt32.self))
+  }
+
+  /// The first output.
+  @inline(__always) var output: Int32 { output(0) }
 }
 
 /// The model block's header.

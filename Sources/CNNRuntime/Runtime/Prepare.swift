@@ -27,11 +27,17 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     let r = TensorRecord.read(from: data + Int(h.tensorTableOffset) + t * ModelFormat.tensorRecordSize)
     let type = ElementType(rawValue: r.elementType)!  // checked in pass 1
     let rank = Int(r.rank)
+    // Rank <= 4: padded on the left with 1s to NHWC. Rank 5: the first two
+    // dimensions folded into N (ops that need rank 5 read the record).
     var d = (1, 1, 1, 1)
     withUnsafeMutableBytes(of: &d) { raw in
       let p = raw.bindMemory(to: Int.self)
       var k = 0
-      while k < rank { p[4 - rank + k] = Int(r.dim(k)); k += 1 }
+      while k < rank {
+        let slot = max(4 - rank + k, 0)
+        p[slot] = k > 0 && slot == 0 ? p[0] * Int(r.dim(k)) : Int(r.dim(k))
+        k += 1
+      }
     }
     let dims = Dims4(n: d.0, h: d.1, w: d.2, c: d.3)
     let qk = QuantKind(rawValue: r.quantKind)!
@@ -69,8 +75,8 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     let rec = OpRecord.read(from: data + Int(h.opTableOffset) + o * ModelFormat.opRecordSize)
     let code = OpCode(rawValue: rec.opCode)!  // checked in pass 1
     var k = 0
-    while k < ModelFormat.maxOpInputs {
-      let idx = rec.input(k)
+    while k < Int(rec.inputCount) {
+      let idx = rec.input(k, in: data)
       if idx != ModelFormat.noTensor {
         let ti = tensors + Int(idx)
         if ti.pointee.isActivation {
@@ -82,14 +88,18 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
       }
       k += 1
     }
-    let out = tensors + Int(rec.output)
-    if !out.pointee.isActivation { throw LoadError(.badGraph, "op", index: o, "writes a constant tensor") }
-    if out.pointee.isModelInput || out.pointee.producer >= 0 {
-      throw LoadError(.badGraph, "op", index: o, "writes a tensor that is already written")
+    k = 0
+    while k < Int(rec.outputCount) {
+      let out = tensors + Int(rec.output(k, in: data))
+      if !out.pointee.isActivation { throw LoadError(.badGraph, "op", index: o, "writes a constant tensor") }
+      if out.pointee.isModelInput || out.pointee.producer >= 0 {
+        throw LoadError(.badGraph, "op", index: o, "writes a tensor that is already written")
+      }
+      out.pointee.producer = o
+      out.pointee.firstUse = o
+      out.pointee.lastUse = o
+      k += 1
     }
-    out.pointee.producer = o
-    out.pointee.firstUse = o
-    out.pointee.lastUse = o
 
     guard let act = FusedActivation(rawValue: rec.activation) else {
       throw LoadError(.badOp, "op", index: o, "unknown fused activation")
@@ -106,9 +116,8 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     code.visit(&preparer)
     if let e = preparer.error { throw e }
     (ops + o).initialize(to: PreparedOp(
-      code: code, inputs: (Int32(bitPattern: rec.inputs.0), Int32(bitPattern: rec.inputs.1),
-                           Int32(bitPattern: rec.inputs.2)),
-      output: Int32(rec.output), data: regionBase + region.data,
+      code: code, inputCount: Int(rec.inputCount), outputCount: Int(rec.outputCount),
+      tensorList: data + Int(rec.tensorListOffset), data: regionBase + region.data,
       paramCount: preparer.ctx.paramCount, macs: preparer.ctx.macs))
     o += 1
   }
