@@ -14,6 +14,10 @@
 //
 // String references (tensor names, model name, labels) are byte offsets into
 // the string table; every string is UTF-8, NUL-terminated, stored once.
+//
+// Per-op shape inference, output checks, record fields and convenience
+// builders (`conv2D(...)`, `pad(...)`, …) are in the tools op units
+// (Ops/*.swift); this file keeps tensors, the graph checks and serialization.
 
 import CNNRuntime
 
@@ -306,421 +310,33 @@ public struct ModelBuilder: Sendable {
       throw ModelBuilderError.invalidOp("\(opName): \(opInputs.count) inputs, at most \(ModelFormat.maxOpInputs)")
     }
     for case let id? in opInputs { try checkIndex(id, "input of \(opName)") }
-    func required(_ i: Int, _ role: String) throws -> Tensor {
-      guard i < opInputs.count, let id = opInputs[i] else {
-        throw ModelBuilderError.invalidOp("\(opName): missing \(role) (input \(i))")
-      }
-      return tensors[id.index]
+    guard let unit = ToolOpTable.byOpCode[code] else {
+      throw ModelBuilderError.invalidOp("\(opName): no tools op unit builds this op")
     }
-    func int8Activation(_ i: Int, _ role: String) throws -> Tensor {
-      let t = try required(i, role)
-      guard !t.isConstant, t.elementType == .int8, t.quantKind == .perTensor else {
-        throw ModelBuilderError.invalidOp(
-          "\(opName): \(role) \(label(opInputs[i]!)) must be a non-constant int8 tensor with per-tensor quantization")
-      }
-      return t
-    }
-    func expectInputs(_ n: Int) throws {
-      guard opInputs.count == n else {
-        throw ModelBuilderError.invalidOp("\(opName): expects \(n) input(s), got \(opInputs.count)")
-      }
-    }
-    func noActivation() throws {
-      guard o.activation == .none else {
-        throw ModelBuilderError.invalidOp("\(opName): fused activation is not supported on this op")
-      }
-    }
-    func checkSpatial(window: Bool) throws {
-      let limit = Self.maxSpatialParameter
-      guard [o.strideH, o.strideW, o.dilationH, o.dilationW, o.filterH, o.filterW].allSatisfy({ $0 <= limit }) else {
-        throw ModelBuilderError.invalidOp("\(opName): stride, dilation and window must be at most \(limit)")
-      }
-      guard o.strideH >= 1, o.strideW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): stride must be >= 1") }
-      guard o.dilationH >= 1, o.dilationW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): dilation must be >= 1") }
-      if window {
-        guard o.filterH >= 1, o.filterW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): pooling window must be >= 1") }
-        guard o.dilationH == 1, o.dilationW == 1 else { throw ModelBuilderError.invalidOp("\(opName): pooling has no dilation") }
-      } else {
-        guard o.filterH == 0, o.filterW == 0 else {
-          throw ModelBuilderError.invalidOp("\(opName): filter size comes from the filter tensor; leave filterH/filterW 0")
-        }
-      }
-      if case .explicit(let t, let l, let b, let r) = o.padding {
-        guard [t, l, b, r].allSatisfy({ $0 >= 0 }) else {
-          throw ModelBuilderError.invalidOp("\(opName): explicit pads must not be negative")
-        }
-      }
-    }
-    func checkPlain() throws {
-      guard o.strideH == 1, o.strideW == 1, o.dilationH == 1, o.dilationW == 1, o.filterH == 0, o.filterW == 0,
-            o.padding == .valid else {
-        throw ModelBuilderError.invalidOp("\(opName): stride/dilation/filter/padding options do not apply to this op")
-      }
-    }
-    func spatialOut(_ input: Int, _ k: Int, stride: Int, dilation: Int, before: Int, after: Int, _ axis: String) throws -> Int {
-      let eff = (k - 1) * dilation + 1
-      if o.padding.kind == .explicit, before >= eff || after >= eff {
-        throw ModelBuilderError.invalidOp(
-          "\(opName): explicit \(axis) pads (\(before), \(after)) must be smaller than the effective filter \(eff)")
-      }
-      guard let n = Self.outputSize(input: input, filter: k, stride: stride, dilation: dilation,
-                                    padding: o.padding.kind, padBefore: before, padAfter: after) else {
-        throw ModelBuilderError.shapeMismatch(
-          "\(opName): \(axis) \(input) is smaller than the effective filter \((k - 1) * dilation + 1) with this padding")
-      }
-      return n
-    }
-    var pads = (t: 0, l: 0, b: 0, r: 0)
-    if case .explicit(let t, let l, let b, let r) = o.padding { pads = (t, l, b, r) }
-    if code != .softmax {
+    if !unit.acceptsBeta {
       guard o.beta == 1 else { throw ModelBuilderError.invalidOp("\(opName): beta applies to softmax only") }
     }
-    if code != .pad {
+    if !unit.acceptsPadValue {
       guard o.padValue == nil, o.padChannelsBefore == 0, o.padChannelsAfter == 0 else {
         throw ModelBuilderError.invalidOp("\(opName): padValue and channel pads apply to pad only")
       }
     }
-
-    switch code {
-    case .conv2D, .depthwiseConv2D:
-      guard opInputs.count == 2 || opInputs.count == 3 else {
-        throw ModelBuilderError.invalidOp("\(opName): expects input, filter and optional bias")
-      }
-      try checkSpatial(window: false)
-      let x = try int8Activation(0, "input")
-      let f = try required(1, "filter")
-      guard x.shape.count == 4 else { throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC, got \(x.shape)") }
-      guard f.isConstant, f.elementType == .int8, f.shape.count == 4, f.zeroPoint == 0 else {
-        throw ModelBuilderError.invalidOp("\(opName): filter must be a constant int8 rank-4 tensor with zero point 0")
-      }
-      let cin = x.shape[3]
-      let cout = code == .conv2D ? f.shape[0] : f.shape[3]
-      if code == .conv2D {
-        guard cin % f.shape[3] == 0, cout % (cin / f.shape[3]) == 0 else {
-          throw ModelBuilderError.shapeMismatch(
-            "\(opName): filter \(f.shape) does not fit \(cin) input channels (groups = Cin / filter depth must divide Cout)")
-        }
-        if f.quantKind == .perChannel, f.quantAxis != 0 {
-          throw ModelBuilderError.invalidQuantization("\(opName): per-channel filter scales must be on axis 0 (Cout)")
-        }
-      } else {
-        guard f.shape[0] == 1, cout % cin == 0 else {
-          throw ModelBuilderError.shapeMismatch(
-            "\(opName): depthwise filter \(f.shape) must be [1, KH, KW, Cin × multiplier] for \(cin) input channels")
-        }
-        if f.quantKind == .perChannel, f.quantAxis != 3 {
-          throw ModelBuilderError.invalidQuantization("\(opName): per-channel depthwise scales must be on axis 3")
-        }
-      }
-      guard f.quantKind != .none else { throw ModelBuilderError.invalidQuantization("\(opName): filter has no scale") }
-      if opInputs.count == 3, let bid = opInputs[2] {
-        let b = tensors[bid.index]
-        guard b.isConstant, b.elementType == .int32, b.shape == [cout] else {
-          throw ModelBuilderError.shapeMismatch("\(opName): bias \(label(bid)) must be a constant int32 [\(cout)], got \(b.shape)")
-        }
-      }
-      let oh = try spatialOut(x.shape[1], f.shape[1], stride: o.strideH, dilation: o.dilationH, before: pads.t, after: pads.b, "height")
-      let ow = try spatialOut(x.shape[2], f.shape[2], stride: o.strideW, dilation: o.dilationW, before: pads.l, after: pads.r, "width")
-      return [x.shape[0], oh, ow, cout]
-
-    case .fullyConnected:
-      guard opInputs.count == 2 || opInputs.count == 3 else {
-        throw ModelBuilderError.invalidOp("\(opName): expects input, weights and optional bias")
-      }
-      try checkPlain()
-      let x = try int8Activation(0, "input")
-      let f = try required(1, "weights")
-      guard f.isConstant, f.elementType == .int8, f.shape.count == 2, f.quantKind != .none,
-            f.zeroPoint == 0 || f.quantKind == .perTensor else {
-        throw ModelBuilderError.invalidOp(
-          "\(opName): weights must be a constant int8 [units, depth] tensor (zero point 0 when per-channel)")
-      }
-      if f.quantKind == .perChannel, f.quantAxis != 0 {
-        throw ModelBuilderError.invalidQuantization("\(opName): per-channel weight scales must be on axis 0 (units)")
-      }
-      let units = f.shape[0], depth = f.shape[1]
-      guard x.elementCount % depth == 0 else {
-        throw ModelBuilderError.shapeMismatch("\(opName): input \(x.shape) has \(x.elementCount) elements, not a multiple of depth \(depth)")
-      }
-      if opInputs.count == 3, let bid = opInputs[2] {
-        let b = tensors[bid.index]
-        guard b.isConstant, b.elementType == .int32, b.shape == [units] else {
-          throw ModelBuilderError.shapeMismatch("\(opName): bias \(label(bid)) must be a constant int32 [\(units)], got \(b.shape)")
-        }
-      }
-      return [x.elementCount / depth, units]
-
-    case .maxPool2D, .averagePool2D:
-      try expectInputs(1)
-      try checkSpatial(window: true)
-      let x = try int8Activation(0, "input")
-      guard x.shape.count == 4 else { throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC, got \(x.shape)") }
-      let oh = try spatialOut(x.shape[1], o.filterH, stride: o.strideH, dilation: 1, before: pads.t, after: pads.b, "height")
-      let ow = try spatialOut(x.shape[2], o.filterW, stride: o.strideW, dilation: 1, before: pads.l, after: pads.r, "width")
-      return [x.shape[0], oh, ow, x.shape[3]]
-
-    case .globalAveragePool:
-      try expectInputs(1)
-      try checkPlain()
-      let x = try int8Activation(0, "input")
-      guard x.shape.count == 4 else { throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC, got \(x.shape)") }
-      return [x.shape[0], 1, 1, x.shape[3]]
-
-    case .add:
-      try expectInputs(2)
-      try checkPlain()
-      let a = try int8Activation(0, "first input")
-      let b = try int8Activation(1, "second input")
-      // NumPy/TFLite broadcasting: shapes right-aligned, each dimension equal or 1.
-      let rank = max(a.shape.count, b.shape.count)
-      let pa = [Int](repeating: 1, count: rank - a.shape.count) + a.shape
-      let pb = [Int](repeating: 1, count: rank - b.shape.count) + b.shape
-      var out: [Int] = []
-      for (x, y) in zip(pa, pb) {
-        guard x == y || x == 1 || y == 1 else {
-          throw ModelBuilderError.shapeMismatch("\(opName): inputs \(a.shape) and \(b.shape) do not broadcast")
-        }
-        out.append(max(x, y))
-      }
-      return out
-
-    case .reshape:
-      try expectInputs(1)
-      try checkPlain(); try noActivation()
-      return try int8Activation(0, "input").shape  // any shape with the same count; checked in checkOutput
-
-    case .softmax:
-      try expectInputs(1)
-      try checkPlain(); try noActivation()
-      guard o.beta.isFinite, o.beta > 0 else { throw ModelBuilderError.invalidOp("\(opName): beta must be finite and > 0") }
-      return try int8Activation(0, "input").shape
-
-    case .logistic:
-      try expectInputs(1)
-      try checkPlain(); try noActivation()
-      return try int8Activation(0, "input").shape
-
-    case .mean:
-      // The keep_dims shape; checkOutput also accepts [N, C] (keep_dims false).
-      try expectInputs(1)
-      try checkPlain(); try noActivation()
-      let x = try int8Activation(0, "input")
-      guard x.shape.count == 4 else { throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC, got \(x.shape)") }
-      return [x.shape[0], 1, 1, x.shape[3]]
-
-    case .pad:
-      try expectInputs(1)
-      try noActivation()
-      guard o.strideH == 1, o.strideW == 1, o.dilationH == 1, o.dilationW == 1, o.filterH == 0, o.filterW == 0 else {
-        throw ModelBuilderError.invalidOp("\(opName): stride/dilation/filter options do not apply to pad")
-      }
-      guard case .explicit(let t, let l, let b, let r) = o.padding else {
-        throw ModelBuilderError.invalidOp("\(opName): pad needs explicit pads (top, left, bottom, right)")
-      }
-      let cb = o.padChannelsBefore, ca = o.padChannelsAfter
-      guard [t, l, b, r, cb, ca].allSatisfy({ $0 >= 0 && $0 <= Self.maxDimension }) else {
-        throw ModelBuilderError.invalidOp("\(opName): pads (\(t), \(l), \(b), \(r), channels \(cb), \(ca)) must be in 0...\(Self.maxDimension)")
-      }
-      let x = try int8Activation(0, "input")
-      guard x.shape.count == 4 else {
-        throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC (H, W and C can be padded), got \(x.shape)")
-      }
-      return [x.shape[0], x.shape[1] + t + b, x.shape[2] + l + r, x.shape[3] + cb + ca]
-    }
+    return try unit.inferOutputShape(BuilderOpCheck(builder: self, code: code, inputs: opInputs, options: o, opName: opName))
   }
 
   private func checkOutput(_ code: OpCode, inputs opInputs: [TensorID?], output: TensorID, expected: [Int],
                            options: OpOptions) throws {
-    let opName = "op #\(ops.count) (\(code))"
-    let out = tensors[output.index]
-    let x = tensors[opInputs[0]!.index]
-    func sameQuant() throws {
-      guard out.scales == x.scales, out.zeroPoint == x.zeroPoint else {
-        throw ModelBuilderError.invalidQuantization(
-          "\(opName): output \(label(output)) must have the input's scale and zero point (\(x.scales[0]), \(x.zeroPoint))")
-      }
-    }
-    switch code {
-    case .reshape:
-      guard out.elementCount == x.elementCount else {
-        throw ModelBuilderError.shapeMismatch(
-          "\(opName): output \(out.shape) has \(out.elementCount) elements, input \(x.shape) has \(x.elementCount)")
-      }
-      try sameQuant()
-      return
-    case .fullyConnected:
-      // [batches, units] or any shape with that element count ending in units (keep_num_dims).
-      guard out.elementCount == expected[0] * expected[1], out.shape.last == expected[1] else {
-        throw ModelBuilderError.shapeMismatch("\(opName): output \(label(output)) is \(out.shape), expected \(expected)")
-      }
-      return
-    case .mean:
-      // [N, 1, 1, C] (keep_dims) or [N, C]; any quantization whose rescale the runtime can represent.
-      guard out.shape == expected || out.shape == [expected[0], expected[3]] else {
-        throw ModelBuilderError.shapeMismatch(
-          "\(opName): output \(label(output)) is \(out.shape), expected \(expected) or \([expected[0], expected[3]])")
-      }
-      let p = prepareMean(inputScale: x.scales[0], inputZeroPoint: x.zeroPoint, outputScale: out.scales[0],
-                          outputZeroPoint: out.zeroPoint, count: x.shape[1] * x.shape[2])
-      guard p.shift <= 31 else {
-        throw ModelBuilderError.invalidQuantization(
-          "\(opName): input scale / output scale (\(x.scales[0]) / \(out.scales[0])) too large: the mean's rescale shift \(p.shift) exceeds 31")
-      }
-      return
-    default:
-      break
-    }
-    guard out.shape == expected else {
-      throw ModelBuilderError.shapeMismatch("\(opName): output \(label(output)) is \(out.shape), expected \(expected)")
-    }
-    switch code {
-    case .maxPool2D, .averagePool2D, .globalAveragePool, .pad: try sameQuant()
-    case .softmax, .logistic:
-      guard out.scales == [Float(1) / 256], out.zeroPoint == -128 else {
-        throw ModelBuilderError.invalidQuantization("\(opName): output \(label(output)) must have scale 1/256 and zero point -128")
-      }
-    default: break
-    }
+    let c = BuilderOpCheck(builder: self, code: code, inputs: opInputs, options: options, opName: "op #\(ops.count) (\(code))")
+    try ToolOpTable.byOpCode[code]!.checkOutput(c, output: output, expected: expected)
   }
 
-  // MARK: Ops (convenience: create the output tensor with the runtime's shape)
-
-  @discardableResult
-  public mutating func conv2D(_ input: TensorID, filter: TensorID, bias: TensorID?, stride: (Int, Int) = (1, 1),
-                              dilation: (Int, Int) = (1, 1), padding: Padding = .valid,
-                              activation: FusedActivation = .none, outputScale: Float, outputZeroPoint: Int32,
-                              name: String? = nil) throws -> TensorID {
-    let o = OpOptions(strideH: stride.0, strideW: stride.1, dilationH: dilation.0, dilationW: dilation.1,
-                      padding: padding, activation: activation)
-    return try addWithNewOutput(.conv2D, [input, filter, bias], o, scale: outputScale, zeroPoint: outputZeroPoint, name: name)
-  }
-
-  @discardableResult
-  public mutating func depthwiseConv2D(_ input: TensorID, filter: TensorID, bias: TensorID?, stride: (Int, Int) = (1, 1),
-                                       dilation: (Int, Int) = (1, 1), padding: Padding = .valid,
-                                       activation: FusedActivation = .none, outputScale: Float, outputZeroPoint: Int32,
-                                       name: String? = nil) throws -> TensorID {
-    let o = OpOptions(strideH: stride.0, strideW: stride.1, dilationH: dilation.0, dilationW: dilation.1,
-                      padding: padding, activation: activation)
-    return try addWithNewOutput(.depthwiseConv2D, [input, filter, bias], o, scale: outputScale,
-                                zeroPoint: outputZeroPoint, name: name)
-  }
-
-  /// Output shape [batches, units].
-  @discardableResult
-  public mutating func fullyConnected(_ input: TensorID, weights: TensorID, bias: TensorID?,
-                                      activation: FusedActivation = .none, outputScale: Float, outputZeroPoint: Int32,
-                                      name: String? = nil) throws -> TensorID {
-    try addWithNewOutput(.fullyConnected, [input, weights, bias], OpOptions(activation: activation),
-                         scale: outputScale, zeroPoint: outputZeroPoint, name: name)
-  }
-
-  /// Output shares the input's quantization. `stride` defaults to the window size.
-  @discardableResult
-  public mutating func maxPool2D(_ input: TensorID, filter: (Int, Int), stride: (Int, Int)? = nil,
-                                 padding: Padding = .valid, activation: FusedActivation = .none,
-                                 name: String? = nil) throws -> TensorID {
-    try pool(.maxPool2D, input, filter: filter, stride: stride, padding: padding, activation: activation, name: name)
-  }
-
-  /// Output shares the input's quantization. `stride` defaults to the window size.
-  @discardableResult
-  public mutating func averagePool2D(_ input: TensorID, filter: (Int, Int), stride: (Int, Int)? = nil,
-                                     padding: Padding = .valid, activation: FusedActivation = .none,
-                                     name: String? = nil) throws -> TensorID {
-    try pool(.averagePool2D, input, filter: filter, stride: stride, padding: padding, activation: activation, name: name)
-  }
-
-  /// [N,H,W,C] → [N,1,1,C]; output shares the input's quantization.
-  @discardableResult
-  public mutating func globalAveragePool(_ input: TensorID, activation: FusedActivation = .none,
-                                         name: String? = nil) throws -> TensorID {
-    let x = try tensor(input)
-    return try addWithNewOutput(.globalAveragePool, [input], OpOptions(activation: activation),
-                                scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
-  }
-
-  @discardableResult
-  public mutating func add(_ a: TensorID, _ b: TensorID, activation: FusedActivation = .none, outputScale: Float,
-                           outputZeroPoint: Int32, name: String? = nil) throws -> TensorID {
-    try addWithNewOutput(.add, [a, b], OpOptions(activation: activation), scale: outputScale,
-                         zeroPoint: outputZeroPoint, name: name)
-  }
-
-  /// New shape with the same element count; one entry may be -1 (inferred).
-  @discardableResult
-  public mutating func reshape(_ input: TensorID, to shape: [Int], name: String? = nil) throws -> TensorID {
-    let x = try tensor(input)
-    var shape = shape
-    if let i = shape.firstIndex(of: -1) {
-      let known = shape.enumerated().filter { $0.offset != i }.map(\.element)
-      let p = known.reduce(1, *)
-      guard !known.contains(where: { $0 <= 0 }), p > 0, x.elementCount % p == 0 else {
-        throw ModelBuilderError.invalidShape("reshape of \(label(input)) \(x.shape) to \(shape): cannot infer -1")
-      }
-      shape[i] = x.elementCount / p
-    }
-    try Self.checkShape(shape, what: "reshape output")
-    guard shape.reduce(1, *) == x.elementCount else {
-      throw ModelBuilderError.shapeMismatch("reshape of \(label(input)) \(x.shape) to \(shape): element counts differ")
-    }
-    let out = try addActivation(shape: shape, scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
-    do { try addOp(.reshape, inputs: [input], output: out) } catch { tensors.removeLast(); throw error }
-    return out
-  }
-
-  /// Output scale 1/256, zero point -128.
-  @discardableResult
-  public mutating func softmax(_ input: TensorID, beta: Float = 1, name: String? = nil) throws -> TensorID {
-    try addWithNewOutput(.softmax, [input], OpOptions(beta: beta), scale: 1.0 / 256, zeroPoint: -128, name: name)
-  }
-
-  /// Output scale 1/256, zero point -128.
-  @discardableResult
-  public mutating func logistic(_ input: TensorID, name: String? = nil) throws -> TensorID {
-    try addWithNewOutput(.logistic, [input], OpOptions(), scale: 1.0 / 256, zeroPoint: -128, name: name)
-  }
-
-  /// TFLite MEAN over H and W (axes [1, 2]): [N,H,W,C] → [N,1,1,C] (`keepDims`)
-  /// or [N,C], requantized to the given output quantization with TFLM's
-  /// arithmetic (no fused activation).
-  @discardableResult
-  public mutating func mean(_ input: TensorID, keepDims: Bool = true, outputScale: Float, outputZeroPoint: Int32,
-                            name: String? = nil) throws -> TensorID {
-    let expected = try inferOutputShape(.mean, inputs: [input], options: OpOptions())
-    let shape = keepDims ? expected : [expected[0], expected[3]]
-    let out = try addActivation(shape: shape, scale: outputScale, zeroPoint: outputZeroPoint, name: name)
-    do { try addOp(.mean, inputs: [input], output: out) } catch { tensors.removeLast(); throw error }
-    return out
-  }
-
-  /// TFLite PAD of H and W: [N,H,W,C] → [N, H+top+bottom, W+left+right, C] with
-  /// the input's quantization, filled with the zero point (real 0), or with
-  /// `value` (TFLite PADV2's constant, already in the input's quantization).
-  @discardableResult
-  public mutating func pad(_ input: TensorID, top: Int, left: Int, bottom: Int, right: Int,
-                           channelsBefore: Int = 0, channelsAfter: Int = 0, value: Int8? = nil,
-                           name: String? = nil) throws -> TensorID {
-    let x = try tensor(input)
-    let o = OpOptions(padding: .explicit(top: top, left: left, bottom: bottom, right: right), padValue: value,
-                      padChannelsBefore: channelsBefore, padChannelsAfter: channelsAfter)
-    return try addWithNewOutput(.pad, [input], o, scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
-  }
-
-  private mutating func pool(_ code: OpCode, _ input: TensorID, filter: (Int, Int), stride: (Int, Int)?,
-                             padding: Padding, activation: FusedActivation, name: String?) throws -> TensorID {
-    let s = stride ?? filter
-    let x = try tensor(input)
-    let o = OpOptions(strideH: s.0, strideW: s.1, filterH: filter.0, filterW: filter.1, padding: padding,
-                      activation: activation)
-    return try addWithNewOutput(code, [input], o, scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
-  }
-
-  private mutating func addWithNewOutput(_ code: OpCode, _ opInputs: [TensorID?], _ o: OpOptions, scale: Float,
-                                         zeroPoint: Int32, name: String?) throws -> TensorID {
+  /// Adds op `code` writing a new activation with the shape the runtime
+  /// computes (the convenience builders in Ops/*.swift).
+  mutating func addWithNewOutput(_ code: OpCode, _ opInputs: [TensorID?], _ o: OpOptions, scale: Float,
+                                 zeroPoint: Int32, name: String?, shape given: [Int]? = nil) throws -> TensorID {
     var opInputs = opInputs
     if opInputs.count == 3, opInputs[2] == nil { opInputs.removeLast() }
-    let shape = try inferOutputShape(code, inputs: opInputs, options: o)
+    let shape = try given ?? inferOutputShape(code, inputs: opInputs, options: o)
     let out = try addActivation(shape: shape, scale: scale, zeroPoint: zeroPoint, name: name)
     do { try addOp(code, inputs: opInputs, output: out, options: o) } catch { tensors.removeLast(); throw error }
     return out
@@ -1008,13 +624,13 @@ public struct ModelBuilder: Sendable {
     return m
   }
 
-  private func checkIndex(_ id: TensorID, _ context: String) throws {
+  func checkIndex(_ id: TensorID, _ context: String) throws {
     guard id.index >= 0, id.index < tensors.count else {
       throw ModelBuilderError.badTensorIndex("\(context): \(id) does not exist (\(tensors.count) tensors)")
     }
   }
 
-  private func label(_ id: TensorID) -> String {
+  func label(_ id: TensorID) -> String {
     if id.index >= 0, id.index < tensors.count, let n = tensors[id.index].name { return "\(id) \"\(n)\"" }
     return id.description
   }
@@ -1024,7 +640,7 @@ public struct ModelBuilder: Sendable {
     return TensorID(tensors.count - 1)
   }
 
-  private static func checkShape(_ shape: [Int], what: String) throws {
+  static func checkShape(_ shape: [Int], what: String) throws {
     guard (1...ModelFormat.maxRank).contains(shape.count) else {
       throw ModelBuilderError.invalidShape("\(what): rank \(shape.count) outside 1...\(ModelFormat.maxRank)")
     }
@@ -1062,6 +678,151 @@ public struct ModelBuilder: Sendable {
   static func align(_ x: Int, _ a: Int) -> Int { (x + a - 1) / a * a }
 }
 
+/// One op being checked by the builder (`ToolOp.inferOutputShape` and
+/// `checkOutput`): its inputs and options, and the checks several ops share.
+struct BuilderOpCheck {
+  let builder: ModelBuilder
+  let code: OpCode
+  let inputs: [TensorID?]
+  let options: OpOptions
+  /// "op #3 (conv2D)".
+  let opName: String
+
+  var o: OpOptions { options }
+  func label(_ id: TensorID) -> String { builder.label(id) }
+  func tensor(_ id: TensorID) -> ModelBuilder.Tensor { builder.tensors[id.index] }
+
+  func required(_ i: Int, _ role: String) throws -> ModelBuilder.Tensor {
+    guard i < inputs.count, let id = inputs[i] else {
+      throw ModelBuilderError.invalidOp("\(opName): missing \(role) (input \(i))")
+    }
+    return builder.tensors[id.index]
+  }
+
+  func int8Activation(_ i: Int, _ role: String) throws -> ModelBuilder.Tensor {
+    let t = try required(i, role)
+    guard !t.isConstant, t.elementType == .int8, t.quantKind == .perTensor else {
+      throw ModelBuilderError.invalidOp(
+        "\(opName): \(role) \(label(inputs[i]!)) must be a non-constant int8 tensor with per-tensor quantization")
+    }
+    return t
+  }
+
+  /// The input `x` is rank 4 (NHWC).
+  func checkNHWC(_ x: ModelBuilder.Tensor, _ what: String = "") throws {
+    guard x.shape.count == 4 else {
+      throw ModelBuilderError.invalidShape("\(opName): input must be rank 4 NHWC\(what), got \(x.shape)")
+    }
+  }
+
+  func expectInputs(_ n: Int) throws {
+    guard inputs.count == n else {
+      throw ModelBuilderError.invalidOp("\(opName): expects \(n) input(s), got \(inputs.count)")
+    }
+  }
+
+  func noActivation() throws {
+    guard o.activation == .none else {
+      throw ModelBuilderError.invalidOp("\(opName): fused activation is not supported on this op")
+    }
+  }
+
+  /// Strides, dilations, window (`window`: pooling) and explicit pads of a spatial op.
+  func checkSpatial(window: Bool) throws {
+    let limit = ModelBuilder.maxSpatialParameter
+    guard [o.strideH, o.strideW, o.dilationH, o.dilationW, o.filterH, o.filterW].allSatisfy({ $0 <= limit }) else {
+      throw ModelBuilderError.invalidOp("\(opName): stride, dilation and window must be at most \(limit)")
+    }
+    guard o.strideH >= 1, o.strideW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): stride must be >= 1") }
+    guard o.dilationH >= 1, o.dilationW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): dilation must be >= 1") }
+    if window {
+      guard o.filterH >= 1, o.filterW >= 1 else { throw ModelBuilderError.invalidOp("\(opName): pooling window must be >= 1") }
+      guard o.dilationH == 1, o.dilationW == 1 else { throw ModelBuilderError.invalidOp("\(opName): pooling has no dilation") }
+    } else {
+      guard o.filterH == 0, o.filterW == 0 else {
+        throw ModelBuilderError.invalidOp("\(opName): filter size comes from the filter tensor; leave filterH/filterW 0")
+      }
+    }
+    if case .explicit(let t, let l, let b, let r) = o.padding {
+      guard [t, l, b, r].allSatisfy({ $0 >= 0 }) else {
+        throw ModelBuilderError.invalidOp("\(opName): explicit pads must not be negative")
+      }
+    }
+  }
+
+  /// No stride, dilation, window or padding options.
+  func checkPlain() throws {
+    guard o.strideH == 1, o.strideW == 1, o.dilationH == 1, o.dilationW == 1, o.filterH == 0, o.filterW == 0,
+          o.padding == .valid else {
+      throw ModelBuilderError.invalidOp("\(opName): stride/dilation/filter/padding options do not apply to this op")
+    }
+  }
+
+  /// Explicit pads (top, left, bottom, right), zeros otherwise.
+  var pads: (t: Int, l: Int, b: Int, r: Int) {
+    if case .explicit(let t, let l, let b, let r) = o.padding { return (t, l, b, r) }
+    return (0, 0, 0, 0)
+  }
+
+  /// Output height and width of a window op on NHWC `x` with a `kh` × `kw` window.
+  func spatialOutput(_ x: [Int], kh: Int, kw: Int, dilationH: Int, dilationW: Int) throws -> (Int, Int) {
+    let p = pads
+    let oh = try spatialOut(x[1], kh, stride: o.strideH, dilation: dilationH, before: p.t, after: p.b, "height")
+    let ow = try spatialOut(x[2], kw, stride: o.strideW, dilation: dilationW, before: p.l, after: p.r, "width")
+    return (oh, ow)
+  }
+
+  func spatialOut(_ input: Int, _ k: Int, stride: Int, dilation: Int, before: Int, after: Int, _ axis: String) throws -> Int {
+    let eff = (k - 1) * dilation + 1
+    if o.padding.kind == .explicit, before >= eff || after >= eff {
+      throw ModelBuilderError.invalidOp(
+        "\(opName): explicit \(axis) pads (\(before), \(after)) must be smaller than the effective filter \(eff)")
+    }
+    guard let n = ModelBuilder.outputSize(input: input, filter: k, stride: stride, dilation: dilation,
+                                          padding: o.padding.kind, padBefore: before, padAfter: after) else {
+      throw ModelBuilderError.shapeMismatch(
+        "\(opName): \(axis) \(input) is smaller than the effective filter \((k - 1) * dilation + 1) with this padding")
+    }
+    return n
+  }
+
+  /// Optional int32 bias (input 2) of `count` values.
+  func checkBias(count: Int) throws {
+    if inputs.count == 3, let bid = inputs[2] {
+      let b = tensor(bid)
+      guard b.isConstant, b.elementType == .int32, b.shape == [count] else {
+        throw ModelBuilderError.shapeMismatch("\(opName): bias \(label(bid)) must be a constant int32 [\(count)], got \(b.shape)")
+      }
+    }
+  }
+
+  // Output checks.
+
+  func expectShape(_ output: TensorID, _ expected: [Int]) throws {
+    let out = tensor(output)
+    guard out.shape == expected else {
+      throw ModelBuilderError.shapeMismatch("\(opName): output \(label(output)) is \(out.shape), expected \(expected)")
+    }
+  }
+
+  /// The output has the first input's scale and zero point.
+  func sameQuant(_ output: TensorID) throws {
+    let out = tensor(output), x = tensor(inputs[0]!)
+    guard out.scales == x.scales, out.zeroPoint == x.zeroPoint else {
+      throw ModelBuilderError.invalidQuantization(
+        "\(opName): output \(label(output)) must have the input's scale and zero point (\(x.scales[0]), \(x.zeroPoint))")
+    }
+  }
+
+  /// The output is quantized at scale 1/256, zero point −128 (softmax, logistic).
+  func unitIntervalQuant(_ output: TensorID) throws {
+    let out = tensor(output)
+    guard out.scales == [Float(1) / 256], out.zeroPoint == -128 else {
+      throw ModelBuilderError.invalidQuantization("\(opName): output \(label(output)) must have scale 1/256 and zero point -128")
+    }
+  }
+}
+
 extension ModelBuilder.Op {
   /// The op as a format v2 record (the caller sets `tensorListOffset` and
   /// writes the list: inputs, absent ones as noTensor, then the output).
@@ -1074,16 +835,12 @@ extension ModelBuilder.Op {
     r.outputCount = 1
     r.strideH = Int32(options.strideH); r.strideW = Int32(options.strideW)
     r.dilationH = Int32(options.dilationH); r.dilationW = Int32(options.dilationW)
-    r.filterH = Int32(options.filterH); r.filterW = Int32(options.filterW)
-    if code == .pad { r.filterH = Int32(options.padChannelsBefore); r.filterW = Int32(options.padChannelsAfter) }
+    r.filterH = Int32(options.filterH); r.filterW = Int32(options.filterW)  // pad: overwritten by `encode`
     if case .explicit(let t, let l, let b, let rt) = options.padding {
       r.padTop = Int32(t); r.padLeft = Int32(l); r.padBottom = Int32(b); r.padRight = Int32(rt)
     }
-    switch code {
-    case .softmax: r.extra = options.beta.bitPattern
-    case .pad: r.extra = options.padValue.map { OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: $0)) } ?? 0
-    default: r.extra = 0
-    }
+    r.extra = 0
+    ToolOpTable.byOpCode[code]?.encode(options, code, into: &r)
     return r
   }
 }

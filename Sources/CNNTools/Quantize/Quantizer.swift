@@ -15,6 +15,9 @@
 // - fixed quantization from the source model (ONNX QDQ: `Tensor.fixedQuantization`)
 //   replaces calibration for activations and the weight scales for weights;
 //   biases are still int32 at input scale × weight scale.
+//
+// Each op's rule is in its tools op unit (Ops/*.swift, `ToolOp.quantize`);
+// this file calibrates, walks the graph and writes the model.
 
 import CNNRuntime
 
@@ -113,8 +116,7 @@ public enum Quantizer {
     // Activations whose quantization is chosen here (the others share their
     // input's or are fixed by the op); tensors with fixed parameters from
     // the source model (ONNX QDQ) need no calibration.
-    let chosen = [g.inputs[0]] + g.nodes.filter { [.conv2D, .depthwiseConv2D, .fullyConnected, .add, .meanHW].contains($0.kind) }
-      .map(\.output)
+    let chosen = [g.inputs[0]] + g.nodes.filter { ToolOpTable.unit($0.kind).calibratesOutput }.map(\.output)
     let uncalibrated = chosen.filter { g.tensors[$0].fixedQuantization?.activation == nil }
     var stats: [Int: TensorStats] = [:]
     if !samples.isEmpty {
@@ -124,114 +126,29 @@ public enum Quantizer {
         "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
     }
 
-    var b = ModelBuilder()
-    var map: [Int: TensorID] = [:]
-    var quant: [Int: ActivationQuant] = [:]
-    func E(_ ctx: String, _ body: () throws -> TensorID) throws -> TensorID {
-      do { return try body() } catch let e as ModelBuilderError { throw FloatGraphError.unsupported("\(ctx): \(e)") }
-    }
     // Tensors kept at their min-max range whatever the method: the model input
     // (clipping it would discard pixel values the preprocessing maps exactly)
     // and the logits read by softmax/logistic (their tail decides the class).
     var fullRange: Set<Int> = [g.inputs[0]]
-    for n in g.nodes where n.kind == .softmax || n.kind == .logistic { fullRange.insert(n.inputs[0]) }
-    func own(_ t: Int) throws -> ActivationQuant {
-      if let q = g.tensors[t].fixedQuantization?.activation { return q }
-      guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
-      let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
-      return ActivationQuant(min: r.min, max: r.max)
-    }
-    func name(_ t: Int) -> String? { g.tensors[t].name.isEmpty ? nil : String(g.tensors[t].name.prefix(200)) }
+    for n in g.nodes where ToolOpTable.unit(n.kind).needsFullRangeInput { fullRange.insert(n.inputs[0]) }
+    var q = QuantizerState(graph: g, options: options, calibrator: calibrator, stats: stats, fullRange: fullRange)
 
     // Model input.
     let inT = g.inputs[0]
-    let inQ = try own(inT)
-    quant[inT] = inQ
-    map[inT] = try E("model input") {
-      try b.addActivation(shape: g.tensors[inT].shape, scale: inQ.scale, zeroPoint: inQ.zeroPoint, name: name(inT))
+    let inQ = try q.own(inT)
+    q.quant[inT] = inQ
+    q.map[inT] = try QuantizerState.wrap("model input") {
+      try q.b.addActivation(shape: g.tensors[inT].shape, scale: inQ.scale, zeroPoint: inQ.zeroPoint, name: q.name(inT))
     }
-    try b.markInput(map[inT]!)
+    try q.b.markInput(q.map[inT]!)
 
     for n in g.nodes {
-      let ctx = n.origin
-      let x = map[n.inputs[0]]!
-      let xq = quant[n.inputs[0]]!
-      let act: FusedActivation = n.activation == .relu ? .relu : n.activation == .relu6 ? .relu6 : .none
-      let padding: Padding = n.padding == .same ? .same : .valid
-      let out: TensorID
-      var oq: ActivationQuant
-      switch n.kind {
-      case .conv2D, .depthwiseConv2D, .fullyConnected:
-        oq = try own(n.output)
-        let f = g.tensors[n.inputs[1]]
-        let axis = n.kind == .depthwiseConv2D ? 3 : 0
-        let w: [Int8], scales: [Float], perChannel: Bool
-        if let fixed = try fixedWeights(f, axis: axis, ctx) {
-          (w, scales, perChannel) = fixed
-        } else {
-          (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
-          perChannel = options.perChannel
-        }
-        let wid = try E(ctx) {
-          perChannel
-            ? try b.addConstant(w, shape: f.shape, scales: scales, axis: axis, name: name(n.inputs[1]))
-            : try b.addConstant(w, shape: f.shape, scale: scales[0], name: name(n.inputs[1]))
-        }
-        let cout = f.shape[axis]
-        let fb = n.inputs.count > 2 ? g.tensors[n.inputs[2]].data! : [Float](repeating: 0, count: cout)
-        let qb = try ModelBuilder.quantizeBias(fb, inputScale: xq.scale, weightScales: scales)
-        let bid = try E(ctx) { try b.addConstant(qb, name: n.inputs.count > 2 ? name(n.inputs[2]) : nil) }
-        let o = OpOptions(strideH: n.strideH, strideW: n.strideW, dilationH: n.dilationH, dilationW: n.dilationW,
-                          padding: n.kind == .fullyConnected ? .valid : padding, activation: act)
-        let code: OpCode = n.kind == .conv2D ? .conv2D : n.kind == .depthwiseConv2D ? .depthwiseConv2D : .fullyConnected
-        out = try E(ctx) {
-          let shape = try b.inferOutputShape(code, inputs: [x, wid, bid], options: o)
-          let id = try b.addActivation(shape: shape, scale: oq.scale, zeroPoint: oq.zeroPoint, name: name(n.output))
-          try b.addOp(code, inputs: [x, wid, bid], output: id, options: o)
-          return id
-        }
-      case .add:
-        oq = try own(n.output)
-        let y = map[n.inputs[1]]!
-        out = try E(ctx) { try b.add(x, y, activation: act, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name(n.output)) }
-      case .maxPool2D, .averagePool2D:
-        oq = xq
-        out = try E(ctx) {
-          n.kind == .maxPool2D
-            ? try b.maxPool2D(x, filter: (n.filterH, n.filterW), stride: (n.strideH, n.strideW), padding: padding,
-                              activation: act, name: name(n.output))
-            : try b.averagePool2D(x, filter: (n.filterH, n.filterW), stride: (n.strideH, n.strideW), padding: padding,
-                                  activation: act, name: name(n.output))
-        }
-      case .meanHW:
-        oq = try own(n.output)
-        out = try E(ctx) {
-          try b.mean(x, keepDims: g.tensors[n.output].shape.count == 4, outputScale: oq.scale,
-                     outputZeroPoint: oq.zeroPoint, name: name(n.output))
-        }
-      case .reshape:
-        oq = xq
-        out = try E(ctx) { try b.reshape(x, to: g.tensors[n.output].shape, name: name(n.output)) }
-      case .pad:
-        oq = xq
-        let p = n.pads
-        let v: Int8? = n.padValue == 0 ? nil : xq.quantize(n.padValue)
-        out = try E(ctx) {
-          try b.pad(x, top: p[0], left: p[2], bottom: p[1], right: p[3], channelsBefore: p[4], channelsAfter: p[5],
-                    value: v, name: name(n.output))
-        }
-      case .softmax:
-        oq = ActivationQuant(scale: 1.0 / 256, zeroPoint: -128)
-        out = try E(ctx) { try b.softmax(x, beta: n.beta, name: name(n.output)) }
-      case .logistic:
-        oq = ActivationQuant(scale: 1.0 / 256, zeroPoint: -128)
-        out = try E(ctx) { try b.logistic(x, name: name(n.output)) }
-      case .activation:
-        throw FloatGraphError.unsupported("\(ctx): standalone activation")
-      }
-      map[n.output] = out
-      quant[n.output] = oq
+      let (out, oq) = try ToolOpTable.unit(n.kind).quantize(n, &q)
+      q.map[n.output] = out
+      q.quant[n.output] = oq
     }
+    var b = q.b
+    let map = q.map, quant = q.quant
     for t in g.outputs { try b.markOutput(map[t]!) }
 
     if !options.labels.isEmpty {
@@ -312,5 +229,87 @@ public enum Quantizer {
     let m = w.reduce(Float(0)) { max($0, abs($1)) }
     let s: Float = m > 0 ? m / 127 : 1
     return (w.map { ModelBuilder.quantizeSymmetric($0, scale: s) }, [s])
+  }
+}
+
+/// The quantizer's state while it walks the graph; op units
+/// (`ToolOp.quantize`) read tensors and quantization through it and add
+/// their op to `b`.
+struct QuantizerState {
+  let g: FloatGraph
+  let options: Quantizer.Options
+  let calibrator: Calibrator
+  let stats: [Int: TensorStats]
+  let fullRange: Set<Int>
+  var b = ModelBuilder()
+  /// Float tensor → cnnrt tensor.
+  var map: [Int: TensorID] = [:]
+  /// Chosen quantization per activation tensor.
+  var quant: [Int: ActivationQuant] = [:]
+
+  init(graph: FloatGraph, options: Quantizer.Options, calibrator: Calibrator, stats: [Int: TensorStats],
+       fullRange: Set<Int>) {
+    g = graph; self.options = options; self.calibrator = calibrator; self.stats = stats; self.fullRange = fullRange
+  }
+
+  /// The quantization chosen for activation `t` (fixed by the source model,
+  /// else from its calibrated range).
+  func own(_ t: Int) throws -> ActivationQuant {
+    if let q = g.tensors[t].fixedQuantization?.activation { return q }
+    guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
+    let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+    return ActivationQuant(min: r.min, max: r.max)
+  }
+
+  func name(_ t: Int) -> String? { g.tensors[t].name.isEmpty ? nil : String(g.tensors[t].name.prefix(200)) }
+
+  /// The cnnrt tensor and quantization of the node's input `i`.
+  func input(_ n: FloatGraph.Node, _ i: Int = 0) -> (TensorID, ActivationQuant) {
+    (map[n.inputs[i]]!, quant[n.inputs[i]]!)
+  }
+
+  /// Runs a builder call, turning its errors into quantizer errors naming the node.
+  static func wrap(_ ctx: String, _ body: () throws -> TensorID) throws -> TensorID {
+    do { return try body() } catch let e as ModelBuilderError { throw FloatGraphError.unsupported("\(ctx): \(e)") }
+  }
+
+  /// A conv / depthwise conv / fully connected node: int8 weights (fixed by
+  /// the source model, or symmetric per channel along `ToolOp.weightChannelAxis`
+  /// or per tensor), int32 bias at input scale × weight scale, calibrated output.
+  mutating func weightedOp(_ n: FloatGraph.Node, _ code: OpCode, padding: Padding)
+    throws -> (TensorID, ActivationQuant) {
+    let ctx = n.origin
+    let (x, xq) = input(n)
+    let oq = try own(n.output)
+    let f = g.tensors[n.inputs[1]]
+    let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
+    let w: [Int8], scales: [Float], perChannel: Bool
+    if let fixed = try Quantizer.fixedWeights(f, axis: axis, ctx) {
+      (w, scales, perChannel) = fixed
+    } else {
+      (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+      perChannel = options.perChannel
+    }
+    let wName = name(n.inputs[1])
+    let wid = try Self.wrap(ctx) {
+      perChannel
+        ? try b.addConstant(w, shape: f.shape, scales: scales, axis: axis, name: wName)
+        : try b.addConstant(w, shape: f.shape, scale: scales[0], name: wName)
+    }
+    let cout = f.shape[axis]
+    let fb = n.inputs.count > 2 ? g.tensors[n.inputs[2]].data! : [Float](repeating: 0, count: cout)
+    let qb = try ModelBuilder.quantizeBias(fb, inputScale: xq.scale, weightScales: scales)
+    let bName = n.inputs.count > 2 ? name(n.inputs[2]) : nil
+    let bid = try Self.wrap(ctx) { try b.addConstant(qb, name: bName) }
+    let o = OpOptions(strideH: n.strideH, strideW: n.strideW, dilationH: n.dilationH, dilationW: n.dilationW,
+                      padding: padding, activation: n.fusedActivation)
+    let oName = name(n.output)
+    let out = try Self.wrap(ctx) {
+      let shape = try b.inferOutputShape(code, inputs: [x, wid, bid], options: o)
+      let id = try b.addActivation(shape: shape, scale: oq.scale, zeroPoint: oq.zeroPoint, name: oName)
+      try b.addOp(code, inputs: [x, wid, bid], output: id, options: o)
+      return id
+    }
+    return (out, oq)
   }
 }

@@ -11,7 +11,8 @@
 // the QUANTIZE's int8 output; a float model output produced by a DEQUANTIZE
 // becomes the DEQUANTIZE's int8 input (cnn_output_dequantize gives floats).
 // Any other QUANTIZE/DEQUANTIZE, float tensor or unsupported op is an error
-// naming the operator index and its TFLite builtin name.
+// naming the operator index and its TFLite builtin name. Each operator is
+// mapped by its tools op unit (Ops/*.swift, `ToolOp.importTFLite`).
 
 import CNNRuntime
 
@@ -89,14 +90,17 @@ public enum TFLiteImporter {
   /// Imports subgraph 0 of a TFLite model.
   public static func importModel(bytes: [UInt8], options: Options = Options()) throws -> ImportResult {
     let model = try TFLiteModel(bytes: bytes)
-    var importer = Importer(model: model, options: options)
+    var importer = TFLiteInt8Importer(model: model, options: options)
     return try importer.run()
   }
 }
 
 // MARK: - Implementation
 
-private struct Importer {
+/// Tensor bookkeeping and graph edges of the int8 import; each operator is
+/// mapped by its tools op unit (`ToolOp.importTFLite`, Ops/*.swift), which
+/// reads its inputs and adds its op through the helpers below.
+struct TFLiteInt8Importer {
   let model: TFLiteModel
   let options: TFLiteImporter.Options
   var graph: TFLiteSubgraph! = nil
@@ -273,170 +277,13 @@ private struct Importer {
     if let c = model.operatorCodes[op.opcodeIndex].customCode, code == B.custom {
       throw E.unsupported("\(ctx): custom op \"\(c)\" is not supported")
     }
-    func input(_ i: Int) throws -> Int {
-      guard i < op.inputs.count, op.inputs[i] >= 0 else { throw E.invalidModel("\(ctx): missing input \(i)") }
-      return op.inputs[i]
-    }
-    func optionalInput(_ i: Int) -> Int? { i < op.inputs.count && op.inputs[i] >= 0 ? op.inputs[i] : nil }
-    func expectIO(inputs: ClosedRange<Int>, outputs: Int = 1) throws {
-      guard inputs.contains(op.inputs.count) else {
-        throw E.invalidModel("\(ctx): \(op.inputs.count) inputs, expected \(inputs.lowerBound == inputs.upperBound ? "\(inputs.lowerBound)" : "\(inputs.lowerBound)...\(inputs.upperBound)")")
-      }
-      guard op.outputs.count == outputs else {
-        throw E.invalidModel("\(ctx): \(op.outputs.count) outputs, expected \(outputs)")
-      }
-    }
-
-    switch code {
-    case B.conv2D, B.depthwiseConv2D:
-      try expectIO(inputs: 2...3)
-      let isConv = code == B.conv2D
-      var o = OpOptions()
-      switch op.options {
-      case .conv2D(let c) where isConv:
-        o = OpOptions(strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW,
-                      padding: try padding(c.padding), activation: try activation(c.activation, ctx))
-      case .depthwiseConv2D(let c) where !isConv:
-        o = OpOptions(strideH: c.strideH, strideW: c.strideW, dilationH: c.dilationH, dilationW: c.dilationW,
-                      padding: try padding(c.padding), activation: try activation(c.activation, ctx))
-      default:
-        throw E.invalidModel("\(ctx): missing or wrong builtin options (type \(op.builtinOptionsType))")
-      }
-      try checkStrides(o, ctx)
-      let x = try activationInput(try input(0), ctx)
-      let filterIndex = try input(1)
-      let fshape = graph.tensors[filterIndex].shape
-      guard fshape.count == 4 else { throw E.invalidModel("\(ctx): filter \(describe(filterIndex)) has shape \(fshape), expected rank 4") }
-      let cout = isConv ? fshape[0] : fshape[3]
-      let f = try weights(filterIndex, channelAxis: isConv ? 0 : 3, ctx)
-      let b = try optionalInput(2).map { try bias($0, count: cout, ctx) }
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(isConv ? .conv2D : .depthwiseConv2D, inputs: [x, f] + (b.map { [$0] } ?? []),
-                                        output: out, options: o) }
-
-    case B.fullyConnected:
-      try expectIO(inputs: 2...3)
-      guard case .fullyConnected(let fc) = op.options else {
-        throw E.invalidModel("\(ctx): missing or wrong builtin options (type \(op.builtinOptionsType))")
-      }
-      guard fc.weightsFormat == 0 else {
-        throw E.unsupported("\(ctx): weights format \(fc.weightsFormat) (shuffled) is not supported")
-      }
-      let x = try activationInput(try input(0), ctx)
-      let wIndex = try input(1)
-      let wshape = graph.tensors[wIndex].shape
-      guard wshape.count == 2 else { throw E.invalidModel("\(ctx): weights \(describe(wIndex)) have shape \(wshape), expected [units, depth]") }
-      let w = try weights(wIndex, channelAxis: 0, allowZeroPoint: true, ctx)
-      let b = try optionalInput(2).map { try bias($0, count: wshape[0], ctx) }
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) {
-        try builder.addOp(.fullyConnected, inputs: [x, w] + (b.map { [$0] } ?? []), output: out,
-                          options: OpOptions(activation: try activation(fc.activation, ctx)))
-      }
-
-    case B.add:
-      try expectIO(inputs: 2...2)
-      var act = TFLiteActivation.none
-      if case .add(let a) = op.options { act = a }
-      let a = try activationInput(try input(0), ctx)
-      let b = try activationInput(try input(1), ctx)
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(.add, inputs: [a, b], output: out, options: OpOptions(activation: try activation(act, ctx))) }
-
-    case B.averagePool2D, B.maxPool2D:
-      try expectIO(inputs: 1...1)
-      guard case .pool2D(let p) = op.options else {
-        throw E.invalidModel("\(ctx): missing or wrong builtin options (type \(op.builtinOptionsType))")
-      }
-      let o = OpOptions(strideH: p.strideH, strideW: p.strideW, filterH: p.filterHeight, filterW: p.filterWidth,
-                        padding: try padding(p.padding), activation: try activation(p.activation, ctx))
-      try checkStrides(o, ctx)
-      guard p.filterWidth >= 1, p.filterHeight >= 1 else {
-        throw E.invalidModel("\(ctx): filter size \(p.filterHeight)x\(p.filterWidth) must be at least 1x1")
-      }
-      let x = try activationInput(try input(0), ctx)
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(code == B.maxPool2D ? .maxPool2D : .averagePool2D, inputs: [x], output: out, options: o) }
-
-    case B.mean:
-      try expectIO(inputs: 2...2)
-      let x = try activationInput(try input(0), ctx)
-      let xshape = builder.tensors[x.index].shape
-      guard xshape.count == 4 else { throw E.unsupported("\(ctx): MEAN of a rank-\(xshape.count) tensor (only rank 4 over axes [1, 2])") }
-      let axes = try intConstant(try input(1), "axis", ctx).map { $0 < 0 ? $0 + 4 : $0 }
-      guard Set(axes) == [1, 2], axes.count == 2 else {
-        throw E.unsupported("\(ctx): MEAN over axes \(axes) (only [1, 2] on a 4-D tensor)")
-      }
-      let out = try outputActivation(op, ctx)
-      if case .reducer(let keep) = op.options {
-        let oshape = builder.tensors[out.index].shape
-        guard (oshape.count == 4) == keep else {
-          throw E.invalidModel("\(ctx): keep_dims is \(keep) but the output shape is \(oshape)")
-        }
-      }
-      try Self.wrap(ctx) { try builder.addOp(.mean, inputs: [x], output: out) }
-
-    case B.pad, B.padV2:
-      try expectIO(inputs: code == B.pad ? 2...2 : 2...3)
-      let x = try activationInput(try input(0), ctx)
-      let xshape = builder.tensors[x.index].shape
-      let pads = try intConstant(try input(1), "paddings", ctx)
-      guard xshape.count == 4, pads.count == 8 else {
-        throw E.unsupported("\(ctx): only 4-D padding of H, W and C is supported (input \(xshape), \(pads.count / 2) padding pairs)")
-      }
-      guard pads[0] == 0, pads[1] == 0 else {
-        throw E.unsupported("\(ctx): padding of the batch dimension (paddings \(pads)) is not supported")
-      }
-      guard pads.allSatisfy({ $0 >= 0 }) else { throw E.invalidModel("\(ctx): negative paddings \(pads)") }
-      var value: Int8? = nil
-      if let v = optionalInput(2) {
-        let t = graph.tensors[v]
-        guard t.type == .int8, let d = try model.constantData(of: t), d.count == 1 else {
-          throw E.unsupported("\(ctx): constant_values \(describe(v)) must be a constant int8 scalar")
-        }
-        // TFLite requires the constant in the input's quantization (the value is stored as is).
-        let q = builder.tensors[x.index]
-        if let cq = t.quantization, !cq.scale.isEmpty,
-           cq.scale[0] != q.scales[0] || (cq.zeroPoint.first ?? 0) != Int64(q.zeroPoint) {
-          throw E.unsupported("\(ctx): constant_values \(describe(v)) has quantization (\(cq.scale[0]), "
-                                + "\(cq.zeroPoint.first ?? 0)), the input has (\(q.scales[0]), \(q.zeroPoint))")
-        }
-        value = Int8(bitPattern: d[d.startIndex])
-      }
-      let out = try outputActivation(op, ctx)
-      let o = OpOptions(padding: .explicit(top: pads[2], left: pads[4], bottom: pads[3], right: pads[5]), padValue: value,
-                        padChannelsBefore: pads[6], padChannelsAfter: pads[7])
-      try Self.wrap(ctx) { try builder.addOp(.pad, inputs: [x], output: out, options: o) }
-
-    case B.reshape, B.squeeze:
-      try expectIO(inputs: 1...2)
-      let x = try activationInput(try input(0), ctx)
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(.reshape, inputs: [x], output: out) }
-
-    case B.softmax:
-      try expectIO(inputs: 1...1)
-      guard case .softmax(let beta) = op.options else {
-        throw E.invalidModel("\(ctx): missing SoftmaxOptions (beta)")
-      }
-      guard beta.isFinite, beta > 0 else { throw E.unsupported("\(ctx): softmax beta \(beta) (must be finite and > 0)") }
-      let x = try activationInput(try input(0), ctx)
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(.softmax, inputs: [x], output: out, options: OpOptions(beta: beta)) }
-
-    case B.logistic:
-      try expectIO(inputs: 1...1)
-      let x = try activationInput(try input(0), ctx)
-      let out = try outputActivation(op, ctx)
-      try Self.wrap(ctx) { try builder.addOp(.logistic, inputs: [x], output: out) }
-
-    case B.quantize, B.dequantize:
+    if code == B.quantize || code == B.dequantize {
+      // Folded into the model edges above; anywhere else they would need float tensors.
       throw E.unsupported("\(ctx): \(name) is only supported right after a model input or right before a model output, "
                             + "not in the middle of the graph")
-
-    default:
-      throw E.unsupported("\(ctx): op \(name) is not supported")
     }
+    guard let unit = ToolOpTable.byTFLite[code] else { throw E.unsupported("\(ctx): op \(name) is not supported") }
+    try unit.importTFLite(TFLiteNode(op: op, code: code, name: name, ctx: ctx), &self)
   }
 
   // MARK: Tensors
@@ -607,15 +454,14 @@ private struct Importer {
     guard data.count % size == 0, data.count / size <= 64, tensor.elementCount == data.count / size else {
       throw E.invalidModel("\(ctx): \(role) \(describe(t)) has \(data.count) bytes for shape \(tensor.shape)")
     }
-    var out: [Int] = []
-    var p = data.startIndex
-    while p < data.endIndex {
-      var v: UInt64 = 0
-      for k in 0..<size { v |= UInt64(data[p + k]) << (8 * UInt64(k)) }
-      out.append(size == 4 ? Int(Int32(truncatingIfNeeded: v)) : Int(Int64(bitPattern: v)))
-      p += size
-    }
-    return out
+    return TFLiteModel.littleEndianIntegers(data, size: size)
+  }
+
+  /// Imports a single-activation-input op (input 0 → the operator's output).
+  mutating func addUnaryOp(_ op: TFLiteNode, _ code: OpCode, _ o: OpOptions = OpOptions()) throws {
+    let x = try activationInput(try op.input(0), op.ctx)
+    let out = try outputActivation(op.op, op.ctx)
+    try addOp(op, code, [x], out, o)
   }
 
   // MARK: Options
@@ -639,6 +485,12 @@ private struct Importer {
     guard o.filterH <= limit, o.filterW <= limit else {
       throw E.unsupported("\(ctx): filter \(o.filterH)x\(o.filterW) exceeds \(limit)")
     }
+  }
+
+  /// Adds the op a unit imported, with the operator named in a builder error.
+  mutating func addOp(_ op: TFLiteNode, _ code: OpCode, _ inputs: [TensorID], _ out: TensorID,
+                      _ o: OpOptions = OpOptions()) throws {
+    try Self.wrap(op.ctx) { try builder.addOp(code, inputs: inputs, output: out, options: o) }
   }
 
   /// Runs a builder call, turning its errors into import errors with context.

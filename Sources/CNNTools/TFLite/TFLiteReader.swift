@@ -443,6 +443,20 @@ public struct TFLiteModel: Sendable {
     return d.isEmpty ? nil : d
   }
 
+  /// Little-endian int32 (`size` 4) or int64 (`size` 8) values of a constant
+  /// (axes, paddings); `data.count` must be a multiple of `size`.
+  static func littleEndianIntegers(_ data: ArraySlice<UInt8>, size: Int) -> [Int] {
+    var out: [Int] = []
+    var p = data.startIndex
+    while p < data.endIndex {
+      var v: UInt64 = 0
+      for k in 0..<size { v |= UInt64(data[p + k]) << (8 * UInt64(k)) }
+      out.append(size == 4 ? Int(Int32(truncatingIfNeeded: v)) : Int(Int64(bitPattern: v)))
+      p += size
+    }
+    return out
+  }
+
   /// The builtin name of an operator's op ("CONV_2D").
   public func operatorName(_ op: TFLiteOperator) -> String {
     op.opcodeIndex < operatorCodes.count ? operatorCodes[op.opcodeIndex].builtinName : "opcode #\(op.opcodeIndex)"
