@@ -144,13 +144,11 @@ enum Conv2DOp: RuntimeOp {
     ctx.macs = Int64(output.count) * Int64(filter.dims.h * filter.dims.w * filter.dims.c)
     if ctx.isa != KernelISA.portable && filter.dims.c == input.dims.c {
       let need = conv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c)
-      if need > 0 && ctx.canAllocate(bytes: need, alignment: 64) {
-        let region = try ctx.allocate(bytes: need, alignment: 64)
-        if conv2DPack(isa: ctx.isa, params: d.params, requant: d.requant, inputShape: input.dims,
-                      filterShape: filter.dims, filter: filter.constData!.assumingMemoryBound(to: Int8.self),
-                      bias: try ctx.bias(channels: outC), outputShape: output.dims, region: region, regionBytes: need) {
-          d.packed = UnsafeRawPointer(region)
-        }
+      let bias = try ctx.bias(channels: outC), p = d.params, rq = d.requant, isa = ctx.isa
+      try packConvolution(&ctx, &d, bytes: need) { region in
+        conv2DPack(isa: isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
+                   filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias,
+                   outputShape: output.dims, region: region, regionBytes: need)
       }
     }
     return d
@@ -166,6 +164,16 @@ enum Conv2DOp: RuntimeOp {
                     filterShape: ctx.inputDims(1), filter: ctx.constInt8(1), bias: ctx.bias(2),
                     outputShape: ctx.outputDims, output: ctx.output)
   }
+}
+
+/// Gives a convolution's weights, packed for the model's kernel path, `bytes`
+/// of its extra region when they fit (pass 1 planned them); `pack` fills the
+/// region and says whether the path takes the op (else the reference runs).
+func packConvolution(_ ctx: inout OpPrepareContext, _ d: inout ConvolutionData, bytes: Int,
+                     _ pack: (UnsafeMutableRawPointer) -> Bool) throws(LoadError) {
+  guard bytes > 0, ctx.canAllocate(bytes: bytes, alignment: 64) else { return }
+  let region = try ctx.allocate(bytes: bytes, alignment: 64)
+  if pack(region) { d.packed = UnsafeRawPointer(region) }
 }
 
 /// Bytes of one multiplier and one shift per output channel (pass 1).

@@ -103,14 +103,11 @@ enum DepthwiseConv2DOp: RuntimeOp {
     ctx.macs = Int64(output.count) * Int64(filter.dims.h * filter.dims.w)
     if ctx.isa != KernelISA.portable {
       let need = depthwiseConv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c)
-      if need > 0 && ctx.canAllocate(bytes: need, alignment: 64) {
-        let region = try ctx.allocate(bytes: need, alignment: 64)
-        if depthwiseConv2DPack(isa: ctx.isa, params: d.params, requant: d.requant, inputShape: input.dims,
-                               filterShape: filter.dims, filter: filter.constData!.assumingMemoryBound(to: Int8.self),
-                               bias: try ctx.bias(channels: outC), outputShape: output.dims,
-                               region: region, regionBytes: need) {
-          d.packed = UnsafeRawPointer(region)
-        }
+      let bias = try ctx.bias(channels: outC), p = d.params, rq = d.requant, isa = ctx.isa
+      try packConvolution(&ctx, &d, bytes: need) { region in
+        depthwiseConv2DPack(isa: isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
+                            filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias,
+                            outputShape: output.dims, region: region, regionBytes: need)
       }
     }
     return d
