@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cnnrt.h"
 #include "cnnrt_cpu.h"
@@ -56,6 +57,8 @@ static uint32_t crc_table[256];
 static int strict;
 static const char *known_dir = "build/fuzz/known-shift";
 static unsigned long known_count, known_saved;
+static unsigned long long executions, loaded, ran_count; /* for the periodic status line */
+static time_t last_status;
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h) {
   const uint8_t *b = p;
@@ -77,6 +80,16 @@ static void report_known(void) {
     fprintf(stderr, "fuzz_diff: %lu known differences (requantization left shift > 31), %lu inputs saved in %s\n",
             known_count, known_saved, known_dir);
   }
+}
+
+/* libFuzzer ends a timed run without exit handlers: print the counters every
+ * 30 s instead (and once at the first input). */
+static void maybe_report_status(void) {
+  time_t now = time(NULL);
+  if (last_status != 0 && now - last_status < 30) return;
+  last_status = now;
+  fprintf(stderr, "fuzz_diff: status: %llu inputs, %llu loaded, %llu ran on every path, %lu known differences\n",
+          executions, loaded, ran_count, known_count);
 }
 
 /* ---- the known-difference test, on the repaired model bytes (already
@@ -326,6 +339,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       ran = 1;
     }
   }
+  executions++;
+  loaded += r[0].status == CNN_STATUS_OK;
+  ran_count += ran;
+  maybe_report_status();
   if (verbose) {
     fprintf(stderr, "fuzz_diff: %zu bytes, status %d, %llu MACs, %s\n", size, r[0].status, (unsigned long long)macs,
             ran ? "ran on every path" : "load only");
