@@ -42,7 +42,7 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 C_TEST_SRCS   := $(wildcard Tests/C/*.c)
 
 .PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan abi-check \
-        fuzz examples demo test clean
+        fuzz fuzz-seeds examples demo test clean
 
 all: lib examples swift-build
 
@@ -130,19 +130,52 @@ ctest-asan: $(C_TESTS_ASAN) fixtures
 	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
 
 # ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
-FUZZ_SECONDS ?= 30
+# One instrumented build of the runtime sources, two targets:
+#   fuzz_diff  (Tests/Fuzz/fuzz_diff.c) loads each mutated model on every kernel
+#              path the CPU has and aborts on any difference in load status,
+#              op output or model output; FUZZ_SECONDS (default 40).
+#   fuzz_load  (Tests/Fuzz/fuzz_load.c) loads and runs any model whose arena is
+#              at most 64 MiB (no MAC cap); FUZZ_LOAD_SECONDS (default 15).
+# Seeds: models/*.cnnrt, the C test fixtures, and every int8 TFLite model of
+# ../shared/data/models and Tests/Golden/tflm/models converted with
+# `cnnrt import`. Files in Tests/Fuzz/regressions/ (fixed findings) are replayed
+# through fuzz_diff first, strictly (CNNRT_FUZZ_STRICT=1: no known-difference
+# exception). New corpus entries accumulate in build/fuzz/corpus*; findings go
+# to build/fuzz/artifacts/, known shift differences to build/fuzz/known-shift/.
+# See Tests/Fuzz/README.md.
+FUZZ_SECONDS      ?= 40
+FUZZ_LOAD_SECONDS ?= 15
 CLANG        ?= $(dir $(shell command -v $(SWIFTC)))clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SEEDS   := $(FUZZ_DIR)/seeds
+FUZZ_REGRESSIONS := $(sort $(wildcard Tests/Fuzz/regressions/*.cnnrt))
+FUZZ_SEED_TFLITE := $(sort $(wildcard ../shared/data/models/*int8*.tflite) $(wildcard Tests/Golden/tflm/models/*.tflite))
+FUZZ_STATS   := '^(stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|fuzz_diff|==|SUMMARY|Done|Running:|Executed)'
 
-$(BUILD)/fuzz/fuzz_load: Tests/Fuzz/fuzz_load.c Include/cnnrt.h $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL_MODULES)
-	@mkdir -p $(BUILD)/fuzz
-	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer,address -emit-module -emit-module-path $(BUILD)/fuzz/CNNRuntime.swiftmodule \
-	  -c -o $(BUILD)/fuzz/cnnrt.o $(RUNTIME_SRCS)
-	$(CLANG) -fsanitize=fuzzer,address -IInclude $< $(BUILD)/fuzz/cnnrt.o $(KERNEL_OBJS) -o $@ 2>/dev/null
+$(FUZZ_DIR)/cnnrt.o: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
+	@mkdir -p $(FUZZ_DIR)
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer,address -emit-module -emit-module-path $(FUZZ_DIR)/CNNRuntime.swiftmodule \
+	  -c -o $@ $(RUNTIME_SRCS)
 
-fuzz: $(BUILD)/fuzz/fuzz_load fixtures
-	@mkdir -p $(BUILD)/fuzz/corpus && cp $(BUILD)/fixtures/*.cnnrt $(BUILD)/fuzz/corpus/
-	set -o pipefail; $(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
-	  $(BUILD)/fuzz/corpus 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' 
+$(FUZZ_DIR)/fuzz_%: Tests/Fuzz/fuzz_%.c Include/cnnrt.h $(FUZZ_DIR)/cnnrt.o $(KERNEL_OBJS)
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(KERNEL_OBJS) -o $@ -lm 2>/dev/null
+
+# Seed corpus (rebuilt when missing; `cnnrt import` keeps TFLite int8 models bit-exact).
+fuzz-seeds: fixtures
+	@mkdir -p $(FUZZ_SEEDS)
+	@cp models/*.cnnrt $(BUILD)/fixtures/*.cnnrt $(FUZZ_SEEDS)/
+	@set -e; for t in $(FUZZ_SEED_TFLITE); do o=$(FUZZ_SEEDS)/$$(basename $$t .tflite).cnnrt; \
+	  [ -s $$o ] || $(SPM_BIN)/cnnrt import $$t -o $$o >/dev/null; done
+	@echo "fuzz seeds: $$(ls $(FUZZ_SEEDS) | wc -l) models in $(FUZZ_SEEDS)"
+
+fuzz: $(FUZZ_DIR)/fuzz_diff $(FUZZ_DIR)/fuzz_load fuzz-seeds
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-diff $(FUZZ_DIR)/artifacts
+	$(if $(FUZZ_REGRESSIONS),set -o pipefail; CNNRT_FUZZ_STRICT=1 $(FUZZ_DIR)/fuzz_diff $(FUZZ_REGRESSIONS) 2>&1 | grep -E $(FUZZ_STATS))
+	set -o pipefail; $(FUZZ_DIR)/fuzz_diff -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus-diff $(FUZZ_SEEDS) 2>&1 | grep -E $(FUZZ_STATS)
+	@cp $(BUILD)/fixtures/*.cnnrt $(FUZZ_DIR)/corpus/
+	set -o pipefail; $(FUZZ_DIR)/fuzz_load -max_total_time=$(FUZZ_LOAD_SECONDS) -max_len=8192 -print_final_stats=1 \
+	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus 2>&1 | grep -E $(FUZZ_STATS)
 
 # ---- examples and demo ------------------------------------------------------
 examples: $(BUILD)/examples/classify $(BUILD)/examples/classify_raw

@@ -255,7 +255,9 @@ const char *cnn_status_string(int32_t status);
  * unchanged until cnn_model_free(). Suitable for flash or mmap'ed files.
  *
  * - `data`: the model bytes, 16-byte aligned (else CNN_STATUS_MISALIGNED).
- * - `size`: bytes available at `data`; at least the model's file size.
+ * - `size`: bytes available at `data`; at least the model's file size
+ *   (only that many bytes are read). 0, or a size that would pass the end
+ *   of the address space (e.g. SIZE_MAX), gives CNN_STATUS_INVALID_ARGUMENT.
  * - `out_model`: receives the model handle; set to NULL on failure.
  * - `message`, `message_capacity`: optional buffer (may be NULL/0) that
  *   receives a NUL-terminated description of what is wrong on failure
@@ -291,7 +293,9 @@ enum cnn_status cnn_model_memory_size(const void *data, size_t size, size_t *out
 /**
  * Like cnn_model_load_memory(), but places the prepared model in the
  * caller's `memory` (`memory_size` bytes from cnn_model_memory_size(),
- * 16-byte aligned) instead of allocating: no heap use at all.
+ * 16-byte aligned) instead of allocating: no heap use at all. A
+ * `memory_size` of 0 or one passing the end of the address space gives
+ * CNN_STATUS_INVALID_ARGUMENT.
  * cnn_model_free() on such a model releases nothing; the caller owns both
  * `data` and `memory`, which must outlive the model.
  */
@@ -401,7 +405,9 @@ enum cnn_status cnn_context_arena_size(const cnn_model *model, size_t *out_bytes
  * No allocation at all: the arena holds everything; it must stay valid
  * until the context is no longer used. cnn_context_free() on such a
  * context releases nothing. Returns CNN_STATUS_ARENA_TOO_SMALL or
- * CNN_STATUS_MISALIGNED when the arena does not fit.
+ * CNN_STATUS_MISALIGNED when the arena does not fit, and
+ * CNN_STATUS_INVALID_ARGUMENT for a size of 0 or one that would pass the end
+ * of the address space (e.g. SIZE_MAX).
  */
 enum cnn_status cnn_context_init(const cnn_model *model, void *arena, size_t arena_size, cnn_context **out_context);
 
@@ -451,7 +457,8 @@ enum cnn_status cnn_output_raw(const cnn_context *context, int32_t index, const 
 /**
  * Writes model output `index` dequantized to float into `out`, which has
  * room for `capacity` floats (at least the output's element count, else
- * CNN_STATUS_INVALID_ARGUMENT).
+ * CNN_STATUS_INVALID_ARGUMENT; also for a capacity passing the end of the
+ * address space).
  */
 enum cnn_status cnn_output_dequantize(const cnn_context *context, int32_t index, float *out, size_t capacity);
 
@@ -467,6 +474,10 @@ enum cnn_status cnn_output_dequantize(const cnn_context *context, int32_t index,
  *   channels (CNN_STATUS_UNSUPPORTED_IMAGE otherwise).
  * - `width`, `height`, `channels`: positive (CNN_STATUS_INVALID_ARGUMENT
  *   for 0 or negative; CNN_STATUS_UNSUPPORTED_IMAGE for 0 or 2 channels).
+ * - `row_stride`: at least `width` × `channels`. The image spans
+ *   (`height` − 1) × `row_stride` + `width` × `channels` bytes; a span above
+ *   2^48 bytes, one that overflows `size_t` or passes the end of the address
+ *   space (e.g. `row_stride` = SIZE_MAX) gives CNN_STATUS_INVALID_ARGUMENT.
  * - `result`: receives the top class, its probability and label.
  * - `probabilities`: optional (may be NULL); receives the dequantized score
  *   of every class; `capacity` must then be ≥ cnn_model_class_count().

@@ -215,7 +215,7 @@ struct Classify: ParsableCommand {
     for path in images {
       let img: PNMImage
       do { img = try ImageFile.read(path: path) } catch {
-        throw fail("\(path): \(error)", code: ExitCodes.badImage)
+        throw fail("\(error)", code: ExitCodes.badImage)  // ImageFile errors start with the path
       }
       let scores: [ClassScore]
       do { scores = try m.classify(pixels: img.pixels, width: img.width, height: img.height, channels: img.channels) } catch {

@@ -23,43 +23,76 @@ static int size_ok(uint64_t width, uint64_t height, uint64_t channels) {
   return width > 0 && height > 0 && width * height * channels <= ((uint64_t)256 << 20);
 }
 
-int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                     char *error, size_t error_size) {
+// Starts reading a PNG: header parsed, output format chosen (8-bit gray or
+// RGB, alpha composited on black), size checked. On failure the image is
+// released and -1 returned with a message.
+static int png_begin(const uint8_t *data, size_t size, png_image *image, int *channels, char *error,
+                     size_t error_size) {
+  memset(image, 0, sizeof *image);
+  image->version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(image, data, size)) {
+    set_error(error, error_size, "not a readable PNG", image->message);
+    png_image_free(image);
+    return -1;
+  }
+  int gray = (image->format & PNG_FORMAT_FLAG_COLOR) == 0;
+  image->format = gray ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  *channels = gray ? 1 : 3;
+  if (!size_ok(image->width, image->height, (uint64_t)*channels)) {
+    set_error(error, error_size, "PNG dimensions out of range", NULL);
+    png_image_free(image);
+    return -1;
+  }
+  return 0;
+}
+
+int cnnrt_png_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size) {
   memset(out, 0, sizeof *out);
   png_image image;
-  memset(&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_memory(&image, data, size)) {
-    set_error(error, error_size, "not a readable PNG", image.message);
-    png_image_free(&image);
-    return -1;
-  }
-  int gray = (image.format & PNG_FORMAT_FLAG_COLOR) == 0;
-  image.format = gray ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
-  int channels = gray ? 1 : 3;
-  if (!size_ok(image.width, image.height, (uint64_t)channels)) {
-    set_error(error, error_size, "PNG dimensions out of range", NULL);
-    png_image_free(&image);
-    return -1;
-  }
-  size_t bytes = PNG_IMAGE_SIZE(image);
-  uint8_t *pixels = malloc(bytes);
-  if (pixels == NULL) {
-    set_error(error, error_size, "out of memory", NULL);
+  int channels = 0;
+  if (png_begin(data, size, &image, &channels, error, error_size) != 0) return -1;
+  out->width = (int32_t)image.width;
+  out->height = (int32_t)image.height;
+  out->channels = channels;
+  png_image_free(&image);
+  return 0;
+}
+
+int cnnrt_decode_png_into(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity, char *error,
+                          size_t error_size) {
+  png_image image;
+  int channels = 0;
+  if (png_begin(data, size, &image, &channels, error, error_size) != 0) return -1;
+  if (pixels == NULL || capacity < PNG_IMAGE_SIZE(image)) {
+    set_error(error, error_size, "pixel buffer smaller than the PNG image", NULL);
     png_image_free(&image);
     return -1;
   }
   png_color black = {0, 0, 0};
   if (!png_image_finish_read(&image, &black, pixels, 0, NULL)) {
     set_error(error, error_size, "corrupt PNG", image.message);
-    free(pixels);
     png_image_free(&image);
     return -1;
   }
+  return 0;
+}
+
+int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                     char *error, size_t error_size) {
+  if (cnnrt_png_info(data, size, out, error, error_size) != 0) return -1;
+  size_t bytes = (size_t)out->width * (size_t)out->height * (size_t)out->channels;
+  uint8_t *pixels = malloc(bytes);
+  if (pixels == NULL) {
+    memset(out, 0, sizeof *out);
+    set_error(error, error_size, "out of memory", NULL);
+    return -1;
+  }
+  if (cnnrt_decode_png_into(data, size, pixels, bytes, error, error_size) != 0) {
+    memset(out, 0, sizeof *out);
+    free(pixels);
+    return -1;
+  }
   out->pixels = pixels;
-  out->width = (int32_t)image.width;
-  out->height = (int32_t)image.height;
-  out->channels = channels;
   return 0;
 }
 
@@ -84,12 +117,15 @@ static void jpeg_warning(j_common_ptr cinfo, int level) {
   }
 }
 
-int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                      char *error, size_t error_size) {
+// Decodes a JPEG: with `pixels` NULL only the header is read and `out`
+// receives the output size; otherwise the image is written into `pixels`
+// (`capacity` bytes, at least width * height * channels) and `out` receives
+// the same size fields.
+static int jpeg_decode(const uint8_t *data, size_t size, cnnrt_decoded_image *out, uint8_t *pixels,
+                       size_t capacity, char *error, size_t error_size) {
   memset(out, 0, sizeof *out);
   struct jpeg_decompress_struct cinfo;
   struct jpeg_error_context context;
-  uint8_t *volatile pixels = NULL;
   memset(&context, 0, sizeof context);
   cinfo.err = jpeg_std_error(&context.manager);
   context.manager.error_exit = jpeg_error_exit;
@@ -97,7 +133,6 @@ int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out
   if (setjmp(context.jump)) {
     set_error(error, error_size, "corrupt JPEG", context.message);
     jpeg_destroy_decompress(&cinfo);
-    free(pixels);
     return -1;
   }
   jpeg_create_decompress(&cinfo);
@@ -114,7 +149,7 @@ int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out
   }
   int gray = cinfo.num_components == 1;
   cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_start_decompress(&cinfo);
+  jpeg_calc_output_dimensions(&cinfo);
   int channels = cinfo.output_components;
   if (!size_ok(cinfo.output_width, cinfo.output_height, (uint64_t)channels)) {
     set_error(error, error_size, "JPEG dimensions out of range", NULL);
@@ -122,29 +157,61 @@ int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out
     return -1;
   }
   size_t stride = (size_t)cinfo.output_width * (size_t)channels;
-  pixels = malloc(stride * cinfo.output_height);
-  if (pixels == NULL) {
-    set_error(error, error_size, "out of memory", NULL);
-    jpeg_destroy_decompress(&cinfo);
-    return -1;
+  if (pixels != NULL) {
+    if (capacity < stride * cinfo.output_height) {
+      set_error(error, error_size, "pixel buffer smaller than the JPEG image", NULL);
+      jpeg_destroy_decompress(&cinfo);
+      return -1;
+    }
+    jpeg_start_decompress(&cinfo);
+    while (cinfo.output_scanline < cinfo.output_height) {
+      JSAMPROW row = pixels + stride * cinfo.output_scanline;
+      jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    if (context.warned) {
+      // A decoded image with invented rows is worse than an error.
+      set_error(error, error_size, "corrupt or truncated JPEG", context.message);
+      jpeg_destroy_decompress(&cinfo);
+      return -1;
+    }
   }
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = pixels + stride * cinfo.output_scanline;
-    jpeg_read_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_decompress(&cinfo);
-  if (context.warned) {
-    // A decoded image with invented rows is worse than an error.
-    set_error(error, error_size, "corrupt or truncated JPEG", context.message);
-    jpeg_destroy_decompress(&cinfo);
-    free(pixels);
-    return -1;
-  }
-  out->pixels = pixels;
   out->width = (int32_t)cinfo.output_width;
   out->height = (int32_t)cinfo.output_height;
   out->channels = channels;
   jpeg_destroy_decompress(&cinfo);
+  return 0;
+}
+
+int cnnrt_jpeg_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size) {
+  return jpeg_decode(data, size, out, NULL, 0, error, error_size);
+}
+
+int cnnrt_decode_jpeg_into(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity, char *error,
+                           size_t error_size) {
+  cnnrt_decoded_image info;
+  if (pixels == NULL) {
+    set_error(error, error_size, "pixel buffer smaller than the JPEG image", NULL);
+    return -1;
+  }
+  return jpeg_decode(data, size, &info, pixels, capacity, error, error_size);
+}
+
+int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
+                      char *error, size_t error_size) {
+  if (cnnrt_jpeg_info(data, size, out, error, error_size) != 0) return -1;
+  size_t bytes = (size_t)out->width * (size_t)out->height * (size_t)out->channels;
+  uint8_t *pixels = malloc(bytes);
+  if (pixels == NULL) {
+    memset(out, 0, sizeof *out);
+    set_error(error, error_size, "out of memory", NULL);
+    return -1;
+  }
+  if (jpeg_decode(data, size, out, pixels, bytes, error, error_size) != 0) {
+    free(pixels);
+    return -1;
+  }
+  out->pixels = pixels;
   return 0;
 }
 

@@ -277,6 +277,94 @@ static void bad_images_are_rejected(void **state) {
   unload(&two);
 }
 
+/* Image geometry whose byte span, (height - 1) * row_stride + width * channels,
+ * overflows size_t, exceeds 2^48 or passes the end of the address space is
+ * refused before any pixel is read (before this check, row_stride = SIZE_MAX
+ * read a wild address or trapped). */
+static void classify_size_overflow_is_invalid_argument(void **state) {
+  (void)state;
+  loaded_model m = load_fixture("demo.cnnrt");
+  static uint8_t px[28 * 32 * 4];
+  cnn_classification top;
+  float probs[10];
+  const size_t big = (size_t)1 << 62;
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 3, 1, SIZE_MAX, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 1, 1, SIZE_MAX, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 2, 3, SIZE_MAX - 1, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 2, 1, big, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 3, 4, big, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 1, 1, big, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  /* just past 2^48 bytes: 2^20 + 1 rows of 2^28 bytes */
+  assert_int_equal(cnn_classify(m.ctx, px, 1 << 28, (1 << 20) + 1, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, INT32_MAX, INT32_MAX, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, INT32_MAX, INT32_MAX, 4, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, INT32_MAX, 3, 4, (size_t)INT32_MAX * 4 - 1, &top, NULL, 0),
+                   CNN_STATUS_INVALID_ARGUMENT);  /* stride shorter than a row */
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 0, &top, probs, SIZE_MAX), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 1, 0, &top, probs, SIZE_MAX / 4 + 1), CNN_STATUS_INVALID_ARGUMENT);
+  /* a buffer ending past the top of the address space (never dereferenced) */
+  const uint8_t *top_of_memory = (const uint8_t *)(UINTPTR_MAX - 100);
+  assert_int_equal(cnn_classify(m.ctx, top_of_memory, 28, 28, 1, 0, &top, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  /* the bounds are not too tight: a single row with a 2^48 stride reads one row;
+   * padded rows are fine */
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 1, 1, (size_t)1 << 48, &top, NULL, 0), CNN_STATUS_OK);
+  assert_int_equal(cnn_classify(m.ctx, px, 28, 28, 4, 32 * 4, &top, probs, 10), CNN_STATUS_OK);
+  unload(&m);
+}
+
+/* Every other size argument: 0, SIZE_MAX (passes the end of the address space)
+ * and 2^62 (larger than needed but representable) give documented statuses. */
+static void huge_and_zero_sizes_give_documented_statuses(void **state) {
+  fixture *f = *state;
+  const size_t big = (size_t)1 << 62;
+  cnn_model *model = (cnn_model *)0x1;
+  char why[200] = "";
+  assert_int_equal(cnn_model_load_memory(f->bytes, SIZE_MAX, &model, why, sizeof why), CNN_STATUS_INVALID_ARGUMENT);
+  assert_null(model);
+  assert_true(strlen(why) > 0);
+  assert_int_equal(cnn_model_load_memory(f->bytes, 0, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  /* only the header's file size is read from a larger buffer */
+  assert_int_equal(cnn_model_load_memory(f->bytes, big, &model, NULL, 0), CNN_STATUS_OK);
+  cnn_model_free(model);
+
+  size_t need = 0;
+  assert_int_equal(cnn_model_memory_size(f->bytes, SIZE_MAX, &need), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_memory_size(f->bytes, 0, &need), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_memory_size(f->bytes, big, &need), CNN_STATUS_OK);
+  void *mem = aligned_alloc(64, (need + 63) / 64 * 64);
+  assert_int_equal(cnn_model_load_static(f->bytes, f->size, mem, SIZE_MAX, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_null(model);
+  assert_int_equal(cnn_model_load_static(f->bytes, SIZE_MAX, mem, need, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_load_static(f->bytes, f->size, mem, 0, &model, NULL, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_model_load_static(f->bytes, big, mem, big, &model, NULL, 0), CNN_STATUS_OK);
+  cnn_model_free(model);
+  free(mem);
+
+  assert_int_equal(cnn_model_load_memory(f->bytes, f->size, &model, NULL, 0), CNN_STATUS_OK);
+  size_t arena_bytes = 0;
+  assert_int_equal(cnn_context_arena_size(model, &arena_bytes), CNN_STATUS_OK);
+  uint8_t *arena = aligned_alloc(64, (arena_bytes + 63) / 64 * 64);
+  cnn_context *ctx = (cnn_context *)0x1;
+  assert_int_equal(cnn_context_init(model, arena, SIZE_MAX, &ctx), CNN_STATUS_INVALID_ARGUMENT);
+  assert_null(ctx);
+  assert_int_equal(cnn_context_init(model, arena, 0, &ctx), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_context_init(model, arena, big, &ctx), CNN_STATUS_OK);
+  int8_t in[25] = {0};
+  assert_int_equal(cnn_set_input(ctx, 0, in, SIZE_MAX), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(ctx, 0, in, big), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(ctx, 0, in, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_set_input(ctx, 0, in, sizeof in), CNN_STATUS_OK);
+  assert_int_equal(cnn_run(ctx), CNN_STATUS_OK);
+  float out[9];
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, SIZE_MAX), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, SIZE_MAX / 4 + 1), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, 0), CNN_STATUS_INVALID_ARGUMENT);
+  assert_int_equal(cnn_output_dequantize(ctx, 0, out, big >> 2), CNN_STATUS_OK);
+  cnn_context_free(ctx);
+  cnn_model_free(model);
+  free(arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(valid_fixture_loads),
@@ -296,6 +384,8 @@ int main(void) {
     cmocka_unit_test(static_model_memory_too_small_is_rejected),
     cmocka_unit_test(arena_too_small_or_misaligned_is_rejected),
     cmocka_unit_test(bad_images_are_rejected),
+    cmocka_unit_test(classify_size_overflow_is_invalid_argument),
+    cmocka_unit_test(huge_and_zero_sizes_give_documented_statuses),
   };
   return cmocka_run_group_tests_name("bad_input", tests, setup, teardown);
 }

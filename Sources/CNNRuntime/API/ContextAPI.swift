@@ -4,6 +4,20 @@ import _CNNRuntimeShims
 @inline(__always)
 func clampSize(_ x: UInt) -> Int { x > UInt(Int.max) ? Int.max : Int(x) }
 
+/// A caller's buffer of `size` bytes at `p` would pass the end of the
+/// address space: the size cannot be true (e.g. SIZE_MAX).
+@inline(__always)
+func bufferWraps(_ p: UnsafeRawPointer, _ size: UInt) -> Bool {
+  UInt(bitPattern: p).addingReportingOverflow(size).overflow
+}
+
+/// Like bufferWraps() for `count` floats.
+@inline(__always)
+func floatBufferWraps(_ p: UnsafeRawPointer, _ count: UInt) -> Bool {
+  let (bytes, overflow) = count.multipliedReportingOverflow(by: UInt(MemoryLayout<Float>.stride))
+  return overflow || bufferWraps(p, bytes)
+}
+
 @inline(__always)
 func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<ContextState>? {
   guard let c else { return nil }
@@ -27,13 +41,16 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
 /// No allocation at all: the arena holds everything; it must stay valid
 /// until the context is no longer used. cnn_context_free() on such a
 /// context releases nothing. Returns CNN_STATUS_ARENA_TOO_SMALL or
-/// CNN_STATUS_MISALIGNED when the arena does not fit.
+/// CNN_STATUS_MISALIGNED when the arena does not fit, and
+/// CNN_STATUS_INVALID_ARGUMENT for a size of 0 or one that would pass the end
+/// of the address space (e.g. SIZE_MAX).
 @c(cnn_context_init) public func cnnContextInit(
   _ model: UnsafePointer<cnn_model>?, _ arena: UnsafeMutableRawPointer?, _ arena_size: UInt,
   _ out_context: UnsafeMutablePointer<UnsafeMutablePointer<cnn_context>?>?
 ) -> CNNStatus {
   out_context?.pointee = nil
   guard let s = modelState(model), let arena, let out_context, arena_size > 0 else { return .invalidArgument }
+  if bufferWraps(arena, arena_size) { return .invalidArgument }
   if UInt(bitPattern: arena) % UInt(arenaAlignment) != 0 { return .misaligned }
   if clampSize(arena_size) < s.pointee.contextBytes { return .arenaTooSmall }
   let ctx = initContext(model: s, arena: arena, size: clampSize(arena_size), ownsArena: false)
@@ -119,7 +136,8 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
 
 /// Writes model output `index` dequantized to float into `out`, which has
 /// room for `capacity` floats (at least the output's element count, else
-/// CNN_STATUS_INVALID_ARGUMENT).
+/// CNN_STATUS_INVALID_ARGUMENT; also for a capacity passing the end of the
+/// address space).
 @c(cnn_output_dequantize) public func cnnOutputDequantize(
   _ context: UnsafePointer<cnn_context>?, _ index: Int32, _ out: UnsafeMutablePointer<Float>?, _ capacity: UInt
 ) -> CNNStatus {
@@ -127,7 +145,7 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
         Int(index) < c.pointee.model.pointee.outputCount else { return .invalidArgument }
   let ti = c.pointee.model.pointee.outputTensor(Int(index))
   let t = c.pointee.model.pointee.tensors[ti]
-  if clampSize(capacity) < t.count { return .invalidArgument }
+  if clampSize(capacity) < t.count || floatBufferWraps(out, capacity) { return .invalidArgument }
   dequantize(c.pointee.tensorData(ti).assumingMemoryBound(to: Int8.self), count: t.count,
              scale: t.scale, zeroPoint: t.zeroPoint, into: out)
   return .ok
@@ -152,6 +170,10 @@ func dequantize(_ q: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: I
 ///   channels (CNN_STATUS_UNSUPPORTED_IMAGE otherwise).
 /// - `width`, `height`, `channels`: positive (CNN_STATUS_INVALID_ARGUMENT
 ///   for 0 or negative; CNN_STATUS_UNSUPPORTED_IMAGE for 0 or 2 channels).
+/// - `row_stride`: at least `width` × `channels`. The image spans
+///   (`height` − 1) × `row_stride` + `width` × `channels` bytes; a span above
+///   2^48 bytes, one that overflows `size_t` or passes the end of the address
+///   space (e.g. `row_stride` = SIZE_MAX) gives CNN_STATUS_INVALID_ARGUMENT.
 /// - `result`: receives the top class, its probability and label.
 /// - `probabilities`: optional (may be NULL); receives the dequantized score
 ///   of every class; `capacity` must then be ≥ cnn_model_class_count().
@@ -163,10 +185,10 @@ func dequantize(_ q: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: I
 ) -> CNNStatus {
   guard let c = contextState(context), let pixels, let result else { return .invalidArgument }
   if channels == 0 || channels == 2 || channels > 4 { return channels < 0 ? .invalidArgument : .unsupportedImage }
-  if width <= 0 || height <= 0 || channels < 0 { return .invalidArgument }
-  let packed = Int(width) * Int(channels)
-  let stride = row_stride == 0 ? packed : clampSize(row_stride)
-  if stride < packed { return .invalidArgument }
+  guard let geometry = imageSpan(base: UInt(bitPattern: pixels), width: Int(width), height: Int(height),
+                                 channels: Int(channels), rowStride: row_stride)
+  else { return .invalidArgument }
+  let stride = geometry.stride
   let m = c.pointee.model.pointee
   let inT = m.tensors[m.inputTensor(0)]
   if inT.rank != 4 || inT.dims.n != 1 { return .unsupportedModel }
@@ -174,7 +196,9 @@ func dequantize(_ q: UnsafePointer<Int8>, count: Int, scale: Float, zeroPoint: I
   let outT = m.tensors[m.outputTensor(0)]
   let classes = outT.dims.c
   if classes != outT.count { return .unsupportedModel }
-  if probabilities != nil && clampSize(capacity) < classes { return .invalidArgument }
+  if let probabilities, clampSize(capacity) < classes || floatBufferWraps(probabilities, capacity) {
+    return .invalidArgument
+  }
 
   let image = ImageView(pixels: pixels, width: Int(width), height: Int(height), channels: Int(channels),
                         rowStride: stride)

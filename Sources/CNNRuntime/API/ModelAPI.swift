@@ -16,7 +16,9 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 /// unchanged until cnn_model_free(). Suitable for flash or mmap'ed files.
 ///
 /// - `data`: the model bytes, 16-byte aligned (else CNN_STATUS_MISALIGNED).
-/// - `size`: bytes available at `data`; at least the model's file size.
+/// - `size`: bytes available at `data`; at least the model's file size
+///   (only that many bytes are read). 0, or a size that would pass the end
+///   of the address space (e.g. SIZE_MAX), gives CNN_STATUS_INVALID_ARGUMENT.
 /// - `out_model`: receives the model handle; set to NULL on failure.
 /// - `message`, `message_capacity`: optional buffer (may be NULL/0) that
 ///   receives a NUL-terminated description of what is wrong on failure
@@ -38,6 +40,7 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
   _ message: UnsafeMutablePointer<CChar>?, _ message_capacity: UInt
 ) -> CNNStatus {
   var w = MessageWriter(buffer: message, capacity: clampSize(message_capacity))
+  if let data, bufferWraps(data, size) { return sizeWraps(out_model, &w) }
   return loadModel(data, clampSize(size), memory: nil, memorySize: 0, owned: nil, out_model, &w)
 }
 
@@ -69,7 +72,7 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 @c(cnn_model_memory_size) public func cnnModelMemorySize(
   _ data: UnsafeRawPointer?, _ size: UInt, _ out_bytes: UnsafeMutablePointer<UInt>?
 ) -> CNNStatus {
-  guard let data, let out_bytes, size > 0 else { return .invalidArgument }
+  guard let data, let out_bytes, size > 0, !bufferWraps(data, size) else { return .invalidArgument }
   if UInt(bitPattern: data) % 16 != 0 { return .misaligned }
   do throws(LoadError) {
     out_bytes.pointee = UInt(try inspectLayout(data, clampSize(size)).blockBytes)
@@ -81,7 +84,9 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 
 /// Like cnn_model_load_memory(), but places the prepared model in the
 /// caller's `memory` (`memory_size` bytes from cnn_model_memory_size(),
-/// 16-byte aligned) instead of allocating: no heap use at all.
+/// 16-byte aligned) instead of allocating: no heap use at all. A
+/// `memory_size` of 0 or one passing the end of the address space gives
+/// CNN_STATUS_INVALID_ARGUMENT.
 /// cnn_model_free() on such a model releases nothing; the caller owns both
 /// `data` and `memory`, which must outlive the model.
 @c(cnn_model_load_static) public func cnnModelLoadStatic(
@@ -90,12 +95,20 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
   _ message: UnsafeMutablePointer<CChar>?, _ message_capacity: UInt
 ) -> CNNStatus {
   var w = MessageWriter(buffer: message, capacity: clampSize(message_capacity))
-  guard memory != nil, memory_size > 0 else {
+  guard let memory, memory_size > 0, !bufferWraps(memory, memory_size) else {
     out_model?.pointee = nil
-    w.append("memory must not be NULL and memory_size must be positive")
+    w.append("memory must not be NULL and memory_size must be positive and fit in the address space")
     return .invalidArgument
   }
+  if let data, bufferWraps(data, size) { return sizeWraps(out_model, &w) }
   return loadModel(data, clampSize(size), memory: memory, memorySize: clampSize(memory_size), owned: nil, out_model, &w)
+}
+
+/// The status for a `size` that passes the end of the address space.
+func sizeWraps(_ out: UnsafeMutablePointer<UnsafeMutablePointer<cnn_model>?>?, _ w: inout MessageWriter) -> CNNStatus {
+  out?.pointee = nil
+  w.append("data + size passes the end of the address space")
+  return .invalidArgument
 }
 
 func loadModel(_ data: UnsafeRawPointer?, _ size: Int, memory: UnsafeMutableRawPointer?, memorySize: Int,

@@ -21,6 +21,34 @@ struct ImageView {
   var rowStride: Int
 }
 
+/// Largest number of bytes an image given to cnn_classify() may span, from
+/// its first pixel to the end of its last row (2^48 = 256 TiB: more than any
+/// 64-bit CPU's user address space today). With every byte offset below this
+/// bound, the resampling arithmetic (offsets, box sums of at most
+/// 2^48 × 255 < 2^56) cannot overflow `Int`.
+let maxImageSpan = 1 << 48
+
+/// Bytes an image occupies from its first pixel to the end of its last row,
+/// (height − 1) × rowStride + width × channels, computed without overflow:
+/// nil when a dimension is not positive, the stride is shorter than a row,
+/// the span exceeds `maxImageSpan`, or `base` + span would pass the end of
+/// the address space. `rowStride` 0 means rows are packed.
+func imageSpan(base: UInt, width: Int, height: Int, channels: Int, rowStride: UInt) -> (span: Int, stride: Int)? {
+  if width <= 0 || height <= 0 || channels <= 0 { return nil }
+  let (row, o1) = width.multipliedReportingOverflow(by: channels)
+  if o1 || row > maxImageSpan { return nil }
+  if rowStride > UInt(maxImageSpan) { return nil }
+  let stride = rowStride == 0 ? row : Int(rowStride)
+  if stride < row { return nil }
+  let (rows, o2) = (height - 1).multipliedReportingOverflow(by: stride)
+  if o2 { return nil }
+  let (span, o3) = rows.addingReportingOverflow(row)
+  if o3 || span > maxImageSpan { return nil }
+  let (_, o4) = base.addingReportingOverflow(UInt(span))
+  if o4 { return nil }
+  return (span, stride)
+}
+
 /// Checks that `image` can feed a model input with `modelChannels` channels.
 func imageCompatible(channels: Int, modelChannels: Int) -> Bool {
   (channels == 1 || channels == 3 || channels == 4) && (modelChannels == 1 || modelChannels == 3)

@@ -11,10 +11,10 @@ public enum ImageFile {
 
   public static func decode(_ bytes: [UInt8]) throws -> PNMImage {
     if bytes.count >= 8, bytes[0] == 0x89, bytes[1] == 0x50, bytes[2] == 0x4E, bytes[3] == 0x47 {
-      return try decodeC(bytes, cnnrt_decode_png)
+      return try decodeC(bytes, info: cnnrt_png_info, decode: cnnrt_decode_png_into)
     }
     if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
-      return try decodeC(bytes, cnnrt_decode_jpeg)
+      return try decodeC(bytes, info: cnnrt_jpeg_info, decode: cnnrt_decode_jpeg_into)
     }
     if bytes.count >= 2, bytes[0] == UInt8(ascii: "P") {
       do { return try PNM.decode(bytes) } catch { throw DataError("\(error)") }
@@ -22,28 +22,65 @@ public enum ImageFile {
     throw DataError("not a PNG, JPEG, PGM or PPM image")
   }
 
+  /// Reads and decodes the image at `path`. Errors name the file once:
+  /// "PATH: reason".
   public static func read(path: String) throws -> PNMImage {
-    guard let d = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot read the file") }
-    do { return try decode([UInt8](d)) } catch { throw DataError("\(path): \(error)") }
+    let bytes: [UInt8]
+    do { bytes = try readFile(path) } catch { throw DataError("\(path): cannot read the file") }
+    do { return try decode(bytes) } catch { throw DataError("\(path): \(error)") }
   }
 
-  private typealias Decoder = (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<cnnrt_decoded_image>?,
-                               UnsafeMutablePointer<CChar>?, Int) -> Int32
+  /// The file's bytes, read straight into one array (no intermediate Data copy).
+  static func readFile(_ path: String) throws -> [UInt8] {
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    let size = Int(try handle.seekToEnd())
+    try handle.seek(toOffset: 0)
+    var bytes = [UInt8](repeating: 0, count: size)
+    let fd = handle.fileDescriptor
+    var done = 0
+    try bytes.withUnsafeMutableBytes { buffer in
+      while done < size {
+        let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw DataError("short read") }
+        done += n
+      }
+    }
+    return bytes
+  }
 
-  private static func decodeC(_ bytes: [UInt8], _ decoder: Decoder) throws -> PNMImage {
+  private typealias Info = (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<cnnrt_decoded_image>?,
+                            UnsafeMutablePointer<CChar>?, Int) -> Int32
+  private typealias DecodeInto = (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, Int,
+                                  UnsafeMutablePointer<CChar>?, Int) -> Int32
+
+  /// Header first, then the pixels decoded straight into the image's own
+  /// array: the decoded image exists once in memory (a 16000 x 16000 PNG
+  /// peaks at one pixel buffer, not two).
+  private static func decodeC(_ bytes: [UInt8], info: Info, decode: DecodeInto) throws -> PNMImage {
     var img = cnnrt_decoded_image()
     var message = [CChar](repeating: 0, count: 256)
+    func failure() -> DataError {
+      DataError(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
     let status = bytes.withUnsafeBufferPointer { b in
-      message.withUnsafeMutableBufferPointer { m in decoder(b.baseAddress, b.count, &img, m.baseAddress, m.count) }
+      message.withUnsafeMutableBufferPointer { m in info(b.baseAddress, b.count, &img, m.baseAddress, m.count) }
     }
-    defer { cnnrt_image_free(&img) }
-    guard status == 0, let px = img.pixels else {
-      throw DataError(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    guard status == 0 else { throw failure() }
+    let width = Int(img.width), height = Int(img.height), channels = Int(img.channels)
+    let n = width * height * channels  // at most 256 MiB: checked by the info call
+    let pixels = try [UInt8](unsafeUninitializedCapacity: n) { buffer, count in
+      let st = bytes.withUnsafeBufferPointer { b in
+        message.withUnsafeMutableBufferPointer { m in
+          decode(b.baseAddress, b.count, buffer.baseAddress, n, m.baseAddress, m.count)
+        }
+      }
+      guard st == 0 else { throw failure() }
+      count = n
     }
-    let n = Int(img.width) * Int(img.height) * Int(img.channels)
     do {
-      return try PNMImage(width: Int(img.width), height: Int(img.height), channels: Int(img.channels),
-                          pixels: Array(UnsafeBufferPointer(start: px, count: n)))
+      return try PNMImage(width: width, height: height, channels: channels, pixels: pixels)
     } catch { throw DataError("\(error)") }
   }
 }

@@ -30,6 +30,18 @@ int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
 int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
                       char *error, size_t error_size);
 
+/// Two-step decoding into a caller's buffer (one copy of the pixels in
+/// memory): *_info reads the header and fills width, height and channels of
+/// `out` (pixels NULL) with the same checks as the decode calls; *_into
+/// decodes into `pixels`, which holds `capacity` bytes (at least
+/// width * height * channels, else -1). Both return 0 or -1 with a message.
+int cnnrt_png_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size);
+int cnnrt_decode_png_into(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity, char *error,
+                          size_t error_size);
+int cnnrt_jpeg_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size);
+int cnnrt_decode_jpeg_into(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity, char *error,
+                           size_t error_size);
+
 /// Inflates `size` bytes: gzip or zlib streams when `raw` is 0 (format
 /// detected from the header), a raw deflate stream (zip member) when `raw`
 /// is 1. Concatenated gzip members are all inflated. On success returns 0
