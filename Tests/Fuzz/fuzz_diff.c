@@ -21,26 +21,17 @@
  *   CNNRT_FUZZ_MAX_ARENA  run only models whose context arena is at most this
  *                         many bytes (default 4 MiB)
  *   CNNRT_FUZZ_VERBOSE    print one line per input (paths, status, MACs)
- *   CNNRT_FUZZ_STRICT     abort on known differences too (see below)
- *   CNNRT_FUZZ_KNOWN_DIR  where to save inputs with known differences
- *                         (default build/fuzz/known-shift, first 50 kept)
  *
- * Known differences (issue #13, build item 1): until the loader refuses
- * requantization multipliers whose left shift exceeds 31, the portable
- * kernels shift with Swift's masking `&<<` and the AVX2 ones with vpsllvd
- * (0 past 31), so such ops legitimately differ between paths. When the FIRST
- * differing op is itself such an op (Conv2D, DepthwiseConv2D, FullyConnected:
- * input scale x filter scale / output scale >= 2^31 - 1/2 for some channel;
- * Add: 2 max(input scales) / (2^20 output scale) >= 2^31 - 1/2; Logistic:
- * input scale x 2^27 >= 2^31 - 1/2), the input is counted and saved instead
- * of aborting, unless CNNRT_FUZZ_STRICT is set. Any other difference aborts.
- * Once the loader refuses those models the exception can never apply.
+ * The first runs (before the loader bounded requantization) found one class
+ * of difference: multipliers of 2^31 or more (left shift above 31), which the
+ * portable kernels shifted with Swift's masking `&<<` and the AVX2 ones with
+ * vpsllvd (0 past 31). The loader now refuses such models, so every
+ * difference aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cnnrt.h"
@@ -54,9 +45,6 @@ static uint64_t max_macs = 300000;
 static size_t max_arena = (size_t)4 << 20;
 static int verbose;
 static uint32_t crc_table[256];
-static int strict;
-static const char *known_dir = "build/fuzz/known-shift";
-static unsigned long known_count, known_saved;
 static unsigned long long executions, loaded, ran_count; /* for the periodic status line */
 static time_t last_status;
 
@@ -75,86 +63,14 @@ static uint64_t env_u64(const char *name, uint64_t fallback) {
   return (end && *end == 0) ? (uint64_t)v : fallback;
 }
 
-static void report_known(void) {
-  if (known_count > 0) {
-    fprintf(stderr, "fuzz_diff: %lu known differences (requantization left shift > 31), %lu inputs saved in %s\n",
-            known_count, known_saved, known_dir);
-  }
-}
-
 /* libFuzzer ends a timed run without exit handlers: print the counters every
  * 30 s instead (and once at the first input). */
 static void maybe_report_status(void) {
   time_t now = time(NULL);
   if (last_status != 0 && now - last_status < 30) return;
   last_status = now;
-  fprintf(stderr, "fuzz_diff: status: %llu inputs, %llu loaded, %llu ran on every path, %lu known differences\n",
-          executions, loaded, ran_count, known_count);
-}
-
-/* ---- the known-difference test, on the repaired model bytes (already
- * validated by a successful load, so every offset read here is in bounds). */
-static uint32_t le32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static float lef32(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
-
-/* A real multiplier whose QuantizeMultiplier shift exceeds 31. */
-static int shift_above_31(double real) { return real >= 2147483647.5; }
-
-/* Scale `c` of tensor `t` (the per-tensor scale, or channel c's). */
-static double tensor_scale(const uint8_t *m, uint32_t t, uint32_t c) {
-  const uint8_t *rec = m + le32(m + 24) + 48u * t;
-  uint32_t scales = le32(rec + 28);
-  if (rec[2] != 2) c = 0;
-  return (double)lef32(m + scales + 4u * c);
-}
-
-static uint32_t scale_count(const uint8_t *m, uint32_t t) {
-  const uint8_t *rec = m + le32(m + 24) + 48u * t;
-  if (rec[2] != 2) return 1;
-  uint32_t axis = le32(rec + 24);
-  return (uint32_t)(int32_t)le32(rec + 4 + 4 * axis);
-}
-
-/* Does op `o` requantize with a left shift above 31? */
-static int op_has_wide_shift(const uint8_t *m, int32_t o) {
-  const uint8_t *rec = m + le32(m + 32) + 64u * (uint32_t)o;
-  uint16_t code = (uint16_t)(rec[0] | rec[1] << 8);
-  uint32_t in0 = le32(rec + 4), in1 = le32(rec + 8), out = le32(rec + 16);
-  if (code == 1 || code == 2 || code == 3) {
-    double s_in = tensor_scale(m, in0, 0), s_out = tensor_scale(m, out, 0);
-    uint32_t n = scale_count(m, in1);
-    for (uint32_t c = 0; c < n; c++) {
-      if (shift_above_31(s_in * tensor_scale(m, in1, c) / s_out)) return 1;
-    }
-    return 0;
-  }
-  if (code == 7) {
-    float a = (float)tensor_scale(m, in0, 0), b = (float)tensor_scale(m, in1, 0);
-    double twice_max = 2.0 * (double)(a < b ? b : a);
-    return shift_above_31(twice_max / (1048576.0 * tensor_scale(m, out, 0)));
-  }
-  if (code == 10) return shift_above_31(tensor_scale(m, in0, 0) * 134217728.0);
-  return 0;
-}
-
-static void save_known(const uint8_t *data, size_t size) {
-  known_count++;
-  if (known_saved >= 50) return;
-  mkdir(known_dir, 0755);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/shift-%016llx.cnnrt", known_dir,
-           (unsigned long long)fnv1a_seed(data, size));
-  FILE *f = fopen(path, "wb");
-  if (f) {
-    fwrite(data, 1, size, f);
-    fclose(f);
-    known_saved++;
-  }
-}
-
-static void note_known(const uint8_t *data, size_t size) {
-  save_known(data, size);
-  if ((known_count & (known_count - 1)) == 0) report_known(); /* after 1, 2, 4, 8, ... */
+  fprintf(stderr, "fuzz_diff: status: %llu inputs, %llu loaded, %llu ran on every path, 0 differences\n",
+          executions, loaded, ran_count);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -169,8 +85,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   max_macs = env_u64("CNNRT_FUZZ_MAX_MACS", max_macs);
   max_arena = (size_t)env_u64("CNNRT_FUZZ_MAX_ARENA", max_arena);
   verbose = getenv("CNNRT_FUZZ_VERBOSE") != NULL;
-  strict = getenv("CNNRT_FUZZ_STRICT") != NULL;
-  if (getenv("CNNRT_FUZZ_KNOWN_DIR")) known_dir = getenv("CNNRT_FUZZ_KNOWN_DIR");
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
     for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
@@ -308,15 +222,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (int k = 0; k < path_count; k++) {
         if (run_path(&r[k], seed) != 0) fail("context set-up or run failed", 0, k, NULL);
       }
-      int known = 0;
-      for (int k = 1; k < path_count && !known; k++) {
+      for (int k = 1; k < path_count; k++) {
         for (int32_t i = 0; i < ops; i++) {
           if (r[k].op_hash[i] != r[0].op_hash[i]) {
-            if (!strict && op_has_wide_shift(buf, i)) {
-              note_known(buf, size);
-              known = 1;
-              break;
-            }
             cnn_op_info info;
             char detail[200];
             cnn_model_op_info(r[0].model, i, &info);
@@ -324,7 +232,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fail("op output", 0, k, detail);
           }
         }
-        if (known) break;
         if (r[k].op_seen != r[0].op_seen) fail("observer call count", 0, k, NULL);
         if (r[k].output_bytes != r[0].output_bytes) fail("output size", 0, k, NULL);
         for (size_t b = 0; b < r[0].output_bytes; b++) {
