@@ -58,6 +58,18 @@ public enum PNM {
 
   /// Parses a P5 or P6 image. Bytes after the raster are ignored.
   public static func decode(_ bytes: [UInt8]) throws -> PNMImage {
+    let h = try header(bytes)
+    let count = h.width * h.height * h.channels
+    guard bytes.count - h.rasterOffset >= count else {
+      throw PNMError.truncated(expected: count, got: bytes.count - h.rasterOffset)
+    }
+    return try PNMImage(width: h.width, height: h.height, channels: h.channels,
+                        pixels: Array(bytes[h.rasterOffset..<(h.rasterOffset + count)]))
+  }
+
+  /// The header of a P5 or P6 image (`bytes` may be just the file's start):
+  /// size, channels and the offset where the raster begins.
+  public static func header(_ bytes: [UInt8]) throws -> (width: Int, height: Int, channels: Int, rasterOffset: Int) {
     guard bytes.count >= 2, bytes[0] == UInt8(ascii: "P") else { throw PNMError.notPNM }
     let channels: Int
     switch bytes[1] {
@@ -101,9 +113,7 @@ public enum PNM {
       throw PNMError.invalidDimensions(width: width, height: height)
     }
     guard maxval == 255 else { throw PNMError.unsupportedMaxval(maxval) }
-    let count = width * height * channels
-    guard bytes.count - pos >= count else { throw PNMError.truncated(expected: count, got: bytes.count - pos) }
-    return try PNMImage(width: width, height: height, channels: channels, pixels: Array(bytes[pos..<(pos + count)]))
+    return (width, height, channels, pos)
   }
 
   /// P5 for one channel, P6 for three; maxval 255.

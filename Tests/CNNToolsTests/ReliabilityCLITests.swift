@@ -44,9 +44,10 @@ import Testing
   }
 
   /// Peak RSS of `cnnrt classify` on a width x height gray PNG (constant
-  /// pixels, so the file is small), measured by a Python parent with
-  /// getrusage(RUSAGE_CHILDREN): that parent runs only this one child.
-  func classifyPeakKB(width: Int, height: Int, dir: URL) throws -> Int {
+  /// pixels, so the file is small) or binary PGM (`ext` "pgm"), measured by a
+  /// Python parent with getrusage(RUSAGE_CHILDREN): that parent runs only
+  /// this one child.
+  func classifyPeakKB(width: Int, height: Int, dir: URL, ext: String = "png") throws -> Int {
     let script = """
       import resource, struct, subprocess, sys, zlib
       w, h, png, cli, model = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -54,7 +55,12 @@ import Testing
       c = zlib.compressobj(9)
       row = b"\\0" + bytes([180]) * w
       idat = b"".join([c.compress(row) for _ in range(h)] + [c.flush()])
-      with open(png, "wb") as f:
+      if png.endswith(".pgm"):
+          with open(png, "wb") as f:
+              f.write(b"P5\\n%d %d\\n255\\n" % (w, h))
+              for _ in range(h): f.write(bytes([180]) * w)
+      else:
+        with open(png, "wb") as f:
           f.write(b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
                   + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
       r = subprocess.run([cli, "classify", model, png], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -64,7 +70,7 @@ import Testing
       """
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    let png = dir.appendingPathComponent("gray\(width)x\(height).png").path
+    let png = dir.appendingPathComponent("gray\(width)x\(height).\(ext)").path
     p.arguments = ["python3", "-c", script, String(width), String(height), png, try cnnrtBinary().path, model]
     let out = Pipe()
     p.standardOutput = out
@@ -87,6 +93,19 @@ import Testing
       let large = try classifyPeakKB(width: side, height: side, dir: dir)
       let extra = (large - small) * 1024
       #expect(extra > pixels * 9 / 10, "the decoded image must be in memory once: \(extra) bytes above baseline")
+      #expect(extra < pixels + pixels / 4, "peak \(large) KB vs baseline \(small) KB: more than one copy of \(pixels) bytes")
+    }
+  }
+
+  /// The same for a binary PGM: the raster is read from the file straight
+  /// into the image's array (before: the whole file, then a copy of it).
+  @Test func classify_keeps_one_copy_of_a_large_pgm() throws {
+    try withTempDir { dir in
+      let side = 8000, pixels = side * side
+      let small = try classifyPeakKB(width: 64, height: 64, dir: dir, ext: "pgm")
+      let large = try classifyPeakKB(width: side, height: side, dir: dir, ext: "pgm")
+      let extra = (large - small) * 1024
+      #expect(extra > pixels * 9 / 10, "the image must be in memory once: \(extra) bytes above baseline")
       #expect(extra < pixels + pixels / 4, "peak \(large) KB vs baseline \(small) KB: more than one copy of \(pixels) bytes")
     }
   }

@@ -25,9 +25,50 @@ public enum ImageFile {
   /// Reads and decodes the image at `path`. Errors name the file once:
   /// "PATH: reason".
   public static func read(path: String) throws -> PNMImage {
+    do {
+      if let image = try readPNM(path) { return image }
+    } catch let e as DataError { throw DataError("\(path): \(e)") }
+    catch { throw DataError("\(path): \(error)") }
     let bytes: [UInt8]
     do { bytes = try readFile(path) } catch { throw DataError("\(path): cannot read the file") }
     do { return try decode(bytes) } catch { throw DataError("\(path): \(error)") }
+  }
+
+  /// Largest decoded image, in bytes of pixels (the PNG/JPEG decoders' cap too).
+  static let maxPixelBytes = 256 << 20
+
+  /// A PGM/PPM file read without a second copy: the header from the file's
+  /// first bytes, then the raster straight into the image's array. nil when
+  /// the file is not a PNM image.
+  static func readPNM(_ path: String) throws -> PNMImage? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError("cannot read the file") }
+    defer { try? handle.close() }
+    let size = Int(try handle.seekToEnd())
+    try handle.seek(toOffset: 0)
+    let prefix = [UInt8](try handle.read(upToCount: min(size, 1 << 16)) ?? Data())
+    guard prefix.count >= 2, prefix[0] == UInt8(ascii: "P") else { return nil }
+    let h: (width: Int, height: Int, channels: Int, rasterOffset: Int)
+    do { h = try PNM.header(prefix) } catch { throw DataError("\(error)") }
+    let count = h.width * h.height * h.channels
+    guard count <= maxPixelBytes else {
+      throw DataError("image of \(h.width) x \(h.height) x \(h.channels) exceeds the 256 MiB pixel limit")
+    }
+    guard size - h.rasterOffset >= count else {
+      throw DataError("\(PNMError.truncated(expected: count, got: size - h.rasterOffset))")
+    }
+    let fd = handle.fileDescriptor
+    let pixels = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      var done = 0
+      while done < count {
+        let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(h.rasterOffset + done))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw DataError("short read") }
+        done += n
+      }
+      initialized = count
+    }
+    do { return try PNMImage(width: h.width, height: h.height, channels: h.channels, pixels: pixels) }
+    catch { throw DataError("\(error)") }
   }
 
   /// The file's bytes, read straight into one array (no intermediate Data copy).
