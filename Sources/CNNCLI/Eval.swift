@@ -222,6 +222,13 @@ struct FloatReference {
     preprocessing = Quantizer.Options(metadata: m.metadata)
     var names: [Int: String] = [:]
     for (i, t) in graph.tensors.enumerated() where !t.isConstant && !t.name.isEmpty { names[i] = t.name }
+    // The models' outputs correspond by position, whatever their names (an
+    // imported int8 TFLite model's output keeps the int8 tensor's name, e.g.
+    // "Identity_int8" for the float model's "Identity").
+    let int8Outputs = m.outputs
+    if graph.outputs.count == int8Outputs.count {
+      for (k, t) in graph.outputs.enumerated() where !int8Outputs[k].name.isEmpty { names[t] = int8Outputs[k].name }
+    }
     self.names = names
   }
 
@@ -281,6 +288,9 @@ struct LayerErrors {
       var s = 0.0, e = 0.0
       for k in 0..<q.count {
         let f = Double(float[k])
+        // Sentinels, not data: the -FLT_MAX a padding node before a max pool
+        // fills with (its int8 twin holds -128) would swamp both sums.
+        if !(f.magnitude < Double(Float.greatestFiniteMagnitude) / 2) { continue }
         let d = scale * Double(Int32(q[k]) - zeroPoint)
         s += f * f
         e += (f - d) * (f - d)

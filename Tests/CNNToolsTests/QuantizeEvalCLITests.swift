@@ -14,6 +14,15 @@ private func parseJSON(_ text: String) throws -> [String: Any] {
   return obj
 }
 
+/// A version-1 .npy file of little-endian `data`.
+private func npy(_ descr: String, _ shape: [Int], _ data: [UInt8]) -> [UInt8] {
+  var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shape.map(String.init).joined(separator: ", ")),), }"
+  while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+  header += "\n"
+  let n = UInt16(header.utf8.count)
+  return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + data
+}
+
 private func check(_ r: Run, _ what: String) throws {
   guard r.code == 0 else { throw CLITestError("\(what): exit \(r.code)\n\(r.stderr)\(r.stdout.suffix(500))") }
 }
@@ -50,6 +59,12 @@ private func check(_ r: Run, _ what: String) throws {
                                         in: dir).stdout)
       let officialAgreement = try #require(ref["agreement"] as? Double)
       #expect(agreement >= officialAgreement)
+      // Every op of the imported model has a row, its Softmax included (the
+      // int8 output keeps the name "Identity_int8"; the float model's is
+      // "Identity": outputs are matched by position).
+      let refLayers = try #require(ref["layers"] as? [[String: Any]])
+      #expect(refLayers.count == 16, "\(refLayers.map { $0["type"] ?? "" })")
+      #expect(refLayers.contains { $0["type"] as? String == "Softmax" && ($0["sqnr_db"] as? Double ?? 0) > 10 })
 
       // The text report names the worst layer first.
       let text = try cnnrt(["eval", ours, "--data", x, "--offset", "50", "--limit", "10", "--float", float], in: dir)
@@ -66,6 +81,34 @@ private func check(_ r: Run, _ what: String) throws {
       try check(cls, "classify")
       let expected = try RuntimeModel(path: ours).classify(pixels: img.pixels, width: 32, height: 32, channels: 3)
       #expect(cls.stdout.contains("\"label\": \"\(expected[0].label)\""))
+    }
+  }
+
+  /// The padding node the ONNX importer puts before a max pool whose pads
+  /// SAME/VALID cannot express is filled with -FLT_MAX in float and -128 in
+  /// int8: its row measures the data, not the sentinel (it read 0.0 dB).
+  @Test func eval_report_has_a_true_row_for_every_op_of_a_padded_max_pool_model() throws {
+    let onnx = repoRoot.appendingPathComponent("Tests/Golden/onnx/ops/pads.onnx").path
+    try withTempDir { dir in
+      // 20 seeded samples in the model's input units, [-1, 1).
+      var rng = SplitMix64(seed: 7)
+      let x = (0..<(20 * 7 * 7 * 2)).map { _ in Float(rng.next() % 2000) / 1000 - 1 }
+      let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
+      try Data(npy("<f4", [20, 7, 7, 2], x.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        .write(to: URL(fileURLWithPath: xPath))
+      try Data(npy("<i4", [20], [UInt8](repeating: 0, count: 80))).write(to: URL(fileURLWithPath: yPath))
+      let model = dir.appendingPathComponent("pads.cnnrt").path
+      try check(try cnnrt(["quantize", onnx, "--calibration", xPath, "-o", model], in: dir), "quantize")
+      let eval = try cnnrt(["eval", model, "--data", xPath, "--truth", yPath, "--float", onnx, "--json"], in: dir)
+      try check(eval, "eval")
+      let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+      #expect(layers.count == 5, "\(layers)")
+      let pads = layers.filter { $0["type"] as? String == "Pad" }
+      #expect(pads.count == 2)
+      for row in layers {
+        let db = row["sqnr_db"] as? Double ?? 0
+        #expect(db > 30, "\(row)")
+      }
     }
   }
 
