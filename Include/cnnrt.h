@@ -66,7 +66,16 @@
  * --------
  * CNN_VERSION_* describe this header; cnn_version() the library actually
  * loaded. Models carry their own format version (CNN_STATUS_UNSUPPORTED_VERSION
- * when newer than the library reads).
+ * when the library does not read it).
+ *
+ * 0.2.0 (model format 2): an op lists any number of input and output
+ * tensors (cnn_op_info.input_count / output_count, cnn_model_op_input(),
+ * cnn_model_op_output()), tensors have up to 5 dimensions
+ * (cnn_tensor_info.dims[5]), format-1 files are refused with a message
+ * asking to re-import them, requantization multipliers of 2^31 or more are
+ * refused at load, sizes passing the end of the address space are invalid
+ * arguments, and the input pixel tables moved from the arena to the model
+ * block.
  */
 
 #ifndef CNNRT_H
@@ -81,11 +90,11 @@ extern "C" {
 
 /** Version of this header. */
 #define CNN_VERSION_MAJOR 0
-#define CNN_VERSION_MINOR 1
+#define CNN_VERSION_MINOR 2
 #define CNN_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with cnn_version(). */
-#define CNN_VERSION_NUMBER 0x000100u
-#define CNN_VERSION_STRING "0.1.0"
+#define CNN_VERSION_NUMBER 0x000200u
+#define CNN_VERSION_STRING "0.2.0"
 /** Required alignment, in bytes, of an arena passed to cnn_context_init()
  *  and of model data passed to cnn_model_load_memory(). */
 #define CNN_ARENA_ALIGNMENT 16
@@ -108,7 +117,7 @@ typedef enum cnn_status {
   CNN_STATUS_IO_ERROR = -3,
   /** The buffer does not start with the cnnrt model magic: not a cnnrt model. */
   CNN_STATUS_BAD_MAGIC = -4,
-  /** The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt. */
+  /** The model's format or quantization-scheme version is not the one this library reads: a newer one (upgrade cnnrt), or format 1 (re-import the model with this cnnrt). */
   CNN_STATUS_UNSUPPORTED_VERSION = -5,
   /** The buffer is shorter than the model it holds (truncated copy or download). */
   CNN_STATUS_TRUNCATED = -6,
@@ -238,7 +247,7 @@ uint32_t cnn_version(void);
 
 /**
  * Returns the version of the loaded library as a static NUL-terminated
- * string, e.g. "0.1.0". Never NULL; do not free.
+ * string, e.g. "0.2.0". Never NULL; do not free.
  */
 const char *cnn_version_string(void);
 
@@ -271,7 +280,9 @@ const char *cnn_status_string(int32_t status);
  * output multipliers; Mean: input / output scale over the window) must be
  * below 2^31, i.e. TFLite's QuantizeMultiplier shift at most 31; a larger
  * one is CNN_STATUS_BAD_OP with a message naming the op and its output
- * tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier >= 2^31 ..."). Allocates one block (its size is what
+ * tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier
+ * >= 2^31 ..."). A format-1 file is CNN_STATUS_UNSUPPORTED_VERSION with a
+ * message asking to re-import it. Allocates one block (its size is what
  * cnn_model_memory_size() reports) for the prepared model.
  * Returns CNN_STATUS_OK or an error status.
  */
@@ -394,8 +405,10 @@ size_t cnn_model_unplanned_activation_bytes(const cnn_model *model);
 /**
  * Stores in `*out_bytes` the arena size a context of `model` needs, in
  * bytes: the context header, the planned activation pool
- * (cnn_model_activation_bytes()), the 1 KiB input preprocessing table and
- * 8 bytes per op for profiling. The arena must be CNN_ARENA_ALIGNMENT-aligned.
+ * (cnn_model_activation_bytes()) and 8 bytes per op for profiling. (Since
+ * 0.2.0 the 1 KiB input preprocessing table is built at load into the model
+ * block, cnn_model_memory_size(), and no longer counted here.) The arena
+ * must be CNN_ARENA_ALIGNMENT-aligned.
  */
 enum cnn_status cnn_context_arena_size(const cnn_model *model, size_t *out_bytes);
 

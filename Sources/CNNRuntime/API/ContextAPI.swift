@@ -26,8 +26,10 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
 
 /// Stores in `*out_bytes` the arena size a context of `model` needs, in
 /// bytes: the context header, the planned activation pool
-/// (cnn_model_activation_bytes()), the 1 KiB input preprocessing table and
-/// 8 bytes per op for profiling. The arena must be CNN_ARENA_ALIGNMENT-aligned.
+/// (cnn_model_activation_bytes()) and 8 bytes per op for profiling. (Since
+/// 0.2.0 the 1 KiB input preprocessing table is built at load into the model
+/// block, cnn_model_memory_size(), and no longer counted here.) The arena
+/// must be CNN_ARENA_ALIGNMENT-aligned.
 @c(cnn_context_arena_size) public func cnnContextArenaSize(
   _ model: UnsafePointer<cnn_model>?, _ out_bytes: UnsafeMutablePointer<UInt>?
 ) -> CNNStatus {

@@ -32,7 +32,9 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 /// output multipliers; Mean: input / output scale over the window) must be
 /// below 2^31, i.e. TFLite's QuantizeMultiplier shift at most 31; a larger
 /// one is CNN_STATUS_BAD_OP with a message naming the op and its output
-/// tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier >= 2^31 ..."). Allocates one block (its size is what
+/// tensor ("op 0: Conv2D, tensor 5 'conv1': requantization multiplier
+/// >= 2^31 ..."). A format-1 file is CNN_STATUS_UNSUPPORTED_VERSION with a
+/// message asking to re-import it. Allocates one block (its size is what
 /// cnn_model_memory_size() reports) for the prepared model.
 /// Returns CNN_STATUS_OK or an error status.
 @c(cnn_model_load_memory) public func cnnModelLoadMemory(

@@ -46,7 +46,7 @@ typedef enum CNN_CLOSED_ENUM CNN_SWIFT_NAME(CNNStatus) cnn_status {
   CNN_STATUS_IO_ERROR CNN_SWIFT_NAME(ioError) = -3,
   /** The buffer does not start with the cnnrt model magic: not a cnnrt model. */
   CNN_STATUS_BAD_MAGIC CNN_SWIFT_NAME(badMagic) = -4,
-  /** The model's format or quantization-scheme version is newer than this library reads: upgrade cnnrt, or re-export the model with a matching cnnrt. */
+  /** The model's format or quantization-scheme version is not the one this library reads: a newer one (upgrade cnnrt), or format 1 (re-import the model with this cnnrt). */
   CNN_STATUS_UNSUPPORTED_VERSION CNN_SWIFT_NAME(unsupportedVersion) = -5,
   /** The buffer is shorter than the model it holds (truncated copy or download). */
   CNN_STATUS_TRUNCATED CNN_SWIFT_NAME(truncated) = -6,
