@@ -438,7 +438,6 @@ public struct ModelBuilder: Sendable {
     let opTableOffset = pos
     pos += ModelFormat.opRecordSize * ops.count
     // Each op's tensor list (u32 inputs, then outputs), one after another.
-    let opListsOffset = pos
     var opListOffsets: [Int] = []
     for op in ops {
       opListOffsets.append(pos)
@@ -520,7 +519,6 @@ public struct ModelBuilder: Sendable {
         let list = op.inputs.map { $0.map { UInt32($0.index) } ?? ModelFormat.noTensor } + [UInt32(op.output.index)]
         for (k, idx) in list.enumerated() { putU32(opListOffsets[i] + 4 * k, idx) }
       }
-      _ = opListsOffset
 
       if let meta {
         var m = MetadataRecord()

@@ -77,25 +77,6 @@ int cnnrt_decode_png_into(const uint8_t *data, size_t size, uint8_t *pixels, siz
   return 0;
 }
 
-int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                     char *error, size_t error_size) {
-  if (cnnrt_png_info(data, size, out, error, error_size) != 0) return -1;
-  size_t bytes = (size_t)out->width * (size_t)out->height * (size_t)out->channels;
-  uint8_t *pixels = malloc(bytes);
-  if (pixels == NULL) {
-    memset(out, 0, sizeof *out);
-    set_error(error, error_size, "out of memory", NULL);
-    return -1;
-  }
-  if (cnnrt_decode_png_into(data, size, pixels, bytes, error, error_size) != 0) {
-    memset(out, 0, sizeof *out);
-    free(pixels);
-    return -1;
-  }
-  out->pixels = pixels;
-  return 0;
-}
-
 struct jpeg_error_context {
   struct jpeg_error_mgr manager;
   jmp_buf jump;
@@ -195,31 +176,6 @@ int cnnrt_decode_jpeg_into(const uint8_t *data, size_t size, uint8_t *pixels, si
     return -1;
   }
   return jpeg_decode(data, size, &info, pixels, capacity, error, error_size);
-}
-
-int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                      char *error, size_t error_size) {
-  if (cnnrt_jpeg_info(data, size, out, error, error_size) != 0) return -1;
-  size_t bytes = (size_t)out->width * (size_t)out->height * (size_t)out->channels;
-  uint8_t *pixels = malloc(bytes);
-  if (pixels == NULL) {
-    memset(out, 0, sizeof *out);
-    set_error(error, error_size, "out of memory", NULL);
-    return -1;
-  }
-  if (jpeg_decode(data, size, out, pixels, bytes, error, error_size) != 0) {
-    free(pixels);
-    return -1;
-  }
-  out->pixels = pixels;
-  return 0;
-}
-
-void cnnrt_image_free(cnnrt_decoded_image *image) {
-  if (image != NULL) {
-    free(image->pixels);
-    image->pixels = NULL;
-  }
 }
 
 int cnnrt_inflate(const uint8_t *data, size_t size, int raw, size_t limit, uint8_t **out,

@@ -4,16 +4,6 @@ import Testing
 @testable import CNNRuntime
 import CNNTools
 
-private func loadError(_ bytes: [UInt8]) -> RuntimeError? {
-  do { _ = try RuntimeModel(bytes: bytes); return nil } catch { return error }
-}
-
-private func repairChecksum(_ bytes: inout [UInt8]) {
-  let crc = bytes.withUnsafeBytes { crc32($0.baseAddress! + ModelFormat.checksumStart,
-                                           count: bytes.count - ModelFormat.checksumStart) }
-  withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[16 + i] = $0[i] } }
-}
-
 @Suite struct FormatV2Tests {
   /// A rank-5 activation (as Keras' UpSampling2D makes) reshaped to rank 2 and
   /// back: loads, runs, and keeps the bytes; the tensor info reports 5 dims.
@@ -35,13 +25,13 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     let x = try b.addActivation(shape: [1, 2, 3, 4, 5], scale: 0.5, zeroPoint: 1, name: "x5")
     let s = try b.logistic(x, name: "s")
     try b.markInput(x); try b.markOutput(s)
-    #expect(loadError(try b.serialize()) == nil)   // elementwise: any rank
+    #expect(loadFailure(try b.serialize()) == nil)   // elementwise: any rank
     var c = ModelBuilder()
     let y = try c.addActivation(shape: [1, 2, 3, 4, 5], scale: 0.5, zeroPoint: 1, name: "y5")
     let p = try c.addActivation(shape: [1, 2, 3, 4, 5], scale: 0.5, zeroPoint: 1, name: "z5")
     let sum = try c.add(y, p, outputScale: 1, outputZeroPoint: 0, name: "sum")
     try c.markInput(y); try c.markInput(p); try c.markOutput(sum)
-    let e = loadError(try c.serialize())
+    let e = loadFailure(try c.serialize())
     #expect(e?.status == .shapeMismatch && e?.message.contains("rank 5") == true, "\(e?.message ?? "loaded")")
   }
 
@@ -53,18 +43,18 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     let s = try b.add(x, y, outputScale: 1, outputZeroPoint: 0, name: "sum")
     try b.markInput(x); try b.markInput(y); try b.markOutput(s)
     let good = try b.serialize()
-    #expect(loadError(good) == nil)
+    #expect(loadFailure(good) == nil)
     var bad = good
     let h = bad.withUnsafeBytes { FileHeader.read(from: $0.baseAddress!) }
     bad[Int(h.opTableOffset)] = UInt8(OpCode.logistic.rawValue)   // Add's two inputs given to a one-input op
     repairChecksum(&bad)
-    let e = loadError(bad)
+    let e = loadFailure(bad)
     #expect(e?.status == .badOp && e?.message.contains("op 0: Logistic: wrong number of inputs") == true,
             "\(e?.message ?? "loaded")")
     var none = good
     none[Int(h.opTableOffset) + 6] = 0   // output count 0
     repairChecksum(&none)
-    let e0 = loadError(none)
+    let e0 = loadFailure(none)
     #expect(e0?.status == .badOp && e0?.message.contains("output count") == true, "\(e0?.message ?? "loaded")")
   }
 
@@ -77,7 +67,7 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     var bytes = try b.serialize()
     bytes[8] = 1
     repairChecksum(&bytes)
-    let e = loadError(bytes)
+    let e = loadFailure(bytes)
     #expect(e?.status == .unsupportedVersion && e?.message.contains("re-import") == true, "\(e?.message ?? "loaded")")
   }
 }

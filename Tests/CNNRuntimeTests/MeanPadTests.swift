@@ -472,10 +472,6 @@ private func editTensor(_ bytes: [UInt8], _ index: Int, _ edit: (inout TensorRec
   }
 }
 
-private func loadFailure(_ bytes: [UInt8]) -> RuntimeError? {
-  do { _ = try RuntimeModel(bytes: bytes); return nil } catch { return error }
-}
-
 private let badOp = CNNStatus.badOp
 private let shapeMismatch = CNNStatus.shapeMismatch
 

@@ -13,10 +13,6 @@ private func up(_ x: Float) -> Float { x.nextUp }
 /// 2^e as a Float.
 private func pow2(_ e: Int) -> Float { Float(sign: .plus, exponent: e, significand: 1) }
 
-private func loadResult(_ bytes: [UInt8]) -> RuntimeError? {
-  do { _ = try RuntimeModel(bytes: bytes); return nil } catch { return error }
-}
-
 /// One op whose requantization multiplier is input scale × weight scale /
 /// output scale (1 × 1 / `outputScale`).
 private func convLike(_ kind: OpCode, outputScale: Float) throws -> [UInt8] {
@@ -44,13 +40,6 @@ private func convLike(_ kind: OpCode, outputScale: Float) throws -> [UInt8] {
   return try b.serialize()
 }
 
-/// Rewrites the header's CRC-32 after a patch.
-private func repairChecksum(_ bytes: inout [UInt8]) {
-  let crc = bytes.withUnsafeBytes { crc32($0.baseAddress! + ModelFormat.checksumStart,
-                                           count: bytes.count - ModelFormat.checksumStart) }
-  withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[16 + i] = $0[i] } }
-}
-
 @Suite struct RequantBoundsTests {
   /// Effective multiplier 2^31 / (1 + 2^-23) (shift 31) loads; exactly 2^31
   /// (shift 32) is refused. Conv2D uses per-channel scales: its largest
@@ -58,15 +47,15 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
   @Test(arguments: [OpCode.conv2D, .depthwiseConv2D, .fullyConnected])
   func convolutionLikeOpsRefuseMultipliersFrom2To31(kind: OpCode) throws {
     let edge = pow2(-31)   // 1 × 1 / 2^-31 = 2^31
-    #expect(loadResult(try convLike(kind, outputScale: up(edge))) == nil)
-    let e = loadResult(try convLike(kind, outputScale: edge))
+    #expect(loadFailure(try convLike(kind, outputScale: up(edge))) == nil)
+    let e = loadFailure(try convLike(kind, outputScale: edge))
     #expect(e?.status == .badOp, "\(e?.description ?? "loaded")")
     let name = kind == .conv2D ? "conv_out" : kind == .depthwiseConv2D ? "dw_out" : "fc_out"
     #expect(e?.message.contains("op 0: \(kind.staticName), tensor ") == true, "\(e?.message ?? "")")
     #expect(e?.message.contains("'\(name)'") == true, "\(e?.message ?? "")")
     #expect(e?.message.contains("requantization multiplier >= 2^31") == true, "\(e?.message ?? "")")
     // Far outside (the corrupted-scale case: ~1e28): refused too, no trap.
-    #expect(loadResult(try convLike(kind, outputScale: 1e-30))?.status == .badOp)
+    #expect(loadFailure(try convLike(kind, outputScale: 1e-30))?.status == .badOp)
   }
 
   /// Add's output multiplier is 2 × max(s1, s2) / (2^20 × s_out): with input
@@ -80,8 +69,8 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
       try b.markInput(x); try b.markInput(y); try b.markOutput(s)
       return try b.serialize()
     }
-    #expect(loadResult(try model(up(pow2(-50)))) == nil)
-    let e = loadResult(try model(pow2(-50)))
+    #expect(loadFailure(try model(up(pow2(-50)))) == nil)
+    let e = loadFailure(try model(pow2(-50)))
     #expect(e?.status == .badOp && e?.message.contains("op 0: Add, tensor 2 'sum'") == true, "\(e?.message ?? "")")
   }
 
@@ -94,12 +83,12 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     let m = try b.mean(x, outputScale: up(pow2(-31)), outputZeroPoint: 0, name: "avg")
     try b.markInput(x); try b.markOutput(m)
     var bytes = try b.serialize()
-    #expect(loadResult(bytes) == nil)
+    #expect(loadFailure(bytes) == nil)
     let h = bytes.withUnsafeBytes { FileHeader.read(from: $0.baseAddress!) }
     let r = bytes.withUnsafeBytes { TensorRecord.read(from: $0.baseAddress! + Int(h.tensorTableOffset) + ModelFormat.tensorRecordSize) }
     withUnsafeBytes(of: pow2(-31).bitPattern.littleEndian) { for i in 0..<4 { bytes[Int(r.scalesOffset) + i] = $0[i] } }
     repairChecksum(&bytes)
-    let e = loadResult(bytes)
+    let e = loadFailure(bytes)
     #expect(e?.status == .badOp && e?.message.contains("op 0: Mean, tensor 1 'avg'") == true, "\(e?.message ?? "")")
   }
 
@@ -114,7 +103,7 @@ private func repairChecksum(_ bytes: inout [UInt8]) {
     let h = bytes.withUnsafeBytes { FileHeader.read(from: $0.baseAddress!) }
     bytes[Int(h.opTableOffset) + 36] = 0
     repairChecksum(&bytes)
-    let e = loadResult(bytes)
+    let e = loadFailure(bytes)
     #expect(e?.status == .badOp && e?.message.contains("op 0: MaxPool2D: pool filter size") == true,
             "\(e?.message ?? "")")
   }

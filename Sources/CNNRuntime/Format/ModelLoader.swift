@@ -210,25 +210,6 @@ struct OpRegionCursor {
   }
 }
 
-/// Bytes the region of one depthwise convolution needs (0: portable path).
-func packedDepthwiseBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
-  if filter.rank != 4 || input.rank != 4 { return 0 }
-  return depthwiseConv2DPackedBytes(
-    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
-    inputChannels: Int(input.dim(3)))
-}
-
-/// Bytes the packed region of one Conv2D needs (0 when it runs the portable
-/// path): rank-4 filter and input, one group. Each region is a multiple of 64.
-func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
-  if filter.rank != 4 || input.rank != 4 { return 0 }
-  let inC = Int(input.dim(3))
-  if Int(filter.dim(3)) != inC { return 0 }
-  guard let l = convPackLayout(isa: isa, outC: Int(filter.dim(0)), kH: Int(filter.dim(1)), kW: Int(filter.dim(2)), inC: inC)
-  else { return 0 }
-  return l.bytes
-}
-
 func checkString(_ offset: UInt32, data: UnsafeRawPointer, header h: FileHeader, what: StaticString) throws(LoadError) {
   if offset == ModelFormat.noString { return }
   let size = Int(h.stringTableSize)

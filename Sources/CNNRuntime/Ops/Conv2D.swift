@@ -161,7 +161,7 @@ enum Conv2DOp: RuntimeOp {
       return
     }
     conv2DReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
-                    filterShape: ctx.inputDims(1), filter: ctx.constInt8(1), bias: ctx.bias(2),
+                    filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
                     outputShape: ctx.outputDims, output: ctx.output)
   }
 }
@@ -174,6 +174,17 @@ func packConvolution(_ ctx: inout OpPrepareContext, _ d: inout ConvolutionData, 
   guard bytes > 0, ctx.canAllocate(bytes: bytes, alignment: 64) else { return }
   let region = try ctx.allocate(bytes: bytes, alignment: 64)
   if pack(region) { d.packed = UnsafeRawPointer(region) }
+}
+
+/// Bytes the packed region of one Conv2D needs (0 when it runs the portable
+/// path), from its records (pass 1): rank-4 filter and input, one group.
+func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  let inC = Int(input.dim(3))
+  if Int(filter.dim(3)) != inC { return 0 }
+  guard let l = convPackLayout(isa: isa, outC: Int(filter.dim(0)), kH: Int(filter.dim(1)), kW: Int(filter.dim(2)), inC: inC)
+  else { return 0 }
+  return l.bytes
 }
 
 /// Bytes of one multiplier and one shift per output channel (pass 1).

@@ -120,7 +120,16 @@ enum DepthwiseConv2DOp: RuntimeOp {
       return
     }
     depthwiseConv2DReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
-                             filterShape: ctx.inputDims(1), filter: ctx.constInt8(1), bias: ctx.bias(2),
+                             filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
                              outputShape: ctx.outputDims, output: ctx.output)
   }
+}
+
+/// Bytes the packed region of one depthwise convolution needs (0: portable
+/// path), from its records (pass 1).
+func packedDepthwiseBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  return depthwiseConv2DPackedBytes(
+    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
+    inputChannels: Int(input.dim(3)))
 }

@@ -112,6 +112,6 @@ enum FullyConnectedOp: RuntimeOp {
       return
     }
     fullyConnectedReference(params: d.params, requant: d.requant, batches: d.batches, depth: d.depth, units: d.units,
-                            input: ctx.input(0), filter: ctx.constInt8(1), bias: ctx.bias(2), output: ctx.output)
+                            input: ctx.input(0), filter: ctx.input(1), bias: ctx.bias(2), output: ctx.output)
   }
 }

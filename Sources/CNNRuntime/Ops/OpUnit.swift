@@ -299,7 +299,6 @@ struct OpEvalContext {
   let context: ContextState
   let op: PreparedOp
 
-  @inline(__always) var model: ModelState { context.model.pointee }
   /// Kernel path of the model (KernelISA numbering).
   @inline(__always) var isa: Int32 { context.model.pointee.kernelISA }
 
@@ -307,7 +306,6 @@ struct OpEvalContext {
     UnsafePointer(context.tensorData(Int(op.input(k))).assumingMemoryBound(to: Int8.self))
   }
   @inline(__always) func inputDims(_ k: Int) -> Dims4 { context.model.pointee.tensors[Int(op.input(k))].dims }
-  @inline(__always) func constInt8(_ k: Int) -> UnsafePointer<Int8> { input(k) }
   /// The optional int32 bias at input `k`.
   @inline(__always) func bias(_ k: Int) -> UnsafePointer<Int32>? {
     op.input(k) < 0 ? nil

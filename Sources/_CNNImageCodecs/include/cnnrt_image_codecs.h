@@ -11,28 +11,20 @@
 extern "C" {
 #endif
 
-/// A decoded 8-bit image, rows top to bottom, channels interleaved.
+/// The header of an 8-bit image (rows top to bottom, channels interleaved),
+/// filled by the *_info calls.
 typedef struct cnnrt_decoded_image {
-  uint8_t *pixels;   ///< width * height * channels bytes; free with cnnrt_image_free
+  uint8_t *pixels;   ///< NULL (the pixels go to the caller's buffer, *_into)
   int32_t width;
   int32_t height;
   int32_t channels;  ///< 1 (gray) or 3 (RGB)
 } cnnrt_decoded_image;
 
-/// Decodes a PNG file held in memory. Palette and 16-bit images are
-/// converted to 8 bits; alpha is dropped (composited on black).
-/// Returns 0 on success, otherwise -1 with a message in `error`.
-int cnnrt_decode_png(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                     char *error, size_t error_size);
-
-/// Decodes a baseline or progressive JPEG held in memory (gray or RGB out;
-/// CMYK is rejected). Returns 0 on success, otherwise -1 with a message.
-int cnnrt_decode_jpeg(const uint8_t *data, size_t size, cnnrt_decoded_image *out,
-                      char *error, size_t error_size);
-
 /// Two-step decoding into a caller's buffer (one copy of the pixels in
-/// memory): *_info reads the header and fills width, height and channels of
-/// `out` (pixels NULL) with the same checks as the decode calls; *_into
+/// memory). PNG: palette and 16-bit images are converted to 8 bits, alpha is
+/// dropped (composited on black). JPEG: baseline or progressive, gray or RGB
+/// out, CMYK rejected. *_info reads the header and fills width, height and
+/// channels of `out` (pixels NULL), refusing images above 256 MiB; *_into
 /// decodes into `pixels`, which holds `capacity` bytes (at least
 /// width * height * channels, else -1). Both return 0 or -1 with a message.
 int cnnrt_png_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size);
@@ -50,9 +42,6 @@ int cnnrt_decode_jpeg_into(const uint8_t *data, size_t size, uint8_t *pixels, si
 /// Returns -1 with a message in `error` on corrupt or truncated input.
 int cnnrt_inflate(const uint8_t *data, size_t size, int raw, size_t limit, uint8_t **out,
                   size_t *out_size, char *error, size_t error_size);
-
-/// Releases the pixels of an image filled by a decode call.
-void cnnrt_image_free(cnnrt_decoded_image *image);
 
 #ifdef __cplusplus
 }
