@@ -58,9 +58,18 @@ struct GoldenManifest: Decodable {
   let cases: [Case]
 }
 
+/// manifest.json (the core kernels and the MLPerf models) and every
+/// manifest-<family>.json (one per op family, from tools/tflm/cases_<family>.py).
 private func loadManifest() throws -> GoldenManifest {
-  let data = try Data(contentsOf: goldenDir.appendingPathComponent("manifest.json"))
-  return try JSONDecoder().decode(GoldenManifest.self, from: data)
+  var cases: [GoldenManifest.Case] = []
+  let files = try FileManager.default.contentsOfDirectory(atPath: goldenDir.path)
+    .filter { $0 == "manifest.json" || ($0.hasPrefix("manifest-") && $0.hasSuffix(".json")) }.sorted()
+  guard files.contains("manifest.json") else { throw GoldenError("no manifest.json in \(goldenDir.path)") }
+  for f in files {
+    let data = try Data(contentsOf: goldenDir.appendingPathComponent(f))
+    cases += try JSONDecoder().decode(GoldenManifest.self, from: data).cases
+  }
+  return GoldenManifest(cases: cases)
 }
 
 private func int8s(_ url: URL) throws -> [Int8] {

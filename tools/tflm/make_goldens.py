@@ -66,9 +66,17 @@ def rng_for(name, purpose):
 CASES = []
 
 
-def case(name, op, inputs, build, per_channel_dense=True, post=None):
+_FAMILY = "core"  # set while a cases_<family>.py file is loaded
+
+
+def case(name, op, inputs, build, per_channel_dense=True, post=None, ops=None):
+    """One single-op case. Its family (the manifest it goes to: "core" =
+    manifest.json, else manifest-<family>.json) is the file defining it:
+    this one, or cases_<family>.py next to it. `ops`, when given, is the
+    exact op list the converter must emit (default: `op` must be among them)."""
     CASES.append({"name": name, "op": op, "inputs": inputs, "build": build,
-                  "per_channel_dense": per_channel_dense, "post": post})
+                  "per_channel_dense": per_channel_dense, "post": post, "family": _FAMILY,
+                  "expect_ops": ops})
 
 
 def requantize_output(scale_factor, zero_point):
@@ -285,6 +293,25 @@ unary("reshape_4x4x5_to_80", "RESHAPE", (1, 4, 4, 5), lambda x: tf.reshape(x, [1
 unary("reshape_60_to_3x4x5", "RESHAPE", (1, 60), lambda x: tf.reshape(x, [1, 3, 4, 5]), (-2.0, 1.0))
 
 
+# --- further families: tools/tflm/cases_<family>.py, each calling case(...,
+# family="<family>") through the helpers above ---------------------------------
+def _load_families():
+    import glob
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "cases_*.py"))):
+        spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+        mod = importlib.util.module_from_spec(spec)
+        me = sys.modules[__name__]
+        mod.G = me  # the helpers: G.case, G.unary, G._weights, G.tf, G.np, ...
+        me._FAMILY = os.path.basename(path)[len("cases_"):-3]
+        spec.loader.exec_module(mod)
+        me._FAMILY = "core"
+
+
+_load_families()
+
+
 # ---------------------------------------------------------------------------
 # Conversion and running
 # ---------------------------------------------------------------------------
@@ -400,27 +427,59 @@ def record(name, model_bytes, samples, inter_for, entry_model):
     return entry, r
 
 
+def manifest_path(family):
+    return os.path.join(OUT, "manifest.json" if family == "core" else f"manifest-{family}.json")
+
+
+def remove_family_files(family):
+    """Deletes the files the family's current manifest lists (and the
+    manifest): a regenerated family leaves no stale files and other families'
+    files alone."""
+    path = manifest_path(family)
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        old = json.load(f)
+    for c in old["cases"]:
+        files = [c["inputs"], c["outputs"]] + [i["file"] for i in c.get("intermediates", [])]
+        if c.get("model"):
+            files.append(c["model"])
+        for fn in files:
+            fp = os.path.join(OUT, fn)
+            if os.path.exists(fp):
+                os.remove(fp)
+    os.remove(path)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Generate Tests/Golden/tflm (TFLM golden vectors).")
-    ap.add_argument("--only", nargs="*", help="debug: run only these cases (manifest.json is not written)")
+    ap.add_argument("--only", nargs="*", help="debug: run only these cases (no manifest is written)")
+    ap.add_argument("--family", action="append",
+                    help="regenerate only this family (core = manifest.json and the MLPerf models; "
+                         "others = manifest-<family>.json from cases_<family>.py); repeatable")
     a = ap.parse_args()
 
+    all_families = sorted({c["family"] for c in CASES})
+    families = a.family or all_families
+    for fam in families:
+        if fam not in all_families:
+            raise SystemExit(f"unknown family {fam!r} (have {', '.join(all_families)})")
     os.makedirs(os.path.join(OUT, "models"), exist_ok=True)
-    if not a.only:  # a full run starts from an empty folder: no stale files
-        for dp, _, fns in os.walk(OUT):
-            for fn in fns:
-                if fn.endswith((".bin", ".tflite")) or fn == "manifest.json":
-                    os.remove(os.path.join(dp, fn))
-    cases_out = []
+    if not a.only:
+        for fam in families:
+            remove_family_files(fam)
+    cases_out = {fam: [] for fam in families}
     names = set()
     for c in CASES:
         assert c["name"] not in names, c["name"]
         names.add(c["name"])
-        if a.only and c["name"] not in a.only:
+        if c["family"] not in families or (a.only and c["name"] not in a.only):
             continue
         model = convert(c)
         info = tflm_run.model_info(model)
         ops = [op["op"] for op in info["operators"]]
+        if c["expect_ops"] is not None and ops != c["expect_ops"]:
+            raise RuntimeError(f"{c['name']}: converter emitted {ops}, expected exactly {c['expect_ops']}")
         if c["op"] not in ops:
             raise RuntimeError(f"{c['name']}: converter emitted {ops}, expected {c['op']}")
         rel = f"models/{c['name']}.tflite"
@@ -428,13 +487,13 @@ def main():
             f.write(model)
         samples = make_inputs(c["name"], info, N_SAMPLES)
         entry, _ = record(c["name"], model, samples, (), {"name": c["name"], "model": rel, "op": c["op"]})
-        cases_out.append(entry)
+        cases_out[c["family"]].append(entry)
         print(f"{c['name']:40s} {'+'.join(ops):40s} {len(model):6d} B  arena {entry['arena_used_bytes']:6d}"
               f"  litert-ref diff {entry['litert_ref_diff_bytes']} (max {entry['litert_ref_max_abs_diff']})", flush=True)
 
     for name, rel in (("mlperf_tiny_ic_resnet8", "models/mlperf_tiny_ic_resnet8_int8.tflite"),
                       ("mlperf_tiny_kws_dscnn", "models/mlperf_tiny_kws_dscnn_int8.tflite")):
-        if a.only and name not in a.only:
+        if "core" not in families or (a.only and name not in a.only):
             continue
         with open(os.path.join(SHARED_DATA, rel), "rb") as f:
             model = f.read()
@@ -442,34 +501,37 @@ def main():
         samples = make_inputs(name, info, N_MLPERF, special=False)
         entry, r = record(name, model, samples, tuple(range(N_MLPERF_INTERMEDIATE)),
                           {"name": name, "shared_model": rel, "op": "MODEL"})
-        cases_out.append(entry)
+        cases_out["core"].append(entry)
         print(f"{name:40s} {len(entry['ops'])} ops  arena total {r['arena']['total']} head {r['arena']['head']}"
               f" tail {r['arena']['tail']}  litert-ref diff {entry['litert_ref_diff_bytes']}"
               f" (max {entry['litert_ref_max_abs_diff']})", flush=True)
 
-    manifest = {
-        "provenance": {
-            "tool": "tools/tflm/make_goldens.py",
-            "tflite_micro": tflm_run.TFLM_VERSION,
-            "tensorflow": tf.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-            "seed": SEED,
-            "date": datetime.date.today().isoformat(),
-            "oracle": "tflite_micro.runtime.Interpreter (TFLM reference kernels, single thread)",
-            "models_built_with": "tf.lite.TFLiteConverter.from_concrete_functions, full-integer PTQ "
-                                 "(representative dataset, int8 in/out, TFLITE_BUILTINS_INT8)",
-        },
-        "cases": cases_out,
-    }
     if a.only:
-        print("--only: manifest.json not rewritten")
+        print("--only: no manifest written")
         return
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
+    for fam in families:
+        manifest = {
+            "provenance": {
+                "tool": "tools/tflm/make_goldens.py",
+                "family": fam,
+                "tflite_micro": tflm_run.TFLM_VERSION,
+                "tensorflow": tf.__version__,
+                "numpy": np.__version__,
+                "python": platform.python_version(),
+                "seed": SEED,
+                "date": datetime.date.today().isoformat(),
+                "oracle": "tflite_micro.runtime.Interpreter (TFLM reference kernels, single thread)",
+                "models_built_with": "tf.lite.TFLiteConverter.from_concrete_functions, full-integer PTQ "
+                                     "(representative dataset, int8 in/out, TFLITE_BUILTINS_INT8)",
+            },
+            "cases": cases_out[fam],
+        }
+        with open(manifest_path(fam), "w") as f:
+            json.dump(manifest, f, indent=1)
+            f.write("\n")
+        print(f"{fam}: {len(cases_out[fam])} cases -> {os.path.relpath(manifest_path(fam), REPO)}")
     total = sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(OUT) for fn in fns)
-    print(f"{len(cases_out)} cases, {total} bytes under {os.path.relpath(OUT, REPO)}")
+    print(f"{total} bytes under {os.path.relpath(OUT, REPO)}")
 
 
 if __name__ == "__main__":
