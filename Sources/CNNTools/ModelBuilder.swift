@@ -68,6 +68,9 @@ public struct OpOptions: Equatable, Sendable {
   /// (stored in the op record's filter H / W fields).
   public var padChannelsBefore = 0
   public var padChannelsAfter = 0
+  /// Mean only: the reduced input axes as a bit mask (bit k = axis k); 0 =
+  /// axes [1, 2] of a rank-4 input.
+  public var meanAxisMask: UInt32 = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,

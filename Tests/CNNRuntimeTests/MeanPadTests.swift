@@ -489,14 +489,49 @@ private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _
     #expect(loadFailure(try padMeanModel()) == nil)
   }
 
+  /// MEAN over other axes (GlobalAveragePooling1D's axis 1 of [N, T, C], the
+  /// last axis, every axis of a rank-2 tensor) runs the H × W arithmetic on
+  /// the [outer, reduced, inner] view: checked against the independent
+  /// oracle on the same bytes laid out as [outer, reduced, 1, inner].
+  @Test(arguments: [([2, 7, 5], [1], false), ([1, 6, 4], [1], true), ([3, 10], [1], false),
+                    ([2, 3, 4, 5], [2, 3], true), ([4, 9], [0, 1], false), ([2, 3, 4, 5], [0, 1, 2], false)])
+  func meanOverAnyAdjacentAxes(shape: [Int], axes: [Int], keepDims: Bool) throws {
+    let outer = shape[..<axes.first!].reduce(1, *), reduced = axes.map { shape[$0] }.reduce(1, *)
+    let inner = shape[(axes.last! + 1)...].reduce(1, *)
+    var b = ModelBuilder()
+    let x = try b.addActivation(shape: shape, scale: 0.07, zeroPoint: 5, name: "x")
+    let m = try b.mean(x, axes: axes, keepDims: keepDims, outputScale: 0.03, outputZeroPoint: -9, name: "m")
+    try b.markInput(x)
+    try b.markOutput(m)
+    let model = try RuntimeModel(bytes: try b.serialize())
+    let input = lcgInputs(shape.reduce(1, *), seed: UInt64(shape.reduce(7, *)), zeroPoint: 5, spread: nil)
+    let got = try model.run(inputs: [input])[0]
+    let want = oracleMean(input, shape: [outer, reduced, 1, inner], inScale: 0.07, inZP: 5, outScale: 0.03, outZP: -9)
+    #expect(got == want)
+    var outShape = keepDims ? shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+      : shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    if outShape.isEmpty { outShape = [1] }  // every axis reduced: stored as [1]
+    #expect(b.tensors[m.index].shape == outShape)
+  }
+
   @Test func badMeanRecordsAreRejected() throws {
     let good = try padMeanModel()
     expectLoadFailure(op: 1, editOp(good, 1) { $0.activation = FusedActivation.relu.rawValue }, badOp, "fused activation")
     expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = 1 }, badOp, "extra")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 2, 1, 3, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 1, 1, 2, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 3; $0.dims = (1, 1, 3, 0, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
-    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 2; $0.dims = (2, 3, 0, 0, 0) }, shapeMismatch, "[N, 1, 1, C] or [N, C]")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 2, 1, 3, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 1, 1, 2, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 3; $0.dims = (1, 1, 3, 0, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
+    expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 2; $0.dims = (2, 3, 0, 0, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
+    // Axis masks: the flag without axes, axes past the rank, non-adjacent axes, unknown bits.
+    let flag = OpRecord.meanAxesFlag
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag }, badOp, "axis mask")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1_0000 }, badOp, "extra")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1010 }, badOp, "adjacent")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b0101 }, badOp, "adjacent")
+    // A valid mask that does not match the output: axes [2, 3] give [1, 6, 1, 1], not [1, 1, 1, 3].
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1100 }, shapeMismatch, "reduced axes")
+    // The explicit mask of axes [1, 2] is the same op as extra 0.
+    #expect(loadFailure(editOp(good, 1) { $0.extra = flag | 0b0110 }) == nil)
     // Output scale so small that the rescale shift exceeds 31: 0.05 / 1e-15 ≈ 2^45.5, n = 36 → s' = 46 − 5.
     func withOutputScale(_ scale: Float) -> [UInt8] {
       patched(good) { base, h in

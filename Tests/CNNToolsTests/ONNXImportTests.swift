@@ -441,6 +441,52 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     return [UInt8](try! m.serializedBytes() as Data)
   }
 
+  /// x [1,3,4,4] → Relu → ReduceMean(axes, keepdims): the mean over H and W
+  /// becomes the H × W mean node (keepdims 1: [1,1,1,3] NHWC; 0: [1,3]).
+  private static func reduceMeanModel(axes: [Int64], keepdims: Int64) -> [UInt8] {
+    var m = ONNXModelProto()
+    m.graph = (try? ONNXModelProto(serializedBytes: tinyModel(op: "ReduceMean", name: "rm")))!.graph
+    m.irVersion = 7
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    var a = ONNXAttributeProto()
+    a.name = "axes"; a.type = .ints; a.ints = axes
+    var k = ONNXAttributeProto()
+    k.name = "keepdims"; k.type = .int; k.i = keepdims
+    m.graph.node[1].attribute = [a, k]
+    return [UInt8](try! m.serializedBytes() as Data)
+  }
+
+  @Test(arguments: [([2, 3], 1), ([-1, -2], 0)] as [([Int64], Int64)])
+  func reduceMeanOverHWIsTheGlobalMean(axes: [Int64], keepdims: Int64) throws {
+    let g = try FloatGraph(onnx: Self.reduceMeanModel(axes: axes, keepdims: keepdims))
+    #expect(g.nodes.map(\.kind) == [.activation, .meanHW])
+    #expect(g.tensors[g.outputs[0]].shape == (keepdims == 1 ? [1, 1, 1, 3] : [1, 3]))
+    // NHWC input [1,4,4,3]: channel c of pixel p is p − 7 + 5c (some negative, cut by the ReLU).
+    func value(pixel: Int, channel: Int) -> Float { Float(pixel - 7 + 5 * channel) }
+    var x: [Float] = []
+    for k in 0..<48 { x.append(value(pixel: k / 3, channel: k % 3)) }
+    let y = try FloatExecutor(graph: g).run([x])[0]
+    var want: [Float] = []
+    for c in 0..<3 {
+      var sum: Float = 0
+      for p in 0..<16 { sum += max(0, value(pixel: p, channel: c)) }
+      want.append(sum / 16)
+    }
+    #expect(y == want)
+  }
+
+  @Test func reduceMeanOverOtherAxesIsRefused() throws {
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: Self.reduceMeanModel(axes: [1], keepdims: 1)) }
+    do {
+      _ = try FloatGraph(onnx: Self.reduceMeanModel(axes: [1, 2], keepdims: 1))
+      Issue.record("ReduceMean over [1, 2] accepted")
+    } catch {
+      #expect("\(error)".contains("ReduceMean over axes [1, 2]") && "\(error)".contains("'rm'"), "\(error)")
+    }
+  }
+
   @Test func unsupportedOpNamesOpAndNode() throws {
     do {
       _ = try FloatGraph(onnx: Self.tinyModel(op: "LSTM", name: "lstm_1"))

@@ -276,9 +276,11 @@ public enum OpCode: UInt16, Sendable {
   case softmax = 9
   /// Output scale 1/256, zero point -128.
   case logistic = 10
-  /// TFLite MEAN over axes [1, 2]. inputs: input [N,H,W,C]. Output [N,1,1,C]
-  /// (keep_dims) or [N,C], any per-tensor quantization; no fused activation,
-  /// `extra` 0. TFLM QuantizedMeanOrSum arithmetic (see `prepareMean`).
+  /// TFLite MEAN over a run of adjacent axes of a rank 1–4 input. `extra` 0:
+  /// axes [1, 2] of [N,H,W,C]; else `OpRecord.meanAxesFlag | mask` (bit k =
+  /// input axis k reduced). Output: the input shape with the reduced axes 1
+  /// (keep_dims) or removed; any per-tensor quantization; no fused
+  /// activation. TFLM QuantizedMeanOrSum arithmetic (see `prepareMean`).
   case mean = 11
   /// TFLite PAD / PADV2 of H and W. inputs: input [N,H,W,C]. Pads in the
   /// record's padTop/padLeft/padBottom/padRight (>= 0, padding kind explicit),
@@ -349,6 +351,8 @@ public struct OpRecord: Equatable, Sendable {
   /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
   /// the output zero point (TFLite PAD).
   public static let padConstantFlag: UInt32 = 0x100
+  /// Mean: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
+  public static let meanAxesFlag: UInt32 = 0x200
 
   public init() {}
 

@@ -98,56 +98,126 @@ public func meanReference(
   inputShape: Dims4, input: UnsafePointer<Int8>,
   output: UnsafeMutablePointer<Int8>
 ) {
-  let batches = inputShape.n, height = inputShape.h, width = inputShape.w, channels = inputShape.c
-  guard batches > 0, height > 0, width > 0, channels > 0 else { return }
-  let plane = height &* width
-  for b in 0..<batches {
-    let base = b &* plane &* channels
-    for c in 0..<channels {
+  guard inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, inputShape.c > 0 else { return }
+  meanReference(params: params, outer: inputShape.n, reduced: inputShape.h &* inputShape.w, inner: inputShape.c,
+                input: input, output: output)
+}
+
+/// Int8 mean over a contiguous run of axes: the input seen as
+/// [outer, reduced, inner] (row-major), output [outer, inner]; the
+/// arithmetic of the H × W form above with n = `reduced` (params from
+/// `prepareMean` with that count). Non-positive sizes write nothing.
+public func meanReference(
+  params: MeanParams, outer: Int, reduced: Int, inner: Int,
+  input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
+) {
+  guard outer > 0, reduced > 0, inner > 0 else { return }
+  for b in 0..<outer {
+    let base = b &* reduced &* inner
+    for c in 0..<inner {
       var acc: Int32 = 0
       var i = base &+ c
-      for _ in 0..<plane {
+      for _ in 0..<reduced {
         acc = acc &+ Int32(input[i])
-        i = i &+ channels
+        i = i &+ inner
       }
       var v = multiplyByQuantizedMultiplier(acc &- params.inputZeroPointTimesCount, params.multiplier, params.shift)
         &+ params.outputZeroPoint
       v = v < -128 ? -128 : (v > 127 ? 127 : v)
-      output[b &* channels &+ c] = Int8(truncatingIfNeeded: v)
+      output[b &* inner &+ c] = Int8(truncatingIfNeeded: v)
     }
   }
 }
 
 // MARK: - Op unit
 
-/// MEAN over axes [1, 2] of [N,H,W,C]: output [N,1,1,C] (keep_dims) or
-/// [N,C], any per-tensor quantization; no fused activation, `extra` 0.
+/// What the Mean unit prepares: the rescale and the [outer, reduced, inner]
+/// view of the input.
+struct MeanData {
+  var params: MeanParams
+  var outer: Int
+  var reduced: Int
+  var inner: Int
+}
+
+/// MEAN over a contiguous run of axes of a rank 1–4 tensor. `extra` 0: axes
+/// [1, 2] of a rank-4 input (the H and W of NHWC); otherwise
+/// `OpRecord.meanAxesFlag | mask`, bit k of `mask` (bits 0–3) = axis k of the
+/// input reduced, the set bits adjacent. The output keeps the reduced axes
+/// as 1s (keep_dims) or drops them; any per-tensor quantization; no fused
+/// activation.
 enum MeanOp: RuntimeOp {
   static let name: StaticString = "Mean"
   static let arity = OpArity(inputs: 1...1)
 
-  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> MeanParams {
-    let input = try ctx.activationInput(0, rank4: true)
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> MeanData {
+    let input = try ctx.activationInput(0)
     let output = ctx.output
     try ctx.requireNoActivation()
-    if ctx.rec.extra != 0 { throw ctx.fail(.badOp, "mean: extra field must be 0") }
-    let d = output.dims
-    let keepDims = output.rank == 4 && d.n == input.dims.n && d.h == 1 && d.w == 1 && d.c == input.dims.c
-    let dropDims = output.rank == 2 && d.w == input.dims.n && d.c == input.dims.c
-    if !keepDims && !dropDims {
-      throw ctx.fail(.shapeMismatch, "mean over H and W: output must be [N, 1, 1, C] or [N, C]")
+    let rank = input.rank
+    if rank < 1 || rank > 4 { throw ctx.fail(.shapeMismatch, "mean: input must be rank 1 to 4") }
+    var mask: UInt32
+    let extra = ctx.rec.extra
+    if extra == 0 {
+      if rank != 4 { throw ctx.fail(.shapeMismatch, "mean: extra 0 (axes 1 and 2) needs an input of rank 4") }
+      mask = 0b0110
+    } else {
+      if extra & ~(OpRecord.meanAxesFlag | 0xF) != 0 || extra & OpRecord.meanAxesFlag == 0 {
+        throw ctx.fail(.badOp, "mean: extra must be 0 or 0x200 | an axis mask (bits 0-3)")
+      }
+      mask = extra & 0xF
+      if mask == 0 || mask >> UInt32(rank) != 0 { throw ctx.fail(.badOp, "mean: axis mask empty or beyond the input's rank") }
+      let low = mask & (~mask &+ 1)
+      if (mask &+ low) & mask != 0 { throw ctx.fail(.badOp, "mean: reduced axes must be adjacent") }
+    }
+    // Dims4 holds a rank-r shape right-aligned: axis k is dimension 4 − r + k.
+    let first = UInt32(truncatingIfNeeded: 4 - rank)
+    let padded = mask << first
+    let input4 = input.dims, output4 = output.dims
+    var outer = 1, reduced = 1, inner = 1, axesCount = 0
+    var kept: (Int, Int, Int, Int) = (1, 1, 1, 1)  // the dims left after dropping, right-aligned
+    var keptCount = 0
+    var i = Int(first)
+    while i < 4 {
+      let size = dimension(input4, i)
+      if padded & (1 << UInt32(i)) != 0 {
+        reduced *= size; axesCount += 1
+      } else {
+        if axesCount == 0 { outer *= size } else { inner *= size }
+        kept = (kept.1, kept.2, kept.3, size); keptCount += 1
+      }
+      i += 1
+    }
+    var keepOK = output.rank == rank
+    var dropOK = output.rank == max(keptCount, 1)
+    i = Int(first)
+    while i < 4 {
+      let want = padded & (1 << UInt32(i)) != 0 ? 1 : dimension(input4, i)
+      if dimension(output4, i) != want { keepOK = false }
+      i += 1
+    }
+    let keptDims = Dims4(n: kept.0, h: kept.1, w: kept.2, c: kept.3)
+    if output4 != keptDims { dropOK = false }
+    if !keepOK && !dropOK {
+      throw ctx.fail(.shapeMismatch, "mean: output must be the input with the reduced axes set to 1 or removed")
     }
     let p = prepareMean(inputScale: input.scale, inputZeroPoint: input.zeroPoint,
-                        outputScale: output.scale, outputZeroPoint: output.zeroPoint,
-                        count: input.dims.h * input.dims.w)
+                        outputScale: output.scale, outputZeroPoint: output.zeroPoint, count: reduced)
     if p.shift > maxRequantLeftShift {
       throw ctx.fail(.badOp, tensor: ctx.outputIndex(0),
                      "mean: input scale / output scale too large (rescale shift above 31)")
     }
-    return p
+    return MeanData(params: p, outer: outer, reduced: reduced, inner: inner)
   }
 
-  static func eval(_ data: UnsafePointer<MeanParams>, _ ctx: OpEvalContext) {
-    meanReference(params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0), output: ctx.output)
+  /// Dimension `i` (0–3) of a padded shape.
+  private static func dimension(_ d: Dims4, _ i: Int) -> Int {
+    i == 0 ? d.n : i == 1 ? d.h : i == 2 ? d.w : d.c
+  }
+
+  static func eval(_ data: UnsafePointer<MeanData>, _ ctx: OpEvalContext) {
+    let m = data.pointee
+    meanReference(params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
+                  input: ctx.input(0), output: ctx.output)
   }
 }

@@ -14,7 +14,7 @@ enum MeanOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.meanHW]
   static let opCodes: [OpCode] = [.mean]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.mean]
-  static let onnxOpTypes = ["GlobalAveragePool"]
+  static let onnxOpTypes = ["GlobalAveragePool", "ReduceMean"]
   static let calibratesOutput = true
 
   // MARK: TFLite
@@ -23,21 +23,31 @@ enum MeanOp: ToolOp {
     try op.expectIO(inputs: 2...2)
     let x = try im.activationInput(try op.input(0), op.ctx)
     let xshape = im.builder.tensors[x.index].shape
-    guard xshape.count == 4 else {
-      throw TFLiteError.unsupported("\(op.ctx): MEAN of a rank-\(xshape.count) tensor (only rank 4 over axes [1, 2])")
+    let rank = xshape.count
+    guard (1...4).contains(rank) else {
+      throw TFLiteError.unsupported("\(op.ctx): MEAN of a rank-\(rank) tensor (rank 1 to 4)")
     }
-    let axes = try im.intConstant(try op.input(1), "axis", op.ctx).map { $0 < 0 ? $0 + 4 : $0 }
-    guard Set(axes) == [1, 2], axes.count == 2 else {
-      throw TFLiteError.unsupported("\(op.ctx): MEAN over axes \(axes) (only [1, 2] on a 4-D tensor)")
+    let axes = try im.intConstant(try op.input(1), "axis", op.ctx).map { $0 < 0 ? $0 + rank : $0 }
+    guard let mask = axisMask(axes, rank: rank) else {
+      throw TFLiteError.unsupported("\(op.ctx): MEAN over axes \(axes) of a rank-\(rank) tensor (adjacent axes only)")
     }
     let out = try im.outputActivation(op.op, op.ctx)
     if case .reducer(let keep) = op.options {
       let oshape = im.builder.tensors[out.index].shape
-      guard (oshape.count == 4) == keep else {
+      guard (oshape.count == rank) == keep || (!keep && rank == 1) else {
         throw TFLiteError.invalidModel("\(op.ctx): keep_dims is \(keep) but the output shape is \(oshape)")
       }
     }
-    try im.addOp(op, .mean, [x], out)
+    var o = OpOptions()
+    o.meanAxisMask = rank == 4 && mask == 0b0110 ? 0 : mask
+    try im.addOp(op, .mean, [x], out, o)
+  }
+
+  /// The bit mask of `axes` (each in 0..<rank, no repeats, adjacent), or nil.
+  static func axisMask(_ axes: [Int], rank: Int) -> UInt32? {
+    guard !axes.isEmpty, Set(axes).count == axes.count, axes.allSatisfy({ (0..<rank).contains($0) }),
+          axes.max()! - axes.min()! == axes.count - 1 else { return nil }
+    return axes.reduce(UInt32(0)) { $0 | (1 << UInt32($1)) }
   }
 
   static func importTFLiteFloat(_ op: TFLiteNode, _ im: inout TFLiteFloatImporter) throws -> FloatGraph.Node {
@@ -51,11 +61,31 @@ enum MeanOp: ToolOp {
 
   // MARK: ONNX
 
+  /// GlobalAveragePool, and ReduceMean over H and W (axes [2, 3] of a 4-D
+  /// NCHW tensor, keepdims 1 → [N, C, 1, 1], keepdims 0 → [N, C]).
   static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter) throws {
     let x = try im.activation(n, 0)
     try im.require4D(n, x)
     let (N, C) = (x.onnxShape[0], x.onnxShape[1])
-    im.emit(n.node(.meanHW, [x.tensor], try im.output(n, [N, C, 1, 1], .nhwc)))
+    var keep = true
+    if n.opType == "ReduceMean" {
+      // Axes: an attribute up to opset 17, an optional int64 input from 18.
+      var axes: [Int]? = try n.a.ints("axes")
+      if axes == nil, let c = try im.optionalConstant(n, 1) {
+        guard let v = c.ints else { throw n.invalid("axes must be an integer tensor") }
+        axes = v.map { Int($0) }
+      }
+      let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
+      guard normalized == [2, 3], axes!.count == 2 else {
+        throw n.unsupported("ReduceMean over axes \(axes.map { "\($0)" } ?? "all") (only [2, 3] of a 4-D NCHW tensor)")
+      }
+      keep = try n.a.int("keepdims", 1) != 0
+    }
+    if keep {
+      im.emit(n.node(.meanHW, [x.tensor], try im.output(n, [N, C, 1, 1], .nhwc)))
+    } else {
+      im.emit(n.node(.meanHW, [x.tensor], try im.output(n, [N, C], .plain)))
+    }
   }
 
   // MARK: Float graph
@@ -90,29 +120,54 @@ enum MeanOp: ToolOp {
 
   // MARK: Model builder
 
-  /// The keep_dims shape; `checkOutput` also accepts [N, C] (keep_dims false).
+  /// The reduced axes of a builder op (mask 0 = [1, 2] of a rank-4 input).
+  private static func reducedAxes(_ c: BuilderOpCheck, rank: Int) throws -> UInt32 {
+    let mask = c.options.meanAxisMask
+    if mask == 0 {
+      guard rank == 4 else { throw ModelBuilderError.invalidShape("\(c.opName): axes [1, 2] need a rank-4 input") }
+      return 0b0110
+    }
+    let axes = (0..<rank).filter { mask & (1 << UInt32($0)) != 0 }
+    guard mask >> UInt32(rank) == 0, axisMask(axes, rank: rank) == mask else {
+      throw ModelBuilderError.invalidOp("\(c.opName): axis mask \(mask) is not a run of adjacent axes of a rank-\(rank) input")
+    }
+    return mask
+  }
+
+  /// The keep_dims shape; `checkOutput` also accepts it with the reduced axes removed.
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int] {
     try c.expectInputs(1)
     try c.checkPlain(); try c.noActivation()
     let x = try c.int8Activation(0, "input")
-    try c.checkNHWC(x)
-    return [x.shape[0], 1, 1, x.shape[3]]
+    guard (1...4).contains(x.shape.count) else {
+      throw ModelBuilderError.invalidOp("\(c.opName): input must be rank 1 to 4")
+    }
+    let mask = try reducedAxes(c, rank: x.shape.count)
+    return x.shape.enumerated().map { mask & (1 << UInt32($0.offset)) != 0 ? 1 : $0.element }
   }
 
-  /// [N, 1, 1, C] (keep_dims) or [N, C]; any quantization whose rescale the runtime can represent.
+  /// keep_dims or the reduced axes removed; any quantization whose rescale the runtime can represent.
   static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws {
     let opName = c.opName
     let out = c.tensor(output), x = c.tensor(c.inputs[0]!)
-    guard out.shape == expected || out.shape == [expected[0], expected[3]] else {
+    let mask = try reducedAxes(c, rank: x.shape.count)
+    var dropped = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) == 0 }.map(\.element)
+    if dropped.isEmpty { dropped = [1] }
+    guard out.shape == expected || out.shape == dropped else {
       throw ModelBuilderError.shapeMismatch(
-        "\(opName): output \(c.label(output)) is \(out.shape), expected \(expected) or \([expected[0], expected[3]])")
+        "\(opName): output \(c.label(output)) is \(out.shape), expected \(expected) or \(dropped)")
     }
+    let count = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) != 0 }.map(\.element).reduce(1, *)
     let p = prepareMean(inputScale: x.scales[0], inputZeroPoint: x.zeroPoint, outputScale: out.scales[0],
-                        outputZeroPoint: out.zeroPoint, count: x.shape[1] * x.shape[2])
+                        outputZeroPoint: out.zeroPoint, count: count)
     guard p.shift <= 31 else {
       throw ModelBuilderError.invalidQuantization(
         "\(opName): input scale / output scale (\(x.scales[0]) / \(out.scales[0])) too large: the mean's rescale shift \(p.shift) exceeds 31")
     }
+  }
+
+  static func encode(_ o: OpOptions, _ code: OpCode, into r: inout OpRecord) {
+    r.extra = o.meanAxisMask == 0 ? 0 : OpRecord.meanAxesFlag | o.meanAxisMask
   }
 }
 
@@ -126,6 +181,24 @@ extension ModelBuilder {
     let expected = try inferOutputShape(.mean, inputs: [input], options: OpOptions())
     let shape = keepDims ? expected : [expected[0], expected[3]]
     return try addWithNewOutput(.mean, [input], OpOptions(), scale: outputScale, zeroPoint: outputZeroPoint, name: name,
+                                shape: shape)
+  }
+
+  /// TFLite MEAN over the adjacent `axes` of a rank 1–4 input, the reduced
+  /// axes kept as 1s (`keepDims`) or removed.
+  @discardableResult
+  public mutating func mean(_ input: TensorID, axes: [Int], keepDims: Bool, outputScale: Float, outputZeroPoint: Int32,
+                            name: String? = nil) throws -> TensorID {
+    let rank = tensors[input.index].shape.count
+    guard let mask = MeanOp.axisMask(axes, rank: rank) else {
+      throw ModelBuilderError.invalidOp("mean: axes \(axes) are not adjacent axes of a rank-\(rank) input")
+    }
+    var o = OpOptions()
+    o.meanAxisMask = rank == 4 && mask == 0b0110 ? 0 : mask
+    let expected = try inferOutputShape(.mean, inputs: [input], options: o)
+    var shape = keepDims ? expected : expected.enumerated().filter { mask & (1 << UInt32($0.offset)) == 0 }.map(\.element)
+    if shape.isEmpty { shape = [1] }
+    return try addWithNewOutput(.mean, [input], o, scale: outputScale, zeroPoint: outputZeroPoint, name: name,
                                 shape: shape)
   }
 }
