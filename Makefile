@@ -214,6 +214,21 @@ $(BUILD)/bench/vnni_peak: tools/bench/vnni_peak.c
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS_STRICT) -O2 $< -o $@
 
+# ---- slow tier: the Keras applications zoo -----------------------------------
+# Builds the TFLM venv, generates the Keras applications (untrained, seeded)
+# as full-int8 TFLite with TFLM goldens into build/golden-slow (tools/tflm/
+# cases_slow_zoo.py; about 15 minutes on 2 cores, once) and checks every net
+# on every kernel path (Tests/CNNToolsTests/TFLMGoldenTests.swift,
+# slowTierNetworksMatchTFLM). Needs PyPI.
+.PHONY: zoo-test
+SLOW_GOLDENS := $(BUILD)/golden-slow/manifest-slow_zoo.json
+
+$(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/tflm/tflm_run.py bench-venv
+	$(BENCH_VENV)/bin/python tools/tflm/make_goldens.py --family slow_zoo
+
+zoo-test: $(SLOW_GOLDENS)
+	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
+
 # ---- everything -------------------------------------------------------------
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
 

@@ -60,13 +60,13 @@ struct GoldenManifest: Decodable {
 
 /// manifest.json (the core kernels and the MLPerf models) and every
 /// manifest-<family>.json (one per op family, from tools/tflm/cases_<family>.py).
-private func loadManifest() throws -> GoldenManifest {
+private func loadManifest(in dir: URL = goldenDir) throws -> GoldenManifest {
   var cases: [GoldenManifest.Case] = []
-  let files = try FileManager.default.contentsOfDirectory(atPath: goldenDir.path)
+  let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
     .filter { $0 == "manifest.json" || ($0.hasPrefix("manifest-") && $0.hasSuffix(".json")) }.sorted()
-  guard files.contains("manifest.json") else { throw GoldenError("no manifest.json in \(goldenDir.path)") }
+  guard dir != goldenDir || files.contains("manifest.json") else { throw GoldenError("no manifest.json in \(dir.path)") }
   for f in files {
-    let data = try Data(contentsOf: goldenDir.appendingPathComponent(f))
+    let data = try Data(contentsOf: dir.appendingPathComponent(f))
     cases += try JSONDecoder().decode(GoldenManifest.self, from: data).cases
   }
   return GoldenManifest(cases: cases)
@@ -76,18 +76,18 @@ private func int8s(_ url: URL) throws -> [Int8] {
   try [UInt8](Data(contentsOf: url)).map { Int8(bitPattern: $0) }
 }
 
-private func modelBytes(_ c: GoldenManifest.Case) throws -> [UInt8] {
-  if let m = c.model { return [UInt8](try Data(contentsOf: goldenDir.appendingPathComponent(m))) }
+private func modelBytes(_ c: GoldenManifest.Case, in dir: URL = goldenDir) throws -> [UInt8] {
+  if let m = c.model { return [UInt8](try Data(contentsOf: dir.appendingPathComponent(m))) }
   guard let s = c.shared_model else { throw GoldenError("\(c.name): no model") }
   return [UInt8](try Data(contentsOf: try sharedData().appendingPathComponent(s)))
 }
 
 /// Runs every sample of a case; returns a description of the first mismatch, or nil.
-private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
-  let imported = try TFLiteImporter.importModel(bytes: try modelBytes(c))
+private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) throws -> String? {
+  let imported = try TFLiteImporter.importModel(bytes: try modelBytes(c, in: dir))
   let model = try RuntimeModel(bytes: imported.bytes)
-  let inputs = try int8s(goldenDir.appendingPathComponent(c.inputs))
-  let expected = try int8s(goldenDir.appendingPathComponent(c.outputs))
+  let inputs = try int8s(dir.appendingPathComponent(c.inputs))
+  let expected = try int8s(dir.appendingPathComponent(c.outputs))
   let inputSizes = c.input_shapes.map { $0.reduce(1, *) }
   let perSample = inputSizes.reduce(0, +)
   let outSize = c.output_shape.reduce(1, *)
@@ -117,6 +117,41 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     }
     #expect(m.cases.contains { $0.shared_model?.contains("resnet8") == true && $0.count >= 200 })
     #expect(m.cases.contains { $0.shared_model?.contains("dscnn") == true && $0.count >= 200 })
+  }
+
+  /// The slow tier (`make zoo-test`): the Keras applications generated into
+  /// build/golden-slow by `make_goldens.py --family slow_zoo` (tens of MB,
+  /// not committed), on every kernel path this CPU has. Runs when
+  /// CNNRT_SLOW_TIER is set, and then fails if the goldens are missing.
+  @Test func slowTierNetworksMatchTFLM() throws {
+    guard ProcessInfo.processInfo.environment["CNNRT_SLOW_TIER"] != nil else {
+      print("slow tier: CNNRT_SLOW_TIER not set (make zoo-test runs it)")
+      return
+    }
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("build/golden-slow")
+    let cases = try loadManifest(in: dir).cases
+    #expect(cases.count >= 10, "\(cases.count) slow-tier cases in \(dir.path)")
+    defer { unsetenv("CNNRT_ISA") }
+    for isa in ["portable", "avx2", "avx512"] {
+      let level: Int32 = isa == "portable" ? KernelISA.portable : isa == "avx2" ? KernelISA.avx2 : KernelISA.avx512
+      guard resolvedKernelISA(request: level) == level else {
+        print("slow tier, path \(isa): not available on this CPU/build, skipped")
+        continue
+      }
+      setenv("CNNRT_ISA", isa, 1)
+      for c in cases {
+        let start = Date()
+        var result = "0 bytes differ"
+        do {
+          if let m = try firstMismatch(c, in: dir) { result = m; Issue.record("path \(isa): \(m)") }
+        } catch {
+          result = "\(error)"
+          Issue.record("path \(isa): \(c.name): \(error)")
+        }
+        print("slow tier, path \(isa): \(c.name) (\(c.count) samples, \(String(format: "%.1f", Date().timeIntervalSince(start))) s): \(result)")
+      }
+    }
   }
 
   @Test func singleOpModelsMatchTFLMByteForByte() throws {
