@@ -181,7 +181,8 @@ typedef enum cnn_op_type {
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
   CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
-  CNN_OP_PAD = 12    /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  CNN_OP_TRANSPOSE_CONV = 33 /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
 } cnn_op_type;
 
 /**

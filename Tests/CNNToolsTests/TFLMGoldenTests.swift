@@ -112,7 +112,7 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     let m = try loadManifest()
     let ops = Set(m.cases.compactMap(\.op))
     for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD"] {
+               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD", "TRANSPOSE_CONV"] {
       #expect(ops.contains(op), "no golden case for \(op)")
     }
     #expect(m.cases.contains { $0.shared_model?.contains("resnet8") == true && $0.count >= 200 })

@@ -289,6 +289,11 @@ public enum OpCode: UInt16, Sendable {
   /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
   /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
   case pad = 12
+  /// TFLite TRANSPOSE_CONV. inputs: input [N,H,W,Cin], filter [Cout,KH,KW,Cin]
+  /// (int8, symmetric), bias [Cout] (int32, optional); output [N,OH,OW,Cout];
+  /// strides, padding SAME or VALID (TFLM's padding from the output size),
+  /// fused activation.
+  case transposeConv = 33
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.

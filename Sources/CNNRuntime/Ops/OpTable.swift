@@ -20,6 +20,7 @@ extension OpCode {
     case .logistic: return v.visit(LogisticOp.self)
     case .mean: return v.visit(MeanOp.self)
     case .pad: return v.visit(PadOp.self)
+    case .transposeConv: return v.visit(TransposeConvOp.self)
     }
   }
 }

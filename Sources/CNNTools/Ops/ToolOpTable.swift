@@ -17,6 +17,7 @@ enum ToolOpTable {
     LogisticOp.self,
     PadOp.self,
     ActivationOp.self,
+    TransposeConvOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

@@ -269,6 +269,13 @@ public struct TFLiteDepthwiseConv2DOptions: Equatable, Sendable {
   public var dilationH: Int
 }
 
+public struct TFLiteTransposeConvOptions: Equatable, Sendable {
+  public var padding: TFLitePadding
+  public var strideW: Int
+  public var strideH: Int
+  public var activation: TFLiteActivation
+}
+
 public struct TFLitePool2DOptions: Equatable, Sendable {
   public var padding: TFLitePadding
   public var strideW: Int
@@ -299,6 +306,7 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case reducer(keepDims: Bool)
   case pad
   case squeeze(dims: [Int])
+  case transposeConv(TFLiteTransposeConvOptions)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -313,6 +321,7 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let padType: UInt8 = 22
   public static let reducerType: UInt8 = 27
   public static let squeezeType: UInt8 = 30
+  public static let transposeConvType: UInt8 = 49
 }
 
 public struct TFLiteOperator: Sendable {
@@ -552,7 +561,7 @@ public struct TFLiteModel: Sendable {
   private static func readOptions(_ o: FlatBuffer.Table, typeField: Int, valueField: Int, type: UInt8,
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
-    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30]
+    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30, TFLiteBuiltinOptions.transposeConvType]
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -600,6 +609,9 @@ public struct TFLiteModel: Sendable {
       return .pad
     case TFLiteBuiltinOptions.reducerType:
       return .reducer(keepDims: try bool(0))
+    case TFLiteBuiltinOptions.transposeConvType:
+      return .transposeConv(TFLiteTransposeConvOptions(
+        padding: try padding(0), strideW: try int(1, 0), strideH: try int(2, 0), activation: try activation(3)))
     case TFLiteBuiltinOptions.squeezeType:
       return .squeeze(dims: try t.fb.int32Vector(try t.vector(0, elementSize: 4, "squeeze_dims"), "\(path).squeeze_dims").map { Int($0) })
     default:

@@ -1,0 +1,144 @@
+// TransposeConv (TFLite TRANSPOSE_CONV, int8, per-channel weights) reference
+// kernel: bit-exact with TFLM's int8 transpose convolution, which scatters
+// every input pixel through the filter into an int32 buffer of the output's
+// size, adds the bias and requantizes per output channel. This kernel
+// gathers instead: each output element sums the same products (integer
+// addition in wrapping int32 is associative, so the order does not matter)
+// and needs no scratch buffer.
+
+/// Int8 transposed convolution parameters (prepared at load).
+struct TransposeConvParams {
+  /// −input zero point.
+  var inputOffset: Int32
+  var outputOffset: Int32
+  var strideH: Int
+  var strideW: Int
+  /// TFLM's padding: the leading pad of the convolution whose transpose
+  /// this is (computed from the output size, see `TransposeConvOp.prepare`).
+  var padTop: Int
+  var padLeft: Int
+  var activationMin: Int32
+  var activationMax: Int32
+}
+
+/// Int8 transposed convolution, NHWC input and output, OHWI filter.
+///
+/// - inputShape: [N, H, W, Cin]; filterShape: [Cout, KH, KW, Cin];
+///   outputShape: [N, OH, OW, Cout].
+/// - Input pixel (iy, ix) and tap (ky, kx) reach output row
+///   iy × strideH − padTop + ky (columns alike); products falling outside
+///   the output are dropped, as in TFLM.
+/// - acc = Σ (x + inputOffset) × w over the taps reaching the element, + bias,
+///   then MultiplyByQuantizedMultiplier with the channel's multiplier and
+///   shift, + outputOffset, clamped to the activation range.
+///
+/// Invalid shapes write nothing (the loader refuses them first).
+func transposeConvReference(
+  params: TransposeConvParams, requant: ChannelRequant,
+  inputShape: Dims4, input: UnsafePointer<Int8>,
+  filterShape: Dims4, filter: UnsafePointer<Int8>,
+  bias: UnsafePointer<Int32>?,
+  outputShape: Dims4, output: UnsafeMutablePointer<Int8>
+) {
+  let batches = inputShape.n, inH = inputShape.h, inW = inputShape.w, inC = inputShape.c
+  let outH = outputShape.h, outW = outputShape.w, outC = outputShape.c
+  let kH = filterShape.h, kW = filterShape.w
+  let sH = params.strideH, sW = params.strideW
+  guard batches > 0, inH > 0, inW > 0, inC > 0, outH > 0, outW > 0, outC > 0, kH > 0, kW > 0,
+        sH > 0, sW > 0, filterShape.n == outC, filterShape.c == inC, outputShape.n == batches else { return }
+  var outIndex = 0
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      let ty = oy &+ params.padTop  // = iy × strideH + ky
+      for ox in 0..<outW {
+        let tx = ox &+ params.padLeft
+        for oc in 0..<outC {
+          var acc: Int32 = 0
+          for ky in 0..<kH {
+            let ry = ty &- ky
+            if ry < 0 || ry % sH != 0 { continue }
+            let iy = ry / sH
+            if iy >= inH { continue }
+            for kx in 0..<kW {
+              let rx = tx &- kx
+              if rx < 0 || rx % sW != 0 { continue }
+              let ix = rx / sW
+              if ix >= inW { continue }
+              let inBase = ((b &* inH &+ iy) &* inW &+ ix) &* inC
+              let filterBase = ((oc &* kH &+ ky) &* kW &+ kx) &* inC
+              for ic in 0..<inC {
+                acc = acc &+ (Int32(input[inBase &+ ic]) &+ params.inputOffset) &* Int32(filter[filterBase &+ ic])
+              }
+            }
+          }
+          if let bias { acc = acc &+ bias[oc] }
+          output[outIndex] = requantizeToInt8(
+            acc, multiplier: requant.multiplier[oc], shift: requant.shift[oc], outputOffset: params.outputOffset,
+            activationMin: params.activationMin, activationMax: params.activationMax)
+          outIndex &+= 1
+        }
+      }
+    }
+  }
+}
+
+// MARK: - Op unit
+
+struct TransposeConvData {
+  var params: TransposeConvParams
+  var requant: ChannelRequant
+}
+
+/// TRANSPOSE_CONV: input [N,H,W,Cin], filter [Cout,KH,KW,Cin] (constant
+/// int8, symmetric, per-tensor or per-channel), optional int32 bias [Cout];
+/// output [N,OH,OW,Cout] (its size is the TFLite op's output_shape input);
+/// strides, SAME or VALID padding and a fused activation from the record.
+/// The output size must be one whose forward convolution (same filter,
+/// stride and padding) gives the input size.
+enum TransposeConvOp: RuntimeOp {
+  static let name: StaticString = "TransposeConv"
+  static let arity = OpArity(inputs: 2...3)
+
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) }
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> TransposeConvData {
+    let (input, filter) = try convolutionOperands(&ctx)
+    let output = ctx.output
+    let rec = ctx.rec
+    let outC = output.dims.c
+    if filter.dims.n != outC { throw ctx.fail(.shapeMismatch, "filter count differs from output channels") }
+    if filter.dims.c != input.dims.c { throw ctx.fail(.shapeMismatch, "filter depth differs from input channels") }
+    if filter.quantKind == .perChannel && filter.scaleCount != outC {
+      throw ctx.fail(.badOp, "per-channel filter scales must be along the output-channel axis")
+    }
+    if output.dims.n != input.dims.n { throw ctx.fail(.shapeMismatch, "batch differs between input and output") }
+    if rec.dilationH != 1 || rec.dilationW != 1 { throw ctx.fail(.badOp, "transpose conv: dilation must be 1") }
+    if ctx.padding == .explicit { throw ctx.fail(.badOp, "transpose conv: padding must be SAME or VALID") }
+    let sH = Int(rec.strideH), sW = Int(rec.strideW)
+    // TFLM: the padding of a convolution from the output size down to the
+    // input size (its leading half, rounded down).
+    guard let fy = spatialOutput(input: output.dims.h, filter: filter.dims.h, stride: sH, dilation: 1,
+                                 padding: ctx.padding, explicitBefore: 0, explicitAfter: 0),
+          let fx = spatialOutput(input: output.dims.w, filter: filter.dims.w, stride: sW, dilation: 1,
+                                 padding: ctx.padding, explicitBefore: 0, explicitAfter: 0),
+          fy.size == input.dims.h, fx.size == input.dims.w else {
+      throw ctx.fail(.shapeMismatch, "transpose conv: output height/width do not give the input size under the forward convolution")
+    }
+    _ = try ctx.bias(channels: outC)
+    let rq = try ctx.channelRequant(input: input, filter: filter, channels: outC)
+    let (actMin, actMax) = ctx.activationRange
+    ctx.paramCount = Int64(filter.count) + (ctx.hasInput(2) ? Int64(outC) : 0)
+    ctx.macs = Int64(input.count) * Int64(filter.dims.h * filter.dims.w * outC)
+    let p = TransposeConvParams(inputOffset: -input.zeroPoint, outputOffset: output.zeroPoint,
+                                strideH: sH, strideW: sW, padTop: fy.padBefore, padLeft: fx.padBefore,
+                                activationMin: actMin, activationMax: actMax)
+    return TransposeConvData(params: p, requant: rq)
+  }
+
+  static func eval(_ data: UnsafePointer<TransposeConvData>, _ ctx: OpEvalContext) {
+    let d = data.pointee
+    transposeConvReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                           filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
+                           outputShape: ctx.outputDims, output: ctx.output)
+  }
+}

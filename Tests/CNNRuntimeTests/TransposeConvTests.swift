@@ -1,0 +1,94 @@
+// TransposeConv: the gathered reference against a direct scatter written
+// from the definition, and the loader's refusals. (Bit-exactness with TFLM:
+// the tconv_* golden cases in Tests/Golden/tflm.)
+@testable import CNNRuntime
+import CNNTools
+import Testing
+
+/// x [1,H,W,Cin] → transposeConv(filter [Cout,KH,KW,Cin], bias) → y.
+private func tconvModel(h: Int, w: Int, cin: Int, cout: Int, k: (Int, Int), stride: (Int, Int), padding: Padding,
+                        outputSize: (Int, Int)? = nil, seed: UInt64) throws -> (bytes: [UInt8], filter: [Int8], bias: [Int32]) {
+  var rng = SplitMix64(seed: seed)
+  var b = ModelBuilder()
+  let x = try b.addActivation(shape: [1, h, w, cin], scale: 0.05, zeroPoint: 3, name: "x")
+  let filter = (0..<(cout * k.0 * k.1 * cin)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
+  let scales = (0..<cout).map { Float($0 + 1) * 0.004 }
+  let f = try b.addConstant(filter, shape: [cout, k.0, k.1, cin], scales: scales, axis: 0, name: "f")
+  let bias = (0..<cout).map { _ in Int32(truncatingIfNeeded: Int(rng.next() % 2001) - 1000) }
+  let bi = try b.addConstant(bias, name: "b")
+  let y = try b.transposeConv(x, filter: f, bias: bi, stride: stride, padding: padding, outputSize: outputSize,
+                              outputScale: 0.08, outputZeroPoint: -5, name: "y")
+  try b.markInput(x)
+  try b.markOutput(y)
+  return (try b.serialize(), filter, bias)
+}
+
+@Suite struct TransposeConvTests {
+  /// The definition: every input pixel scattered through the filter into an
+  /// int32 buffer of the output's size (TFLM's order), then requantized.
+  @Test(arguments: [(4, 3, 3, 5, 3, 2, Padding.same), (3, 3, 2, 4, 2, 2, .valid), (5, 4, 3, 2, 3, 1, .same),
+                    (2, 3, 4, 3, 3, 3, .same)])
+  func gatherEqualsScatter(h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, padding: Padding) throws {
+    let (bytes, filter, bias) = try tconvModel(h: h, w: w, cin: cin, cout: cout, k: (k, k), stride: (s, s),
+                                               padding: padding, seed: UInt64(h * 100 + cin * 10 + k))
+    let model = try RuntimeModel(bytes: bytes)
+    let x = (0..<(h * w * cin)).map { Int8(truncatingIfNeeded: $0 * 37 - 100) }
+    let got = try model.run(inputs: [x])[0]
+    let o = model.outputs[0]
+    let (oh, ow) = (o.shape[1], o.shape[2])
+    // TFLM's padding: of the forward convolution from the output size.
+    func pad(_ out: Int, _ k: Int) -> Int {
+      padding == .valid ? 0 : max(((out + s - 1) / s - 1) * s + k - out, 0) / 2
+    }
+    var acc = [Int32](repeating: 0, count: oh * ow * cout)
+    for iy in 0..<h { for ix in 0..<w { for ky in 0..<k { for kx in 0..<k {
+      let oy = iy * s - pad(oh, k) + ky, ox = ix * s - pad(ow, k) + kx
+      guard oy >= 0, oy < oh, ox >= 0, ox < ow else { continue }
+      for oc in 0..<cout { for ic in 0..<cin {
+        acc[(oy * ow + ox) * cout + oc] += (Int32(x[(iy * w + ix) * cin + ic]) - 3) * Int32(filter[((oc * k + ky) * k + kx) * cin + ic])
+      } }
+    } } } }
+    var want: [Int8] = []
+    for (i, a) in acc.enumerated() {
+      let oc = i % cout
+      let (m, sh) = convRequant(inputScale: 0.05, filterScale: Float(oc + 1) * 0.004, outputScale: 0.08)
+      want.append(requantizeToInt8(a + bias[oc], multiplier: m, shift: sh, outputOffset: -5,
+                                   activationMin: -128, activationMax: 127))
+    }
+    #expect(got == want)
+  }
+
+  @Test func loaderRefusesBadRecords() throws {
+    let good = try tconvModel(h: 4, w: 4, cin: 3, cout: 5, k: (3, 3), stride: (2, 2), padding: .same, seed: 1).bytes
+    #expect(loadFailure(good) == nil)
+    func edited(_ edit: (inout OpRecord) -> Void) -> [UInt8] {
+      var out = good
+      out.withUnsafeMutableBytes { raw in
+        let h = FileHeader.read(from: raw.baseAddress!)
+        let p = raw.baseAddress! + Int(h.opTableOffset)
+        var r = OpRecord.read(from: p)
+        edit(&r)
+        r.write(to: p)
+      }
+      repairChecksum(&out)
+      return out
+    }
+    func expectRefused(_ bytes: [UInt8], _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+      let e = loadFailure(bytes)
+      #expect(e != nil && e!.message.contains("TransposeConv") && e!.message.contains(text),
+              "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
+    }
+    expectRefused(edited { $0.dilationH = 2 }, "dilation")
+    expectRefused(edited { $0.padding = PaddingKind.explicit.rawValue }, "SAME or VALID")
+    // Stride 3: the 8×8 output's forward convolution gives 3×3, not the 4×4 input.
+    expectRefused(edited { $0.strideH = 3; $0.strideW = 3 }, "forward convolution")
+    expectRefused(edited { $0.padding = PaddingKind.valid.rawValue }, "forward convolution")
+    // A larger valid output (SAME, stride 2: 7 gives ceil(7/2) = 4) loads.
+    #expect(loadFailure(try tconvModel(h: 4, w: 4, cin: 3, cout: 5, k: (3, 3), stride: (2, 2), padding: .same,
+                                       outputSize: (7, 8), seed: 1).bytes) == nil)
+    // The builder refuses sizes the loader refuses.
+    #expect(throws: ModelBuilderError.self) {
+      _ = try tconvModel(h: 4, w: 4, cin: 3, cout: 5, k: (3, 3), stride: (2, 2), padding: .same, outputSize: (9, 8), seed: 1)
+    }
+  }
+}
