@@ -477,6 +477,58 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     #expect(y == want)
   }
 
+  /// x [1,3,4,4] → MaxPool(kernel k×k, stride s, ceil_mode 1).
+  private static func ceilPoolModel(op: String = "MaxPool", k: Int64, s: Int64) -> [UInt8] {
+    var m = (try? ONNXModelProto(serializedBytes: tinyModel(op: op, name: "pool")))!
+    func ints(_ name: String, _ v: [Int64]) -> ONNXAttributeProto {
+      var a = ONNXAttributeProto()
+      a.name = name; a.type = .ints; a.ints = v
+      return a
+    }
+    var c = ONNXAttributeProto()
+    c.name = "ceil_mode"; c.type = .int; c.i = 1
+    var pool = m.graph.node[1]
+    pool.attribute = [ints("kernel_shape", [k, k]), ints("strides", [s, s]), c]
+    pool.input = ["x"]
+    m.graph.node = [pool]
+    return [UInt8](try! m.serializedBytes() as Data)
+  }
+
+  /// ceil_mode = 1 where it changes the size: the last window hangs over the
+  /// end and sees only the input rows/columns inside it (ONNX Runtime's and
+  /// PyTorch's output), in float and after quantization.
+  @Test(arguments: [(3, 2, [[0, 3], [2, 4]]), (2, 3, [[0, 2], [3, 4]])] as [(Int, Int, [[Int]])])
+  func maxPoolCeilModeAddsTheHangingWindow(k: Int, s: Int, windows: [[Int]]) throws {
+    let g = try FloatGraph(onnx: Self.ceilPoolModel(k: Int64(k), s: Int64(s)))
+    let out = windows.count
+    #expect(g.tensors[g.outputs[0]].shape == [1, out, out, 3])
+    // NHWC [1,4,4,3]: value(y, x, c) = ((y·4 + x)·7 + 5c) mod 11 − 4.
+    func value(_ y: Int, _ x: Int, _ c: Int) -> Float { Float(((y * 4 + x) * 7 + 5 * c) % 11 - 4) }
+    var input: [Float] = []
+    for y in 0..<4 { for x in 0..<4 { for c in 0..<3 { input.append(value(y, x, c)) } } }
+    var want: [Float] = []
+    for oy in 0..<out { for ox in 0..<out { for c in 0..<3 {
+      var m = -Float.infinity
+      for y in windows[oy][0]..<windows[oy][1] { for x in windows[ox][0]..<windows[ox][1] { m = max(m, value(y, x, c)) } }
+      want.append(m)
+    } } }
+    #expect(try FloatExecutor(graph: g).run([input])[0] == want)
+    // Quantized: max pooling is exact on the quantized input.
+    let r = try Quantizer.quantize(g, samples: [input], options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let y = try rm.run(input: input.map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let err = zip(y, want).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(err <= o.scale, "max |int8 − float| \(err), output scale \(o.scale)")
+  }
+
+  @Test func averagePoolCeilModeThatChangesTheSizeIsRefused() throws {
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: Self.ceilPoolModel(op: "AveragePool", k: 3, s: 2)) }
+    // Where the windows tile the input, ceil_mode changes nothing and imports.
+    #expect(try FloatGraph(onnx: Self.ceilPoolModel(op: "AveragePool", k: 2, s: 2)).nodes.map(\.kind) == [.averagePool2D])
+  }
+
   @Test func reduceMeanOverOtherAxesIsRefused() throws {
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: Self.reduceMeanModel(axes: [1], keepdims: 1)) }
     do {

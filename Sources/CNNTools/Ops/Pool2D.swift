@@ -1,7 +1,8 @@
 // MaxPool2D and AveragePool2D, tools side: TFLite MAX_POOL_2D /
 // AVERAGE_POOL_2D (int8 and float), ONNX MaxPool / AveragePool (pads that
-// are not SAME/VALID become a pad node first; ceil_mode only where it does
-// not change the size) and GlobalMaxPool, float evaluation, quantization (the
+// are not SAME/VALID become a pad node first; ceil_mode = 1 of max pooling,
+// of average pooling only where it does not change the size) and
+// GlobalMaxPool, float evaluation, quantization (the
 // output shares the input's), and the builder's rules for max / average /
 // global-average pooling.
 
@@ -62,12 +63,29 @@ enum Pool2DOp: ToolOp {
     if n.proto.output.count > 1, im.readers[n.proto.output[1]] != nil { throw n.unsupported("MaxPool indices output") }
     let (N, C, H, W) = (x.onnxShape[0], x.onnxShape[1], x.onnxShape[2], x.onnxShape[3])
     var geo = try im.spatial(n.a, n.ctx, h: H, w: W, kh: ks[0], kw: ks[1], allowDilation: false, extraPads: [0, 0, 0, 0])
-    if try n.a.int("ceil_mode", 0) != 0 {
-      // Same result as floor mode when the division is exact.
-      let eh = H + geo.explicit[0] + geo.explicit[1] - ks[0], ew = W + geo.explicit[2] + geo.explicit[3] - ks[1]
-      guard eh % geo.sh == 0, ew % geo.sw == 0 else { throw n.unsupported("ceil_mode = 1") }
-    }
     let isMax = n.opType == "MaxPool"
+    if try n.a.int("ceil_mode", 0) != 0 {
+      // Same result as floor mode when the division is exact. Otherwise (max
+      // pooling) the output gains a row/column whose window hangs over the
+      // end: extra bottom/right padding with the max-pool fill gives it, the
+      // window seeing only what lies inside. As ONNX Runtime and PyTorch, a
+      // window that would start in the trailing padding is dropped.
+      let eh = H + geo.explicit[0] + geo.explicit[1] - ks[0], ew = W + geo.explicit[2] + geo.explicit[3] - ks[1]
+      if eh % geo.sh != 0 || ew % geo.sw != 0 {
+        guard isMax else { throw n.unsupported("ceil_mode = 1 of an average pool whose windows do not tile the input") }
+        func ceilExtra(_ size: Int, _ before: Int, _ span: Int, _ k: Int, _ s: Int) -> Int {
+          var out = (span + s - 1) / s + 1
+          if (out - 1) * s >= size + before { out -= 1 }
+          return max(0, (out - 1) * s + k - (span + k))
+        }
+        geo.explicit[1] += ceilExtra(H, geo.explicit[0], eh, ks[0], geo.sh)
+        geo.explicit[3] += ceilExtra(W, geo.explicit[2], ew, ks[1], geo.sw)
+        geo.outH = (H + geo.explicit[0] + geo.explicit[1] - ks[0]) / geo.sh + 1
+        geo.outW = (W + geo.explicit[2] + geo.explicit[3] - ks[1]) / geo.sw + 1
+        geo.needsPadNode = true
+        geo.padding = .valid
+      }
+    }
     let includePad = try n.a.int("count_include_pad", 0) != 0
     if !isMax, geo.needsPadNode, !includePad {
       throw n.unsupported("average pooling with pads \(geo.explicit) that are not TFLite SAME padding (count_include_pad = 0)")
