@@ -149,17 +149,19 @@ struct BinaryOpsTests {
     }
   }
 
-  /// TFLM computes SUB's multipliers in float: the float quotients differ
-  /// from ADD's double ones in the low bits (the goldens depend on it).
-  @Test func subMultipliersComeFromFloatQuotients() {
+  /// SUB's parameters are ADD's (double quotients, as the TFLM oracle
+  /// computes them; float quotients would give 1431655808 / 1859775104 here
+  /// and miss TFLM on the sub_const_all_levels goldens).
+  @Test func subMultipliersAreAddsDoubleQuotients() {
     let s1: Float = 0.007843137718737125, s2: Float = 0.0470588244497776, so: Float = 0.054338857531547546
-    let sub = prepareSub(input1Scale: s1, input1ZeroPoint: 0, input2Scale: s2, input2ZeroPoint: 0,
-                         outputScale: so, outputZeroPoint: 0, activationMin: -128, activationMax: 127)
-    let add = prepareAdd(input1Scale: s1, input1ZeroPoint: 0, input2Scale: s2, input2ZeroPoint: 0,
-                         outputScale: so, outputZeroPoint: 0, activationMin: -128, activationMax: 127)
-    #expect(sub.input1Multiplier == 1431655808 && sub.input1Shift == -3)
-    #expect(add.input1Multiplier == 1431655822 && add.input1Shift == -3)
-    #expect(sub.outputMultiplier == 1859775104 && add.outputMultiplier == 1859775133)
+    let sub = prepareSub(input1Scale: s1, input1ZeroPoint: 3, input2Scale: s2, input2ZeroPoint: -4,
+                         outputScale: so, outputZeroPoint: 5, activationMin: -128, activationMax: 127)
+    let add = prepareAdd(input1Scale: s1, input1ZeroPoint: 3, input2Scale: s2, input2ZeroPoint: -4,
+                         outputScale: so, outputZeroPoint: 5, activationMin: -128, activationMax: 127)
+    #expect(sub.input1Multiplier == 1431655822 && sub.input1Shift == -3)
+    #expect(sub.outputMultiplier == 1859775133)
+    #expect(sub.input1Multiplier == add.input1Multiplier && sub.input2Multiplier == add.input2Multiplier
+            && sub.outputMultiplier == add.outputMultiplier && sub.outputShift == add.outputShift)
   }
 
   // MARK: AVX2 Mul kernels
