@@ -182,6 +182,11 @@ typedef enum cnn_op_type {
   CNN_OP_LOGISTIC = 10,
   CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  /* binary */
+  CNN_OP_MUL = 21,     /**< Elementwise product, broadcast (TFLite MUL). */
+  CNN_OP_SUB = 22,     /**< Elementwise difference, broadcast (TFLite SUB). */
+  CNN_OP_MAXIMUM = 23, /**< Elementwise maximum, broadcast (TFLite MAXIMUM). */
+  CNN_OP_MINIMUM = 24, /**< Elementwise minimum, broadcast (TFLite MINIMUM). */
   CNN_OP_TRANSPOSE_CONV = 33 /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
 } cnn_op_type;
 

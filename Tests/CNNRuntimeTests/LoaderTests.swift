@@ -122,6 +122,11 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_LOGISTIC.rawValue) == Int(OpCode.logistic.rawValue))
     #expect(Int(CNN_OP_MEAN.rawValue) == Int(OpCode.mean.rawValue))
     #expect(Int(CNN_OP_PAD.rawValue) == Int(OpCode.pad.rawValue))
+    // binary
+    #expect(Int(CNN_OP_MUL.rawValue) == Int(OpCode.mul.rawValue))
+    #expect(Int(CNN_OP_SUB.rawValue) == Int(OpCode.sub.rawValue))
+    #expect(Int(CNN_OP_MAXIMUM.rawValue) == Int(OpCode.maximum.rawValue))
+    #expect(Int(CNN_OP_MINIMUM.rawValue) == Int(OpCode.minimum.rawValue))
     #expect(Int(CNN_OP_TRANSPOSE_CONV.rawValue) == Int(OpCode.transposeConv.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }

@@ -112,7 +112,10 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     let m = try loadManifest()
     let ops = Set(m.cases.compactMap(\.op))
     for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD", "TRANSPOSE_CONV"] {
+               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD",
+               "TRANSPOSE_CONV",
+               "MUL", "SUB", "MAXIMUM", "MINIMUM",  // binary
+    ] {
       #expect(ops.contains(op), "no golden case for \(op)")
     }
     #expect(m.cases.contains { $0.shared_model?.contains("resnet8") == true && $0.count >= 200 })
@@ -199,7 +202,8 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     var failures: [String] = []
     var checked = 0
     for c in try loadManifest().cases {
-      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"].contains(c.op ?? "")
+      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
+                    "MUL"].contains(c.op ?? "")  // binary
       let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
       guard (c.model != nil && isConv) || isNetwork else { continue }
       do {

@@ -816,5 +816,46 @@ private func importError(_ bytes: [UInt8]) -> String {
     }
     print("flipped bytes (crafted model): \(refused) refused, \(imported) imported")
   }
-}
 
+  // binary
+  /// MUL (fused RELU, an int8 constant operand with its own zero point),
+  /// SUB (RELU6), MAXIMUM and MINIMUM import with their options and run; a
+  /// float model's DIV by a constant becomes a Mul by the reciprocal.
+  @Test func binary_ops_import_with_options_and_constant_operands() throws {
+    typealias B = TFLiteBuiltinOperator
+    let bytes = tinyModel { g, x in
+      let c = g.tensor([2], scale: [0.02], zeroPoint: [-7], data: [UInt8(bitPattern: -100), 90], name: "c")
+      let m = g.act([1, 4, 4, 2], 0.01, -128, "mul")
+      g.op(B.mul, [x, c], [m], 21, [0: .i8(1)])
+      let s = g.act([1, 4, 4, 2], 0.03, -128, "sub")
+      g.op(B.sub, [m, x], [s], 28, [0: .i8(3)])
+      let hi = g.act([1, 4, 4, 2], 0.03, -128, "max")
+      g.op(B.maximum, [s, s], [hi], 39, [:])
+      let lo = g.act([1, 4, 4, 2], 0.03, -128, "min")
+      g.op(B.minimum, [hi, s], [lo], 39, [:])
+      return lo
+    }
+    let r = try TFLiteImporter.importModel(bytes: bytes)
+    #expect(r.builder.ops.map(\.code) == [.mul, .sub, .maximum, .minimum])
+    #expect(r.builder.ops.map(\.options.activation) == [.relu, .relu6, .none, .none])
+    let c = r.builder.tensors[r.builder.ops[0].inputs[1]!.index]
+    #expect(c.isConstant && c.scales == [0.02] && c.zeroPoint == -7 && c.shape == [2])
+    var rng = SplitMix64(seed: 7)
+    let y = try RuntimeModel(bytes: r.bytes).run(inputs: [rng.int8s(32)])[0]
+    #expect(y.count == 32)
+
+    // Float model: DIV by a constant → Mul by 1/c.
+    var g = TFLiteGraph()
+    let xf = g.tensor([1, 2, 2, 3], type: 0, name: "x")
+    let cf = g.tensor([3], type: 0, data: [Float(2), -4, 0.5].flatMap { v in
+      (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } }, name: "divisor")
+    let yf = g.tensor([1, 2, 2, 3], type: 0, name: "y")
+    g.op(B.div, [xf, cf], [yf], 29, [0: .i8(0)])
+    g.inputs = [xf]; g.outputs = [yf]
+    let fg = try FloatGraph(tflite: g.serialize())
+    #expect(fg.nodes.map(\.kind) == [.mul])
+    #expect(fg.tensors[fg.nodes[0].inputs[1]].data == [0.5, -0.25, 2])
+    let out = try FloatExecutor(graph: fg).run([(0..<12).map(Float.init)])[0]
+    #expect(out == (0..<12).map { Float($0) * [Float(0.5), -0.25, 2][$0 % 3] })
+  }
+}

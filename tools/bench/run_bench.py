@@ -373,6 +373,122 @@ def diff_bytes(x, y):
 
 
 # ---------------------------------------------------------------------------
+# Kernel micro-benchmark: MUL, portable vs AVX2 (cnnrt's two paths side by side)
+# ---------------------------------------------------------------------------
+MUL_CASES = [
+    # key, title, shape a, shape b
+    ("mul_same", "same shape 56×56×64", [1, 56, 56, 64], [1, 56, 56, 64]),
+    ("mul_se", "SE gate 56×56×64 × 1×1×64", [1, 56, 56, 64], [1, 1, 1, 64]),
+    ("mul_pixel", "per-pixel 56×56×64 × 56×56×1", [1, 56, 56, 64], [1, 56, 56, 1]),
+]
+MUL_PATHS = ("portable", "avx2")
+
+
+def make_mul_model(path, shape_a, shape_b, seed):
+    """A single-MUL full-integer int8 TFLite model (TensorFlow's converter),
+    inputs over [-2, 2] and [0, 1] (an SE gate's range)."""
+    import tensorflow as tf
+    specs = [tf.TensorSpec(shape_a, tf.float32), tf.TensorSpec(shape_b, tf.float32)]
+    fn = tf.function(lambda a, b: a * b, input_signature=specs, autograph=False)
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(16):
+            yield [rng.uniform(-2, 2, size=shape_a).astype(np.float32),
+                   rng.uniform(0, 1, size=shape_b).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    with open(path, "wb") as f:
+        f.write(conv.convert())
+
+
+def bench_mul_micro(a, workdir):
+    """Each MUL case on cnnrt's portable and AVX2 paths (CNNRT_ISA), rounds
+    alternating the paths; outputs of both paths compared with TFLM's."""
+    cpu = cpuinfo()
+    if "avx2" not in cpu["flags"]:
+        return []
+    out = []
+    for key, title, sa, sb in MUL_CASES:
+        tfl = os.path.join(workdir, key + ".tflite")
+        stamp = os.path.join(workdir, key + ".stamp")
+        want = hashlib.sha256(repr((sa, sb, SEED, "mul-v1")).encode()).hexdigest()
+        if not (os.path.exists(tfl) and os.path.exists(stamp) and open(stamp).read() == want):
+            make_mul_model(tfl, sa, sb, SEED)
+            with open(stamp, "w") as f:
+                f.write(want)
+        cpath = os.path.join(workdir, key + ".cnnrt")
+        sh([a.cli, "import", tfl, "-o", cpath])
+        rng = np.random.default_rng(SEED + sum(map(ord, key)))
+        samples = [[rng.integers(-128, 128, size=s, dtype=np.int16).astype(np.int8) for s in (sa, sb)]
+                   for _ in range(a.samples)]
+        inputs = os.path.join(workdir, key + ".inputs.bin")
+        with open(inputs, "wb") as f:
+            for smp in samples:
+                for arr in smp:
+                    f.write(arr.tobytes())
+
+        def run(isa, w, n, outputs=None):
+            env = dict(os.environ, CNNRT_ISA=isa)
+            cmd = [a.bench_bin, cpath, "-i", inputs, "-w", str(w), "-n", str(n), "--json"]
+            if outputs:
+                cmd = [a.bench_bin, cpath, "-i", inputs, "-w", "0", "-n", "1", "-o", outputs]
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                return open(outputs, "rb").read()
+            r = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+            return [t / 1e9 for t in json.loads(r.stdout)["times_ns"]]
+
+        plan = {}
+        for isa in MUL_PATHS:
+            t = min(run(isa, 1, 3))
+            plan[isa] = int(min(a.max_iterations * 4, max(a.min_iterations, round(a.round_seconds / 2 / max(t, 1e-7)))))
+        times = {isa: [] for isa in MUL_PATHS}
+        for rnd in range(a.rounds):
+            for isa in (MUL_PATHS if rnd % 2 == 0 else MUL_PATHS[::-1]):
+                times[isa] += run(isa, 3, plan[isa])
+        outs = {isa: run(isa, 0, 1, os.path.join(workdir, f"{key}.{isa}.out.bin")) for isa in MUL_PATHS}
+        t_out = TflmRunner(open(tfl, "rb").read(), samples).outputs()
+        res = {"key": key, "title": title, "elements": int(np.prod(sa)), "plan": plan,
+               "stats": {isa: stats(ts) for isa, ts in times.items()},
+               "diff_tflm": {isa: diff_bytes(outs[isa], t_out) for isa in MUL_PATHS}, "out_bytes": len(t_out)}
+        print(f"  {title}: " + ", ".join(f"{isa} {ms(res['stats'][isa]['median'])} ms" for isa in MUL_PATHS),
+              flush=True)
+        out.append(res)
+    return out
+
+
+def mul_micro_table(results):
+    lines = ["| MUL case | elements | portable ms | AVX2 ms | AVX2 speed-up | portable Melem/s · AVX2 Melem/s "
+             "| bytes ≠ TFLM (portable · AVX2) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        p, v = r["stats"]["portable"], r["stats"]["avx2"]
+        d = r["diff_tflm"]
+        lines.append(f"| {r['title']} | {r['elements']:,} | {cell(p)} | {cell(v)} | {p['median'] / v['median']:.1f}× | "
+                     f"{r['elements'] / p['median'] / 1e6:,.0f} · {r['elements'] / v['median'] / 1e6:,.0f} | "
+                     f"{d['portable']} · {d['avx2']} of {r['out_bytes']:,} |")
+    return "\n".join(lines)
+
+
+def mul_micro_section(results, a):
+    if not results:
+        return []
+    return ["## Kernel micro-benchmark: MUL, portable vs AVX2\n",
+            "One int8 MUL op (TensorFlow's converter, full-integer; imported with `cnnrt import`) timed by "
+            "`bench_cnnrt` with `CNNRT_ISA=portable` and `CNNRT_ISA=avx2` in alternating rounds "
+            f"({a.rounds} rounds; median [quartiles] over every iteration). The three row kinds of the AVX2 "
+            "kernels: both inputs contiguous (same shape), an SE gate `[1,1,1,C]` broadcast over `[1,H,W,C]` "
+            "(rows of C), and a per-pixel factor `[1,H,W,1]` (a row times one value). Both paths are checked "
+            "against TFLM on the bench inputs.\n",
+            mul_micro_table(results), ""]
+
+
+# ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
 def ms(s):
@@ -444,7 +560,7 @@ def layer_table(r):
     return "\n".join(lines)
 
 
-def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command):
+def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro=()):
     main = table(results, peak)
     peak_txt = (f"{peak['gops']:.1f} GOPS ({peak['instruction']}, {peak['macs_per_instruction']} MACs/instruction, "
                 f"{peak['ginstr_per_s']:.2f} G instructions/s)" if peak else "n/a")
@@ -461,7 +577,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command):
     if "avx2" in cpu["flags"] and os.environ.get("CNNRT_ISA", "") in ("", "avx2"):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX2** here "
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
-                 "Conv2D (channels a multiple of 8), same-shape Add, FullyConnected and AveragePool2D; every "
+                 "Conv2D (channels a multiple of 8), same-shape Add, Mul (same shape and per-channel / per-pixel broadcast), FullyConnected and AveragePool2D; every "
                  "other op (max pooling, mean, softmax, broadcast Add, …) runs the portable reference kernels (Swift, "
                  "compiled `-O` for generic x86-64). The AVX-512 VNNI path is opt-in (`CNNRT_ISA=avx512`) "
                  "and not used here. All runtimes run **single-threaded** on the same seeded int8 inputs.\n")
@@ -553,6 +669,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command):
              f"imported with `cnnrt import` like the MLPerf models. Bench inputs: {a.samples} seeded uniform "
              "int8 samples per model.")
     L.append("")
+    L += mul_micro_section(micro, a)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         f.write("\n".join(L))
@@ -574,6 +691,9 @@ def main():
     ap.add_argument("--samples", type=int, default=8, help="seeded random input samples per model")
     ap.add_argument("--models", nargs="*", help="subset: resnet8 dscnn mnist mobilenet_224 mnist_cnnrt")
     ap.add_argument("--command", default=None, help="command line to record in the report")
+    ap.add_argument("--micro", choices=("on", "off", "only"), default="on",
+                    help="MUL micro-benchmark (portable vs AVX2): with the models, skipped, or alone "
+                         "(printed, no report written)")
     a = ap.parse_args()
 
     t_start = time.time()
@@ -581,6 +701,15 @@ def main():
     os.makedirs(a.workdir, exist_ok=True)
     cpu = cpuinfo()
     print(f"cnnrt bench on {cpu['model']}, {cpu['logical']} cores", flush=True)
+    micro = []
+    if a.micro != "off":
+        print("MUL micro-benchmark (portable vs AVX2):", flush=True)
+        micro = bench_mul_micro(a, a.workdir)
+    if a.micro == "only":
+        print()
+        print(mul_micro_table(micro))
+        return 1 if any(v != 0 for r in micro for v in r["diff_tflm"].values()) else 0
+
     peak, peaks = measure_peak(a.peak_bin, cpu["flags"])
     print("peak: " + ("; ".join(f"{p['instruction']} {p['gops']:.1f} GOPS" for p in peaks) or "n/a"), flush=True)
 
@@ -593,7 +722,7 @@ def main():
     vers = versions(results[0]["cnnrt_lib"])
     elapsed = time.time() - t_start
     command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])
-    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command)
+    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro)
     print()
     print(main_table)
     print()
@@ -601,7 +730,12 @@ def main():
         print(f"{r['title']} (cnnrt per layer):")
         print(layer_table(r))
         print()
+    if micro:
+        print("MUL micro-benchmark:")
+        print(mul_micro_table(micro))
+        print()
     bad = [r["title"] for r in results if r.get("diff_tflm", 0) != 0]
+    bad += [f"MUL micro {r['title']} ({isa})" for r in micro for isa, v in r["diff_tflm"].items() if v != 0]
     print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
     if bad:
         print("cnnrt differs from TFLM on: " + ", ".join(bad), file=sys.stderr)

@@ -289,6 +289,20 @@ public enum OpCode: UInt16, Sendable {
   /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
   /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
   case pad = 12
+  // binary
+  /// TFLite MUL. inputs: a, b (activations or int8 constants), each with its
+  /// own scale and zero point; every dimension equal to the output's or 1
+  /// (broadcast, rank <= 5); fused activation. TFLM arithmetic: one
+  /// multiplier s_a·s_b/s_out applied to (a − zp_a)(b − zp_b).
+  case mul = 21
+  /// TFLite SUB: a − b with ADD's arithmetic (each input rescaled to a
+  /// common scale, left shift 20); inputs and broadcast as `mul`; fused activation.
+  case sub = 22
+  /// TFLite MAXIMUM: elementwise max; inputs and output share one scale and
+  /// zero point; broadcast as `mul`; no fused activation.
+  case maximum = 23
+  /// TFLite MINIMUM: elementwise min; as `maximum`.
+  case minimum = 24
   /// TFLite TRANSPOSE_CONV. inputs: input [N,H,W,Cin], filter [Cout,KH,KW,Cin]
   /// (int8, symmetric), bias [Cout] (int32, optional); output [N,OH,OW,Cout];
   /// strides, padding SAME or VALID (TFLM's padding from the output size),

@@ -20,6 +20,11 @@ extension OpCode {
     case .logistic: return v.visit(LogisticOp.self)
     case .mean: return v.visit(MeanOp.self)
     case .pad: return v.visit(PadOp.self)
+    // binary
+    case .mul: return v.visit(MulOp.self)
+    case .sub: return v.visit(SubOp.self)
+    case .maximum: return v.visit(MaximumOp.self)
+    case .minimum: return v.visit(MinimumOp.self)
     case .transposeConv: return v.visit(TransposeConvOp.self)
     }
   }

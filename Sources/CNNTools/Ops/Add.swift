@@ -100,29 +100,11 @@ enum AddOp: ToolOp {
     }
   }
 
+  /// Broadcasting float add (the shared elementwise loop, Elementwise.swift).
   @_optimize(speed)
   static func add(_ a: UnsafeBufferPointer<Float>, _ ash: [Int], _ b: UnsafeBufferPointer<Float>, _ bsh: [Int],
                   _ out: UnsafeMutableBufferPointer<Float>, _ os: [Int], _ act: FloatGraph.Activation) {
-    if ash == os && bsh == os {
-      for k in 0..<out.count { out[k] = FloatExecutor.activate(a[k] + b[k], act) }
-      return
-    }
-    let rank = os.count
-    func strides(_ s: [Int]) -> [Int] {
-      var st = [Int](repeating: 0, count: rank)
-      var m = 1
-      for d in stride(from: rank - 1, through: 0, by: -1) { st[d] = s[d] == 1 ? 0 : m; m *= s[d] }
-      return st
-    }
-    let sa = strides(ash), sb = strides(bsh)
-    var idx = [Int](repeating: 0, count: rank)
-    for k in 0..<out.count {
-      var ia = 0, ib = 0
-      for d in 0..<rank { ia += idx[d] * sa[d]; ib += idx[d] * sb[d] }
-      out[k] = FloatExecutor.activate(a[ia] + b[ib], act)
-      var d = rank - 1
-      while d >= 0 { idx[d] += 1; if idx[d] < os[d] { break }; idx[d] = 0; d -= 1 }
-    }
+    Elementwise.apply(a, ash, b, bsh, out, os, act, +)
   }
 
   // MARK: Quantization

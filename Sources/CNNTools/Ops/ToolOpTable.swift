@@ -17,6 +17,10 @@ enum ToolOpTable {
     LogisticOp.self,
     PadOp.self,
     ActivationOp.self,
+    // binary
+    MulOp.self,
+    SubOp.self,
+    MaximumMinimumOp.self,
     TransposeConvOp.self,
   ]
 

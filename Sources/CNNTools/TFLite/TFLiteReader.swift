@@ -150,6 +150,12 @@ public enum TFLiteBuiltinOperator {
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67
   public static let quantize: Int32 = 114
+  // binary
+  public static let mul: Int32 = 18
+  public static let sub: Int32 = 41
+  public static let div: Int32 = 42
+  public static let maximum: Int32 = 55
+  public static let minimum: Int32 = 57
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -306,6 +312,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case reducer(keepDims: Bool)
   case pad
   case squeeze(dims: [Int])
+  // binary
+  case mul(activation: TFLiteActivation)
+  case sub(activation: TFLiteActivation)
+  case div(activation: TFLiteActivation)
   case transposeConv(TFLiteTransposeConvOptions)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
@@ -321,6 +331,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let padType: UInt8 = 22
   public static let reducerType: UInt8 = 27
   public static let squeezeType: UInt8 = 30
+  // binary
+  public static let mulType: UInt8 = 21
+  public static let subType: UInt8 = 28
+  public static let divType: UInt8 = 29
   public static let transposeConvType: UInt8 = 49
 }
 
@@ -561,7 +575,11 @@ public struct TFLiteModel: Sendable {
   private static func readOptions(_ o: FlatBuffer.Table, typeField: Int, valueField: Int, type: UInt8,
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
-    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30, TFLiteBuiltinOptions.transposeConvType]
+    let known: Set<UInt8> = [
+      1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
+      TFLiteBuiltinOptions.transposeConvType,
+      21, 28, 29,  // binary
+    ]
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -614,6 +632,13 @@ public struct TFLiteModel: Sendable {
         padding: try padding(0), strideW: try int(1, 0), strideH: try int(2, 0), activation: try activation(3)))
     case TFLiteBuiltinOptions.squeezeType:
       return .squeeze(dims: try t.fb.int32Vector(try t.vector(0, elementSize: 4, "squeeze_dims"), "\(path).squeeze_dims").map { Int($0) })
+    // binary
+    case TFLiteBuiltinOptions.mulType:
+      return .mul(activation: try activation(0))
+    case TFLiteBuiltinOptions.subType:
+      return .sub(activation: try activation(0))
+    case TFLiteBuiltinOptions.divType:
+      return .div(activation: try activation(0))
     default:
       return .other(type: type)
     }

@@ -79,4 +79,16 @@ typedef struct cnnrt_pool_args {
   int32_t act_min, act_max;
 } cnnrt_pool_args;
 
+/* binary: elementwise int8 Mul of two contiguous rows (the reference's
+ * MulParams, as filled by prepareMul): out = clamp(MBQM((x1 + input1_offset)
+ * * (x2 + input2_offset), output_multiplier, output_shift) + output_offset).
+ * output_shift must lie in -31...31, output_multiplier in 0...2^31-1,
+ * act_min/act_max in -128...127 (checked by the runtime before it chooses
+ * an ISA kernel). */
+typedef struct cnnrt_mul_args {
+  int32_t input1_offset, input2_offset, output_offset;
+  int32_t output_multiplier, output_shift;
+  int32_t act_min, act_max, reserved;
+} cnnrt_mul_args;
+
 #endif /* CNNRT_KERNELS_H */

@@ -1,0 +1,77 @@
+// Optimised Mul: the path is chosen once at model load (as for Add, see
+// AddOptimized.swift) and the ISA row kernels are called with a
+// cnnrt_mul_args block built at load, row by row along the op's broadcast
+// plan: rows where both inputs are contiguous (same shape; an SE gate
+// [1,1,1,C] over [1,H,W,C]) and rows where one input is a single value
+// (a [1,H,W,1] factor over [1,H,W,C]).
+import _CNNRuntimeShims
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
+
+/// The argument block of the ISA Mul kernels for `params`, or nil when the
+/// parameters are outside what the vector kernels reproduce exactly (shift
+/// out of -31...31, a negative multiplier, clamp bounds outside int8) or
+/// `isa` has no Mul kernel: such ops keep the reference.
+public func mulKernelArgs(isa: Int32, params: MulParams) -> cnnrt_mul_args? {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 else { return nil }
+  guard params.outputShift >= -31, params.outputShift <= 31, params.outputMultiplier >= 0,
+        params.activationMin >= -128, params.activationMin <= 127,
+        params.activationMax >= -128, params.activationMax <= 127,
+        params.input1Offset >= -255, params.input1Offset <= 255,
+        params.input2Offset >= -255, params.input2Offset <= 255 else { return nil }
+  var a = cnnrt_mul_args()
+  a.input1_offset = params.input1Offset; a.input2_offset = params.input2Offset
+  a.output_offset = params.outputOffset
+  a.output_multiplier = params.outputMultiplier; a.output_shift = params.outputShift
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  return a
+  #else
+  return nil
+  #endif
+}
+
+/// Runs Mul on the `isa` path along `plan` (args from `mulKernelArgs` for
+/// the same `isa`; the CPU must support it). A path this build lacks writes nothing.
+@inline(__always)
+func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
+                  input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    var a = args
+    let n = plan.rowLength
+    let st1 = plan.strides1[4], st2 = plan.strides2[4]
+    if st1 == 1 && st2 == 1 {
+      plan.forEachRow { i1, i2, o in cnnrtMulAVX2(&a, n, input1 + i1, input2 + i2, output + o) }
+    } else if st1 == 1 {
+      // Input 2 is one value per row.
+      plan.forEachRow { i1, i2, o in
+        cnnrtMulScalarAVX2(&a, n, input1 + i1, args.input1_offset, Int32(input2[i2]) &+ args.input2_offset, output + o)
+      }
+    } else if st2 == 1 {
+      plan.forEachRow { i1, i2, o in
+        cnnrtMulScalarAVX2(&a, n, input2 + i2, args.input2_offset, Int32(input1[i1]) &+ args.input1_offset, output + o)
+      }
+    } else {
+      // Not produced by BroadcastPlan (some input walks the innermost
+      // dimension); kept total.
+      let p = MulParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,
+                        outputOffset: args.output_offset, outputMultiplier: args.output_multiplier,
+                        outputShift: args.output_shift, activationMin: args.act_min, activationMax: args.act_max)
+      mulBroadcastReference(params: p, plan: plan, input1: input1, input2: input2, output: output)
+    }
+  }
+  #endif
+}
+
+/// Mul on the optimised path `isa` (for tests and benchmarks): false,
+/// writing nothing, when the parameters or the path have no optimised
+/// kernel. The caller guarantees the CPU supports `isa` (`resolvedKernelISA`).
+public func mulOptimized(isa: Int32, params: MulParams, plan: BroadcastPlan,
+                         input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>,
+                         output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let args = mulKernelArgs(isa: isa, params: params) else { return false }
+  mulOptimized(isa: isa, args: args, plan: plan, input1: input1, input2: input2, output: output)
+  return true
+}
