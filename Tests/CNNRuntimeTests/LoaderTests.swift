@@ -122,6 +122,12 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_LOGISTIC.rawValue) == Int(OpCode.logistic.rawValue))
     #expect(Int(CNN_OP_MEAN.rawValue) == Int(OpCode.mean.rawValue))
     #expect(Int(CNN_OP_PAD.rawValue) == Int(OpCode.pad.rawValue))
+    // shape
+    #expect(Int(CNN_OP_STRIDED_SLICE.rawValue) == Int(OpCode.stridedSlice.rawValue))
+    #expect(Int(CNN_OP_TRANSPOSE.rawValue) == Int(OpCode.transpose.rawValue))
+    #expect(Int(CNN_OP_DEPTH_TO_SPACE.rawValue) == Int(OpCode.depthToSpace.rawValue))
+    #expect(Int(CNN_OP_SPACE_TO_DEPTH.rawValue) == Int(OpCode.spaceToDepth.rawValue))
+    #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }
 

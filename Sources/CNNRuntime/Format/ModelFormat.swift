@@ -287,6 +287,21 @@ public enum OpCode: UInt16, Sendable {
   /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
   /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
   case pad = 12
+  // shape
+  /// TFLite STRIDED_SLICE / SLICE, ONNX Slice. inputs: input (rank 1…5),
+  /// params (constant int32 [rank, 3]: first index, step ≠ 0, count per
+  /// input axis, resolved by the writer). Output: the counts, dimensions of
+  /// 1 may be dropped or added (shrink_axis). Same quantization.
+  case stridedSlice = 40
+  /// inputs: input, perm (constant int32 [rank]); output dim k = input dim perm[k].
+  case transpose = 41
+  /// [N,H,W,C] → [N,H·b,W·b,C/b²] (TFLite / ONNX DCR order); b in stride H = stride W.
+  case depthToSpace = 42
+  /// [N,H,W,C] → [N,H/b,W/b,C·b²]; b in stride H = stride W.
+  case spaceToDepth = 43
+  /// TFLite SPLIT / SPLIT_V / UNPACK: one input, several outputs along the
+  /// axis in `extra`; each output the input's rank (or one less: unpack).
+  case split = 44
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.

@@ -20,6 +20,12 @@ extension OpCode {
     case .logistic: return v.visit(LogisticOp.self)
     case .mean: return v.visit(MeanOp.self)
     case .pad: return v.visit(PadOp.self)
+    // shape
+    case .stridedSlice: return v.visit(StridedSliceOp.self)
+    case .transpose: return v.visit(TransposeOp.self)
+    case .depthToSpace: return v.visit(DepthToSpaceOp.self)
+    case .spaceToDepth: return v.visit(SpaceToDepthOp.self)
+    case .split: return v.visit(SplitOp.self)
     }
   }
 }

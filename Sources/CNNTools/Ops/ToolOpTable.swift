@@ -17,6 +17,12 @@ enum ToolOpTable {
     LogisticOp.self,
     PadOp.self,
     ActivationOp.self,
+    // shape
+    StridedSliceOp.self,
+    TransposeOp.self,
+    DepthToSpaceOp.self,
+    SplitOp.self,
+    ExpandDimsOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

@@ -150,6 +150,16 @@ public enum TFLiteBuiltinOperator {
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67
   public static let quantize: Int32 = 114
+  // shape
+  public static let depthToSpace: Int32 = 5
+  public static let spaceToDepth: Int32 = 26
+  public static let stridedSlice: Int32 = 45
+  public static let split: Int32 = 49
+  public static let slice: Int32 = 65
+  public static let expandDims: Int32 = 70
+  public static let pack: Int32 = 83
+  public static let unpack: Int32 = 88
+  public static let splitV: Int32 = 102
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -299,6 +309,14 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case reducer(keepDims: Bool)
   case pad
   case squeeze(dims: [Int])
+  // shape
+  case stridedSlice(TFLiteStridedSliceOptions)
+  /// SPLIT and SPLIT_V.
+  case split(numSplits: Int)
+  case unpack(num: Int, axis: Int)
+  /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
+  case blockSize(Int)
+  case pack(valuesCount: Int, axis: Int)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -313,6 +331,14 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let padType: UInt8 = 22
   public static let reducerType: UInt8 = 27
   public static let squeezeType: UInt8 = 30
+  // shape
+  public static let stridedSliceType: UInt8 = 32
+  public static let splitType: UInt8 = 35
+  public static let splitVType: UInt8 = 79
+  public static let unpackType: UInt8 = 64
+  public static let depthToSpaceType: UInt8 = 94
+  public static let spaceToDepthType: UInt8 = 19
+  public static let packType: UInt8 = 59
 }
 
 public struct TFLiteOperator: Sendable {
@@ -552,7 +578,8 @@ public struct TFLiteModel: Sendable {
   private static func readOptions(_ o: FlatBuffer.Table, typeField: Int, valueField: Int, type: UInt8,
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
-    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30]
+    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
+                             19, 32, 35, 59, 64, 79, 94]  // shape
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -602,10 +629,33 @@ public struct TFLiteModel: Sendable {
       return .reducer(keepDims: try bool(0))
     case TFLiteBuiltinOptions.squeezeType:
       return .squeeze(dims: try t.fb.int32Vector(try t.vector(0, elementSize: 4, "squeeze_dims"), "\(path).squeeze_dims").map { Int($0) })
+    // shape
+    case TFLiteBuiltinOptions.stridedSliceType:
+      return .stridedSlice(TFLiteStridedSliceOptions(
+        beginMask: try int(0, 0), endMask: try int(1, 0), ellipsisMask: try int(2, 0), newAxisMask: try int(3, 0),
+        shrinkAxisMask: try int(4, 0), offset: try bool(5)))
+    case TFLiteBuiltinOptions.splitType, TFLiteBuiltinOptions.splitVType:
+      return .split(numSplits: try int(0, 0))
+    case TFLiteBuiltinOptions.unpackType:
+      return .unpack(num: try int(0, 0), axis: try int(1, 0))
+    case TFLiteBuiltinOptions.depthToSpaceType, TFLiteBuiltinOptions.spaceToDepthType:
+      return .blockSize(try int(0, 0))
+    case TFLiteBuiltinOptions.packType:
+      return .pack(valuesCount: try int(0, 0), axis: try int(1, 0))
     default:
       return .other(type: type)
     }
   }
+}
+
+/// StridedSliceOptions (masks: bit i = axis i).
+public struct TFLiteStridedSliceOptions: Equatable, Sendable {
+  public var beginMask: Int
+  public var endMask: Int
+  public var ellipsisMask: Int
+  public var newAxisMask: Int
+  public var shrinkAxisMask: Int
+  public var offset: Bool
 }
 
 // MARK: - FlatBuffer access (bounds-checked)

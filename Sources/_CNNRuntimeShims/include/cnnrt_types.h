@@ -110,7 +110,13 @@ typedef enum cnn_op_type {
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
   CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
-  CNN_OP_PAD = 12    /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  /* shape */
+  CNN_OP_STRIDED_SLICE = 40,  /**< Strided slice (TFLite STRIDED_SLICE / SLICE, ONNX Slice). */
+  CNN_OP_TRANSPOSE = 41,      /**< Permutation of the dimensions. */
+  CNN_OP_DEPTH_TO_SPACE = 42, /**< Channels to blocks of H and W (DCR order). */
+  CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
+  CNN_OP_SPLIT = 44           /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
 } cnn_op_type;
 
 /**
