@@ -25,6 +25,7 @@ u("strided_slice_rank3_zpmax", SS, (1, 9, 6), lambda x: x[:, 1:8:2, ::-1], (-6.0
 # --- SLICE -----------------------------------------------------------------
 u("slice_4d_c5", "SLICE", (1, 6, 7, 5), lambda x: tf.slice(x, [0, 1, 2, 0], [1, 3, -1, 3]))
 u("slice_rank2", "SLICE", (4, 9), lambda x: tf.slice(x, [1, 3], [2, 5]), (-1.0, 4.0))
+u("slice_5d", "SLICE", (1, 3, 4, 5, 3), lambda x: tf.slice(x, [0, 1, 0, 2, 1], [1, 2, 3, -1, 2]))
 
 # --- TRANSPOSE -------------------------------------------------------------
 for perm in ([0, 3, 1, 2], [0, 2, 1, 3], [0, 2, 3, 1], [3, 2, 1, 0]):
@@ -34,6 +35,7 @@ for perm in ([0, 2, 1], [2, 0, 1], [1, 2, 0]):
     u("transpose_3d_" + "".join(map(str, perm)) + "_c7", "TRANSPOSE", (2, 3, 7),
       (lambda p: lambda x: tf.transpose(x, p))(perm), (-0.5, 2.0))
 u("transpose_2d", "TRANSPOSE", (5, 13), lambda x: tf.transpose(x, [1, 0]))
+u("transpose_5d_c3", "TRANSPOSE", (1, 2, 3, 4, 3), lambda x: tf.transpose(x, [0, 3, 1, 4, 2]), (-1.0, 2.0))
 
 # --- DEPTH_TO_SPACE / SPACE_TO_DEPTH --------------------------------------
 u("depth_to_space_b2_c12", "DEPTH_TO_SPACE", (1, 3, 4, 12), lambda x: tf.nn.depth_to_space(x, 2))
