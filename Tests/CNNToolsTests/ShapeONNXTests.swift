@@ -129,3 +129,42 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
   }
 }
+
+@Suite struct ShapeFoldONNXTests {
+  /// PyTorch's `x.view(x.size(0), -1)` with a dynamic batch: Shape → Gather →
+  /// Unsqueeze → Concat → Reshape folds to a constant [1, -1] at import.
+  @Test func dynamicBatchFlattenFoldsToAConstantShape() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    var x = valueInfo("x", [1, 3, 4, 4])
+    var batch = ONNXTensorShapeProto.Dimension()
+    batch.dimParam = "N"
+    x.type.tensorType.shape.dim[0] = batch
+    m.graph.input = [x]
+    m.graph.output = [valueInfo("y", nil)]
+    var zero = int64Tensor("zero", [0])
+    zero.dims = []
+    var w = ONNXTensorProto()
+    w.name = "w"; w.dataType = 1; w.dims = [5, 48]; w.floatData = (0..<240).map { Float($0 % 7) / 7 - 0.4 }
+    m.graph.initializer = [zero, int64Tensor("minus1", [-1]), int64Tensor("axes0", [0]), w]
+    m.graph.node = [
+      node("Relu", ["x"], ["r"]),
+      node("Shape", ["r"], ["s"]),
+      node("Gather", ["s", "zero"], ["n"], ints: ["axis": 0]),
+      node("Unsqueeze", ["n", "axes0"], ["n1"]),
+      node("Concat", ["n1", "minus1"], ["shape"], ints: ["axis": 0]),
+      node("Reshape", ["r", "shape"], ["f"]),
+      node("Gemm", ["f", "w"], ["y"], ints: ["transB": 1]),
+    ]
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.nodes.map(\.kind) == [.activation, .reshape, .fullyConnected])
+    #expect(g.tensors[g.outputs[0]].shape == [1, 5])
+    #expect(g.tensors[g.nodes[1].output].shape == [1, 48])
+    // A Gather of an activation is not folded (and is no supported op).
+    m.graph.node[2] = node("Gather", ["r", "zero"], ["n"], ints: ["axis": 0])
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
+  }
+}

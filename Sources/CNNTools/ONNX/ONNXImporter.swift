@@ -245,6 +245,8 @@ struct ONNXImporter {
       for o in proto.output.dropFirst() where !o.isEmpty && readers[o] != nil { throw n.unsupported("more than one output is used") }
     }
 
+    if try foldShapeArithmetic(n) { return }  // shape: dynamic-batch shape subgraphs
+
     // Graph-level nodes: constants, aliases, Q/DQ parameters, BatchNorm
     // folding and layout transposes rewrite values and earlier nodes rather
     // than adding an op, so they stay here. Every op is an Ops/ unit.
