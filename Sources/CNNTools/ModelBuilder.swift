@@ -68,7 +68,7 @@ public struct OpOptions: Equatable, Sendable {
   /// (stored in the op record's filter H / W fields).
   public var padChannelsBefore = 0
   public var padChannelsAfter = 0
-  /// Split only: the axis (stored in the op record's `extra`).
+  /// Split and gather: the axis (stored in the op record's `extra`).
   public var axis = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
@@ -353,8 +353,8 @@ public struct ModelBuilder: Sendable {
     if !unit.acceptsBeta {
       guard o.beta == 1 else { throw ModelBuilderError.invalidOp("\(opName): beta applies to softmax only") }
     }
-    guard o.axis == 0 || unit.multipleOutputs else {
-      throw ModelBuilderError.invalidOp("\(opName): axis applies to split only")
+    guard o.axis == 0 || unit.acceptsAxis else {
+      throw ModelBuilderError.invalidOp("\(opName): axis applies to split and gather only")
     }
     if !unit.acceptsPadValue {
       guard o.padValue == nil, o.padChannelsBefore == 0, o.padChannelsAfter == 0 else {

@@ -128,6 +128,7 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_DEPTH_TO_SPACE.rawValue) == Int(OpCode.depthToSpace.rawValue))
     #expect(Int(CNN_OP_SPACE_TO_DEPTH.rawValue) == Int(OpCode.spaceToDepth.rawValue))
     #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
+    #expect(Int(CNN_OP_GATHER.rawValue) == Int(OpCode.gather.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }
 

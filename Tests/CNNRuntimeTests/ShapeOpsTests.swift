@@ -88,6 +88,24 @@ private func run(_ b: ModelBuilder, _ x: [Int8]) throws -> [[Int8]] {
     }
   }
 
+  @Test func gatherMatchesIndexFormula() throws {
+    for (shape, axis, idx) in [([1, 3, 4, 5], 3, [2, 0, 4, 4]), ([6, 2], 0, [5, 0, 5]), ([2, 3, 2, 3, 2], 2, [1])] {
+      var m = ModelBuilder()
+      let x = try m.addActivation(shape: shape, scale: 0.1, zeroPoint: 0)
+      let y = try m.gather(x, axis: axis, indices: idx)
+      try m.markInput(x); try m.markOutput(y)
+      let data = randomBytes(shape.reduce(1, *), seed: 3)
+      var outShape = shape
+      outShape[axis] = idx.count
+      let want = indices(outShape).map { o -> Int8 in
+        var i = o
+        i[axis] = idx[o[axis]]
+        return data[flat(i, shape)]
+      }
+      #expect(try run(m, data)[0] == want, "\(shape) axis \(axis) indices \(idx)")
+    }
+  }
+
   /// Split's outputs (SPLIT, SPLIT_V, UNPACK) are alive together; the parts
   /// feed later ops and model outputs in a different order.
   @Test func splitOutputsFeedLaterOps() throws {
@@ -241,6 +259,24 @@ private let shapeMismatch = CNNStatus.shapeMismatch
     expectLoadFailure(op: 2, editOp(good, 2) { $0.extra = 4 }, badOp, "axis")
     expectLoadFailure(op: 2, editOp(good, 2) { $0.extra = 2 }, shapeMismatch, "except along the axis")
     expectLoadFailure(op: 2, editTensor(good, 4) { $0.zeroPoint = -1 }, badOp, "same scale and zero point")
+  }
+
+  /// x [1,4,6,8] (tensor 0) → op 0 gather along axis 3 of indices (tensor 1)
+  /// [7, 0, 3] → output 2 [1,4,6,3].
+  @Test func gatherIndicesOutsideTheAxisAreRejected() throws {
+    var m = ModelBuilder()
+    let x = try m.addActivation(shape: [1, 4, 6, 8], scale: 0.1, zeroPoint: 2)
+    let y = try m.gather(x, axis: 3, indices: [7, 0, 3])
+    try m.markInput(x); try m.markOutput(y)
+    let good = try m.serialize()
+    #expect(loadFailure(good) == nil)
+    expectLoadFailure(op: 0, editConstant(good, 1, 0, 8), shapeMismatch, "index outside")
+    expectLoadFailure(op: 0, editConstant(good, 1, 2, -1), shapeMismatch, "index outside")
+    expectLoadFailure(op: 0, editOp(good, 0) { $0.extra = 4 }, badOp, "axis")
+    expectLoadFailure(op: 0, editOp(good, 0) { $0.extra = 1 }, shapeMismatch, "index outside")  // 7 ≥ 4 rows
+    expectLoadFailure(op: 0, editTensor(good, 2) { $0.dims = (1, 4, 3, 6, 0) }, shapeMismatch, "input[:axis] + indices")
+    expectLoadFailure(op: 0, editTensor(good, 2) { $0.zeroPoint = 0 }, badOp, "same scale and zero point")
+    #expect(throws: ModelBuilderError.self) { try m.gather(x, axis: 3, indices: [8]) }
   }
 
   @Test func builderRefusesWhatTheLoaderRefuses() throws {

@@ -117,6 +117,36 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     #expect(err <= inQ.scale + o.scale)
   }
 
+  /// Gather of NCHW channels (axis 1, a negative index) on the NHWC storage, float and int8.
+  @Test func gatherOfChannels() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    m.graph.input = [valueInfo("x", [1, 8, 4, 6])]
+    m.graph.output = [valueInfo("y", nil)]
+    m.graph.initializer = [int64Tensor("idx", [7, 0, -5])]
+    m.graph.node = [node("Gather", ["x", "idx"], ["y"], ints: ["axis": 1])]
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.tensors[g.outputs[0]].shape == [1, 4, 6, 3])
+    var rng = SplitMix64(seed: 5)
+    func sample() -> [Float] { (0..<192).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let x = sample()
+    var want: [Float] = []
+    for c in [7, 0, 3] { for h in 0..<4 { for w in 0..<6 { want.append(x[(c * 4 + h) * 6 + w]) } } }
+    let got = nhwc(try FloatExecutor(graph: g).run([nhwc(x, c: 8, h: 4, w: 6)])[0], c: 3, h: 4, w: 6, inverse: true)
+    #expect(got == want)
+    let r = try Quantizer.quantize(g, samples: (0..<8).map { _ in nhwc(sample(), c: 8, h: 4, w: 6) }, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    #expect(o.scale == inQ.scale && o.zeroPoint == inQ.zeroPoint)
+    let yq = nhwc(try rm.run(input: nhwc(x, c: 8, h: 4, w: 6).map { inQ.quantize($0) })
+                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: 3, h: 4, w: 6, inverse: true)
+    #expect((zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity) <= inQ.scale / 2 + 1e-6)
+  }
+
   @Test func crdDepthToSpaceIsRefused() throws {
     var m = ONNXModelProto()
     m.irVersion = 8
@@ -163,7 +193,7 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     #expect(g.nodes.map(\.kind) == [.activation, .reshape, .fullyConnected])
     #expect(g.tensors[g.outputs[0]].shape == [1, 5])
     #expect(g.tensors[g.nodes[1].output].shape == [1, 48])
-    // A Gather of an activation is not folded (and is no supported op).
+    // A Gather of an activation is not folded (and a scalar index on an NCHW tensor is refused).
     m.graph.node[2] = node("Gather", ["r", "zero"], ["n"], ints: ["axis": 0])
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
   }

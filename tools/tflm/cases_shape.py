@@ -53,3 +53,9 @@ u("split_v_c13", "SPLIT_V", (1, 3, 4, 13), lambda x: tuple(tf.split(x, [2, 7, 4]
 u("split_v_w", "SPLIT_V", (1, 3, 7, 5), lambda x: tuple(tf.split(x, [5, 2], axis=2)), (0.0, 6.0))
 u("unpack_c3", "UNPACK", (1, 4, 5, 3), lambda x: tuple(tf.unstack(x, axis=3)))
 u("unpack_rank3_h", "UNPACK", (1, 3, 7), lambda x: tuple(tf.unstack(x, axis=1)))
+
+# --- GATHER (constant indices) ---------------------------------------------
+u("gather_c_axis3", "GATHER", (1, 3, 4, 5), lambda x: tf.gather(x, [2, 0, 4, 4], axis=3))
+u("gather_h_axis1", "GATHER", (1, 6, 4, 3), lambda x: tf.gather(x, [5, 1], axis=1), (-1.0, 3.0))
+u("gather_scalar_axis3", "GATHER", (1, 3, 4, 7), lambda x: tf.gather(x, 6, axis=3))
+u("gather_2d_indices", "GATHER", (4, 7), lambda x: tf.gather(x, [[0, 2], [1, 1], [3, 0]], axis=0), (0.0, 6.0))

@@ -302,6 +302,10 @@ public enum OpCode: UInt16, Sendable {
   /// TFLite SPLIT / SPLIT_V / UNPACK: one input, several outputs along the
   /// axis in `extra`; each output the input's rank (or one less: unpack).
   case split = 44
+  /// TFLite GATHER (batch_dims 0) / ONNX Gather with constant indices.
+  /// inputs: input, indices (constant int32, each in [0, dim)); axis in
+  /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
+  case gather = 46
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.

@@ -26,6 +26,7 @@ extension OpCode {
     case .depthToSpace: return v.visit(DepthToSpaceOp.self)
     case .spaceToDepth: return v.visit(SpaceToDepthOp.self)
     case .split: return v.visit(SplitOp.self)
+    case .gather: return v.visit(GatherOp.self)
     }
   }
 }

@@ -13,6 +13,7 @@ enum SplitOp: ToolOp {
   static let tfliteBuiltins = [TFLiteBuiltinOperator.split, TFLiteBuiltinOperator.splitV, TFLiteBuiltinOperator.unpack]
   static let onnxOpTypes = ["Split"]
   static let multipleOutputs = true
+  static let acceptsAxis = true
 
   static func checkShapes(_ c: FloatNodeCheck) throws { throw c.fail("split is not a float graph node") }
   static func evaluateFloat(_ e: FloatEvaluation) {}

@@ -82,6 +82,8 @@ protocol ToolOp: Sendable {
   /// Whether the op may have several outputs (built by
   /// `ModelBuilder.addOp(_:inputs:outputs:options:)`, checked by `checkOutputs`).
   static var multipleOutputs: Bool { get }
+  /// Whether `OpOptions.axis` applies (split, gather).
+  static var acceptsAxis: Bool { get }
   /// Checks the inputs, options and every output of a several-output op.
   static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws
 }
@@ -97,6 +99,7 @@ extension ToolOp {
   static var acceptsBeta: Bool { false }
   static var acceptsPadValue: Bool { false }
   static var multipleOutputs: Bool { false }
+  static var acceptsAxis: Bool { false }
   static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws {
     throw ModelBuilderError.invalidOp("\(c.opName): this op has exactly one output")
   }

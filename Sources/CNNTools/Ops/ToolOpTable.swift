@@ -23,6 +23,7 @@ enum ToolOpTable {
     DepthToSpaceOp.self,
     SplitOp.self,
     ExpandDimsOp.self,
+    GatherOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

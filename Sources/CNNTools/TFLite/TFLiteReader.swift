@@ -160,6 +160,7 @@ public enum TFLiteBuiltinOperator {
   public static let pack: Int32 = 83
   public static let unpack: Int32 = 88
   public static let splitV: Int32 = 102
+  public static let gather: Int32 = 36
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -317,6 +318,7 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
   case blockSize(Int)
   case pack(valuesCount: Int, axis: Int)
+  case gather(axis: Int, batchDims: Int)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -339,6 +341,7 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let depthToSpaceType: UInt8 = 94
   public static let spaceToDepthType: UInt8 = 19
   public static let packType: UInt8 = 59
+  public static let gatherType: UInt8 = 23
 }
 
 public struct TFLiteOperator: Sendable {
@@ -579,7 +582,7 @@ public struct TFLiteModel: Sendable {
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
     let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
-                             19, 32, 35, 59, 64, 79, 94]  // shape
+                             19, 23, 32, 35, 59, 64, 79, 94]  // shape
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -640,6 +643,8 @@ public struct TFLiteModel: Sendable {
       return .unpack(num: try int(0, 0), axis: try int(1, 0))
     case TFLiteBuiltinOptions.depthToSpaceType, TFLiteBuiltinOptions.spaceToDepthType:
       return .blockSize(try int(0, 0))
+    case TFLiteBuiltinOptions.gatherType:
+      return .gather(axis: try int(0, 0), batchDims: try int(1, 0))
     case TFLiteBuiltinOptions.packType:
       return .pack(valuesCount: try int(0, 0), axis: try int(1, 0))
     default:

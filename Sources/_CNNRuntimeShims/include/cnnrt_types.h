@@ -116,7 +116,8 @@ typedef enum cnn_op_type {
   CNN_OP_TRANSPOSE = 41,      /**< Permutation of the dimensions. */
   CNN_OP_DEPTH_TO_SPACE = 42, /**< Channels to blocks of H and W (DCR order). */
   CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
-  CNN_OP_SPLIT = 44           /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
+  CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
+  CNN_OP_GATHER = 46          /**< Gather along an axis with constant indices. */
 } cnn_op_type;
 
 /**
