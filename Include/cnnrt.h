@@ -180,14 +180,21 @@ typedef enum cnn_op_type {
   CNN_OP_RESHAPE = 8,
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
-  CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
+  CNN_OP_MEAN = 11,  /**< Mean over adjacent axes (TFLite MEAN). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
   /* binary */
   CNN_OP_MUL = 21,     /**< Elementwise product, broadcast (TFLite MUL). */
   CNN_OP_SUB = 22,     /**< Elementwise difference, broadcast (TFLite SUB). */
   CNN_OP_MAXIMUM = 23, /**< Elementwise maximum, broadcast (TFLite MAXIMUM). */
   CNN_OP_MINIMUM = 24, /**< Elementwise minimum, broadcast (TFLite MINIMUM). */
-  CNN_OP_TRANSPOSE_CONV = 33 /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
+  CNN_OP_TRANSPOSE_CONV = 33, /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
+  /* shape */
+  CNN_OP_STRIDED_SLICE = 40,  /**< Strided slice (TFLite STRIDED_SLICE / SLICE, ONNX Slice). */
+  CNN_OP_TRANSPOSE = 41,      /**< Permutation of the dimensions. */
+  CNN_OP_DEPTH_TO_SPACE = 42, /**< Channels to blocks of H and W (DCR order). */
+  CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
+  CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
+  CNN_OP_GATHER = 46          /**< Gather along an axis with constant indices. */
 } cnn_op_type;
 
 /**

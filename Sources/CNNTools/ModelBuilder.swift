@@ -71,12 +71,15 @@ public struct OpOptions: Equatable, Sendable {
   /// Mean only: the reduced input axes as a bit mask (bit k = axis k); 0 =
   /// axes [1, 2] of a rank-4 input.
   public var meanAxisMask: UInt32 = 0
+  /// Split and gather: the axis (stored in the op record's `extra`).
+  public var axis = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
               activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
-              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0) {
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, axis: Int = 0) {
     self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
+    self.axis = axis
     self.strideH = strideH; self.strideW = strideW
     self.dilationH = dilationH; self.dilationW = dilationW
     self.filterH = filterH; self.filterW = filterW
@@ -175,8 +178,11 @@ public struct ModelBuilder: Sendable {
     public let code: OpCode
     /// Up to `ModelFormat.maxOpInputs` entries; nil = absent optional input.
     public let inputs: [TensorID?]
-    public let output: TensorID
+    /// One or more (Split) outputs.
+    public let outputs: [TensorID]
     public let options: OpOptions
+    /// The first output.
+    public var output: TensorID { outputs[0] }
   }
 
   public private(set) var tensors: [Tensor] = []
@@ -295,6 +301,9 @@ public struct ModelBuilder: Sendable {
   /// quantization are checked against what the runtime computes.
   public mutating func addOp(_ code: OpCode, inputs opInputs: [TensorID?], output: TensorID,
                              options: OpOptions = OpOptions()) throws {
+    if let unit = ToolOpTable.byOpCode[code], unit.multipleOutputs {
+      return try addOp(code, inputs: opInputs, outputs: [output], options: options)
+    }
     let expected = try inferOutputShape(code, inputs: opInputs, options: options)
     try checkIndex(output, "output of op #\(ops.count) (\(code))")
     let out = tensors[output.index]
@@ -302,7 +311,35 @@ public struct ModelBuilder: Sendable {
       throw ModelBuilderError.invalidOp("op #\(ops.count) (\(code)): output \(label(output)) must be a non-constant int8 tensor")
     }
     try checkOutput(code, inputs: opInputs, output: output, expected: expected, options: options)
-    ops.append(Op(code: code, inputs: opInputs, output: output, options: options))
+    ops.append(Op(code: code, inputs: opInputs, outputs: [output], options: options))
+  }
+
+  /// Appends an op with several outputs (Split), writing into existing
+  /// tensors; the op's unit checks the inputs, options and every output.
+  public mutating func addOp(_ code: OpCode, inputs opInputs: [TensorID?], outputs: [TensorID],
+                             options: OpOptions = OpOptions()) throws {
+    let opName = "op #\(ops.count) (\(code))"
+    guard let unit = ToolOpTable.byOpCode[code] else {
+      throw ModelBuilderError.invalidOp("\(opName): no tools op unit builds this op")
+    }
+    guard unit.multipleOutputs else {
+      guard outputs.count == 1 else { throw ModelBuilderError.invalidOp("\(opName): this op has exactly one output") }
+      return try addOp(code, inputs: opInputs, output: outputs[0], options: options)
+    }
+    guard (1...ModelFormat.maxOpOutputs).contains(outputs.count), Set(outputs).count == outputs.count else {
+      throw ModelBuilderError.invalidOp("\(opName): 1 to \(ModelFormat.maxOpOutputs) distinct outputs, got \(outputs)")
+    }
+    for case let id? in opInputs { try checkIndex(id, "input of \(opName)") }
+    for id in outputs {
+      try checkIndex(id, "output of \(opName)")
+      let out = tensors[id.index]
+      guard !out.isConstant, out.elementType == .int8, out.quantKind == .perTensor else {
+        throw ModelBuilderError.invalidOp("\(opName): output \(label(id)) must be a non-constant int8 tensor")
+      }
+    }
+    try unit.checkOutputs(BuilderOpCheck(builder: self, code: code, inputs: opInputs, options: options, opName: opName),
+                          outputs: outputs)
+    ops.append(Op(code: code, inputs: opInputs, outputs: outputs, options: options))
   }
 
   /// The output shape the runtime computes for `code` on these inputs; throws
@@ -318,6 +355,9 @@ public struct ModelBuilder: Sendable {
     }
     if !unit.acceptsBeta {
       guard o.beta == 1 else { throw ModelBuilderError.invalidOp("\(opName): beta applies to softmax only") }
+    }
+    guard o.axis == 0 || unit.acceptsAxis else {
+      throw ModelBuilderError.invalidOp("\(opName): axis applies to split and gather only")
     }
     if !unit.acceptsPadValue {
       guard o.padValue == nil, o.padChannelsBefore == 0, o.padChannelsAfter == 0 else {
@@ -444,7 +484,7 @@ public struct ModelBuilder: Sendable {
     var opListOffsets: [Int] = []
     for op in ops {
       opListOffsets.append(pos)
-      pos += 4 * (op.inputs.count + 1)
+      pos += 4 * (op.inputs.count + op.outputs.count)
     }
     var metadataOffset = 0, labelsOffset = 0
     if meta != nil {
@@ -519,7 +559,7 @@ public struct ModelBuilder: Sendable {
         var r = op.record
         r.tensorListOffset = UInt32(opListOffsets[i])
         r.write(to: base + opTableOffset + i * ModelFormat.opRecordSize)
-        let list = op.inputs.map { $0.map { UInt32($0.index) } ?? ModelFormat.noTensor } + [UInt32(op.output.index)]
+        let list = op.inputs.map { $0.map { UInt32($0.index) } ?? ModelFormat.noTensor } + op.outputs.map { UInt32($0.index) }
         for (k, idx) in list.enumerated() { putU32(opListOffsets[i] + 4 * k, idx) }
       }
 
@@ -572,13 +612,15 @@ public struct ModelBuilder: Sendable {
             "op #\(i) (\(op.code)) reads \(label(id)) before any op writes it and it is not a model input")
         }
       }
-      guard !inputs.contains(op.output) else {
-        throw ModelBuilderError.invalidGraph("op #\(i) (\(op.code)) writes model input \(label(op.output))")
+      for out in op.outputs {
+        guard !inputs.contains(out) else {
+          throw ModelBuilderError.invalidGraph("op #\(i) (\(op.code)) writes model input \(label(out))")
+        }
+        guard !available.contains(out) else {
+          throw ModelBuilderError.invalidGraph("op #\(i) (\(op.code)) writes \(label(out)), already written by an earlier op")
+        }
+        available.insert(out)
       }
-      guard !available.contains(op.output) else {
-        throw ModelBuilderError.invalidGraph("op #\(i) (\(op.code)) writes \(label(op.output)), already written by an earlier op")
-      }
-      available.insert(op.output)
     }
     for (i, t) in tensors.enumerated() where !t.isConstant && !available.contains(TensorID(i)) {
       throw ModelBuilderError.invalidGraph("\(label(TensorID(i))) is neither a model input nor written by any op")
@@ -833,7 +875,7 @@ extension ModelBuilder.Op {
     r.activation = options.activation.rawValue
     r.padding = options.padding.kind.rawValue
     r.inputCount = UInt16(inputs.count)
-    r.outputCount = 1
+    r.outputCount = UInt16(outputs.count)
     r.strideH = Int32(options.strideH); r.strideW = Int32(options.strideW)
     r.dilationH = Int32(options.dilationH); r.dilationW = Int32(options.dilationW)
     r.filterH = Int32(options.filterH); r.filterW = Int32(options.filterW)  // pad: overwritten by `encode`

@@ -128,6 +128,13 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_MAXIMUM.rawValue) == Int(OpCode.maximum.rawValue))
     #expect(Int(CNN_OP_MINIMUM.rawValue) == Int(OpCode.minimum.rawValue))
     #expect(Int(CNN_OP_TRANSPOSE_CONV.rawValue) == Int(OpCode.transposeConv.rawValue))
+    // shape
+    #expect(Int(CNN_OP_STRIDED_SLICE.rawValue) == Int(OpCode.stridedSlice.rawValue))
+    #expect(Int(CNN_OP_TRANSPOSE.rawValue) == Int(OpCode.transpose.rawValue))
+    #expect(Int(CNN_OP_DEPTH_TO_SPACE.rawValue) == Int(OpCode.depthToSpace.rawValue))
+    #expect(Int(CNN_OP_SPACE_TO_DEPTH.rawValue) == Int(OpCode.spaceToDepth.rawValue))
+    #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
+    #expect(Int(CNN_OP_GATHER.rawValue) == Int(OpCode.gather.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }
 

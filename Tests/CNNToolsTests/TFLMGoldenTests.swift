@@ -49,6 +49,8 @@ struct GoldenManifest: Decodable {
     let count: Int
     let input_shapes: [[Int]]
     let output_shape: [Int]
+    /// Every model output's shape (several for split / unpack cases; absent in older manifests: one output).
+    let output_shapes: [[Int]]?
     let input_count: Int?
     let intermediates: [Intermediate]?
     /// TFLM's arena in total, and its head (the activation plan), as TFLM reported them.
@@ -90,7 +92,8 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
   let expected = try int8s(dir.appendingPathComponent(c.outputs))
   let inputSizes = c.input_shapes.map { $0.reduce(1, *) }
   let perSample = inputSizes.reduce(0, +)
-  let outSize = c.output_shape.reduce(1, *)
+  // One sample's outputs are every model output, back to back.
+  let outSize = (c.output_shapes ?? [c.output_shape]).map { $0.reduce(1, *) }.reduce(0, +)
   guard inputs.count == perSample * c.count, expected.count == outSize * c.count else {
     throw GoldenError("\(c.name): golden file sizes do not match the manifest")
   }
@@ -98,7 +101,11 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     var offset = s * perSample
     var feeds: [[Int8]] = []
     for n in inputSizes { feeds.append(Array(inputs[offset..<offset + n])); offset += n }
-    let got = try model.run(inputs: feeds)[0]
+    let outputs = try model.run(inputs: feeds)
+    guard outputs.count == (c.output_shapes?.count ?? 1) else {
+      return "\(c.name): the imported model has \(outputs.count) outputs, TFLM's \(c.output_shapes?.count ?? 1)"
+    }
+    let got = outputs.flatMap { $0 }
     let want = expected[(s * outSize)..<((s + 1) * outSize)]
     if let i = zip(got, want).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
       return "\(c.name) sample \(s): output byte \(i) is \(got[i]), TFLM gives \(want[want.startIndex + i])"
@@ -115,6 +122,8 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
                "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD",
                "TRANSPOSE_CONV",
                "MUL", "SUB", "MAXIMUM", "MINIMUM",  // binary
+               "STRIDED_SLICE", "SLICE", "TRANSPOSE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",  // shape
+               "SPLIT", "SPLIT_V", "UNPACK", "GATHER",
     ] {
       #expect(ops.contains(op), "no golden case for \(op)")
     }

@@ -373,7 +373,7 @@ def litert_ref_diff(model_bytes, samples, outputs):
                                  experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
         it.allocate_tensors()
     except (ValueError, RuntimeError):
-        return None, None  # an op (version) TFLite's reference resolver lacks: no side check
+        return None, None  # an op (version) the reference resolver lacks (DEPTH_TO_SPACE v2): no side check
     ins, outs = it.get_input_details(), it.get_output_details()
     n = mx = 0
     for arrs, want in zip(samples, outputs):
@@ -397,9 +397,10 @@ def write_bin(path, arrays):
 def record(name, model_bytes, samples, inter_for, entry_model):
     info = tflm_run.model_info(model_bytes)
     r = tflm_run.run_tflm(model_bytes, samples, inter_for)
-    assert len(info["outputs"]) == 1, name
+    # One sample's outputs: every model output, in the model's order
+    # (several for split / unpack cases; "output_shapes" lists them).
     write_bin(os.path.join(OUT, f"{name}.inputs.bin"), [a for arrs in samples for a in arrs])
-    write_bin(os.path.join(OUT, f"{name}.outputs.bin"), [o[0] for o in r["outputs"]])
+    write_bin(os.path.join(OUT, f"{name}.outputs.bin"), [a for outs in r["outputs"] for a in outs])
     inter = []
     for (k, ti), arr in sorted(r["intermediates"].items()):
         t = info["tensors"][ti]
@@ -416,6 +417,7 @@ def record(name, model_bytes, samples, inter_for, entry_model):
         "count": len(samples),
         "input_shapes": [info["tensors"][i]["shape"] for i in info["inputs"]],
         "output_shape": out_t["shape"],
+        "output_shapes": [info["tensors"][i]["shape"] for i in info["outputs"]],
         "input_count": len(info["inputs"]),
         "intermediates": inter,
         "arena_used_bytes": r["arena"]["total"],

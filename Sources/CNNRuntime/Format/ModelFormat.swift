@@ -308,6 +308,25 @@ public enum OpCode: UInt16, Sendable {
   /// strides, padding SAME or VALID (TFLM's padding from the output size),
   /// fused activation.
   case transposeConv = 33
+  // shape
+  /// TFLite STRIDED_SLICE / SLICE, ONNX Slice. inputs: input (rank 1…5),
+  /// params (constant int32 [rank, 3]: first index, step ≠ 0, count per
+  /// input axis, resolved by the writer). Output: the counts, dimensions of
+  /// 1 may be dropped or added (shrink_axis). Same quantization.
+  case stridedSlice = 40
+  /// inputs: input, perm (constant int32 [rank]); output dim k = input dim perm[k].
+  case transpose = 41
+  /// [N,H,W,C] → [N,H·b,W·b,C/b²] (TFLite / ONNX DCR order); b in stride H = stride W.
+  case depthToSpace = 42
+  /// [N,H,W,C] → [N,H/b,W/b,C·b²]; b in stride H = stride W.
+  case spaceToDepth = 43
+  /// TFLite SPLIT / SPLIT_V / UNPACK: one input, several outputs along the
+  /// axis in `extra`; each output the input's rank (or one less: unpack).
+  case split = 44
+  /// TFLite GATHER (batch_dims 0) / ONNX Gather with constant indices.
+  /// inputs: input, indices (constant int32, each in [0, dim)); axis in
+  /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
+  case gather = 46
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.

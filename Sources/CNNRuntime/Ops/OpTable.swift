@@ -26,6 +26,13 @@ extension OpCode {
     case .maximum: return v.visit(MaximumOp.self)
     case .minimum: return v.visit(MinimumOp.self)
     case .transposeConv: return v.visit(TransposeConvOp.self)
+    // shape
+    case .stridedSlice: return v.visit(StridedSliceOp.self)
+    case .transpose: return v.visit(TransposeOp.self)
+    case .depthToSpace: return v.visit(DepthToSpaceOp.self)
+    case .spaceToDepth: return v.visit(SpaceToDepthOp.self)
+    case .split: return v.visit(SplitOp.self)
+    case .gather: return v.visit(GatherOp.self)
     }
   }
 }

@@ -315,6 +315,10 @@ struct OpEvalContext {
     context.tensorData(Int(op.output)).assumingMemoryBound(to: Int8.self)
   }
   @inline(__always) var outputDims: Dims4 { context.model.pointee.tensors[Int(op.output)].dims }
+  /// Output `k` (k < the op's output count).
+  @inline(__always) func output(_ k: Int) -> UnsafeMutablePointer<Int8> {
+    context.tensorData(Int(op.output(k))).assumingMemoryBound(to: Int8.self)
+  }
   @inline(__always) var outputCount: Int { context.model.pointee.tensors[Int(op.output)].count }
 }
 

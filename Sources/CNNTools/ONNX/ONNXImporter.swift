@@ -241,9 +241,11 @@ struct ONNXImporter {
         throw n.invalid("output '\(o)' is written twice")
       }
     }
-    if proto.output.count > 1, proto.opType != "Dropout" {
+    if proto.output.count > 1, proto.opType != "Dropout", proto.opType != "Split" {
       for o in proto.output.dropFirst() where !o.isEmpty && readers[o] != nil { throw n.unsupported("more than one output is used") }
     }
+
+    if try foldShapeArithmetic(n) { return }  // shape: dynamic-batch shape subgraphs
 
     // Graph-level nodes: constants, aliases, Q/DQ parameters, BatchNorm
     // folding and layout transposes rewrite values and earlier nodes rather
@@ -355,7 +357,7 @@ struct ONNXImporter {
       case (.nhwc, [0, 2, 3, 1]):
         alias(n, Value(tensor: x.tensor, layout: .plain, onnxShape: [s[0], s[2], s[3], s[1]]))
       default:
-        throw n.unsupported("Transpose \(perm) of \(s) (only NHWC ↔ NCHW)")
+        try TransposeOp.importONNX(n, x, perm: perm, &self)  // shape
       }
 
     default:

@@ -79,6 +79,13 @@ protocol ToolOp: Sendable {
   static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws
   /// Op-specific fields of the format v1 record (after the common ones).
   static func encode(_ o: OpOptions, _ code: OpCode, into r: inout OpRecord)
+  /// Whether the op may have several outputs (built by
+  /// `ModelBuilder.addOp(_:inputs:outputs:options:)`, checked by `checkOutputs`).
+  static var multipleOutputs: Bool { get }
+  /// Whether `OpOptions.axis` applies (split, gather).
+  static var acceptsAxis: Bool { get }
+  /// Checks the inputs, options and every output of a several-output op.
+  static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws
 }
 
 extension ToolOp {
@@ -91,6 +98,11 @@ extension ToolOp {
   static var needsFullRangeInput: Bool { false }
   static var acceptsBeta: Bool { false }
   static var acceptsPadValue: Bool { false }
+  static var multipleOutputs: Bool { false }
+  static var acceptsAxis: Bool { false }
+  static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws {
+    throw ModelBuilderError.invalidOp("\(c.opName): this op has exactly one output")
+  }
 
   static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer) throws {
     throw TFLiteError.unsupported("\(op.ctx): op \(op.name) is not supported")

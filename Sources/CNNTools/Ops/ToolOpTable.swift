@@ -22,6 +22,13 @@ enum ToolOpTable {
     SubOp.self,
     MaximumMinimumOp.self,
     TransposeConvOp.self,
+    // shape
+    StridedSliceOp.self,
+    TransposeOp.self,
+    DepthToSpaceOp.self,
+    SplitOp.self,
+    ExpandDimsOp.self,
+    GatherOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

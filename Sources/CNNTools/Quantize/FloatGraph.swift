@@ -89,6 +89,9 @@ public struct FloatGraph: Sendable {
     /// Pad: [top, bottom, left, right, channelsBefore, channelsAfter].
     public var pads: [Int] = []
     public var padValue: Float = 0
+    /// Strided slice: [first index, step, count] per input axis; transpose:
+    /// the permutation (FloatGraph layout).
+    public var ints: [Int] = []
     /// Where the node came from ("operator 3 (CONV_2D)").
     public var origin: String
 

@@ -319,8 +319,8 @@ struct TFLiteInt8Importer {
   func checkedShape(_ t: Int, context: String) throws -> [Int] {
     let tensor = graph.tensors[t]
     let shape = tensor.shape
-    guard (1...4).contains(shape.count) else {
-      throw E.unsupported("\(context): \(describe(t)) has rank \(shape.count) (shape \(shape)); cnnrt supports rank 1 to 4")
+    guard (1...ModelFormat.maxRank).contains(shape.count) else {
+      throw E.unsupported("\(context): \(describe(t)) has rank \(shape.count) (shape \(shape)); cnnrt supports rank 1 to \(ModelFormat.maxRank)")
     }
     guard shape.allSatisfy({ $0 >= 1 && $0 <= ModelBuilder.maxDimension }) else {
       throw E.unsupported("\(context): \(describe(t)) has shape \(shape); dimensions must be 1...\(ModelBuilder.maxDimension)")

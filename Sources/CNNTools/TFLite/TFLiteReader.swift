@@ -156,6 +156,17 @@ public enum TFLiteBuiltinOperator {
   public static let div: Int32 = 42
   public static let maximum: Int32 = 55
   public static let minimum: Int32 = 57
+  // shape
+  public static let depthToSpace: Int32 = 5
+  public static let spaceToDepth: Int32 = 26
+  public static let stridedSlice: Int32 = 45
+  public static let split: Int32 = 49
+  public static let slice: Int32 = 65
+  public static let expandDims: Int32 = 70
+  public static let pack: Int32 = 83
+  public static let unpack: Int32 = 88
+  public static let splitV: Int32 = 102
+  public static let gather: Int32 = 36
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -317,6 +328,15 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case sub(activation: TFLiteActivation)
   case div(activation: TFLiteActivation)
   case transposeConv(TFLiteTransposeConvOptions)
+  // shape
+  case stridedSlice(TFLiteStridedSliceOptions)
+  /// SPLIT and SPLIT_V.
+  case split(numSplits: Int)
+  case unpack(num: Int, axis: Int)
+  /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
+  case blockSize(Int)
+  case pack(valuesCount: Int, axis: Int)
+  case gather(axis: Int, batchDims: Int)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -336,6 +356,15 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let subType: UInt8 = 28
   public static let divType: UInt8 = 29
   public static let transposeConvType: UInt8 = 49
+  // shape
+  public static let stridedSliceType: UInt8 = 32
+  public static let splitType: UInt8 = 35
+  public static let splitVType: UInt8 = 79
+  public static let unpackType: UInt8 = 64
+  public static let depthToSpaceType: UInt8 = 94
+  public static let spaceToDepthType: UInt8 = 19
+  public static let packType: UInt8 = 59
+  public static let gatherType: UInt8 = 23
 }
 
 public struct TFLiteOperator: Sendable {
@@ -579,6 +608,7 @@ public struct TFLiteModel: Sendable {
       1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
       TFLiteBuiltinOptions.transposeConvType,
       21, 28, 29,  // binary
+      19, 23, 32, 35, 59, 64, 79, 94,  // shape
     ]
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
@@ -639,10 +669,35 @@ public struct TFLiteModel: Sendable {
       return .sub(activation: try activation(0))
     case TFLiteBuiltinOptions.divType:
       return .div(activation: try activation(0))
+    // shape
+    case TFLiteBuiltinOptions.stridedSliceType:
+      return .stridedSlice(TFLiteStridedSliceOptions(
+        beginMask: try int(0, 0), endMask: try int(1, 0), ellipsisMask: try int(2, 0), newAxisMask: try int(3, 0),
+        shrinkAxisMask: try int(4, 0), offset: try bool(5)))
+    case TFLiteBuiltinOptions.splitType, TFLiteBuiltinOptions.splitVType:
+      return .split(numSplits: try int(0, 0))
+    case TFLiteBuiltinOptions.unpackType:
+      return .unpack(num: try int(0, 0), axis: try int(1, 0))
+    case TFLiteBuiltinOptions.depthToSpaceType, TFLiteBuiltinOptions.spaceToDepthType:
+      return .blockSize(try int(0, 0))
+    case TFLiteBuiltinOptions.gatherType:
+      return .gather(axis: try int(0, 0), batchDims: try int(1, 0))
+    case TFLiteBuiltinOptions.packType:
+      return .pack(valuesCount: try int(0, 0), axis: try int(1, 0))
     default:
       return .other(type: type)
     }
   }
+}
+
+/// StridedSliceOptions (masks: bit i = axis i).
+public struct TFLiteStridedSliceOptions: Equatable, Sendable {
+  public var beginMask: Int
+  public var endMask: Int
+  public var ellipsisMask: Int
+  public var newAxisMask: Int
+  public var shrinkAxisMask: Int
+  public var offset: Bool
 }
 
 // MARK: - FlatBuffer access (bounds-checked)

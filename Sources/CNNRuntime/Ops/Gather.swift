@@ -1,0 +1,81 @@
+// Gather (TFLite GATHER with batch_dims 0, ONNX Gather) with constant
+// indices: input 1 is a constant int32 tensor of indices along the axis in
+// `extra`, each in [0, dim) (checked at load); the output is
+// input[:axis] + indices' shape + input[axis + 1:]. Bytes are copied, as
+// TFLM's gather does for int8.
+
+struct GatherData {
+  var outer: Int
+  var axisSize: Int
+  var inner: Int
+  var indices: UnsafeRawPointer
+  var count: Int
+}
+
+enum GatherOp: RuntimeOp {
+  static let name: StaticString = "Gather"
+  static let arity = OpArity(inputs: 2...2)
+
+  static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> GatherData {
+    let input = try ctx.activationInput(0)
+    let output = ctx.output
+    try ctx.requireNoActivation()
+    try ctx.requireSameQuantization(input, output)
+    let shape = ctx.fullShape(Int(ctx.inputIndex(0)))
+    if ctx.rec.extra >= UInt32(shape.rank) { throw ctx.fail(.badOp, "gather: axis (extra) must be below the input rank") }
+    let axis = Int(ctx.rec.extra)
+    guard let idx = ctx.constantInput(1), let p = idx.constData, idx.type == .int32 else {
+      throw ctx.fail(.badOp, "gather: input 1 must be a constant int32 tensor of indices")
+    }
+    let ishape = ctx.fullShape(Int(ctx.inputIndex(1)))
+    let size = shape.dims[axis]
+    var k = 0
+    while k < idx.count {
+      let v = Int(readLE(p, 4 * k, as: Int32.self))
+      if v < 0 || v >= size { throw ctx.fail(.shapeMismatch, "gather: index outside the input along the axis") }
+      k += 1
+    }
+    // Output shape: input[:axis] + indices + input[axis + 1:] (a scalar index drops the axis).
+    let out = ctx.fullShape(ctx.outputIndex(0))
+    let scalar = ishape.rank == 1 && ishape.dims[0] == 1 && out.rank == shape.rank - 1
+    let expectedRank = scalar ? shape.rank - 1 : shape.rank - 1 + ishape.rank
+    if out.rank != expectedRank { throw ctx.fail(.shapeMismatch, "gather: output rank must be input rank - 1 + indices rank") }
+    var j = 0
+    var d = 0
+    while d < shape.rank {
+      if d == axis {
+        if !scalar {
+          var i = 0
+          while i < ishape.rank {
+            if out.dims[j] != ishape.dims[i] { throw ctx.fail(.shapeMismatch, "gather: output must be input[:axis] + indices + input[axis+1:]") }
+            i += 1; j += 1
+          }
+        }
+      } else {
+        if out.dims[j] != shape.dims[d] { throw ctx.fail(.shapeMismatch, "gather: output must be input[:axis] + indices + input[axis+1:]") }
+        j += 1
+      }
+      d += 1
+    }
+    var outer = 1, inner = 1
+    d = 0
+    while d < axis { outer *= shape.dims[d]; d += 1 }
+    d = axis + 1
+    while d < shape.rank { inner *= shape.dims[d]; d += 1 }
+    if outer * idx.count * inner != output.count { throw ctx.fail(.shapeMismatch, "gather: output size differs") }
+    return GatherData(outer: outer, axisSize: size, inner: inner, indices: p, count: idx.count)
+  }
+
+  static func eval(_ data: UnsafePointer<GatherData>, _ ctx: OpEvalContext) {
+    let g = data.pointee
+    let src = ctx.input(0)
+    var dst = ctx.output
+    for o in 0..<g.outer {
+      for j in 0..<g.count {
+        let k = Int(readLE(g.indices, 4 * j, as: Int32.self))
+        dst.update(from: src + (o &* g.axisSize &+ k) &* g.inner, count: g.inner)
+        dst += g.inner
+      }
+    }
+  }
+}

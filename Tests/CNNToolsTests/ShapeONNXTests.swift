@@ -1,0 +1,200 @@
+// ONNX shape ops (Slice with a negative step, DepthToSpace DCR, Transpose
+// of H and W in NCHW terms, Split, SpaceToDepth) in a tiny float graph built
+// here: the import (NCHW → NHWC storage) is checked against the ONNX
+// definitions written out as NCHW index formulas, then the graph is
+// quantized and the int8 runtime's output compared with the float one.
+
+import CNNRuntime
+@testable import CNNTools
+import Foundation
+import Testing
+
+private func int64Tensor(_ name: String, _ v: [Int64]) -> ONNXTensorProto {
+  var t = ONNXTensorProto()
+  t.name = name; t.dataType = 7; t.dims = [Int64(v.count)]; t.int64Data = v
+  return t
+}
+
+private func node(_ op: String, _ inputs: [String], _ outputs: [String], ints: [String: Int64] = [:],
+                  strings: [String: String] = [:], intLists: [String: [Int64]] = [:]) -> ONNXNodeProto {
+  var n = ONNXNodeProto()
+  n.opType = op; n.name = outputs[0]; n.input = inputs; n.output = outputs
+  for (k, v) in ints { var a = ONNXAttributeProto(); a.name = k; a.type = .int; a.i = v; n.attribute.append(a) }
+  for (k, v) in strings { var a = ONNXAttributeProto(); a.name = k; a.type = .string; a.s = Data(v.utf8); n.attribute.append(a) }
+  for (k, v) in intLists { var a = ONNXAttributeProto(); a.name = k; a.type = .ints; a.ints = v; n.attribute.append(a) }
+  return n
+}
+
+private func valueInfo(_ name: String, _ dims: [Int64]?) -> ONNXValueInfoProto {
+  var v = ONNXValueInfoProto()
+  v.name = name
+  if let dims {
+    var tt = ONNXTypeProto.Tensor()
+    tt.elemType = 1
+    for d in dims { var dim = ONNXTensorShapeProto.Dimension(); dim.dimValue = d; tt.shape.dim.append(dim) }
+    v.type.tensorType = tt
+  }
+  return v
+}
+
+/// x [1,8,4,6] → Slice(W from 5 down to 1, step −1) [1,8,4,5] → DepthToSpace(2, DCR) [1,2,8,10]
+/// → Transpose [0,1,3,2] [1,2,10,8] → Split(axis 3, [4, 4]) → Add [1,2,10,4] → SpaceToDepth(2) [1,8,5,2].
+private func shapeGraph() throws -> [UInt8] {
+  var m = ONNXModelProto()
+  m.irVersion = 8
+  var opset = ONNXOperatorSetIdProto()
+  opset.domain = ""; opset.version = 13
+  m.opsetImport = [opset]
+  m.graph.input = [valueInfo("x", [1, 8, 4, 6])]
+  m.graph.output = [valueInfo("y", nil)]
+  m.graph.initializer = [int64Tensor("starts", [5]), int64Tensor("ends", [0]), int64Tensor("axes", [3]),
+                         int64Tensor("steps", [-1]), int64Tensor("sizes", [4, 4])]
+  m.graph.node = [
+    node("Slice", ["x", "starts", "ends", "axes", "steps"], ["s"]),
+    node("DepthToSpace", ["s"], ["d"], ints: ["blocksize": 2], strings: ["mode": "DCR"]),
+    node("Transpose", ["d"], ["t"], intLists: ["perm": [0, 1, 3, 2]]),
+    node("Split", ["t", "sizes"], ["a", "b"], ints: ["axis": 3]),
+    node("Add", ["a", "b"], ["e"]),
+    node("SpaceToDepth", ["e"], ["y"], ints: ["blocksize": 2]),
+  ]
+  return [UInt8](try m.serializedBytes() as Data)
+}
+
+/// The same computation from the ONNX operator definitions, NCHW (batch 1).
+private func reference(_ x: [Float]) -> [Float] {
+  func at(_ v: [Float], _ dims: [Int], _ c: Int, _ h: Int, _ w: Int) -> Float { v[(c * dims[1] + h) * dims[2] + w] }
+  var s: [Float] = []
+  for c in 0..<8 { for h in 0..<4 { for w in 0..<5 { s.append(at(x, [8, 4, 6], c, h, 5 - w)) } } }
+  var d: [Float] = []  // [2, 8, 10]: d[c, h·2+i, w·2+j] = s[(i·2+j)·2 + c, h, w]
+  for c in 0..<2 { for hh in 0..<8 { for ww in 0..<10 {
+    d.append(at(s, [8, 4, 5], ((hh % 2) * 2 + ww % 2) * 2 + c, hh / 2, ww / 2))
+  } } }
+  var t: [Float] = []  // [2, 10, 8]
+  for c in 0..<2 { for w in 0..<10 { for h in 0..<8 { t.append(at(d, [2, 8, 10], c, h, w)) } } }
+  var e: [Float] = []  // [2, 10, 4]
+  for c in 0..<2 { for h in 0..<10 { for w in 0..<4 { e.append(at(t, [2, 10, 8], c, h, w) + at(t, [2, 10, 8], c, h, w + 4)) } } }
+  var y: [Float] = []  // [8, 5, 2]: y[(i·2+j)·2 + c, h, w] = e[c, h·2+i, w·2+j]
+  for oc in 0..<8 { for h in 0..<5 { for w in 0..<2 {
+    let (blk, c) = (oc / 2, oc % 2)
+    y.append(at(e, [2, 10, 4], c, h * 2 + blk / 2, w * 2 + blk % 2))
+  } } }
+  return y
+}
+
+/// NCHW (batch 1) → NHWC, or back.
+private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -> [Float] {
+  var out = [Float](repeating: 0, count: v.count)
+  for ch in 0..<c { for y in 0..<h { for x in 0..<w {
+    let a = (ch * h + y) * w + x, b = (y * w + x) * c + ch
+    if inverse { out[a] = v[b] } else { out[b] = v[a] }
+  } } }
+  return out
+}
+
+@Suite struct ShapeONNXTests {
+  @Test func sliceDepthToSpaceTransposeSplitQuantize() throws {
+    let g = try FloatGraph(onnx: try shapeGraph())
+    #expect(g.nodes.map(\.kind) == [.stridedSlice, .depthToSpace, .transpose, .stridedSlice, .stridedSlice, .add, .spaceToDepth])
+    #expect(g.tensors[g.outputs[0]].shape == [1, 5, 2, 8])
+    var rng = SplitMix64(seed: 12)
+    func sample() -> [Float] { (0..<192).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let x = sample()
+    let want = reference(x)
+    let got = nhwc(try FloatExecutor(graph: g).run([nhwc(x, c: 8, h: 4, w: 6)])[0], c: 8, h: 5, w: 2, inverse: true)
+    #expect(got == want, "float import differs from the ONNX definitions")
+
+    let r = try Quantizer.quantize(g, samples: (0..<16).map { _ in nhwc(sample(), c: 8, h: 4, w: 6) },
+                                   options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName).filter { $0 == "StridedSlice" }.count == 3)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = nhwc(try rm.run(input: nhwc(x, c: 8, h: 4, w: 6).map { inQ.quantize($0) })
+                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: 8, h: 5, w: 2, inverse: true)
+    let err = zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity
+    print("ONNX shape ops int8: max |int8 − float| = \(err) (input scale \(inQ.scale), output scale \(o.scale))")
+    // Byte moves are exact: the error is the input rounding of both addends plus the Add's requantization.
+    #expect(err <= inQ.scale + o.scale)
+  }
+
+  /// Gather of NCHW channels (axis 1, a negative index) on the NHWC storage, float and int8.
+  @Test func gatherOfChannels() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    m.graph.input = [valueInfo("x", [1, 8, 4, 6])]
+    m.graph.output = [valueInfo("y", nil)]
+    m.graph.initializer = [int64Tensor("idx", [7, 0, -5])]
+    m.graph.node = [node("Gather", ["x", "idx"], ["y"], ints: ["axis": 1])]
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.tensors[g.outputs[0]].shape == [1, 4, 6, 3])
+    var rng = SplitMix64(seed: 5)
+    func sample() -> [Float] { (0..<192).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let x = sample()
+    var want: [Float] = []
+    for c in [7, 0, 3] { for h in 0..<4 { for w in 0..<6 { want.append(x[(c * 4 + h) * 6 + w]) } } }
+    let got = nhwc(try FloatExecutor(graph: g).run([nhwc(x, c: 8, h: 4, w: 6)])[0], c: 3, h: 4, w: 6, inverse: true)
+    #expect(got == want)
+    let r = try Quantizer.quantize(g, samples: (0..<8).map { _ in nhwc(sample(), c: 8, h: 4, w: 6) }, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    #expect(o.scale == inQ.scale && o.zeroPoint == inQ.zeroPoint)
+    let yq = nhwc(try rm.run(input: nhwc(x, c: 8, h: 4, w: 6).map { inQ.quantize($0) })
+                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: 3, h: 4, w: 6, inverse: true)
+    #expect((zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity) <= inQ.scale / 2 + 1e-6)
+  }
+
+  @Test func crdDepthToSpaceIsRefused() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    m.graph.input = [valueInfo("x", [1, 8, 2, 2])]
+    m.graph.output = [valueInfo("y", nil)]
+    m.graph.node = [node("DepthToSpace", ["x"], ["y"], ints: ["blocksize": 2], strings: ["mode": "CRD"])]
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
+  }
+}
+
+@Suite struct ShapeFoldONNXTests {
+  /// PyTorch's `x.view(x.size(0), -1)` with a dynamic batch: Shape → Gather →
+  /// Unsqueeze → Concat → Reshape folds to a constant [1, -1] at import.
+  @Test func dynamicBatchFlattenFoldsToAConstantShape() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    var x = valueInfo("x", [1, 3, 4, 4])
+    var batch = ONNXTensorShapeProto.Dimension()
+    batch.dimParam = "N"
+    x.type.tensorType.shape.dim[0] = batch
+    m.graph.input = [x]
+    m.graph.output = [valueInfo("y", nil)]
+    var zero = int64Tensor("zero", [0])
+    zero.dims = []
+    var w = ONNXTensorProto()
+    w.name = "w"; w.dataType = 1; w.dims = [5, 48]; w.floatData = (0..<240).map { Float($0 % 7) / 7 - 0.4 }
+    m.graph.initializer = [zero, int64Tensor("minus1", [-1]), int64Tensor("axes0", [0]), w]
+    m.graph.node = [
+      node("Relu", ["x"], ["r"]),
+      node("Shape", ["r"], ["s"]),
+      node("Gather", ["s", "zero"], ["n"], ints: ["axis": 0]),
+      node("Unsqueeze", ["n", "axes0"], ["n1"]),
+      node("Concat", ["n1", "minus1"], ["shape"], ints: ["axis": 0]),
+      node("Reshape", ["r", "shape"], ["f"]),
+      node("Gemm", ["f", "w"], ["y"], ints: ["transB": 1]),
+    ]
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.nodes.map(\.kind) == [.activation, .reshape, .fullyConnected])
+    #expect(g.tensors[g.outputs[0]].shape == [1, 5])
+    #expect(g.tensors[g.nodes[1].output].shape == [1, 48])
+    // A Gather of an activation is not folded (and a scalar index on an NCHW tensor is refused).
+    m.graph.node[2] = node("Gather", ["r", "zero"], ["n"], ints: ["axis": 0])
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
+  }
+}
