@@ -68,11 +68,14 @@ public struct OpOptions: Equatable, Sendable {
   /// (stored in the op record's filter H / W fields).
   public var padChannelsBefore = 0
   public var padChannelsAfter = 0
+  /// LeakyReLU only: the slope for negative inputs (stored in the record's `extra`).
+  public var alpha: Float = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
               activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
-              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0) {
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, alpha: Float = 0) {
+    self.alpha = alpha
     self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
     self.strideH = strideH; self.strideW = strideW
     self.dilationH = dilationH; self.dilationW = dilationW

@@ -17,6 +17,13 @@ enum ToolOpTable {
     LogisticOp.self,
     PadOp.self,
     ActivationOp.self,
+    // activations
+    LeakyReluOp.self,
+    PreluOp.self,
+    HardSwishOp.self,
+    TanhOp.self,
+    QuantizeOp.self,
+    LookupTableOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

@@ -150,6 +150,13 @@ public enum TFLiteBuiltinOperator {
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67
   public static let quantize: Int32 = 114
+  // activations
+  public static let relu: Int32 = 19
+  public static let relu6: Int32 = 21
+  public static let tanh: Int32 = 28
+  public static let prelu: Int32 = 54
+  public static let leakyRelu: Int32 = 98
+  public static let hardSwish: Int32 = 117
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -299,6 +306,8 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case reducer(keepDims: Bool)
   case pad
   case squeeze(dims: [Int])
+  // activations
+  case leakyRelu(alpha: Float)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -313,6 +322,8 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let padType: UInt8 = 22
   public static let reducerType: UInt8 = 27
   public static let squeezeType: UInt8 = 30
+  // activations
+  public static let leakyReluType: UInt8 = 75
 }
 
 public struct TFLiteOperator: Sendable {
@@ -552,7 +563,8 @@ public struct TFLiteModel: Sendable {
   private static func readOptions(_ o: FlatBuffer.Table, typeField: Int, valueField: Int, type: UInt8,
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
-    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30]
+    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
+                             75]  // activations: LeakyReluOptions
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -602,6 +614,9 @@ public struct TFLiteModel: Sendable {
       return .reducer(keepDims: try bool(0))
     case TFLiteBuiltinOptions.squeezeType:
       return .squeeze(dims: try t.fb.int32Vector(try t.vector(0, elementSize: 4, "squeeze_dims"), "\(path).squeeze_dims").map { Int($0) })
+    // activations
+    case TFLiteBuiltinOptions.leakyReluType:
+      return .leakyRelu(alpha: try t.scalar(0, Float.self, default: 0))
     default:
       return .other(type: type)
     }
