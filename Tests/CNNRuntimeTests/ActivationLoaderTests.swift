@@ -144,6 +144,28 @@ private func runAll(_ bytes: [UInt8]) throws -> [Int8] {
 
   // MARK: Arithmetic on every input byte
 
+  @Test func byteTableKernelPathsMatchTheReference() {
+    let paths = [KernelISA.portable, KernelISA.avx2, KernelISA.avx512].filter { resolvedKernelISA(request: $0) == $0 }
+    var rng = SplitMix64(seed: 42)
+    for trial in 0..<20 {
+      let table = (0..<256).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+      // Every byte value in every position mod 32, then random lengths (tails 0...31).
+      let count = trial == 0 ? 256 * 33 : Int(rng.next() % 300)
+      let input = (0..<count).map { k in trial == 0 ? Int8(truncatingIfNeeded: k &* 7) : Int8(truncatingIfNeeded: rng.next()) }
+      let want = input.map { table[Int($0) + 128] }
+      for isa in paths {
+        var got = [Int8](repeating: 0, count: count + 1)
+        got[count] = 99  // guard byte
+        table.withUnsafeBufferPointer { t in input.withUnsafeBufferPointer { i in got.withUnsafeMutableBufferPointer { o in
+          byteTableLookup(isa: isa, table: t.baseAddress!, count: count, input: i.baseAddress ?? t.baseAddress!,
+                          output: o.baseAddress!)
+        } } }
+        #expect(Array(got[0..<count]) == want && got[count] == 99, "path \(isa), trial \(trial), count \(count)")
+      }
+    }
+    print("byte table lookup checked on paths \(paths)")
+  }
+
   @Test func lookupTableMapsEveryByte() throws {
     let table = allBytes.map { Int8(truncatingIfNeeded: 37 &* Int($0) &+ 11) }
     let out = try runAll(try unaryModel { b, x in try b.lookupTable(x, table: table, outputScale: 0.05, outputZeroPoint: -3) })

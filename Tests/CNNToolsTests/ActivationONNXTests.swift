@@ -1,5 +1,6 @@
-// ONNX activations through the quantizer: tiny float graphs (Conv → act, or
-// the activation straight after the input) imported, quantized with
+// Float activations through the quantizer: tiny ONNX graphs (Conv → act, or
+// the activation straight after the input) and a float TFLite model (LEAKY_RELU
+// → HARD_SWISH → PRELU, + RELU of the input, → TANH) imported, quantized with
 // calibration samples, run in int8 and compared with the float executor.
 
 import Foundation
@@ -121,6 +122,30 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
     let (e, s) = try int8Error(onnxModel("PRelu", extra: [slope]), expect: .prelu, code: .prelu)
     print("ONNX Conv → PRelu: max |int8 − float| = \(e) steps of \(s)")
     #expect(e <= Self.bound)
+  }
+
+  @Test func floatTFLiteActivationsQuantize() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Golden/float/activations_float.tflite")
+    let g = try FloatGraph(tflite: [UInt8](try Data(contentsOf: url)))
+    #expect(Set(g.nodes.map(\.kind)) == [.leakyRelu, .hardSwish, .prelu, .activation, .add, .tanh])
+    #expect(g.nodes.first { $0.kind == .leakyRelu }?.alpha == 0.2)
+    var rng = SplitMix64(seed: 5)
+    let calib = (0..<16).map { _ in (0..<80).map { _ in Float(unit(&rng) * 8 - 4) } }
+    let q = try Quantizer.quantize(g, samples: calib, options: .init(imageInput: false))
+    let rt = try RuntimeModel(bytes: q.bytes)
+    #expect(rt.ops.map(\.typeName) == ["LeakyReLU", "HardSwish", "PReLU", "ReLU", "Add", "Tanh"], "\(rt.ops.map(\.typeName))")
+    let inQ = q.quantization[g.inputs[0]]!
+    let exec = try FloatExecutor(graph: g)
+    var worst: Float = 0
+    for s in calib.prefix(8) {
+      let out = try rt.run(inputs: [s.map { inQ.quantize($0) }])[0]
+      let ref = try exec.run([s])[0]
+      for (o, r) in zip(out, ref) { worst = max(worst, abs(Float(o) / 128 - r) * 128) }
+    }
+    print("float TFLite activations: max |int8 − float| = \(worst) steps of 1/128")
+    // Five requantizing ops in a chain: each adds about a step.
+    #expect(worst <= 6)
   }
 
   @Test func unfusableReluAndClipBecomeStandaloneOps() throws {

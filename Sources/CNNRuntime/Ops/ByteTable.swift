@@ -4,6 +4,12 @@
 // values and keeps the results in a table in its extra region; `eval` is a
 // table lookup. The outputs are those of the exact kernel by construction,
 // and the lookup costs the same whatever the arithmetic behind it.
+// On the AVX2 and AVX-512 paths the lookup is the AVX2 kernel
+// (_CNNKernelsAVX2/ByteTableAVX2.swift).
+
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
 
 /// Prepared data of a byte-table op.
 struct ByteTableData {
@@ -58,9 +64,24 @@ public func byteTableReference(table: UnsafePointer<Int8>, count: Int,
   }
 }
 
+/// The lookup on kernel path `isa`: the AVX2 kernel (ByteTableAVX2.swift,
+/// also used on the AVX-512 path) or the reference. The caller guarantees
+/// the CPU supports `isa`.
+@inline(__always)
+public func byteTableLookup(isa: Int32, table: UnsafePointer<Int8>, count: Int,
+                            input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    cnnrtByteTableAVX2(table, count, input, output)
+    return
+  }
+  #endif
+  byteTableReference(table: table, count: count, input: input, output: output)
+}
+
 /// Runs a byte-table op.
 @inline(__always)
 func evalByteTable(_ data: UnsafePointer<ByteTableData>, _ ctx: OpEvalContext) {
   let d = data.pointee
-  byteTableReference(table: d.table, count: ctx.outputCount, input: ctx.input(0), output: ctx.output)
+  byteTableLookup(isa: d.isa, table: d.table, count: ctx.outputCount, input: ctx.input(0), output: ctx.output)
 }
