@@ -45,7 +45,7 @@ for _c in G.CASES[-5:]:
     _c["expect_ops"] = ["RELU"]
 
 # --- RELU6 -------------------------------------------------------------------
-G.unary("relu6_r8_1x13", "RELU6", (1, 13), tf.nn.relu6, (-8.0, 8.0), )
+G.unary("relu6_r8_1x13", "RELU6", (1, 13), tf.nn.relu6, (-8.0, 8.0))
 G.unary("relu6_asym_3x5x7", "RELU6", (1, 3, 5, 7), tf.nn.relu6, (-1.0, 10.0))
 G.unary("relu6_inside_5x3", "RELU6", (1, 5, 3), tf.nn.relu6, (0.5, 5.0))
 G.unary("relu6_neg_4x4x5", "RELU6", (1, 4, 4, 5), tf.nn.relu6, (-3.0, 0.5))
