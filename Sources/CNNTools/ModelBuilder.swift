@@ -73,11 +73,14 @@ public struct OpOptions: Equatable, Sendable {
   public var meanAxisMask: UInt32 = 0
   /// Split and gather: the axis (stored in the op record's `extra`).
   public var axis = 0
+  /// LeakyReLU only: the slope for negative inputs (stored in the record's `extra`).
+  public var alpha: Float = 0
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
               activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
-              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, axis: Int = 0) {
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, axis: Int = 0, alpha: Float = 0) {
+    self.alpha = alpha
     self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
     self.axis = axis
     self.strideH = strideH; self.strideW = strideW

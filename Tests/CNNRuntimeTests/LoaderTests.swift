@@ -136,6 +136,16 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
     #expect(Int(CNN_OP_GATHER.rawValue) == Int(OpCode.gather.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
+    // activations
+    #expect(Int(CNN_OP_RELU.rawValue) == Int(OpCode.relu.rawValue))
+    #expect(Int(CNN_OP_RELU6.rawValue) == Int(OpCode.relu6.rawValue))
+    #expect(Int(CNN_OP_LEAKY_RELU.rawValue) == Int(OpCode.leakyRelu.rawValue))
+    #expect(Int(CNN_OP_PRELU.rawValue) == Int(OpCode.prelu.rawValue))
+    #expect(Int(CNN_OP_HARD_SWISH.rawValue) == Int(OpCode.hardSwish.rawValue))
+    #expect(Int(CNN_OP_TANH.rawValue) == Int(OpCode.tanh.rawValue))
+    #expect(Int(CNN_OP_QUANTIZE.rawValue) == Int(OpCode.quantize.rawValue))
+    #expect(Int(CNN_OP_LOOKUP_TABLE.rawValue) == Int(OpCode.lookupTable.rawValue))
+    #expect(OpCode.relu.rawValue == 13 && OpCode.lookupTable.rawValue == 20)
   }
 
   @Test func everyTruncationIsRejectedWithoutCrash() throws {

@@ -124,6 +124,7 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
                "MUL", "SUB", "MAXIMUM", "MINIMUM",  // binary
                "STRIDED_SLICE", "SLICE", "TRANSPOSE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",  // shape
                "SPLIT", "SPLIT_V", "UNPACK", "GATHER",
+               "RELU", "RELU6", "LEAKY_RELU", "PRELU", "HARD_SWISH", "TANH", "QUANTIZE",  // activations
     ] {
       #expect(ops.contains(op), "no golden case for \(op)")
     }
@@ -212,7 +213,12 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     var checked = 0
     for c in try loadManifest().cases {
       let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
-                    "MUL"].contains(c.op ?? "")  // binary
+               "TRANSPOSE_CONV",
+               "MUL", "SUB", "MAXIMUM", "MINIMUM",  // binary
+               "STRIDED_SLICE", "SLICE", "TRANSPOSE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",  // shape
+               "SPLIT", "SPLIT_V", "UNPACK", "GATHER",
+               "RELU", "RELU6", "LEAKY_RELU", "PRELU", "HARD_SWISH", "TANH", "QUANTIZE",  // activations
+    ] {
       let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
       guard (c.model != nil && isConv) || isNetwork else { continue }
       do {

@@ -277,6 +277,41 @@ public func logisticFixedPoint(_ a: Int32, integerBits: Int32) -> Int32 {
   return Int32.max &- oneOverOnePlusXForXIn01(expOnNegativeValues(a, integerBits: integerBits))
 }
 
+/// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1`: (1 - a) / (1 + a)
+/// for a Q0 input a in [0, 1), result Q0 in (0, 1]. The Newton-Raphson
+/// reciprocal of `oneOverOnePlusXForXIn01` (x -> 1 / d, d = (1 + a) / 2, in
+/// Q2), then x - 1 = (1 - a) / (1 + a) rescaled Q2 -> Q0 (saturating left
+/// shift of 2).
+@inline(__always)
+public func oneMinusXOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
+  let halfDenominator = roundingHalfSum(a, Int32.max)          // Q0
+  let constant48Over17: Int32 = 1_515_870_810                  // Q2
+  let constantNeg32Over17: Int32 = -1_010_580_540              // Q2
+  var x = constant48Over17 &+ saturatingRoundingDoublingHighMul(halfDenominator, constantNeg32Over17)
+  var i = 0
+  while i < 3 {
+    let halfDenominatorTimesX = saturatingRoundingDoublingHighMul(halfDenominator, x)  // Q2
+    let oneMinusHalfDenominatorTimesX = (Int32(1) << 29) &- halfDenominatorTimesX   // Q2
+    x = x &+ saturatingRoundingMultiplyByPOT(
+      saturatingRoundingDoublingHighMul(x, oneMinusHalfDenominatorTimesX), 2)
+    i += 1
+  }
+  return saturatingRoundingMultiplyByPOT(x &- (Int32(1) << 29), 2)
+}
+
+/// gemmlowp `tanh`: tanh(a) for a Q`integerBits` input, result Q0.
+/// tanh(0) = 0; for a != 0, with n = -|a|, tanh(|a|) = (1 - e^(2n)) / (1 + e^(2n))
+/// where 2n is n's raw value read as Q(integerBits + 1) (gemmlowp's
+/// ExactMulByPot<1>), and the sign of a is applied at the end.
+/// integerBits in 0...28; a must not be Int32.min.
+@inline(__always)
+public func tanhFixedPoint(_ a: Int32, integerBits: Int32) -> Int32 {
+  if a == 0 { return 0 }
+  let n = a < 0 ? a : 0 &- a
+  let t = oneMinusXOverOnePlusXForXIn01(expOnNegativeValues(n, integerBits: integerBits &+ 1))
+  return a < 0 ? 0 &- t : t
+}
+
 /// TFLM `GetReciprocal`: for x > 0 holding a Q`integerDigits` value, returns
 /// (reciprocal, numBitsOverUnit) with 1/x = reciprocal / 2^31 / 2^numBitsOverUnit,
 /// reciprocal in Q0. x is normalised to [1, 2) by its leading zeros and

@@ -289,6 +289,28 @@ public enum OpCode: UInt16, Sendable {
   /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
   /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
   case pad = 12
+  // activations
+  /// TFLite RELU: inputs: input. max(x, 0) requantized to the output's
+  /// quantization (TFLM ReluQuantized); a 256-entry table built at load.
+  case relu = 13
+  /// TFLite RELU6: inputs: input. The input bytes clamped to the quantized
+  /// 0 and 6 of the input's quantization (TFLM Relu6Quantized); output
+  /// quantization equal to the input's.
+  case relu6 = 14
+  /// TFLite LEAKY_RELU: inputs: input; alpha in `extra` (f32 bits).
+  case leakyRelu = 15
+  /// TFLite PRELU: inputs: input, alpha (constant int8, per-tensor
+  /// quantization, broadcast to the input's shape).
+  case prelu = 16
+  /// TFLite HARD_SWISH: inputs: input (TFLM int16 fixed-point arithmetic).
+  case hardSwish = 17
+  /// TFLite TANH: inputs: input. Output scale 1/128, zero point 0.
+  case tanh = 18
+  /// TFLite QUANTIZE int8 -> int8 (requantization). inputs: input.
+  case quantize = 19
+  /// cnnrt's own: out = table[in + 128]. inputs: input, table (constant
+  /// int8 [256]: the output byte for each input byte -128...127).
+  case lookupTable = 20
   // binary
   /// TFLite MUL. inputs: a, b (activations or int8 constants), each with its
   /// own scale and zero point; every dimension equal to the output's or 1

@@ -20,6 +20,15 @@ extension OpCode {
     case .logistic: return v.visit(LogisticOp.self)
     case .mean: return v.visit(MeanOp.self)
     case .pad: return v.visit(PadOp.self)
+    // activations
+    case .relu: return v.visit(ReluOp.self)
+    case .relu6: return v.visit(Relu6Op.self)
+    case .leakyRelu: return v.visit(LeakyReluOp.self)
+    case .prelu: return v.visit(PreluOp.self)
+    case .hardSwish: return v.visit(HardSwishOp.self)
+    case .tanh: return v.visit(TanhOp.self)
+    case .quantize: return v.visit(QuantizeOp.self)
+    case .lookupTable: return v.visit(LookupTableOp.self)
     // binary
     case .mul: return v.visit(MulOp.self)
     case .sub: return v.visit(SubOp.self)

@@ -1,8 +1,12 @@
 // Standalone ReLU / ReLU6, tools side: float TFLite RELU / RELU6 and ONNX
 // Relu / Clip(0, 6) / Clip(0, ∞) become an activation node, which the
-// quantizer fuses into its producer (`FloatGraph.fusingActivations`); the
-// int8 format has no standalone activation op, so int8 TFLite RELU/RELU6 and
-// an activation that cannot be fused are refused.
+// quantizer fuses into its producer when it can (`FloatGraph.fusingActivations`);
+// the others become the RELU / RELU6 ops, as do int8 TFLite RELU / RELU6.
+// Quantization: RELU's output is calibrated (TFLite converter style); RELU6
+// keeps its input's quantization, because TFLite Micro's RELU6 (which the
+// runtime follows) clamps the input bytes and ignores the output's (an int8
+// TFLite RELU6 is imported with whatever output quantization it has, and
+// runs as TFLM runs it).
 
 import CNNRuntime
 
@@ -13,13 +17,19 @@ extension FloatGraph.Kind {
 
 enum ActivationOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.activation]
-  /// RELU = 19, RELU6 = 21.
-  static let tfliteBuiltins: [Int32] = [19, 21]
+  static let opCodes: [OpCode] = [.relu, .relu6]
+  static let tfliteBuiltins = [TFLiteBuiltinOperator.relu, TFLiteBuiltinOperator.relu6]
   static let onnxOpTypes = ["Relu", "Clip"]
+  static let calibratesOutput = true
+
+  static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer) throws {
+    try op.expectIO(inputs: 1...1)
+    try im.addUnaryOp(op, op.code == TFLiteBuiltinOperator.relu ? .relu : .relu6)
+  }
 
   static func importTFLiteFloat(_ op: TFLiteNode, _ im: inout TFLiteFloatImporter) throws -> FloatGraph.Node {
     var node = try im.node(op, .activation, [try im.input(op, 0)])
-    node.activation = op.code == 19 ? .relu : .relu6
+    node.activation = op.code == TFLiteBuiltinOperator.relu ? .relu : .relu6
     return node
   }
 
@@ -54,6 +64,48 @@ enum ActivationOp: ToolOp {
   }
 
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
-    throw FloatGraphError.unsupported("\(n.origin): standalone activation")
+    let (x, xq) = q.input(n)
+    let name = q.name(n.output)
+    if n.activation == .relu6 {
+      let out = try QuantizerState.wrap(n.origin) { try q.b.relu6(x, name: name) }
+      return (out, xq)
+    }
+    let oq = try q.own(n.output)
+    let out = try QuantizerState.wrap(n.origin) {
+      try q.b.relu(x, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name)
+    }
+    return (out, oq)
+  }
+
+  static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int] { try c.unaryElementwiseShape() }
+
+  static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws {
+    try c.expectShape(output, expected)
+  }
+}
+
+extension BuilderOpCheck {
+  /// One int8 activation input, no options: the output has its shape.
+  func unaryElementwiseShape(inputs n: Int = 1) throws -> [Int] {
+    try expectInputs(n)
+    try checkPlain(); try noActivation()
+    return try int8Activation(0, "input").shape
+  }
+}
+
+extension ModelBuilder {
+  /// Standalone ReLU, requantized to the output's quantization.
+  @discardableResult
+  public mutating func relu(_ input: TensorID, outputScale: Float, outputZeroPoint: Int32,
+                            name: String? = nil) throws -> TensorID {
+    try addWithNewOutput(.relu, [input], OpOptions(), scale: outputScale, zeroPoint: outputZeroPoint, name: name)
+  }
+
+  /// Standalone ReLU6; the output has the input's quantization.
+  @discardableResult
+  public mutating func relu6(_ input: TensorID, name: String? = nil) throws -> TensorID {
+    try checkIndex(input, "relu6 input")
+    let t = tensors[input.index]
+    return try addWithNewOutput(.relu6, [input], OpOptions(), scale: t.scales.first ?? 1, zeroPoint: t.zeroPoint, name: name)
   }
 }

@@ -29,6 +29,13 @@ enum ToolOpTable {
     SplitOp.self,
     ExpandDimsOp.self,
     GatherOp.self,
+    // activations
+    LeakyReluOp.self,
+    PreluOp.self,
+    HardSwishOp.self,
+    TanhOp.self,
+    QuantizeOp.self,
+    LookupTableOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

@@ -92,6 +92,8 @@ public struct FloatGraph: Sendable {
     /// Strided slice: [first index, step, count] per input axis; transpose:
     /// the permutation (FloatGraph layout).
     public var ints: [Int] = []
+    /// LeakyReLU's slope; HardSigmoid's alpha (with `beta`).
+    public var alpha: Float = 0
     /// Where the node came from ("operator 3 (CONV_2D)").
     public var origin: String
 
@@ -158,7 +160,7 @@ public struct FloatGraph: Sendable {
   /// A copy where each standalone ReLU/ReLU6 whose input is written by a conv,
   /// depthwise conv, fully connected, add or pool with no fused activation
   /// and read by nothing else is fused into that producer (as TFLite's
-  /// converter does); the int8 model has no standalone activation op.
+  /// converter does); the others stay standalone RELU / RELU6 ops.
   public func fusingActivations() -> FloatGraph {
     var g = self
     var i = 0

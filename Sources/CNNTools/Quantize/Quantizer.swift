@@ -9,7 +9,8 @@
 // - bias: int32 with scale = input scale × weight scale[c];
 // - max/average pool, reshape and pad share their input's quantization;
 //   softmax and logistic outputs are fixed at scale 1/256, zero point -128;
-// - standalone ReLU/ReLU6 are fused into their producer first;
+// - standalone ReLU/ReLU6 are fused into their producer first (the others
+//   become RELU, calibrated output, and RELU6, the input's quantization);
 // - percentile / MSE clipping applies to intermediate activations; the model
 //   input and the logits feeding softmax/logistic keep their min-max range;
 // - fixed quantization from the source model (ONNX QDQ: `Tensor.fixedQuantization`)
@@ -108,9 +109,6 @@ public enum Quantizer {
     let g = graph.fusingActivations()
     guard g.inputs.count == 1 else {
       throw FloatGraphError.unsupported("\(g.inputs.count) model inputs (only single-input models can be calibrated)")
-    }
-    if let n = g.nodes.first(where: { $0.kind == .activation }) {
-      throw FloatGraphError.unsupported("\(n.origin): standalone \(n.activation) that cannot be fused into its producer")
     }
     let calibrator = Calibrator(method: options.method, percentile: options.percentile)
     // Activations whose quantization is chosen here (the others share their

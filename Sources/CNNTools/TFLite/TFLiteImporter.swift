@@ -277,6 +277,11 @@ struct TFLiteInt8Importer {
     if let c = model.operatorCodes[op.opcodeIndex].customCode, code == B.custom {
       throw E.unsupported("\(ctx): custom op \"\(c)\" is not supported")
     }
+    if code == B.quantize, op.inputs.count == 1, op.inputs[0] >= 0, graph.tensors[op.inputs[0]].type == .int8 {
+      // int8 -> int8 requantization: an op of its own (Ops/Quantize.swift).
+      try QuantizeOp.importTFLite(TFLiteNode(op: op, code: code, name: name, ctx: ctx), &self)
+      return
+    }
     if code == B.quantize || code == B.dequantize {
       // Folded into the model edges above; anywhere else they would need float tensors.
       throw E.unsupported("\(ctx): \(name) is only supported right after a model input or right before a model output, "

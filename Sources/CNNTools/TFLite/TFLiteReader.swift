@@ -167,6 +167,13 @@ public enum TFLiteBuiltinOperator {
   public static let unpack: Int32 = 88
   public static let splitV: Int32 = 102
   public static let gather: Int32 = 36
+  // activations
+  public static let relu: Int32 = 19
+  public static let relu6: Int32 = 21
+  public static let tanh: Int32 = 28
+  public static let prelu: Int32 = 54
+  public static let leakyRelu: Int32 = 98
+  public static let hardSwish: Int32 = 117
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -337,6 +344,8 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case blockSize(Int)
   case pack(valuesCount: Int, axis: Int)
   case gather(axis: Int, batchDims: Int)
+  // activations
+  case leakyRelu(alpha: Float)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -365,6 +374,8 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let spaceToDepthType: UInt8 = 19
   public static let packType: UInt8 = 59
   public static let gatherType: UInt8 = 23
+  // activations
+  public static let leakyReluType: UInt8 = 75
 }
 
 public struct TFLiteOperator: Sendable {
@@ -609,6 +620,7 @@ public struct TFLiteModel: Sendable {
       TFLiteBuiltinOptions.transposeConvType,
       21, 28, 29,  // binary
       19, 23, 32, 35, 59, 64, 79, 94,  // shape
+      75,  // activations: LeakyReluOptions
     ]
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
@@ -684,6 +696,9 @@ public struct TFLiteModel: Sendable {
       return .gather(axis: try int(0, 0), batchDims: try int(1, 0))
     case TFLiteBuiltinOptions.packType:
       return .pack(valuesCount: try int(0, 0), axis: try int(1, 0))
+    // activations
+    case TFLiteBuiltinOptions.leakyReluType:
+      return .leakyRelu(alpha: try t.scalar(0, Float.self, default: 0))
     default:
       return .other(type: type)
     }

@@ -111,6 +111,15 @@ typedef enum cnn_op_type {
   CNN_OP_LOGISTIC = 10,
   CNN_OP_MEAN = 11,  /**< Mean over adjacent axes (TFLite MEAN). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  /* activations */
+  CNN_OP_RELU = 13,
+  CNN_OP_RELU6 = 14,
+  CNN_OP_LEAKY_RELU = 15,
+  CNN_OP_PRELU = 16,       /**< Input 1: constant int8 alpha, broadcast to the input. */
+  CNN_OP_HARD_SWISH = 17,
+  CNN_OP_TANH = 18,        /**< Output scale 1/128, zero point 0. */
+  CNN_OP_QUANTIZE = 19,    /**< int8 -> int8 requantization. */
+  CNN_OP_LOOKUP_TABLE = 20, /**< Input 1: constant int8 [256] table, out = table[in + 128]. */
   /* binary */
   CNN_OP_MUL = 21,     /**< Elementwise product, broadcast (TFLite MUL). */
   CNN_OP_SUB = 22,     /**< Elementwise difference, broadcast (TFLite SUB). */
