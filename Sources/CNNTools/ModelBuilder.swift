@@ -68,11 +68,19 @@ public struct OpOptions: Equatable, Sendable {
   /// (stored in the op record's filter H / W fields).
   public var padChannelsBefore = 0
   public var padChannelsAfter = 0
+  // join
+  /// Concatenation only: the axis, 0 ... rank − 1 (stored in the record's `extra`).
+  public var axis = 0
+  /// Resize only: TFLite align_corners / half_pixel_centers (bits 0 / 1 of `extra`).
+  public var alignCorners = false
+  public var halfPixelCenters = false
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
               activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
-              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0) {
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0,
+              axis: Int = 0, alignCorners: Bool = false, halfPixelCenters: Bool = false) {
+    self.axis = axis; self.alignCorners = alignCorners; self.halfPixelCenters = halfPixelCenters
     self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
     self.strideH = strideH; self.strideW = strideW
     self.dilationH = dilationH; self.dilationW = dilationW
@@ -321,6 +329,11 @@ public struct ModelBuilder: Sendable {
         throw ModelBuilderError.invalidOp("\(opName): padValue and channel pads apply to pad only")
       }
     }
+    // join
+    if !unit.acceptsAxis, o.axis != 0 { throw ModelBuilderError.invalidOp("\(opName): axis applies to concatenation only") }
+    if !unit.acceptsResizeOptions, o.alignCorners || o.halfPixelCenters {
+      throw ModelBuilderError.invalidOp("\(opName): alignCorners / halfPixelCenters apply to resize only")
+    }
     return try unit.inferOutputShape(BuilderOpCheck(builder: self, code: code, inputs: opInputs, options: o, opName: opName))
   }
 
@@ -341,6 +354,10 @@ public struct ModelBuilder: Sendable {
     do { try addOp(code, inputs: opInputs, output: out, options: o) } catch { tensors.removeLast(); throw error }
     return out
   }
+
+  /// Drops the last tensor (a convenience builder undoing the constant it
+  /// added for an op the builder then refused; nothing may refer to it).
+  mutating func removeLastTensor() { tensors.removeLast() }
 
   // MARK: Limits (the same as the runtime loader's)
 

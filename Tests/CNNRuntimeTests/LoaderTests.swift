@@ -122,6 +122,10 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_LOGISTIC.rawValue) == Int(OpCode.logistic.rawValue))
     #expect(Int(CNN_OP_MEAN.rawValue) == Int(OpCode.mean.rawValue))
     #expect(Int(CNN_OP_PAD.rawValue) == Int(OpCode.pad.rawValue))
+    // join
+    #expect(Int(CNN_OP_CONCATENATION.rawValue) == Int(OpCode.concatenation.rawValue))
+    #expect(Int(CNN_OP_RESIZE_NEAREST_NEIGHBOR.rawValue) == Int(OpCode.resizeNearestNeighbor.rawValue))
+    #expect(Int(CNN_OP_RESIZE_BILINEAR.rawValue) == Int(OpCode.resizeBilinear.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
   }
 

@@ -112,7 +112,8 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     let m = try loadManifest()
     let ops = Set(m.cases.compactMap(\.op))
     for op in ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD"] {
+               "MEAN", "RESHAPE", "SOFTMAX", "LOGISTIC", "PAD",
+               "CONCATENATION", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"] {  // join
       #expect(ops.contains(op), "no golden case for \(op)")
     }
     #expect(m.cases.contains { $0.shared_model?.contains("resnet8") == true && $0.count >= 200 })
@@ -164,7 +165,8 @@ private func firstMismatch(_ c: GoldenManifest.Case) throws -> String? {
     var failures: [String] = []
     var checked = 0
     for c in try loadManifest().cases {
-      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"].contains(c.op ?? "")
+      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
+                    "CONCATENATION", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"].contains(c.op ?? "")  // join
       let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
       guard (c.model != nil && isConv) || isNetwork else { continue }
       do {

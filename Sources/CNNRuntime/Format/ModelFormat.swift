@@ -287,6 +287,22 @@ public enum OpCode: UInt16, Sendable {
   /// Fill value: `extra` 0 = the zero point (PAD); `extra` =
   /// `OpRecord.padConstantFlag | UInt32(UInt8(bitPattern: v))` = the int8 v (PADV2).
   case pad = 12
+  // join
+  /// TFLite CONCATENATION. inputs: 1 or more int8 tensors (activations or
+  /// constants) of the output's rank (1...5) and quantization, equal in every
+  /// dimension but the axis; output dims[axis] = the inputs' sum. `extra` =
+  /// the axis, 0 ... rank - 1 (negative axes normalised by the writer); no
+  /// fused activation (TFLite and TFLM refuse one).
+  case concatenation = 30
+  /// TFLite RESIZE_NEAREST_NEIGHBOR. inputs: input [N,H,W,C], size (constant
+  /// int32 [2]: output height, width, each >= 1). Output [N, size[0], size[1], C]
+  /// with the input's quantization. `extra` bit 0 = align_corners, bit 1 =
+  /// half_pixel_centers (`OpRecord.resizeAlignCorners` / `resizeHalfPixelCenters`).
+  case resizeNearestNeighbor = 31
+  /// TFLite RESIZE_BILINEAR: as resizeNearestNeighbor (align_corners and
+  /// half_pixel_centers not both set); TFLM's integer arithmetic (10-bit
+  /// fixed-point coordinates, see `prepareResizeBilinear`).
+  case resizeBilinear = 32
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.
@@ -324,7 +340,7 @@ public enum PaddingKind: UInt8, Sendable {
 /// | 36 | i32 | filter H (pooling) |
 /// | 40 | i32 | filter W (pooling) |
 /// | 44 | i32×4 | explicit pads: top, left, bottom, right |
-/// | 60 | u32 | extra: softmax beta as f32 bits; pad: constant fill value (below); otherwise 0 |
+/// | 60 | u32 | extra: softmax beta as f32 bits; pad: constant fill value (below); concatenation: axis; resize: align_corners / half_pixel_centers bits (below); otherwise 0 |
 public struct OpRecord: Equatable, Sendable {
   public var opCode: UInt16 = 0
   public var activation: UInt8 = 0
@@ -349,6 +365,10 @@ public struct OpRecord: Equatable, Sendable {
   /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
   /// the output zero point (TFLite PAD).
   public static let padConstantFlag: UInt32 = 0x100
+  /// Resize (nearest neighbor, bilinear): `extra` bit 0 = TFLite
+  /// align_corners, bit 1 = half_pixel_centers; all other bits 0.
+  public static let resizeAlignCorners: UInt32 = 0x1
+  public static let resizeHalfPixelCenters: UInt32 = 0x2
 
   public init() {}
 

@@ -20,6 +20,10 @@ extension OpCode {
     case .logistic: return v.visit(LogisticOp.self)
     case .mean: return v.visit(MeanOp.self)
     case .pad: return v.visit(PadOp.self)
+    // join
+    case .concatenation: return v.visit(ConcatenationOp.self)
+    case .resizeNearestNeighbor: return v.visit(ResizeNearestNeighborOp.self)
+    case .resizeBilinear: return v.visit(ResizeBilinearOp.self)
     }
   }
 }

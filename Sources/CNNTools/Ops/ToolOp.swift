@@ -73,6 +73,15 @@ protocol ToolOp: Sendable {
   /// Whether `OpOptions.beta` / the pad fields apply to the op.
   static var acceptsBeta: Bool { get }
   static var acceptsPadValue: Bool { get }
+  // join
+  /// Whether `OpOptions.axis` / `alignCorners` and `halfPixelCenters` apply to the op.
+  static var acceptsAxis: Bool { get }
+  static var acceptsResizeOptions: Bool { get }
+  /// Whether the output has the quantization of its activation input(s)
+  /// (pooling, reshape, pad, resize, concatenation): the quantizer then makes
+  /// a concatenation's inputs, output and everything sharing with them one
+  /// quantization (`QuantizerState.shareConcatenationQuantization`).
+  static var sharesInputQuantization: Bool { get }
   /// The output shape the runtime computes; throws on inconsistent inputs or options.
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int]
   /// Checks the output tensor (shape against `expected`, quantization).
@@ -91,6 +100,9 @@ extension ToolOp {
   static var needsFullRangeInput: Bool { false }
   static var acceptsBeta: Bool { false }
   static var acceptsPadValue: Bool { false }
+  static var acceptsAxis: Bool { false }
+  static var acceptsResizeOptions: Bool { false }
+  static var sharesInputQuantization: Bool { false }
 
   static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer) throws {
     throw TFLiteError.unsupported("\(op.ctx): op \(op.name) is not supported")

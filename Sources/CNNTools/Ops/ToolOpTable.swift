@@ -17,6 +17,9 @@ enum ToolOpTable {
     LogisticOp.self,
     PadOp.self,
     ActivationOp.self,
+    // join
+    ConcatenationOp.self,
+    ResizeOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

@@ -150,6 +150,10 @@ public enum TFLiteBuiltinOperator {
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67
   public static let quantize: Int32 = 114
+  // join
+  public static let concatenation: Int32 = 2
+  public static let resizeBilinear: Int32 = 23
+  public static let resizeNearestNeighbor: Int32 = 97
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -299,6 +303,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case reducer(keepDims: Bool)
   case pad
   case squeeze(dims: [Int])
+  // join
+  case concatenation(axis: Int, activation: TFLiteActivation)
+  /// ResizeBilinearOptions and ResizeNearestNeighborOptions.
+  case resize(alignCorners: Bool, halfPixelCenters: Bool)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -313,6 +321,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let padType: UInt8 = 22
   public static let reducerType: UInt8 = 27
   public static let squeezeType: UInt8 = 30
+  // join
+  public static let concatenationType: UInt8 = 10
+  public static let resizeBilinearType: UInt8 = 15
+  public static let resizeNearestNeighborType: UInt8 = 74
 }
 
 public struct TFLiteOperator: Sendable {
@@ -552,7 +564,8 @@ public struct TFLiteModel: Sendable {
   private static func readOptions(_ o: FlatBuffer.Table, typeField: Int, valueField: Int, type: UInt8,
                                   path: String) throws -> TFLiteBuiltinOptions {
     if type == 0 { return .none }
-    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30]
+    let known: Set<UInt8> = [1, 2, 5, 8, 9, 11, 17, 22, 27, 30,
+                             10, 15, 74]  // join
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
       // A union type without a table: TFLite uses zero-initialised options.
@@ -602,6 +615,13 @@ public struct TFLiteModel: Sendable {
       return .reducer(keepDims: try bool(0))
     case TFLiteBuiltinOptions.squeezeType:
       return .squeeze(dims: try t.fb.int32Vector(try t.vector(0, elementSize: 4, "squeeze_dims"), "\(path).squeeze_dims").map { Int($0) })
+    // join
+    case TFLiteBuiltinOptions.concatenationType:
+      return .concatenation(axis: try int(0, 0), activation: try activation(1))
+    case TFLiteBuiltinOptions.resizeBilinearType:
+      return .resize(alignCorners: try bool(2), halfPixelCenters: try bool(3))
+    case TFLiteBuiltinOptions.resizeNearestNeighborType:
+      return .resize(alignCorners: try bool(0), halfPixelCenters: try bool(1))
     default:
       return .other(type: type)
     }

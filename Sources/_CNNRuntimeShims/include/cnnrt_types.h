@@ -110,7 +110,11 @@ typedef enum cnn_op_type {
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
   CNN_OP_MEAN = 11,  /**< Mean over H and W (TFLite MEAN, axes [1, 2]). */
-  CNN_OP_PAD = 12    /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
+  /* join */
+  CNN_OP_CONCATENATION = 30,           /**< Concatenation along one axis (TFLite CONCATENATION). */
+  CNN_OP_RESIZE_NEAREST_NEIGHBOR = 31, /**< Nearest-neighbor resize of H and W (TFLite RESIZE_NEAREST_NEIGHBOR). */
+  CNN_OP_RESIZE_BILINEAR = 32          /**< Bilinear resize of H and W (TFLite RESIZE_BILINEAR, TFLM integer arithmetic). */
 } cnn_op_type;
 
 /**
