@@ -197,6 +197,46 @@ private func onnxLinearHalfPixel(_ v: [Float], h: Int, w: Int, c: Int, outH: Int
     }
   }
 
+  /// tools/tflm/make_join_float.py: conv + ReLU, CONCATENATION with the
+  /// model input (axis -1), RESIZE_BILINEAR (half_pixel_centers),
+  /// RESIZE_NEAREST_NEIGHBOR (align_corners), with TFLite's reference output.
+  @Test func floatTFLiteJoinModelMatchesTFLiteAndQuantizes() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Golden/tflm/float")
+    func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: dir.appendingPathComponent(name))) }
+    func f32(_ name: String) throws -> [Float] {
+      let b = try bytes(name)
+      return stride(from: 0, to: b.count, by: 4).map {
+        Float(bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
+      }
+    }
+    let g = try FloatGraph(tflite: try bytes("join_float.tflite"))
+    #expect(g.nodes.map(\.kind) == [.conv2D, .concatenation, .resizeBilinear, .resizeNearestNeighbor])
+    #expect(g.nodes[1].axis == 3 && g.nodes[1].inputs.count == 2)
+    #expect(!g.nodes[2].alignCorners && g.nodes[2].halfPixelCenters)
+    #expect(g.nodes[3].alignCorners && !g.nodes[3].halfPixelCenters)
+    let x = try f32("join_float.input.f32"), ref = try f32("join_float.output.f32")
+    let y = try FloatExecutor(graph: g).run([x])[0]
+    #expect(y.count == ref.count && y.count == 14 * 18 * 8)
+    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(err < 1e-5, "float executor vs TFLite: \(err)")
+
+    var rng = SplitMix64(seed: 43)
+    let samples = [x] + (0..<15).map { _ in (0..<75).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
+    let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
+    // The model input is joined to the conv output: both (and the output) share one quantization.
+    #expect(r.quantization[g.inputs[0]] == r.quantization[g.nodes[0].output])
+    #expect(r.quantization[g.inputs[0]] == r.quantization[g.outputs[0]])
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = try rm.run(input: x.map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let qerr = zip(yq, ref).map { abs($0 - $1) }.max() ?? .infinity
+    let range = ref.map(abs).max() ?? 0
+    print("float TFLite Concat + Resize int8: max |int8 − TFLite float| = \(qerr) (output scale \(o.scale), range \(range))")
+    #expect(qerr <= 0.05 * range)
+  }
+
   @Test func tfliteConcatenationGoldenImportsWithNormalisedAxis() throws {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Golden/tflm/models/concat3_c3_c5_c7_neg_axis.tflite")
