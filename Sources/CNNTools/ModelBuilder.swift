@@ -75,12 +75,17 @@ public struct OpOptions: Equatable, Sendable {
   public var axis = 0
   /// LeakyReLU only: the slope for negative inputs (stored in the record's `extra`).
   public var alpha: Float = 0
+  // join
+  /// Resize only: TFLite align_corners / half_pixel_centers (bits 0 / 1 of `extra`).
+  public var alignCorners = false
+  public var halfPixelCenters = false
 
   public init(strideH: Int = 1, strideW: Int = 1, dilationH: Int = 1, dilationW: Int = 1,
               filterH: Int = 0, filterW: Int = 0, padding: Padding = .valid,
               activation: FusedActivation = .none, beta: Float = 1, padValue: Int8? = nil,
-              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, axis: Int = 0, alpha: Float = 0) {
-    self.alpha = alpha
+              padChannelsBefore: Int = 0, padChannelsAfter: Int = 0, axis: Int = 0, alpha: Float = 0,
+              alignCorners: Bool = false, halfPixelCenters: Bool = false) {
+    self.alpha = alpha; self.alignCorners = alignCorners; self.halfPixelCenters = halfPixelCenters
     self.padChannelsBefore = padChannelsBefore; self.padChannelsAfter = padChannelsAfter
     self.axis = axis
     self.strideH = strideH; self.strideW = strideW
@@ -360,12 +365,16 @@ public struct ModelBuilder: Sendable {
       guard o.beta == 1 else { throw ModelBuilderError.invalidOp("\(opName): beta applies to softmax only") }
     }
     guard o.axis == 0 || unit.acceptsAxis else {
-      throw ModelBuilderError.invalidOp("\(opName): axis applies to split and gather only")
+      throw ModelBuilderError.invalidOp("\(opName): axis applies to concatenation, split and gather only")
     }
     if !unit.acceptsPadValue {
       guard o.padValue == nil, o.padChannelsBefore == 0, o.padChannelsAfter == 0 else {
         throw ModelBuilderError.invalidOp("\(opName): padValue and channel pads apply to pad only")
       }
+    }
+    // join
+    if !unit.acceptsResizeOptions, o.alignCorners || o.halfPixelCenters {
+      throw ModelBuilderError.invalidOp("\(opName): alignCorners / halfPixelCenters apply to resize only")
     }
     return try unit.inferOutputShape(BuilderOpCheck(builder: self, code: code, inputs: opInputs, options: o, opName: opName))
   }
@@ -387,6 +396,10 @@ public struct ModelBuilder: Sendable {
     do { try addOp(code, inputs: opInputs, output: out, options: o) } catch { tensors.removeLast(); throw error }
     return out
   }
+
+  /// Drops the last tensor (a convenience builder undoing the constant it
+  /// added for an op the builder then refused; nothing may refer to it).
+  mutating func removeLastTensor() { tensors.removeLast() }
 
   // MARK: Limits (the same as the runtime loader's)
 

@@ -135,6 +135,10 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_SPACE_TO_DEPTH.rawValue) == Int(OpCode.spaceToDepth.rawValue))
     #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
     #expect(Int(CNN_OP_GATHER.rawValue) == Int(OpCode.gather.rawValue))
+    // join
+    #expect(Int(CNN_OP_CONCATENATION.rawValue) == Int(OpCode.concatenation.rawValue))
+    #expect(Int(CNN_OP_RESIZE_NEAREST_NEIGHBOR.rawValue) == Int(OpCode.resizeNearestNeighbor.rawValue))
+    #expect(Int(CNN_OP_RESIZE_BILINEAR.rawValue) == Int(OpCode.resizeBilinear.rawValue))
     #expect(OpCode.mean.rawValue == 11 && OpCode.pad.rawValue == 12)
     // activations
     #expect(Int(CNN_OP_RELU.rawValue) == Int(OpCode.relu.rawValue))

@@ -124,6 +124,7 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     expected += ["STRIDED_SLICE", "SLICE", "TRANSPOSE", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"]  // shape
     expected += ["SPLIT", "SPLIT_V", "UNPACK", "GATHER"]
     expected += ["RELU", "RELU6", "LEAKY_RELU", "PRELU", "HARD_SWISH", "TANH", "QUANTIZE"]  // activations
+    expected += ["CONCATENATION", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"]  // join
     for op in expected {
       #expect(ops.contains(op), "no golden case for \(op)")
     }
@@ -210,6 +211,8 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     var failures: [String] = []
     var checked = 0
     for c in try loadManifest().cases {
+      let isConv = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD",
+                    "CONCATENATION", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"].contains(c.op ?? "")  // join
       let isNetwork = c.shared_model?.contains("resnet8") == true || c.shared_model?.contains("dscnn") == true
       // Every single-op and zoo case (each op's path dispatch), and the MLPerf nets.
       guard c.model != nil || isNetwork else { continue }

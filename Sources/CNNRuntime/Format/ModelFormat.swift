@@ -349,6 +349,22 @@ public enum OpCode: UInt16, Sendable {
   /// inputs: input, indices (constant int32, each in [0, dim)); axis in
   /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
   case gather = 46
+  // join
+  /// TFLite CONCATENATION. inputs: 1 or more int8 tensors (activations or
+  /// constants) of the output's rank (1...5) and quantization, equal in every
+  /// dimension but the axis; output dims[axis] = the inputs' sum. `extra` =
+  /// the axis, 0 ... rank - 1 (negative axes normalised by the writer); no
+  /// fused activation (TFLite and TFLM refuse one).
+  case concatenation = 30
+  /// TFLite RESIZE_NEAREST_NEIGHBOR. inputs: input [N,H,W,C], size (constant
+  /// int32 [2]: output height, width, each >= 1). Output [N, size[0], size[1], C]
+  /// with the input's quantization. `extra` bit 0 = align_corners, bit 1 =
+  /// half_pixel_centers (`OpRecord.resizeAlignCorners` / `resizeHalfPixelCenters`).
+  case resizeNearestNeighbor = 31
+  /// TFLite RESIZE_BILINEAR: as resizeNearestNeighbor (align_corners and
+  /// half_pixel_centers not both set); TFLM's integer arithmetic (10-bit
+  /// fixed-point coordinates, see `prepareResizeBilinear`).
+  case resizeBilinear = 32
 }
 
 /// Fused activation, applied as a clamp in the output's quantized units.
@@ -386,7 +402,7 @@ public enum PaddingKind: UInt8, Sendable {
 /// | 36 | i32 | filter H (pooling) |
 /// | 40 | i32 | filter W (pooling) |
 /// | 44 | i32×4 | explicit pads: top, left, bottom, right |
-/// | 60 | u32 | extra: softmax beta as f32 bits; pad: constant fill value (below); otherwise 0 |
+/// | 60 | u32 | extra: softmax beta as f32 bits; pad: constant fill value (below); concatenation: axis; resize: align_corners / half_pixel_centers bits (below); otherwise 0 |
 public struct OpRecord: Equatable, Sendable {
   public var opCode: UInt16 = 0
   public var activation: UInt8 = 0
@@ -413,6 +429,10 @@ public struct OpRecord: Equatable, Sendable {
   public static let padConstantFlag: UInt32 = 0x100
   /// Mean: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
   public static let meanAxesFlag: UInt32 = 0x200
+  /// Resize (nearest neighbor, bilinear): `extra` bit 0 = TFLite
+  /// align_corners, bit 1 = half_pixel_centers; all other bits 0.
+  public static let resizeAlignCorners: UInt32 = 0x1
+  public static let resizeHalfPixelCenters: UInt32 = 0x2
 
   public init() {}
 

@@ -42,6 +42,10 @@ extension OpCode {
     case .spaceToDepth: return v.visit(SpaceToDepthOp.self)
     case .split: return v.visit(SplitOp.self)
     case .gather: return v.visit(GatherOp.self)
+    // join
+    case .concatenation: return v.visit(ConcatenationOp.self)
+    case .resizeNearestNeighbor: return v.visit(ResizeNearestNeighborOp.self)
+    case .resizeBilinear: return v.visit(ResizeBilinearOp.self)
     }
   }
 }

@@ -18,6 +18,7 @@ enum PadOp: ToolOp {
   static let tfliteBuiltins = [TFLiteBuiltinOperator.pad, TFLiteBuiltinOperator.padV2]
   static let onnxOpTypes = ["Pad"]
   static let acceptsPadValue = true
+  static let sharesInputQuantization = true
 
   // MARK: TFLite
 

@@ -19,6 +19,7 @@ enum Pool2DOp: ToolOp {
   static let tfliteBuiltins = [TFLiteBuiltinOperator.maxPool2D, TFLiteBuiltinOperator.averagePool2D]
   static let onnxOpTypes = ["MaxPool", "AveragePool", "GlobalMaxPool"]
   static let acceptsFusedActivation = true
+  static let sharesInputQuantization = true
 
   // MARK: TFLite
 

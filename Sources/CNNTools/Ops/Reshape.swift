@@ -14,6 +14,7 @@ enum ReshapeOp: ToolOp {
   static let opCodes: [OpCode] = [.reshape]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.reshape, TFLiteBuiltinOperator.squeeze]
   static let onnxOpTypes = ["Flatten", "Reshape"]
+  static let sharesInputQuantization = true
 
   // MARK: TFLite
 

@@ -73,6 +73,16 @@ protocol ToolOp: Sendable {
   /// Whether `OpOptions.beta` / the pad fields apply to the op.
   static var acceptsBeta: Bool { get }
   static var acceptsPadValue: Bool { get }
+  // join
+  /// Whether `OpOptions.axis` applies (concatenation, split, gather).
+  static var acceptsAxis: Bool { get }
+  /// Whether `OpOptions.alignCorners` and `halfPixelCenters` apply (resize).
+  static var acceptsResizeOptions: Bool { get }
+  /// Whether the output has the quantization of its activation input(s)
+  /// (pooling, reshape, pad, resize, concatenation): the quantizer then makes
+  /// a concatenation's inputs, output and everything sharing with them one
+  /// quantization (`QuantizerState.shareConcatenationQuantization`).
+  static var sharesInputQuantization: Bool { get }
   /// The output shape the runtime computes; throws on inconsistent inputs or options.
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int]
   /// Checks the output tensor (shape against `expected`, quantization).
@@ -82,8 +92,6 @@ protocol ToolOp: Sendable {
   /// Whether the op may have several outputs (built by
   /// `ModelBuilder.addOp(_:inputs:outputs:options:)`, checked by `checkOutputs`).
   static var multipleOutputs: Bool { get }
-  /// Whether `OpOptions.axis` applies (split, gather).
-  static var acceptsAxis: Bool { get }
   /// Checks the inputs, options and every output of a several-output op.
   static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws
 }
@@ -103,6 +111,8 @@ extension ToolOp {
   static func checkOutputs(_ c: BuilderOpCheck, outputs: [TensorID]) throws {
     throw ModelBuilderError.invalidOp("\(c.opName): this op has exactly one output")
   }
+  static var acceptsResizeOptions: Bool { false }
+  static var sharesInputQuantization: Bool { false }
 
   static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer) throws {
     throw TFLiteError.unsupported("\(op.ctx): op \(op.name) is not supported")

@@ -36,6 +36,9 @@ enum ToolOpTable {
     TanhOp.self,
     QuantizeOp.self,
     LookupTableOp.self,
+    // join
+    ConcatenationOp.self,
+    ResizeOp.self,
   ]
 
   static let byTFLite: [Int32: any ToolOp.Type] = index { $0.tfliteBuiltins }

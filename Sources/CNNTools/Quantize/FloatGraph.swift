@@ -94,6 +94,12 @@ public struct FloatGraph: Sendable {
     public var ints: [Int] = []
     /// LeakyReLU's slope; HardSigmoid's alpha (with `beta`).
     public var alpha: Float = 0
+    // join
+    /// Concatenation: the axis in this graph's layout (NHWC for 4-D), >= 0.
+    public var axis = 0
+    /// Resize: TFLite align_corners / half_pixel_centers (the output shape gives the size).
+    public var alignCorners = false
+    public var halfPixelCenters = false
     /// Where the node came from ("operator 3 (CONV_2D)").
     public var origin: String
 

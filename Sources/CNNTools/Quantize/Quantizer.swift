@@ -130,6 +130,8 @@ public enum Quantizer {
     var fullRange: Set<Int> = [g.inputs[0]]
     for n in g.nodes where ToolOpTable.unit(n.kind).needsFullRangeInput { fullRange.insert(n.inputs[0]) }
     var q = QuantizerState(graph: g, options: options, calibrator: calibrator, stats: stats, fullRange: fullRange)
+    // join: a concatenation's inputs and output get one quantization (Ops/Concatenation.swift).
+    try q.shareConcatenationQuantization()
 
     // Model input.
     let inT = g.inputs[0]
@@ -244,6 +246,9 @@ struct QuantizerState {
   var map: [Int: TensorID] = [:]
   /// Chosen quantization per activation tensor.
   var quant: [Int: ActivationQuant] = [:]
+  /// Quantization imposed on a tensor by a concatenation (its inputs and
+  /// output share one), used by `own` before calibration.
+  var shared: [Int: ActivationQuant] = [:]
 
   init(graph: FloatGraph, options: Quantizer.Options, calibrator: Calibrator, stats: [Int: TensorStats],
        fullRange: Set<Int>) {
@@ -253,6 +258,7 @@ struct QuantizerState {
   /// The quantization chosen for activation `t` (fixed by the source model,
   /// else from its calibrated range).
   func own(_ t: Int) throws -> ActivationQuant {
+    if let q = shared[t] { return q }
     if let q = g.tensors[t].fixedQuantization?.activation { return q }
     guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
     let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)

@@ -174,6 +174,10 @@ public enum TFLiteBuiltinOperator {
   public static let prelu: Int32 = 54
   public static let leakyRelu: Int32 = 98
   public static let hardSwish: Int32 = 117
+  // join
+  public static let concatenation: Int32 = 2
+  public static let resizeBilinear: Int32 = 23
+  public static let resizeNearestNeighbor: Int32 = 97
   /// Codes below this fit the byte-wide `deprecated_builtin_code` field.
   public static let placeholderForGreaterOpCodes: Int32 = 127
 
@@ -346,6 +350,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   case gather(axis: Int, batchDims: Int)
   // activations
   case leakyRelu(alpha: Float)
+  // join
+  case concatenation(axis: Int, activation: TFLiteActivation)
+  /// ResizeBilinearOptions and ResizeNearestNeighborOptions.
+  case resize(alignCorners: Bool, halfPixelCenters: Bool)
   /// Another union member (its table is not decoded).
   case other(type: UInt8)
 
@@ -376,6 +384,10 @@ public enum TFLiteBuiltinOptions: Equatable, Sendable {
   public static let gatherType: UInt8 = 23
   // activations
   public static let leakyReluType: UInt8 = 75
+  // join
+  public static let concatenationType: UInt8 = 10
+  public static let resizeBilinearType: UInt8 = 15
+  public static let resizeNearestNeighborType: UInt8 = 74
 }
 
 public struct TFLiteOperator: Sendable {
@@ -621,6 +633,7 @@ public struct TFLiteModel: Sendable {
       21, 28, 29,  // binary
       19, 23, 32, 35, 59, 64, 79, 94,  // shape
       75,  // activations: LeakyReluOptions
+      10, 15, 74,  // join
     ]
     guard known.contains(type) else { return .other(type: type) }
     guard let t = try o.table(valueField, "builtin_options") else {
@@ -699,6 +712,13 @@ public struct TFLiteModel: Sendable {
     // activations
     case TFLiteBuiltinOptions.leakyReluType:
       return .leakyRelu(alpha: try t.scalar(0, Float.self, default: 0))
+    // join
+    case TFLiteBuiltinOptions.concatenationType:
+      return .concatenation(axis: try int(0, 0), activation: try activation(1))
+    case TFLiteBuiltinOptions.resizeBilinearType:
+      return .resize(alignCorners: try bool(2), halfPixelCenters: try bool(3))
+    case TFLiteBuiltinOptions.resizeNearestNeighborType:
+      return .resize(alignCorners: try bool(0), halfPixelCenters: try bool(1))
     default:
       return .other(type: type)
     }

@@ -132,7 +132,11 @@ typedef enum cnn_op_type {
   CNN_OP_DEPTH_TO_SPACE = 42, /**< Channels to blocks of H and W (DCR order). */
   CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
   CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
-  CNN_OP_GATHER = 46          /**< Gather along an axis with constant indices. */
+  CNN_OP_GATHER = 46,         /**< Gather along an axis with constant indices. */
+  /* join */
+  CNN_OP_CONCATENATION = 30,           /**< Concatenation along one axis (TFLite CONCATENATION). */
+  CNN_OP_RESIZE_NEAREST_NEIGHBOR = 31, /**< Nearest-neighbor resize of H and W (TFLite RESIZE_NEAREST_NEIGHBOR). */
+  CNN_OP_RESIZE_BILINEAR = 32          /**< Bilinear resize of H and W (TFLite RESIZE_BILINEAR, TFLM integer arithmetic). */
 } cnn_op_type;
 
 /**
