@@ -105,11 +105,54 @@ static void static_model_and_arena_never_allocate(void **state) {
   free(bytes);
 }
 
+/* Every zoo network (fixtures zoo_*.cnnrt, listed in zoo.txt: the small
+ * Keras nets of Tests/Golden/tflm that use the newer ops) runs without an
+ * allocation; `make ctest` runs this binary once per kernel path. */
+static void zoo_networks_run_without_allocation(void **state) {
+  (void)state;
+  size_t size = 0;
+  char *list = (char *)read_fixture("zoo.txt", &size);
+  int nets = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (list[i] != '\n') continue;
+    list[i] = '\0';
+    loaded_model m = load_fixture(list + start);
+    start = i + 1;
+    int32_t inputs = cnn_model_input_count(m.model);
+    counting = 1; alloc_calls = 0;
+    for (int rep = 0; rep < 3; rep++) {
+      for (int32_t k = 0; k < inputs; k++) {
+        cnn_tensor_info info;
+        counting = 0;
+        assert_int_equal(cnn_model_input_info(m.model, k, &info), CNN_STATUS_OK);
+        int8_t *x = malloc(info.byte_size);
+        assert_non_null(x);
+        for (size_t j = 0; j < info.byte_size; j++) x[j] = (int8_t)(j * 29 + (size_t)rep * 7);
+        counting = 1;
+        assert_int_equal(cnn_set_input(m.ctx, k, x, info.byte_size), CNN_STATUS_OK);
+        counting = 0;
+        free(x);
+        counting = 1;
+      }
+      assert_int_equal(cnn_run(m.ctx), CNN_STATUS_OK);
+    }
+    counting = 0;
+    assert_int_equal(alloc_calls, 0);
+    unload(&m);
+    nets++;
+  }
+  free(list);
+  print_message("zoo: %d networks ran without allocation\n", nets);
+  assert_true(nets >= 8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(interposer_sees_library_allocations),
     cmocka_unit_test(run_and_classify_make_no_allocation),
     cmocka_unit_test(static_model_and_arena_never_allocate),
+    cmocka_unit_test(zoo_networks_run_without_allocation),
   };
   return cmocka_run_group_tests_name("no_alloc", tests, NULL, NULL);
 }

@@ -83,6 +83,21 @@ func fixtures() throws -> [(String, [UInt8])] {
     out.append(("twochan.cnnrt", try b.serialize()))
   }
   out.append(("demo.cnnrt", try DemoModel.build()))
+  // The zoo networks (Tests/Golden/tflm/models/zoo_*.tflite, made by
+  // tools/tflm/cases_zoo.py), imported, and their list (zoo.txt) for the
+  // per-path no-allocation test.
+  let zooDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Golden/tflm/models")
+  let zoo = try FileManager.default.contentsOfDirectory(atPath: zooDir.path)
+    .filter { $0.hasPrefix("zoo_") && $0.hasSuffix(".tflite") }.sorted()
+  var list = ""
+  for f in zoo {
+    let bytes = [UInt8](try Data(contentsOf: zooDir.appendingPathComponent(f)))
+    let name = String(f.dropLast(".tflite".count)) + ".cnnrt"
+    out.append((name, try TFLiteImporter.importModel(bytes: bytes).bytes))
+    list += name + "\n"
+  }
+  out.append(("zoo.txt", Array(list.utf8)))
   return out
 }
 

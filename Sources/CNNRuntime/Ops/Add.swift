@@ -92,15 +92,18 @@ struct AddData {
   var isa: Int32
 }
 
-/// ADD: a + b, each with its own scale and zero point, every dimension equal
-/// to the output's or 1 (broadcast); fused activation.
+/// ADD: a + b, each with its own scale and zero point (an activation or an
+/// int8 constant), every dimension equal to the output's or 1 (broadcast);
+/// fused activation.
 enum AddOp: RuntimeOp {
   static let name: StaticString = "Add"
   static let arity = OpArity(inputs: 2...2)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> AddData {
-    let a = try ctx.activationInput(0)
-    let b = try ctx.activationInput(1)
+    // Either input may be an int8 constant (TFLite's ADD of a folded
+    // BatchNorm shift, as in pre-activation DenseNet blocks).
+    let (a, _) = try ctx.int8Operand(0)
+    let (b, _) = try ctx.int8Operand(1)
     let output = ctx.output
     if a.rank > 4 || b.rank > 4 || output.rank > 4 { throw ctx.fail(.shapeMismatch, "add: tensors of rank 5 are not supported") }
     if !broadcasts(a.dims, to: output.dims) || !broadcasts(b.dims, to: output.dims) {

@@ -25,8 +25,8 @@ enum AddOp: ToolOp {
     try op.expectIO(inputs: 2...2)
     var act = TFLiteActivation.none
     if case .add(let a) = op.options { act = a }
-    let a = try im.activationInput(try op.input(0), op.ctx)
-    let b = try im.activationInput(try op.input(1), op.ctx)
+    let a = try im.elementwiseOperand(try op.input(0), op.ctx)
+    let b = try im.elementwiseOperand(try op.input(1), op.ctx)
     let out = try im.outputActivation(op.op, op.ctx)
     try im.addOp(op, .add, [a, b], out, OpOptions(activation: try im.activation(act, op.ctx)))
   }
@@ -125,8 +125,9 @@ enum AddOp: ToolOp {
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int] {
     try c.expectInputs(2)
     try c.checkPlain()
-    let a = try c.int8Activation(0, "first input")
-    let b = try c.int8Activation(1, "second input")
+    let a = try Elementwise.int8Operand(c, 0, "first input")
+    let b = try Elementwise.int8Operand(c, 1, "second input")
+    guard !(a.isConstant && b.isConstant) else { throw ModelBuilderError.invalidOp("\(c.opName): both inputs are constants") }
     // NumPy/TFLite broadcasting: shapes right-aligned, each dimension equal or 1.
     let rank = max(a.shape.count, b.shape.count)
     let pa = [Int](repeating: 1, count: rank - a.shape.count) + a.shape

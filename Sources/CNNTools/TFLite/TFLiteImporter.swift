@@ -323,7 +323,9 @@ struct TFLiteInt8Importer {
 
   func checkedShape(_ t: Int, context: String) throws -> [Int] {
     let tensor = graph.tensors[t]
-    let shape = tensor.shape
+    // A scalar (rank 0, e.g. a MUL's constant 1/6) holds one element and
+    // broadcasts as [1].
+    let shape = tensor.shape.isEmpty ? [1] : tensor.shape
     guard (1...ModelFormat.maxRank).contains(shape.count) else {
       throw E.unsupported("\(context): \(describe(t)) has rank \(shape.count) (shape \(shape)); cnnrt supports rank 1 to \(ModelFormat.maxRank)")
     }
