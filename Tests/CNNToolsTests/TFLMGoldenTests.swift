@@ -145,6 +145,14 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
       .deletingLastPathComponent().appendingPathComponent("build/golden-slow")
     let cases = try loadManifest(in: dir).cases
     #expect(cases.count >= 10, "\(cases.count) slow-tier cases in \(dir.path)")
+    // Arena (portable path) against the TFLM arena the generator measured.
+    setenv("CNNRT_ISA", "portable", 1)
+    for c in cases {
+      guard let tflm = c.arena_used_bytes else { Issue.record("\(c.name): no TFLM arena figure"); continue }
+      let rm = try RuntimeModel(bytes: try TFLiteImporter.importModel(bytes: try modelBytes(c, in: dir)).bytes)
+      print("slow tier arena: \(c.name): cnnrt \(rm.arenaBytes) B, TFLM \(tflm) B")
+      #expect(rm.arenaBytes <= tflm, "\(c.name): arena \(rm.arenaBytes) B > TFLM \(tflm) B")
+    }
     defer { unsetenv("CNNRT_ISA") }
     for isa in ["portable", "avx2", "avx512"] {
       let level: Int32 = isa == "portable" ? KernelISA.portable : isa == "avx2" ? KernelISA.avx2 : KernelISA.avx512
