@@ -5,35 +5,8 @@ import CNNTools
 import Testing
 import Foundation
 
-private func patched(_ bytes: [UInt8], _ edit: (UnsafeMutableRawPointer, FileHeader) -> Void) -> [UInt8] {
-  var out = bytes
-  out.withUnsafeMutableBytes { raw in
-    let base = raw.baseAddress!
-    edit(base, FileHeader.read(from: base))
-    var h = FileHeader.read(from: base)
-    h.checksum = crc32(UnsafeRawPointer(base + ModelFormat.checksumStart), count: Int(h.fileSize) - ModelFormat.checksumStart)
-    h.write(to: base)
-  }
-  return out
-}
 
-private func editOp(_ bytes: [UInt8], _ index: Int, _ edit: (inout OpRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.opTableOffset) + index * ModelFormat.opRecordSize
-    var r = OpRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
-private func editTensor(_ bytes: [UInt8], _ index: Int, _ edit: (inout TensorRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.tensorTableOffset) + index * ModelFormat.tensorRecordSize
-    var r = TensorRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
 private func expectRefused(_ bytes: [UInt8], _ status: CNNStatus, _ text: String,
                            sourceLocation: SourceLocation = #_sourceLocation) {

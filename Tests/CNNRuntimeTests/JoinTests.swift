@@ -262,36 +262,8 @@ private func joinModel(bilinearSize: (Int, Int) = (4, 9)) throws -> [UInt8] {
   return try b.serialize()
 }
 
-/// `bytes` with `edit` applied and the checksum recomputed.
-private func patched(_ bytes: [UInt8], _ edit: (UnsafeMutableRawPointer, FileHeader) -> Void) -> [UInt8] {
-  var out = bytes
-  out.withUnsafeMutableBytes { raw in
-    let base = raw.baseAddress!
-    edit(base, FileHeader.read(from: base))
-    var h = FileHeader.read(from: base)
-    h.checksum = crc32(UnsafeRawPointer(base + ModelFormat.checksumStart), count: Int(h.fileSize) - ModelFormat.checksumStart)
-    h.write(to: base)
-  }
-  return out
-}
 
-private func editOp(_ bytes: [UInt8], _ index: Int, _ edit: (inout OpRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.opTableOffset) + index * ModelFormat.opRecordSize
-    var r = OpRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
-private func editTensor(_ bytes: [UInt8], _ index: Int, _ edit: (inout TensorRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.tensorTableOffset) + index * ModelFormat.tensorRecordSize
-    var r = TensorRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
 /// Input `k` of op `op` pointed at tensor `tensor`.
 private func rewireInput(_ bytes: [UInt8], op: Int, input k: Int, to tensor: UInt32) -> [UInt8] {
@@ -311,14 +283,6 @@ private func editSize(_ bytes: [UInt8], tensor index: Int, _ values: [Int32]) ->
   }
 }
 
-/// Expects `bytes` to be refused with `status` and a message naming op `op` and containing `text`.
-private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _ text: String,
-                               sourceLocation: SourceLocation = #_sourceLocation) {
-  let e = loadFailure(bytes)
-  #expect(e?.status == status, "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
-  #expect(e?.message.contains("op \(op):") == true && e?.message.contains(text) == true,
-          "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
-}
 
 @Suite struct JoinLoaderTests {
   @Test func validModelLoads() throws {

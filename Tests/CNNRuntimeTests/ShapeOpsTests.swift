@@ -129,36 +129,8 @@ private func run(_ b: ModelBuilder, _ x: [Int8]) throws -> [[Int8]] {
 
 // MARK: - Loader refusals
 
-/// `bytes` with `edit` applied and the checksum recomputed.
-private func patched(_ bytes: [UInt8], _ edit: (UnsafeMutableRawPointer, FileHeader) -> Void) -> [UInt8] {
-  var out = bytes
-  out.withUnsafeMutableBytes { raw in
-    let base = raw.baseAddress!
-    edit(base, FileHeader.read(from: base))
-    var h = FileHeader.read(from: base)
-    h.checksum = crc32(UnsafeRawPointer(base + ModelFormat.checksumStart), count: Int(h.fileSize) - ModelFormat.checksumStart)
-    h.write(to: base)
-  }
-  return out
-}
 
-private func editOp(_ bytes: [UInt8], _ index: Int, _ edit: (inout OpRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.opTableOffset) + index * ModelFormat.opRecordSize
-    var r = OpRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
-private func editTensor(_ bytes: [UInt8], _ index: Int, _ edit: (inout TensorRecord) -> Void) -> [UInt8] {
-  patched(bytes) { base, h in
-    let p = base + Int(h.tensorTableOffset) + index * ModelFormat.tensorRecordSize
-    var r = TensorRecord.read(from: p)
-    edit(&r)
-    r.write(to: p)
-  }
-}
 
 /// Overwrites int32 `k` of constant tensor `index`.
 private func editConstant(_ bytes: [UInt8], _ index: Int, _ k: Int, _ value: Int32) -> [UInt8] {
@@ -168,13 +140,6 @@ private func editConstant(_ bytes: [UInt8], _ index: Int, _ k: Int, _ value: Int
   }
 }
 
-private func expectLoadFailure(op: Int, _ bytes: [UInt8], _ status: CNNStatus, _ text: String,
-                               sourceLocation: SourceLocation = #_sourceLocation) {
-  let e = loadFailure(bytes)
-  #expect(e?.status == status, "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
-  #expect(e?.message.contains("op \(op):") == true && e?.message.contains(text) == true,
-          "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
-}
 
 /// x [1,4,6,8] (tensor 0) → op 0 strided slice (params tensor 1, output 2:
 /// [1,3,3,8] = rows 1…3, columns 0,2,4) → op 1 transpose (perm tensor 3,

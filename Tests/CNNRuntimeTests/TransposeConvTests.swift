@@ -61,18 +61,7 @@ private func tconvModel(h: Int, w: Int, cin: Int, cout: Int, k: (Int, Int), stri
   @Test func loaderRefusesBadRecords() throws {
     let good = try tconvModel(h: 4, w: 4, cin: 3, cout: 5, k: (3, 3), stride: (2, 2), padding: .same, seed: 1).bytes
     #expect(loadFailure(good) == nil)
-    func edited(_ edit: (inout OpRecord) -> Void) -> [UInt8] {
-      var out = good
-      out.withUnsafeMutableBytes { raw in
-        let h = FileHeader.read(from: raw.baseAddress!)
-        let p = raw.baseAddress! + Int(h.opTableOffset)
-        var r = OpRecord.read(from: p)
-        edit(&r)
-        r.write(to: p)
-      }
-      repairChecksum(&out)
-      return out
-    }
+    func edited(_ edit: (inout OpRecord) -> Void) -> [UInt8] { editOp(good, 0, edit) }
     func expectRefused(_ bytes: [UInt8], _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
       let e = loadFailure(bytes)
       #expect(e != nil && e!.message.contains("TransposeConv") && e!.message.contains(text),
