@@ -76,6 +76,15 @@
  * refused at load, sizes passing the end of the address space are invalid
  * arguments, and the input pixel tables moved from the arena to the model
  * block.
+ *
+ * 0.3.0 (model format 2, unchanged): 22 op types added to cnn_op_type —
+ * CNN_OP_RELU … CNN_OP_LOOKUP_TABLE (13–20), CNN_OP_MUL … CNN_OP_MINIMUM
+ * (21–24), CNN_OP_CONCATENATION, CNN_OP_RESIZE_NEAREST_NEIGHBOR,
+ * CNN_OP_RESIZE_BILINEAR, CNN_OP_TRANSPOSE_CONV (30–33), CNN_OP_STRIDED_SLICE
+ * … CNN_OP_SPLIT (40–44, a split has several outputs) and CNN_OP_GATHER (46);
+ * CNN_OP_MEAN reduces any run of adjacent axes (not only H and W); an ADD
+ * input may be a constant. Files written by 0.2.0 load unchanged; files using
+ * the new ops are refused by 0.2.0 as invalid ops.
  */
 
 #ifndef CNNRT_H
@@ -90,11 +99,11 @@ extern "C" {
 
 /** Version of this header. */
 #define CNN_VERSION_MAJOR 0
-#define CNN_VERSION_MINOR 2
+#define CNN_VERSION_MINOR 3
 #define CNN_VERSION_PATCH 0
 /** (major << 16) | (minor << 8) | patch, comparable with cnn_version(). */
-#define CNN_VERSION_NUMBER 0x000200u
-#define CNN_VERSION_STRING "0.2.0"
+#define CNN_VERSION_NUMBER 0x000300u
+#define CNN_VERSION_STRING "0.3.0"
 /** Required alignment, in bytes, of an arena passed to cnn_context_init()
  *  and of model data passed to cnn_model_load_memory(). */
 #define CNN_ARENA_ALIGNMENT 16
@@ -180,7 +189,7 @@ typedef enum cnn_op_type {
   CNN_OP_RESHAPE = 8,
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
-  CNN_OP_MEAN = 11,  /**< Mean over adjacent axes (TFLite MEAN). */
+  CNN_OP_MEAN = 11,  /**< Mean over a run of adjacent axes (TFLite MEAN; before 0.3.0 H and W only). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
   /* activations */
   CNN_OP_RELU = 13,
@@ -273,7 +282,7 @@ uint32_t cnn_version(void);
 
 /**
  * Returns the version of the loaded library as a static NUL-terminated
- * string, e.g. "0.2.0". Never NULL; do not free.
+ * string, e.g. "0.3.0". Never NULL; do not free.
  */
 const char *cnn_version_string(void);
 

@@ -3,7 +3,7 @@
 import _CNNRuntimeShims
 
 public let cnnVersionMajor: UInt32 = 0
-public let cnnVersionMinor: UInt32 = 2
+public let cnnVersionMinor: UInt32 = 3
 public let cnnVersionPatch: UInt32 = 0
 
 /// Returns the version of the loaded library as (major << 16) | (minor << 8) | patch.
@@ -13,9 +13,9 @@ public let cnnVersionPatch: UInt32 = 0
 }
 
 /// Returns the version of the loaded library as a static NUL-terminated
-/// string, e.g. "0.2.0". Never NULL; do not free.
+/// string, e.g. "0.3.0". Never NULL; do not free.
 @c(cnn_version_string) public func cnnVersionString() -> UnsafePointer<CChar> {
-  let s: StaticString = "0.2.0"
+  let s: StaticString = "0.3.0"
   return UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
