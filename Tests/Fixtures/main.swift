@@ -83,21 +83,21 @@ func fixtures() throws -> [(String, [UInt8])] {
     out.append(("twochan.cnnrt", try b.serialize()))
   }
   out.append(("demo.cnnrt", try DemoModel.build()))
-  // The zoo networks (Tests/Golden/tflm/models/zoo_*.tflite, made by
-  // tools/tflm/cases_zoo.py), imported, and their list (zoo.txt) for the
-  // per-path no-allocation test.
-  let zooDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  // Every TFLM golden model (Tests/Golden/tflm/models: the single-op cases of
+  // every op family and the zoo networks), imported, and their list
+  // (golden_models.txt) for the per-path no-allocation test.
+  let modelsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Golden/tflm/models")
-  let zoo = try FileManager.default.contentsOfDirectory(atPath: zooDir.path)
-    .filter { $0.hasPrefix("zoo_") && $0.hasSuffix(".tflite") }.sorted()
+  let models = try FileManager.default.contentsOfDirectory(atPath: modelsDir.path)
+    .filter { $0.hasSuffix(".tflite") }.sorted()
   var list = ""
-  for f in zoo {
-    let bytes = [UInt8](try Data(contentsOf: zooDir.appendingPathComponent(f)))
-    let name = String(f.dropLast(".tflite".count)) + ".cnnrt"
+  for f in models {
+    let bytes = [UInt8](try Data(contentsOf: modelsDir.appendingPathComponent(f)))
+    let name = "golden_" + String(f.dropLast(".tflite".count)) + ".cnnrt"
     out.append((name, try TFLiteImporter.importModel(bytes: bytes).bytes))
     list += name + "\n"
   }
-  out.append(("zoo.txt", Array(list.utf8)))
+  out.append(("golden_models.txt", Array(list.utf8)))
   return out
 }
 
