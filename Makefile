@@ -14,9 +14,26 @@ SWIFTC     ?= swiftc
 CC         ?= gcc
 PYTHON     ?= python3
 BUILD      := build
+
+# Target architecture of libcnnrt.so and the C tests: the host's by default.
+#   make lib  ARCH=aarch64   cross-builds build/aarch64/lib/libcnnrt.so on an
+#                            x86-64 host (Embedded Swift + aarch64-linux-gnu-gcc)
+#   make test ARCH=aarch64   runs the C tests under qemu-aarch64 on every Arm path
+# On an aarch64 host (Raspberry Pi, Graviton, ...) the same commands build and
+# run natively. The Swift tools (CLI, fixtures) always run on the host.
+HOST_ARCH  := $(shell uname -m)
+ARCH       ?= $(HOST_ARCH)
+ifeq ($(ARCH),x86_64)
 LIBDIR     := $(BUILD)/lib
 OBJDIR     := $(BUILD)/obj
 GEN        := $(BUILD)/gen
+else ifeq ($(ARCH),aarch64)
+LIBDIR     := $(BUILD)/aarch64/lib
+OBJDIR     := $(BUILD)/aarch64/obj
+GEN        := $(BUILD)/aarch64/gen
+else
+$(error ARCH=$(ARCH): supported are x86_64 and aarch64)
+endif
 SPM_CONFIG ?= debug
 SPM_BIN     = $(shell $(SWIFT) build -c $(SPM_CONFIG) --show-bin-path 2>/dev/null)
 
@@ -29,16 +46,46 @@ SHIM_HDRS    := $(wildcard Sources/_CNNRuntimeShims/include/*.h Sources/_CNNRunt
 # after CPU detection (cnnrt_cpu.h; CNNRT_ISA=portable|avx2|avx512 caps it).
 KERNEL_AVX2_SRCS := $(shell find Sources/_CNNKernelsAVX2 -name '*.swift' | LC_ALL=C sort)
 KERNEL_AVX512_SRCS := $(shell find Sources/_CNNKernelsAVX512 -name '*.swift' | LC_ALL=C sort)
-KERNEL_OBJS      := $(OBJDIR)/kernels_avx2.o $(OBJDIR)/kernels_avx512.o
-KERNEL_MODULES   := $(GEN)/_CNNKernelsAVX2.swiftmodule $(GEN)/_CNNKernelsAVX512.swiftmodule
+# Arm: one set of kernel sources (Sources/_CNNKernelsNEON) compiled twice, as
+# _CNNKernelsNEON (Armv8.0 NEON) and _CNNKernelsDotProd (Armv8.2 + SDOT, with
+# -D CNNRT_DOTPROD); cnnrt_cpu.h picks one at load from getauxval(AT_HWCAP).
+KERNEL_NEON_SRCS := $(shell find Sources/_CNNKernelsNEON -name '*.swift' | LC_ALL=C sort)
 
 EMBEDDED_BASE  := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
                   -wmo -parse-as-library -Xfrontend -no-allocations -Xcc -fPIC \
                   -I Sources/_CNNRuntimeShims/include
-EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime
 LINK_FLAGS     := -Xlinker -soname=libcnnrt.so -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
 
+ifeq ($(ARCH),x86_64)
+KERNEL_OBJS      := $(OBJDIR)/kernels_avx2.o $(OBJDIR)/kernels_avx512.o
+KERNEL_MODULES   := $(GEN)/_CNNKernelsAVX2.swiftmodule $(GEN)/_CNNKernelsAVX512.swiftmodule
+TARGET_CC        := $(CC)
+ISA_PATHS        := portable avx2 avx512
+RUN              :=
+else
+KERNEL_OBJS      := $(OBJDIR)/kernels_neon.o $(OBJDIR)/kernels_dotprod.o
+KERNEL_MODULES   := $(GEN)/_CNNKernelsNEON.swiftmodule $(GEN)/_CNNKernelsDotProd.swiftmodule
+# Embedded Swift has no aarch64-linux stdlib; the bare-metal aarch64 one with
+# position-independent code links into a Linux .so (docs/ARM.md).
+EMBEDDED_BASE    += -target aarch64-none-none-elf -Xllvm -relocation-model=pic -Xcc -DCNNRT_LINUX=1
+ifeq ($(HOST_ARCH),aarch64)
+TARGET_CC        := $(CC)
+RUN              :=
+else
+TARGET_CC        := aarch64-linux-gnu-gcc
+EMBEDDED_BASE    += -Xcc -isystem -Xcc /usr/aarch64-linux-gnu/include
+# The C tests run under user-mode QEMU; cmocka comes from Debian multiarch.
+QEMU_CPU         ?= max
+QEMU_BASE        := qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu
+RUN               = $(QEMU_BASE) -cpu $(QEMU_CPU)
+TARGET_LDFLAGS   := -L/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,/usr/lib/aarch64-linux-gnu
+endif
+ISA_PATHS        := portable neon dotprod
+endif
+EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime
+
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
+comma := ,
 C_TEST_SRCS   := $(wildcard Tests/C/*.c)
 
 .PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan abi-check \
@@ -63,6 +110,16 @@ $(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX5
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v4 -Xcc -mavx512vnni -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(KERNEL_AVX512_SRCS)
 
+$(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsNEON -Xcc -march=armv8-a -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsNEON.swiftmodule -c -o $(OBJDIR)/kernels_neon.o $(KERNEL_NEON_SRCS)
+
+$(OBJDIR)/kernels_dotprod.o $(GEN)/_CNNKernelsDotProd.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsDotProd -D CNNRT_DOTPROD -Xcc -march=armv8.2-a+dotprod -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsDotProd.swiftmodule -c -o $(OBJDIR)/kernels_dotprod.o $(KERNEL_NEON_SRCS)
+
 $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
@@ -72,7 +129,11 @@ $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_
 # runtime helpers and the linker keeps the first (built for the baseline CPU).
 $(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)
+ifeq ($(ARCH),x86_64)
 	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
+else
+	$(TARGET_CC) -shared -o $@ $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) $(subst -Xlinker ,-Wl$(comma),$(LINK_FLAGS))
+endif
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
 # (The ISA kernel objects are linked uninstrumented.)
@@ -106,24 +167,49 @@ fixtures: swift-build
 	$(SPM_BIN)/cnnrt-fixtures $(BUILD)/fixtures
 
 # ---- C tests (cmocka) -------------------------------------------------------
-$(BUILD)/tests/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
-	@mkdir -p $(BUILD)/tests
-	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' -lcmocka -ldl -lm
+TESTDIR := $(patsubst %/lib,%/tests,$(LIBDIR))
+
+$(TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(TESTDIR)
+	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' \
+	  $(TARGET_LDFLAGS) -lcmocka -ldl -lm
 
 $(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 	@mkdir -p $(BUILD)/tests-asan
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
 	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
 
-C_TESTS      := $(patsubst Tests/C/%.c,$(BUILD)/tests/%,$(C_TEST_SRCS))
-C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out Tests/C/test_no_alloc.c,$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
+C_TESTS      := $(patsubst Tests/C/%.c,$(TESTDIR)/%,$(C_TEST_SRCS))
+C_PER_PATH   := test_no_alloc test_golden
+C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH)),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
+C_ENV        := CNNRT_FIXTURES=$(BUILD)/fixtures CNNRT_GOLDEN_DIR=Tests/Golden/tflm
 
-# test_no_alloc runs once per kernel path (a path the CPU lacks is capped to
-# the best available one, so every run is valid on any x86-64 CPU).
+# test_no_alloc (no allocation during inference) and test_golden (every TFLM
+# golden vector, byte for byte) run once per kernel path; the other tests once.
+# x86-64: a path the CPU lacks is capped to the best available one, so every
+# run is valid on any x86-64 CPU. aarch64 under QEMU: a Cortex-A72 (Armv8.0,
+# no SDOT) runs the portable and NEON paths, `-cpu max` (SDOT) all three; the
+# test prints the path the library actually chose (cnn_model_kernel_path).
+ifeq ($(ARCH)$(RUN),aarch64)
+ARM_CPU_PATHS := native:portable,neon,dotprod
+else
+ARM_CPU_PATHS := cortex-a72:portable,neon max:portable,neon,dotprod
+endif
+
 ctest: $(C_TESTS) fixtures
-	@set -e; for t in $(filter $(BUILD)/tests/test_%,$(C_TESTS)); do echo "== $$t"; CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
-	@set -e; for isa in portable avx2 avx512; do echo "== $(BUILD)/tests/test_no_alloc (CNNRT_ISA=$$isa)"; \
-	  CNNRT_ISA=$$isa CNNRT_FIXTURES=$(BUILD)/fixtures $(BUILD)/tests/test_no_alloc; done
+ifeq ($(ARCH),x86_64)
+	@set -e; for t in $(filter-out $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)),$(filter $(TESTDIR)/test_%,$(C_TESTS))); do \
+	  echo "== $$t"; $(C_ENV) $$t; done
+	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=$$isa)"; \
+	  CNNRT_ISA=$$isa $(C_ENV) $(TESTDIR)/$$t; done; done
+else
+	@set -e; for t in $(filter-out $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)),$(filter $(TESTDIR)/test_%,$(C_TESTS))); do \
+	  echo "== $$t ($(ARCH)$(if $(RUN), under qemu-aarch64))"; $(RUN) $(addprefix -E ,$(C_ENV)) $$t; done
+	@set -e; for cp in $(ARM_CPU_PATHS); do cpu=$${cp%%:*}; paths=$${cp#*:}; for isa in $${paths//,/ }; do \
+	  for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu $$cpu))"; \
+	  $(if $(RUN),$(QEMU_BASE) -cpu $$cpu -E CNNRT_ISA=$$isa -E CNNRT_EXPECT_PATH=$$isa $(addprefix -E ,$(C_ENV)),CNNRT_ISA=$$isa CNNRT_EXPECT_PATH=$$isa $(C_ENV)) \
+	  $(TESTDIR)/$$t; done; done; done
+endif
 
 ctest-asan: $(C_TESTS_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \

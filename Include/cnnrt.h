@@ -364,6 +364,14 @@ int32_t cnn_model_input_count(const cnn_model *model);
 int32_t cnn_model_output_count(const cnn_model *model);
 
 /**
+ * Name of the kernel path the model was prepared for at load: "portable",
+ * "avx2" or "avx512" on x86-64, "portable", "neon" or "dotprod" on aarch64
+ * (chosen from the CPU's features, capped by CNNRT_ISA; see README). A static
+ * NUL-terminated string, never NULL ("" for a NULL model); do not free.
+ */
+const char *cnn_model_kernel_path(const cnn_model *model);
+
+/**
  * Number of tensors (activations and constants; 0 for NULL).
  */
 int32_t cnn_model_tensor_count(const cnn_model *model);

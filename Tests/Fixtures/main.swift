@@ -97,6 +97,17 @@ func fixtures() throws -> [(String, [UInt8])] {
     out.append((name, try TFLiteImporter.importModel(bytes: bytes).bytes))
     list += name + "\n"
   }
+  // The two MLPerf Tiny models the golden vectors were also recorded for,
+  // read from ../shared/data (third-party data: never copied into the repo).
+  // Missing data is an error: the C golden test needs both.
+  let sharedModels = modelsDir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/models")
+  for (file, name) in [("mlperf_tiny_ic_resnet8_int8.tflite", "mlperf_tiny_ic_resnet8"),
+                       ("mlperf_tiny_kws_dscnn_int8.tflite", "mlperf_tiny_kws_dscnn")] {
+    let bytes = [UInt8](try Data(contentsOf: sharedModels.appendingPathComponent(file)))
+    out.append(("golden_\(name).cnnrt", try TFLiteImporter.importModel(bytes: bytes).bytes))
+    list += "golden_\(name).cnnrt\n"
+  }
   out.append(("golden_models.txt", Array(list.utf8)))
   return out
 }

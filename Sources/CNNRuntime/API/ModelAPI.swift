@@ -170,6 +170,15 @@ func loadModel(_ data: UnsafeRawPointer?, _ size: Int, memory: UnsafeMutableRawP
   Int32(modelState(model)?.pointee.outputCount ?? 0)
 }
 
+/// Name of the kernel path the model was prepared for at load: "portable",
+/// "avx2" or "avx512" on x86-64, "portable", "neon" or "dotprod" on aarch64
+/// (chosen from the CPU's features, capped by CNNRT_ISA; see README). A static
+/// NUL-terminated string, never NULL ("" for a NULL model); do not free.
+@c(cnn_model_kernel_path) public func cnnModelKernelPath(_ model: UnsafePointer<cnn_model>?) -> UnsafePointer<CChar> {
+  let s: StaticString = modelState(model).map { KernelISA.name($0.pointee.kernelISA) } ?? ""
+  return UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
 /// Number of tensors (activations and constants; 0 for NULL).
 @c(cnn_model_tensor_count) public func cnnModelTensorCount(_ model: UnsafePointer<cnn_model>?) -> Int32 {
   Int32(modelState(model)?.pointee.tensorCount ?? 0)

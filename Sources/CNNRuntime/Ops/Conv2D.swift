@@ -182,9 +182,9 @@ func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> I
   if filter.rank != 4 || input.rank != 4 { return 0 }
   let inC = Int(input.dim(3))
   if Int(filter.dim(3)) != inC { return 0 }
-  guard let l = convPackLayout(isa: isa, outC: Int(filter.dim(0)), kH: Int(filter.dim(1)), kW: Int(filter.dim(2)), inC: inC)
-  else { return 0 }
-  return l.bytes
+  return conv2DPackedBytes(
+    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
+    inputChannels: inC)
 }
 
 /// Bytes of one multiplier and one shift per output channel (pass 1).

@@ -9,10 +9,19 @@
  *   0 portable  the reference kernels (every target)
  *   1 avx2      x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE, OS-enabled YMM state
  *   2 avx512    x86-64-v4 + AVX512-VNNI, OS-enabled ZMM/opmask state
+ *   3 neon      aarch64 Advanced SIMD (Armv8.0: every aarch64 CPU)
+ *   4 dotprod   aarch64 + the Armv8.2 dot product (SDOT), HWCAP_ASIMDDP
  *
- * Override: the environment variable CNNRT_ISA=portable|avx2|avx512, read at
- * each model load, caps the path. A path the CPU lacks is never chosen, even
- * when forced (the request is lowered to the best available path).
+ * Override: the environment variable CNNRT_ISA, read at each model load, caps
+ * the path: portable|avx2|avx512 on x86-64, portable|neon|dotprod on aarch64
+ * (a name of the other architecture is ignored). A path the CPU lacks is
+ * never chosen, even when forced (the request is lowered to the best
+ * available path of the same architecture).
+ *
+ * aarch64 Linux: the Embedded Swift build targets aarch64-none-none-elf, so
+ * the Makefile defines CNNRT_LINUX for it; getauxval(AT_HWCAP) then tells
+ * whether the kernel reports SDOT. Without it (bare metal) NEON is assumed
+ * and SDOT is not used.
  */
 #ifndef CNNRT_CPU_H
 #define CNNRT_CPU_H
@@ -23,10 +32,16 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__aarch64__) && (defined(__linux__) || defined(CNNRT_LINUX))
+#include <sys/auxv.h>
+#define CNNRT_HAVE_AUXV 1
+#endif
 
 #define CNNRT_ISA_PORTABLE 0
 #define CNNRT_ISA_AVX2 1
 #define CNNRT_ISA_AVX512 2
+#define CNNRT_ISA_NEON 3
+#define CNNRT_ISA_DOTPROD 4
 
 /* The best path this CPU and OS support. */
 static inline int32_t cnnrt_cpu_best_isa(void) {
@@ -52,6 +67,15 @@ static inline int32_t cnnrt_cpu_best_isa(void) {
   const int zmm_os = (xcr0_lo & 0xE6u) == 0xE6u;
   if (f && dq && cd && bw && vl && vnni && zmm_os) return CNNRT_ISA_AVX512;
   return CNNRT_ISA_AVX2;
+#elif defined(__aarch64__)
+#if defined(CNNRT_HAVE_AUXV)
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  if (hwcap & (1ul << 20)) return CNNRT_ISA_DOTPROD; /* HWCAP_ASIMDDP */
+  if (hwcap & (1ul << 1)) return CNNRT_ISA_NEON;     /* HWCAP_ASIMD */
+  return CNNRT_ISA_PORTABLE;
+#else
+  return CNNRT_ISA_NEON;
+#endif
 #else
   return CNNRT_ISA_PORTABLE;
 #endif
@@ -62,8 +86,13 @@ static inline int32_t cnnrt_cpu_requested_isa(void) {
   const char *s = getenv("CNNRT_ISA");
   if (!s) return -1;
   if (strcmp(s, "portable") == 0) return CNNRT_ISA_PORTABLE;
+#if defined(__aarch64__)
+  if (strcmp(s, "neon") == 0) return CNNRT_ISA_NEON;
+  if (strcmp(s, "dotprod") == 0) return CNNRT_ISA_DOTPROD;
+#else
   if (strcmp(s, "avx2") == 0) return CNNRT_ISA_AVX2;
   if (strcmp(s, "avx512") == 0) return CNNRT_ISA_AVX512;
+#endif
   return -1;
 }
 
@@ -72,6 +101,9 @@ static inline int32_t cnnrt_cpu_requested_isa(void) {
 static inline int32_t cnnrt_cpu_resolve_isa(int32_t request) {
   const int32_t best = cnnrt_cpu_best_isa();
   if (request < 0 || request > best) return best;
+#if defined(__aarch64__)
+  if (request != CNNRT_ISA_PORTABLE && request < CNNRT_ISA_NEON) return best;
+#endif
   return request;
 }
 

@@ -91,4 +91,26 @@ typedef struct cnnrt_mul_args {
   int32_t act_min, act_max, reserved;
 } cnnrt_mul_args;
 
+/* Arm (aarch64) Conv2D and depthwise Conv2D, NHWC int8 (ArmKernels.swift
+ * packs at load, Sources/_CNNKernelsNEON runs). Per-channel arrays are padded
+ * to oc_blocks * 16 entries: the accumulator's initial value, multiplier,
+ * left shift (max(shift, 0)) and negated right shift (-max(-shift, 0)).
+ * Conv2D weights: [oc_blocks][k_h][k_w][c_groups][4][4 oc][4 c] int8, zero
+ * padded; acc_init = bias + input_offset * sum(filter), so padded taps are
+ * fed the input zero point (-input_offset) and contribute nothing.
+ * Depthwise weights: [k_h * k_w][oc_blocks * 16] int8, zero padded; acc_init
+ * = bias. Offsets in -127...128, act_min/act_max in -128...127. */
+typedef struct cnnrt_arm_conv_args {
+  int64_t batches, in_h, in_w, in_c;
+  int64_t out_h, out_w, out_c;
+  int64_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int64_t c_groups, oc_blocks, depth_multiplier;
+  int32_t input_offset, output_offset, act_min, act_max;
+  const int8_t *weights;
+  const int32_t *acc_init;
+  const int32_t *multiplier;
+  const int32_t *left_shift;
+  const int32_t *neg_right_shift;
+} cnnrt_arm_conv_args;
+
 #endif /* CNNRT_KERNELS_H */

@@ -26,6 +26,21 @@ public enum KernelISA {
   public static let portable: Int32 = 0
   public static let avx2: Int32 = 1
   public static let avx512: Int32 = 2
+  /// aarch64 Advanced SIMD (Armv8.0), ArmKernels.swift.
+  public static let neon: Int32 = 3
+  /// aarch64 with the Armv8.2 dot product (SDOT).
+  public static let dotprod: Int32 = 4
+
+  /// The path's name as CNNRT_ISA spells it.
+  public static func name(_ isa: Int32) -> StaticString {
+    switch isa {
+    case avx2: return "avx2"
+    case avx512: return "avx512"
+    case neon: return "neon"
+    case dotprod: return "dotprod"
+    default: return "portable"
+    }
+  }
 }
 
 /// Best path implemented in this build.
@@ -35,14 +50,22 @@ func highestImplementedISA() -> Int32 {
   return KernelISA.avx512
   #elseif canImport(_CNNKernelsAVX2) && arch(x86_64)
   return KernelISA.avx2
+  #elseif canImport(_CNNKernelsDotProd) && arch(arm64)
+  return KernelISA.dotprod
+  #elseif canImport(_CNNKernelsNEON) && arch(arm64)
+  return KernelISA.neon
   #else
   return KernelISA.portable
   #endif
 }
 
-/// Best path used when CNNRT_ISA is not set (AVX-512 is opt-in until it has
-/// been validated on AVX-512 hardware).
+/// Best path used when CNNRT_ISA is not set (on x86-64 AVX-512 is opt-in
+/// until it has been validated on AVX-512 hardware).
+#if arch(arm64)
+let defaultISACap = KernelISA.dotprod
+#else
 let defaultISACap = KernelISA.avx2
+#endif
 
 /// The path a model loaded now uses: CNNRT_ISA (if set) capped at what the
 /// CPU supports and what this build implements.
@@ -115,6 +138,7 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
 /// kernel for these shapes — use conv2DReference). Groups must be 1
 /// (filterShape.c == inputChannels).
 public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+  if isArmISA(isa) { return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels) }
   guard filterShape.c == inputChannels,
         let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
   else { return 0 }
@@ -129,6 +153,10 @@ public func conv2DPack(
   inputShape: Dims4, filterShape: Dims4, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?,
   outputShape: Dims4, region: UnsafeMutableRawPointer, regionBytes: Int
 ) -> Bool {
+  if isArmISA(isa) {
+    return armConv2DPack(params: params, requant: requant, inputShape: inputShape, filterShape: filterShape,
+                         filter: filter, bias: bias, outputShape: outputShape, region: region, regionBytes: regionBytes)
+  }
   let outC = filterShape.n, kH = filterShape.h, kW = filterShape.w, inC = inputShape.c
   guard filterShape.c == inC, outputShape.c == outC, outputShape.n == inputShape.n,
         inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, outputShape.h > 0, outputShape.w > 0,
@@ -271,6 +299,7 @@ public func conv2DPack(
 /// (`resolvedKernelISA`); a path this build lacks writes nothing.
 public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePointer<Int8>,
                          output: UnsafeMutablePointer<Int8>) {
+  if isArmISA(isa) { armConvRun(isa: isa, depthwise: false, region: region, input: input, output: output); return }
   let args = region.assumingMemoryBound(to: cnnrt_conv_args.self)
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 {
@@ -397,6 +426,7 @@ func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant
 /// Eligible: depth multiplier 1, channels a multiple of 8, an x86 path. The
 /// kernel reads the model's filter in place: the region is the argument block.
 public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+  if isArmISA(isa) { return armDepthwisePackedBytes(filterShape: filterShape, inputChannels: inputChannels) }
   guard isa == KernelISA.avx2 || isa == KernelISA.avx512, filterShape.n == 1,
         filterShape.c == inputChannels, inputChannels > 0, inputChannels % 8 == 0,
         filterShape.h > 0, filterShape.w > 0, filterShape.h <= 1 << 16, filterShape.w <= 1 << 16,
@@ -443,6 +473,11 @@ public func depthwiseConv2DPack(
   inputShape: Dims4, filterShape: Dims4, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?,
   outputShape: Dims4, region: UnsafeMutableRawPointer, regionBytes: Int
 ) -> Bool {
+  if isArmISA(isa) {
+    return armDepthwisePack(params: params, requant: requant, inputShape: inputShape, filterShape: filterShape,
+                            filter: filter, bias: bias, outputShape: outputShape, region: region,
+                            regionBytes: regionBytes)
+  }
   let need = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputShape.c)
   guard need > 0, need <= regionBytes, params.depthMultiplier == 1, outputShape.c == inputShape.c,
         outputShape.n == inputShape.n, inputShape.n > 0, inputShape.h > 0, inputShape.w > 0,
@@ -537,6 +572,7 @@ public func depthwiseConv2DPack(
 /// support `isa`).
 public func depthwiseConv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePointer<Int8>,
                                   output: UnsafeMutablePointer<Int8>) {
+  if isArmISA(isa) { armConvRun(isa: isa, depthwise: true, region: region, input: input, output: output); return }
   let args = region.assumingMemoryBound(to: cnnrt_conv_args.self)
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
