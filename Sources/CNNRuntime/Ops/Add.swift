@@ -87,7 +87,8 @@ struct AddData {
   var params: AddParams
   /// Both inputs have the output's shape (else broadcast).
   var sameShape: Bool
-  /// Argument block of the optimised same-shape kernel for `isa`, or nil.
+  /// Argument block of the optimised kernel for `isa`, or nil: same-shape
+  /// inputs on every path, broadcast too on the Arm paths.
   var optimized: cnnrt_add_args?
   var isa: Int32
 }
@@ -119,12 +120,18 @@ enum AddOp: RuntimeOp {
     try ctx.checkRequantShift(p.outputShift)
     let sameShape = a.dims == output.dims && b.dims == output.dims
     return AddData(params: p, sameShape: sameShape,
-                   optimized: sameShape ? addKernelArgs(isa: ctx.isa, params: p) : nil, isa: ctx.isa)
+                   optimized: sameShape || isArmISA(ctx.isa) ? addKernelArgs(isa: ctx.isa, params: p) : nil,
+                   isa: ctx.isa)
   }
 
   static func eval(_ data: UnsafePointer<AddData>, _ ctx: OpEvalContext) {
     let d = data.pointee
-    if let args = d.optimized {
+    if let args = d.optimized, !d.sameShape {
+      // Broadcast with an optimised kernel: Arm paths only (see prepare).
+      armAddBroadcast(isa: d.isa, args: args, outputShape: ctx.outputDims,
+                      input1Shape: ctx.inputDims(0), input1: ctx.input(0),
+                      input2Shape: ctx.inputDims(1), input2: ctx.input(1), output: ctx.output)
+    } else if let args = d.optimized {
       addOptimized(isa: d.isa, args: args, count: ctx.outputCount, input1: ctx.input(0), input2: ctx.input(1),
                    output: ctx.output)
     } else if d.sameShape {

@@ -70,7 +70,7 @@ enum FullyConnectedOp: RuntimeOp {
   static let name: StaticString = "FullyConnected"
   static let arity = OpArity(inputs: 2...3)
 
-  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) }
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) + armFullyConnectedBytes(plan) }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> FullyConnectedData {
     let input = try ctx.activationInput(0)
@@ -98,7 +98,11 @@ enum FullyConnectedOp: RuntimeOp {
     let (actMin, actMax) = ctx.activationRange
     let p = FullyConnectedParams(inputOffset: -input.zeroPoint, filterOffset: -filter.zeroPoint,
                                  outputOffset: output.zeroPoint, activationMin: actMin, activationMax: actMax)
+    let filterData = filter.constData!.assumingMemoryBound(to: Int8.self)
     let args = ctx.isa == KernelISA.portable ? nil
+      : isArmISA(ctx.isa)
+      ? try armFullyConnectedArgs(&ctx, params: p, requant: rq, batches: batches, depth: depth, units: units,
+                                  filter: filterData, bias: bias)
       : fullyConnectedKernelArgs(isa: ctx.isa, params: p, requant: rq, batches: batches, depth: depth, units: units,
                                  filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias)
     return FullyConnectedData(params: p, requant: rq, batches: batches, depth: depth, units: units,

@@ -43,6 +43,17 @@ static inline int32x4_t cnnrt_padd_s32(int32x4_t a, int32x4_t b) { return vpaddq
 /* int8 -> int16 widening, plus an int16 offset. */
 static inline int16x8_t cnnrt_widen_lo_s8(int8x16_t v) { return vmovl_s8(vget_low_s8(v)); }
 static inline int16x8_t cnnrt_widen_hi_s8(int8x16_t v) { return vmovl_high_s8(v); }
+static inline int32x4_t cnnrt_widen_lo_s16(int16x8_t v) { return vmovl_s16(vget_low_s16(v)); }
+static inline int32x4_t cnnrt_widen_hi_s16(int16x8_t v) { return vmovl_high_s16(v); }
+/* acc + the low / high eight int8 lanes, widened to int16. */
+static inline int16x8_t cnnrt_addw_lo_s8(int16x8_t acc, int8x16_t v) { return vaddw_s8(acc, vget_low_s8(v)); }
+static inline int16x8_t cnnrt_addw_hi_s8(int16x8_t acc, int8x16_t v) { return vaddw_high_s8(acc, v); }
+/* acc + the low / high four int16 lanes, widened to int32. */
+static inline int32x4_t cnnrt_addw_lo_s16(int32x4_t acc, int16x8_t v) { return vaddw_s16(acc, vget_low_s16(v)); }
+static inline int32x4_t cnnrt_addw_hi_s16(int32x4_t acc, int16x8_t v) { return vaddw_high_s16(acc, v); }
+/* Sum of the four int32 lanes (wrapping). */
+static inline int32_t cnnrt_addv_s32(int32x4_t v) { return vaddvq_s32(v); }
+
 /* acc + a * b for the low / high four int16 lanes, widened to int32. */
 static inline int32x4_t cnnrt_mlal_lo_s16(int32x4_t acc, int16x8_t a, int16x8_t b) {
   return vmlal_s16(acc, vget_low_s16(a), vget_low_s16(b));

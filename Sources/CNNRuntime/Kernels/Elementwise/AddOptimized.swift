@@ -11,8 +11,8 @@ import _CNNKernelsAVX2
 /// counts out of range, clamp bounds outside int8) or `isa` has no Add
 /// kernel: such ops keep addReference.
 public func addKernelArgs(isa: Int32, params: AddParams) -> cnnrt_add_args? {
-  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 else { return nil }
+  #if (canImport(_CNNKernelsAVX2) && arch(x86_64)) || (canImport(_CNNKernelsNEON) && arch(arm64))
+  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 || isArmISA(isa) else { return nil }
   @inline(__always) func shiftOK(_ s: Int32) -> Bool { s >= -31 && s <= 31 }
   guard params.leftShift >= 0, params.leftShift <= 31,
         shiftOK(params.input1Shift), shiftOK(params.input2Shift), shiftOK(params.outputShift),
@@ -37,6 +37,11 @@ public func addKernelArgs(isa: Int32, params: AddParams) -> cnnrt_add_args? {
 @inline(__always)
 func addOptimized(isa: Int32, args: cnnrt_add_args, count: Int,
                   input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  if isArmISA(isa) {
+    var a = args
+    armAddRun(isa: isa, args: &a, count: count, input1: input1, stride1: 1, input2: input2, stride2: 1, output: output)
+    return
+  }
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     var a = args

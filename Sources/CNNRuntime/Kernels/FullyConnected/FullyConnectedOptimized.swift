@@ -47,6 +47,11 @@ public func fullyConnectedKernelArgs(
 @inline(__always)
 func fullyConnectedOptimized(isa: Int32, args: cnnrt_fc_args, input: UnsafePointer<Int8>,
                              output: UnsafeMutablePointer<Int8>) {
+  if isArmISA(isa) {
+    var a = args
+    armFullyConnectedRun(isa: isa, args: &a, input: input, output: output)
+    return
+  }
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     var a = args

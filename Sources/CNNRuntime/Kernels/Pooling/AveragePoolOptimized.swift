@@ -14,6 +14,8 @@ public func averagePool2DOptimized(
   inputShape: Dims4, input: UnsafePointer<Int8>,
   outputShape: Dims4, output: UnsafeMutablePointer<Int8>
 ) {
+  if armPool(isa: isa, average: true, params: params, inputShape: inputShape, input: input,
+             outputShape: outputShape, output: output) { return }
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if (isa == KernelISA.avx2 || isa == KernelISA.avx512),
      inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, inputShape.c > 0,

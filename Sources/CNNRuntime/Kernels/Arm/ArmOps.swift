@@ -1,0 +1,152 @@
+// aarch64 dispatch for FullyConnected, Add (same shape and broadcast), max
+// and average pooling and Mean (kernels: Sources/_CNNKernelsNEON). Each
+// entry point returns false (or nil) when the path is not an Arm one or the
+// parameters are outside what the kernels reproduce exactly; the op then
+// runs its reference kernel.
+import _CNNRuntimeShims
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
+#endif
+#if canImport(_CNNKernelsDotProd)
+import _CNNKernelsDotProd
+#endif
+
+// MARK: - FullyConnected
+
+/// Extra model-block bytes an Arm FullyConnected needs: its units' initial
+/// accumulators (bias + input_offset * sum of the filter row).
+func armFullyConnectedBytes(_ plan: OpPlanContext) -> Int {
+  guard isArmISA(plan.isa) else { return 0 }
+  let out = plan.outputRecord
+  return alignUp(4 * Int(out.dim(Int(out.rank) - 1)), 16) + 16
+}
+
+/// The Arm kernel's argument block (symmetric weights only): fills the
+/// initial accumulators in a region of the model block and passes them as
+/// the bias with input offset 0. nil: reference kernel.
+func armFullyConnectedArgs(
+  _ ctx: inout OpPrepareContext, params: FullyConnectedParams, requant: ChannelRequant,
+  batches: Int, depth: Int, units: Int, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?
+) throws(LoadError) -> cnnrt_fc_args? {
+  guard isArmISA(ctx.isa), batches > 0, depth > 0, units > 0, params.filterOffset == 0,
+        params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax,
+        ctx.canAllocate(bytes: 4 * units, alignment: 16) else { return nil }
+  var u = 0
+  while u < units {
+    let s = requant.shift[u]
+    if s < -31 || s > 31 { return nil }
+    u += 1
+  }
+  let initial = try ctx.allocate(bytes: 4 * units, alignment: 16).bindMemory(to: Int32.self, capacity: units)
+  u = 0
+  while u < units {
+    var sum: Int32 = 0
+    var d = 0
+    while d < depth { sum = sum &+ Int32(filter[u * depth + d]); d += 1 }
+    initial[u] = (bias?[u] ?? 0) &+ params.inputOffset &* sum
+    u += 1
+  }
+  var a = cnnrt_fc_args()
+  a.batches = Int64(batches); a.depth = Int64(depth); a.units = Int64(units)
+  a.input_offset = 0; a.filter_offset = 0; a.output_offset = params.outputOffset
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  a.filter = filter; a.bias = UnsafePointer(initial)
+  a.multiplier = requant.multiplier; a.shift = requant.shift
+  return a
+}
+
+@inline(__always)
+func armFullyConnectedRun(isa: Int32, args: UnsafePointer<cnnrt_fc_args>, input: UnsafePointer<Int8>,
+                          output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsDotProd) && arch(arm64)
+  if isa == KernelISA.dotprod { _CNNKernelsDotProd.cnnrtFullyConnectedArm(args, input, output); return }
+  #endif
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isa == KernelISA.neon { _CNNKernelsNEON.cnnrtFullyConnectedArm(args, input, output) }
+  #endif
+}
+
+// MARK: - Add
+
+/// Same-shape Add, or one row of a broadcast Add: input k advances by
+/// stride k (1, or 0 for a repeated value).
+@inline(__always)
+func armAddRun(isa: Int32, args: UnsafePointer<cnnrt_add_args>, count: Int,
+               input1: UnsafePointer<Int8>, stride1: Int, input2: UnsafePointer<Int8>, stride2: Int,
+               output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) { _CNNKernelsNEON.cnnrtAddArm(args, count, input1, stride1, input2, stride2, output) }
+  #endif
+}
+
+/// Broadcast Add on an Arm path: one kernel call per output pixel over the
+/// channels (each input's channel stride 1, or 0 when its C is 1), the
+/// pixel offsets as in addBroadcastReference.
+func armAddBroadcast(isa: Int32, args: cnnrt_add_args, outputShape: Dims4,
+                     input1Shape: Dims4, input1: UnsafePointer<Int8>,
+                     input2Shape: Dims4, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  @inline(__always) func strides(_ d: Dims4) -> (Int, Int, Int, Int) {
+    (d.n == 1 ? 0 : d.h * d.w * d.c, d.h == 1 ? 0 : d.w * d.c, d.w == 1 ? 0 : d.c, d.c == 1 ? 0 : 1)
+  }
+  let s1 = strides(input1Shape), s2 = strides(input2Shape), C = outputShape.c
+  var a = args
+  var o = 0
+  var b = 0
+  while b < outputShape.n {
+    var y = 0
+    while y < outputShape.h {
+      var x = 0
+      while x < outputShape.w {
+        armAddRun(isa: isa, args: &a, count: C,
+                  input1: input1 + (b * s1.0 + y * s1.1 + x * s1.2), stride1: s1.3,
+                  input2: input2 + (b * s2.0 + y * s2.1 + x * s2.2), stride2: s2.3, output: output + o)
+        o += C
+        x += 1
+      }
+      y += 1
+    }
+    b += 1
+  }
+}
+
+// MARK: - Pooling
+
+/// Max (`average` false) or average pooling on an Arm path; false when the
+/// path or the parameters have no Arm kernel.
+func armPool(isa: Int32, average: Bool, params: PoolParams, inputShape: Dims4, input: UnsafePointer<Int8>,
+             outputShape: Dims4, output: UnsafeMutablePointer<Int8>) -> Bool {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  guard isArmISA(isa), inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, inputShape.c > 0,
+        outputShape.h > 0, outputShape.w > 0, outputShape.n == inputShape.n, outputShape.c == inputShape.c,
+        params.filterH > 0, params.filterW > 0, params.strideH > 0, params.strideW > 0,
+        !average || params.filterH * params.filterW <= 256, params.filterH <= 1 << 16, params.filterW <= 1 << 16,
+        params.activationMin >= -128, params.activationMax <= 127 else { return false }
+  var a = cnnrt_pool_args()
+  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
+  a.channels = Int64(inputShape.c); a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w)
+  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
+  a.filter_h = Int64(params.filterH); a.filter_w = Int64(params.filterW)
+  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  if average { _CNNKernelsNEON.cnnrtAveragePoolArm(&a, input, output) } else { _CNNKernelsNEON.cnnrtMaxPoolArm(&a, input, output) }
+  return true
+  #else
+  return false
+  #endif
+}
+
+// MARK: - Mean
+
+/// Mean over [outer, reduced, inner] on an Arm path; false when the path or
+/// the parameters have no Arm kernel.
+func armMean(isa: Int32, params: MeanParams, outer: Int, reduced: Int, inner: Int,
+             input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) -> Bool {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  guard isArmISA(isa), outer > 0, reduced > 0, inner >= 8, params.shift >= -31, params.shift <= 31 else { return false }
+  _CNNKernelsNEON.cnnrtMeanArm(outer, reduced, inner, params.inputZeroPointTimesCount, params.multiplier, params.shift,
+                               params.outputZeroPoint, input, output)
+  return true
+  #else
+  return false
+  #endif
+}

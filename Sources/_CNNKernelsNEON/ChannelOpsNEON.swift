@@ -1,0 +1,232 @@
+// aarch64 Add, max / average pooling and Mean, sixteen channels (bytes) at a
+// time, bit-exact with addReference, maxPool2DReference,
+// averagePool2DReference and meanReference. None of them multiplies int8
+// pairs, so both builds (NEON and DotProd) compile the same code and the
+// runtime calls the NEON module's copy on both paths.
+#if arch(arm64)
+import _CNNRuntimeShims
+
+/// Loads `n` (< 16) bytes through a zeroed 16-byte stack copy.
+@inline(__always)
+func loadPartial(_ p: UnsafePointer<Int8>, _ n: Int, _ tmp: UnsafeMutablePointer<Int8>) -> int8x16_t {
+  var i = 0
+  while i < 16 { tmp[i] = i < n ? p[i] : 0; i += 1 }
+  return cnnrt_ld_s8(tmp)
+}
+
+/// Stores the first `n` bytes of `v` (all 16 when n >= 16).
+@inline(__always)
+func storePartial(_ out: UnsafeMutablePointer<Int8>, _ v: int8x16_t, _ n: Int, _ tmp: UnsafeMutablePointer<Int8>) {
+  if n >= 16 { cnnrt_st_s8(out, v); return }
+  cnnrt_st_s8(tmp, v)
+  var i = 0
+  while i < n { out[i] = tmp[i]; i += 1 }
+}
+
+/// Runs `body` with a 16-byte stack scratch (no allocation).
+@inline(__always)
+func withScratch16(_ body: (UnsafeMutablePointer<Int8>) -> Void) {
+  var s = (Int64(0), Int64(0))
+  withUnsafeMutableBytes(of: &s) { body($0.baseAddress!.assumingMemoryBound(to: Int8.self)) }
+}
+
+// MARK: - Add
+
+/// `count` elements of Add; input k advances by `stride_k` (1, or 0 for a
+/// value broadcast along the run). Per element as addElement:
+/// MBQM((x1 + off1) << left, m1, s1) + MBQM((x2 + off2) << left, m2, s2),
+/// then MBQM(., mo, so) + output offset, clamped. |x + off| <= 255 and
+/// left <= 20 in practice; the shifts wrap like the reference's &<<.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddArm(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
+                        _ input1: UnsafePointer<Int8>, _ stride1: Int,
+                        _ input2: UnsafePointer<Int8>, _ stride2: Int,
+                        _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard count > 0 else { return }
+  let off1 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input1_offset))
+  let off2 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input2_offset))
+  let left = vdupq_n_s32(p.left_shift), zero = vdupq_n_s32(0)
+  @inline(__always) func shifts(_ s: Int32) -> (int32x4_t, int32x4_t) {
+    (vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s < 0 ? s : 0))
+  }
+  let (l1, r1) = shifts(p.input1_shift), (l2, r2) = shifts(p.input2_shift), (lo, ro) = shifts(p.output_shift)
+  let m1 = vdupq_n_s32(p.input1_multiplier), m2 = vdupq_n_s32(p.input2_multiplier)
+  let mo = vdupq_n_s32(p.output_multiplier)
+  let offset = vdupq_n_s32(p.output_offset)
+  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_min)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_max))
+  @inline(__always) func one(_ x1: int16x8_t, _ x2: int16x8_t, high: Bool) -> int32x4_t {
+    let w1 = high ? cnnrt_widen_hi_s16(x1) : cnnrt_widen_lo_s16(x1)
+    let w2 = high ? cnnrt_widen_hi_s16(x2) : cnnrt_widen_lo_s16(x2)
+    let s1 = cnnrt_requant_s32(vshlq_s32(w1, left), m1, l1, r1)
+    let s2 = cnnrt_requant_s32(vshlq_s32(w2, left), m2, l2, r2)
+    return cnnrt_requant_s32(vaddq_s32(s1, s2), mo, lo, ro)
+  }
+  _ = zero
+  withScratch16 { tmp in
+    let splat1 = vdupq_n_s8(input1[0]), splat2 = vdupq_n_s8(input2[0])
+    var i = 0
+    while i < count {
+      let n = count - i
+      let x1 = stride1 == 0 ? splat1 : (n >= 16 ? cnnrt_ld_s8(input1 + i) : loadPartial(input1 + i, n, tmp))
+      let x2 = stride2 == 0 ? splat2 : (n >= 16 ? cnnrt_ld_s8(input2 + i) : loadPartial(input2 + i, n, tmp))
+      let a1 = vaddq_s16(cnnrt_widen_lo_s8(x1), off1), b1 = vaddq_s16(cnnrt_widen_hi_s8(x1), off1)
+      let a2 = vaddq_s16(cnnrt_widen_lo_s8(x2), off2), b2 = vaddq_s16(cnnrt_widen_hi_s8(x2), off2)
+      let v = cnnrt_narrow16(one(a1, a2, high: false), one(a1, a2, high: true),
+                             one(b1, b2, high: false), one(b1, b2, high: true), offset, actLo, actHi)
+      storePartial(output + i, v, n, tmp)
+      i += 16
+    }
+  }
+}
+
+// MARK: - Pooling
+
+/// Max pooling: the byte maximum over the window's valid taps (from -128),
+/// clamped to the activation range.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMaxPoolArm(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
+                            _ output: UnsafeMutablePointer<Int8>) {
+  poolArm(a, input, output, average: false)
+}
+
+/// Average pooling: per channel the sum over the window's valid taps in
+/// int16 (the runtime allows at most 256 taps: |sum| <= 32,768), then
+/// (sum ± count / 2) / count truncated (ties away from zero) per lane, clamped.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAveragePoolArm(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
+                                _ output: UnsafeMutablePointer<Int8>) {
+  poolArm(a, input, output, average: true)
+}
+
+@inline(__always)
+func poolArm(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
+             average: Bool) {
+  let p = a.pointee
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), channels = Int(p.channels)
+  let outH = Int(p.out_h), outW = Int(p.out_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
+  let sH = Int(p.stride_h), sW = Int(p.stride_w), padT = Int(p.pad_top), padL = Int(p.pad_left)
+  let actMin = p.act_min, actMax = p.act_max
+  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: actMin)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: actMax))
+  var sums = (Int64(0), Int64(0), Int64(0), Int64(0))
+  withUnsafeMutableBytes(of: &sums) { sumsRaw in
+    let lanes = sumsRaw.baseAddress!.assumingMemoryBound(to: Int16.self)
+    withScratch16 { tmp in
+      var b = 0
+      while b < batches {
+        var oy = 0
+        while oy < outH {
+          let y0 = oy * sH - padT
+          let fy0 = y0 < 0 ? -y0 : 0
+          let fy1 = max(fy0, min(fH, inH - y0))
+          var ox = 0
+          while ox < outW {
+            let x0 = ox * sW - padL
+            let fx0 = x0 < 0 ? -x0 : 0
+            let fx1 = max(fx0, min(fW, inW - x0))
+            let count = Int32((fy1 - fy0) * (fx1 - fx0))
+            let out = output + ((b * outH + oy) * outW + ox) * channels
+            var c = 0
+            while c < channels {
+              let n = channels - c
+              var mx = vdupq_n_s8(-128)
+              var sLo = vdupq_n_s16(0), sHi = vdupq_n_s16(0)
+              var fy = fy0
+              while fy < fy1 {
+                var fx = fx0
+                let row = input + ((b * inH + y0 + fy) * inW + x0) * channels + c
+                while fx < fx1 {
+                  let px = row + fx * channels
+                  let v = n >= 16 ? cnnrt_ld_s8(px) : loadPartial(px, n, tmp)
+                  if average {
+                    sLo = cnnrt_addw_lo_s8(sLo, v); sHi = cnnrt_addw_hi_s8(sHi, v)
+                  } else {
+                    mx = vmaxq_s8(mx, v)
+                  }
+                  fx += 1
+                }
+                fy += 1
+              }
+              if average {
+                cnnrt_st_s16(lanes, sLo); cnnrt_st_s16(lanes + 8, sHi)
+                var i = 0
+                while i < (n < 16 ? n : 16) {
+                  var acc = Int32(lanes[i])
+                  if count > 0 {
+                    let half = count / 2
+                    acc = acc > 0 ? (acc &+ half) / count : (acc &- half) / count
+                  }
+                  acc = acc < actMin ? actMin : (acc > actMax ? actMax : acc)
+                  out[c + i] = Int8(truncatingIfNeeded: acc)
+                  i += 1
+                }
+              } else {
+                storePartial(out + c, vminq_s8(vmaxq_s8(mx, actLo), actHi), n, tmp)
+              }
+              c += 16
+            }
+            ox += 1
+          }
+          oy += 1
+        }
+        b += 1
+      }
+    }
+  }
+}
+
+// MARK: - Mean
+
+/// Mean of an [outer, reduced, inner] view over `reduced`: per (o, i) the
+/// int32 sum (wrapping), minus input_zero_point * reduced, requantized with
+/// one multiplier and shift, + output zero point, clamped to int8.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMeanArm(_ outer: Int, _ reduced: Int, _ inner: Int, _ zeroPointTimesCount: Int32,
+                         _ multiplier: Int32, _ shift: Int32, _ outputZeroPoint: Int32,
+                         _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
+  guard outer > 0, reduced > 0, inner > 0 else { return }
+  let zp = vdupq_n_s32(zeroPointTimesCount), mult = vdupq_n_s32(multiplier)
+  let left = vdupq_n_s32(shift > 0 ? shift : 0), negRight = vdupq_n_s32(shift < 0 ? shift : 0)
+  let offset = vdupq_n_s32(outputZeroPoint)
+  let lo = vdupq_n_s8(-128), hi = vdupq_n_s8(127)
+  withScratch16 { tmp in
+    var o = 0
+    while o < outer {
+      let base = input + o * reduced * inner
+      var c = 0
+      while c < inner {
+        let n = inner - c
+        var a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0
+        var r = 0
+        while r < reduced {
+          let px = base + r * inner + c
+          let v = n >= 16 ? cnnrt_ld_s8(px) : loadPartial(px, n, tmp)
+          let l16 = cnnrt_widen_lo_s8(v), h16 = cnnrt_widen_hi_s8(v)
+          a0 = cnnrt_addw_lo_s16(a0, l16); a1 = cnnrt_addw_hi_s16(a1, l16)
+          a2 = cnnrt_addw_lo_s16(a2, h16); a3 = cnnrt_addw_hi_s16(a3, h16)
+          r += 1
+        }
+        let q0 = cnnrt_requant_s32(vsubq_s32(a0, zp), mult, left, negRight)
+        let q1 = cnnrt_requant_s32(vsubq_s32(a1, zp), mult, left, negRight)
+        let q2 = cnnrt_requant_s32(vsubq_s32(a2, zp), mult, left, negRight)
+        let q3 = cnnrt_requant_s32(vsubq_s32(a3, zp), mult, left, negRight)
+        storePartial(output + o * inner + c, cnnrt_narrow16(q0, q1, q2, q3, offset, lo, hi), n, tmp)
+        c += 16
+      }
+      o += 1
+    }
+  }
+}
+#endif
