@@ -95,7 +95,7 @@ all: lib examples swift-build
 
 # ---- dependencies -------------------------------------------------------
 deps:
-	@bash tools/install-deps.sh
+	@ARCH=$(ARCH) bash tools/install-deps.sh
 
 # ---- libcnnrt.so (Embedded Swift) ---------------------------------------
 lib: $(LIBDIR)/libcnnrt.so
@@ -153,7 +153,7 @@ header-check: $(GEN)/cnnrt-Swift.h
 	g++ -std=c++17 -Wall -Wextra -pedantic -Werror -fsyntax-only -x c++ Include/cnnrt.h
 
 abi-check: $(LIBDIR)/libcnnrt.so
-	@bash tools/check-abi.sh $(LIBDIR)/libcnnrt.so
+	@bash tools/check-abi.sh $(LIBDIR)/libcnnrt.so $(ARCH)
 
 # ---- Swift (SwiftPM) --------------------------------------------------------
 swift-build:
@@ -263,11 +263,21 @@ fuzz: $(FUZZ_DIR)/fuzz_diff $(FUZZ_DIR)/fuzz_load fuzz-seeds
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus 2>&1 | grep -E $(FUZZ_STATS)
 
 # ---- examples and demo ------------------------------------------------------
-examples: $(BUILD)/examples/classify $(BUILD)/examples/classify_raw
+EXDIR := $(patsubst %/lib,%/examples,$(LIBDIR))
+examples: $(EXDIR)/classify $(EXDIR)/classify_raw $(EXDIR)/infer_raw
 
-$(BUILD)/examples/%: CExamples/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
-	@mkdir -p $(BUILD)/examples
-	$(CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib'
+$(EXDIR)/%: CExamples/%.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(EXDIR)
+	$(TARGET_CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib'
+
+# ---- aarch64 against x86-64 (cross builds only) ------------------------------
+# ResNet-8 and DS-CNN imported from ../shared/data, their 200 TFLM golden
+# inputs run by CExamples/infer_raw from both builds: every Arm path under
+# qemu-aarch64 must print the x86 build's bytes (tools/arm/compare-x86.sh).
+.PHONY: arm-compare
+arm-compare: $(EXDIR)/infer_raw swift-build
+	$(MAKE) --no-print-directory ARCH=x86_64 $(BUILD)/examples/infer_raw
+	bash tools/arm/compare-x86.sh $(SPM_BIN)/cnnrt $(BUILD)/examples/infer_raw $(EXDIR)/infer_raw $(QEMU_BASE)
 
 demo: deps lib examples swift-build
 	@bash tools/demo.sh
@@ -316,7 +326,13 @@ zoo-test: $(SLOW_GOLDENS)
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
 
 # ---- everything -------------------------------------------------------------
+ifeq ($(ARCH),x86_64)
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
+else ifeq ($(RUN),)
+test: deps lib abi-check ctest
+else
+test: deps lib abi-check ctest arm-compare
+endif
 
 clean:
 	rm -rf $(BUILD) .build

@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
 # Installs what building and testing cnnrt needs beyond the Swift toolchain:
 # cmocka (C tests), libpng/libjpeg-turbo/zlib (the CLI's image readers). Idempotent; quiet when everything is present.
+# ARCH=aarch64 on an x86-64 host (make ... ARCH=aarch64) adds the cross
+# toolchain, user-mode QEMU and the arm64 cmocka (Debian multiarch).
 set -euo pipefail
 need=()
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ "${ARCH:-$(uname -m)}" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
+  command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+  [ -f /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
+  command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+  if [ ! -f /usr/lib/aarch64-linux-gnu/libcmocka.so ]; then
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+      echo "install-deps: adding the arm64 architecture (for libcmocka-dev:arm64)"
+      $SUDO dpkg --add-architecture arm64
+    fi
+    need+=(libcmocka-dev:arm64)
+  fi
+fi
 [ -f /usr/include/cmocka.h ] || need+=(libcmocka-dev)
 [ -f /usr/include/png.h ] || need+=(libpng-dev)
 [ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)
@@ -12,7 +27,6 @@ command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
