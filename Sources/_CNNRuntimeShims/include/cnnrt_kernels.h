@@ -99,7 +99,8 @@ typedef struct cnnrt_mul_args {
  * padded; acc_init = bias + input_offset * sum(filter), so padded taps are
  * fed the input zero point (-input_offset) and contribute nothing.
  * Depthwise weights: [k_h * k_w][oc_blocks * 16] int8, zero padded; acc_init
- * = bias. Offsets in -127...128, act_min/act_max in -128...127. */
+ * = bias + input_offset * sum of the channel's taps (padded taps are fed the
+ * input zero point, as in Conv2D). Offsets in -127...128, act_min/act_max in -128...127. */
 typedef struct cnnrt_arm_conv_args {
   int64_t batches, in_h, in_w, in_c;
   int64_t out_h, out_w, out_c;

@@ -193,7 +193,13 @@ func armDepthwisePack(
         let l = armDepthwiseLayout(outC: outC, kH: kH, kW: kW), l.bytes <= regionBytes else { return false }
   var a = cnnrt_arm_conv_args()
   armFillCommon(&a, l, region: region, params: params, requant: requant, inputShape: inputShape,
-                outputShape: outputShape, kH: kH, kW: kW) { oc in bias?[oc] ?? 0 }
+                outputShape: outputShape, kH: kH, kW: kW) { oc in
+    // bias + input_offset * sum of the channel's taps: the kernel multiplies the raw inputs.
+    var sum: Int32 = 0
+    var t = 0
+    while t < kH * kW { sum = sum &+ Int32(filter[t * outC + oc]); t += 1 }
+    return (bias?[oc] ?? 0) &+ params.inputOffset &* sum
+  }
   a.depth_multiplier = Int64(outC / inC)
   // [taps][blocks * 16], zero padded.
   let padded = l.blocks * 16
