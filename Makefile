@@ -279,6 +279,18 @@ arm-compare: $(EXDIR)/infer_raw swift-build
 	$(MAKE) --no-print-directory ARCH=x86_64 $(BUILD)/examples/infer_raw
 	bash tools/arm/compare-x86.sh $(SPM_BIN)/cnnrt $(BUILD)/examples/infer_raw $(EXDIR)/infer_raw $(QEMU_BASE)
 
+# The Arm section of docs/BENCHMARKS.md: code sizes, inner-loop MACs per
+# instruction from the disassembly, model block and arena per path (no times).
+.PHONY: arm-report
+arm-report: arm-compare $(EXDIR)/sizes
+	$(MAKE) --no-print-directory ARCH=x86_64 $(BUILD)/examples/sizes
+	bash tools/arm/report.sh $(BUILD)/examples/sizes $(EXDIR)/sizes \
+	  $(BUILD)/aarch64/compare/mlperf_tiny_ic_resnet8.cnnrt $(BUILD)/aarch64/compare/mlperf_tiny_kws_dscnn.cnnrt models/mnist.cnnrt
+
+$(EXDIR)/sizes: tools/arm/sizes.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(EXDIR)
+	$(TARGET_CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib'
+
 demo: deps lib examples swift-build
 	@bash tools/demo.sh
 

@@ -671,6 +671,11 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append("")
     L += mul_micro_section(micro, a)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    # Keep the Arm section (`make arm-report`, tools/arm/report.sh writes it).
+    if os.path.exists(a.out):
+        m = re.search(r"<!-- arm:begin.*?<!-- arm:end -->", open(a.out).read(), re.S)
+        if m:
+            L += ["", m.group(0), ""]
     with open(a.out, "w") as f:
         f.write("\n".join(L))
     return main
