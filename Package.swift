@@ -1,6 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The x86 kernel modules' CPU levels; on another host (aarch64 Linux) the
+// modules compile empty (`#if arch(x86_64)`) and take no -march flag.
+#if arch(x86_64)
+let avx2Flags = ["-Xcc", "-march=x86-64-v3"]
+let avx512Flags = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"]
+#else
+let avx2Flags: [String] = []
+let avx512Flags: [String] = []
+#endif
+
 let package = Package(
   name: "cnnrt",
   products: [
@@ -30,13 +40,13 @@ let package = Package(
       name: "_CNNKernelsAVX2",
       dependencies: ["_CNNRuntimeShims"],
       path: "Sources/_CNNKernelsAVX2",
-      swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+      swiftSettings: [.unsafeFlags(avx2Flags)]
     ),
     .target(
       name: "_CNNKernelsAVX512",
       dependencies: ["_CNNRuntimeShims"],
       path: "Sources/_CNNKernelsAVX512",
-      swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"])]
+      swiftSettings: [.unsafeFlags(avx512Flags)]
     ),
     .target(
       name: "CNNRuntime",
