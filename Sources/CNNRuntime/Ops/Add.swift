@@ -39,6 +39,17 @@ func addElement(_ params: AddParams, _ x1: Int8, _ x2: Int8) -> Int8 {
     activationMin: params.activationMin, activationMax: params.activationMax)
 }
 
+/// Strides (n, h, w, c) of an NHWC input in output coordinates: 0 along the
+/// dimensions it broadcasts (extent 1).
+@inline(__always)
+func broadcastStrides(_ d: Dims4) -> (Int, Int, Int, Int) {
+  let c = d.c == 1 ? 0 : 1
+  let w = d.w == 1 ? 0 : d.c
+  let h = d.h == 1 ? 0 : d.w &* d.c
+  let n = d.n == 1 ? 0 : d.h &* d.w &* d.c
+  return (n, h, w, c)
+}
+
 /// Add with NumPy/TFLite broadcasting over NHWC shapes: every input dimension
 /// equals the output's or is 1 (checked at load; shapes of lower rank are
 /// padded with 1s on the left). Same per-element arithmetic as addReference
@@ -49,15 +60,7 @@ public func addBroadcastReference(
   input2Shape: Dims4, input2: UnsafePointer<Int8>,
   output: UnsafeMutablePointer<Int8>
 ) {
-  // Strides of each input in output coordinates; 0 along broadcast dimensions.
-  @inline(__always) func strides(_ d: Dims4) -> (Int, Int, Int, Int) {
-    let c = d.c == 1 ? 0 : 1
-    let w = d.w == 1 ? 0 : d.c
-    let h = d.h == 1 ? 0 : d.w &* d.c
-    let n = d.n == 1 ? 0 : d.h &* d.w &* d.c
-    return (n, h, w, c)
-  }
-  let s1 = strides(input1Shape), s2 = strides(input2Shape)
+  let s1 = broadcastStrides(input1Shape), s2 = broadcastStrides(input2Shape)
   var o = 0
   var b = 0
   while b < outputShape.n {

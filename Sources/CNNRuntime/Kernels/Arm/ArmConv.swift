@@ -143,33 +143,9 @@ func armConv2DPack(
     while k < perFilter { sum = sum &+ Int32(filter[oc * perFilter + k]); k += 1 }
     return (bias?[oc] ?? 0) &+ params.inputOffset &* sum
   }
-  // [blocks][kH][kW][cGroups][j: 4][i: 4 oc][k: 4 c]; oc = 16 blk + 4 j + i, c = 4 g + k.
-  let w = region + l.weightsOffset
-  var idx = 0
-  var blk = 0
-  while blk < l.blocks {
-    var ky = 0
-    while ky < kH {
-      var kx = 0
-      while kx < kW {
-        var g = 0
-        while g < l.cGroups {
-          var lane = 0
-          while lane < 64 {
-            let oc = blk * 16 + lane / 4, c = g * 4 + lane % 4
-            let v: Int8 = oc < outC && c < inC ? filter[((oc * kH + ky) * kW + kx) * inC + c] : 0
-            w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
-            idx += 1
-            lane += 1
-          }
-          g += 1
-        }
-        kx += 1
-      }
-      ky += 1
-    }
-    blk += 1
-  }
+  // [blocks][kH][kW][cGroups][16 oc][4 c]: four SDOT operands of 4 oc x 4 c each.
+  packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.blocks, lanes: 16, groupSize: 4,
+                 cGroups: l.cGroups, wide: false, into: region + l.weightsOffset)
   region.bindMemory(to: cnnrt_arm_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }

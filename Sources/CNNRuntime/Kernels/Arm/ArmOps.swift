@@ -85,10 +85,7 @@ func armAddRun(isa: Int32, args: UnsafePointer<cnnrt_add_args>, count: Int,
 func armAddBroadcast(isa: Int32, args: cnnrt_add_args, outputShape: Dims4,
                      input1Shape: Dims4, input1: UnsafePointer<Int8>,
                      input2Shape: Dims4, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
-  @inline(__always) func strides(_ d: Dims4) -> (Int, Int, Int, Int) {
-    (d.n == 1 ? 0 : d.h * d.w * d.c, d.h == 1 ? 0 : d.w * d.c, d.w == 1 ? 0 : d.c, d.c == 1 ? 0 : 1)
-  }
-  let s1 = strides(input1Shape), s2 = strides(input2Shape), C = outputShape.c
+  let s1 = broadcastStrides(input1Shape), s2 = broadcastStrides(input2Shape), C = outputShape.c
   var a = args
   var o = 0
   var b = 0
@@ -121,13 +118,7 @@ func armPool(isa: Int32, average: Bool, params: PoolParams, inputShape: Dims4, i
         params.filterH > 0, params.filterW > 0, params.strideH > 0, params.strideW > 0,
         !average || params.filterH * params.filterW <= 256, params.filterH <= 1 << 16, params.filterW <= 1 << 16,
         params.activationMin >= -128, params.activationMax <= 127 else { return false }
-  var a = cnnrt_pool_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-  a.channels = Int64(inputShape.c); a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.filter_h = Int64(params.filterH); a.filter_w = Int64(params.filterW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-  a.act_min = params.activationMin; a.act_max = params.activationMax
+  var a = poolKernelArgs(params: params, inputShape: inputShape, outputShape: outputShape)
   if average { _CNNKernelsNEON.cnnrtAveragePoolArm(&a, input, output) } else { _CNNKernelsNEON.cnnrtMaxPoolArm(&a, input, output) }
   return true
   #else

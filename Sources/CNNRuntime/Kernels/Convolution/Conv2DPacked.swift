@@ -256,26 +256,38 @@ public func conv2DPack(
     return true
   }
   // [oc_blocks][kH][kW][c_groups][lanes][groupSize]: int16 (AVX2) or int8 (AVX-512).
+  packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.ocBlocks, lanes: l.lanes,
+                 groupSize: l.groupSize, cGroups: l.cGroups, wide: !avx512, into: w)
+  region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
+  return true
+}
+
+/// Writes a Conv2D filter [outC][kH][kW][inC] as
+/// [blocks][kH][kW][cGroups][lanes][groupSize] (output channel blk * lanes +
+/// lane, input channel g * groupSize + k), zero past outC and inC; int16
+/// elements when `wide`, else int8 (the AVX-512 and the Arm layout).
+func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, inC: Int, blocks: Int, lanes: Int,
+                    groupSize: Int, cGroups: Int, wide: Bool, into w: UnsafeMutableRawPointer) {
   var i = 0
   var blk = 0
-  while blk < l.ocBlocks {
+  while blk < blocks {
     var ky = 0
     while ky < kH {
       var kx = 0
       while kx < kW {
         var g = 0
-        while g < l.cGroups {
+        while g < cGroups {
           var lane = 0
-          while lane < l.lanes {
-            let o = blk * l.lanes + lane
+          while lane < lanes {
+            let o = blk * lanes + lane
             var k = 0
-            while k < l.groupSize {
-              let c = g * l.groupSize + k
+            while k < groupSize {
+              let c = g * groupSize + k
               let v: Int8 = (o < outC && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
-              if avx512 {
-                w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
-              } else {
+              if wide {
                 w.storeBytes(of: Int16(v), toByteOffset: 2 * i, as: Int16.self)
+              } else {
+                w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
               }
               i += 1
               k += 1
@@ -290,8 +302,6 @@ public func conv2DPack(
     }
     blk += 1
   }
-  region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
-  return true
 }
 
 /// Runs a Conv2D packed by `conv2DPack` for `isa` on the input (NHWC int8)

@@ -7,6 +7,19 @@ import _CNNRuntimeShims
 import _CNNKernelsAVX2
 #endif
 
+/// The pooling kernels' argument block (every ISA's pooling kernels take it).
+@inline(__always)
+func poolKernelArgs(params: PoolParams, inputShape: Dims4, outputShape: Dims4) -> cnnrt_pool_args {
+  var a = cnnrt_pool_args()
+  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
+  a.channels = Int64(inputShape.c); a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w)
+  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
+  a.filter_h = Int64(params.filterH); a.filter_w = Int64(params.filterW)
+  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  return a
+}
+
 /// Average pooling on the kernel path `isa` (the CPU must support it),
 /// byte-identical to averagePool2DReference.
 public func averagePool2DOptimized(
@@ -22,13 +35,7 @@ public func averagePool2DOptimized(
      outputShape.h > 0, outputShape.w > 0, outputShape.n == inputShape.n, outputShape.c == inputShape.c,
      params.filterH > 0, params.filterW > 0, params.filterH <= 1 << 12, params.filterW <= 1 << 11,
      params.activationMin >= -128, params.activationMax <= 127 {
-    var a = cnnrt_pool_args()
-    a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-    a.channels = Int64(inputShape.c); a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w)
-    a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-    a.filter_h = Int64(params.filterH); a.filter_w = Int64(params.filterW)
-    a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-    a.act_min = params.activationMin; a.act_max = params.activationMax
+    var a = poolKernelArgs(params: params, inputShape: inputShape, outputShape: outputShape)
     cnnrtAveragePoolAVX2(&a, input, output)
     return
   }
