@@ -142,8 +142,13 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
   let zp = UInt32(UInt8(truncatingIfNeeded: 0 &- p.input_offset))
   let zpWord = zp | zp &<< 8 | zp &<< 16 | zp &<< 24
   let zpVec = cnnrt_dup32_s8(Int32(bitPattern: zpWord))
-  let blockBytes = kH &* kW &* cGroups &* 64
+  // Row layout (row_groups > 0): a kernel row's kW * inC bytes are contiguous
+  // in the input (dilation_w 1) and packed as one run of groups of 4.
+  let rowGroups = Int(p.row_groups)
+  let groupsPerRow = rowGroups > 0 ? rowGroups : kW &* cGroups
+  let blockBytes = kH &* groupsPerRow &* 64
   let pxStride = sW &* inC
+  let inputBytes = batches &* inH &* inW &* inC
   var b = 0
   while b < batches {
     var oy = 0
@@ -154,8 +159,15 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
         let x0 = ox &* sW &- padL
         let out = output + ((b &* outH &+ oy) &* outW &+ ox) &* outC
         // Interior: `interiorPixels` pixels whose taps all lie inside the row.
-        let group = outW &- ox >= interiorPixels && x0 >= 0
+        var group = outW &- ox >= interiorPixels && x0 >= 0
           && x0 &+ (interiorPixels &- 1) &* sW &+ (kW &- 1) &* dW < inW
+        if group && rowGroups > 0 {
+          // The row runs read whole groups of 4: up to 3 bytes past a row's
+          // end, which must stay inside the input tensor.
+          let lastRow = min(y0 &+ (kH &- 1) &* dH, inH &- 1)
+          let last = ((b &* inH &+ lastRow) &* inW &+ x0) &* inC &+ (interiorPixels &- 1) &* pxStride &+ 4 &* rowGroups
+          group = last <= inputBytes
+        }
         var blk = 0
         while blk < blocks {
           var wp = weights + blk &* blockBytes
@@ -171,7 +183,7 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
               let iy = y0 &+ ky &* dH
               if iy < 0 || iy >= inH {
                 var t = 0
-                while t < kW &* cGroups {
+                while t < groupsPerRow {
                   let w0 = cnnrt_ld_s8(wp), w1 = cnnrt_ld_s8(wp + 16), w2 = cnnrt_ld_s8(wp + 32), w3 = cnnrt_ld_s8(wp + 48)
                   q0.mac(w0, w1, w2, w3, zpVec); q1.mac(w0, w1, w2, w3, zpVec)
                   #if CNNRT_DOTPROD
@@ -179,6 +191,21 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
                   #endif
                   wp += 64
                   t &+= 1
+                }
+              } else if rowGroups > 0 {
+                var px = input + ((b &* inH &+ iy) &* inW &+ x0) &* inC
+                var g = 0
+                while g < rowGroups {
+                  let w0 = cnnrt_ld_s8(wp), w1 = cnnrt_ld_s8(wp + 16), w2 = cnnrt_ld_s8(wp + 32), w3 = cnnrt_ld_s8(wp + 48)
+                  q0.mac(w0, w1, w2, w3, cnnrt_dup4_s8(px))
+                  q1.mac(w0, w1, w2, w3, cnnrt_dup4_s8(px + pxStride))
+                  #if CNNRT_DOTPROD
+                  q2.mac(w0, w1, w2, w3, cnnrt_dup4_s8(px + 2 &* pxStride))
+                  q3.mac(w0, w1, w2, w3, cnnrt_dup4_s8(px + 3 &* pxStride))
+                  #endif
+                  px += 4
+                  wp += 64
+                  g &+= 1
                 }
               } else {
                 let row = input + ((b &* inH &+ iy) &* inW &+ x0) &* inC
@@ -223,6 +250,29 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
             // One pixel, any tap possibly outside the input (fed the zero point).
             var q = PixelAcc()
             var ky = 0
+            while ky < kH && rowGroups > 0 {
+              // Row layout: each group's 4 bytes gathered, zero points outside.
+              let iy = y0 &+ ky &* dH
+              var g = 0
+              while g < rowGroups {
+                var word = zpWord
+                if iy >= 0 && iy < inH {
+                  var e = 0
+                  while e < 4 {
+                    let k = 4 &* g &+ e, kx = k / inC, ix = x0 &+ kx
+                    if kx < kW && ix >= 0 && ix < inW {
+                      let byte = UInt32(UInt8(bitPattern: input[((b &* inH &+ iy) &* inW &+ ix) &* inC &+ k &- kx &* inC]))
+                      word = (word & ~(UInt32(0xFF) &<< (8 &* UInt32(e)))) | byte &<< (8 &* UInt32(e))
+                    }
+                    e &+= 1
+                  }
+                }
+                q.mac(wp, cnnrt_dup32_s8(Int32(bitPattern: word)))
+                wp += 64
+                g &+= 1
+              }
+              ky &+= 1
+            }
             while ky < kH {
               let iy = y0 &+ ky &* dH
               var kx = 0

@@ -96,7 +96,10 @@ typedef struct cnnrt_mul_args {
  * to oc_blocks * 16 entries: the accumulator's initial value, multiplier,
  * left shift (max(shift, 0)) and negated right shift (-max(-shift, 0)).
  * Conv2D weights: [oc_blocks][k_h][k_w][c_groups][4][4 oc][4 c] int8, zero
- * padded; acc_init = bias + input_offset * sum(filter), so padded taps are
+ * padded; or, when row_groups > 0 (dilation_w 1, in_c not a multiple of 4,
+ * e.g. an RGB first layer), one kernel row's k_w * in_c filter values as one
+ * run of row_groups groups of 4: [oc_blocks][k_h][row_groups][4][4 oc][4];
+ * acc_init = bias + input_offset * sum(filter), so padded taps are
  * fed the input zero point (-input_offset) and contribute nothing.
  * Depthwise weights: [k_h * k_w][oc_blocks * 16] int8, zero padded; acc_init
  * = bias + input_offset * sum of the channel's taps (padded taps are fed the
@@ -105,7 +108,7 @@ typedef struct cnnrt_arm_conv_args {
   int64_t batches, in_h, in_w, in_c;
   int64_t out_h, out_w, out_c;
   int64_t k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
-  int64_t c_groups, oc_blocks, depth_multiplier;
+  int64_t c_groups, oc_blocks, depth_multiplier, row_groups;
   int32_t input_offset, output_offset, act_min, act_max;
   const int8_t *weights;
   const int32_t *acc_init;

@@ -143,9 +143,35 @@ func armConv2DPack(
     while k < perFilter { sum = sum &+ Int32(filter[oc * perFilter + k]); k += 1 }
     return (bias?[oc] ?? 0) &+ params.inputOffset &* sum
   }
-  // [blocks][kH][kW][cGroups][16 oc][4 c]: four SDOT operands of 4 oc x 4 c each.
-  packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.blocks, lanes: 16, groupSize: 4,
-                 cGroups: l.cGroups, wide: false, into: region + l.weightsOffset)
+  if inC % 4 != 0 && params.dilationW == 1 {
+    // One kernel row (kW * inC contiguous input bytes) as one run of groups of 4:
+    // [blocks][kH][rowGroups][16 oc][4]; fewer groups than per tap (no
+    // per-tap channel padding), at most the per-tap layout's bytes.
+    let rowLen = kW * inC, rowGroups = (rowLen + 3) / 4
+    a.row_groups = Int64(rowGroups)
+    let w = region + l.weightsOffset
+    var idx = 0
+    var blk = 0
+    while blk < l.blocks {
+      var ky = 0
+      while ky < kH {
+        var lane = 0
+        while lane < rowGroups * 64 {
+          let g = lane / 64, oc = blk * 16 + lane % 64 / 4, k = g * 4 + lane % 4
+          let v: Int8 = oc < outC && k < rowLen ? filter[(oc * kH + ky) * rowLen + k] : 0
+          w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
+          idx += 1
+          lane += 1
+        }
+        ky += 1
+      }
+      blk += 1
+    }
+  } else {
+    // [blocks][kH][kW][cGroups][16 oc][4 c]: four SDOT operands of 4 oc x 4 c each.
+    packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.blocks, lanes: 16, groupSize: 4,
+                   cGroups: l.cGroups, wide: false, into: region + l.weightsOffset)
+  }
   region.bindMemory(to: cnnrt_arm_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
