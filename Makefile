@@ -180,7 +180,7 @@ $(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
 
 C_TESTS      := $(patsubst Tests/C/%.c,$(TESTDIR)/%,$(C_TEST_SRCS))
-C_PER_PATH   := test_no_alloc test_golden
+C_PER_PATH   := test_no_alloc test_golden test_paths
 C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH)),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
 C_ENV        := CNNRT_FIXTURES=$(BUILD)/fixtures CNNRT_GOLDEN_DIR=Tests/Golden/tflm
 

@@ -109,7 +109,82 @@ func fixtures() throws -> [(String, [UInt8])] {
     list += "golden_\(name).cnnrt\n"
   }
   out.append(("golden_models.txt", Array(list.utf8)))
+  // Seeded random single-op models (odd shapes, strides, dilations, padding,
+  // depth multipliers, broadcasts, zero points) for test_paths, which runs
+  // each on the portable path and on the path under test.
+  var randomList = ""
+  var rng = SplitMix64(seed: 20_261_204)
+  for i in 0..<randomModelCount {
+    let name = String(format: "random_%03d.cnnrt", i)
+    out.append((name, try randomKernelModel(&rng, index: i)))
+    randomList += name + "\n"
+  }
+  out.append(("random_models.txt", Array(randomList.utf8)))
   return out
+}
+
+let randomModelCount = 120
+
+/// One random single-op model (op chosen by `index`): Conv2D, depthwise
+/// Conv2D, FullyConnected, Add (same shape or a broadcast), max and average
+/// pooling, Mean over H and W.
+func randomKernelModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8] {
+  func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+  func scale(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(rng.next() % 1000) / 1000 }
+  func zp() -> Int32 { Int32(int(-128, 127)) }
+  func activation() -> FusedActivation { [FusedActivation.none, .relu, .relu6][int(0, 2)] }
+  var b = ModelBuilder()
+  let h = int(1, 11), w = int(1, 11), c = int(1, 40)
+  let inScale = scale(0.01, 0.1)
+  let x = try b.addActivation(shape: [1, h, w, c], scale: inScale, zeroPoint: zp(), name: "x")
+  try b.markInput(x)
+  let y: TensorID
+  switch index % 7 {
+  case 0, 1:  // Conv2D (twice as often: the most variants)
+    let depthwise = index % 7 == 1
+    let kH = int(1, 5), kW = int(1, 5), sH = int(1, 3), sW = int(1, 3), dH = int(1, 2), dW = int(1, 2)
+    let mult = depthwise ? int(1, 3) : 1
+    let outC = depthwise ? c * mult : int(1, 40)
+    let fits = h >= (kH - 1) * dH + 1 && w >= (kW - 1) * dW + 1
+    let padding: Padding = fits && int(0, 1) == 0 ? .valid : .same
+    let shape = depthwise ? [1, kH, kW, outC] : [outC, kH, kW, c]
+    let wScales = (0..<outC).map { _ in scale(0.002, 0.02) }
+    let filter = try b.addConstant(rng.int8s(shape.reduce(1, *)), shape: shape, scales: wScales,
+                                   axis: depthwise ? 3 : 0)
+    let bias = try b.addConstant((0..<outC).map { _ in Int32(int(-3000, 3000)) })
+    let taps = Float(kH * kW * (depthwise ? 1 : c))
+    let outScale = inScale * 0.01 * taps.squareRoot() * scale(20, 80)
+    y = depthwise
+      ? try b.depthwiseConv2D(x, filter: filter, bias: bias, stride: (sH, sW), dilation: (dH, dW), padding: padding,
+                              activation: activation(), outputScale: outScale, outputZeroPoint: zp())
+      : try b.conv2D(x, filter: filter, bias: bias, stride: (sH, sW), dilation: (dH, dW), padding: padding,
+                     activation: activation(), outputScale: outScale, outputZeroPoint: zp())
+  case 2:  // FullyConnected over the flattened input
+    let depth = h * w * c, units = int(1, 24)
+    let weights = try b.addConstant(rng.int8s(units * depth), shape: [units, depth], scale: scale(0.002, 0.02))
+    let bias = int(0, 3) == 0 ? nil : try b.addConstant((0..<units).map { _ in Int32(int(-3000, 3000)) })
+    let flat = try b.reshape(x, to: [1, depth])
+    y = try b.fullyConnected(flat, weights: weights, bias: bias, activation: activation(),
+                             outputScale: inScale * 0.01 * Float(depth).squareRoot() * scale(20, 80),
+                             outputZeroPoint: zp())
+  case 3:  // Add: same shape or a broadcast second input
+    let shapes = [[1, h, w, c], [1, 1, 1, c], [1, h, w, 1], [1, 1, 1, 1], [1, 1, w, c], [1, h, 1, c]]
+    let x2 = try b.addActivation(shape: shapes[int(0, shapes.count - 1)], scale: scale(0.01, 0.1), zeroPoint: zp(),
+                                 name: "x2")
+    try b.markInput(x2)
+    y = try b.add(x, x2, activation: activation(), outputScale: scale(0.02, 0.2), outputZeroPoint: zp())
+  case 4, 5:  // Max / average pooling
+    let fH = int(1, 4), fW = int(1, 4)
+    let padding: Padding = h >= fH && w >= fW && int(0, 1) == 0 ? .valid : .same
+    let stride = (int(1, 3), int(1, 3))
+    y = index % 7 == 4
+      ? try b.maxPool2D(x, filter: (fH, fW), stride: stride, padding: padding, activation: activation())
+      : try b.averagePool2D(x, filter: (fH, fW), stride: stride, padding: padding, activation: activation())
+  default:  // Mean over H and W
+    y = try b.mean(x, keepDims: int(0, 1) == 0, outputScale: scale(0.005, 0.1), outputZeroPoint: zp())
+  }
+  try b.markOutput(y)
+  return try b.serialize()
 }
 
 let args = CommandLine.arguments
