@@ -36,7 +36,20 @@ EMBEDDED_BASE  := -enable-experimental-feature Embedded -enable-experimental-fea
                   -wmo -parse-as-library -Xfrontend -no-allocations -Xcc -fPIC \
                   -I Sources/_CNNRuntimeShims/include
 EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime
-LINK_FLAGS     := -Xlinker -soname=libcnnrt.so -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
+LINK_COMMON    := -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
+LINK_FLAGS      = -Xlinker -soname=$(LIB_SONAME) $(LINK_COMMON)
+
+# The library version has ONE source: the three constants in
+# Sources/CNNRuntime/API/Version.swift (tools/gen_header.py writes the same
+# numbers into Include/cnnrt.h; tools/check-version.sh checks all agree).
+VERSION_SWIFT := Sources/CNNRuntime/API/Version.swift
+version_part   = $(shell sed -n 's/^public let cnnVersion$(1): UInt32 = \([0-9]*\)$$/\1/p' $(VERSION_SWIFT))
+VERSION_MAJOR := $(call version_part,Major)
+VERSION_MINOR := $(call version_part,Minor)
+VERSION_PATCH := $(call version_part,Patch)
+VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+LIB_SONAME    := libcnnrt.so.$(VERSION_MAJOR)
+LIB_REAL      := libcnnrt.so.$(VERSION)
 
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 C_TEST_SRCS   := $(wildcard Tests/C/*.c)
@@ -70,9 +83,13 @@ $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_
 
 # Generic object first: each object carries weak copies of the Embedded
 # runtime helpers and the linker keeps the first (built for the baseline CPU).
-$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
+# The file is libcnnrt.so.X.Y.Z with SONAME libcnnrt.so.X; libcnnrt.so.X and
+# libcnnrt.so are symlinks (as installed, see "install" below).
+$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map $(VERSION_SWIFT)
 	@mkdir -p $(LIBDIR)
-	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $(LIBDIR)/$(LIB_REAL) $(LINK_FLAGS)
+	ln -sfn $(LIB_REAL) $(LIBDIR)/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $@
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
 # (The ISA kernel objects are linked uninstrumented.)
@@ -80,7 +97,8 @@ $(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL
 	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
 	$(SWIFTC) $(EMBEDDED_FLAGS) -Onone -g -sanitize=address -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
 	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
-	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ \
+	  -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
 
 # ---- header ---------------------------------------------------------------
 header: $(GEN)/cnnrt-Swift.h
