@@ -247,8 +247,73 @@ $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/t
 zoo-test: $(SLOW_GOLDENS)
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
 
+# ==== packaging: static library, make install / uninstall (issue #17) =========
+# Everything for installing lives in this section.
+#
+#   make install   [PREFIX=/usr/local] [DESTDIR=staging] [INSTALL_CONFIG=release]
+#   make uninstall [PREFIX=...] [DESTDIR=...]
+#   make test-install   install into a temporary prefix and build the C example
+#                       with pkg-config, CMake find_package and static linking
+#
+# Installs lib/libcnnrt.so.X.Y.Z (+ libcnnrt.so.X, libcnnrt.so symlinks),
+# lib/libcnnrt.a, include/cnnrt.h, lib/pkgconfig/cnnrt.pc,
+# lib/cmake/cnnrt/cnnrtConfig{,Version}.cmake, bin/cnnrt and
+# share/man/man1/cnnrt.1; the list of installed files goes to
+# $(DESTDIR)$(PREFIX)/share/cnnrt/install_manifest.txt, which uninstall reads.
+.PHONY: static install uninstall man test-install
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+INSTALL_CONFIG ?= release
+INSTALL_BIN     = $(shell $(SWIFT) build -c $(INSTALL_CONFIG) --show-bin-path 2>/dev/null)
+INST            = $(DESTDIR)$(PREFIX)
+MANIFEST_REL   := share/cnnrt/install_manifest.txt
+
+static: $(LIBDIR)/libcnnrt.a
+
+# The static library: the runtime and kernel objects linked into one
+# relocatable object (the generic object first, as for the .so), then every
+# global symbol except the cnn_* API (names from tools/cnnrt.map's pattern,
+# read with nm) made local, so the Embedded Swift runtime helpers and mangled
+# names cannot clash with anything else a C program links.
+$(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
+	@mkdir -p $(LIBDIR)
+	ld -r -o $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt.o $(KERNEL_OBJS)
+	nm -g --defined-only $(OBJDIR)/cnnrt_all.o | awk '$$3 ~ /^cnn_/ {print $$3}' | sort -u > $(OBJDIR)/cnnrt_exports.txt
+	test -s $(OBJDIR)/cnnrt_exports.txt
+	objcopy --keep-global-symbols=$(OBJDIR)/cnnrt_exports.txt $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt_static.o
+	rm -f $@
+	ar rcs $@ $(OBJDIR)/cnnrt_static.o
+
+# cnnrt.1 from the CLI's own help (swift-argument-parser's generate-manual plugin,
+# which builds the CLI in MAN_CONFIG first).
+MAN_CONFIG ?= $(SPM_CONFIG)
+$(BUILD)/man/cnnrt.1: $(wildcard Sources/CNNCLI/*.swift)
+	@mkdir -p $(BUILD)/man
+	$(SWIFT) package --allow-writing-to-directory=$(BUILD)/man generate-manual --configuration $(MAN_CONFIG) \
+	  --output-directory $(BUILD)/man --authors "the cnnrt authors"
+	test -s $@
+
+man: $(BUILD)/man/cnnrt.1
+
+install: $(LIBDIR)/libcnnrt.so $(LIBDIR)/libcnnrt.a Include/cnnrt.h $(BUILD)/man/cnnrt.1 tools/pkg/cnnrt.pc.in tools/pkg/cnnrtConfig.cmake.in
+	$(SWIFT) build -c $(INSTALL_CONFIG) --product cnnrt
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' VERSION='$(VERSION)' LIB_REAL='$(LIB_REAL)' LIB_SONAME='$(LIB_SONAME)' \
+	  LIBDIR='$(LIBDIR)' CLI='$(INSTALL_BIN)/cnnrt' MAN='$(BUILD)/man/cnnrt.1' MANIFEST='$(MANIFEST_REL)' \
+	  bash tools/pkg/install.sh
+
+uninstall:
+	@test -f '$(INST)/$(MANIFEST_REL)' || { echo "uninstall: no $(INST)/$(MANIFEST_REL): nothing installed there" >&2; exit 1; }
+	@while read -r f; do rm -f "$(INST)/$$f"; echo "removed $(INST)/$$f"; done < '$(INST)/$(MANIFEST_REL)'
+	rm -f '$(INST)/$(MANIFEST_REL)'
+	@for d in share/cnnrt lib/cmake/cnnrt lib/cmake lib/pkgconfig share/man/man1 share/man share include bin lib; do \
+	  rmdir "$(INST)/$$d" 2>/dev/null || true; done
+
+# The test `make test` runs (with the debug CLI it has built anyway).
+test-install: lib static
+	INSTALL_CONFIG=$(or $(TEST_INSTALL_CONFIG),$(SPM_CONFIG)) bash tools/test-install.sh
+
 # ---- everything -------------------------------------------------------------
-test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
+test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install
 
 clean:
 	rm -rf $(BUILD) .build
