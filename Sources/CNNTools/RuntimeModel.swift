@@ -157,9 +157,24 @@ public final class RuntimeModel {
 
   /// Runs cnn_classify on an 8-bit image; returns every class, best first.
   public func classify(pixels: [UInt8], width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
+    try Self.classify(context, labels: labels, pixels: pixels, width: width, height: height, channels: channels)
+  }
+
+  /// A further context on this model (its own arena) for another thread: the
+  /// C API's rule is one context per thread, the model shared. Keeps the
+  /// model alive.
+  public func makeContext() throws(RuntimeError) -> ModelContext {
+    var c: UnsafeMutablePointer<cnn_context>? = nil
+    let st = cnnContextCreate(model, &c)
+    guard st == .ok, let c else { throw RuntimeError(status: st, message: "cannot create a context") }
+    return ModelContext(owner: self, context: c, labels: labels)
+  }
+
+  fileprivate static func classify(_ context: UnsafeMutablePointer<cnn_context>, labels: [String], pixels: [UInt8],
+                                   width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
     var result = cnn_classification()
-    var probs = [Float](repeating: 0, count: max(classCount, 1))
-    let n = classCount
+    let n = labels.count
+    var probs = [Float](repeating: 0, count: max(n, 1))
     let st = pixels.withUnsafeBufferPointer { px in
       probs.withUnsafeMutableBufferPointer { p in
         cnnClassify(context, px.baseAddress, Int32(clamping: width), Int32(clamping: height), Int32(clamping: channels),
@@ -167,7 +182,6 @@ public final class RuntimeModel {
       }
     }
     guard st == .ok else { throw RuntimeError(status: st, message: "") }
-    let labels = self.labels
     return (0..<n).map { ClassScore(index: $0, label: labels[$0], probability: probs[$0]) }
       .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.index < $1.index }
   }
@@ -241,6 +255,27 @@ public final class RuntimeModel {
       _ = cnnContextOpTimeNs(context, Int32(i), &ns)
       return ns
     }
+  }
+}
+
+/// One more context on a RuntimeModel, for use by one thread at a time
+/// (RuntimeModel.makeContext()).
+public final class ModelContext: @unchecked Sendable {
+  private let owner: RuntimeModel
+  private let context: UnsafeMutablePointer<cnn_context>
+  private let labels: [String]
+
+  fileprivate init(owner: RuntimeModel, context: UnsafeMutablePointer<cnn_context>, labels: [String]) {
+    self.owner = owner
+    self.context = context
+    self.labels = labels
+  }
+
+  deinit { cnnContextFree(context) }
+
+  /// cnn_classify on this context; see RuntimeModel.classify.
+  public func classify(pixels: [UInt8], width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
+    try RuntimeModel.classify(context, labels: labels, pixels: pixels, width: width, height: height, channels: channels)
   }
 }
 
