@@ -36,6 +36,8 @@ public struct OpSummary: Sendable, Equatable {
   public let outputShape: [Int]
   public let paramCount: Int64
   public let macs: Int64
+  /// Tensor indices of its inputs, in order (-1 for an absent optional one).
+  public let inputs: [Int]
 }
 
 /// One class and its score.
@@ -143,7 +145,8 @@ public final class RuntimeModel {
       let out = tensor(Int(info.output))
       return OpSummary(index: i, typeName: String(cString: info.type_name), outputName: out.name,
                        outputShape: out.shape,
-                       paramCount: info.param_count, macs: info.macs)
+                       paramCount: info.param_count, macs: info.macs,
+                       inputs: (0..<Int(info.input_count)).map { Int(cnnModelOpInput(model, Int32(i), Int32($0))) })
     }
   }
 
@@ -230,6 +233,30 @@ public final class RuntimeModel {
     let header = FileHeader.read(from: UnsafeRawPointer(bytes.baseAddress!))
     guard header.metadataOffset != 0 else { return nil }
     return MetadataRecord.read(from: UnsafeRawPointer(bytes.baseAddress!) + Int(header.metadataOffset))
+  }
+
+  /// The dequantized values ((q − zero point) × scale, the scale of each
+  /// value's channel when quantized per channel) of constant int8 tensor
+  /// `index`, read from the model bytes the runtime validated at load; nil
+  /// for activations and other element types.
+  public func constantValues(_ index: Int) -> [Float]? {
+    let base = UnsafeRawPointer(bytes.baseAddress!)
+    let header = FileHeader.read(from: base)
+    guard index >= 0, index < Int(header.tensorCount) else { return nil }
+    let r = TensorRecord.read(from: base + Int(header.tensorTableOffset) + index * ModelFormat.tensorRecordSize)
+    guard r.isConstant, r.elementType == ElementType.int8.rawValue else { return nil }
+    let dims = (0..<Int(r.rank)).map { Int(r.dim($0)) }
+    let count = dims.reduce(1, *)
+    let perChannel = r.quantKind == QuantKind.perChannel.rawValue
+    let axis = perChannel ? Int(r.quantAxis) : 0
+    let scaleCount = r.scalesOffset == 0 ? 0 : (perChannel ? dims[axis] : 1)
+    let scales = (0..<scaleCount).map { base.loadUnaligned(fromByteOffset: Int(r.scalesOffset) + 4 * $0, as: Float.self) }
+    let inner = perChannel ? dims[(axis + 1)...].reduce(1, *) : 1
+    let q = base + Int(r.dataOffset)
+    return (0..<count).map { i in
+      let scale = scales.isEmpty ? 1 : scales[perChannel ? (i / inner) % scales.count : 0]
+      return Float(Int32(q.load(fromByteOffset: i, as: Int8.self)) - r.zeroPoint) * scale
+    }
   }
 
   /// Calls `body(op, output)` after each op of the runs made inside
