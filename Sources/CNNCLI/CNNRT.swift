@@ -278,12 +278,20 @@ struct Classify: ParsableCommand {
     results.initialize(repeating: .failure(""))
     defer { results.deinitialize(); results.deallocate() }
     let slots = SendableBuffer(results)
-    DispatchQueue.concurrentPerform(iterations: threads) { w in
+    // Plain threads (one per job, whatever the dispatch pool decides), joined below.
+    let done = DispatchGroup()
+    for w in 0..<threads {
+      done.enter()
       let ctx = contexts[w]
-      for i in stride(from: w, to: paths.count, by: threads) {
-        slots.buffer[i] = one(paths[i]) { (p, wd, h, c) throws(RuntimeError) in try ctx.classify(pixels: p, width: wd, height: h, channels: c) }
+      let thread = Thread {
+        for i in stride(from: w, to: paths.count, by: threads) {
+          slots.buffer[i] = one(paths[i]) { (p, wd, h, c) throws(RuntimeError) in try ctx.classify(pixels: p, width: wd, height: h, channels: c) }
+        }
+        done.leave()
       }
+      thread.start()
     }
+    done.wait()
     var out = Array(results)
     if let bad = out.firstIndex(where: { if case .failure = $0 { true } else { false } }) { out.removeSubrange((bad + 1)...) }
     return out
