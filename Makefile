@@ -247,7 +247,8 @@ $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/t
 zoo-test: $(SLOW_GOLDENS)
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
 
-# ==== packaging: static library, make install / uninstall (issue #17) =========
+# ==== packaging and pictures (issue #17): static library, install, ===========
+# ==== docs pictures, classify --jobs benchmark ================================
 # Everything for installing lives in this section.
 #
 #   make install   [PREFIX=/usr/local] [DESTDIR=staging] [INSTALL_CONFIG=release]
@@ -311,6 +312,22 @@ uninstall:
 # The test `make test` runs (with the debug CLI it has built anyway).
 test-install: lib static
 	INSTALL_CONFIG=$(or $(TEST_INSTALL_CONFIG),$(SPM_CONFIG)) bash tools/test-install.sh
+
+# The pictures in docs/pictures (README): `cnnrt visualize` of the bundled
+# model on a bundled digit.
+.PHONY: docs-pictures bench-jobs
+docs-pictures: swift-build
+	$(SPM_BIN)/cnnrt visualize models/mnist.cnnrt samples/mnist/digit_3_0.pgm -o $(BUILD)/visualize
+	@mkdir -p docs/pictures
+	cp $(BUILD)/visualize/filters.png docs/pictures/mnist_filters.png
+	cp $(BUILD)/visualize/layer_00_conv2d.png docs/pictures/mnist_digit_3_0_layer_00.png
+
+# Images/s of `cnnrt classify DIR --jobs N` (release CLI) into docs/BENCHMARKS.md.
+BENCH_JOBS ?= 1,2
+bench-jobs:
+	$(SWIFT) build -c release --product cnnrt
+	$(PYTHON) tools/bench/classify_jobs.py --cli $$($(SWIFT) build -c release --show-bin-path)/cnnrt \
+	  --jobs $(BENCH_JOBS) --command "make bench-jobs"
 
 # ---- everything -------------------------------------------------------------
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install

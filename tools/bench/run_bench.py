@@ -671,6 +671,11 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append("")
     L += mul_micro_section(micro, a)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    # Keep the section tools/bench/classify_jobs.py (make bench-jobs) writes.
+    old = open(a.out).read() if os.path.exists(a.out) else ""
+    kept = re.search(r"<!-- classify-jobs:begin -->.*?<!-- classify-jobs:end -->", old, flags=re.S)
+    if kept:
+        L += ["", kept.group(0), ""]
     with open(a.out, "w") as f:
         f.write("\n".join(L))
     return main
