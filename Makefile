@@ -54,7 +54,20 @@ KERNEL_NEON_SRCS := $(shell find Sources/_CNNKernelsNEON -name '*.swift' | LC_AL
 EMBEDDED_BASE  := -enable-experimental-feature Embedded -enable-experimental-feature Extern \
                   -wmo -parse-as-library -Xfrontend -no-allocations -Xcc -fPIC \
                   -I Sources/_CNNRuntimeShims/include
-LINK_FLAGS     := -Xlinker -soname=libcnnrt.so -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
+LINK_COMMON    := -Xlinker --version-script=tools/cnnrt.map -Xlinker --gc-sections
+LINK_FLAGS      = -Xlinker -soname=$(LIB_SONAME) $(LINK_COMMON)
+
+# The library version has ONE source: the three constants in
+# Sources/CNNRuntime/API/Version.swift (tools/gen_header.py writes the same
+# numbers into Include/cnnrt.h; tools/check-version.sh checks all agree).
+VERSION_SWIFT := Sources/CNNRuntime/API/Version.swift
+version_part   = $(shell sed -n 's/^public let cnnVersion$(1): UInt32 = \([0-9]*\)$$/\1/p' $(VERSION_SWIFT))
+VERSION_MAJOR := $(call version_part,Major)
+VERSION_MINOR := $(call version_part,Minor)
+VERSION_PATCH := $(call version_part,Patch)
+VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+LIB_SONAME    := libcnnrt.so.$(VERSION_MAJOR)
+LIB_REAL      := libcnnrt.so.$(VERSION)
 
 ifeq ($(ARCH),x86_64)
 KERNEL_OBJS      := $(OBJDIR)/kernels_avx2.o $(OBJDIR)/kernels_avx512.o
@@ -127,13 +140,17 @@ $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_
 
 # Generic object first: each object carries weak copies of the Embedded
 # runtime helpers and the linker keeps the first (built for the baseline CPU).
-$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
+# The file is libcnnrt.so.X.Y.Z with SONAME libcnnrt.so.X; libcnnrt.so.X and
+# libcnnrt.so are symlinks (as installed, see "install" below).
+$(LIBDIR)/libcnnrt.so: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map $(VERSION_SWIFT)
 	@mkdir -p $(LIBDIR)
 ifeq ($(ARCH),x86_64)
-	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) -emit-library -o $(LIBDIR)/$(LIB_REAL) $(LINK_FLAGS)
 else
-	$(TARGET_CC) -shared -o $@ $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) $(subst -Xlinker ,-Wl$(comma),$(LINK_FLAGS))
+	$(TARGET_CC) -shared -o $(LIBDIR)/$(LIB_REAL) $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) $(subst -Xlinker ,-Wl$(comma),$(LINK_FLAGS))
 endif
+	ln -sfn $(LIB_REAL) $(LIBDIR)/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $@
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
 # (The ISA kernel objects are linked uninstrumented.)
@@ -141,7 +158,8 @@ $(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL
 	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
 	$(SWIFTC) $(EMBEDDED_FLAGS) -Onone -g -sanitize=address -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
 	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
-	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ $(LINK_FLAGS)
+	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ \
+	  -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
 
 # ---- header ---------------------------------------------------------------
 header: $(GEN)/cnnrt-Swift.h
@@ -337,9 +355,91 @@ $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/t
 zoo-test: $(SLOW_GOLDENS)
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
 
+# ==== packaging and pictures (issue #17): static library, install, ===========
+# ==== docs pictures, classify --jobs benchmark ================================
+# Everything for installing lives in this section.
+#
+#   make install   [PREFIX=/usr/local] [DESTDIR=staging] [INSTALL_CONFIG=release]
+#   make uninstall [PREFIX=...] [DESTDIR=...]
+#   make test-install   install into a temporary prefix and build the C example
+#                       with pkg-config, CMake find_package and static linking
+#
+# Installs lib/libcnnrt.so.X.Y.Z (+ libcnnrt.so.X, libcnnrt.so symlinks),
+# lib/libcnnrt.a, include/cnnrt.h, lib/pkgconfig/cnnrt.pc,
+# lib/cmake/cnnrt/cnnrtConfig{,Version}.cmake, bin/cnnrt and
+# share/man/man1/cnnrt.1; the list of installed files goes to
+# $(DESTDIR)$(PREFIX)/share/cnnrt/install_manifest.txt, which uninstall reads.
+.PHONY: static install uninstall man test-install
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+INSTALL_CONFIG ?= release
+INSTALL_BIN     = $(shell $(SWIFT) build -c $(INSTALL_CONFIG) --show-bin-path 2>/dev/null)
+INST            = $(DESTDIR)$(PREFIX)
+MANIFEST_REL   := share/cnnrt/install_manifest.txt
+
+static: $(LIBDIR)/libcnnrt.a
+
+# The static library: the runtime and kernel objects linked into one
+# relocatable object (the generic object first, as for the .so), then every
+# global symbol except the cnn_* API (names from tools/cnnrt.map's pattern,
+# read with nm) made local, so the Embedded Swift runtime helpers and mangled
+# names cannot clash with anything else a C program links.
+$(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
+	@mkdir -p $(LIBDIR)
+	ld -r -o $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt.o $(KERNEL_OBJS)
+	nm -g --defined-only $(OBJDIR)/cnnrt_all.o | awk '$$3 ~ /^cnn_/ {print $$3}' | sort -u > $(OBJDIR)/cnnrt_exports.txt
+	test -s $(OBJDIR)/cnnrt_exports.txt
+	objcopy --keep-global-symbols=$(OBJDIR)/cnnrt_exports.txt $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt_static.o
+	rm -f $@
+	ar rcs $@ $(OBJDIR)/cnnrt_static.o
+
+# cnnrt.1 from the CLI's own help (swift-argument-parser's generate-manual plugin,
+# which builds the CLI in MAN_CONFIG first).
+MAN_CONFIG ?= $(SPM_CONFIG)
+$(BUILD)/man/cnnrt.1: $(wildcard Sources/CNNCLI/*.swift)
+	@mkdir -p $(BUILD)/man
+	$(SWIFT) package --allow-writing-to-directory=$(BUILD)/man generate-manual --configuration $(MAN_CONFIG) \
+	  --output-directory $(BUILD)/man --authors "the cnnrt authors"
+	test -s $@
+
+man: $(BUILD)/man/cnnrt.1
+
+install: $(LIBDIR)/libcnnrt.so $(LIBDIR)/libcnnrt.a Include/cnnrt.h $(BUILD)/man/cnnrt.1 tools/pkg/cnnrt.pc.in tools/pkg/cnnrtConfig.cmake.in
+	$(SWIFT) build -c $(INSTALL_CONFIG) --product cnnrt
+	PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)' VERSION='$(VERSION)' LIB_REAL='$(LIB_REAL)' LIB_SONAME='$(LIB_SONAME)' \
+	  LIBDIR='$(LIBDIR)' CLI='$(INSTALL_BIN)/cnnrt' MAN='$(BUILD)/man/cnnrt.1' MANIFEST='$(MANIFEST_REL)' \
+	  bash tools/pkg/install.sh
+
+uninstall:
+	@test -f '$(INST)/$(MANIFEST_REL)' || { echo "uninstall: no $(INST)/$(MANIFEST_REL): nothing installed there" >&2; exit 1; }
+	@while read -r f; do rm -f "$(INST)/$$f"; echo "removed $(INST)/$$f"; done < '$(INST)/$(MANIFEST_REL)'
+	rm -f '$(INST)/$(MANIFEST_REL)'
+	@for d in share/cnnrt lib/cmake/cnnrt lib/cmake lib/pkgconfig share/man/man1 share/man share include bin lib; do \
+	  rmdir "$(INST)/$$d" 2>/dev/null || true; done
+
+# The test `make test` runs (with the debug CLI it has built anyway).
+test-install: lib static
+	INSTALL_CONFIG=$(or $(TEST_INSTALL_CONFIG),$(SPM_CONFIG)) bash tools/test-install.sh
+
+# The pictures in docs/pictures (README): `cnnrt visualize` of the bundled
+# model on a bundled digit.
+.PHONY: docs-pictures bench-jobs
+docs-pictures: swift-build
+	$(SPM_BIN)/cnnrt visualize models/mnist.cnnrt samples/mnist/digit_3_0.pgm -o $(BUILD)/visualize
+	@mkdir -p docs/pictures
+	cp $(BUILD)/visualize/filters.png docs/pictures/mnist_filters.png
+	cp $(BUILD)/visualize/layer_00_conv2d.png docs/pictures/mnist_digit_3_0_layer_00.png
+
+# Images/s of `cnnrt classify DIR --jobs N` (release CLI) into docs/BENCHMARKS.md.
+BENCH_JOBS ?= 1,2
+bench-jobs:
+	$(SWIFT) build -c release --product cnnrt
+	$(PYTHON) tools/bench/classify_jobs.py --cli $$($(SWIFT) build -c release --show-bin-path)/cnnrt \
+	  --jobs $(BENCH_JOBS) --command "make bench-jobs"
+
 # ---- everything -------------------------------------------------------------
 ifeq ($(ARCH),x86_64)
-test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz
+test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install
 else ifeq ($(RUN),)
 test: deps lib abi-check ctest
 else

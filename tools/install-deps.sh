@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing cnnrt needs beyond the Swift toolchain:
-# cmocka (C tests), libpng/libjpeg-turbo/zlib (the CLI's image readers). Idempotent; quiet when everything is present.
+# cmocka (C tests), libpng/libjpeg-turbo/zlib (the CLI's image readers),
+# cmake and pkg-config (the install test builds the C example with both). Idempotent; quiet when everything is present.
 # ARCH=aarch64 on an x86-64 host (make ... ARCH=aarch64) adds the cross
 # toolchain, user-mode QEMU and the arm64 cmocka (Debian multiarch).
 set -euo pipefail
@@ -25,6 +26,8 @@ fi
 command -v readelf >/dev/null || need+=(binutils)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
+command -v cmake >/dev/null || need+=(cmake)
+command -v pkg-config >/dev/null || need+=(pkg-config)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
   $SUDO apt-get update -qq

@@ -10,7 +10,7 @@ struct CNNRT: ParsableCommand {
     commandName: "cnnrt",
     abstract: "Inspect and run int8 CNN models (cnnrt format v1).",
     version: String(cString: cnnVersionString()),
-    subcommands: [Inspect.self, Classify.self, Eval.self, Import.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
+    subcommands: [Inspect.self, Classify.self, Visualize.self, Eval.self, Import.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
   )
 }
 
@@ -190,36 +190,58 @@ struct Classify: ParsableCommand {
     abstract: "Classify images with a model, through libcnnrt's C API (cnn_classify).",
     discussion: """
       Images are PNG, JPEG, or binary PGM/PPM, gray or RGB, any size: cnn_classify resizes \
-      them to the model input and applies the preprocessing stored in the model.
+      them to the model input and applies the preprocessing stored in the model. A folder \
+      stands for its images, sorted by name (those of its class sub-folders when it has any).
+
+      With --jobs N the images are decoded and classified by N threads, each with its own \
+      context on the one loaded model; results are printed in the same order, with the same \
+      values, as with --jobs 1.
       """)
 
   @Argument(help: "Model file (.cnnrt).")
   var model: String
 
-  @Argument(help: "Images (PNG, JPEG, PGM, PPM).")
+  @Argument(help: "Images (PNG, JPEG, PGM, PPM) or folders of images.")
   var images: [String]
 
   @Option(name: .shortAndLong, help: "How many classes to print per image.")
   var top = 3
+
+  @Option(name: .shortAndLong, help: "Threads, each with its own context on the shared model (default: the number of cores).")
+  var jobs = ProcessInfo.processInfo.activeProcessorCount
 
   @OptionGroup var output: OutputOptions
 
   func validate() throws {
     if images.isEmpty { throw ValidationError("give at least one image") }
     if top < 1 { throw ValidationError("--top must be at least 1") }
+    if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+  }
+
+  /// One image's outcome: its top classes, or the message and exit code to fail with.
+  enum Outcome {
+    case scores([ClassScore])
+    case failure(String)
   }
 
   func run() throws {
     let m = try loadModel(model)
-    var json: [String] = []
+    var paths: [String] = []
     for path in images {
-      let img: PNMImage
-      do { img = try ImageFile.read(path: path) } catch {
-        throw fail("\(error)", code: ExitCodes.badImage)  // ImageFile errors start with the path
+      if ImageFile.isDirectory(path) {
+        do { paths += try ImageFile.list(folder: path).files.map(\.path) } catch {
+          throw fail("\(error)", code: ExitCodes.badData)
+        }
+      } else {
+        paths.append(path)
       }
-      let scores: [ClassScore]
-      do { scores = try m.classify(pixels: img.pixels, width: img.width, height: img.height, channels: img.channels) } catch {
-        throw fail("\(path): \(error)", code: ExitCodes.badImage)
+    }
+    let outcomes = try classifyAll(m, paths)
+    var json: [String] = []
+    for (path, outcome) in zip(paths, outcomes) {
+      guard case .scores(let scores) = outcome else {
+        if case .failure(let message) = outcome { throw fail(message, code: ExitCodes.badImage) }
+        continue
       }
       let best = scores.prefix(top)
       if output.json {
@@ -233,6 +255,61 @@ struct Classify: ParsableCommand {
     }
     if output.json { print("[\n" + json.joined(separator: ",\n") + "\n]") }
   }
+
+  /// Decodes and classifies every image; thread w of `jobs` takes images
+  /// w, w + jobs, ... on its own context. With one thread, stops at the
+  /// first failure (nothing after it is printed either way).
+  func classifyAll(_ m: RuntimeModel, _ paths: [String]) throws -> [Outcome] {
+    let one = Self.classifyOne
+    let threads = min(jobs, paths.count)
+    if threads <= 1 {
+      var out: [Outcome] = []
+      for path in paths {
+        out.append(one(path) { (p, w, h, c) throws(RuntimeError) in try m.classify(pixels: p, width: w, height: h, channels: c) })
+        if case .failure = out.last! { break }
+      }
+      return out
+    }
+    let contexts: [ModelContext]
+    do { contexts = try (0..<threads).map { _ in try m.makeContext() } } catch {
+      throw fail("\(model): \(error)", code: ExitCodes.badModel)
+    }
+    let results = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: paths.count)
+    results.initialize(repeating: .failure(""))
+    defer { results.deinitialize(); results.deallocate() }
+    let slots = SendableBuffer(results)
+    // Plain threads (one per job, whatever the dispatch pool decides), joined below.
+    let done = DispatchGroup()
+    for w in 0..<threads {
+      done.enter()
+      let ctx = contexts[w]
+      let thread = Thread {
+        for i in stride(from: w, to: paths.count, by: threads) {
+          slots.buffer[i] = one(paths[i]) { (p, wd, h, c) throws(RuntimeError) in try ctx.classify(pixels: p, width: wd, height: h, channels: c) }
+        }
+        done.leave()
+      }
+      thread.start()
+    }
+    done.wait()
+    var out = Array(results)
+    if let bad = out.firstIndex(where: { if case .failure = $0 { true } else { false } }) { out.removeSubrange((bad + 1)...) }
+    return out
+  }
+
+  @Sendable static func classifyOne(_ path: String, _ classify: ([UInt8], Int, Int, Int) throws(RuntimeError) -> [ClassScore]) -> Outcome {
+    let img: PNMImage
+    do { img = try ImageFile.read(path: path) } catch { return .failure("\(error)") }  // ImageFile errors start with the path
+    do { return .scores(try classify(img.pixels, img.width, img.height, img.channels)) } catch {
+      return .failure("\(path): \(error)")
+    }
+  }
+}
+
+/// Distinct threads write distinct elements.
+struct SendableBuffer<T>: @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<T>
+  init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
 
 struct DemoAssets: ParsableCommand {

@@ -36,6 +36,8 @@ public struct OpSummary: Sendable, Equatable {
   public let outputShape: [Int]
   public let paramCount: Int64
   public let macs: Int64
+  /// Tensor indices of its inputs, in order (-1 for an absent optional one).
+  public let inputs: [Int]
 }
 
 /// One class and its score.
@@ -143,7 +145,8 @@ public final class RuntimeModel {
       let out = tensor(Int(info.output))
       return OpSummary(index: i, typeName: String(cString: info.type_name), outputName: out.name,
                        outputShape: out.shape,
-                       paramCount: info.param_count, macs: info.macs)
+                       paramCount: info.param_count, macs: info.macs,
+                       inputs: (0..<Int(info.input_count)).map { Int(cnnModelOpInput(model, Int32(i), Int32($0))) })
     }
   }
 
@@ -157,9 +160,24 @@ public final class RuntimeModel {
 
   /// Runs cnn_classify on an 8-bit image; returns every class, best first.
   public func classify(pixels: [UInt8], width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
+    try Self.classify(context, labels: labels, pixels: pixels, width: width, height: height, channels: channels)
+  }
+
+  /// A further context on this model (its own arena) for another thread: the
+  /// C API's rule is one context per thread, the model shared. Keeps the
+  /// model alive.
+  public func makeContext() throws(RuntimeError) -> ModelContext {
+    var c: UnsafeMutablePointer<cnn_context>? = nil
+    let st = cnnContextCreate(model, &c)
+    guard st == .ok, let c else { throw RuntimeError(status: st, message: "cannot create a context") }
+    return ModelContext(owner: self, context: c, labels: labels)
+  }
+
+  fileprivate static func classify(_ context: UnsafeMutablePointer<cnn_context>, labels: [String], pixels: [UInt8],
+                                   width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
     var result = cnn_classification()
-    var probs = [Float](repeating: 0, count: max(classCount, 1))
-    let n = classCount
+    let n = labels.count
+    var probs = [Float](repeating: 0, count: max(n, 1))
     let st = pixels.withUnsafeBufferPointer { px in
       probs.withUnsafeMutableBufferPointer { p in
         cnnClassify(context, px.baseAddress, Int32(clamping: width), Int32(clamping: height), Int32(clamping: channels),
@@ -167,7 +185,6 @@ public final class RuntimeModel {
       }
     }
     guard st == .ok else { throw RuntimeError(status: st, message: "") }
-    let labels = self.labels
     return (0..<n).map { ClassScore(index: $0, label: labels[$0], probability: probs[$0]) }
       .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.index < $1.index }
   }
@@ -218,6 +235,30 @@ public final class RuntimeModel {
     return MetadataRecord.read(from: UnsafeRawPointer(bytes.baseAddress!) + Int(header.metadataOffset))
   }
 
+  /// The dequantized values ((q − zero point) × scale, the scale of each
+  /// value's channel when quantized per channel) of constant int8 tensor
+  /// `index`, read from the model bytes the runtime validated at load; nil
+  /// for activations and other element types.
+  public func constantValues(_ index: Int) -> [Float]? {
+    let base = UnsafeRawPointer(bytes.baseAddress!)
+    let header = FileHeader.read(from: base)
+    guard index >= 0, index < Int(header.tensorCount) else { return nil }
+    let r = TensorRecord.read(from: base + Int(header.tensorTableOffset) + index * ModelFormat.tensorRecordSize)
+    guard r.isConstant, r.elementType == ElementType.int8.rawValue else { return nil }
+    let dims = (0..<Int(r.rank)).map { Int(r.dim($0)) }
+    let count = dims.reduce(1, *)
+    let perChannel = r.quantKind == QuantKind.perChannel.rawValue
+    let axis = perChannel ? Int(r.quantAxis) : 0
+    let scaleCount = r.scalesOffset == 0 ? 0 : (perChannel ? dims[axis] : 1)
+    let scales = (0..<scaleCount).map { base.loadUnaligned(fromByteOffset: Int(r.scalesOffset) + 4 * $0, as: Float.self) }
+    let inner = perChannel ? dims[(axis + 1)...].reduce(1, *) : 1
+    let q = base + Int(r.dataOffset)
+    return (0..<count).map { i in
+      let scale = scales.isEmpty ? 1 : scales[perChannel ? (i / inner) % scales.count : 0]
+      return Float(Int32(q.load(fromByteOffset: i, as: Int8.self)) - r.zeroPoint) * scale
+    }
+  }
+
   /// Calls `body(op, output)` after each op of the runs made inside
   /// `work` (cnn_context_set_op_observer); the buffer is valid only during
   /// the call.
@@ -241,6 +282,27 @@ public final class RuntimeModel {
       _ = cnnContextOpTimeNs(context, Int32(i), &ns)
       return ns
     }
+  }
+}
+
+/// One more context on a RuntimeModel, for use by one thread at a time
+/// (RuntimeModel.makeContext()).
+public final class ModelContext: @unchecked Sendable {
+  private let owner: RuntimeModel
+  private let context: UnsafeMutablePointer<cnn_context>
+  private let labels: [String]
+
+  fileprivate init(owner: RuntimeModel, context: UnsafeMutablePointer<cnn_context>, labels: [String]) {
+    self.owner = owner
+    self.context = context
+    self.labels = labels
+  }
+
+  deinit { cnnContextFree(context) }
+
+  /// cnn_classify on this context; see RuntimeModel.classify.
+  public func classify(pixels: [UInt8], width: Int, height: Int, channels: Int) throws(RuntimeError) -> [ClassScore] {
+    try RuntimeModel.classify(context, labels: labels, pixels: pixels, width: width, height: height, channels: channels)
   }
 }
 

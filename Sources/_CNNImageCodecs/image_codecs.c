@@ -84,6 +84,27 @@ struct jpeg_error_context {
   int warned;  // libjpeg reports truncated or corrupt data as warnings
 };
 
+int cnnrt_write_png(const char *path, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
+                    char *error, size_t error_size) {
+  if (!path || !pixels || width <= 0 || height <= 0 || (channels != 1 && channels != 3) ||
+      !size_ok((uint64_t)width, (uint64_t)height, (uint64_t)channels)) {
+    set_error(error, error_size, "PNG writer", "bad image size or channel count");
+    return -1;
+  }
+  png_image image;
+  memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = (png_uint_32)width;
+  image.height = (png_uint_32)height;
+  image.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  if (!png_image_write_to_file(&image, path, 0, pixels, (png_int_32)width * channels, NULL)) {
+    set_error(error, error_size, "cannot write the PNG file", image.message);
+    png_image_free(&image);
+    return -1;
+  }
+  return 0;
+}
+
 static void jpeg_error_exit(j_common_ptr cinfo) {
   struct jpeg_error_context *context = (struct jpeg_error_context *)cinfo->err;
   (*cinfo->err->format_message)(cinfo, context->message);

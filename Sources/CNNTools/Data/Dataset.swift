@@ -93,23 +93,9 @@ public struct Dataset: Sendable {
 
   static func loadFolder(_ path: String, truth: String?, limit: Int?) throws -> Dataset {
     let fm = FileManager.default
-    let entries = try fm.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
-    func isImage(_ name: String) -> Bool { ImageFile.extensions.contains((name as NSString).pathExtension.lowercased()) }
-    func isDirectory(_ p: String) -> Bool {
-      var d: ObjCBool = false
-      return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
-    }
-    var files: [(path: String, label: String?)] = []
-    let classDirs = entries.filter { isDirectory(path + "/" + $0) }
-    for c in classDirs {
-      let inner = try fm.contentsOfDirectory(atPath: path + "/" + c).filter { !$0.hasPrefix(".") && isImage($0) }.sorted()
-      files += inner.map { (path + "/" + c + "/" + $0, c) }
-    }
-    let direct = entries.filter { isImage($0) }
-    if files.isEmpty { files = direct.map { (path + "/" + $0, nil) } }
-    guard !files.isEmpty else {
-      throw DataError("\(path): the folder has no images (.png, .jpg, .jpeg, .pgm, .ppm) and no class sub-folders with images")
-    }
+    let listed = try ImageFile.list(folder: path)
+    var files = listed.files
+    let classDirs = listed.classFolders
     var labelSource: String? = classDirs.isEmpty ? nil : "\(path)/<class folders>"
     // A CSV of "file,label": --truth FILE.csv, else labels.csv in a flat folder.
     let csv = truth.flatMap { $0.lowercased().hasSuffix(".csv") ? $0 : nil }

@@ -9,6 +9,32 @@ public enum ImageFile {
   /// File extensions treated as images when scanning folders.
   public static let extensions: Set<String> = ["png", "jpg", "jpeg", "pgm", "ppm", "pnm"]
 
+  /// The images of a folder, sorted by name: those in its class sub-folders
+  /// (each labelled with the sub-folder's name) when it has any, else the
+  /// images directly inside it. Hidden entries are skipped; a folder without
+  /// images is an error.
+  public static func list(folder path: String) throws -> (files: [(path: String, label: String?)], classFolders: [String]) {
+    let fm = FileManager.default
+    let entries = try fm.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
+    func isImage(_ name: String) -> Bool { extensions.contains((name as NSString).pathExtension.lowercased()) }
+    var files: [(path: String, label: String?)] = []
+    let classDirs = entries.filter { isDirectory(path + "/" + $0) }
+    for c in classDirs {
+      let inner = try fm.contentsOfDirectory(atPath: path + "/" + c).filter { !$0.hasPrefix(".") && isImage($0) }.sorted()
+      files += inner.map { (path + "/" + c + "/" + $0, c) }
+    }
+    if files.isEmpty { files = entries.filter { isImage($0) }.map { (path + "/" + $0, nil) } }
+    guard !files.isEmpty else {
+      throw DataError("\(path): the folder has no images (.png, .jpg, .jpeg, .pgm, .ppm) and no class sub-folders with images")
+    }
+    return (files, classDirs)
+  }
+
+  public static func isDirectory(_ path: String) -> Bool {
+    var d: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
+  }
+
   public static func decode(_ bytes: [UInt8]) throws -> PNMImage {
     if bytes.count >= 8, bytes[0] == 0x89, bytes[1] == 0x50, bytes[2] == 0x4E, bytes[3] == 0x47 {
       return try decodeC(bytes, info: cnnrt_png_info, decode: cnnrt_decode_png_into)

@@ -1,4 +1,4 @@
-// PNG and JPEG decoding (libpng, libjpeg-turbo) and inflate (zlib: .gz
+// PNG and JPEG decoding (libpng, libjpeg-turbo), PNG writing, and inflate (zlib: .gz
 // files, deflated .npz members) for the cnnrt tools.
 // Tools only: libcnnrt never links these libraries.
 #ifndef CNNRT_IMAGE_CODECS_H
@@ -33,6 +33,12 @@ int cnnrt_decode_png_into(const uint8_t *data, size_t size, uint8_t *pixels, siz
 int cnnrt_jpeg_info(const uint8_t *data, size_t size, cnnrt_decoded_image *out, char *error, size_t error_size);
 int cnnrt_decode_jpeg_into(const uint8_t *data, size_t size, uint8_t *pixels, size_t capacity, char *error,
                            size_t error_size);
+
+/// Writes an 8-bit gray (channels 1) or RGB (channels 3) image, rows top to
+/// bottom without padding, as a PNG file at `path` (replaced if present).
+/// Returns 0, or -1 with a message (bad arguments, cannot write the file).
+int cnnrt_write_png(const char *path, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels,
+                    char *error, size_t error_size);
 
 /// Inflates `size` bytes: gzip or zlib streams when `raw` is 0 (format
 /// detected from the header), a raw deflate stream (zip member) when `raw`
