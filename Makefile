@@ -79,7 +79,7 @@ else
 KERNEL_OBJS      := $(OBJDIR)/kernels_neon.o $(OBJDIR)/kernels_dotprod.o
 KERNEL_MODULES   := $(GEN)/_CNNKernelsNEON.swiftmodule $(GEN)/_CNNKernelsDotProd.swiftmodule
 # Embedded Swift has no aarch64-linux stdlib; the bare-metal aarch64 one with
-# position-independent code links into a Linux .so (docs/ARM.md).
+# position-independent code links into a Linux .so (README, "Arm").
 EMBEDDED_BASE    += -target aarch64-none-none-elf -Xllvm -relocation-model=pic -Xcc -DCNNRT_LINUX=1
 ifeq ($(HOST_ARCH),aarch64)
 TARGET_CC        := $(CC)
