@@ -41,6 +41,17 @@ extension Int64 {
 
 }
 
+extension Int {
+  /// A UInt32 read from a model file: on 64-bit every value fits, on 32-bit
+  /// the stdlib's Int(_: UInt32) traps from 2^31 on, which a corrupt (or
+  /// hostile) model would turn into a fault. No valid model has a count or
+  /// offset that large (a model is smaller than 2 GiB), so values from 2^31
+  /// on become Int.max, which every range check after the conversion refuses.
+  @_transparent init(_ x: UInt32) {
+    self = x > 0x7FFF_FFFF ? Int.max : Int(bitPattern: UInt(x))
+  }
+}
+
 extension UInt64 {
   @_transparent init(_ x: UInt) { self.init(_truncatingBits: x) }
   @_transparent init(_ x: UInt32) { self.init(_truncatingBits: UInt(x)) }
