@@ -247,6 +247,59 @@ static void run_bad_models(void) {
   if (st != CNN_STATUS_OUT_OF_MEMORY || model) failures++;
 }
 
+/* CRC-32 (IEEE), bitwise: the model checksum (docs/FORMAT.md: CRC-32 of bytes
+ * [20, size) stored at offset 16). */
+static uint32_t crc32(const uint8_t *p, size_t n) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; k++) crc = (crc & 1u) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+  }
+  return crc ^ 0xFFFFFFFFu;
+}
+
+/* Mutated models with the checksum recomputed, so that the loader's
+ * structural checks (shapes, offsets, op parameters: 32-bit arithmetic here)
+ * see them: each must load or be refused, and a loaded one must run, without
+ * a fault. Deterministic (xorshift32, fixed seed). */
+#ifndef FW_MUTATIONS
+#define FW_MUTATIONS 300
+#endif
+static void run_mutations(void) {
+  const size_t n = MNIST_MODEL_SIZE;
+  uint32_t x = 20261204u, loaded = 0, refused = 0;
+  for (int i = 0; i < FW_MUTATIONS; i++) {
+    memcpy(scratch, mnist_model, n);
+    for (int k = 0; k < 1 + (i % 3); k++) {
+      x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+      /* Mostly the header and tables at the front; never the size or the checksum. */
+      size_t pos = (x >> 8) % ((x & 3u) ? 4096u : n);
+      if (pos >= 12 && pos < 20) pos += 8;
+      const uint8_t values[4] = {0xFF, 0x80, 0x00, (uint8_t)(x >> 24)};
+      scratch[pos] = (x & 4u) ? values[(x >> 3) & 3u] : (uint8_t)(scratch[pos] ^ (1u << ((x >> 5) & 7u)));
+    }
+    uint32_t crc = crc32(scratch + 20, n - 20);
+    for (int b = 0; b < 4; b++) scratch[16 + b] = (uint8_t)(crc >> (8 * b));
+    cnn_model *model = NULL;
+#ifdef FW_TRACE_MUTATIONS
+    put_kv("  mutation ", (uint64_t)i, "\n");
+#endif
+    cnn_status st = cnn_model_load_static(scratch, n, model_mem, sizeof model_mem, &model, NULL, 0);
+    if (st != CNN_STATUS_OK) { refused++; continue; }
+    loaded++;
+    size_t need = 0;
+    cnn_context *ctx = NULL;
+    if (cnn_context_arena_size(model, &need) == CNN_STATUS_OK && need <= sizeof arena &&
+        cnn_context_init(model, arena, sizeof arena, &ctx) == CNN_STATUS_OK) {
+      cnn_run(ctx);
+    }
+    cnn_model_free(model);
+  }
+  put_kv("mutated models (checksum fixed): ", (uint64_t)FW_MUTATIONS, " tried, ");
+  put_kv("", loaded, " loaded and ran, ");
+  put_kv("", refused, " refused with a status, 0 faults\n");
+}
+
 int main(void) {
   board_puts("cnnrt ");
   board_puts(cnn_version_string());
@@ -263,6 +316,7 @@ int main(void) {
   run_golden(&resnet8, resnet8_inputs, resnet8_inputs_end, resnet8_outputs, resnet8_outputs_end, RESNET8_MACS);
   run_golden(&dscnn, dscnn_inputs, dscnn_inputs_end, dscnn_outputs, dscnn_outputs_end, DSCNN_MACS);
   run_bad_models();
+  run_mutations();
   put_kv("static RAM of this firmware: model block pool ", sizeof model_mem, " B");
   put_kv(", arena pool ", sizeof arena, " B");
   put_kv(", stack ", board_stack_size(), " B\n");

@@ -75,7 +75,7 @@ uint64_t board_ticks(void) {
 uint32_t board_calibrate(void) {
   uint32_t n = 4000000u;
   board_ticks_start();
-  __asm__ volatile("1: subs %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
+  __asm__ volatile(".syntax unified\n1: subs %0, %0, #1\n\tbne 1b" : "+l"(n) : : "cc");
   uint64_t t = board_ticks();
   return t ? (uint32_t)((8000000u + t / 2) / t) : 0;
 }
@@ -89,8 +89,27 @@ static void fault(const char *what) {
   board_exit(3);
 }
 
+static void put_hex(uint32_t v) {
+  char b[11] = "0x";
+  for (int i = 0; i < 8; i++) b[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15u];
+  b[10] = 0;
+  board_puts(b);
+}
+
+/* The faulting instruction's address: the stacked PC of the exception frame. */
+void fault_with_frame(const uint32_t *frame) {
+  board_puts("HardFault at pc ");
+  put_hex(frame[6]);
+  board_puts(", lr ");
+  put_hex(frame[5]);
+  board_puts("\n");
+  fault("HardFault");
+}
+
 void NMI_Handler(void) { fault("NMI"); }
-void HardFault_Handler(void) { fault("HardFault"); }
+__attribute__((naked)) void HardFault_Handler(void) {
+  __asm__ volatile("mov r0, sp\n\tb fault_with_frame");
+}
 void MemManage_Handler(void) { fault("MemManage"); }
 void BusFault_Handler(void) { fault("BusFault"); }
 void UsageFault_Handler(void) { fault("UsageFault"); }
