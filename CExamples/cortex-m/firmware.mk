@@ -17,10 +17,11 @@ HOST_LIBDIR   := $(if $(filter x86_64,$(HOST_ARCH)),$(BUILD)/lib,$(BUILD)/$(HOST
 FW_MODELS     := mnist resnet8 dscnn
 FW_MODEL_SRCS := $(patsubst %,$(FW_DIR)/models/%_model.c,$(FW_MODELS))
 MNIST_IMAGES  := $(sort $(wildcard samples/mnist/digit_*.pgm))
-# Samples per MLPerf model (0 = all 200 of each golden file).
+# Samples per MLPerf model (0 = all 200 of each golden file); mutated models.
 FW_SAMPLES    ?= 0
+FW_MUTATIONS  ?= 300
 FW_CFLAGS     := $(CFLAGS_STRICT) $(MCU_CFLAGS_$(ARCH)) -Os -g -ffunction-sections -fdata-sections \
-                 -IInclude -I$(FW_SRC) -I$(FW_DIR)/models -DFW_TARGET='"$(ARCH)"' -DFW_SAMPLES=$(FW_SAMPLES)
+                 -IInclude -I$(FW_SRC) -I$(FW_DIR)/models -DFW_TARGET='"$(ARCH)"' -DFW_SAMPLES=$(FW_SAMPLES) -DFW_MUTATIONS=$(FW_MUTATIONS)
 FW_LDFLAGS    := -nostartfiles --specs=nano.specs -T $(FW_SRC)/mps2_an386.ld -Wl,--gc-sections \
                  -Wl,-Map=$(FW_DIR)/firmware.map -Wl,--no-enum-size-warning -Wl,--no-warn-execstack
 # (libgcc and newlib are built with short enums but pass none across calls.)
@@ -64,9 +65,9 @@ $(FW_DIR)/mnist_outputs.bin: $(FW_DIR)/host_expected models/mnist.cnnrt $(MNIST_
 	$(FW_DIR)/host_expected models/mnist.cnnrt $(FW_DIR) $(MNIST_IMAGES)
 
 FW_OBJS := $(patsubst %,$(FW_DIR)/obj/%.o,firmware startup goldens $(FW_MODELS:%=%_model))
-# Rebuild when FW_SAMPLES changes.
+# Rebuild when FW_SAMPLES or FW_MUTATIONS changes.
 FW_SAMPLES_STAMP := $(FW_DIR)/obj/fw-samples
-$(shell mkdir -p $(FW_DIR)/obj; [ "$$(cat $(FW_SAMPLES_STAMP) 2>/dev/null)" = "$(FW_SAMPLES)" ] || echo $(FW_SAMPLES) > $(FW_SAMPLES_STAMP))
+$(shell mkdir -p $(FW_DIR)/obj; [ "$$(cat $(FW_SAMPLES_STAMP) 2>/dev/null)" = "$(FW_SAMPLES) $(FW_MUTATIONS)" ] || echo $(FW_SAMPLES) $(FW_MUTATIONS) > $(FW_SAMPLES_STAMP))
 $(FW_DIR)/obj/%.o: $(FW_SRC)/%.c $(FW_SRC)/board.h Include/cnnrt.h $(FW_MODEL_SRCS) $(FW_SAMPLES_STAMP)
 	@mkdir -p $(FW_DIR)/obj
 	$(TARGET_CC) $(FW_CFLAGS) -c $< -o $@
@@ -83,7 +84,7 @@ $(FW_DIR)/firmware.elf: $(FW_OBJS) $(LIB) $(FW_SRC)/mps2_an386.ld
 
 firmware-test: $(FW_DIR)/firmware.elf
 	@echo "== firmware test: $(ARCH) on qemu-system-arm -M $(QEMU_MACHINE_$(ARCH)) -icount shift=0"
-	set -o pipefail; timeout $(FW_TIMEOUT) $(FW_QEMU) -kernel $< | tee $(FW_DIR)/firmware-test.log
+	set -o pipefail; timeout $(FW_TIMEOUT) $(FW_QEMU) -kernel $< 2>&1 | tee $(FW_DIR)/firmware-test.log
 
 # Figures for docs/EMBEDDED.md: the map's per-object sizes and the run's log.
 embedded-figures: firmware-test
