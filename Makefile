@@ -21,18 +21,25 @@ BUILD      := build
 #   make test ARCH=aarch64   runs the C tests under qemu-aarch64 on every Arm path
 # On an aarch64 host (Raspberry Pi, Graviton, ...) the same commands build and
 # run natively. The Swift tools (CLI, fixtures) always run on the host.
+#   make lib  ARCH=cortex-m4      build/cortex-m4/lib/libcnnrt.a (Armv7E-M, FPv4-SP,
+#                                 bare metal: no heap, no file system; docs/EMBEDDED.md)
+#   make test ARCH=cortex-m4      builds the firmware test (CExamples/cortex-m) and runs
+#                                 it in qemu-system-arm (mps2-an386)
+#   make lib/test ARCH=cortex-m0plus   the same for Armv6-M (run on QEMU's Cortex-M3 board)
 HOST_ARCH  := $(shell uname -m)
 ARCH       ?= $(HOST_ARCH)
+MCU_ARCHS  := cortex-m4 cortex-m0plus
+MCU        := $(filter $(ARCH),$(MCU_ARCHS))
 ifeq ($(ARCH),x86_64)
 LIBDIR     := $(BUILD)/lib
 OBJDIR     := $(BUILD)/obj
 GEN        := $(BUILD)/gen
-else ifeq ($(ARCH),aarch64)
-LIBDIR     := $(BUILD)/aarch64/lib
-OBJDIR     := $(BUILD)/aarch64/obj
-GEN        := $(BUILD)/aarch64/gen
+else ifneq ($(filter $(ARCH),aarch64 $(MCU_ARCHS)),)
+LIBDIR     := $(BUILD)/$(ARCH)/lib
+OBJDIR     := $(BUILD)/$(ARCH)/obj
+GEN        := $(BUILD)/$(ARCH)/gen
 else
-$(error ARCH=$(ARCH): supported are x86_64 and aarch64)
+$(error ARCH=$(ARCH): supported are x86_64, aarch64, cortex-m4 and cortex-m0plus)
 endif
 SPM_CONFIG ?= debug
 SPM_BIN     = $(shell $(SWIFT) build -c $(SPM_CONFIG) --show-bin-path 2>/dev/null)
@@ -69,7 +76,28 @@ VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 LIB_SONAME    := libcnnrt.so.$(VERSION_MAJOR)
 LIB_REAL      := libcnnrt.so.$(VERSION)
 
-ifeq ($(ARCH),x86_64)
+SWIFT_OPT        := -O
+LIB              := $(LIBDIR)/libcnnrt.so
+ifneq ($(MCU),)
+# Cortex-M: Embedded Swift for armv7em/armv6m with newlib's headers (types
+# only: the library calls nothing but memcpy/memset and libgcc helpers),
+# CNNRT_BARE_METAL (Sources/_CNNRuntimeShims), -Osize, one section per function
+# so the firmware link drops what it does not reach; a static library.
+# C code calling it needs -fno-short-enums (Swift's clang uses 32-bit enums,
+# arm-none-eabi-gcc defaults to short ones: cnn_status would not match).
+KERNEL_OBJS      :=
+KERNEL_MODULES   :=
+MCU_TARGET_cortex-m4     := -target armv7em-none-none-eabi -Xcc -mcpu=cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16
+MCU_TARGET_cortex-m0plus := -target armv6m-none-none-eabi -Xcc -mcpu=cortex-m0plus -Xcc -mfloat-abi=soft
+MCU_CFLAGS_cortex-m4     := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -fno-short-enums
+MCU_CFLAGS_cortex-m0plus := -mcpu=cortex-m0plus -mthumb -mfloat-abi=soft -fno-short-enums
+EMBEDDED_BASE    := $(subst -Xcc -fPIC,,$(EMBEDDED_BASE)) $(MCU_TARGET_$(ARCH)) \
+                    -Xcc -isystem -Xcc /usr/lib/arm-none-eabi/include -Xcc -DCNNRT_BARE_METAL=1 \
+                    -Xfrontend -function-sections -Xfrontend -disable-stack-protector
+SWIFT_OPT        := -Osize
+TARGET_CC        := arm-none-eabi-gcc
+LIB              := $(LIBDIR)/libcnnrt.a
+else ifeq ($(ARCH),x86_64)
 KERNEL_OBJS      := $(OBJDIR)/kernels_avx2.o $(OBJDIR)/kernels_avx512.o
 KERNEL_MODULES   := $(GEN)/_CNNKernelsAVX2.swiftmodule $(GEN)/_CNNKernelsAVX512.swiftmodule
 TARGET_CC        := $(CC)
@@ -108,10 +136,10 @@ all: lib examples swift-build
 
 # ---- dependencies -------------------------------------------------------
 deps:
-	@ARCH=$(ARCH) bash tools/install-deps.sh
+	@ARCH=$(ARCH) bash tools/install-deps.sh $(if $(MCU),cortex-m)
 
 # ---- libcnnrt.so (Embedded Swift) ---------------------------------------
-lib: $(LIBDIR)/libcnnrt.so
+lib: $(LIB)
 
 $(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule &: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(OBJDIR) $(GEN)
@@ -135,7 +163,7 @@ $(OBJDIR)/kernels_dotprod.o $(GEN)/_CNNKernelsDotProd.swiftmodule &: $(KERNEL_NE
 
 $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(OBJDIR) $(GEN)
-	$(SWIFTC) $(EMBEDDED_FLAGS) -O -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
+	$(SWIFTC) $(EMBEDDED_FLAGS) $(SWIFT_OPT) -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
 	  -emit-clang-header-path $(GEN)/cnnrt-Swift.h -c -o $(OBJDIR)/cnnrt.o $(RUNTIME_SRCS)
 
 # Generic object first: each object carries weak copies of the Embedded
@@ -151,6 +179,22 @@ else
 endif
 	ln -sfn $(LIB_REAL) $(LIBDIR)/$(LIB_SONAME)
 	ln -sfn $(LIB_SONAME) $@
+
+# Static library for bare metal: only the cnn_* symbols stay global (the
+# Embedded Swift runtime helpers and internal functions become local), and
+# the library may reference nothing but memory functions and libgcc helpers.
+# (Armv6-M: the Embedded Swift runtime's reference counting names __atomic_*
+# helpers; nothing reaches them without allocation, so a firmware link with
+# --gc-sections drops them, and fails if it does not.)
+MCU_ALLOWED_UNDEFINED := '^(memcpy|memmove|memset|__aeabi_[a-z0-9_]+|__(ashl|ashr|lshr|mul|div|mod|udiv|umod|cmp|ucmp|clz|ctz|popcount)[a-z0-9]+|__gnu_[a-z0-9_]+$(if $(filter cortex-m0plus,$(ARCH)),|__atomic_[a-z0-9_]+))$$'
+$(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o
+	@mkdir -p $(LIBDIR)
+	arm-none-eabi-nm -g --defined-only $< | awk '$$3 ~ /^cnn_/ {print $$3}' > $(OBJDIR)/exports.txt
+	arm-none-eabi-objcopy --keep-global-symbols=$(OBJDIR)/exports.txt $< $(OBJDIR)/cnnrt-mcu.o
+	@bad=$$(arm-none-eabi-nm -u $(OBJDIR)/cnnrt-mcu.o | awk '{print $$2}' | grep -Ev $(MCU_ALLOWED_UNDEFINED) || true); \
+	  if [ -n "$$bad" ]; then echo "libcnnrt.a would need: $$bad (bare metal allows memory functions and libgcc only)" >&2; exit 1; fi
+	rm -f $@ && arm-none-eabi-ar rcs $@ $(OBJDIR)/cnnrt-mcu.o
+	@echo "$@: $$(wc -l < $(OBJDIR)/exports.txt) cnn_* functions exported"; arm-none-eabi-size -t $@ | tail -1
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
 # (The ISA kernel objects are linked uninstrumented.)
@@ -191,6 +235,22 @@ $(TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/libcnnrt
 	@mkdir -p $(TESTDIR)
 	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' \
 	  $(TARGET_LDFLAGS) -lcmocka -ldl -lm
+
+# test_export_c links the MNIST model exported by `cnnrt export-c` (host CLI),
+# compiled with the same strict flags.
+EXPORT_C_DIR := $(BUILD)/export-c
+$(EXPORT_C_DIR)/mnist_model.c $(EXPORT_C_DIR)/mnist_model.h &: models/mnist.cnnrt | swift-build
+	$(SPM_BIN)/cnnrt export-c $< -o $(EXPORT_C_DIR) --name mnist
+
+$(TESTDIR)/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/libcnnrt.so
+	@mkdir -p $(TESTDIR)
+	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude -I$(EXPORT_C_DIR) $< $(EXPORT_C_DIR)/mnist_model.c -o $@ \
+	  -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' $(TARGET_LDFLAGS) -lcmocka -ldl -lm
+
+$(BUILD)/tests-asan/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
+	@mkdir -p $(BUILD)/tests-asan
+	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude -I$(EXPORT_C_DIR) \
+	  $< $(EXPORT_C_DIR)/mnist_model.c -o $@ -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
 
 $(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 	@mkdir -p $(BUILD)/tests-asan
@@ -438,7 +498,11 @@ bench-jobs:
 	  --jobs $(BENCH_JOBS) --command "make bench-jobs"
 
 # ---- everything -------------------------------------------------------------
-ifeq ($(ARCH),x86_64)
+ifneq ($(MCU),)
+# Cortex-M: the library, the exported models and the firmware test in QEMU.
+include CExamples/cortex-m/firmware.mk
+test: deps lib firmware-test
+else ifeq ($(ARCH),x86_64)
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install
 else ifeq ($(RUN),)
 test: deps lib abi-check ctest

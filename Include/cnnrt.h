@@ -326,7 +326,9 @@ enum cnn_status cnn_model_load_memory(const void *data, size_t size, cnn_model *
 /**
  * Reads the file at `path` into memory owned by the model, then loads it as
  * cnn_model_load_memory() does. The file may be closed/removed afterwards.
- * Returns CNN_STATUS_IO_ERROR when the file cannot be opened or read.
+ * Returns CNN_STATUS_IO_ERROR when the file cannot be opened or read, and
+ * always on bare-metal builds (Cortex-M: no file system; use
+ * cnn_model_load_static on a model array, docs/EMBEDDED.md).
  */
 enum cnn_status cnn_model_load_file(const char *path, cnn_model **out_model, char *message, size_t message_capacity);
 

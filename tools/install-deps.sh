@@ -4,6 +4,8 @@
 # cmake and pkg-config (the install test builds the C example with both). Idempotent; quiet when everything is present.
 # ARCH=aarch64 on an x86-64 host (make ... ARCH=aarch64) adds the cross
 # toolchain, user-mode QEMU and the arm64 cmocka (Debian multiarch).
+# `install-deps.sh cortex-m` (make ... ARCH=cortex-m4|cortex-m0plus) also installs the Arm bare-metal
+# toolchain, newlib and qemu-system-arm (the firmware test).
 set -euo pipefail
 need=()
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -28,6 +30,11 @@ command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
 command -v cmake >/dev/null || need+=(cmake)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ "${1:-}" = cortex-m ]; then
+  command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
+  [ -f /usr/lib/arm-none-eabi/include/stdlib.h ] || need+=(libnewlib-arm-none-eabi)
+  command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"
   $SUDO apt-get update -qq

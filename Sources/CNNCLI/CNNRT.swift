@@ -10,7 +10,7 @@ struct CNNRT: ParsableCommand {
     commandName: "cnnrt",
     abstract: "Inspect and run int8 CNN models (cnnrt format v1).",
     version: String(cString: cnnVersionString()),
-    subcommands: [Inspect.self, Classify.self, Visualize.self, Eval.self, Import.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
+    subcommands: [Inspect.self, Classify.self, Visualize.self, Eval.self, Import.self, ExportC.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
   )
 }
 

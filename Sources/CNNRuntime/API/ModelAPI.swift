@@ -48,7 +48,9 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
 
 /// Reads the file at `path` into memory owned by the model, then loads it as
 /// cnn_model_load_memory() does. The file may be closed/removed afterwards.
-/// Returns CNN_STATUS_IO_ERROR when the file cannot be opened or read.
+/// Returns CNN_STATUS_IO_ERROR when the file cannot be opened or read, and
+/// always on bare-metal builds (Cortex-M: no file system; use
+/// cnn_model_load_static on a model array, docs/EMBEDDED.md).
 @c(cnn_model_load_file) public func cnnModelLoadFile(
   _ path: UnsafePointer<CChar>?, _ out_model: UnsafeMutablePointer<UnsafeMutablePointer<cnn_model>?>?,
   _ message: UnsafeMutablePointer<CChar>?, _ message_capacity: UInt
@@ -63,6 +65,7 @@ func modelState(_ m: UnsafePointer<cnn_model>?) -> UnsafeMutablePointer<ModelSta
   var size = 0
   let rc = cnnrt_shim_read_file(path, &raw, &size)
   if rc == -4 { w.append("cannot allocate memory for the model file"); return .outOfMemory }
+  if rc == -5 { w.append("this build has no file system (bare metal): use cnn_model_load_static"); return .ioError }
   guard rc == 0, let raw else { w.append("cannot open or read the model file"); return .ioError }
   let status = loadModel(raw, size, memory: nil, memorySize: 0, owned: raw, out_model, &w)
   if status != .ok { cnnrt_shim_free(raw) }

@@ -56,7 +56,7 @@ func readLE<T: FixedWidthInteger>(_ base: UnsafeRawPointer, _ offset: Int, as: T
 }
 
 @inline(__always)
-func writeLE<T: FixedWidthInteger>(_ base: UnsafeMutableRawPointer, _ offset: Int, _ value: T) {
+func writeLE<T: FixedWidthInteger & BitwiseCopyable>(_ base: UnsafeMutableRawPointer, _ offset: Int, _ value: T) {
   base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
 }
 

@@ -25,8 +25,14 @@ struct ImageView {
 /// its first pixel to the end of its last row (2^48 = 256 TiB: more than any
 /// 64-bit CPU's user address space today). With every byte offset below this
 /// bound, the resampling arithmetic (offsets, box sums of at most
-/// 2^48 × 255 < 2^56) cannot overflow `Int`.
+/// 2^48 × 255 < 2^56) cannot overflow `Int`. On 32-bit targets (Cortex-M)
+/// the bound is 2^23 = 8 MiB, for the same reason (2^23 × 255 < 2^31); there
+/// `1 << 48` would be 0 and refuse every image.
+#if _pointerBitWidth(_32)
+let maxImageSpan = 1 << 23
+#else
 let maxImageSpan = 1 << 48
+#endif
 
 /// Bytes an image occupies from its first pixel to the end of its last row,
 /// (height − 1) × rowStride + width × channels, computed without overflow:

@@ -82,8 +82,8 @@ func buildPixelTables(_ model: UnsafeMutablePointer<ModelState>) {
 /// any int8 result).
 func roundHalfAwayClamped(_ x: Double) -> Int64 {
   if !(x == x) { return 0 }
-  if x > 1_099_511_627_776 { return 1 << 40 }
-  if x < -1_099_511_627_776 { return -(1 << 40) }
+  if x > 1_099_511_627_776 { return 1 &<< 40 }
+  if x < -1_099_511_627_776 { return -(1 &<< 40) }
   let t = Int64(x)  // truncates toward zero
   let frac = x - Double(t)
   if frac >= 0.5 { return t + 1 }

@@ -83,6 +83,9 @@ static inline int32_t cnnrt_cpu_best_isa(void) {
 
 /* The path requested by CNNRT_ISA, or -1 when unset or unrecognised. */
 static inline int32_t cnnrt_cpu_requested_isa(void) {
+#if defined(CNNRT_BARE_METAL)
+  return -1; /* no environment on bare metal */
+#else
   const char *s = getenv("CNNRT_ISA");
   if (!s) return -1;
   if (strcmp(s, "portable") == 0) return CNNRT_ISA_PORTABLE;
@@ -94,6 +97,7 @@ static inline int32_t cnnrt_cpu_requested_isa(void) {
   if (strcmp(s, "avx512") == 0) return CNNRT_ISA_AVX512;
 #endif
   return -1;
+#endif /* CNNRT_BARE_METAL */
 }
 
 /* The path a model load uses: the request (if any) capped at the best

@@ -6,16 +6,33 @@
  * exported from libcnnrt.so (the functions are inlined into their callers).
  * None of these functions is called on the inference path except
  * cnnrt_shim_now_ns (per-op profiling) and memcpy/memset.
+ *
+ * Bare metal (CNNRT_BARE_METAL, set by `make lib ARCH=cortex-m4|cortex-m0plus`):
+ * no heap, no file system, no clock. The library then references no
+ * malloc/free/stdio/clock_gettime at all: the allocating convenience calls
+ * (cnn_model_load_memory, cnn_context_create) return CNN_STATUS_OUT_OF_MEMORY,
+ * cnn_model_load_file returns CNN_STATUS_IO_ERROR, and per-op times are 0.
+ * Firmware uses cnn_model_load_static + cnn_context_init (docs/EMBEDDED.md).
  */
 #ifndef CNNRT_SHIMS_H
 #define CNNRT_SHIMS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#if !defined(CNNRT_BARE_METAL)
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
+#endif
+
+#if defined(CNNRT_BARE_METAL)
+static inline void *cnnrt_shim_aligned_alloc(size_t alignment, size_t size) {
+  (void)alignment; (void)size;
+  return NULL;
+}
+static inline void cnnrt_shim_free(void *p) { (void)p; }
+#else
 
 /* Allocation: used only by the convenience create/load calls, never by
  * cnn_run/cnn_classify. Returns NULL on failure. */
@@ -27,6 +44,7 @@ static inline void *cnnrt_shim_aligned_alloc(size_t alignment, size_t size) {
 }
 
 static inline void cnnrt_shim_free(void *p) { free(p); }
+#endif
 
 static inline void cnnrt_shim_memcpy(void *dst, const void *src, size_t n) {
   if (n) memcpy(dst, src, n);
@@ -38,9 +56,18 @@ static inline void cnnrt_shim_memset(void *dst, int value, size_t n) {
 
 /* File reading for cnn_model_load_file. Returns 0 on success, -1 when the file
  * cannot be opened, -2 when its size cannot be determined or it is too large,
- * -3 on a short read, -4 when memory is exhausted. On success *out_data is an
- * allocation of at least 64-byte alignment that the caller frees with
- * cnnrt_shim_free. */
+ * -3 on a short read, -4 when memory is exhausted, -5 when the build has no
+ * file system (bare metal). On success *out_data is an allocation of at least
+ * 64-byte alignment that the caller frees with cnnrt_shim_free. */
+#if defined(CNNRT_BARE_METAL)
+static inline int cnnrt_shim_read_file(const char *path, void **out_data, size_t *out_size) {
+  (void)path; (void)out_data; (void)out_size;
+  return -5;
+}
+
+/* No clock on bare metal: per-op times read 0. */
+static inline uint64_t cnnrt_shim_now_ns(void) { return 0; }
+#else
 static inline int cnnrt_shim_read_file(const char *path, void **out_data, size_t *out_size) {
   FILE *f = fopen(path, "rb");
   if (!f) return -1;
@@ -64,5 +91,6 @@ static inline uint64_t cnnrt_shim_now_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+#endif /* CNNRT_BARE_METAL */
 
 #endif /* CNNRT_SHIMS_H */

@@ -352,7 +352,8 @@ func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int, bias: Unsafe
     if m < 0 || sh < -30 || sh > 31 { return false }
     let b = Int64(bias?[c] ?? 0)
     let bound = (b < 0 ? -b : b) + 255 * absWeightSum(c)
-    if sh > 0 ? bound >= Int64(1) << (30 - Int64(sh)) : bound >= Int64(1) << 30 { return false }
+    // &<< (amounts 0...29 here): the smart << on Int64 widens a word generically on 32-bit targets (Widen32.swift).
+    if sh > 0 ? bound >= Int64(1) &<< (30 - Int64(sh)) : bound >= Int64(1) &<< 30 { return false }
     c += 1
   }
   return true
@@ -420,7 +421,7 @@ func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant
       base.storeBytes(of: left, toByteOffset: 64 + 4 * lane, as: Int32.self)
       base.storeBytes(of: right, toByteOffset: 96 + 4 * lane, as: Int32.self)
       // 2^30 (the doubling high multiply's nudge) + half * 2^31 (RoundingDivideByPOT's).
-      let nudge = (Int64(1) << 30) + Int64(half) << 31
+      let nudge = (Int64(1) &<< 30) + Int64(half) &<< 31
       base.storeBytes(of: nudge, toByteOffset: (lane % 2 == 0 ? 128 : 160) + 8 * (lane / 2), as: Int64.self)
       base.storeBytes(of: right > 0 ? half : Int32.min, toByteOffset: 192 + 4 * lane, as: Int32.self)
       lane += 1
