@@ -186,6 +186,7 @@ endif
 # (Armv6-M: the Embedded Swift runtime's reference counting names __atomic_*
 # helpers; nothing reaches them without allocation, so a firmware link with
 # --gc-sections drops them, and fails if it does not.)
+ifneq ($(MCU),)
 MCU_ALLOWED_UNDEFINED := '^(memcpy|memmove|memset|__aeabi_[a-z0-9_]+|__(ashl|ashr|lshr|mul|div|mod|udiv|umod|cmp|ucmp|clz|ctz|popcount)[a-z0-9]+|__gnu_[a-z0-9_]+$(if $(filter cortex-m0plus,$(ARCH)),|__atomic_[a-z0-9_]+))$$'
 $(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o
 	@mkdir -p $(LIBDIR)
@@ -195,6 +196,7 @@ $(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o
 	  if [ -n "$$bad" ]; then echo "libcnnrt.a would need: $$bad (bare metal allows memory functions and libgcc only)" >&2; exit 1; fi
 	rm -f $@ && arm-none-eabi-ar rcs $@ $(OBJDIR)/cnnrt-mcu.o
 	@echo "$@: $$(wc -l < $(OBJDIR)/exports.txt) cnn_* functions exported"; arm-none-eabi-size -t $@ | tail -1
+endif
 
 # AddressSanitizer build of the same sources, for the bad-input C tests.
 # (The ISA kernel objects are linked uninstrumented.)
@@ -444,14 +446,19 @@ static: $(LIBDIR)/libcnnrt.a
 # global symbol except the cnn_* API (names from tools/cnnrt.map's pattern,
 # read with nm) made local, so the Embedded Swift runtime helpers and mangled
 # names cannot clash with anything else a C program links.
+# (Cortex-M builds make their own libcnnrt.a, above; a cross aarch64 build
+# uses the aarch64 binutils.)
+ifeq ($(MCU),)
+BINUTILS := $(if $(filter aarch64,$(ARCH)),$(if $(RUN),aarch64-linux-gnu-))
 $(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o $(KERNEL_OBJS) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)
-	ld -r -o $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt.o $(KERNEL_OBJS)
-	nm -g --defined-only $(OBJDIR)/cnnrt_all.o | awk '$$3 ~ /^cnn_/ {print $$3}' | sort -u > $(OBJDIR)/cnnrt_exports.txt
+	$(BINUTILS)ld -r -o $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt.o $(KERNEL_OBJS)
+	$(BINUTILS)nm -g --defined-only $(OBJDIR)/cnnrt_all.o | awk '$$3 ~ /^cnn_/ {print $$3}' | sort -u > $(OBJDIR)/cnnrt_exports.txt
 	test -s $(OBJDIR)/cnnrt_exports.txt
-	objcopy --keep-global-symbols=$(OBJDIR)/cnnrt_exports.txt $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt_static.o
+	$(BINUTILS)objcopy --keep-global-symbols=$(OBJDIR)/cnnrt_exports.txt $(OBJDIR)/cnnrt_all.o $(OBJDIR)/cnnrt_static.o
 	rm -f $@
-	ar rcs $@ $(OBJDIR)/cnnrt_static.o
+	$(BINUTILS)ar rcs $@ $(OBJDIR)/cnnrt_static.o
+endif
 
 # cnnrt.1 from the CLI's own help (swift-argument-parser's generate-manual plugin,
 # which builds the CLI in MAN_CONFIG first).
