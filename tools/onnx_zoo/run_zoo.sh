@@ -3,7 +3,10 @@
 # nets, quantize each with `cnnrt quantize`, and measure the int8 output against
 # the float ONNX model with `cnnrt eval --float` on a separate seeded input set.
 #
-#   bash tools/onnx_zoo/run_zoo.sh [SIZE]      # from the repository root; SIZE 224 by default
+#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD]]   # from the repository root
+#
+# SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
+# --method (minmax by default, percentile, mse).
 #
 # Needs PyPI (torch, torchvision, onnx, onnxruntime into build/venv-torch) and a
 # release build of cnnrt. Everything goes to build/onnx_zoo (git-ignored).
@@ -11,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE=${1:-224}
+METHOD=${2:-minmax}
 OUT=build/onnx_zoo
 VENV=build/venv-torch
 PY=$VENV/bin/python
@@ -27,30 +31,31 @@ if [ ! -f "$OUT/export.json" ] || [ "$(jq -r .size "$OUT/export.json")" != "$SIZ
 fi
 
 for net in $(jq -r '.nets | keys_unsorted[]' "$OUT/export.json"); do
-  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" -o "$OUT/$net.cnnrt" \
-       >"$OUT/$net.quantize.log" 2>&1; then
-    "$CNNRT" eval "$OUT/$net.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
-      --no-progress --json >"$OUT/$net.eval.json" 2>"$OUT/$net.eval.log" || true
+  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" --method "$METHOD" \
+       -o "$OUT/$net.$METHOD.cnnrt" >"$OUT/$net.$METHOD.quantize.log" 2>&1; then
+    "$CNNRT" eval "$OUT/$net.$METHOD.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
+      --no-progress --json >"$OUT/$net.$METHOD.eval.json" 2>"$OUT/$net.$METHOD.eval.log" || true
   else
-    rm -f "$OUT/$net.eval.json"
+    rm -f "$OUT/$net.$METHOD.eval.json"
   fi
 done
 
-"$PY" - "$OUT" "$CNNRT" <<'PY'
+"$PY" - "$OUT" "$CNNRT" "$METHOD" <<'PY'
 import json, os, subprocess, sys
-out, cnnrt = sys.argv[1], sys.argv[2]
+out, cnnrt, method = sys.argv[1], sys.argv[2], sys.argv[3]
 exp = json.load(open(os.path.join(out, "export.json")))
-print(f"input {exp['size']}x{exp['size']}, torch {exp['torch']}, torchvision {exp['torchvision']}, opset {exp['opset']}")
+print(f"input {exp['size']}x{exp['size']}, torch {exp['torch']}, torchvision {exp['torchvision']}, opset {exp['opset']}, "
+      f"--method {method}")
 print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14}  worst layer (SQNR dB)  ONNX ops")
 for net, info in exp["nets"].items():
     ops = " ".join(info["ops"])
-    ev = os.path.join(out, net + ".eval.json")
+    ev = os.path.join(out, f"{net}.{method}.eval.json")
     if not os.path.exists(ev):
-        log = open(os.path.join(out, net + ".quantize.log")).read().strip().splitlines()
+        log = open(os.path.join(out, f"{net}.{method}.quantize.log")).read().strip().splitlines()
         print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14}  {log[-1] if log else '?'}  {ops}")
         continue
     r = json.load(open(ev))
-    inspect = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, net + ".cnnrt"), "--json"],
+    inspect = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, f"{net}.{method}.cnnrt"), "--json"],
                                         capture_output=True, text=True, check=True).stdout)
     n_ops = len(inspect["layers"])
     output = inspect["outputs"][0]["name"]  # the op writing the model output carries its name
