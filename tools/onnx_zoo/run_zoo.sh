@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The ONNX half of the network zoo (issue #12): export six untrained torchvision
+# nets, quantize each with `cnnrt quantize`, and measure the int8 output against
+# the float ONNX model with `cnnrt eval --float` on a separate seeded input set.
+#
+#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD]]   # from the repository root
+#
+# SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
+# --method (minmax by default, percentile, mse).
+#
+# Needs PyPI (torch, torchvision, onnx, onnxruntime into build/venv-torch) and a
+# release build of cnnrt. Everything goes to build/onnx_zoo (git-ignored).
+# Prints: model, import OK?, ONNX ops, cnnrt ops, output SQNR dB, worst layer.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZE=${1:-224}
+METHOD=${2:-minmax}
+OUT=build/onnx_zoo
+VENV=build/venv-torch
+PY=$VENV/bin/python
+if [ ! -x "$PY" ]; then
+  python3 -m venv "$VENV"
+  # The CPU torch wheel where one is at hand (no CUDA libraries), else PyPI's.
+  "$VENV/bin/pip" install -q "torch==2.13.0" "torchvision==0.28.0" onnx onnxruntime numpy
+fi
+swift build -c release --product cnnrt >/dev/null
+CNNRT="$(swift build -c release --show-bin-path)/cnnrt"
+mkdir -p "$OUT"
+if [ ! -f "$OUT/export.json" ] || [ "$(jq -r .size "$OUT/export.json")" != "$SIZE" ]; then
+  "$PY" tools/onnx_zoo/export_torchvision.py "$OUT" --size "$SIZE"
+fi
+
+for net in $(jq -r '.nets | keys_unsorted[]' "$OUT/export.json"); do
+  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" --method "$METHOD" \
+       -o "$OUT/$net.$METHOD.cnnrt" >"$OUT/$net.$METHOD.quantize.log" 2>&1; then
+    "$CNNRT" eval "$OUT/$net.$METHOD.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
+      --no-progress --json >"$OUT/$net.$METHOD.eval.json" 2>"$OUT/$net.$METHOD.eval.log" || true
+  else
+    rm -f "$OUT/$net.$METHOD.eval.json"
+  fi
+done
+
+"$PY" - "$OUT" "$CNNRT" "$METHOD" <<'PY'
+import json, os, subprocess, sys
+out, cnnrt, method = sys.argv[1], sys.argv[2], sys.argv[3]
+exp = json.load(open(os.path.join(out, "export.json")))
+print(f"input {exp['size']}x{exp['size']}, torch {exp['torch']}, torchvision {exp['torchvision']}, opset {exp['opset']}, "
+      f"--method {method}")
+print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14}  worst layer (SQNR dB)  ONNX ops")
+for net, info in exp["nets"].items():
+    ops = " ".join(info["ops"])
+    ev = os.path.join(out, f"{net}.{method}.eval.json")
+    if not os.path.exists(ev):
+        log = open(os.path.join(out, f"{net}.{method}.quantize.log")).read().strip().splitlines()
+        print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14}  {log[-1] if log else '?'}  {ops}")
+        continue
+    r = json.load(open(ev))
+    inspect = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, f"{net}.{method}.cnnrt"), "--json"],
+                                        capture_output=True, text=True, check=True).stdout)
+    n_ops = len(inspect["layers"])
+    output = inspect["outputs"][0]["name"]  # the op writing the model output carries its name
+    sq = next(l["sqnr_db"] for l in r["layers"] if l["name"] == output)
+    worst = min((l for l in r["layers"] if l["sqnr_db"] is not None), key=lambda l: l["sqnr_db"])
+    print(f"{net:<20} {'yes':<7} {n_ops:>9} {sq:>14.1f}  {worst['name']} ({worst['type']}) {worst['sqnr_db']:.1f}  {ops}")
+PY
