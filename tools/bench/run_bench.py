@@ -671,11 +671,11 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append("")
     L += mul_micro_section(micro, a)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    # Keep the sections other targets write: the Arm one (`make arm-report`,
-    # tools/arm/report.sh) and the classify one (`make bench-jobs`,
-    # tools/bench/classify_jobs.py).
+    # Keep the sections written elsewhere: how to compare two commits (by
+    # hand), the Arm one (`make arm-report`, tools/arm/report.sh) and the
+    # classify one (`make bench-jobs`, tools/bench/classify_jobs.py).
     old = open(a.out).read() if os.path.exists(a.out) else ""
-    for tag in ("arm", "classify-jobs"):
+    for tag in ("compare-commits", "arm", "classify-jobs"):
         kept = re.search(r"<!-- %s:begin.*?<!-- %s:end -->" % (tag, tag), old, flags=re.S)
         if kept:
             L += ["", kept.group(0), ""]
