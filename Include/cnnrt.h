@@ -84,7 +84,12 @@
  * … CNN_OP_SPLIT (40–44, a split has several outputs) and CNN_OP_GATHER (46);
  * CNN_OP_MEAN reduces any run of adjacent axes (not only H and W); an ADD
  * input may be a constant. Files written by 0.2.0 load unchanged; files using
- * the new ops are refused by 0.2.0 as invalid ops.
+ * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
+ * names the kernel path a model was prepared for ("portable", "avx2",
+ * "avx512"; on aarch64 "neon", "dotprod"). The shared library is
+ * libcnnrt.so.0.3.0 with SONAME libcnnrt.so.0; bare-metal (Cortex-M) builds
+ * have no file system or heap: cnn_model_load_file, cnn_model_load_memory and
+ * cnn_context_create return a status there (use the static entry points).
  */
 
 #ifndef CNNRT_H
