@@ -100,6 +100,16 @@ struct PixelAcc {
   }
 }
 
+/// The shapes and window of an argument block as Ints: batches, input H, W,
+/// C, output H, W, C, kernel H, W, strides, dilations, top and left padding.
+@inline(__always)
+func convGeometry(_ p: cnnrt_arm_conv_args)
+  -> (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) {
+  (Int(p.batches), Int(p.in_h), Int(p.in_w), Int(p.in_c), Int(p.out_h), Int(p.out_w), Int(p.out_c),
+   Int(p.k_h), Int(p.k_w), Int(p.stride_h), Int(p.stride_w), Int(p.dilation_h), Int(p.dilation_w),
+   Int(p.pad_top), Int(p.pad_left))
+}
+
 /// The last 1-3 channels of a pixel as one 4-byte group, padded with the
 /// zero-point bytes in `zpWord` (their weights are 0).
 @inline(__always)
@@ -130,10 +140,7 @@ public func cnnrtConv2DArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: Uns
                            _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
   guard let weights = p.weights, let accInit = p.acc_init else { return }
-  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
-  let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
-  let kH = Int(p.k_h), kW = Int(p.k_w), sH = Int(p.stride_h), sW = Int(p.stride_w)
-  let dH = Int(p.dilation_h), dW = Int(p.dilation_w), padT = Int(p.pad_top), padL = Int(p.pad_left)
+  let (batches, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL) = convGeometry(p)
   let cGroups = Int(p.c_groups), blocks = Int(p.oc_blocks)
   let fullGroups = inC / 4, tailC = inC - fullGroups * 4
   let offset = vdupq_n_s32(p.output_offset)
@@ -320,10 +327,7 @@ public func cnnrtDepthwiseArm(_ a: UnsafePointer<cnnrt_arm_conv_args>, _ input: 
                               _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
   guard let weights = p.weights, let accInit = p.acc_init else { return }
-  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
-  let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
-  let kH = Int(p.k_h), kW = Int(p.k_w), sH = Int(p.stride_h), sW = Int(p.stride_w)
-  let dH = Int(p.dilation_h), dW = Int(p.dilation_w), padT = Int(p.pad_top), padL = Int(p.pad_left)
+  let (batches, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, padT, padL) = convGeometry(p)
   let blocks = Int(p.oc_blocks), mult = Int(p.depth_multiplier)
   let paddedC = blocks &* 16
   let offset = vdupq_n_s32(p.output_offset)
