@@ -31,16 +31,31 @@ ARCH       ?= $(HOST_ARCH)
 MCU_ARCHS  := cortex-m4 cortex-m0plus
 MCU        := $(filter $(ARCH),$(MCU_ARCHS))
 ifeq ($(ARCH),x86_64)
-LIBDIR     := $(BUILD)/lib
-OBJDIR     := $(BUILD)/obj
-GEN        := $(BUILD)/gen
+ARCH_DIR   := $(BUILD)
 else ifneq ($(filter $(ARCH),aarch64 $(MCU_ARCHS)),)
-LIBDIR     := $(BUILD)/$(ARCH)/lib
-OBJDIR     := $(BUILD)/$(ARCH)/obj
-GEN        := $(BUILD)/$(ARCH)/gen
+ARCH_DIR   := $(BUILD)/$(ARCH)
 else
 $(error ARCH=$(ARCH): supported are x86_64, aarch64, cortex-m4 and cortex-m0plus)
 endif
+
+# A reduced op set, like TFLite Micro's op resolver (mainly for Cortex-M flash):
+#   make lib ARCH=cortex-m4 OPS="CONV2D ADD AVERAGEPOOL2D RESHAPE FULLYCONNECTED SOFTMAX"
+# compiles only those ops (Sources/CNNRuntime/Ops/OpTable.swift; the names are
+# the op codes' case names in capitals, spaces or commas between them;
+# `cnnrt export-c` writes a model's list as NAME_OPS) into
+# build/<arch>/ops-<hash of the list>/. The library refuses a model with any
+# other op at load (CNN_STATUS_BAD_OP, "op not in this build's op set").
+OPS_KNOWN  := $(shell sed -n 's/^ *\#if !CNNRT_OP_SUBSET || CNNRT_OP_\([A-Z0-9]*\)$$/\1/p' Sources/CNNRuntime/Ops/OpTable.swift)
+OPS_LIST   := $(sort $(shell echo '$(OPS)' | tr 'a-z,' 'A-Z '))
+ifneq ($(OPS_LIST),)
+ifneq ($(filter-out $(OPS_KNOWN),$(OPS_LIST)),)
+$(error OPS: unknown op(s) $(filter-out $(OPS_KNOWN),$(OPS_LIST)); known: $(OPS_KNOWN))
+endif
+ARCH_DIR   := $(ARCH_DIR)/ops-$(shell echo '$(OPS_LIST)' | md5sum | cut -c1-8)
+endif
+LIBDIR     := $(ARCH_DIR)/lib
+OBJDIR     := $(ARCH_DIR)/obj
+GEN        := $(ARCH_DIR)/gen
 SPM_CONFIG ?= debug
 SPM_BIN     = $(shell $(SWIFT) build -c $(SPM_CONFIG) --show-bin-path 2>/dev/null)
 
@@ -123,7 +138,8 @@ TARGET_LDFLAGS   := -L/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,/usr/lib/aarch6
 endif
 ISA_PATHS        := portable neon dotprod
 endif
-EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime
+EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime \
+                  $(if $(OPS_LIST),-D CNNRT_OP_SUBSET $(OPS_LIST:%=-D CNNRT_OP_%))
 
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 comma := ,
@@ -506,9 +522,10 @@ bench-jobs:
 
 # ---- everything -------------------------------------------------------------
 ifneq ($(MCU),)
-# Cortex-M: the library, the exported models and the firmware test in QEMU.
+# Cortex-M: the library, the exported models and the firmware tests in QEMU
+# (every op; and only ResNet-8's ops, OPS=...).
 include CExamples/cortex-m/firmware.mk
-test: deps lib firmware-test
+test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
 test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install
 else ifeq ($(RUN),)

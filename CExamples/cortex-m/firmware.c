@@ -14,6 +14,10 @@
  *     each must be refused with a status (a fault ends the test with exit 3);
  *   - figures: arena, model block, peak stack (painted), instructions per
  *     inference (SysTick under `qemu-system-arm -icount shift=0`).
+ * With -DFW_RESNET8_OPS_ONLY (make firmware-ops-test: the library built with
+ * only ResNet-8's ops, OPS=RESNET8_OPS, the least flash for that model) it
+ * runs ResNet-8's goldens through cnn_run and cnn_classify instead, and checks
+ * that MNIST and DS-CNN, which need ops left out, are refused at load.
  * Reports over semihosting; exit status 0 only when everything matched. */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,8 +42,10 @@ extern const uint8_t mnist_classes[], mnist_classes_end[];
 #define MAX3(a, b, c) ((a) > (b) ? ((a) > (c) ? (a) : (c)) : ((b) > (c) ? (b) : (c)))
 static _Alignas(16) uint8_t model_mem[MAX3(MNIST_MODEL_MEMORY_BYTES, RESNET8_MODEL_MEMORY_BYTES, DSCNN_MODEL_MEMORY_BYTES)];
 static _Alignas(16) uint8_t arena[MAX3(MNIST_ARENA_BYTES, RESNET8_ARENA_BYTES, DSCNN_ARENA_BYTES)];
+#ifndef FW_RESNET8_OPS_ONLY
 /* A RAM copy of the MNIST model for the corruption tests (+16: a misaligned copy). */
 static _Alignas(16) uint8_t scratch[MNIST_MODEL_SIZE + 16];
+#endif
 
 static int failures;
 static size_t block_used; /* cnn_model_memory_size() of the model loaded last */
@@ -52,9 +58,11 @@ static void put_u(uint64_t v) {
   do { buf[--i] = (char)('0' + v % 10); v /= 10; } while (v && i > 0);
   board_puts(&buf[i]);
 }
+#ifndef FW_RESNET8_OPS_ONLY
 static void put_i(int64_t v) {
   if (v < 0) { board_puts("-"); put_u((uint64_t)(-(v + 1)) + 1u); } else put_u((uint64_t)v);
 }
+#endif
 static void put_kv(const char *k, uint64_t v, const char *unit) {
   board_puts(k); put_u(v); board_puts(unit);
 }
@@ -149,6 +157,7 @@ static void run_golden(const embedded_model *m, const uint8_t *in, const uint8_t
   cnn_model_free(model);
 }
 
+#ifndef FW_RESNET8_OPS_ONLY
 /* ---- MNIST: cnn_classify on the sample images vs the host library ------------ */
 static void run_mnist(const embedded_model *m) {
   board_paint_stack();
@@ -300,6 +309,55 @@ static void run_mutations(void) {
   put_kv("", refused, " refused with a status, 0 faults\n");
 }
 
+#endif /* !FW_RESNET8_OPS_ONLY */
+
+#ifdef FW_RESNET8_OPS_ONLY
+/* ---- a library with only ResNet-8's ops -------------------------------------- */
+/* cnn_classify on golden sample 0 as an image: the imported model has no
+ * pixel normalization and input scale 1, zero point -128, so the pixels
+ * (int8 input + 128) quantize back to the very input bytes, and the output
+ * must equal TFLM's. */
+static void run_classify_resnet8(const embedded_model *m) {
+  static uint8_t pixels[RESNET8_INPUT0_BYTES];
+  cnn_model *model = NULL;
+  cnn_context *ctx = load(m, &model);
+  if (!ctx) return;
+  for (size_t i = 0; i < sizeof pixels; i++) pixels[i] = (uint8_t)(resnet8_inputs[i] + 128u);
+  cnn_classification top;
+  float probs[10];
+  cnn_status st = cnn_classify(ctx, pixels, 32, 32, 3, 0, &top, probs, 10);
+  if (st != CNN_STATUS_OK) { fail("resnet8 cnn_classify", cnn_status_string(st)); return; }
+  const int8_t *output = NULL;
+  size_t count = 0, differ = 0;
+  cnn_output_raw(ctx, 0, &output, &count);
+  int32_t best = 0;
+  for (size_t i = 0; i < RESNET8_OUTPUT0_BYTES; i++) {
+    differ += (uint8_t)output[i] != resnet8_outputs[i];
+    if (output[i] > output[best]) best = (int32_t)i;
+  }
+  put_kv("resnet8: cnn_classify(golden sample 0 as a 32x32 RGB image) = class ", (uint64_t)top.class_index, "");
+  put_kv(", ", differ, " of 10 output bytes differ from TFLM");
+  if (differ || top.class_index != best) { board_puts("  MISMATCH\n"); failures++; } else board_puts("\n");
+  cnn_context_free(ctx);
+  cnn_model_free(model);
+}
+
+/* A model that needs an op left out of this build: refused at load, with
+ * CNN_STATUS_BAD_OP and a message that says so. */
+static void expect_op_not_in_build(const embedded_model *m) {
+  cnn_model *model = NULL;
+  char why[160] = "";
+  cnn_status st = cnn_model_load_static(m->data, m->size, model_mem, sizeof model_mem, &model, why, sizeof why);
+  board_puts("  "); board_puts(m->name); board_puts(": "); board_puts(why[0] ? why : cnn_status_string(st));
+  if (st != CNN_STATUS_BAD_OP || model != NULL || !strstr(why, "not in this build")) {
+    board_puts("  NOT REFUSED AS EXPECTED\n");
+    failures++;
+    return;
+  }
+  board_puts("\n");
+}
+#endif
+
 int main(void) {
   board_puts("cnnrt ");
   board_puts(cnn_version_string());
@@ -312,11 +370,20 @@ int main(void) {
   const embedded_model mnist = {"mnist", mnist_model, MNIST_MODEL_SIZE, MNIST_MODEL_MEMORY_BYTES, MNIST_ARENA_BYTES};
   const embedded_model resnet8 = {"resnet8", resnet8_model, RESNET8_MODEL_SIZE, RESNET8_MODEL_MEMORY_BYTES, RESNET8_ARENA_BYTES};
   const embedded_model dscnn = {"dscnn", dscnn_model, DSCNN_MODEL_SIZE, DSCNN_MODEL_MEMORY_BYTES, DSCNN_ARENA_BYTES};
+#ifdef FW_RESNET8_OPS_ONLY
+  board_puts("library built with only ResNet-8's ops: OPS=\"" RESNET8_OPS "\"\n");
+  run_golden(&resnet8, resnet8_inputs, resnet8_inputs_end, resnet8_outputs, resnet8_outputs_end, RESNET8_MACS);
+  run_classify_resnet8(&resnet8);
+  board_puts("models that need other ops (each must be refused at load):\n");
+  expect_op_not_in_build(&mnist);
+  expect_op_not_in_build(&dscnn);
+#else
   run_mnist(&mnist);
   run_golden(&resnet8, resnet8_inputs, resnet8_inputs_end, resnet8_outputs, resnet8_outputs_end, RESNET8_MACS);
   run_golden(&dscnn, dscnn_inputs, dscnn_inputs_end, dscnn_outputs, dscnn_outputs_end, DSCNN_MACS);
   run_bad_models();
   run_mutations();
+#endif
   put_kv("static RAM of this firmware: model block pool ", sizeof model_mem, " B");
   put_kv(", arena pool ", sizeof arena, " B");
   put_kv(", stack ", board_stack_size(), " B\n");

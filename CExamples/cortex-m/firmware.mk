@@ -34,11 +34,12 @@ FW_QEMU       := qemu-system-arm -M $(QEMU_MACHINE_$(ARCH)) -nographic -monitor 
                  -semihosting-config enable=on,target=native -icount shift=0
 FW_TIMEOUT    ?= 1200
 
-.PHONY: firmware firmware-test firmware-models embedded-figures fw-cli
+.PHONY: firmware firmware-test firmware-models embedded-figures fw-cli firmware-ops-test fw-ops-run
 
 # Only the CLI (swift build without --product also builds swift-protobuf's protoc).
+# (Not again in the OPS sub-make of firmware-ops-test: the models exist by then.)
 fw-cli:
-	$(SWIFT) build -c $(SPM_CONFIG) --product cnnrt
+	$(if $(OPS_LIST),@true,$(SWIFT) build -c $(SPM_CONFIG) --product cnnrt)
 
 firmware: $(FW_DIR)/firmware.elf
 
@@ -59,7 +60,7 @@ firmware-models: $(FW_MODEL_SRCS)
 # Expected MNIST outputs from the host library.
 $(FW_DIR)/host_expected: $(FW_SRC)/host_expected.c Include/cnnrt.h
 	@mkdir -p $(FW_DIR)
-	$(MAKE) --no-print-directory lib ARCH=$(HOST_ARCH)
+	$(MAKE) --no-print-directory lib ARCH=$(HOST_ARCH) OPS=
 	$(CC) $(CFLAGS_STRICT) -O2 -IInclude $< -o $@ -L$(HOST_LIBDIR) -lcnnrt -Wl,-rpath,$(abspath $(HOST_LIBDIR))
 $(FW_DIR)/mnist_outputs.bin: $(FW_DIR)/host_expected models/mnist.cnnrt $(MNIST_IMAGES)
 	$(FW_DIR)/host_expected models/mnist.cnnrt $(FW_DIR) $(MNIST_IMAGES)
@@ -86,7 +87,34 @@ firmware-test: $(FW_DIR)/firmware.elf
 	@echo "== firmware test: $(ARCH) on qemu-system-arm -M $(QEMU_MACHINE_$(ARCH)) -icount shift=0"
 	set -o pipefail; timeout $(FW_TIMEOUT) $(FW_QEMU) -kernel $< 2>&1 | tee $(FW_DIR)/firmware-test.log
 
+# The firmware of a ResNet-8 product: the library built with only the ops
+# ResNet-8 uses (OPS = RESNET8_OPS from its exported header, the least flash),
+# firmware.c with -DFW_RESNET8_OPS_ONLY: ResNet-8's goldens through cnn_run
+# and cnn_classify, MNIST and DS-CNN refused at load. The make below runs
+# with OPS set, so LIBDIR and ARCH_DIR are build/<arch>/ops-<hash>/.
+FW_OPS_HEADER := $(FW_DIR)/models/resnet8_model.h
+firmware-ops-test: $(FW_MODEL_SRCS) $(FW_DIR)/obj/goldens.o
+	ops=$$(sed -n 's/^#define RESNET8_OPS "\(.*\)"$$/\1/p' $(FW_OPS_HEADER)); \
+	  test -n "$$ops" || { echo "no RESNET8_OPS in $(FW_OPS_HEADER)" >&2; exit 1; }; \
+	  $(MAKE) --no-print-directory fw-ops-run ARCH=$(ARCH) OPS="$$ops" FW_SAMPLES=$(FW_SAMPLES)
+ifneq ($(OPS_LIST),)
+FW_OPS_DIR  := $(ARCH_DIR)/firmware
+FW_OPS_OBJS := $(FW_OPS_DIR)/firmware.o $(patsubst %,$(FW_DIR)/obj/%.o,startup goldens $(FW_MODELS:%=%_model))
+$(FW_OPS_DIR)/firmware.o: $(FW_SRC)/firmware.c $(FW_SRC)/board.h Include/cnnrt.h $(FW_MODEL_SRCS) $(FW_SAMPLES_STAMP)
+	@mkdir -p $(FW_OPS_DIR)
+	$(TARGET_CC) $(FW_CFLAGS) -DFW_RESNET8_OPS_ONLY -c $< -o $@
+$(FW_OPS_DIR)/firmware.elf: $(FW_OPS_OBJS) $(LIB) $(FW_SRC)/mps2_an386.ld
+	$(TARGET_CC) $(MCU_CFLAGS_$(ARCH)) $(subst $(FW_DIR)/firmware.map,$(FW_OPS_DIR)/firmware.map,$(FW_LDFLAGS)) \
+	  $(FW_OPS_OBJS) -L$(LIBDIR) -lcnnrt -lgcc -o $@
+	arm-none-eabi-size $@
+fw-ops-run: $(FW_OPS_DIR)/firmware.elf
+	@echo "== firmware test, library with OPS=\"$(OPS_LIST)\": $(ARCH) on qemu-system-arm -M $(QEMU_MACHINE_$(ARCH))"
+	set -o pipefail; timeout $(FW_TIMEOUT) $(FW_QEMU) -kernel $< 2>&1 | tee $(BUILD)/$(ARCH)/firmware/firmware-ops-test.log
+	cp $(FW_OPS_DIR)/firmware.map $(BUILD)/$(ARCH)/firmware/firmware-ops.map
+endif
+
 # Figures for docs/EMBEDDED.md: the map's per-object sizes and the run's log.
-embedded-figures: firmware-test
+embedded-figures: firmware-test firmware-ops-test
 	$(PYTHON) tools/mcu/figures.py --map $(FW_DIR)/firmware.map --log $(FW_DIR)/firmware-test.log \
+	  --ops-map $(FW_DIR)/firmware-ops.map --ops-log $(FW_DIR)/firmware-ops-test.log \
 	  --arch $(ARCH) --command "make embedded-figures ARCH=$(ARCH)" --out docs/EMBEDDED.md

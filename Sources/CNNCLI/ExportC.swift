@@ -84,12 +84,21 @@ struct CExport {
     return out
   }
 
+  /// The model's op codes as `make lib OPS=...` names them (the `OpCode`
+  /// case names in capitals, as in Sources/CNNRuntime/Ops/OpTable.swift),
+  /// sorted, without repeats.
+  static func opSet(_ m: RuntimeModel) -> String {
+    Set(m.ops.compactMap { OpCode(rawValue: UInt16($0.code)).map { String(describing: $0).uppercased() } })
+      .sorted().joined(separator: " ")
+  }
+
   init(base: String, source fileName: String, bytes: [UInt8], model m: RuntimeModel) {
     self.base = base
     let upper = base.uppercased()
     let guardName = "\(upper.hasPrefix("_") ? "CNN" : "")\(upper)_MODEL_H"
     let macs = m.ops.reduce(Int64(0)) { $0 + $1.macs }
     let params = m.ops.reduce(Int64(0)) { $0 + $1.paramCount }
+    let opSet = CExport.opSet(m)
     let version = String(cString: cnnVersionString())
 
     func comment(_ s: String) -> String { s.replacingOccurrences(of: "*/", with: "* /") }
@@ -163,6 +172,9 @@ struct CExport {
        * pack weights and need more: query cnn_model_memory_size() there. */
       #define \(upper)_MODEL_MEMORY_BYTES \(m.modelBlockBytes)u
       #define \(upper)_MACS \(macs)ull
+      /* The ops this model uses: a library built with only these
+       * (`make lib ARCH=cortex-m4 OPS="\(opSet)"`) runs it in the least flash. */
+      #define \(upper)_OPS "\(opSet)"
       #define \(upper)_INPUT_COUNT \(m.inputs.count)
       #define \(upper)_OUTPUT_COUNT \(m.outputs.count)
       \((ins.defs + outs.defs).joined(separator: "\n"))

@@ -31,6 +31,8 @@ public struct TensorSummary: Sendable, Equatable {
 /// One op as the runtime prepared it.
 public struct OpSummary: Sendable, Equatable {
   public let index: Int
+  /// The op's code in the model format (`OpCode` raw value).
+  public let code: Int
   public let typeName: String
   public let outputName: String
   public let outputShape: [Int]
@@ -143,7 +145,7 @@ public final class RuntimeModel {
       var info = cnn_op_info()
       _ = cnnModelOpInfo(model, Int32(i), &info)
       let out = tensor(Int(info.output))
-      return OpSummary(index: i, typeName: String(cString: info.type_name), outputName: out.name,
+      return OpSummary(index: i, code: Int(info.type), typeName: String(cString: info.type_name), outputName: out.name,
                        outputShape: out.shape,
                        paramCount: info.param_count, macs: info.macs,
                        inputs: (0..<Int(info.input_count)).map { Int(cnnModelOpInput(model, Int32(i), Int32($0))) })

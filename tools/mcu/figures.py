@@ -85,7 +85,22 @@ def kib(n):
     return f"{n:,} B ({n / 1024:.1f} KiB)"
 
 
-def table(sizes, models, result, arch, command):
+def ops_run(path):
+    """(OPS list, RESULT line, ResNet-8 line) of the reduced-op firmware's log."""
+    ops = result = check = None
+    for line in open(path, errors="replace"):
+        m = re.match(r'^library built with only ResNet-8\'s ops: OPS="(.*)"', line)
+        if m:
+            ops = m.group(1)
+        m = re.match(r"^resnet8: (\d+) of (\d+) golden samples run, (\d+) of (\d+) output bytes differ from TFLM", line)
+        if m:
+            check = f"{m.group(1)} of {m.group(2)} TFLM samples, {m.group(3)} of {m.group(4)} bytes differ"
+        if line.startswith("RESULT:"):
+            result = line.strip()
+    return ops, result, check
+
+
+def table(sizes, models, result, arch, command, ops_sizes=None, ops_info=None):
     lib_text, lib_ro = sizes[("library", "text")], sizes[("library", "rodata")]
     lib_data, lib_bss = sizes[("library", "data")], sizes[("library", "bss")]
     support = sizes[("libgcc+libc", "text")] + sizes[("libgcc+libc", "rodata")]
@@ -95,6 +110,11 @@ def table(sizes, models, result, arch, command):
     out.append(f"| Library flash: `.text` | {kib(lib_text)} |")
     out.append(f"| Library flash: `.rodata` | {kib(lib_ro)} |")
     out.append(f"| Library flash: `.text` + `.rodata` (every op linked; no model) | **{kib(lib_text + lib_ro)}** |")
+    if ops_sizes is not None:
+        ops, ops_result, ops_check = ops_info
+        t, r = ops_sizes[("library", "text")], ops_sizes[("library", "rodata")]
+        out.append(f"| Library flash with only ResNet-8's ops (`OPS=\"{ops}\"`): `.text` + `.rodata` "
+                   f"(ResNet-8 firmware: {ops_check}; {ops_result or 'no RESULT line'}) | **{kib(t + r)}** |")
     out.append(f"| Library RAM: `.data` + `.bss` | {lib_data + lib_bss:,} B |")
     out.append(f"| libgcc + newlib code it pulls in with the test harness (memcpy/memset, 64-bit and soft-double helpers) | {kib(support)} |")
     out.append("")
@@ -112,12 +132,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--map", required=True)
     ap.add_argument("--log", required=True)
+    ap.add_argument("--ops-map", help="map of the firmware linked with the reduced-op library (firmware-ops-test)")
+    ap.add_argument("--ops-log", help="log of that firmware's run")
     ap.add_argument("--arch", required=True)
     ap.add_argument("--command", default="make embedded-figures ARCH=cortex-m4")
     ap.add_argument("--out", help="Markdown file whose figures section is replaced")
     a = ap.parse_args()
     models, result = log_figures(a.log)
-    text = table(map_sizes(a.map), models, result, a.arch, a.command)
+    ops_sizes = map_sizes(a.ops_map) if a.ops_map else None
+    ops_info = ops_run(a.ops_log) if a.ops_log else (None, None, None)
+    text = table(map_sizes(a.map), models, result, a.arch, a.command, ops_sizes, ops_info)
     if not a.out:
         print(text)
         return 0

@@ -119,6 +119,7 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     guard let code = OpCode(rawValue: rec.opCode) else {
       throw LoadError(.badOp, "op", index: o, "unknown op code (model needs a newer cnnrt)")
     }
+    guard code.isCompiledIn else { throw LoadError(.badOp, "op", index: o, OpPreparer.notInBuild) }
     let inputs = Int(rec.inputCount), outputs = Int(rec.outputCount)
     if inputs > ModelFormat.maxOpInputs { throw LoadError(.badOp, "op", index: o, "more than 1024 inputs") }
     if outputs < 1 || outputs > ModelFormat.maxOpOutputs {
@@ -192,14 +193,14 @@ struct OpRegionCursor {
   var total = 0
 
   init(data: UnsafeRawPointer, header: FileHeader, isa: Int32) {
-    plan = OpPlanContext(data: data, header: header, rec: OpRecord(), isa: isa, packedConvBytes: 0)
+    plan = OpPlanContext(data: data, header: header, rec: OpRecord(), selectedISA: isa, packedConvBytes: 0)
   }
 
   /// The next op's region: data offset, extra bytes offset and extra size.
   /// Region sizes are bounded by the file's shapes (each at most a few
   /// times a tensor or the packed-weights cap), so the sums cannot overflow.
   mutating func next(_ code: OpCode, _ rec: OpRecord) -> (data: Int, extra: Int, extraBytes: Int) {
-    plan = OpPlanContext(data: plan.data, header: plan.header, rec: rec, isa: plan.isa,
+    plan = OpPlanContext(data: plan.data, header: plan.header, rec: rec, selectedISA: plan.selectedISA,
                          packedConvBytes: plan.packedConvBytes)
     var sizer = OpRegionSize(plan: plan)
     let (dataBytes, extraBytes) = code.visit(&sizer)

@@ -53,6 +53,24 @@ struct NoOpData {}
 protocol OpVisitor {
   associatedtype Result
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) -> Result
+  /// An op left out of this build (`make lib OPS=...`, OpTable.swift). The
+  /// loader refuses such a model (`isCompiledIn`) before any other visitor
+  /// could reach one.
+  mutating func unavailable() -> Result
+}
+
+/// Whether the op is compiled into this build.
+struct OpPresence: OpVisitor {
+  mutating func visit<Op: RuntimeOp>(_ op: Op.Type) -> Bool { true }
+  mutating func unavailable() -> Bool { false }
+}
+
+extension OpCode {
+  /// False for an op left out of a reduced build (`make lib OPS=...`).
+  var isCompiledIn: Bool {
+    var v = OpPresence()
+    return visit(&v)
+  }
 }
 
 // MARK: - Pass 1
@@ -62,8 +80,11 @@ struct OpPlanContext {
   let data: UnsafeRawPointer
   let header: FileHeader
   let rec: OpRecord
-  /// Kernel path of this load.
-  let isa: Int32
+  /// Kernel path of this load, as selected; read it through `isa`.
+  let selectedISA: Int32
+  /// Kernel path of this load (portable, known at compile time, in a build
+  /// without SIMD kernel modules; see `buildISA`).
+  @inline(__always) var isa: Int32 { buildISA(selectedISA) }
   /// Packed convolution weights planned so far (all ops), for `maxPackedConvBytes`.
   var packedConvBytes: Int
 
@@ -90,6 +111,7 @@ struct OpRegionSize: OpVisitor {
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) -> (data: Int, extra: Int) {
     (alignUp(MemoryLayout<Op.Data>.stride, 16), alignUp(Op.extraBytes(&plan), 16))
   }
+  mutating func unavailable() -> (data: Int, extra: Int) { (0, 0) }
 }
 
 // MARK: - Pass 2
@@ -102,8 +124,11 @@ struct OpPrepareContext {
   let name: StaticString
   let activation: FusedActivation
   let padding: PaddingKind
-  /// Kernel path of this load (KernelISA numbering).
-  let isa: Int32
+  /// Kernel path of this load (KernelISA numbering), as selected; read it through `isa`.
+  let selectedISA: Int32
+  /// Kernel path of this load (portable, known at compile time, in a build
+  /// without SIMD kernel modules; see `buildISA`).
+  @inline(__always) var isa: Int32 { buildISA(selectedISA) }
   /// Extra bytes of this op's region (`extraBytes`), handed out by `allocate`.
   let extra: UnsafeMutableRawPointer
   let extraCapacity: Int
@@ -290,6 +315,9 @@ struct OpPreparer: OpVisitor {
       self.error = error
     }
   }
+  mutating func unavailable() { error = ctx.fail(.badOp, Self.notInBuild) }
+  static let notInBuild: StaticString =
+    "op not in this build's op set (the library was built with a reduced OPS list; `cnnrt export-c` prints the ops a model needs)"
 }
 
 // MARK: - Run time
@@ -300,7 +328,7 @@ struct OpEvalContext {
   let op: PreparedOp
 
   /// Kernel path of the model (KernelISA numbering).
-  @inline(__always) var isa: Int32 { context.model.pointee.kernelISA }
+  @inline(__always) var isa: Int32 { buildISA(context.model.pointee.kernelISA) }
 
   @inline(__always) func input(_ k: Int) -> UnsafePointer<Int8> {
     UnsafePointer(context.tensorData(Int(op.input(k))).assumingMemoryBound(to: Int8.self))
@@ -329,11 +357,13 @@ struct OpRunner: OpVisitor {
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) {
     Op.eval(UnsafePointer(ctx.op.data.assumingMemoryBound(to: Op.Data.self)), ctx)
   }
+  mutating func unavailable() {}
 }
 
 /// The op's name.
 struct OpNamer: OpVisitor {
   mutating func visit<Op: RuntimeOp>(_ op: Op.Type) -> StaticString { Op.name }
+  mutating func unavailable() -> StaticString { "(op not in this build)" }
 }
 
 extension OpCode {

@@ -110,7 +110,7 @@ func prepareModel(_ data: UnsafeRawPointer, _ size: Int, _ layout: LayoutSummary
     let region = regions.next(code, rec)
     var preparer = OpPreparer(
       ctx: OpPrepareContext(state: statePtr, index: o, rec: rec, name: code.staticName, activation: act,
-                            padding: padding, isa: layout.isa, extra: regionBase + region.extra,
+                            padding: padding, selectedISA: layout.isa, extra: regionBase + region.extra,
                             extraCapacity: region.extraBytes),
       dataRegion: regionBase + region.data)
     code.visit(&preparer)

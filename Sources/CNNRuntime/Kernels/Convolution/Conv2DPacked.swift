@@ -59,6 +59,15 @@ func highestImplementedISA() -> Int32 {
   #endif
 }
 
+/// `isa` in a build with SIMD kernels; `KernelISA.portable` as a compile-time
+/// constant in a build without any (Cortex-M), so that the optimizer drops
+/// every branch that packs weights or dispatches for another path, and the
+/// firmware link does not carry that code.
+@inline(__always)
+func buildISA(_ isa: Int32) -> Int32 {
+  highestImplementedISA() == KernelISA.portable ? KernelISA.portable : isa
+}
+
 /// Best path used when CNNRT_ISA is not set (on x86-64 AVX-512 is opt-in
 /// until it has been validated on AVX-512 hardware).
 #if arch(arm64)
