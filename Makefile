@@ -102,7 +102,8 @@ ifneq ($(MCU),)
 # arm-none-eabi-gcc defaults to short ones: cnn_status would not match).
 KERNEL_OBJS      :=
 KERNEL_MODULES   :=
-MCU_TARGET_cortex-m4     := -target armv7em-none-none-eabi -Xcc -mcpu=cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16
+MCU_TARGET_cortex-m4     := -target armv7em-none-none-eabi -Xcc -mcpu=cortex-m4 -Xcc -mfloat-abi=hard -Xcc -mfpu=fpv4-sp-d16 \
+                            -D CNNRT_DSP
 MCU_TARGET_cortex-m0plus := -target armv6m-none-none-eabi -Xcc -mcpu=cortex-m0plus -Xcc -mfloat-abi=soft
 MCU_CFLAGS_cortex-m4     := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -fno-short-enums
 MCU_CFLAGS_cortex-m0plus := -mcpu=cortex-m0plus -mthumb -mfloat-abi=soft -fno-short-enums

@@ -44,7 +44,33 @@ import Testing
       #expect(define("DIGITS_1_INPUT0_DIMS", in: h) == "{ 1, 28, 28, 1 }")
       #expect(define("DIGITS_1_OUTPUT0_BYTES", in: h) == "10u")
       #expect(h.contains("#ifndef DIGITS_1_MODEL_H"))
+      // The ops the MNIST model uses, as `make lib OPS=...` names them.
+      #expect(define("DIGITS_1_OPS", in: h) == "\"CONV2D FULLYCONNECTED MAXPOOL2D RESHAPE SOFTMAX\"")
     }
+  }
+
+  /// `make lib OPS=...` and NAME_OPS name each op by its `OpCode` case in
+  /// capitals; OpTable.swift must guard every op's line with exactly that
+  /// flag, or a reduced build would leave out an op it was asked for.
+  @Test func every_op_code_has_its_build_flag_in_the_op_table() throws {
+    let table = try String(contentsOf: repoRoot.appendingPathComponent("Sources/CNNRuntime/Ops/OpTable.swift"),
+                           encoding: .utf8)
+    let lines = table.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    var codes = 0
+    for raw in 0...UInt16(1024) {
+      guard let code = OpCode(rawValue: raw) else { continue }
+      codes += 1
+      let name = String(describing: code)
+      let flag = "#if !CNNRT_OP_SUBSET || CNNRT_OP_\(name.uppercased())"
+      guard let at = lines.firstIndex(of: flag) else {
+        Issue.record("OpTable.swift has no line '\(flag)'")
+        continue
+      }
+      #expect(at + 2 < lines.count && lines[at + 1].hasPrefix("case .\(name):") && lines[at + 2] == "#endif",
+              "the line after '\(flag)' must be the case for .\(name), then #endif")
+    }
+    #expect(codes >= 34)
+    #expect(lines.contains("default: return v.unavailable()"))
   }
 
   @Test func export_c_output_compiles_strictly_with_the_host_compilers() throws {

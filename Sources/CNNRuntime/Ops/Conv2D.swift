@@ -160,6 +160,11 @@ enum Conv2DOp: RuntimeOp {
       conv2DPacked(isa: d.isa, region: region, input: ctx.input(0), output: ctx.output)
       return
     }
+    #if CNNRT_DSP
+    if conv2DDSP(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                 filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
+                 outputShape: ctx.outputDims, output: ctx.output) { return }
+    #endif
     conv2DReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
                     filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
                     outputShape: ctx.outputDims, output: ctx.output)

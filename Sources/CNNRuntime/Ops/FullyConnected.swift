@@ -115,6 +115,10 @@ enum FullyConnectedOp: RuntimeOp {
       fullyConnectedOptimized(isa: d.isa, args: args, input: ctx.input(0), output: ctx.output)
       return
     }
+    #if CNNRT_DSP
+    if fullyConnectedDSP(params: d.params, requant: d.requant, batches: d.batches, depth: d.depth, units: d.units,
+                         input: ctx.input(0), filter: ctx.input(1), bias: ctx.bias(2), output: ctx.output) { return }
+    #endif
     fullyConnectedReference(params: d.params, requant: d.requant, batches: d.batches, depth: d.depth, units: d.units,
                             input: ctx.input(0), filter: ctx.input(1), bias: ctx.bias(2), output: ctx.output)
   }
