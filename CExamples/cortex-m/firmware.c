@@ -7,6 +7,9 @@
  * arena with cnn_context_init: no heap, no file system. Then:
  *   - ResNet-8 and DS-CNN: every embedded input sample through cnn_run,
  *     every output byte compared with TensorFlow Lite Micro's;
+ *   - every other TFLM golden case (tools/mcu/golden_suite.py: the single-op
+ *     cases of every op family and the zoo nets, up to 3 samples each),
+ *     every output byte compared with TFLM's;
  *   - MNIST: cnn_classify on the sample digit images, the raw output bytes
  *     compared with the host (x86-64) library's and the class with the digit
  *     in the image's name;
@@ -107,6 +110,66 @@ static void report_memory(const embedded_model *m) {
   put_kv(", peak stack ", board_stack_used(), " B\n");
 }
 
+/* ---- where the instructions go: one inference with an op observer ----------- */
+#define FW_MAX_OPS 64
+typedef struct {
+  uint64_t last;
+  uint64_t ticks[FW_MAX_OPS];
+} op_profile;
+
+static void on_op(void *user, int32_t op, const int8_t *output, size_t count) {
+  (void)output; (void)count;
+  op_profile *p = (op_profile *)user;
+  uint64_t now = board_ticks();
+  if (op >= 0 && op < FW_MAX_OPS) p->ticks[op] = now - p->last;
+  p->last = board_ticks();
+}
+
+/* Runs the loaded input once more with the observer installed and prints,
+ * per op type, the instructions its ops took (ticks between the observer's
+ * calls; the observer's own few instructions are outside the intervals). */
+static void profile_ops(cnn_model *model, cnn_context *ctx, const char *name) {
+  static op_profile prof;
+  memset(&prof, 0, sizeof prof);
+  int32_t n = cnn_model_op_count(model);
+  if (n > FW_MAX_OPS) return;
+  cnn_context_set_op_observer(ctx, on_op, &prof);
+  board_ticks_start();
+  prof.last = 0; /* (SysTick's value reads as the reload value until its first tick) */
+  cnn_status st = cnn_run(ctx);
+  cnn_context_set_op_observer(ctx, NULL, NULL);
+  if (st != CNN_STATUS_OK) { fail(name, cnn_status_string(st)); return; }
+  uint64_t total = 0;
+  for (int32_t i = 0; i < n; i++) total += prof.ticks[i];
+  for (int32_t i = 0; i < n; i++) {
+    cnn_op_info info;
+    cnn_model_op_info(model, i, &info);
+    int seen = 0;
+    for (int32_t j = 0; j < i && !seen; j++) {
+      cnn_op_info prior;
+      cnn_model_op_info(model, j, &prior);
+      seen = strcmp(prior.type_name, info.type_name) == 0;
+    }
+    if (seen) continue;
+    uint64_t ticks = 0, macs = 0;
+    int32_t ops = 0;
+    for (int32_t j = i; j < n; j++) {
+      cnn_op_info other;
+      cnn_model_op_info(model, j, &other);
+      if (strcmp(other.type_name, info.type_name) != 0) continue;
+      ticks += prof.ticks[j];
+      macs += (uint64_t)other.macs;
+      ops++;
+    }
+    board_puts("  op "); board_puts(name); board_puts(" "); board_puts(info.type_name);
+    put_kv(": ", (uint64_t)ops, " ops, ");
+    put_kv("instructions ", ticks * BOARD_INSTRUCTIONS_PER_TICK, ", ");
+    put_kv("MACs ", macs, ", per mille of the inference ");
+    put_u(total ? ticks * 1000u / total : 0);
+    board_puts("\n");
+  }
+}
+
 /* ---- MLPerf Tiny: every embedded sample vs TFLM ------------------------------ */
 static void run_golden(const embedded_model *m, const uint8_t *in, const uint8_t *in_end,
                        const uint8_t *out, const uint8_t *out_end, uint64_t macs) {
@@ -153,6 +216,7 @@ static void run_golden(const embedded_model *m, const uint8_t *in, const uint8_t
   put_u(insns ? macs * 1000u / insns : 0);
   board_puts("\n");
   report_memory(m);
+  profile_ops(model, ctx, m->name);
   cnn_context_free(ctx);
   cnn_model_free(model);
 }
@@ -206,6 +270,77 @@ static void run_mnist(const embedded_model *m) {
   report_memory(m);
   cnn_context_free(ctx);
   cnn_model_free(model);
+}
+
+/* ---- every TFLM golden case (suite.S, tools/mcu/golden_suite.py) ------------- */
+typedef struct {
+  const char *name;
+  const uint8_t *model;
+  uint32_t model_size;
+  const uint8_t *inputs, *outputs;
+  uint32_t samples;
+} golden_case;
+extern const golden_case golden_suite[];
+extern const uint32_t golden_suite_count;
+static _Alignas(16) uint8_t suite_block[256 * 1024];
+static _Alignas(16) uint8_t suite_arena[512 * 1024];
+
+/* Each case's samples through cnn_run: the single-op cases of every op family
+ * (odd shapes, strides, dilations, zero points, broadcasts) and the zoo nets,
+ * every output byte compared with TFLM's. */
+static void run_golden_suite(void) {
+  uint32_t samples = 0, bad_cases = 0;
+  uint64_t bytes = 0, differ = 0;
+  for (uint32_t c = 0; c < golden_suite_count; c++) {
+    const golden_case *g = &golden_suite[c];
+    cnn_model *model = NULL;
+    cnn_context *ctx = NULL;
+    char why[128] = "";
+    if (cnn_model_load_static(g->model, g->model_size, suite_block, sizeof suite_block, &model, why, sizeof why) !=
+        CNN_STATUS_OK) {
+      fail(g->name, why);
+      continue;
+    }
+    cnn_status st = cnn_context_init(model, suite_arena, sizeof suite_arena, &ctx);
+    if (st != CNN_STATUS_OK) { fail(g->name, cnn_status_string(st)); cnn_model_free(model); continue; }
+    const uint8_t *x = g->inputs, *want = g->outputs;
+    uint64_t case_differ = 0;
+    for (uint32_t s = 0; s < g->samples; s++) {
+      for (int32_t k = 0; k < cnn_model_input_count(model); k++) {
+        cnn_tensor_info info;
+        cnn_model_input_info(model, k, &info);
+        cnn_set_input(ctx, k, (const int8_t *)x, info.byte_size);
+        x += info.byte_size;
+      }
+      st = cnn_run(ctx);
+      if (st != CNN_STATUS_OK) { fail(g->name, cnn_status_string(st)); break; }
+      for (int32_t k = 0; k < cnn_model_output_count(model); k++) {
+        const int8_t *got = NULL;
+        size_t n = 0;
+        cnn_output_raw(ctx, k, &got, &n);
+        for (size_t i = 0; i < n; i++) case_differ += (uint8_t)got[i] != want[i];
+        want += n;
+        bytes += n;
+      }
+      samples++;
+    }
+    if (case_differ) {
+      bad_cases++;
+      put_kv("  ", case_differ, " bytes differ from TFLM in ");
+      board_puts(g->name);
+      board_puts("  MISMATCH\n");
+    }
+    differ += case_differ;
+    cnn_context_free(ctx);
+    cnn_model_free(model);
+  }
+  put_kv("golden suite: ", golden_suite_count, " TFLM cases, ");
+  put_kv("", samples, " samples, ");
+  put_kv("", differ, " of ");
+  put_u(bytes);
+  board_puts(" output bytes differ from TFLM");
+  board_puts(differ || bad_cases ? "  MISMATCH\n" : "\n");
+  if (differ) failures++;
 }
 
 /* ---- bad models: a status, never a fault ------------------------------------- */
@@ -381,6 +516,7 @@ int main(void) {
   run_mnist(&mnist);
   run_golden(&resnet8, resnet8_inputs, resnet8_inputs_end, resnet8_outputs, resnet8_outputs_end, RESNET8_MACS);
   run_golden(&dscnn, dscnn_inputs, dscnn_inputs_end, dscnn_outputs, dscnn_outputs_end, DSCNN_MACS);
+  run_golden_suite();
   run_bad_models();
   run_mutations();
 #endif

@@ -1,5 +1,5 @@
 # Firmware test for Cortex-M, included by the Makefile when ARCH is
-# cortex-m4 or cortex-m0plus (`make test ARCH=cortex-m4`). See README.md here.
+# cortex-m4 or cortex-m0plus (`make test ARCH=cortex-m4`). See docs/EMBEDDED.md.
 #
 #   1. the host CLI imports the MLPerf Tiny models from ../shared/data/models
 #      into $(FW_DIR) and exports them and the bundled MNIST model as C
@@ -40,6 +40,20 @@ FW_TIMEOUT    ?= 1200
 # (Not again in the OPS sub-make of firmware-ops-test: the models exist by then.)
 fw-cli:
 	$(if $(OPS_LIST),@true,$(SWIFT) build -c $(SPM_CONFIG) --product cnnrt)
+	$(if $(OPS_LIST),@true,$(SWIFT) build -c $(SPM_CONFIG) --product cnnrt-fixtures)
+
+# Every TFLM golden case (Tests/Golden/tflm, up to FW_SUITE_SAMPLES samples
+# each; the MLPerf models run all theirs above) as flash data: the imported
+# models (the fixtures tool) and tools/mcu/golden_suite.py's table.
+FW_SUITE_SAMPLES ?= 3
+$(FW_DIR)/fixtures/golden_models.txt: $(wildcard Tests/Golden/tflm/*.json) | fw-cli
+	@mkdir -p $(FW_DIR)/fixtures
+	$(SPM_BIN)/cnnrt-fixtures $(FW_DIR)/fixtures
+$(FW_DIR)/suite/suite.S: $(FW_DIR)/fixtures/golden_models.txt tools/mcu/golden_suite.py
+	$(PYTHON) tools/mcu/golden_suite.py --fixtures $(FW_DIR)/fixtures --out $(FW_DIR)/suite --samples $(FW_SUITE_SAMPLES)
+$(FW_DIR)/obj/suite.o: $(FW_DIR)/suite/suite.S
+	@mkdir -p $(FW_DIR)/obj
+	$(TARGET_CC) $(MCU_CFLAGS_$(ARCH)) -c $< -o $@
 
 firmware: $(FW_DIR)/firmware.elf
 
@@ -65,7 +79,7 @@ $(FW_DIR)/host_expected: $(FW_SRC)/host_expected.c Include/cnnrt.h
 $(FW_DIR)/mnist_outputs.bin: $(FW_DIR)/host_expected models/mnist.cnnrt $(MNIST_IMAGES)
 	$(FW_DIR)/host_expected models/mnist.cnnrt $(FW_DIR) $(MNIST_IMAGES)
 
-FW_OBJS := $(patsubst %,$(FW_DIR)/obj/%.o,firmware startup goldens $(FW_MODELS:%=%_model))
+FW_OBJS := $(patsubst %,$(FW_DIR)/obj/%.o,firmware startup goldens suite $(FW_MODELS:%=%_model))
 # Rebuild when FW_SAMPLES or FW_MUTATIONS changes.
 FW_SAMPLES_STAMP := $(FW_DIR)/obj/fw-samples
 $(shell mkdir -p $(FW_DIR)/obj; [ "$$(cat $(FW_SAMPLES_STAMP) 2>/dev/null)" = "$(FW_SAMPLES) $(FW_MUTATIONS)" ] || echo $(FW_SAMPLES) $(FW_MUTATIONS) > $(FW_SAMPLES_STAMP))

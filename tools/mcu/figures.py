@@ -76,6 +76,11 @@ def log_figures(path):
         if m and current:
             models[current].update(array=int(m.group(1)), block=int(m.group(2)), arena=int(m.group(3)), stack=int(m.group(4)))
             continue
+        m = re.match(r"^\s+op (\w+) (\w+): (\d+) ops, instructions (\d+), MACs (\d+), per mille of the inference (\d+)", line)
+        if m and m.group(1) in models:
+            models[m.group(1)].setdefault("ops", []).append(
+                (m.group(2), int(m.group(3)), int(m.group(4)), int(m.group(5)), int(m.group(6))))
+            continue
         if line.startswith("RESULT:"):
             result = line.strip()
     return models, result
@@ -125,6 +130,17 @@ def table(sizes, models, result, arch, command, ops_sizes=None, ops_info=None):
         mpi = f"{f['macs'] / f['insns']:.3f}" if f.get("insns") else "-"
         out.append(f"| {name} | {f.get('array', 0):,} B | {f.get('block', 0):,} B | {f.get('arena', 0):,} B | "
                    f"{f.get('stack', 0):,} B | {f.get('insns', 0):,} | {f.get('macs', 0):,} | {mpi} | {f['check']} |")
+    profiled = [(name, f["ops"]) for name, f in models.items() if f.get("ops")]
+    if profiled:
+        out.append("")
+        out.append("Where the instructions go (one inference with an op observer; per op type):")
+        out.append("")
+        out.append("| Model | Op type | Ops | Instructions | Share | MACs | MACs per instruction |")
+        out.append("|---|---|---:|---:|---:|---:|---:|")
+        for name, ops in profiled:
+            for typ, count, insns, macs, permille in sorted(ops, key=lambda o: -o[2]):
+                mpi = f"{macs / insns:.3f}" if insns and macs else "-"
+                out.append(f"| {name} | {typ} | {count} | {insns:,} | {permille / 10:.1f} % | {macs:,} | {mpi} |")
     return "\n".join(out)
 
 

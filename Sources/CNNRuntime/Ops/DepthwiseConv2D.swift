@@ -119,6 +119,11 @@ enum DepthwiseConv2DOp: RuntimeOp {
       depthwiseConv2DPacked(isa: d.isa, region: region, input: ctx.input(0), output: ctx.output)
       return
     }
+    #if CNNRT_DSP
+    if depthwiseConv2DDSP(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                          filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
+                          outputShape: ctx.outputDims, output: ctx.output) { return }
+    #endif
     depthwiseConv2DReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
                              filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
                              outputShape: ctx.outputDims, output: ctx.output)

@@ -7,6 +7,7 @@
  *   cnnrt_sxtb16_ror8(x)  bytes 1 and 3 of x, likewise (SXTB16 with ROR #8)
  *   cnnrt_sadd16(a, b)    the two 16-bit halves added separately
  *   cnnrt_smlad(a, b, c)  c + a.lo * b.lo + a.hi * b.hi (signed 16-bit halves)
+ *   cnnrt_smlabb(a, b, c) c + a.lo * b.lo;  cnnrt_smlatt(a, b, c) c + a.hi * b.hi
  *   cnnrt_word(p)         four bytes at p, any alignment (one LDR)
  */
 #ifndef CNNRT_DSP_H
@@ -25,6 +26,8 @@ static inline int32_t cnnrt_word(const int8_t *p) {
   return v;
 }
 static inline int32_t cnnrt_smlad(int32_t a, int32_t b, int32_t c) { return __smlad(a, b, c); }
+static inline int32_t cnnrt_smlabb(int32_t a, int32_t b, int32_t c) { return __smlabb(a, b, c); }
+static inline int32_t cnnrt_smlatt(int32_t a, int32_t b, int32_t c) { return __smlatt(a, b, c); }
 #endif
 
 #endif /* CNNRT_DSP_H */

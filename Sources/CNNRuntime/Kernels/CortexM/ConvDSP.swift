@@ -1,5 +1,5 @@
-// Cortex-M4 DSP kernels (Armv7E-M: SXTB16, SADD16, SMLAD; cnnrt_dsp.h) for
-// Conv2D and FullyConnected, compiled only into builds with `-D CNNRT_DSP`
+// Cortex-M4 DSP kernels (Armv7E-M: SXTB16, SADD16, SMLAD, SMLABB/SMLATT;
+// cnnrt_dsp.h) for Conv2D, depthwise Conv2D and FullyConnected, compiled only into builds with `-D CNNRT_DSP`
 // (`make lib ARCH=cortex-m4`). They compute the reference kernels' sums in
 // another order: four int8 inputs per 32-bit load, split into two pairs of
 // int16 (x + input_offset) and multiplied-accumulated with the matching
@@ -137,6 +137,78 @@ func conv2DDSP(
           let step = pair ? 2 : 1
           outIndex &+= step
           oc &+= step
+        }
+      }
+    }
+  }
+  return true
+}
+
+/// Depthwise Conv2D with depth multiplier 1 and at least 4 channels: four
+/// channels per 32-bit load of input and weights, one accumulator per
+/// channel (SMLABB/SMLATT on the sign-extended halves); false otherwise.
+func depthwiseConv2DDSP(
+  params: ConvParams, requant: ChannelRequant,
+  inputShape: Dims4, input: UnsafePointer<Int8>,
+  filterShape: Dims4, filter: UnsafePointer<Int8>,
+  bias: UnsafePointer<Int32>?,
+  outputShape: Dims4, output: UnsafeMutablePointer<Int8>
+) -> Bool {
+  let batches = inputShape.n
+  let inH = inputShape.h, inW = inputShape.w, channels = inputShape.c
+  let outH = outputShape.h, outW = outputShape.w
+  let kH = filterShape.h, kW = filterShape.w
+  let offset = params.inputOffset
+  guard params.depthMultiplier == 1, batches > 0, inH > 0, inW > 0, channels >= 4, outH > 0, outW > 0,
+        kH > 0, kW > 0, outputShape.n == batches, outputShape.c == channels, filterShape.c == channels,
+        filterShape.n == 1, offset >= -255, offset <= 255 else { return false }
+  let offset2 = halves(offset)
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      let inYOrigin = oy &* params.strideH &- params.padTop
+      for ox in 0..<outW {
+        let inXOrigin = ox &* params.strideW &- params.padLeft
+        let outBase: Int = ((b &* outH &+ oy) &* outW &+ ox) &* channels
+        var c = 0
+        while c < channels {
+          let four = c &+ 4 <= channels
+          var a0: Int32 = 0, a1: Int32 = 0, a2: Int32 = 0, a3: Int32 = 0
+          for ky in 0..<kH {
+            let iy = inYOrigin &+ ky &* params.dilationH
+            if iy < 0 || iy >= inH { continue }
+            for kx in 0..<kW {
+              let ix = inXOrigin &+ kx &* params.dilationW
+              if ix < 0 || ix >= inW { continue }
+              let pixel: Int = (b &* inH &+ iy) &* inW &+ ix
+              let x = input + (pixel &* channels &+ c)
+              let tap: Int = ky &* kW &+ kx
+              let w = filter + (tap &* channels &+ c)
+              if four {
+                let xv = cnnrt_word(x), wv = cnnrt_word(w)
+                let xEven = cnnrt_sadd16(cnnrt_sxtb16(xv), offset2)
+                let xOdd = cnnrt_sadd16(cnnrt_sxtb16_ror8(xv), offset2)
+                let wEven = cnnrt_sxtb16(wv), wOdd = cnnrt_sxtb16_ror8(wv)
+                a0 = cnnrt_smlabb(xEven, wEven, a0)
+                a2 = cnnrt_smlatt(xEven, wEven, a2)
+                a1 = cnnrt_smlabb(xOdd, wOdd, a1)
+                a3 = cnnrt_smlatt(xOdd, wOdd, a3)
+              } else {
+                a0 = a0 &+ (Int32(x.pointee) &+ offset) &* Int32(w.pointee)
+              }
+            }
+          }
+          let count = four ? 4 : 1
+          var k = 0
+          while k < count {
+            var acc = k == 0 ? a0 : (k == 1 ? a1 : (k == 2 ? a2 : a3))
+            let oc = c &+ k
+            if let bias { acc = acc &+ bias[oc] }
+            output[outBase &+ oc] = requantizeToInt8(
+              acc, multiplier: requant.multiplier[oc], shift: requant.shift[oc], outputOffset: params.outputOffset,
+              activationMin: params.activationMin, activationMax: params.activationMax)
+            k &+= 1
+          }
+          c &+= count
         }
       }
     }
