@@ -113,6 +113,16 @@ extern "C" {
  *  and of model data passed to cnn_model_load_memory(). */
 #define CNN_ARENA_ALIGNMENT 16
 
+/* Every enum below is 4 bytes in the library (as C compilers lay enums out
+ * by default). A compiler told to make enums as small as their values
+ * (arm-none-eabi-gcc's default, -fshort-enums) would disagree with the
+ * library about cnn_status; this stops such a build at compile time. */
+#if defined(__cplusplus)
+#define CNN_ENUM_IS_32_BIT(T) static_assert(sizeof(T) == 4, "cnnrt: " #T " must be 4 bytes as in the library: compile with -fno-short-enums")
+#else
+#define CNN_ENUM_IS_32_BIT(T) _Static_assert(sizeof(T) == 4, "cnnrt: " #T " must be 4 bytes as in the library: compile with -fno-short-enums")
+#endif
+
 /* ---- Types -------------------------------------------------------- */
 
 /**
@@ -158,6 +168,7 @@ typedef enum cnn_status {
   /** The model has no output the call can use (e.g. cnn_classify on a model whose output is not a class vector). */
   CNN_STATUS_UNSUPPORTED_MODEL = -17
 } cnn_status;
+CNN_ENUM_IS_32_BIT(cnn_status);
 
 /**
  * A loaded, validated model. Immutable after loading: one model may be used
@@ -181,6 +192,7 @@ typedef enum cnn_dtype {
   CNN_DTYPE_INT8 = 1,  /**< int8_t, quantized: real = scale * (q - zero_point). */
   CNN_DTYPE_INT32 = 2  /**< int32_t (biases). */
 } cnn_dtype;
+CNN_ENUM_IS_32_BIT(cnn_dtype);
 
 /** Operator types, as stored in the model (values never change). */
 typedef enum cnn_op_type {
@@ -223,6 +235,7 @@ typedef enum cnn_op_type {
   CNN_OP_RESIZE_NEAREST_NEIGHBOR = 31, /**< Nearest-neighbor resize of H and W (TFLite RESIZE_NEAREST_NEIGHBOR). */
   CNN_OP_RESIZE_BILINEAR = 32          /**< Bilinear resize of H and W (TFLite RESIZE_BILINEAR, TFLM integer arithmetic). */
 } cnn_op_type;
+CNN_ENUM_IS_32_BIT(cnn_op_type);
 
 /**
  * Description of one tensor, filled by cnn_model_tensor_info() and friends.

@@ -136,6 +136,8 @@ def generate(swift_header):
         fail("public markers missing in cnnrt_types.h")
     # Swift-only naming attributes stay out of the public header.
     public_types = re.sub(r" CNN_SWIFT_NAME\(\w+\)| CNN_CLOSED_ENUM", "", m.group(1))
+    public_types = re.sub(r"(typedef enum [^{]*\{.*?\n\} (\w+);)", r"\1\nCNN_ENUM_IS_32_BIT(\2);",
+                          public_types, flags=re.S)
 
     out = [PROLOGUE.read_text().rstrip() + "\n",
            "#ifndef CNNRT_H\n#define CNNRT_H\n",
@@ -151,6 +153,15 @@ def generate(swift_header):
            "/** Required alignment, in bytes, of an arena passed to cnn_context_init()",
            " *  and of model data passed to cnn_model_load_memory(). */",
            f"#define CNN_ARENA_ALIGNMENT {align}\n",
+           "/* Every enum below is 4 bytes in the library (as C compilers lay enums out",
+           " * by default). A compiler told to make enums as small as their values",
+           " * (arm-none-eabi-gcc's default, -fshort-enums) would disagree with the",
+           " * library about cnn_status; this stops such a build at compile time. */",
+           "#if defined(__cplusplus)",
+           "#define CNN_ENUM_IS_32_BIT(T) static_assert(sizeof(T) == 4, \"cnnrt: \" #T \" must be 4 bytes as in the library: compile with -fno-short-enums\")",
+           "#else",
+           "#define CNN_ENUM_IS_32_BIT(T) _Static_assert(sizeof(T) == 4, \"cnnrt: \" #T \" must be 4 bytes as in the library: compile with -fno-short-enums\")",
+           "#endif\n",
            "/* ---- Types -------------------------------------------------------- */\n",
            public_types]
     seen = set()
@@ -165,7 +176,8 @@ def generate(swift_header):
                 swift_case = case[0].lower() + case[1:]
                 d = docs.get(swift_case, "")
                 out.append(f"  {prefix}_{screaming(case)} = {value},{'  /**< ' + d + ' */' if d else ''}")
-            out.append(f"}} {name};\n")
+            out.append(f"}} {name};")
+            out.append(f"CNN_ENUM_IS_32_BIT({name});\n")
             if len(out) == 0:
                 pass
         else:
