@@ -7,8 +7,11 @@
 // (a padding tap contributes 0, as the reference's skipped tap). The register
 // tiles (ConvTilesAVX2.swift) then read every input pair with one
 // vpbroadcastd from that buffer and multiply it against 8 output channels of
-// packed int16 weights with vpmaddwd (two exact products summed in int32),
-// with no bounds checks. When dilation_w == 1 the k_w taps of a kernel row
+// packed weights with vpmaddwd (two exact products summed in int32), with
+// no bounds checks. The packed weights are int8 (one byte per weight, as in
+// the model file), sign-extended to int16 as each vector is loaded
+// (loadWeightsAVX2); the tiles reuse each widened vector over all their
+// output pixels. When dilation_w == 1 the k_w taps of a kernel row
 // are contiguous in the buffer and form one tap of k_w * in_c inputs (so an
 // odd in_c wastes at most one zero weight per kernel row, not per tap); the
 // pair that straddles the end reads one element past the window, multiplied
@@ -47,8 +50,9 @@ struct ConvTileArgs {
   var taps: Int
   var tapS: Int
   var pairs: Int
-  /// Packed weights of the tile's first block.
-  var w: UnsafePointer<Int16>
+  /// Packed weights (int8) of the tile's first block.
+  var w: UnsafePointer<Int8>
+  /// Bytes of one block's packed weights.
   var blockBytes: Int
   var accInit: UnsafePointer<Int32>
   var table: UnsafeRawPointer
@@ -266,7 +270,7 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
                   _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
-  let weights = wRaw.assumingMemoryBound(to: Int16.self)
+  let weights = wRaw.assumingMemoryBound(to: Int8.self)
   let table = UnsafeRawPointer(tableRaw)
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
   let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
@@ -284,7 +288,7 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
   let blockElems = kH &* taps &* pairs &* 16
   var c = ConvTileArgs(
     x: UnsafePointer(s), pxBytes: 2 &* strideW &* S, rowElems: rowElems, kH: kH, taps: taps, tapS: dilW &* S,
-    pairs: pairs, w: weights, blockBytes: 2 &* blockElems, accInit: accInit, table: table,
+    pairs: pairs, w: weights, blockBytes: blockElems, accInit: accInit, table: table,
     hasLeft: p.has_left_shift != 0, out: output, outC: outC, nValid: outC,
     off16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset)),
     min16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min)),
@@ -324,12 +328,14 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 
 /// Depthwise Conv2D, depth multiplier 1, channels a multiple of 16,
 /// row-scratch variant (variant 1). Packed at load (DepthwiseConv2DPacked):
-/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int16, taps in (ky, kx)
+/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int8, taps in (ky, kx)
 /// order paired (2j, 2j+1) (the odd last tap paired with a zero weight);
 /// "lo" lanes are channels 0-3, 8-11 of the 16 and "hi" 4-7, 12-15, the order
 /// vpunpcklwd / vpunpckhwd give when two taps' 16 channels are interleaved;
 /// acc_init (bias) and the requantization table are in that lane order.
-/// vpackssdw of the lo and hi results restores channel order.
+/// vpackssdw of the lo and hi results restores channel order. Each 16-byte
+/// lo or hi vector is sign-extended to int16 as it is loaded (loadWeightsAVX2)
+/// and reused over up to 4 output pixels.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -397,12 +403,12 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
         let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
         let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
         var l0 = iLo, h0 = iHi, l1 = iLo, h1 = iHi, l2 = iLo, h2 = iHi, l3 = iLo, h3 = iHi
-        var wp = weights + cb &* tapPairs &* 64
+        var wp = weights + cb &* tapPairs &* 32
         var j = 0
         while j < tapPairs {
           let offA = Int(offsets[2 &* j]), offB = Int(offsets[2 &* j &+ 1])
-          let wLo = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
-          let wHi = _mm256_loadu_si256((wp + 32).assumingMemoryBound(to: __m256i.self))
+          let wLo = loadWeightsAVX2(wp)
+          let wHi = loadWeightsAVX2(wp + 16)
           @inline(__always) func tap(_ q: Int, _ lo: inout __m256i, _ hi: inout __m256i) {
             let pa: UnsafeRawPointer = base + (offA &+ q &* pxBytes)
             let pb: UnsafeRawPointer = base + (offB &+ q &* pxBytes)
@@ -415,7 +421,7 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
           if np > 1 { tap(1, &l1, &h1) }
           if np > 2 { tap(2, &l2, &h2) }
           if np > 3 { tap(3, &l3, &h3) }
-          wp += 64
+          wp += 32
           j &+= 1
         }
         let t = table + cb &* 2 &* avx2RequantBlockBytes

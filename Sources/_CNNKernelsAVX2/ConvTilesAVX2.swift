@@ -2,9 +2,10 @@
 //
 // Register tiles of cnnrtConv2DRowsAVX2: P output pixels x B blocks of 8
 // output channels. For each input pair g of each tap, the B packed weight
-// vectors are loaded once and each pixel's pair (x + offset, int16, from
-// the scratch rows) is broadcast from memory (vpbroadcastd) and multiplied
-// with vpmaddwd: two exact products summed in int32 per lane.
+// vectors (16 int8 each) are loaded and sign-extended to int16 once
+// (loadWeightsAVX2: vpmovsxbw) and each pixel's pair (x + offset, int16,
+// from the scratch rows) is broadcast from memory (vpbroadcastd) and
+// multiplied with vpmaddwd: two exact products summed in int32 per lane.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 
@@ -18,21 +19,21 @@ func convTileB1P1(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
       }
@@ -54,25 +55,25 @@ func convTileB1P2(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -98,29 +99,29 @@ func convTileB1P3(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
         let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
         let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -150,11 +151,11 @@ func convTileB1P4(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -163,7 +164,7 @@ func convTileB1P4(_ c: ConvTileArgs) {
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
         let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
@@ -172,11 +173,11 @@ func convTileB1P4(_ c: ConvTileArgs) {
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
         let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -210,11 +211,11 @@ func convTileB1P5(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -225,7 +226,7 @@ func convTileB1P5(_ c: ConvTileArgs) {
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
         let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
@@ -236,11 +237,11 @@ func convTileB1P5(_ c: ConvTileArgs) {
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
         let x4_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 4 &* c.pxBytes, as: Int32.self))
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -278,11 +279,11 @@ func convTileB1P6(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -295,7 +296,7 @@ func convTileB1P6(_ c: ConvTileArgs) {
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
         let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
@@ -308,11 +309,11 @@ func convTileB1P6(_ c: ConvTileArgs) {
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_1, w0_1))
         let x5_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 5 &* c.pxBytes, as: Int32.self))
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -354,11 +355,11 @@ func convTileB1P7(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -373,7 +374,7 @@ func convTileB1P7(_ c: ConvTileArgs) {
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
         let x6_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 6 &* c.pxBytes, as: Int32.self))
         a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
@@ -388,11 +389,11 @@ func convTileB1P7(_ c: ConvTileArgs) {
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_1, w0_1))
         let x6_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 6 &* c.pxBytes, as: Int32.self))
         a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -438,11 +439,11 @@ func convTileB1P8(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -459,7 +460,7 @@ func convTileB1P8(_ c: ConvTileArgs) {
         a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_0, w0_0))
         let x7_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 7 &* c.pxBytes, as: Int32.self))
         a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7_0, w0_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
@@ -476,11 +477,11 @@ func convTileB1P8(_ c: ConvTileArgs) {
         a6_0 = _mm256_add_epi32(a6_0, _mm256_madd_epi16(x6_1, w0_1))
         let x7_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 7 &* c.pxBytes, as: Int32.self))
         a7_0 = _mm256_add_epi32(a7_0, _mm256_madd_epi16(x7_1, w0_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
@@ -538,26 +539,26 @@ func convTileB2P1(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -581,32 +582,32 @@ func convTileB2P2(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
         let x1_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
         let x1_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 1 &* c.pxBytes, as: Int32.self))
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -635,12 +636,12 @@ func convTileB2P3(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -650,8 +651,8 @@ func convTileB2P3(_ c: ConvTileArgs) {
         let x2_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 2 &* c.pxBytes, as: Int32.self))
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
         a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
@@ -661,12 +662,12 @@ func convTileB2P3(_ c: ConvTileArgs) {
         let x2_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 2 &* c.pxBytes, as: Int32.self))
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_1, w0_1))
         a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_1, w1_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -700,12 +701,12 @@ func convTileB2P4(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -718,8 +719,8 @@ func convTileB2P4(_ c: ConvTileArgs) {
         let x3_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 3 &* c.pxBytes, as: Int32.self))
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
         a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
@@ -732,12 +733,12 @@ func convTileB2P4(_ c: ConvTileArgs) {
         let x3_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &+ 3 &* c.pxBytes, as: Int32.self))
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_1, w0_1))
         a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_1, w1_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -776,11 +777,11 @@ func convTileB2P5(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       while wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -796,7 +797,7 @@ func convTileB2P5(_ c: ConvTileArgs) {
         let x4_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4 &* c.pxBytes, as: Int32.self))
         a4_0 = _mm256_add_epi32(a4_0, _mm256_madd_epi16(x4_0, w0_0))
         a4_1 = _mm256_add_epi32(a4_1, _mm256_madd_epi16(x4_0, w1_0))
-        wp += 32
+        wp += 16
         xo &+= 4
       }
       t &+= 1
@@ -826,11 +827,11 @@ func convTileB2P6(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       while wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -849,7 +850,7 @@ func convTileB2P6(_ c: ConvTileArgs) {
         let x5_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 5 &* c.pxBytes, as: Int32.self))
         a5_0 = _mm256_add_epi32(a5_0, _mm256_madd_epi16(x5_0, w0_0))
         a5_1 = _mm256_add_epi32(a5_1, _mm256_madd_epi16(x5_0, w1_0))
-        wp += 32
+        wp += 16
         xo &+= 4
       }
       t &+= 1
@@ -889,31 +890,31 @@ func convTileB3P1(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
         a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
+        let w2_1 = loadWeightsAVX2((wp + 16) + 2 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
         a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -939,13 +940,13 @@ func convTileB3P2(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -954,9 +955,9 @@ func convTileB3P2(_ c: ConvTileArgs) {
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_0, w0_0))
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
         a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
+        let w2_1 = loadWeightsAVX2((wp + 16) + 2 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
@@ -965,13 +966,13 @@ func convTileB3P2(_ c: ConvTileArgs) {
         a1_0 = _mm256_add_epi32(a1_0, _mm256_madd_epi16(x1_1, w0_1))
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
         a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -1003,12 +1004,12 @@ func convTileB3P3(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       while wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -1021,7 +1022,7 @@ func convTileB3P3(_ c: ConvTileArgs) {
         a2_0 = _mm256_add_epi32(a2_0, _mm256_madd_epi16(x2_0, w0_0))
         a2_1 = _mm256_add_epi32(a2_1, _mm256_madd_epi16(x2_0, w1_0))
         a2_2 = _mm256_add_epi32(a2_2, _mm256_madd_epi16(x2_0, w2_0))
-        wp += 32
+        wp += 16
         xo &+= 4
       }
       t &+= 1
@@ -1048,12 +1049,12 @@ func convTileB3P4(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       while wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -1070,7 +1071,7 @@ func convTileB3P4(_ c: ConvTileArgs) {
         a3_0 = _mm256_add_epi32(a3_0, _mm256_madd_epi16(x3_0, w0_0))
         a3_1 = _mm256_add_epi32(a3_1, _mm256_madd_epi16(x3_0, w1_0))
         a3_2 = _mm256_add_epi32(a3_2, _mm256_madd_epi16(x3_0, w2_0))
-        wp += 32
+        wp += 16
         xo &+= 4
       }
       t &+= 1
@@ -1107,36 +1108,36 @@ func convTileB4P1(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
+        let w3_0 = loadWeightsAVX2(wp + 3 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
         a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_0, w2_0))
         a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_0, w3_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_1 = _mm256_loadu_si256(((wp + 32) + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
+        let w2_1 = loadWeightsAVX2((wp + 16) + 2 &* c.blockBytes)
+        let w3_1 = loadWeightsAVX2((wp + 16) + 3 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
         a0_2 = _mm256_add_epi32(a0_2, _mm256_madd_epi16(x0_1, w2_1))
         a0_3 = _mm256_add_epi32(a0_3, _mm256_madd_epi16(x0_1, w3_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
+        let w3_0 = loadWeightsAVX2(wp + 3 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -1164,14 +1165,14 @@ func convTileB4P2(_ c: ConvTileArgs) {
     while t < c.taps {
       let xr = UnsafeRawPointer(c.x + (ky &* c.rowElems &+ t &* c.tapS))
       var wp = UnsafeRawPointer(c.w + (ky &* c.taps &+ t) &* c.pairs &* 16)
-      let wEnd = wp + c.pairs &* 32
+      let wEnd = wp + c.pairs &* 16
       var xo = 0
       // Two pairs per trip, then the odd one.
-      while wp + 64 <= wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+      while wp + 32 <= wEnd {
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
+        let w3_0 = loadWeightsAVX2(wp + 3 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))
@@ -1182,10 +1183,10 @@ func convTileB4P2(_ c: ConvTileArgs) {
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_0, w1_0))
         a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_0, w2_0))
         a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1_0, w3_0))
-        let w0_1 = _mm256_loadu_si256(((wp + 32)).assumingMemoryBound(to: __m256i.self))
-        let w1_1 = _mm256_loadu_si256(((wp + 32) + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_1 = _mm256_loadu_si256(((wp + 32) + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_1 = _mm256_loadu_si256(((wp + 32) + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_1 = loadWeightsAVX2((wp + 16))
+        let w1_1 = loadWeightsAVX2((wp + 16) + 1 &* c.blockBytes)
+        let w2_1 = loadWeightsAVX2((wp + 16) + 2 &* c.blockBytes)
+        let w3_1 = loadWeightsAVX2((wp + 16) + 3 &* c.blockBytes)
         let x0_1 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo &+ 4, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_1, w0_1))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_1, w1_1))
@@ -1196,14 +1197,14 @@ func convTileB4P2(_ c: ConvTileArgs) {
         a1_1 = _mm256_add_epi32(a1_1, _mm256_madd_epi16(x1_1, w1_1))
         a1_2 = _mm256_add_epi32(a1_2, _mm256_madd_epi16(x1_1, w2_1))
         a1_3 = _mm256_add_epi32(a1_3, _mm256_madd_epi16(x1_1, w3_1))
-        wp += 64
+        wp += 32
         xo &+= 8
       }
       if wp < wEnd {
-        let w0_0 = _mm256_loadu_si256((wp).assumingMemoryBound(to: __m256i.self))
-        let w1_0 = _mm256_loadu_si256((wp + 1 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w2_0 = _mm256_loadu_si256((wp + 2 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
-        let w3_0 = _mm256_loadu_si256((wp + 3 &* c.blockBytes).assumingMemoryBound(to: __m256i.self))
+        let w0_0 = loadWeightsAVX2(wp)
+        let w1_0 = loadWeightsAVX2(wp + 1 &* c.blockBytes)
+        let w2_0 = loadWeightsAVX2(wp + 2 &* c.blockBytes)
+        let w3_0 = loadWeightsAVX2(wp + 3 &* c.blockBytes)
         let x0_0 = _mm256_set1_epi32(xr.loadUnaligned(fromByteOffset: xo, as: Int32.self))
         a0_0 = _mm256_add_epi32(a0_0, _mm256_madd_epi16(x0_0, w0_0))
         a0_1 = _mm256_add_epi32(a0_1, _mm256_madd_epi16(x0_0, w1_0))

@@ -170,7 +170,7 @@ func armConv2DPack(
   } else {
     // [blocks][kH][kW][cGroups][16 oc][4 c]: four SDOT operands of 4 oc x 4 c each.
     packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.blocks, lanes: 16, groupSize: 4,
-                   cGroups: l.cGroups, wide: false, into: region + l.weightsOffset)
+                   cGroups: l.cGroups, into: region + l.weightsOffset)
   }
   region.bindMemory(to: cnnrt_arm_conv_args.self, capacity: 1).initialize(to: a)
   return true

@@ -115,9 +115,10 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
   guard outC > 0, kH > 0, kW > 0, inC > 0, outC <= 1 << 20, kH <= 1 << 16, kW <= 1 << 16, inC <= 1 << 20 else {
     return nil
   }
-  // AVX2: 8 lanes x 2 int16; AVX-512: 16 lanes x 4 int8.
+  // AVX2: 8 lanes x 2, AVX-512: 16 lanes x 4, int8 on both (the AVX2
+  // kernels widen each weight vector to int16 as they load it).
   let avx512 = isa == KernelISA.avx512
-  let lanes = avx512 ? 16 : 8, groupSize = avx512 ? 4 : 2, elementBytes = avx512 ? 1 : 2
+  let lanes = avx512 ? 16 : 8, groupSize = avx512 ? 4 : 2, elementBytes = 1
   let cGroups = (inC + groupSize - 1) / groupSize
   let ocBlocks = (outC + lanes - 1) / lanes
   let (taps, o1) = kH.multipliedReportingOverflow(by: kW)
@@ -213,7 +214,7 @@ public func conv2DPack(
   if !avx512, let rows = avx2RowsPlan(params: params, inputShape: inputShape, outputShape: outputShape,
                                       kH: kH, kW: kW, inC: inC, requant: requant, channels: outC,
                                       filter: filter, bias: bias) {
-    // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int16; with one tap per
+    // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int8; with one tap per
     // row (dilation_w == 1) the tap's inputs are kx * inC + c.
     let table = region + l.tableOffset
     a.has_left_shift = fillRequantTableAVX2(table, blocks: l.ocBlocks, requant: requant) { lane in
@@ -246,8 +247,8 @@ public func conv2DPack(
                 // Element k of the tap: (kx, c) = (k / inC, k % inC) when the row is one tap.
                 let kx = rows.taps == 1 ? k / inC : t
                 let c = rows.taps == 1 ? k % inC : k
-                let v: Int16 = (o < outC && kx < kW && c < inC) ? Int16(filter[((o * kH + ky) * kW + kx) * inC + c]) : 0
-                w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+                let v: Int8 = (o < outC && kx < kW && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
+                w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
                 idx += 1
                 e += 1
               }
@@ -264,19 +265,19 @@ public func conv2DPack(
     region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
     return true
   }
-  // [oc_blocks][kH][kW][c_groups][lanes][groupSize]: int16 (AVX2) or int8 (AVX-512).
+  // [oc_blocks][kH][kW][c_groups][lanes][groupSize], int8.
   packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.ocBlocks, lanes: l.lanes,
-                 groupSize: l.groupSize, cGroups: l.cGroups, wide: !avx512, into: w)
+                 groupSize: l.groupSize, cGroups: l.cGroups, into: w)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
 
 /// Writes a Conv2D filter [outC][kH][kW][inC] as
 /// [blocks][kH][kW][cGroups][lanes][groupSize] (output channel blk * lanes +
-/// lane, input channel g * groupSize + k), zero past outC and inC; int16
-/// elements when `wide`, else int8 (the AVX-512 and the Arm layout).
+/// lane, input channel g * groupSize + k), zero past outC and inC; int8
+/// elements (the AVX2, AVX-512 and Arm layouts: one byte per weight).
 func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, inC: Int, blocks: Int, lanes: Int,
-                    groupSize: Int, cGroups: Int, wide: Bool, into w: UnsafeMutableRawPointer) {
+                    groupSize: Int, cGroups: Int, into w: UnsafeMutableRawPointer) {
   var i = 0
   var blk = 0
   while blk < blocks {
@@ -293,11 +294,7 @@ func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, in
             while k < groupSize {
               let c = g * groupSize + k
               let v: Int8 = (o < outC && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
-              if wide {
-                w.storeBytes(of: Int16(v), toByteOffset: 2 * i, as: Int16.self)
-              } else {
-                w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
-              }
+              w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
               i += 1
               k += 1
             }
@@ -469,7 +466,7 @@ func depthwiseRowsLayout(filterShape: Dims4, channels: Int) -> DepthwiseRowsLayo
   guard channels % 16 == 0 else { return nil }
   let taps = filterShape.h * filterShape.w
   let tapPairs = (taps + 1) / 2
-  let (wBytes, o) = (channels / 16 * 64).multipliedReportingOverflow(by: tapPairs)
+  let (wBytes, o) = (channels / 16 * 32).multipliedReportingOverflow(by: tapPairs)
   if o || wBytes > maxPackedConvBytes { return nil }
   let weightsOffset = 0
   let accInitOffset = alignUp(wBytes, 64)
@@ -543,7 +540,7 @@ public func depthwiseConv2DPack(
       let base = region + argsBytes
       let taps = kH * kW, tapPairs = (taps + 1) / 2
       let w = base + l.weightsOffset
-      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2]
+      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2] int8
       var cb = 0
       while cb < C / 16 {
         var j = 0
@@ -554,8 +551,8 @@ public func depthwiseConv2DPack(
             var e = 0
             while e < 2 {
               let t = 2 * j + e
-              let v: Int16 = t < taps ? Int16(filter[t * C + c]) : 0
-              w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+              let v: Int8 = t < taps ? filter[t * C + c] : 0
+              w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
               idx += 1
               e += 1
             }
