@@ -335,6 +335,10 @@ public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePoin
 let avx2RequantTableBlockBytes = 224
 /// int16 elements of the AVX2 kernels stack scratch (4 KiB, avx2ScratchElements).
 let avx2ScratchCapacity = 2048
+/// int16 elements of the AVX2 row-scratch kernels' stack buffer of widened
+/// weights (32 KiB, avx2WideWeightElements): one block of 8 output channels
+/// (Conv2D) or all the weights (depthwise) must fit.
+let avx2WideWeightCapacity = 16384
 
 struct AVX2RowsPlan {
   var taps: Int
@@ -390,8 +394,11 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
     let rowElems = (inWc * pixelStride + 16 + 15) & ~15
     return kH * rowElems <= avx2ScratchCapacity
   }
+  // fits(1) implies kH * taps * pairs * 16 <= avx2WideWeightCapacity (a kernel row's
+  // weights are no longer than its scratch row); checked anyway.
   guard kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, pixelStride <= avx2ScratchCapacity,
-        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) else { return nil }
+        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1),
+        kH * taps * pairs * 16 <= avx2WideWeightCapacity else { return nil }
   // Largest chunk that fits (binary search over 1...outW).
   var lo = 1, hi = outW
   while lo < hi {
@@ -531,7 +538,8 @@ public func depthwiseConv2DPack(
       return kH * ((inWc * C + 16 + 15) & ~15) <= avx2ScratchCapacity
     }
     if kH * kW <= 63, kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
-       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) {
+       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1),
+       C / 16 * ((kH * kW + 1) / 2) * 32 <= avx2WideWeightCapacity {
       var lo = 1, hi = outputShape.w
       while lo < hi {
         let mid = (lo + hi + 1) / 2
