@@ -121,6 +121,7 @@ enum Conv2DOp: RuntimeOp {
       // Past the cap, convolutions keep the portable path (prepare packs only what fits).
       if packed > 0 && plan.packedConvBytes + packed <= maxPackedConvBytes {
         plan.packedConvBytes += packed
+        plan.countPackedWeights(packedConvWeightBytes(isa: plan.isa, input: input, filter: filter), filter: filter)
         bytes += packed + 64
       }
     }
@@ -183,6 +184,16 @@ func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> I
   let inC = Int(input.dim(3))
   if Int(filter.dim(3)) != inC { return 0 }
   return conv2DPackedBytes(
+    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
+    inputChannels: inC)
+}
+
+/// The packed filter copy's share of `packedConvBytes`.
+func packedConvWeightBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  let inC = Int(input.dim(3))
+  if Int(filter.dim(3)) != inC { return 0 }
+  return conv2DPackedWeightBytes(
     isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
     inputChannels: inC)
 }

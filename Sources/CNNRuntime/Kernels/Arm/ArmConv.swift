@@ -124,6 +124,14 @@ func armConv2DPackedBytes(filterShape: Dims4, inputChannels: Int) -> Int {
   return l.bytes
 }
 
+/// The packed weights' share of armConv2DPackedBytes (conv2DPackedWeightBytes).
+func armConv2DPackedWeightBytes(filterShape: Dims4, inputChannels: Int) -> Int {
+  guard filterShape.c == inputChannels,
+        let l = armConvLayout(outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
+  else { return 0 }
+  return l.channelOffset - l.weightsOffset
+}
+
 func armConv2DPack(
   params: ConvParams, requant: ChannelRequant, inputShape: Dims4, filterShape: Dims4,
   filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?, outputShape: Dims4,
@@ -182,6 +190,13 @@ func armDepthwisePackedBytes(filterShape: Dims4, inputChannels: Int) -> Int {
   guard filterShape.n == 1, inputChannels > 0, filterShape.c % inputChannels == 0,
         let l = armDepthwiseLayout(outC: filterShape.c, kH: filterShape.h, kW: filterShape.w) else { return 0 }
   return l.bytes
+}
+
+/// The packed weights' share of armDepthwisePackedBytes.
+func armDepthwisePackedWeightBytes(filterShape: Dims4, inputChannels: Int) -> Int {
+  guard filterShape.n == 1, inputChannels > 0, filterShape.c % inputChannels == 0,
+        let l = armDepthwiseLayout(outC: filterShape.c, kH: filterShape.h, kW: filterShape.w) else { return 0 }
+  return l.channelOffset - l.weightsOffset
 }
 
 func armDepthwisePack(

@@ -155,6 +155,20 @@ public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int
   return l.bytes
 }
 
+/// Bytes of the packed filter copy inside that region: the int8 weights with
+/// their zero padding (output channels to whole lane blocks, input channels
+/// to whole pairs or groups of 4) rounded up to 64 bytes, i.e. the part of
+/// the model block that grows with the weights (0: no packed kernel). The
+/// rest of the region (argument block, per-channel accumulator start,
+/// multiplier, shift and requantization table) grows with the channels.
+public func conv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+  if isArmISA(isa) { return armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
+  guard filterShape.c == inputChannels,
+        let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
+  else { return 0 }
+  return l.accInitOffset - l.weightsOffset
+}
+
 /// Fills a packed region (`conv2DPackedBytes` bytes at `region`, 16-byte
 /// aligned) for `conv2DPacked`. Returns false (writing nothing useful) when
 /// the path has no packed kernel for these shapes or parameters.
@@ -458,6 +472,16 @@ public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChan
   let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
   guard let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return args }
   return args + l.bytes
+}
+
+/// Bytes of the packed filter copy inside that region (see
+/// conv2DPackedWeightBytes): the row-scratch layout's int8 weights, rounded
+/// up to 64; 0 when the kernel reads the model's filter in place.
+public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+  if isArmISA(isa) { return armDepthwisePackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
+  guard depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels) > 0,
+        let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return 0 }
+  return l.accInitOffset - l.weightsOffset
 }
 
 /// Layout of the row-scratch depthwise region after the argument block
