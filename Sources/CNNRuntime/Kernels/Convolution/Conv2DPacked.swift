@@ -146,9 +146,12 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
 
 /// Bytes of the packed region `conv2DPack` needs (0: this path has no packed
 /// kernel for these shapes — use conv2DReference). Groups must be 1
-/// (filterShape.c == inputChannels).
-public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
-  if isArmISA(isa) { return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels) }
+/// (filterShape.c == inputChannels). `dilationW` is the op's (the Arm paths
+/// size the layout their kernel reads from it).
+public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  if isArmISA(isa) {
+    return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
+  }
   guard filterShape.c == inputChannels,
         let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
   else { return 0 }
@@ -161,8 +164,10 @@ public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int
 /// the model block that grows with the weights (0: no packed kernel). The
 /// rest of the region (argument block, per-channel accumulator start,
 /// multiplier, shift and requantization table) grows with the channels.
-public func conv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
-  if isArmISA(isa) { return armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
+public func conv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  if isArmISA(isa) {
+    return armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
+  }
   guard filterShape.c == inputChannels,
         let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
   else { return 0 }
