@@ -44,8 +44,11 @@ func rangeFits(_ offset: Int, _ count: Int, _ stride: Int, within limit: Int) ->
 }
 
 /// Pass 1: header and table bounds, string table, tensor and op records in
-/// isolation. Returns the sizes needed for pass 2.
-func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> LayoutSummary {
+/// isolation. Returns the sizes needed for pass 2, for the kernel path a load
+/// would choose now, or for `isa` (sizes only: a block laid out for a path
+/// the CPU lacks must not be prepared).
+func inspectLayout(_ data: UnsafeRawPointer, _ size: Int, isa requestedISA: Int32? = nil) throws(LoadError)
+  -> LayoutSummary {
   if size < 8 { throw LoadError(.truncated, "model", "shorter than the 64-byte header") }
   if readLE(data, 0, as: UInt64.self) != ModelFormat.magic {
     throw LoadError(.badMagic, "model", "does not start with CNNRTMDL")
@@ -116,7 +119,7 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     i += 1
   }
   // Ops: codes known, indices in range; the bytes of each op's region.
-  let isa = selectedKernelISA()
+  let isa = requestedISA ?? selectedKernelISA()
   var regions = OpRegionCursor(data: data, header: h, isa: isa)
   var o = 0
   while o < opCount {
@@ -211,11 +214,13 @@ public struct PackedWeightSummary {
 }
 
 /// The packed-weight share of a model's block (nil: the model does not load;
-/// `data` must be 16-byte aligned, as for cnn_model_memory_size).
-public func packedWeightSummary(_ data: UnsafeRawPointer, _ size: Int) -> PackedWeightSummary? {
+/// `data` must be 16-byte aligned, as for cnn_model_memory_size), on the
+/// kernel path a load would choose now, or laid out for `isa` (any path,
+/// whatever the CPU: only sizes are computed, nothing is packed or run).
+public func packedWeightSummary(_ data: UnsafeRawPointer, _ size: Int, isa: Int32? = nil) -> PackedWeightSummary? {
   guard size > 0, UInt(bitPattern: data) % 16 == 0 else { return nil }
   do throws(LoadError) {
-    let l = try inspectLayout(data, size)
+    let l = try inspectLayout(data, size, isa: isa)
     return PackedWeightSummary(isa: l.isa, blockBytes: l.blockBytes, packedWeightBytes: l.packedWeightBytes,
                                packedFilterFileBytes: l.packedFilterFileBytes)
   } catch {
