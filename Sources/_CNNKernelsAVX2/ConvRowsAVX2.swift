@@ -323,7 +323,7 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
   // the file comment; the packer checked it).
   guard blockElems > 0, blockElems <= avx2WideWeightElements else { return }
   let fitBlocks = avx2WideWeightElements / blockElems
-  var c = ConvTileArgs(
+  let args = ConvTileArgs(
     x: UnsafePointer(s), pxBytes: 2 &* strideW &* S, rowElems: rowElems, kH: kH, taps: taps, tapS: dilW &* S,
     pairs: pairs, w: UnsafePointer(wide), blockBytes: 2 &* blockElems, accInit: accInit, table: table,
     hasLeft: p.has_left_shift != 0, out: output, outC: outC, nValid: outC,
@@ -336,7 +336,10 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 
   /// Runs blocks first ..< end, whose widened weights are at `wide`, over
   /// the whole output, chunk by chunk, in groups of up to groupMax blocks.
+  /// (One copy of the tiles: not inlined; its tile arguments a local value,
+  /// kept in registers, not the caller's variable.)
   @inline(never) func pass(_ first: Int, _ end: Int) {
+    var c = args
     forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH,
                        inW: inW, inC: inC, S: S, outH: outH, outW: outW, outC: outC, strideH: strideH,
                        strideW: strideW, padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW,
