@@ -151,6 +151,10 @@ struct Inspect: ParsableCommand {
       s += "  \"total_params\": \(totalParams),\n  \"total_macs\": \(totalMACs),\n"
       s += "  \"arena_bytes\": \(m.arenaBytes),\n  \"activation_bytes\": \(m.activationBytes),\n"
       s += "  \"unplanned_activation_bytes\": \(m.unplannedActivationBytes),\n"
+      if let w = m.packedWeights {
+        s += "  \"kernel_path\": \(jsonString("\(KernelISA.name(w.isa))")), \"model_block_bytes\": \(w.blockBytes), "
+          + "\"packed_weight_bytes\": \(w.packedWeightBytes), \"packed_filter_file_bytes\": \(w.packedFilterFileBytes),\n"
+      }
       s += "  \"labels\": [" + m.labels.map(jsonString).joined(separator: ", ") + "]\n}"
       print(s)
       return
@@ -173,6 +177,19 @@ struct Inspect: ParsableCommand {
     print("Total MACs:   \(grouped(totalMACs))")
     print("Arena:        \(grouped(Int64(m.arenaBytes))) bytes (activations \(grouped(Int64(m.activationBytes))) planned, "
           + "\(grouped(Int64(m.unplannedActivationBytes))) without sharing)")
+    if let w = m.packedWeights {
+      // The prepared model (cnn_model_memory_size) and its packed weights: the
+      // filters repacked for the kernel path, int8 like the file's.
+      var line = "Model block:  \(grouped(Int64(w.blockBytes))) bytes on the \(KernelISA.name(w.isa)) kernel path"
+      if w.packedWeightBytes > 0 {
+        let ratio = String(format: "%.2f", Double(w.packedWeightBytes) / Double(max(1, w.packedFilterFileBytes)))
+        line += " (packed weights \(grouped(Int64(w.packedWeightBytes))) bytes for "
+          + "\(grouped(Int64(w.packedFilterFileBytes))) file weight bytes: \(ratio)x)"
+      } else {
+        line += " (weights used in place)"
+      }
+      print(line)
+    }
     if m.classCount > 0 {
       let labels = m.labels.filter { !$0.isEmpty }
       print("Classes:      \(m.classCount)" + (labels.isEmpty ? "" : " (\(labels.joined(separator: ", ")))"))

@@ -112,6 +112,12 @@ public final class RuntimeModel {
     return Int(n)
   }
 
+  /// The packed-weight share of the model block, on the kernel path a load
+  /// would choose now, as `modelBlockBytes` (nil if the model does not load).
+  public var packedWeights: PackedWeightSummary? {
+    packedWeightSummary(UnsafeRawPointer(bytes.baseAddress!), fileSize)
+  }
+
   public var arenaBytes: Int {
     var n: UInt = 0
     _ = cnnContextArenaSize(model, &n)

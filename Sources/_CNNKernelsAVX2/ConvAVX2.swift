@@ -4,12 +4,14 @@
 // (cnnrt_cpu_best_isa() >= CNNRT_ISA_AVX2). Takes only raw pointers and the
 // C argument block, so it does not depend on CNNRuntime.
 //
-// Packed weights (made at load by CNNRuntime.packConvWeights), int16:
+// Packed weights (made at load by CNNRuntime.conv2DPack), int8:
 //   [oc_blocks][k_h][k_w][c_groups][8 output channels][2 input channels]
 // (input channels padded to an even count, output channels to a multiple of
-// 8, both with zero weights). Each step broadcasts one pair of offset
-// inputs (x + input_offset, exact in int16) and multiplies it against 8
-// output channels with vpmaddwd: two exact products summed in int32, so the
+// 8, both with zero weights): one byte per weight, as in the model file.
+// Each 16-byte vector (8 channels x 2 inputs) is sign-extended to int16 as
+// it is loaded (loadWeightsAVX2: vpmovsxbw, exact). Each step broadcasts one
+// pair of offset inputs (x + input_offset, exact in int16) and multiplies it
+// against 8 output channels with vpmaddwd: two exact products summed in int32, so the
 // int32 accumulator sees the reference's products (wrapping addition is
 // associative: the result is the reference's modulo 2^32). Padding taps are
 // skipped (they contribute 0, as in the reference). acc_init = bias (or 0).
@@ -34,7 +36,7 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                             _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let mult = p.multiplier, let shift = p.shift else { return }
-  let weights = wRaw.assumingMemoryBound(to: Int16.self)
+  let weights = wRaw.assumingMemoryBound(to: Int8.self)
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
   let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
   let kH = Int(p.k_h), kW = Int(p.k_w)
@@ -43,7 +45,7 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
   let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
   let cGroups = Int(p.c_groups), ocBlocks = Int(p.oc_blocks)
   let inOff = p.input_offset
-  let tapStride = cGroups &* 16          // int16 elements per tap per block
+  let tapStride = cGroups &* 16          // int8 weights (bytes) per tap per block
   let blockStride = kH &* kW &* tapStride
   let outOffset = _mm256_set1_epi32(p.output_offset)
   let vMin = _mm256_set1_epi32(p.act_min), vMax = _mm256_set1_epi32(p.act_max)
@@ -86,7 +88,7 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                 while k < 8 {
                   let idx = _mm256_set1_epi32(Int32(truncatingIfNeeded: k))
                   let wp = UnsafeRawPointer(wt + (g &+ k) &* 16)
-                  let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                  let w0 = loadWeightsAVX2(wp)
                   let vA = _mm256_permutevar8x32_epi32(xA, idx)
                   a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
                   let vB = _mm256_permutevar8x32_epi32(xB, idx)
@@ -96,7 +98,7 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                   let vD = _mm256_permutevar8x32_epi32(xD, idx)
                   d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(vD, w0))
                   if two {
-                    let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                    let w1 = loadWeightsAVX2(wp + blockStride)
                     a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
                     b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
                     c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vC, w1))
@@ -121,13 +123,13 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                 let vC = _mm256_set1_epi32((xc0 & 0xFFFF) | (xc1 &<< 16))
                 let vD = _mm256_set1_epi32((xd0 & 0xFFFF) | (xd1 &<< 16))
                 let wp = UnsafeRawPointer(wt + g &* 16)
-                let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                let w0 = loadWeightsAVX2(wp)
                 a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
                 b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
                 c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(vC, w0))
                 d0 = _mm256_add_epi32(d0, _mm256_madd_epi16(vD, w0))
                 if two {
-                  let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                  let w1 = loadWeightsAVX2(wp + blockStride)
                   a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
                   b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
                   c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vC, w1))
@@ -185,19 +187,19 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                     let vA = _mm256_permutevar8x32_epi32(xA, idx)
                     let vB = _mm256_permutevar8x32_epi32(xB, idx)
                     let wp = UnsafeRawPointer(wt + (g &+ k) &* 16)
-                    let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                    let w0 = loadWeightsAVX2(wp)
                     a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
                     b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
                     if nb > 1 {
-                      let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                      let w1 = loadWeightsAVX2(wp + blockStride)
                       a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
                       b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
                       if nb > 2 {
-                        let w2 = _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                        let w2 = loadWeightsAVX2(wp + 2 &* blockStride)
                         a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(vA, w2))
                         b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(vB, w2))
                         if nb > 3 {
-                          let w3 = _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                          let w3 = loadWeightsAVX2(wp + 3 &* blockStride)
                           a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(vA, w3))
                           b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(vB, w3))
                         }
@@ -216,19 +218,19 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                   let vA = _mm256_set1_epi32((xa0 & 0xFFFF) | (xa1 &<< 16))
                   let vB = _mm256_set1_epi32((xb0 & 0xFFFF) | (xb1 &<< 16))
                   let wp = UnsafeRawPointer(wt + g &* 16)
-                  let w0 = _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))
+                  let w0 = loadWeightsAVX2(wp)
                   a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(vA, w0))
                   b0 = _mm256_add_epi32(b0, _mm256_madd_epi16(vB, w0))
                   if nb > 1 {
-                    let w1 = _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                    let w1 = loadWeightsAVX2(wp + blockStride)
                     a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(vA, w1))
                     b1 = _mm256_add_epi32(b1, _mm256_madd_epi16(vB, w1))
                     if nb > 2 {
-                      let w2 = _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                      let w2 = loadWeightsAVX2(wp + 2 &* blockStride)
                       a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(vA, w2))
                       b2 = _mm256_add_epi32(b2, _mm256_madd_epi16(vB, w2))
                       if nb > 3 {
-                        let w3 = _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))
+                        let w3 = loadWeightsAVX2(wp + 3 &* blockStride)
                         a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(vA, w3))
                         b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(vB, w3))
                       }
@@ -287,13 +289,13 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                 while k < 8 {
                   let v = _mm256_permutevar8x32_epi32(x16, _mm256_set1_epi32(Int32(truncatingIfNeeded: k)))
                   let wp = UnsafeRawPointer(wt + (g &+ k) &* 16)
-                  acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v, _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))))
+                  acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v, loadWeightsAVX2(wp)))
                   if nb > 1 {
-                    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v, loadWeightsAVX2(wp + blockStride)))
                     if nb > 2 {
-                      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(v, loadWeightsAVX2(wp + 2 &* blockStride)))
                       if nb > 3 {
-                        acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                        acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(v, loadWeightsAVX2(wp + 3 &* blockStride)))
                       }
                     }
                   }
@@ -306,13 +308,13 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
                 let x1: Int32 = (g < fullPairs) ? Int32(ip[2 &* g &+ 1]) &+ inOff : 0
                 let v = _mm256_set1_epi32((x0 & 0xFFFF) | (x1 &<< 16))
                 let wp = UnsafeRawPointer(wt + g &* 16)
-                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v, _mm256_loadu_si256(wp.assumingMemoryBound(to: __m256i.self))))
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(v, loadWeightsAVX2(wp)))
                 if nb > 1 {
-                  acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 2 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                  acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(v, loadWeightsAVX2(wp + blockStride)))
                   if nb > 2 {
-                    acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 4 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                    acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(v, loadWeightsAVX2(wp + 2 &* blockStride)))
                     if nb > 3 {
-                      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(v, _mm256_loadu_si256((wp + 6 &* blockStride).assumingMemoryBound(to: __m256i.self))))
+                      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(v, loadWeightsAVX2(wp + 3 &* blockStride)))
                     }
                   }
                 }
@@ -331,6 +333,14 @@ public func cnnrtConv2DAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
       }
     }
   }
+}
+
+/// One packed weight vector (8 output channels x 2 inputs, 16 int8 at `p`)
+/// sign-extended to 16 int16 lanes in the same order (vpmovsxbw ymm, m128):
+/// the operand vpmaddwd takes, read from int8-sized packed weights.
+@inline(__always)
+func loadWeightsAVX2(_ p: UnsafeRawPointer) -> __m256i {
+  _mm256_cvtepi8_epi16(_mm_loadu_si128(p.assumingMemoryBound(to: __m128i.self)))
 }
 
 @inline(__always)

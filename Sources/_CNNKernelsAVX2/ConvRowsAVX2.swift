@@ -7,8 +7,18 @@
 // (a padding tap contributes 0, as the reference's skipped tap). The register
 // tiles (ConvTilesAVX2.swift) then read every input pair with one
 // vpbroadcastd from that buffer and multiply it against 8 output channels of
-// packed int16 weights with vpmaddwd (two exact products summed in int32),
-// with no bounds checks. When dilation_w == 1 the k_w taps of a kernel row
+// packed weights with vpmaddwd (two exact products summed in int32), with
+// no bounds checks. The packed weights are int8 (one byte per weight, as in
+// the model file). The kernel widens them once per call into a 32 KiB stack
+// buffer of int16 (widenWeightsAVX2, cnnrt_with_stack_buffer), from which the
+// tiles read them as vpmaddwd memory operands, exactly as if they had been
+// packed as int16: all of them when they fit (up to 16,384 weights), else
+// one group of up to 4 blocks of 8 output channels at a time, each group a
+// pass over the whole output (the scratch rows refilled per pass). One
+// block always fits: its k_h kernel rows of weights are no longer than the
+// k_h scratch rows (2,048 int16) that must hold one output pixel's inputs,
+// so 8 lanes of them are at most 16,384 int16 (checked at load too,
+// avx2RowsPlan). When dilation_w == 1 the k_w taps of a kernel row
 // are contiguous in the buffer and form one tap of k_w * in_c inputs (so an
 // odd in_c wastes at most one zero weight per kernel row, not per tap); the
 // pair that straddles the end reads one element past the window, multiplied
@@ -22,6 +32,9 @@ import _CNNRuntimeShims
 
 /// int16 elements of the stack scratch buffer (4 KiB).
 public let avx2ScratchElements = 2048
+/// int16 elements of the stack buffer of widened weights (32 KiB,
+/// cnnrt_with_stack_buffer: uninitialised).
+public let avx2WideWeightElements = Int(CNNRT_AVX2_STACK_BYTES) / 2
 
 typealias V8x = (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i)
 typealias V64x = (V8x, V8x, V8x, V8x, V8x, V8x, V8x, V8x)
@@ -38,6 +51,24 @@ struct ScratchAVX2 {
   }
 }
 
+/// A kernel call's arguments, passed through cnnrt_with_stack_buffer.
+struct KernelCallAVX2 {
+  var a: UnsafePointer<cnnrt_conv_args>
+  var input: UnsafePointer<Int8>
+  var output: UnsafeMutablePointer<Int8>
+}
+
+/// Sign-extends `count` (a multiple of 16) packed int8 weights to int16, in
+/// the same order.
+@inline(__always)
+func widenWeightsAVX2(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Int16>, _ count: Int) {
+  var i = 0
+  while i < count {
+    _mm256_storeu_si256(UnsafeMutableRawPointer(dst + i).assumingMemoryBound(to: __m256i.self), loadWeightsAVX2(src + i))
+    i &+= 16
+  }
+}
+
 struct ConvTileArgs {
   /// Scratch window of the tile's first pixel (kernel row 0, tap 0).
   var x: UnsafePointer<Int16>
@@ -47,7 +78,7 @@ struct ConvTileArgs {
   var taps: Int
   var tapS: Int
   var pairs: Int
-  /// Packed weights of the tile's first block.
+  /// Weights of the tile's first block (int16, widened from the packed int8).
   var w: UnsafePointer<Int16>
   var blockBytes: Int
   var accInit: UnsafePointer<Int32>
@@ -255,18 +286,24 @@ func fillRowChunks(_ row: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ img: U
 @inline(never)
 public func cnnrtConv2DRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                                 _ output: UnsafeMutablePointer<Int8>) {
-  var scratch = ScratchAVX2()
-  withUnsafeMutableBytes(of: &scratch) { raw in
-    convRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self))
-  }
+  var call = KernelCallAVX2(a: a, input: input, output: output)
+  cnnrt_with_stack_buffer({ buffer, context in
+    guard let buffer, let k = context?.assumingMemoryBound(to: KernelCallAVX2.self).pointee else { return }
+    var scratch = ScratchAVX2()
+    withUnsafeMutableBytes(of: &scratch) { raw in
+      convRowsBody(k.a, k.input, k.output, raw.baseAddress!.assumingMemoryBound(to: Int16.self),
+                   buffer.assumingMemoryBound(to: Int16.self))
+    }
+  }, &call)
 }
 
 @inline(__always)
 func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
-                  _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>) {
+                  _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                  _ wide: UnsafeMutablePointer<Int16>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
-  let weights = wRaw.assumingMemoryBound(to: Int16.self)
+  let weights = wRaw.assumingMemoryBound(to: Int8.self)
   let table = UnsafeRawPointer(tableRaw)
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
   let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
@@ -281,42 +318,70 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
   let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
   let rowElems = (inWcMax &* S &+ 16 &+ 15) & ~15
   guard kH &* rowElems <= avx2ScratchElements else { return }
-  let blockElems = kH &* taps &* pairs &* 16
-  var c = ConvTileArgs(
+  let blockElems = kH &* taps &* pairs &* 16  // weights per block of 8 output channels
+  // Blocks whose widened weights fit the buffer at once (at least 1, see
+  // the file comment; the packer checked it).
+  guard blockElems > 0, blockElems <= avx2WideWeightElements else { return }
+  let fitBlocks = avx2WideWeightElements / blockElems
+  let args = ConvTileArgs(
     x: UnsafePointer(s), pxBytes: 2 &* strideW &* S, rowElems: rowElems, kH: kH, taps: taps, tapS: dilW &* S,
-    pairs: pairs, w: weights, blockBytes: 2 &* blockElems, accInit: accInit, table: table,
+    pairs: pairs, w: UnsafePointer(wide), blockBytes: 2 &* blockElems, accInit: accInit, table: table,
     hasLeft: p.has_left_shift != 0, out: output, outC: outC, nValid: outC,
     off16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset)),
     min16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min)),
     max16: _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max)))
-  forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
-                     inC: inC, S: S, outH: outH, outW: outW, outC: outC, strideH: strideH, strideW: strideW,
-                     padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
-                     output: output) { outRow, cw in
+  // Few pairs per kernel row (e.g. a first layer with one input channel):
+  // more pixels per tile amortise the per-row work better.
+  let groupMax = taps &* pairs <= 4 ? 2 : 4
+
+  /// Runs blocks first ..< end, whose widened weights are at `wide`, over
+  /// the whole output, chunk by chunk, in groups of up to groupMax blocks.
+  /// (One copy of the tiles: not inlined; its tile arguments a local value,
+  /// kept in registers, not the caller's variable.)
+  @inline(never) func pass(_ first: Int, _ end: Int) {
+    var c = args
+    forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH,
+                       inW: inW, inC: inC, S: S, outH: outH, outW: outW, outC: outC, strideH: strideH,
+                       strideW: strideW, padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW,
+                       inputOffset: p.input_offset, output: output) { outRow, cw in
+      var blk = first
+      while blk < end {
+        let nb = min(groupMax, end &- blk)
+        let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
+          : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
+        c.w = UnsafePointer(wide + (blk &- first) &* blockElems)
+        c.accInit = accInit + blk &* 8
+        c.table = table + blk &* avx2RequantBlockBytes
+        c.nValid = outC &- blk &* 8
+        var lx = 0
+        while lx < cw {
+          let np = min(pmax, cw &- lx)
+          c.x = UnsafePointer(s + (lx &* strideW &* S))
+          c.out = outRow + (lx &* outC &+ blk &* 8)
+          switch nb {
+          case 1: convTilesB1(c, np)
+          case 2: convTilesB2(c, np)
+          case 3: convTilesB3(c, np)
+          default: convTilesB4(c, np)
+          }
+          lx &+= np
+        }
+        blk &+= nb
+      }
+    }
+  }
+
+  if ocBlocks <= fitBlocks {
+    // Every block's weights widened once: one pass, the scratch rows filled once.
+    widenWeightsAVX2(UnsafeRawPointer(weights), wide, ocBlocks &* blockElems)
+    pass(0, ocBlocks)
+  } else {
+    // One pass per group of blocks whose widened weights fit the buffer.
     var blk = 0
     while blk < ocBlocks {
-      // Few pairs per kernel row (e.g. a first layer with one input
-      // channel): more pixels per tile amortise the per-row work better.
-      let nb = min(taps &* pairs <= 4 ? 2 : 4, ocBlocks &- blk)
-      let pmax = nb == 1 ? convTileMaxPixels.0 : nb == 2 ? convTileMaxPixels.1
-        : nb == 3 ? convTileMaxPixels.2 : convTileMaxPixels.3
-      c.w = weights + blk &* blockElems
-      c.accInit = accInit + blk &* 8
-      c.table = table + blk &* avx2RequantBlockBytes
-      c.nValid = outC &- blk &* 8
-      var lx = 0
-      while lx < cw {
-        let np = min(pmax, cw &- lx)
-        c.x = UnsafePointer(s + (lx &* strideW &* S))
-        c.out = outRow + (lx &* outC &+ blk &* 8)
-        switch nb {
-        case 1: convTilesB1(c, np)
-        case 2: convTilesB2(c, np)
-        case 3: convTilesB3(c, np)
-        default: convTilesB4(c, np)
-        }
-        lx &+= np
-      }
+      let nb = min(min(groupMax, fitBlocks), ocBlocks &- blk)
+      widenWeightsAVX2(UnsafeRawPointer(weights + blk &* blockElems), wide, nb &* blockElems)
+      pass(blk, blk &+ nb)
       blk &+= nb
     }
   }
@@ -324,36 +389,45 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 
 /// Depthwise Conv2D, depth multiplier 1, channels a multiple of 16,
 /// row-scratch variant (variant 1). Packed at load (DepthwiseConv2DPacked):
-/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int16, taps in (ky, kx)
+/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int8, taps in (ky, kx)
 /// order paired (2j, 2j+1) (the odd last tap paired with a zero weight);
 /// "lo" lanes are channels 0-3, 8-11 of the 16 and "hi" 4-7, 12-15, the order
 /// vpunpcklwd / vpunpckhwd give when two taps' 16 channels are interleaved;
 /// acc_init (bias) and the requantization table are in that lane order.
-/// vpackssdw of the lo and hi results restores channel order.
+/// vpackssdw of the lo and hi results restores channel order. The int8
+/// weights are widened once per call into the stack buffer of int16
+/// (cnnrt_with_stack_buffer) and read from there as vpmaddwd memory
+/// operands. They always fit: 2 * C * ceil(taps/2) <= 2 * C * taps, and the
+/// k_h scratch rows (2,048 int16) hold at least k_w pixels of C each, so
+/// C * taps < 2,048 (checked at load too, depthwiseConv2DPack).
 #if hasFeature(Embedded)
 @export(interface)
 #endif
 @inline(never)
 public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                                    _ output: UnsafeMutablePointer<Int8>) {
-  var scratch = ScratchAVX2()
-  let z = _mm256_setzero_si256()
-  var offsets: V8x = (z, z, z, z, z, z, z, z)  // 64 tap offsets
-  withUnsafeMutableBytes(of: &scratch) { raw in
-    withUnsafeMutableBytes(of: &offsets) { offRaw in
-      depthwiseRowsBody(a, input, output, raw.baseAddress!.assumingMemoryBound(to: Int16.self),
-                        offRaw.baseAddress!.assumingMemoryBound(to: Int32.self))
+  var call = KernelCallAVX2(a: a, input: input, output: output)
+  cnnrt_with_stack_buffer({ buffer, context in
+    guard let buffer, let k = context?.assumingMemoryBound(to: KernelCallAVX2.self).pointee else { return }
+    var scratch = ScratchAVX2()
+    let z = _mm256_setzero_si256()
+    var offsets: V8x = (z, z, z, z, z, z, z, z)  // 64 tap offsets
+    withUnsafeMutableBytes(of: &scratch) { raw in
+      withUnsafeMutableBytes(of: &offsets) { offRaw in
+        depthwiseRowsBody(k.a, k.input, k.output, raw.baseAddress!.assumingMemoryBound(to: Int16.self),
+                          offRaw.baseAddress!.assumingMemoryBound(to: Int32.self),
+                          buffer.assumingMemoryBound(to: Int16.self))
+      }
     }
-  }
+  }, &call)
 }
 
 @inline(__always)
 func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                        _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
-                       _ offsets: UnsafeMutablePointer<Int32>) {
+                       _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
-  let weights = UnsafeRawPointer(wRaw)
   let table = UnsafeRawPointer(tableRaw)
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.in_c)
   let outH = Int(p.out_h), outW = Int(p.out_w)
@@ -383,6 +457,11 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
     t &+= 1
   }
   offsets[taps] = offsets[taps &- 1]
+  // 32 int8 weights per 16 channels and tap pair, widened once (64 bytes).
+  let weightCount = blocks &* tapPairs &* 32
+  guard weightCount <= avx2WideWeightElements else { return }
+  widenWeightsAVX2(UnsafeRawPointer(wRaw), wide, weightCount)
+  let weights = UnsafeRawPointer(wide)
   forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
                      inC: C, S: C, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
                      padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,

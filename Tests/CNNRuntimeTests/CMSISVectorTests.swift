@@ -244,7 +244,8 @@ private func runConvLayer(_ c: VectorCase, prefix: String? = nil, depthwise: Boo
                         outputShape: outputShape, output: &out)
         // Every optimised path this CPU supports must give the reference's bytes.
         for isa in optimisedPathsOnThisCPU() {
-          let bytes = conv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC)
+          let bytes = conv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC,
+                                        dilationW: params.dilationW)
           if bytes == 0 { continue }  // grouped convolution: portable path only
           let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
           defer { region.deallocate() }

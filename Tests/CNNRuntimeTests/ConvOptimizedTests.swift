@@ -84,7 +84,8 @@ private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
           for isa in optimisedPathsOnThisCPU() {
             let bytes = depthwise
               ? depthwiseConv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c)
-              : conv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c)
+              : conv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c,
+                                  dilationW: c.params.dilationW)
             #expect(bytes > 0, "ISA \(isa) has no kernel for \(describe(c))")
             if bytes == 0 { continue }
             let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)

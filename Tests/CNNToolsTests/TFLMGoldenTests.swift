@@ -235,23 +235,64 @@ private func firstMismatch(_ c: GoldenManifest.Case, in dir: URL = goldenDir) th
     #expect(failures.isEmpty, "path \(isa): \(failures.count) of \(checked) cases differ:\n\(failures.joined(separator: "\n"))")
   }
 
-  /// The optimised path is really taken: with AVX2 forced, ResNet-8's Conv2D
-  /// weights are packed at load (a larger model block) and every path's
-  /// outputs on the golden inputs are identical (checked above against TFLM).
-  @Test func avx2PathPacksConvolutionWeightsAtLoad() throws {
-    guard resolvedKernelISA(request: KernelISA.avx2) == KernelISA.avx2 else { return }
-    guard let c = try loadManifest().cases.first(where: { $0.shared_model?.contains("resnet8") == true }) else {
-      Issue.record("no resnet8 case")
-      return
+  /// Packed weights stay int8-sized on every kernel path. For ResNet-8 and
+  /// DS-CNN (imported from ../shared/data) and the bundled MNIST model, the
+  /// model block laid out for each SIMD path (x86 avx2 and avx512, Arm neon
+  /// and dotprod: layout only, so every path is checked from one machine)
+  /// holds packed convolution weights, and the packed copies take at most
+  /// 1.15x the bytes of the filters they copy. The measure is
+  /// PackedWeightSummary: of the block (cnn_model_memory_size), the bytes of
+  /// the packed filter copies (int8, zero-padded to whole 8- or 16-lane
+  /// blocks and pairs or quads, each rounded up to 64 bytes), against those
+  /// filters' int8 bytes in the file. The rest of the block grows with
+  /// tensors, ops and channels (argument blocks, bias, multipliers, shifts,
+  /// requantization tables), not with weights. When AVX2 packed int16,
+  /// ResNet-8's ratio was 2.0x. One known exception: AVX-512 (layout left
+  /// as it is) pads DS-CNN's one-channel first layer to quads of 4 input
+  /// channels per tap (4x on its 2,560 weights), 1.37x in all; it is held
+  /// to 1.40x. On the paths this CPU has, a real load
+  /// (CNNRT_ISA forced) takes the same block size, larger than the portable
+  /// path's.
+  @Test(arguments: ["avx2", "avx512", "neon", "dotprod"])
+  func packedWeightsStayInt8Sized(isa: String) throws {
+    let level: Int32 = ["avx2": KernelISA.avx2, "avx512": KernelISA.avx512, "neon": KernelISA.neon,
+                        "dotprod": KernelISA.dotprod][isa]!
+    let shared = try sharedData()
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    var models: [(name: String, bytes: [UInt8])] = []
+    for name in ["mlperf_tiny_ic_resnet8", "mlperf_tiny_kws_dscnn"] {
+      let tflite = try Data(contentsOf: shared.appendingPathComponent("models/\(name)_int8.tflite"))
+      models.append((name, try TFLiteImporter.importModel(bytes: [UInt8](tflite)).bytes))
     }
-    let bytes = try TFLiteImporter.importModel(bytes: try modelBytes(c)).bytes
+    models.append(("mnist", [UInt8](try Data(contentsOf: repo.appendingPathComponent("models/mnist.cnnrt")))))
+    let onThisCPU = resolvedKernelISA(request: level) == level
     defer { unsetenv("CNNRT_ISA") }
-    setenv("CNNRT_ISA", "portable", 1)
-    let portable = try RuntimeModel(bytes: bytes).modelBlockBytes
-    setenv("CNNRT_ISA", "avx2", 1)
-    let avx2 = try RuntimeModel(bytes: bytes).modelBlockBytes
-    // ResNet-8 has about 78k Conv2D weights: packed as int16 they add > 150 kB.
-    #expect(avx2 > portable + 150_000, "portable \(portable) B, avx2 \(avx2) B")
+    for m in models {
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: m.bytes.count, alignment: 16)
+      defer { buffer.deallocate() }
+      buffer.copyBytes(from: m.bytes)
+      guard let w = packedWeightSummary(buffer.baseAddress!, m.bytes.count, isa: level),
+            let p = packedWeightSummary(buffer.baseAddress!, m.bytes.count, isa: KernelISA.portable) else {
+        Issue.record("\(m.name): no packed-weight summary")
+        continue
+      }
+      let ratio = Double(w.packedWeightBytes) / Double(max(1, w.packedFilterFileBytes))
+      print("\(m.name) on \(isa): model block \(w.blockBytes) B (portable \(p.blockBytes) B), packed weights "
+            + "\(w.packedWeightBytes) B for \(w.packedFilterFileBytes) B of filters in the file (\(ratio)x)")
+      #expect(w.isa == level && p.isa == KernelISA.portable)
+      #expect(p.packedWeightBytes == 0 && p.packedFilterFileBytes == 0)
+      #expect(w.packedFilterFileBytes > 0, "\(m.name): nothing packed on \(isa)")
+      #expect(w.blockBytes > p.blockBytes)
+      let bound = isa == "avx512" && m.name == "mlperf_tiny_kws_dscnn" ? 1.40 : 1.15
+      #expect(ratio <= bound, "\(m.name) on \(isa): packed weights \(ratio)x the file's filter bytes")
+      if onThisCPU {
+        setenv("CNNRT_ISA", isa, 1)
+        let loaded = try RuntimeModel(bytes: m.bytes)
+        #expect(loaded.modelBlockBytes == w.blockBytes)
+        #expect(loaded.packedWeights?.packedWeightBytes == w.packedWeightBytes)
+      }
+    }
   }
 
   /// cnnrt's arena is no larger than TFLM's for the same model: both the

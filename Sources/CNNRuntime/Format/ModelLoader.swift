@@ -26,6 +26,11 @@ struct LayoutSummary {
   var opRegionsBytes: Int
   /// The input pixel tables (`pixelTableBytes`).
   var pixelTableOffset: Int
+  /// Of `opRegionsBytes`, the packed filter copies (weights repacked for the
+  /// kernel path, int8 with their padding), and the file bytes of the
+  /// filters they copy (OpPlanContext.countPackedWeights).
+  var packedWeightBytes = 0
+  var packedFilterFileBytes = 0
 }
 
 /// `offset + count * stride <= limit`, without overflow.
@@ -39,8 +44,11 @@ func rangeFits(_ offset: Int, _ count: Int, _ stride: Int, within limit: Int) ->
 }
 
 /// Pass 1: header and table bounds, string table, tensor and op records in
-/// isolation. Returns the sizes needed for pass 2.
-func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> LayoutSummary {
+/// isolation. Returns the sizes needed for pass 2, for the kernel path a load
+/// would choose now, or for `isa` (sizes only: a block laid out for a path
+/// the CPU lacks must not be prepared).
+func inspectLayout(_ data: UnsafeRawPointer, _ size: Int, isa requestedISA: Int32? = nil) throws(LoadError)
+  -> LayoutSummary {
   if size < 8 { throw LoadError(.truncated, "model", "shorter than the 64-byte header") }
   if readLE(data, 0, as: UInt64.self) != ModelFormat.magic {
     throw LoadError(.badMagic, "model", "does not start with CNNRTMDL")
@@ -111,7 +119,7 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
     i += 1
   }
   // Ops: codes known, indices in range; the bytes of each op's region.
-  let isa = selectedKernelISA()
+  let isa = requestedISA ?? selectedKernelISA()
   var regions = OpRegionCursor(data: data, header: h, isa: isa)
   var o = 0
   while o < opCount {
@@ -181,7 +189,43 @@ func inspectLayout(_ data: UnsafeRawPointer, _ size: Int) throws(LoadError) -> L
   off += regions.total
   return LayoutSummary(header: h, blockBytes: off, tensorsOffset: tensorsOffset, opsOffset: opsOffset,
                        orderOffset: orderOffset, isa: isa, opRegionsOffset: opRegionsOffset,
-                       opRegionsBytes: regions.total, pixelTableOffset: pixelTableOffset)
+                       opRegionsBytes: regions.total, pixelTableOffset: pixelTableOffset,
+                       packedWeightBytes: regions.plan.packedWeightBytes,
+                       packedFilterFileBytes: regions.plan.packedFilterFileBytes)
+}
+
+/// How much of a prepared model's block (cnn_model_memory_size) is packed
+/// weights, on the kernel path a load would choose now (CNNRT_ISA and the
+/// CPU). The measure behind "packed weights stay int8-sized": on every path
+/// `packedWeightBytes` is at most a few percent above `packedFilterFileBytes`
+/// (zero padding to whole lane blocks and pairs, 64-byte rounding); the rest
+/// of the block grows with tensors, ops and channels, not with weights.
+public struct PackedWeightSummary {
+  /// Kernel path (KernelISA numbering).
+  public var isa: Int32
+  /// The whole prepared-model block: cnn_model_memory_size().
+  public var blockBytes: Int
+  /// Bytes of the block holding packed filter copies (the kernels' weight
+  /// layouts: int8 with their zero padding, each rounded up to 64 bytes).
+  public var packedWeightBytes: Int
+  /// Bytes of the filters those copies were made from, in the file (int8:
+  /// one byte per weight). Filters used in place are in neither count.
+  public var packedFilterFileBytes: Int
+}
+
+/// The packed-weight share of a model's block (nil: the model does not load;
+/// `data` must be 16-byte aligned, as for cnn_model_memory_size), on the
+/// kernel path a load would choose now, or laid out for `isa` (any path,
+/// whatever the CPU: only sizes are computed, nothing is packed or run).
+public func packedWeightSummary(_ data: UnsafeRawPointer, _ size: Int, isa: Int32? = nil) -> PackedWeightSummary? {
+  guard size > 0, UInt(bitPattern: data) % 16 == 0 else { return nil }
+  do throws(LoadError) {
+    let l = try inspectLayout(data, size, isa: isa)
+    return PackedWeightSummary(isa: l.isa, blockBytes: l.blockBytes, packedWeightBytes: l.packedWeightBytes,
+                               packedFilterFileBytes: l.packedFilterFileBytes)
+  } catch {
+    return nil
+  }
 }
 
 /// Walks the ops in order and gives each its region of the model block
@@ -201,10 +245,11 @@ struct OpRegionCursor {
   /// times a tensor or the packed-weights cap), so the sums cannot overflow.
   mutating func next(_ code: OpCode, _ rec: OpRecord) -> (data: Int, extra: Int, extraBytes: Int) {
     plan = OpPlanContext(data: plan.data, header: plan.header, rec: rec, selectedISA: plan.selectedISA,
-                         packedConvBytes: plan.packedConvBytes)
+                         packedConvBytes: plan.packedConvBytes, packedWeightBytes: plan.packedWeightBytes,
+                         packedFilterFileBytes: plan.packedFilterFileBytes)
     var sizer = OpRegionSize(plan: plan)
     let (dataBytes, extraBytes) = code.visit(&sizer)
-    plan.packedConvBytes = sizer.plan.packedConvBytes
+    plan = sizer.plan
     let start = total
     total += dataBytes + extraBytes
     return (start, start + dataBytes, extraBytes)

@@ -117,10 +117,12 @@ enum Conv2DOp: RuntimeOp {
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
     var bytes = requantTableBytes(plan)
     if let input = plan.inputRecord(0), let filter = plan.inputRecord(1) {
-      let packed = packedConvBytes(isa: plan.isa, input: input, filter: filter)
+      let packed = packedConvBytes(isa: plan.isa, input: input, filter: filter, dilationW: Int(plan.rec.dilationW))
       // Past the cap, convolutions keep the portable path (prepare packs only what fits).
       if packed > 0 && plan.packedConvBytes + packed <= maxPackedConvBytes {
         plan.packedConvBytes += packed
+        plan.countPackedWeights(packedConvWeightBytes(isa: plan.isa, input: input, filter: filter,
+                                                      dilationW: Int(plan.rec.dilationW)), filter: filter)
         bytes += packed + 64
       }
     }
@@ -143,7 +145,8 @@ enum Conv2DOp: RuntimeOp {
       + (ctx.hasInput(2) ? Int64(outC) : 0)
     ctx.macs = Int64(output.count) * Int64(filter.dims.h * filter.dims.w * filter.dims.c)
     if ctx.isa != KernelISA.portable && filter.dims.c == input.dims.c {
-      let need = conv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c)
+      let need = conv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c,
+                                   dilationW: d.params.dilationW)
       let bias = try ctx.bias(channels: outC), p = d.params, rq = d.requant, isa = ctx.isa
       try packConvolution(&ctx, &d, bytes: need) { region in
         conv2DPack(isa: isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
@@ -183,13 +186,23 @@ func packConvolution(_ ctx: inout OpPrepareContext, _ d: inout ConvolutionData, 
 
 /// Bytes the packed region of one Conv2D needs (0 when it runs the portable
 /// path), from its records (pass 1): rank-4 filter and input, one group.
-func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord, dilationW: Int) -> Int {
   if filter.rank != 4 || input.rank != 4 { return 0 }
   let inC = Int(input.dim(3))
   if Int(filter.dim(3)) != inC { return 0 }
   return conv2DPackedBytes(
     isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
-    inputChannels: inC)
+    inputChannels: inC, dilationW: dilationW)
+}
+
+/// The packed filter copy's share of `packedConvBytes`.
+func packedConvWeightBytes(isa: Int32, input: TensorRecord, filter: TensorRecord, dilationW: Int) -> Int {
+  if filter.rank != 4 || input.rank != 4 { return 0 }
+  let inC = Int(input.dim(3))
+  if Int(filter.dim(3)) != inC { return 0 }
+  return conv2DPackedWeightBytes(
+    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
+    inputChannels: inC, dilationW: dilationW)
 }
 
 /// Bytes of one multiplier and one shift per output channel (pass 1).

@@ -82,7 +82,16 @@ enum DepthwiseConv2DOp: RuntimeOp {
     var bytes = requantTableBytes(plan)
     if let input = plan.inputRecord(0), let filter = plan.inputRecord(1) {
       let packed = packedDepthwiseBytes(isa: plan.isa, input: input, filter: filter)
-      if packed > 0 { bytes += packed + 64 }
+      if packed > 0 {
+        bytes += packed + 64
+        if filter.rank == 4 && input.rank == 4 {
+          let w = depthwiseConv2DPackedWeightBytes(
+            isa: plan.isa,
+            filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
+            inputChannels: Int(input.dim(3)))
+          plan.countPackedWeights(w, filter: filter)
+        }
+      }
     }
     return bytes
   }

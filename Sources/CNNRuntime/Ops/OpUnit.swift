@@ -87,6 +87,21 @@ struct OpPlanContext {
   @inline(__always) var isa: Int32 { buildISA(selectedISA) }
   /// Packed convolution weights planned so far (all ops), for `maxPackedConvBytes`.
   var packedConvBytes: Int
+  /// Of the packed regions planned so far, the bytes of their packed filter
+  /// copies (conv2DPackedWeightBytes), and the file bytes of those filters.
+  var packedWeightBytes = 0
+  var packedFilterFileBytes = 0
+
+  /// Counts one packed convolution's filter copy (`packedBytes` in the block)
+  /// and the filter's own bytes in the file (int8, one per element).
+  mutating func countPackedWeights(_ packedBytes: Int, filter: TensorRecord) {
+    guard packedBytes > 0 else { return }
+    var elements = 1
+    var d = 0
+    while d < Int(filter.rank) { elements *= Int(filter.dim(d)); d += 1 }  // checked in pass 1: <= maxElements
+    packedWeightBytes += packedBytes
+    packedFilterFileBytes += elements
+  }
 
   /// Record of input `k`, nil when absent (indices were checked in pass 1).
   func inputRecord(_ k: Int) -> TensorRecord? {

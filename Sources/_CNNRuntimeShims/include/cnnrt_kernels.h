@@ -117,4 +117,16 @@ typedef struct cnnrt_arm_conv_args {
   const int32_t *neg_right_shift;
 } cnnrt_arm_conv_args;
 
+/* Uninitialised stack memory for the AVX2 row-scratch kernels
+ * (ConvRowsAVX2.swift): calls body(buffer, context) with `buffer` pointing at
+ * CNNRT_AVX2_STACK_BYTES bytes, 32-byte aligned, in this call's stack frame.
+ * The kernels widen their int8 packed weights into it once per call. (A
+ * Swift value would have to be initialised first: 32 KiB of zero stores per
+ * kernel call, which also push the working set out of the L1 cache.) */
+#define CNNRT_AVX2_STACK_BYTES 32768
+static inline void cnnrt_with_stack_buffer(void (*body)(void *buffer, void *context), void *context) {
+  _Alignas(32) unsigned char buffer[CNNRT_AVX2_STACK_BYTES];
+  body(buffer, context);
+}
+
 #endif /* CNNRT_KERNELS_H */

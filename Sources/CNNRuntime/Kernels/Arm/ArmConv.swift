@@ -38,17 +38,27 @@ func armLayout(weightBytes: Int, blocks: Int, cGroups: Int) -> ArmConvLayout? {
 }
 
 /// Conv2D layout: outC filters of kH x kW x inC (groups 1). Overflow-safe.
-func armConvLayout(outC: Int, kH: Int, kW: Int, inC: Int) -> ArmConvLayout? {
+/// With in_c not a multiple of 4 and dilation_w 1 the weights take the row
+/// layout (armUsesRowLayout: kH rows of ceil(kW * inC / 4) groups per block),
+/// else the per-tap one (kH * kW taps of ceil(inC / 4) groups): the region
+/// holds only the layout the kernel reads.
+func armConvLayout(outC: Int, kH: Int, kW: Int, inC: Int, dilationW: Int) -> ArmConvLayout? {
   guard outC > 0, kH > 0, kW > 0, inC > 0, outC <= 1 << 20, kH <= 1 << 16, kW <= 1 << 16, inC <= 1 << 20 else {
     return nil
   }
   let cGroups = (inC + 3) / 4, blocks = (outC + 15) / 16
-  let (taps, o1) = kH.multipliedReportingOverflow(by: kW)
-  let (perBlock, o2) = taps.multipliedReportingOverflow(by: cGroups * 64)
+  let rows = armUsesRowLayout(inC: inC, dilationW: dilationW)
+  let (taps, o1) = rows ? (kH, false) : kH.multipliedReportingOverflow(by: kW)
+  let (perBlock, o2) = taps.multipliedReportingOverflow(by: (rows ? (kW * inC + 3) / 4 : cGroups) * 64)
   let (bytes, o3) = perBlock.multipliedReportingOverflow(by: blocks)
   if o1 || o2 || o3 { return nil }
   return armLayout(weightBytes: bytes, blocks: blocks, cGroups: cGroups)
 }
+
+/// Whether a Conv2D packs its weights in the row layout (a kernel row's
+/// kW * inC contiguous inputs as one run of groups of 4).
+@inline(__always)
+func armUsesRowLayout(inC: Int, dilationW: Int) -> Bool { inC % 4 != 0 && dilationW == 1 }
 
 /// Depthwise layout: outC channels, kH x kW taps.
 func armDepthwiseLayout(outC: Int, kH: Int, kW: Int) -> ArmConvLayout? {
@@ -117,11 +127,21 @@ func armShapesOK(_ inputShape: Dims4, _ outputShape: Dims4) -> Bool {
 
 // MARK: - Conv2D
 
-func armConv2DPackedBytes(filterShape: Dims4, inputChannels: Int) -> Int {
+func armConv2DPackedBytes(filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
   guard filterShape.c == inputChannels,
-        let l = armConvLayout(outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
+        let l = armConvLayout(outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels,
+                              dilationW: dilationW)
   else { return 0 }
   return l.bytes
+}
+
+/// The packed weights' share of armConv2DPackedBytes (conv2DPackedWeightBytes).
+func armConv2DPackedWeightBytes(filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  guard filterShape.c == inputChannels,
+        let l = armConvLayout(outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels,
+                              dilationW: dilationW)
+  else { return 0 }
+  return l.channelOffset - l.weightsOffset
 }
 
 func armConv2DPack(
@@ -132,7 +152,8 @@ func armConv2DPack(
   let outC = filterShape.n, kH = filterShape.h, kW = filterShape.w, inC = inputShape.c
   guard filterShape.c == inC, outputShape.c == outC, armShapesOK(inputShape, outputShape),
         armParamsOK(params, requant, channels: outC),
-        let l = armConvLayout(outC: outC, kH: kH, kW: kW, inC: inC), l.bytes <= regionBytes else { return false }
+        let l = armConvLayout(outC: outC, kH: kH, kW: kW, inC: inC, dilationW: params.dilationW),
+        l.bytes <= regionBytes else { return false }
   let perFilter = kH * kW * inC
   var a = cnnrt_arm_conv_args()
   armFillCommon(&a, l, region: region, params: params, requant: requant, inputShape: inputShape,
@@ -143,10 +164,10 @@ func armConv2DPack(
     while k < perFilter { sum = sum &+ Int32(filter[oc * perFilter + k]); k += 1 }
     return (bias?[oc] ?? 0) &+ params.inputOffset &* sum
   }
-  if inC % 4 != 0 && params.dilationW == 1 {
+  if armUsesRowLayout(inC: inC, dilationW: params.dilationW) {
     // One kernel row (kW * inC contiguous input bytes) as one run of groups of 4:
     // [blocks][kH][rowGroups][16 oc][4]; fewer groups than per tap (no
-    // per-tap channel padding), at most the per-tap layout's bytes.
+    // per-tap channel padding): the bytes armConvLayout sized.
     let rowLen = kW * inC, rowGroups = (rowLen + 3) / 4
     a.row_groups = Int64(rowGroups)
     let w = region + l.weightsOffset
@@ -170,7 +191,7 @@ func armConv2DPack(
   } else {
     // [blocks][kH][kW][cGroups][16 oc][4 c]: four SDOT operands of 4 oc x 4 c each.
     packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.blocks, lanes: 16, groupSize: 4,
-                   cGroups: l.cGroups, wide: false, into: region + l.weightsOffset)
+                   cGroups: l.cGroups, into: region + l.weightsOffset)
   }
   region.bindMemory(to: cnnrt_arm_conv_args.self, capacity: 1).initialize(to: a)
   return true
@@ -182,6 +203,13 @@ func armDepthwisePackedBytes(filterShape: Dims4, inputChannels: Int) -> Int {
   guard filterShape.n == 1, inputChannels > 0, filterShape.c % inputChannels == 0,
         let l = armDepthwiseLayout(outC: filterShape.c, kH: filterShape.h, kW: filterShape.w) else { return 0 }
   return l.bytes
+}
+
+/// The packed weights' share of armDepthwisePackedBytes.
+func armDepthwisePackedWeightBytes(filterShape: Dims4, inputChannels: Int) -> Int {
+  guard filterShape.n == 1, inputChannels > 0, filterShape.c % inputChannels == 0,
+        let l = armDepthwiseLayout(outC: filterShape.c, kH: filterShape.h, kW: filterShape.w) else { return 0 }
+  return l.channelOffset - l.weightsOffset
 }
 
 func armDepthwisePack(

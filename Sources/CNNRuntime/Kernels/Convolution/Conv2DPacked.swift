@@ -115,9 +115,10 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
   guard outC > 0, kH > 0, kW > 0, inC > 0, outC <= 1 << 20, kH <= 1 << 16, kW <= 1 << 16, inC <= 1 << 20 else {
     return nil
   }
-  // AVX2: 8 lanes x 2 int16; AVX-512: 16 lanes x 4 int8.
+  // AVX2: 8 lanes x 2, AVX-512: 16 lanes x 4, int8 on both (the AVX2
+  // kernels widen each weight vector to int16 as they load it).
   let avx512 = isa == KernelISA.avx512
-  let lanes = avx512 ? 16 : 8, groupSize = avx512 ? 4 : 2, elementBytes = avx512 ? 1 : 2
+  let lanes = avx512 ? 16 : 8, groupSize = avx512 ? 4 : 2, elementBytes = 1
   let cGroups = (inC + groupSize - 1) / groupSize
   let ocBlocks = (outC + lanes - 1) / lanes
   let (taps, o1) = kH.multipliedReportingOverflow(by: kW)
@@ -145,13 +146,32 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
 
 /// Bytes of the packed region `conv2DPack` needs (0: this path has no packed
 /// kernel for these shapes — use conv2DReference). Groups must be 1
-/// (filterShape.c == inputChannels).
-public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
-  if isArmISA(isa) { return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels) }
+/// (filterShape.c == inputChannels). `dilationW` is the op's (the Arm paths
+/// size the layout their kernel reads from it).
+public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  if isArmISA(isa) {
+    return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
+  }
   guard filterShape.c == inputChannels,
         let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
   else { return 0 }
   return l.bytes
+}
+
+/// Bytes of the packed filter copy inside that region: the int8 weights with
+/// their zero padding (output channels to whole lane blocks, input channels
+/// to whole pairs or groups of 4) rounded up to 64 bytes, i.e. the part of
+/// the model block that grows with the weights (0: no packed kernel). The
+/// rest of the region (argument block, per-channel accumulator start,
+/// multiplier, shift and requantization table) grows with the channels.
+public func conv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  if isArmISA(isa) {
+    return armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
+  }
+  guard filterShape.c == inputChannels,
+        let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
+  else { return 0 }
+  return l.accInitOffset - l.weightsOffset
 }
 
 /// Fills a packed region (`conv2DPackedBytes` bytes at `region`, 16-byte
@@ -213,7 +233,7 @@ public func conv2DPack(
   if !avx512, let rows = avx2RowsPlan(params: params, inputShape: inputShape, outputShape: outputShape,
                                       kH: kH, kW: kW, inC: inC, requant: requant, channels: outC,
                                       filter: filter, bias: bias) {
-    // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int16; with one tap per
+    // Row-scratch kernel: [oc_blocks][kH][taps][pairs][8][2] int8; with one tap per
     // row (dilation_w == 1) the tap's inputs are kx * inC + c.
     let table = region + l.tableOffset
     a.has_left_shift = fillRequantTableAVX2(table, blocks: l.ocBlocks, requant: requant) { lane in
@@ -246,8 +266,8 @@ public func conv2DPack(
                 // Element k of the tap: (kx, c) = (k / inC, k % inC) when the row is one tap.
                 let kx = rows.taps == 1 ? k / inC : t
                 let c = rows.taps == 1 ? k % inC : k
-                let v: Int16 = (o < outC && kx < kW && c < inC) ? Int16(filter[((o * kH + ky) * kW + kx) * inC + c]) : 0
-                w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+                let v: Int8 = (o < outC && kx < kW && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
+                w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
                 idx += 1
                 e += 1
               }
@@ -264,19 +284,19 @@ public func conv2DPack(
     region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
     return true
   }
-  // [oc_blocks][kH][kW][c_groups][lanes][groupSize]: int16 (AVX2) or int8 (AVX-512).
+  // [oc_blocks][kH][kW][c_groups][lanes][groupSize], int8.
   packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.ocBlocks, lanes: l.lanes,
-                 groupSize: l.groupSize, cGroups: l.cGroups, wide: !avx512, into: w)
+                 groupSize: l.groupSize, cGroups: l.cGroups, into: w)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
 
 /// Writes a Conv2D filter [outC][kH][kW][inC] as
 /// [blocks][kH][kW][cGroups][lanes][groupSize] (output channel blk * lanes +
-/// lane, input channel g * groupSize + k), zero past outC and inC; int16
-/// elements when `wide`, else int8 (the AVX-512 and the Arm layout).
+/// lane, input channel g * groupSize + k), zero past outC and inC; int8
+/// elements (the AVX2, AVX-512 and Arm layouts: one byte per weight).
 func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, inC: Int, blocks: Int, lanes: Int,
-                    groupSize: Int, cGroups: Int, wide: Bool, into w: UnsafeMutableRawPointer) {
+                    groupSize: Int, cGroups: Int, into w: UnsafeMutableRawPointer) {
   var i = 0
   var blk = 0
   while blk < blocks {
@@ -293,11 +313,7 @@ func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, in
             while k < groupSize {
               let c = g * groupSize + k
               let v: Int8 = (o < outC && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
-              if wide {
-                w.storeBytes(of: Int16(v), toByteOffset: 2 * i, as: Int16.self)
-              } else {
-                w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
-              }
+              w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
               i += 1
               k += 1
             }
@@ -338,6 +354,10 @@ public func conv2DPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePoin
 let avx2RequantTableBlockBytes = 224
 /// int16 elements of the AVX2 kernels stack scratch (4 KiB, avx2ScratchElements).
 let avx2ScratchCapacity = 2048
+/// int16 elements of the AVX2 row-scratch kernels' stack buffer of widened
+/// weights (32 KiB, avx2WideWeightElements): one block of 8 output channels
+/// (Conv2D) or all the weights (depthwise) must fit.
+let avx2WideWeightCapacity = 16384
 
 struct AVX2RowsPlan {
   var taps: Int
@@ -393,8 +413,11 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
     let rowElems = (inWc * pixelStride + 16 + 15) & ~15
     return kH * rowElems <= avx2ScratchCapacity
   }
+  // fits(1) implies kH * taps * pairs * 16 <= avx2WideWeightCapacity (a kernel row's
+  // weights are no longer than its scratch row); checked anyway.
   guard kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, pixelStride <= avx2ScratchCapacity,
-        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) else { return nil }
+        params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1),
+        kH * taps * pairs * 16 <= avx2WideWeightCapacity else { return nil }
   // Largest chunk that fits (binary search over 1...outW).
   var lo = 1, hi = outW
   while lo < hi {
@@ -456,6 +479,16 @@ public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChan
   return args + l.bytes
 }
 
+/// Bytes of the packed filter copy inside that region (see
+/// conv2DPackedWeightBytes): the row-scratch layout's int8 weights, rounded
+/// up to 64; 0 when the kernel reads the model's filter in place.
+public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+  if isArmISA(isa) { return armDepthwisePackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
+  guard depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels) > 0,
+        let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return 0 }
+  return l.accInitOffset - l.weightsOffset
+}
+
 /// Layout of the row-scratch depthwise region after the argument block
 /// (channels a multiple of 16): packed weights, bias in lane order, table.
 struct DepthwiseRowsLayout {
@@ -469,7 +502,7 @@ func depthwiseRowsLayout(filterShape: Dims4, channels: Int) -> DepthwiseRowsLayo
   guard channels % 16 == 0 else { return nil }
   let taps = filterShape.h * filterShape.w
   let tapPairs = (taps + 1) / 2
-  let (wBytes, o) = (channels / 16 * 64).multipliedReportingOverflow(by: tapPairs)
+  let (wBytes, o) = (channels / 16 * 32).multipliedReportingOverflow(by: tapPairs)
   if o || wBytes > maxPackedConvBytes { return nil }
   let weightsOffset = 0
   let accInitOffset = alignUp(wBytes, 64)
@@ -534,7 +567,8 @@ public func depthwiseConv2DPack(
       return kH * ((inWc * C + 16 + 15) & ~15) <= avx2ScratchCapacity
     }
     if kH * kW <= 63, kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
-       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1) {
+       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1),
+       C / 16 * ((kH * kW + 1) / 2) * 32 <= avx2WideWeightCapacity {
       var lo = 1, hi = outputShape.w
       while lo < hi {
         let mid = (lo + hi + 1) / 2
@@ -543,7 +577,7 @@ public func depthwiseConv2DPack(
       let base = region + argsBytes
       let taps = kH * kW, tapPairs = (taps + 1) / 2
       let w = base + l.weightsOffset
-      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2]
+      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2] int8
       var cb = 0
       while cb < C / 16 {
         var j = 0
@@ -554,8 +588,8 @@ public func depthwiseConv2DPack(
             var e = 0
             while e < 2 {
               let t = 2 * j + e
-              let v: Int16 = t < taps ? Int16(filter[t * C + c]) : 0
-              w.storeBytes(of: v, toByteOffset: 2 * idx, as: Int16.self)
+              let v: Int8 = t < taps ? filter[t * C + c] : 0
+              w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
               idx += 1
               e += 1
             }
