@@ -1,6 +1,13 @@
-// AVX2 (x86-64-v3) AveragePool2D, bit-exact with averagePool2DReference.
-// Call only when the CPU has AVX2.
+// AVX2 (x86-64-v3) AveragePool2D and MaxPool2D, bit-exact with
+// averagePool2DReference and maxPool2DReference. Call only when the CPU has
+// AVX2.
 //
+// MaxPool2D: per output pixel, 32 channels at a time, the signed byte maximum
+// (vpmaxsb) of every in-bounds tap starting from -128, then the activation
+// clamp (vpmaxsb with act_min, vpminsb with act_max, in the reference's
+// order); channels past the last multiple of 32 take the scalar loop.
+//
+// AveragePool2D:
 // Per output pixel, 32 (then 8) channels at a time: every in-bounds tap's
 // int8 values are sign-extended to int32 lanes and summed (|sum| <= 128 * n,
 // exact for any window below 2^24 taps, checked by the caller); the rounding
@@ -93,6 +100,78 @@ public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: U
             fy &+= 1
           }
           out[c] = finish(acc, count)
+          c &+= 1
+        }
+        ox &+= 1
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMaxPoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
+                             _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.channels)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let actMin = p.act_min, actMax = p.act_max
+  let lowest = _mm256_set1_epi8(-128)
+  let vMin = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMin))
+  let vMax = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMax))
+
+  var b = 0
+  while b < batches {
+    var oy = 0
+    while oy < outH {
+      let y0 = oy &* strideH &- padTop
+      let fyStart = max(0, 0 &- y0), fyEnd = max(fyStart, min(fH, inH &- y0))
+      var ox = 0
+      while ox < outW {
+        let x0 = ox &* strideW &- padLeft
+        let fxStart = max(0, 0 &- x0), fxEnd = max(fxStart, min(fW, inW &- x0))
+        let out = output + ((b &* outH &+ oy) &* outW &+ ox) &* C
+        var c = 0
+        while c &+ 32 <= C {
+          var m = lowest
+          var fy = fyStart
+          while fy < fyEnd {
+            let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fxStart
+            var q = input + (pixel &* C &+ c)
+            var fx = fxStart
+            while fx < fxEnd {
+              m = _mm256_max_epi8(m, _mm256_loadu_si256(UnsafeRawPointer(q).assumingMemoryBound(to: __m256i.self)))
+              q += C
+              fx &+= 1
+            }
+            fy &+= 1
+          }
+          m = _mm256_min_epi8(_mm256_max_epi8(m, vMin), vMax)
+          _mm256_storeu_si256(UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m256i.self), m)
+          c &+= 32
+        }
+        while c < C {
+          var v: Int32 = -128
+          var fy = fyStart
+          while fy < fyEnd {
+            var fx = fxStart
+            while fx < fxEnd {
+              let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fx
+              let x = Int32(input[pixel &* C &+ c])
+              if x > v { v = x }
+              fx &+= 1
+            }
+            fy &+= 1
+          }
+          v = v < actMin ? actMin : v
+          v = v > actMax ? actMax : v
+          out[c] = Int8(truncatingIfNeeded: v)
           c &+= 1
         }
         ox &+= 1

@@ -67,6 +67,8 @@ enum MaxPool2DOp: RuntimeOp {
   static func eval(_ data: UnsafePointer<PoolParams>, _ ctx: OpEvalContext) {
     if armPool(isa: ctx.isa, average: false, params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0),
                outputShape: ctx.outputDims, output: ctx.output) { return }
+    if maxPool2DOptimized(isa: ctx.isa, params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                          outputShape: ctx.outputDims, output: ctx.output) { return }
     maxPool2DReference(params: data.pointee, inputShape: ctx.inputDims(0), input: ctx.input(0),
                        outputShape: ctx.outputDims, output: ctx.output)
   }

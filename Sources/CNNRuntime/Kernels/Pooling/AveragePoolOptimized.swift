@@ -1,4 +1,4 @@
-// AveragePool2D dispatch: the AVX2 kernel (_CNNKernelsAVX2/PoolAVX2.swift,
+// AveragePool2D and MaxPool2D dispatch: the AVX2 kernels (_CNNKernelsAVX2/PoolAVX2.swift,
 // also on the AVX-512 path) when the model's path has it and the parameters
 // are in its domain, else averagePool2DReference. The argument block is a
 // few stores per run (no allocation).
@@ -42,4 +42,27 @@ public func averagePool2DOptimized(
   #endif
   averagePool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape,
                          output: output)
+}
+
+/// Max pooling on the AVX2 kernel (also on the AVX-512 path) when the
+/// model's path has it and the activation bounds are int8 values; false
+/// otherwise (the caller runs maxPool2DReference).
+func maxPool2DOptimized(
+  isa: Int32, params: PoolParams,
+  inputShape: Dims4, input: UnsafePointer<Int8>,
+  outputShape: Dims4, output: UnsafeMutablePointer<Int8>
+) -> Bool {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if (isa == KernelISA.avx2 || isa == KernelISA.avx512),
+     inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, inputShape.c > 0,
+     outputShape.h > 0, outputShape.w > 0, outputShape.n == inputShape.n, outputShape.c == inputShape.c,
+     params.filterH > 0, params.filterW > 0,
+     params.activationMin >= -128, params.activationMin <= 127,
+     params.activationMax >= -128, params.activationMax <= 127 {
+    var a = poolKernelArgs(params: params, inputShape: inputShape, outputShape: outputShape)
+    cnnrtMaxPoolAVX2(&a, input, output)
+    return true
+  }
+  #endif
+  return false
 }
