@@ -117,12 +117,12 @@ enum Conv2DOp: RuntimeOp {
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
     var bytes = requantTableBytes(plan)
     if let input = plan.inputRecord(0), let filter = plan.inputRecord(1) {
-      let packed = packedConvBytes(isa: plan.isa, input: input, filter: filter, dilationW: Int(plan.rec.dilationW))
+      let (packed, weightBytes) = packedConvSize(isa: plan.isa, input: input, filter: filter,
+                                                 dilationW: Int(plan.rec.dilationW))
       // Past the cap, convolutions keep the portable path (prepare packs only what fits).
       if packed > 0 && plan.packedConvBytes + packed <= maxPackedConvBytes {
         plan.packedConvBytes += packed
-        plan.countPackedWeights(packedConvWeightBytes(isa: plan.isa, input: input, filter: filter,
-                                                      dilationW: Int(plan.rec.dilationW)), filter: filter)
+        plan.countPackedWeights(weightBytes, filter: filter)
         bytes += packed + 64
       }
     }
@@ -184,23 +184,15 @@ func packConvolution(_ ctx: inout OpPrepareContext, _ d: inout ConvolutionData, 
   if pack(region) { d.packed = UnsafeRawPointer(region) }
 }
 
-/// Bytes the packed region of one Conv2D needs (0 when it runs the portable
-/// path), from its records (pass 1): rank-4 filter and input, one group.
-func packedConvBytes(isa: Int32, input: TensorRecord, filter: TensorRecord, dilationW: Int) -> Int {
-  if filter.rank != 4 || input.rank != 4 { return 0 }
+/// Bytes the packed region of one Conv2D needs and its packed filter copy's
+/// share (0, 0 when it runs the portable path), from its records (pass 1):
+/// rank-4 filter and input, one group.
+func packedConvSize(isa: Int32, input: TensorRecord, filter: TensorRecord,
+                    dilationW: Int) -> (bytes: Int, weightBytes: Int) {
+  if filter.rank != 4 || input.rank != 4 { return (0, 0) }
   let inC = Int(input.dim(3))
-  if Int(filter.dim(3)) != inC { return 0 }
-  return conv2DPackedBytes(
-    isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
-    inputChannels: inC, dilationW: dilationW)
-}
-
-/// The packed filter copy's share of `packedConvBytes`.
-func packedConvWeightBytes(isa: Int32, input: TensorRecord, filter: TensorRecord, dilationW: Int) -> Int {
-  if filter.rank != 4 || input.rank != 4 { return 0 }
-  let inC = Int(input.dim(3))
-  if Int(filter.dim(3)) != inC { return 0 }
-  return conv2DPackedWeightBytes(
+  if Int(filter.dim(3)) != inC { return (0, 0) }
+  return conv2DPackedSize(
     isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: inC),
     inputChannels: inC, dilationW: dilationW)
 }

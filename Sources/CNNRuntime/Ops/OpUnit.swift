@@ -88,7 +88,7 @@ struct OpPlanContext {
   /// Packed convolution weights planned so far (all ops), for `maxPackedConvBytes`.
   var packedConvBytes: Int
   /// Of the packed regions planned so far, the bytes of their packed filter
-  /// copies (conv2DPackedWeightBytes), and the file bytes of those filters.
+  /// copies (conv2DPackedSize), and the file bytes of those filters.
   var packedWeightBytes = 0
   var packedFilterFileBytes = 0
 

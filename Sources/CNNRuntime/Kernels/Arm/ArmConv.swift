@@ -135,7 +135,7 @@ func armConv2DPackedBytes(filterShape: Dims4, inputChannels: Int, dilationW: Int
   return l.bytes
 }
 
-/// The packed weights' share of armConv2DPackedBytes (conv2DPackedWeightBytes).
+/// The packed weights' share of armConv2DPackedBytes (conv2DPackedSize).
 func armConv2DPackedWeightBytes(filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
   guard filterShape.c == inputChannels,
         let l = armConvLayout(outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels,

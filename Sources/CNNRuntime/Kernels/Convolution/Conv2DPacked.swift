@@ -144,34 +144,31 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
                         ocBlocks: ocBlocks, lanes: lanes, groupSize: groupSize)
 }
 
-/// Bytes of the packed region `conv2DPack` needs (0: this path has no packed
-/// kernel for these shapes — use conv2DReference). Groups must be 1
-/// (filterShape.c == inputChannels). `dilationW` is the op's (the Arm paths
-/// size the layout their kernel reads from it).
-public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+/// Bytes of the packed region `conv2DPack` needs, and of the packed filter
+/// copy inside it (0, 0: this path has no packed kernel for these shapes —
+/// use conv2DReference). Groups must be 1 (filterShape.c == inputChannels).
+/// `dilationW` is the op's (the Arm paths size the layout their kernel reads
+/// from it). The filter copy is the int8 weights with their zero padding
+/// (output channels to whole lane blocks, input channels to whole pairs or
+/// groups of 4) rounded up to 64 bytes, i.e. the part of the model block that
+/// grows with the weights; the rest of the region (argument block,
+/// per-channel accumulator start, multiplier, shift and requantization table)
+/// grows with the channels.
+public func conv2DPackedSize(isa: Int32, filterShape: Dims4, inputChannels: Int,
+                             dilationW: Int) -> (bytes: Int, weightBytes: Int) {
   if isArmISA(isa) {
-    return armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
+    return (armConv2DPackedBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW),
+            armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW))
   }
   guard filterShape.c == inputChannels,
         let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
-  else { return 0 }
-  return l.bytes
+  else { return (0, 0) }
+  return (l.bytes, l.accInitOffset - l.weightsOffset)
 }
 
-/// Bytes of the packed filter copy inside that region: the int8 weights with
-/// their zero padding (output channels to whole lane blocks, input channels
-/// to whole pairs or groups of 4) rounded up to 64 bytes, i.e. the part of
-/// the model block that grows with the weights (0: no packed kernel). The
-/// rest of the region (argument block, per-channel accumulator start,
-/// multiplier, shift and requantization table) grows with the channels.
-public func conv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
-  if isArmISA(isa) {
-    return armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
-  }
-  guard filterShape.c == inputChannels,
-        let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
-  else { return 0 }
-  return l.accInitOffset - l.weightsOffset
+/// The region's bytes of `conv2DPackedSize`.
+public func conv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int) -> Int {
+  conv2DPackedSize(isa: isa, filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW).bytes
 }
 
 /// Fills a packed region (`conv2DPackedBytes` bytes at `region`, 16-byte
@@ -480,7 +477,7 @@ public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChan
 }
 
 /// Bytes of the packed filter copy inside that region (see
-/// conv2DPackedWeightBytes): the row-scratch layout's int8 weights, rounded
+/// conv2DPackedSize): the row-scratch layout's int8 weights, rounded
 /// up to 64; 0 when the kernel reads the model's filter in place.
 public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
   if isArmISA(isa) { return armDepthwisePackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
