@@ -90,6 +90,11 @@
  * libcnnrt.so.0.3.0 with SONAME libcnnrt.so.0; bare-metal (Cortex-M) builds
  * have no file system or heap: cnn_model_load_file, cnn_model_load_memory and
  * cnn_context_create return a status there (use the static entry points).
+ * A library built with a reduced op set (make lib OPS=...) refuses a model
+ * that uses any other op with CNN_STATUS_BAD_OP ("op not in this build's op
+ * set"). Each enum of this header is checked to be 4 bytes, as in the
+ * library: a build with -fshort-enums (arm-none-eabi-gcc's default) stops
+ * at compile time instead of misreading cnn_status values.
  */
 
 #ifndef CNNRT_H
