@@ -38,6 +38,21 @@ else
 $(error ARCH=$(ARCH): supported are x86_64, aarch64, cortex-m4 and cortex-m0plus)
 endif
 
+# The AVX-512 kernels on a CPU without AVX-512 (make avx512-emu-test, x86-64
+# only): build/avx512emu/ holds a library whose _CNNKernelsAVX512 module is the
+# same kernel sources compiled for x86-64-v3 together with
+# tools/simd/AVX512Emulation.swift, a bit-level emulation of every AVX-512
+# instruction they use (a function of the module shadows the intrinsic of the
+# same name); its CPU check (CNNRT_AVX512_EMULATION, cnnrt_cpu.h) reports the
+# AVX-512 path as available on an AVX2 CPU. Never a library to ship.
+AVX512_EMU ?=
+ifeq ($(AVX512_EMU),1)
+ifneq ($(ARCH),x86_64)
+$(error AVX512_EMU=1 needs ARCH=x86_64)
+endif
+ARCH_DIR   := $(BUILD)/avx512emu
+endif
+
 # A reduced op set, like TFLite Micro's op resolver (mainly for Cortex-M flash):
 #   make lib ARCH=cortex-m4 OPS="CONV2D ADD AVERAGEPOOL2D RESHAPE FULLYCONNECTED SOFTMAX"
 # compiles only those ops (Sources/CNNRuntime/Ops/OpTable.swift; the names are
@@ -139,6 +154,9 @@ TARGET_LDFLAGS   := -L/usr/lib/aarch64-linux-gnu -Wl,-rpath-link,/usr/lib/aarch6
 endif
 ISA_PATHS        := portable neon dotprod
 endif
+ifeq ($(AVX512_EMU),1)
+EMBEDDED_BASE  += -Xcc -DCNNRT_AVX512_EMULATION=1
+endif
 EMBEDDED_FLAGS := $(EMBEDDED_BASE) -I $(GEN) -module-name CNNRuntime \
                   $(if $(OPS_LIST),-D CNNRT_OP_SUBSET $(OPS_LIST:%=-D CNNRT_OP_%))
 
@@ -163,10 +181,21 @@ $(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule &: $(KERNEL_AVX2_SRC
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX2.swiftmodule -c -o $(OBJDIR)/kernels_avx2.o $(KERNEL_AVX2_SRCS)
 
+ifeq ($(AVX512_EMU),1)
+$(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift $(SHIM_HDRS)
+	@mkdir -p $(OBJDIR) $(GEN)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v3 -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o \
+	  $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift
+	@if objdump -d $(OBJDIR)/kernels_avx512.o | grep -qE '%zmm|%k[0-7]'; then \
+	  echo "kernels_avx512.o (emulated) still has AVX-512 instructions: an intrinsic is missing from tools/simd/AVX512Emulation.swift:" >&2; \
+	  objdump -d $(OBJDIR)/kernels_avx512.o | grep -E '%zmm|%k[0-7]' | head -5 >&2; rm -f $(OBJDIR)/kernels_avx512.o; exit 1; fi
+else
 $(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX512_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v4 -Xcc -mavx512vnni -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(KERNEL_AVX512_SRCS)
+endif
 
 $(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(OBJDIR) $(GEN)
@@ -307,6 +336,25 @@ else
 	  $(if $(RUN),$(QEMU_BASE) -cpu $$cpu -E CNNRT_ISA=$$isa -E CNNRT_EXPECT_PATH=$$isa $(addprefix -E ,$(C_ENV)),CNNRT_ISA=$$isa CNNRT_EXPECT_PATH=$$isa $(C_ENV)) \
 	  $(TESTDIR)/$$t; done; done; done
 endif
+
+# The per-path tests on the AVX-512 path with its instructions emulated (see
+# AVX512_EMU above): run by `make test` on every x86-64 machine, so each
+# AVX-512 kernel is checked against TFLM and portable even where no CPU
+# has AVX-512 (on one that has it, ctest also runs the real instructions).
+.PHONY: avx512-emu-test avx512-emu-run
+avx512-emu-test:
+	$(MAKE) --no-print-directory AVX512_EMU=1 avx512-emu-run
+
+avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) fixtures $(ARCH_DIR)/emulation_check
+	$(ARCH_DIR)/emulation_check
+	@set -e; for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
+	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $(TESTDIR)/$$t; done
+
+# The emulation itself against the native AVX2 instructions (each half of a
+# 512-bit operation that has a 256-bit counterpart).
+$(BUILD)/avx512emu/emulation_check: tools/simd/AVX512Emulation.swift tools/simd/AVX512EmulationCheck.swift
+	@mkdir -p $(dir $@)
+	$(SWIFTC) -O -parse-as-library -Xcc -march=x86-64-v3 -module-name AVX512EmulationCheck $^ -o $@
 
 ctest-asan: $(C_TESTS_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
@@ -528,7 +576,7 @@ ifneq ($(MCU),)
 include CExamples/cortex-m/firmware.mk
 test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
-test: deps lib header-check abi-check swift-test ctest ctest-asan fuzz test-install
+test: deps lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan fuzz test-install
 else ifeq ($(RUN),)
 test: deps lib abi-check ctest
 else

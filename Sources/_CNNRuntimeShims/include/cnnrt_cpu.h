@@ -65,6 +65,13 @@ static inline int32_t cnnrt_cpu_best_isa(void) {
   const int bw = (ebx7 >> 30) & 1, vl = (ebx7 >> 31) & 1, vnni = (ecx7 >> 11) & 1;
   /* opmask, ZMM0-15 upper halves, ZMM16-31 */
   const int zmm_os = (xcr0_lo & 0xE6u) == 0xE6u;
+#if defined(CNNRT_AVX512_EMULATION)
+  /* `make avx512-emu-test` only: its AVX-512 kernels are compiled against a
+   * software emulation of their instructions (tools/simd/AVX512Emulation.swift)
+   * and run on any AVX2 CPU. */
+  (void)f; (void)dq; (void)cd; (void)bw; (void)vl; (void)vnni; (void)zmm_os;
+  return CNNRT_ISA_AVX512;
+#endif
   if (f && dq && cd && bw && vl && vnni && zmm_os) return CNNRT_ISA_AVX512;
   return CNNRT_ISA_AVX2;
 #elif defined(__aarch64__)

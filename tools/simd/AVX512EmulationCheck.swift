@@ -1,0 +1,129 @@
+// Checks tools/simd/AVX512Emulation.swift against the native AVX2
+// instructions: each emulated 512-bit operation with a 256-bit counterpart
+// must give, in each half, what the AVX2 instruction gives on that half.
+// Built with the emulation for x86-64-v3 and run by `make avx512-emu-test`.
+// (vpdpbusd has no AVX2 counterpart: it is compared with vpmaddwd of the
+// widened bytes plus an add of adjacent pairs, and exercised by every
+// AVX-512 Conv2D golden case; the Conv2D kernel has also run on real
+// AVX-512 VNNI hardware with 0 bytes different from TFLM.)
+import _Builtin_intrinsics.intel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Rng {
+  var s: UInt64
+  mutating func next() -> UInt64 {
+    s &+= 0x9E37_79B9_7F4A_7C15
+    var z = s
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  /// Random bits, with a bias to the edge values that break wrong emulations.
+  mutating func vec() -> __m512i {
+    var q = SIMD8<Int64>()
+    for i in 0..<8 {
+      switch next() % 8 {
+      case 0: q[i] = Int64(bitPattern: 0x8000_0000_8000_0000)
+      case 1: q[i] = Int64(bitPattern: 0x7FFF_FFFF_7FFF_FFFF)
+      case 2: q[i] = -1
+      case 3: q[i] = Int64(bitPattern: 0x8080_8080_8080_8080 ^ (next() & 0x0101_0101_0101_0101))
+      default: q[i] = Int64(bitPattern: next())
+      }
+    }
+    return q
+  }
+}
+
+func lo(_ v: __m512i) -> __m256i { SIMD4<Int64>(v[0], v[1], v[2], v[3]) }
+func hi(_ v: __m512i) -> __m256i { SIMD4<Int64>(v[4], v[5], v[6], v[7]) }
+func low128(_ v: __m256i) -> __m128i { SIMD2<Int64>(v[0], v[1]) }
+func high128(_ v: __m256i) -> __m128i { SIMD2<Int64>(v[2], v[3]) }
+
+var failures = 0, checks = 0
+func expect(_ name: String, _ got: __m512i, _ wantLo: __m256i, _ wantHi: __m256i) {
+  checks += 1
+  if lo(got) != wantLo || hi(got) != wantHi {
+    failures += 1
+    if failures <= 10 { print("MISMATCH \(name): emulated \(got), AVX2 \(wantLo) \(wantHi)") }
+  }
+}
+func binary(_ name: String, _ a: __m512i, _ b: __m512i, _ emu: (__m512i, __m512i) -> __m512i,
+            _ avx2: (__m256i, __m256i) -> __m256i) {
+  expect(name, emu(a, b), avx2(lo(a), lo(b)), avx2(hi(a), hi(b)))
+}
+
+@main
+struct EmulationCheck {
+  static func main() {
+    var rng = Rng(s: 2026)
+    for _ in 0..<20000 {
+      let a = rng.vec(), b = rng.vec()
+      binary("add_epi8", a, b, _mm512_add_epi8, _mm256_add_epi8)
+      binary("add_epi16", a, b, _mm512_add_epi16, _mm256_add_epi16)
+      binary("sub_epi16", a, b, _mm512_sub_epi16, _mm256_sub_epi16)
+      binary("adds_epi16", a, b, _mm512_adds_epi16, _mm256_adds_epi16)
+      binary("add_epi32", a, b, _mm512_add_epi32, _mm256_add_epi32)
+      binary("sub_epi32", a, b, _mm512_sub_epi32, _mm256_sub_epi32)
+      binary("add_epi64", a, b, _mm512_add_epi64, _mm256_add_epi64)
+      binary("max_epi8", a, b, _mm512_max_epi8, _mm256_max_epi8)
+      binary("min_epi8", a, b, _mm512_min_epi8, _mm256_min_epi8)
+      binary("max_epi32", a, b, _mm512_max_epi32, _mm256_max_epi32)
+      binary("min_epi32", a, b, _mm512_min_epi32, _mm256_min_epi32)
+      binary("mul_epi32", a, b, _mm512_mul_epi32, _mm256_mul_epi32)
+      binary("mul_epu32", a, b, _mm512_mul_epu32, _mm256_mul_epu32)
+      binary("mullo_epi32", a, b, _mm512_mullo_epi32, _mm256_mullo_epi32)
+      binary("madd_epi16", a, b, _mm512_madd_epi16, _mm256_madd_epi16)
+      binary("and", a, b, _mm512_and_si512, _mm256_and_si256)
+      binary("or", a, b, _mm512_or_si512, _mm256_or_si256)
+      binary("xor", a, b, _mm512_xor_si512, _mm256_xor_si256)
+      expect("abs_epi32", _mm512_abs_epi32(a), _mm256_abs_epi32(lo(a)), _mm256_abs_epi32(hi(a)))
+      // Per-lane counts: small, at the edges and far above the width.
+      let counts = _mm512_and_si512(b, _mm512_set1_epi32(Int32(bitPattern: 0x8000_003F)))
+      binary("sllv_epi32", a, counts, _mm512_sllv_epi32, _mm256_sllv_epi32)
+      binary("srav_epi32", a, counts, _mm512_srav_epi32, _mm256_srav_epi32)
+      let n = UInt32(truncatingIfNeeded: rng.next() % 72)
+      expect("srli_epi64", _mm512_srli_epi64(a, n), _mm256_srli_epi64(lo(a), Int32(n)), _mm256_srli_epi64(hi(a), Int32(n)))
+      expect("slli_epi64", _mm512_slli_epi64(a, n), _mm256_slli_epi64(lo(a), Int32(n)), _mm256_slli_epi64(hi(a), Int32(n)))
+      expect("slli_epi32", _mm512_slli_epi32(a, n), _mm256_slli_epi32(lo(a), Int32(n)), _mm256_slli_epi32(hi(a), Int32(n)))
+      expect("srai_epi32", _mm512_srai_epi32(a, n), _mm256_srai_epi32(lo(a), Int32(n)), _mm256_srai_epi32(hi(a), Int32(n)))
+      let cnt = SIMD2<Int64>(Int64(n), 0)
+      expect("srl_epi64", _mm512_srl_epi64(a, cnt), _mm256_srl_epi64(lo(a), cnt), _mm256_srl_epi64(hi(a), cnt))
+      // Widening: 16 source bytes / words per 512-bit result.
+      let x = low128(lo(a))
+      let xs = SIMD2<Int64>(x[1], 0)
+      expect("cvtepi8_epi32", _mm512_cvtepi8_epi32(x), _mm256_cvtepi8_epi32(x), _mm256_cvtepi8_epi32(xs))
+      expect("cvtepu8_epi32", _mm512_cvtepu8_epi32(x), _mm256_cvtepu8_epi32(x), _mm256_cvtepu8_epi32(xs))
+      expect("cvtepi8_epi16", _mm512_cvtepi8_epi16(lo(a)), _mm256_cvtepi8_epi16(low128(lo(a))), _mm256_cvtepi8_epi16(high128(lo(a))))
+      expect("cvtepi16_epi32", _mm512_cvtepi16_epi32(lo(a)), _mm256_cvtepi16_epi32(low128(lo(a))), _mm256_cvtepi16_epi32(high128(lo(a))))
+      // Masks: vptestmd / vptestnmd against vpcmpeqd + vmovmskps.
+      let andLo = _mm256_and_si256(lo(a), lo(b)), andHi = _mm256_and_si256(hi(a), hi(b))
+      let zero256 = _mm256_setzero_si256()
+      let zLo = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(andLo, zero256)))
+      let zHi = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(andHi, zero256)))
+      let zeroMask = UInt16(zLo) | UInt16(zHi) << 8
+      checks += 2
+      if _mm512_testn_epi32_mask(a, b) != zeroMask || _mm512_test_epi32_mask(a, b) != ~zeroMask { failures += 1 }
+      // Blend by that mask against vpblendvb with the compare result.
+      let mLo = _mm256_cmpeq_epi32(andLo, zero256), mHi = _mm256_cmpeq_epi32(andHi, zero256)
+      expect("mask_blend_epi32", _mm512_mask_blend_epi32(zeroMask, a, b),
+             _mm256_blendv_epi8(lo(a), lo(b), mLo), _mm256_blendv_epi8(hi(a), hi(b), mHi))
+      // vpdpbusd: vpmaddwd of zero-extended a and sign-extended b bytes gives
+      // pair sums; adjacent pairs plus the accumulator give each dword.
+      let acc = rng.vec()
+      var want = [Int32](repeating: 0, count: 16)
+      for half in 0..<4 {
+        let ab = SIMD2<Int64>(a[2 &* half], a[2 &* half &+ 1]), bb = SIMD2<Int64>(b[2 &* half], b[2 &* half &+ 1])
+        let pairs = unsafeBitCast(_mm256_madd_epi16(_mm256_cvtepu8_epi16(ab), _mm256_cvtepi8_epi16(bb)), to: SIMD8<Int32>.self)
+        let accs = unsafeBitCast(acc, to: SIMD16<Int32>.self)
+        for j in 0..<4 { want[4 &* half &+ j] = accs[4 &* half &+ j] &+ pairs[2 &* j] &+ pairs[2 &* j &+ 1] }
+      }
+      let got = unsafeBitCast(_mm512_dpbusd_epi32(acc, a, b), to: SIMD16<Int32>.self)
+      checks += 1
+      for i in 0..<16 where got[i] != want[i] { failures += 1; break }
+    }
+    print("AVX-512 emulation against native AVX2: \(checks) checks, \(failures) mismatches")
+    if failures != 0 { exit(1) }
+  }
+}
