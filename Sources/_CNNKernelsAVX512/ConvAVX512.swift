@@ -16,6 +16,14 @@
 // the int32 sums are exact modulo 2^32, as the reference's wrapping
 // accumulator. Requantization is the reference's MultiplyByQuantizedMultiplier
 // (double rounding), + output offset, clamp, 16 lanes at a time.
+//
+// Register tile: 4 adjacent output pixels of a row x up to 4 blocks of 16
+// output channels (16 zmm accumulators). Per input-channel quad each weight
+// vector is loaded once for the 4 pixels and each pixel's broadcast feeds
+// the 4 blocks: 16 vpdpbusd for 4 weight loads and 4 broadcasts. A tap in
+// the padding reads a constant word (u = 128 - off) with step 0 instead of
+// branching. The last quad of a channel count that is not a multiple of 4
+// is assembled byte by byte (no read past a pixel's channels).
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
@@ -43,69 +51,114 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
   let outOffset = _mm512_set1_epi32(p.output_offset)
   let vMin = _mm512_set1_epi32(p.act_min), vMax = _mm512_set1_epi32(p.act_max)
 
-  var outPtr = output
-  for b in 0..<batches {
-    for oy in 0..<outH {
-      let iy0 = oy &* strideH &- padTop
-      for ox in 0..<outW {
-        let ix0 = ox &* strideW &- padLeft
-        var blk = 0
-        while blk < ocBlocks {
-          // Up to 4 blocks (64 channels) per pass share each input broadcast.
-          let nb = min(4, ocBlocks &- blk)
-          let accBase = UnsafeRawPointer(accInit + blk &* 16)
-          var acc0 = _mm512_loadu_si512(accBase)
-          var acc1 = nb > 1 ? _mm512_loadu_si512(accBase + 64) : _mm512_setzero_si512()
-          var acc2 = nb > 2 ? _mm512_loadu_si512(accBase + 128) : _mm512_setzero_si512()
-          var acc3 = nb > 3 ? _mm512_loadu_si512(accBase + 192) : _mm512_setzero_si512()
-          let wBlock = wRaw + blk &* blockStride
-          for ky in 0..<kH {
-            let iy = iy0 &+ ky &* dilH
-            let rowInside = iy >= 0 && iy < inH
-            for kx in 0..<kW {
-              let ix = ix0 &+ kx &* dilW
-              let inside = rowInside && ix >= 0 && ix < inW
-              let ip = inside ? input + ((b &* inH &+ iy) &* inW &+ ix) &* inC : input
-              let wt = wBlock + (ky &* kW &+ kx) &* tapStride
-              var g = 0
-              while g < cGroups {
-                let v: __m512i
-                if !inside {
-                  v = padVec
-                } else if g < fullQuads {
-                  let raw = UnsafeRawPointer(ip + 4 &* g).loadUnaligned(as: UInt32.self)
-                  v = _mm512_set1_epi32(Int32(bitPattern: raw ^ 0x8080_8080))
-                } else {
-                  var u: UInt32 = 0
-                  var k = 0
-                  while 4 &* g &+ k < inC {
-                    u |= (UInt32(UInt8(bitPattern: ip[4 &* g &+ k])) ^ 0x80) &<< UInt32(8 &* k)
-                    k &+= 1
+  // A pad tap reads this word with step 0; XOR 0x80 gives u = 128 - off.
+  var padWord = (padU8 &* 0x0101_0101) ^ 0x8080_8080
+  withUnsafePointer(to: &padWord) { padPtr in
+    let pad = UnsafeRawPointer(padPtr)
+    @inline(__always) func word(_ q: UnsafeRawPointer) -> __m512i {
+      _mm512_set1_epi32(Int32(bitPattern: q.loadUnaligned(as: UInt32.self) ^ 0x8080_8080))
+    }
+    /// The last, partial quad of a pixel's channels (real pixel) as u bytes.
+    @inline(__always) func partialWord(_ ip: UnsafeRawPointer, _ real: Bool) -> __m512i {
+      guard real else { return padVec }
+      var u: UInt32 = 0
+      var k = 0
+      while 4 &* fullQuads &+ k < inC {
+        u |= (UInt32(ip.load(fromByteOffset: 4 &* fullQuads &+ k, as: UInt8.self)) ^ 0x80) &<< UInt32(8 &* k)
+        k &+= 1
+      }
+      return _mm512_set1_epi32(Int32(bitPattern: u))
+    }
+    for b in 0..<batches {
+      for oy in 0..<outH {
+        let iy0 = oy &* strideH &- padTop
+        var ox = 0
+        while ox < outW {
+          // A tile: up to 4 adjacent output pixels x up to 4 blocks of 16
+          // output channels (16 accumulators); each weight load feeds 4
+          // pixels and each input broadcast 4 blocks. Pixels past the row's
+          // end repeat the last one (computed, not stored).
+          let np = min(4, outW &- ox)
+          let ixA = ox &* strideW &- padLeft
+          let ixB = (ox &+ min(1, np &- 1)) &* strideW &- padLeft
+          let ixC = (ox &+ min(2, np &- 1)) &* strideW &- padLeft
+          let ixD = (ox &+ min(3, np &- 1)) &* strideW &- padLeft
+          let outPtr = output + ((b &* outH &+ oy) &* outW &+ ox) &* outC
+          var blk = 0
+          while blk < ocBlocks {
+            let nb = min(4, ocBlocks &- blk)
+            let accBase = UnsafeRawPointer(accInit + blk &* 16)
+            let i0 = _mm512_loadu_si512(accBase)
+            let i1 = nb > 1 ? _mm512_loadu_si512(accBase + 64) : _mm512_setzero_si512()
+            let i2 = nb > 2 ? _mm512_loadu_si512(accBase + 128) : _mm512_setzero_si512()
+            let i3 = nb > 3 ? _mm512_loadu_si512(accBase + 192) : _mm512_setzero_si512()
+            var a0 = i0, a1 = i1, a2 = i2, a3 = i3  // pixel A, blocks 0...3
+            var b0 = i0, b1 = i1, b2 = i2, b3 = i3  // pixel B
+            var c0 = i0, c1 = i1, c2 = i2, c3 = i3  // pixel C
+            var d0 = i0, d1 = i1, d2 = i2, d3 = i3  // pixel D
+            let wBlock = wRaw + blk &* blockStride
+            for ky in 0..<kH {
+              let iy = iy0 &+ ky &* dilH
+              let rowInside = iy >= 0 && iy < inH
+              let rowBase = UnsafeRawPointer(input + (b &* inH &+ (rowInside ? iy : 0)) &* inW &* inC)
+              for kx in 0..<kW {
+                let dx = kx &* dilW
+                let xa = ixA &+ dx, xb = ixB &+ dx, xc = ixC &+ dx, xd = ixD &+ dx
+                let ra = rowInside && xa >= 0 && xa < inW, rb = rowInside && xb >= 0 && xb < inW
+                let rc = rowInside && xc >= 0 && xc < inW, rd = rowInside && xd >= 0 && xd < inW
+                let pa = ra ? rowBase + xa &* inC : pad, pb = rb ? rowBase + xb &* inC : pad
+                let pc = rc ? rowBase + xc &* inC : pad, pd = rd ? rowBase + xd &* inC : pad
+                let sa = ra ? 4 : 0, sb = rb ? 4 : 0, sc = rc ? 4 : 0, sd = rd ? 4 : 0
+                var wp = UnsafeRawPointer(wBlock + (ky &* kW &+ kx) &* tapStride)
+                var qa = pa, qb = pb, qc = pc, qd = pd
+                var g = 0
+                while g < cGroups {
+                  let va: __m512i, vb: __m512i, vc: __m512i, vd: __m512i
+                  if g < fullQuads {
+                    va = word(qa); vb = word(qb); vc = word(qc); vd = word(qd)
+                    qa += sa; qb += sb; qc += sc; qd += sd
+                  } else {
+                    va = partialWord(pa, ra); vb = partialWord(pb, rb)
+                    vc = partialWord(pc, rc); vd = partialWord(pd, rd)
                   }
-                  v = _mm512_set1_epi32(Int32(bitPattern: u))
-                }
-                let wp = wt + g &* 64
-                acc0 = _mm512_dpbusd_epi32(acc0, v, _mm512_loadu_si512(wp))
-                if nb > 1 {
-                  acc1 = _mm512_dpbusd_epi32(acc1, v, _mm512_loadu_si512(wp + blockStride))
-                  if nb > 2 {
-                    acc2 = _mm512_dpbusd_epi32(acc2, v, _mm512_loadu_si512(wp + 2 &* blockStride))
-                    if nb > 3 {
-                      acc3 = _mm512_dpbusd_epi32(acc3, v, _mm512_loadu_si512(wp + 3 &* blockStride))
+                  let w0 = _mm512_loadu_si512(wp)
+                  a0 = _mm512_dpbusd_epi32(a0, va, w0); b0 = _mm512_dpbusd_epi32(b0, vb, w0)
+                  c0 = _mm512_dpbusd_epi32(c0, vc, w0); d0 = _mm512_dpbusd_epi32(d0, vd, w0)
+                  if nb > 1 {
+                    let w1 = _mm512_loadu_si512(wp + blockStride)
+                    a1 = _mm512_dpbusd_epi32(a1, va, w1); b1 = _mm512_dpbusd_epi32(b1, vb, w1)
+                    c1 = _mm512_dpbusd_epi32(c1, vc, w1); d1 = _mm512_dpbusd_epi32(d1, vd, w1)
+                    if nb > 2 {
+                      let w2 = _mm512_loadu_si512(wp + 2 &* blockStride)
+                      a2 = _mm512_dpbusd_epi32(a2, va, w2); b2 = _mm512_dpbusd_epi32(b2, vb, w2)
+                      c2 = _mm512_dpbusd_epi32(c2, vc, w2); d2 = _mm512_dpbusd_epi32(d2, vd, w2)
+                      if nb > 3 {
+                        let w3 = _mm512_loadu_si512(wp + 3 &* blockStride)
+                        a3 = _mm512_dpbusd_epi32(a3, va, w3); b3 = _mm512_dpbusd_epi32(b3, vb, w3)
+                        c3 = _mm512_dpbusd_epi32(c3, vc, w3); d3 = _mm512_dpbusd_epi32(d3, vd, w3)
+                      }
                     }
                   }
+                  wp += 64
+                  g &+= 1
                 }
-                g &+= 1
               }
             }
+            let bk = blk
+            @inline(__always) func store(_ p: Int, _ x0: __m512i, _ x1: __m512i, _ x2: __m512i, _ x3: __m512i) {
+              guard p < np else { return }
+              let o = outPtr + p &* outC
+              storeBlock512(x0, bk, outC, mult, shift, outOffset, vMin, vMax, o)
+              if nb > 1 { storeBlock512(x1, bk &+ 1, outC, mult, shift, outOffset, vMin, vMax, o) }
+              if nb > 2 { storeBlock512(x2, bk &+ 2, outC, mult, shift, outOffset, vMin, vMax, o) }
+              if nb > 3 { storeBlock512(x3, bk &+ 3, outC, mult, shift, outOffset, vMin, vMax, o) }
+            }
+            store(0, a0, a1, a2, a3); store(1, b0, b1, b2, b3)
+            store(2, c0, c1, c2, c3); store(3, d0, d1, d2, d3)
+            blk &+= nb
           }
-          storeBlock512(acc0, blk, outC, mult, shift, outOffset, vMin, vMax, outPtr)
-          if nb > 1 { storeBlock512(acc1, blk &+ 1, outC, mult, shift, outOffset, vMin, vMax, outPtr) }
-          if nb > 2 { storeBlock512(acc2, blk &+ 2, outC, mult, shift, outOffset, vMin, vMax, outPtr) }
-          if nb > 3 { storeBlock512(acc3, blk &+ 3, outC, mult, shift, outOffset, vMin, vMax, outPtr) }
-          blk &+= nb
+          ox &+= np
         }
-        outPtr += outC
       }
     }
   }
