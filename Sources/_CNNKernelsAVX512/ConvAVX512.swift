@@ -168,15 +168,23 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
 func storeBlock512(_ acc: __m512i, _ blk: Int, _ outC: Int, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>,
                    _ outOffset: __m512i, _ vMin: __m512i, _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
   let c0 = blk &* 16
-  let m = _mm512_loadu_si512(UnsafeRawPointer(mult + c0))
-  let s = _mm512_loadu_si512(UnsafeRawPointer(shift + c0))
+  requantStore512(acc, min(16, outC &- c0), mult + c0, shift + c0, outOffset, vMin, vMax, out + c0)
+}
+
+/// Requantizes the first `n` (1...16) lanes of `acc` with the per-lane
+/// multipliers and shifts at `mult`/`shift` (only `n` entries read), adds
+/// the output offset, clamps and stores `n` int8 values at `out`.
+@inline(__always)
+func requantStore512(_ acc: __m512i, _ n: Int, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>,
+                     _ outOffset: __m512i, _ vMin: __m512i, _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
+  let k: __mmask16 = n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
+  let m = _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(mult))
+  let s = _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(shift))
   var v = _mm512_add_epi32(requantizeAVX512(acc, m, s), outOffset)
   v = _mm512_max_epi32(v, vMin)
   v = _mm512_min_epi32(v, vMax)
-  let n = min(16, outC &- c0)
-  let k: __mmask16 = n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
   // vpmovdb truncates, as the reference's Int8(truncatingIfNeeded:).
-  _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out + c0), k, v)
+  _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out), k, v)
 }
 
 /// MultiplyByQuantizedMultiplier on 16 lanes, bit-identical to the scalar

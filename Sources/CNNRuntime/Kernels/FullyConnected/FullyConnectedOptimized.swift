@@ -1,9 +1,13 @@
 // Optimised FullyConnected: the path is chosen once at model load and the
-// ISA kernel gets a cnnrt_fc_args block built at load (the filter, bias and
+// ISA kernel (AVX2; AVX-512 VNNI when the filter offset is 0) gets a
+// cnnrt_fc_args block built at load (the filter, bias and
 // requantization arrays are referenced in place, not copied).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 
 /// The argument block of the ISA FullyConnected kernels, or nil when `isa`
@@ -52,6 +56,14 @@ func fullyConnectedOptimized(isa: Int32, args: cnnrt_fc_args, input: UnsafePoint
     armFullyConnectedRun(isa: isa, args: &a, input: input, output: output)
     return
   }
+  #if canImport(_CNNKernelsAVX512) && arch(x86_64)
+  // AVX-512 VNNI for a filter offset of 0 (TFLite's symmetric int8 weights).
+  if isa == KernelISA.avx512 && args.filter_offset == 0 {
+    var a = args
+    cnnrtFullyConnectedAVX512(&a, input, output)
+    return
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     var a = args
