@@ -24,6 +24,13 @@
 // the padding reads a constant word (u = 128 - off) with step 0 instead of
 // branching. The last quad of a channel count that is not a multiple of 4
 // is assembled byte by byte (no read past a pixel's channels).
+//
+// Row mode (variant 2, chosen at load when dilation_w is 1, in_c is not a
+// multiple of 4 and k_w * in_c <= CNNRT_AVX512_ROW_MAX_INPUTS, e.g. a
+// 1- or 3-channel first layer): a kernel row's k_w taps are one tap of
+// k_w * in_c contiguous inputs, so only the row's end is padded to a quad,
+// not every tap's channels. A window partly in the left or right padding
+// is assembled into a per-pixel stack slot (pad bytes where it is outside).
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
@@ -43,18 +50,51 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
   let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
   let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
   let cGroups = Int(p.c_groups), ocBlocks = Int(p.oc_blocks)
+  // variant 2 (row mode): a kernel row's kW taps are one tap of kW * inC
+  // inputs (contiguous in NHWC when dilation_w is 1), grouped in quads.
+  let rowMode = p.variant == 2
+  let taps = rowMode ? 1 : kW
+  let L = rowMode ? kW &* inC : inC       // inputs per tap
+  guard !rowMode || (dilW == 1 && L <= Int(CNNRT_AVX512_ROW_MAX_INPUTS)) else { return }
   let tapStride = cGroups &* 64          // bytes per tap per block
-  let blockStride = kH &* kW &* tapStride
+  let blockStride = kH &* taps &* tapStride
   let padU8 = UInt32(truncatingIfNeeded: 128 &- p.input_offset) & 0xFF
   let padVec = _mm512_set1_epi32(Int32(bitPattern: padU8 &* 0x0101_0101))
-  let fullQuads = inC / 4
+  let fullQuads = L / 4
   let outOffset = _mm512_set1_epi32(p.output_offset)
   let vMin = _mm512_set1_epi32(p.act_min), vMax = _mm512_set1_epi32(p.act_max)
 
   // A pad tap reads this word with step 0; XOR 0x80 gives u = 128 - off.
   var padWord = (padU8 &* 0x0101_0101) ^ 0x8080_8080
+  let padRaw = UInt8(truncatingIfNeeded: padU8 ^ 0x80)
+  // Row mode: a window partly in the left/right padding is assembled here,
+  // one slot of 256 bytes per pixel of the tile.
+  var scratch = (SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(),
+                 SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(),
+                 SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(),
+                 SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>(), SIMD64<UInt8>())
+  withUnsafeMutableBytes(of: &scratch) { slots in
   withUnsafePointer(to: &padWord) { padPtr in
     let pad = UnsafeRawPointer(padPtr)
+    let slotA = slots.baseAddress!, slotB = slotA + 256, slotC = slotA + 512, slotD = slotA + 768
+    /// Where a tile pixel's inputs for one tap start, the step per quad
+    /// (0: padding, the pad word) and whether they are real inputs.
+    @inline(__always) func source(_ x: Int, _ rowInside: Bool, _ rowBase: UnsafeRawPointer,
+                                  _ slot: UnsafeMutableRawPointer) -> (UnsafeRawPointer, Int, Bool) {
+      guard rowInside else { return (pad, 0, false) }
+      if !rowMode { return x >= 0 && x < inW ? (rowBase + x &* inC, 4, true) : (pad, 0, false) }
+      if x >= 0 && x &+ kW <= inW { return (rowBase + x &* inC, 4, true) }
+      if x &+ kW <= 0 || x >= inW { return (pad, 0, false) }
+      var e = 0
+      while e < L {
+        let kx = e / inC
+        let xx = x &+ kx
+        let v = xx >= 0 && xx < inW ? rowBase.load(fromByteOffset: xx &* inC &+ (e &- kx &* inC), as: UInt8.self) : padRaw
+        slot.storeBytes(of: v, toByteOffset: e, as: UInt8.self)
+        e &+= 1
+      }
+      return (UnsafeRawPointer(slot), 4, true)
+    }
     @inline(__always) func word(_ q: UnsafeRawPointer) -> __m512i {
       _mm512_set1_epi32(Int32(bitPattern: q.loadUnaligned(as: UInt32.self) ^ 0x8080_8080))
     }
@@ -63,7 +103,7 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
       guard real else { return padVec }
       var u: UInt32 = 0
       var k = 0
-      while 4 &* fullQuads &+ k < inC {
+      while 4 &* fullQuads &+ k < L {
         u |= (UInt32(ip.load(fromByteOffset: 4 &* fullQuads &+ k, as: UInt8.self)) ^ 0x80) &<< UInt32(8 &* k)
         k &+= 1
       }
@@ -101,15 +141,13 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
               let iy = iy0 &+ ky &* dilH
               let rowInside = iy >= 0 && iy < inH
               let rowBase = UnsafeRawPointer(input + (b &* inH &+ (rowInside ? iy : 0)) &* inW &* inC)
-              for kx in 0..<kW {
+              for kx in 0..<taps {
                 let dx = kx &* dilW
-                let xa = ixA &+ dx, xb = ixB &+ dx, xc = ixC &+ dx, xd = ixD &+ dx
-                let ra = rowInside && xa >= 0 && xa < inW, rb = rowInside && xb >= 0 && xb < inW
-                let rc = rowInside && xc >= 0 && xc < inW, rd = rowInside && xd >= 0 && xd < inW
-                let pa = ra ? rowBase + xa &* inC : pad, pb = rb ? rowBase + xb &* inC : pad
-                let pc = rc ? rowBase + xc &* inC : pad, pd = rd ? rowBase + xd &* inC : pad
-                let sa = ra ? 4 : 0, sb = rb ? 4 : 0, sc = rc ? 4 : 0, sd = rd ? 4 : 0
-                var wp = UnsafeRawPointer(wBlock + (ky &* kW &+ kx) &* tapStride)
+                let (pa, sa, ra) = source(ixA &+ dx, rowInside, rowBase, slotA)
+                let (pb, sb, rb) = source(ixB &+ dx, rowInside, rowBase, slotB)
+                let (pc, sc, rc) = source(ixC &+ dx, rowInside, rowBase, slotC)
+                let (pd, sd, rd) = source(ixD &+ dx, rowInside, rowBase, slotD)
+                var wp = UnsafeRawPointer(wBlock + (ky &* taps &+ kx) &* tapStride)
                 var qa = pa, qb = pb, qc = pc, qd = pd
                 var g = 0
                 while g < cGroups {
@@ -161,6 +199,7 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
         }
       }
     }
+  }
   }
 }
 

@@ -32,7 +32,10 @@ typedef struct cnnrt_conv_args {
    * each output row's input rows are widened once to int16 (x + offset,
    * padding = 0) in a 4 KiB stack buffer, chunk_w output pixels at a time, and the packed
    * filter is [oc_blocks][k_h][taps_per_row][pairs_per_tap][8][2] (when
-   * dilation_w == 1 a kernel row's k_w * in_c inputs are one tap). */
+   * dilation_w == 1 a kernel row's k_w * in_c inputs are one tap).
+   * AVX-512 variant 2 (row mode, ConvAVX512.swift): dilation_w == 1 and
+   * k_w * in_c <= CNNRT_AVX512_ROW_MAX_INPUTS; a kernel row's k_w * in_c
+   * inputs are one tap of c_groups quads: [oc_blocks][k_h][c_groups][16][4]. */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
   /* int16 elements per input pixel in the scratch rows; output pixels per chunk. */
@@ -62,6 +65,9 @@ typedef struct cnnrt_add_args {
  * multiplier/shift have `units` entries. Offsets must lie in -127...128
  * (so x + offset fits int16), shifts in -31...31, act_min/act_max in
  * -128...127 (checked by the runtime). */
+/* Row mode's limit on k_w * in_c (the AVX-512 kernel's 256-byte scratch slot). */
+#define CNNRT_AVX512_ROW_MAX_INPUTS 252
+
 typedef struct cnnrt_fc_args {
   int64_t batches, depth, units;
   int32_t input_offset, filter_offset, output_offset, act_min, act_max;

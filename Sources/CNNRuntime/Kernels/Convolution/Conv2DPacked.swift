@@ -144,6 +144,22 @@ func convPackLayout(isa: Int32, outC: Int, kH: Int, kW: Int, inC: Int) -> ConvPa
                         ocBlocks: ocBlocks, lanes: lanes, groupSize: groupSize)
 }
 
+/// AVX-512 row mode (ConvAVX512.swift, variant 2): a kernel row's kW taps
+/// packed as one tap of kW * inC inputs, for dilation_w 1 when inC is not a
+/// multiple of 4 (so per-tap quads would pad every tap) and the row is short.
+func avx512RowMode(isa: Int32, kW: Int, inC: Int, dilationW: Int) -> Bool {
+  isa == KernelISA.avx512 && dilationW == 1 && kW > 1 && inC % 4 != 0 && inC <= Int(CNNRT_AVX512_ROW_MAX_INPUTS)
+    && kW <= Int(CNNRT_AVX512_ROW_MAX_INPUTS) / inC
+}
+
+/// The packed layout for these shapes on `isa` (row mode: the filter
+/// [outC][kH][kW][inC] read as [outC][kH][1][kW * inC], the same bytes).
+func convPackLayout(isa: Int32, filterShape: Dims4, inputChannels inC: Int, dilationW: Int) -> ConvPackLayout? {
+  let row = avx512RowMode(isa: isa, kW: filterShape.w, inC: inC, dilationW: dilationW)
+  return convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: row ? 1 : filterShape.w,
+                        inC: row ? filterShape.w * inC : inC)
+}
+
 /// Bytes of the packed region `conv2DPack` needs, and of the packed filter
 /// copy inside it (0, 0: this path has no packed kernel for these shapes —
 /// use conv2DReference). Groups must be 1 (filterShape.c == inputChannels).
@@ -161,7 +177,7 @@ public func conv2DPackedSize(isa: Int32, filterShape: Dims4, inputChannels: Int,
             armConv2DPackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW))
   }
   guard filterShape.c == inputChannels,
-        let l = convPackLayout(isa: isa, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w, inC: inputChannels)
+        let l = convPackLayout(isa: isa, filterShape: filterShape, inputChannels: inputChannels, dilationW: dilationW)
   else { return (0, 0) }
   return (l.bytes, l.accInitOffset - l.weightsOffset)
 }
@@ -188,7 +204,8 @@ public func conv2DPack(
         inputShape.n > 0, inputShape.h > 0, inputShape.w > 0, outputShape.h > 0, outputShape.w > 0,
         params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax,
         params.inputOffset >= -127, params.inputOffset <= 128,  // input zero point in int8
-        let l = convPackLayout(isa: isa, outC: outC, kH: kH, kW: kW, inC: inC), l.bytes <= regionBytes
+        let l = convPackLayout(isa: isa, filterShape: filterShape, inputChannels: inC, dilationW: params.dilationW),
+        l.bytes <= regionBytes
   else { return false }
   let padded = l.ocBlocks * l.lanes
   let accInit = (region + l.accInitOffset).bindMemory(to: Int32.self, capacity: padded)
@@ -281,9 +298,12 @@ public func conv2DPack(
     region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
     return true
   }
-  // [oc_blocks][kH][kW][c_groups][lanes][groupSize], int8.
-  packConvBlocks(filter: filter, outC: outC, kH: kH, kW: kW, inC: inC, blocks: l.ocBlocks, lanes: l.lanes,
-                 groupSize: l.groupSize, cGroups: l.cGroups, into: w)
+  // [oc_blocks][kH][kW][c_groups][lanes][groupSize], int8; AVX-512 row mode:
+  // the same with kW 1 and kW * inC input channels.
+  let row = avx512RowMode(isa: isa, kW: kW, inC: inC, dilationW: params.dilationW)
+  if row { a.variant = 2 }
+  packConvBlocks(filter: filter, outC: outC, kH: kH, kW: row ? 1 : kW, inC: row ? kW * inC : inC, blocks: l.ocBlocks,
+                 lanes: l.lanes, groupSize: l.groupSize, cGroups: l.cGroups, into: w)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
 }
