@@ -442,7 +442,7 @@ demo: deps lib examples swift-build
 # ---- benchmark (cnnrt vs TFLite + XNNPACK vs TFLM; writes docs/BENCHMARKS.md) --
 # Builds the C timing program against libcnnrt.so, the peak probe and the
 # Python venv (build/venv-tflm + ai-edge-litert), then runs tools/bench/run_bench.py
-# (about 2-3 minutes, single-threaded). Needs ../shared/data and PyPI.
+# (about 4-5 minutes with one column per kernel path of the CPU, single-threaded). Needs ../shared/data and PyPI.
 .PHONY: bench bench-venv
 BENCH_VENV := $(BUILD)/venv-tflm
 

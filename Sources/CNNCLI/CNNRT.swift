@@ -155,6 +155,12 @@ struct Inspect: ParsableCommand {
         s += "  \"kernel_path\": \(jsonString("\(KernelISA.name(w.isa))")), \"model_block_bytes\": \(w.blockBytes), "
           + "\"packed_weight_bytes\": \(w.packedWeightBytes), \"packed_filter_file_bytes\": \(w.packedFilterFileBytes),\n"
       }
+      // The same figures laid out for every path (computed, not loaded).
+      s += "  \"packed_weights_per_path\": [\n" + m.packedWeightsPerPath.map { p in
+        "    {\"kernel_path\": \(jsonString("\(KernelISA.name(p.summary.isa))")), \"on_this_cpu\": \(p.onThisCPU), "
+          + "\"model_block_bytes\": \(p.summary.blockBytes), \"packed_weight_bytes\": \(p.summary.packedWeightBytes), "
+          + "\"packed_filter_file_bytes\": \(p.summary.packedFilterFileBytes)}"
+      }.joined(separator: ",\n") + "\n  ],\n"
       s += "  \"labels\": [" + m.labels.map(jsonString).joined(separator: ", ") + "]\n}"
       print(s)
       return

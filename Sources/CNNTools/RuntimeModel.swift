@@ -118,6 +118,17 @@ public final class RuntimeModel {
     packedWeightSummary(UnsafeRawPointer(bytes.baseAddress!), fileSize)
   }
 
+  /// The packed-weight share of the model block laid out for every kernel
+  /// path of both architectures (portable, avx2, avx512, neon, dotprod), as
+  /// `packedWeights` but whatever the CPU: only sizes are computed.
+  /// `onThisCPU`: a load asked for that path (CNNRT_ISA) would take it here.
+  public var packedWeightsPerPath: [(summary: PackedWeightSummary, onThisCPU: Bool)] {
+    [KernelISA.portable, KernelISA.avx2, KernelISA.avx512, KernelISA.neon, KernelISA.dotprod].compactMap { isa in
+      packedWeightSummary(UnsafeRawPointer(bytes.baseAddress!), fileSize, isa: isa)
+        .map { ($0, resolvedKernelISA(request: isa) == isa) }
+    }
+  }
+
   public var arenaBytes: Int {
     var n: UInt = 0
     _ = cnnContextArenaSize(model, &n)

@@ -15,12 +15,17 @@ For every model:
     default op resolver applies the XNNPACK delegate; only invoke() is timed;
   * TFLM: tflite_micro's Python interpreter (reference kernels); only invoke()
     is timed.
-The three runtimes take turns in R rounds (order rotated each round) so that
-load from other processes on the shared machine hits them alike; the median
-and quartiles are over every timed iteration of every round. Iterations per
+cnnrt runs on its default kernel path and again with CNNRT_ISA=<path> for
+each kernel path this CPU has (portable, avx2, avx512 on x86-64; flags from
+/proc/cpuinfo, confirmed by the path bench_cnnrt reports). All these runs
+take turns in R rounds (order rotated each round) so that load from other
+processes on the shared machine hits them alike; the median and quartiles
+are over every timed iteration of every round. Iterations per
 round are chosen from a calibration run so that each (model, runtime) round
 takes about --round-seconds. Then every bench input goes once through cnnrt
-and TFLM and the output bytes are compared (0 differing bytes expected).
+(every path) and TFLM and the output bytes are compared (0 differing bytes
+expected). Packed-weight bytes per kernel path (all five, computed or
+loaded) come from `cnnrt inspect --json`.
 
 Writes --out (Markdown, generated: do not edit) and prints the tables.
 """
@@ -68,9 +73,36 @@ def cpuinfo():
         m = re.search(rf"^{name}\s*:\s*(.*)$", first, re.M)
         return m.group(1).strip() if m else "?"
 
+    # x86-64 lists "flags", aarch64 "Features".
+    flags = set(field("flags").split()) | set(field("Features").split())
     return {"model": field("model name"), "family": field("cpu family"), "cpu_model": field("model"),
-            "mhz": field("cpu MHz"), "flags": set(field("flags").split()),
-            "logical": text.count("processor\t:"), "hypervisor": "hypervisor" in field("flags").split()}
+            "mhz": field("cpu MHz"), "flags": flags,
+            "logical": text.count("processor\t:"), "hypervisor": "hypervisor" in flags}
+
+
+# cnnrt's kernel paths (CNNRT_ISA names, cnnrt_cpu.h), each with the
+# /proc/cpuinfo flags it needs on top of the previous path of its
+# architecture: AVX2 is x86-64-v3 (lzcnt is "abm"), AVX-512 is x86-64-v4
+# plus VNNI (the OS state checks of cnnrt_cpu.h are not in /proc/cpuinfo; the
+# kernel path the library reports settles it).
+KERNEL_PATHS = {
+    "x86_64": (("portable", ()), ("avx2", ("avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm")),
+               ("avx512", ("avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512_vnni"))),
+    "aarch64": (("portable", ()), ("neon", ("asimd",)), ("dotprod", ("asimddp",))),
+}
+PATH_LABEL = {"portable": "portable", "avx2": "AVX2", "avx512": "AVX-512", "neon": "NEON", "dotprod": "dotprod"}
+ALL_PATHS = ("portable", "avx2", "avx512", "neon", "dotprod")
+
+
+def cpu_kernel_paths(flags, machine=None):
+    """[(path, have, missing flags)] for this architecture's paths, in order;
+    a path is had when its flags and every earlier path's are listed."""
+    out, have = [], True
+    for path, need in KERNEL_PATHS.get(machine or platform.machine(), (("portable", ()),)):
+        missing = [f for f in need if f not in flags]
+        have = have and not missing
+        out.append((path, have, missing))
+    return out
 
 
 def os_name():
@@ -125,20 +157,27 @@ def measure_peak(peak_bin, flags):
 # Runtimes
 # ---------------------------------------------------------------------------
 class CnnrtRunner:
-    name = "cnnrt"
+    """bench_cnnrt on one model: the default kernel path (isa None: the
+    environment as it is) or CNNRT_ISA=isa. Each round's JSON names the
+    kernel path that ran (cnn_model_kernel_path)."""
 
-    def __init__(self, bench_bin, model, inputs):
-        self.bin, self.model, self.inputs = bench_bin, model, inputs
+    def __init__(self, bench_bin, model, inputs, isa=None):
+        self.bin, self.model, self.inputs, self.isa = bench_bin, model, inputs, isa
+        self.name = "cnnrt" if isa is None else f"cnnrt {PATH_LABEL[isa]}"
+        self.env = None if isa is None else dict(os.environ, CNNRT_ISA=isa)
         self.rounds = []  # bench_cnnrt JSON of each round
 
     def run(self, warmup, iterations):
         out = json.loads(sh([self.bin, self.model, "-i", self.inputs, "-w", str(warmup), "-n", str(iterations),
-                             "--json"]))
+                             "--json"], env=self.env))
         self.rounds.append(out)
         return [t / 1e9 for t in out["times_ns"]]
 
+    def kernel_paths(self):
+        return sorted({rd["kernel_path"] for rd in self.rounds})
+
     def outputs(self, path):
-        sh([self.bin, self.model, "-i", self.inputs, "-w", "0", "-n", "1", "-o", path])
+        sh([self.bin, self.model, "-i", self.inputs, "-w", "0", "-n", "1", "-o", path], env=self.env)
         with open(path, "rb") as f:
             return f.read()
 
@@ -302,7 +341,9 @@ def stats(times):
             "min": float(t.min()), "max": float(t.max()), "n": int(t.size)}
 
 
-def bench_model(a, key, title, tfl, cnnrt_path, workdir):
+def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
+    """One model on cnnrt's default path, on each kernel path in `paths`
+    (CNNRT_ISA), XNNPACK and TFLM, in the same rotated rounds."""
     inspect = json.loads(sh([a.cli, "inspect", "--json", cnnrt_path]))
     macs = inspect["total_macs"]
     samples = make_samples(inspect, a.samples, SEED + sum(map(ord, key)))
@@ -313,6 +354,7 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir):
                 f.write(arr.tobytes())
 
     runners = [CnnrtRunner(a.bench_bin, cnnrt_path, inputs_path)]
+    runners += [CnnrtRunner(a.bench_bin, cnnrt_path, inputs_path, isa) for isa in paths]
     model_bytes = None
     if tfl:
         model_bytes = open(tfl, "rb").read()
@@ -320,15 +362,26 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir):
         runners.append(TflmRunner(model_bytes, samples))
 
     # Calibrate: one warm-up run each, then iterations per round from its time.
+    # The per-path runs get a shorter round (--path-round-seconds) so that the
+    # slow portable path does not stretch the run; still medians of rounds.
     plan = {}
     for r in runners:
         r.run(1, 1)
         t = min(r.run(0, 2))
-        n = int(min(a.max_iterations, max(a.min_iterations, round(a.round_seconds / max(t, 1e-7)))))
+        target = a.path_round_seconds if getattr(r, "isa", None) else a.round_seconds
+        n = int(min(a.max_iterations, max(a.min_iterations, round(target / max(t, 1e-7)))))
         w = 1 if t > 0.2 else 3
         plan[r.name] = (w, n)
-    if isinstance(runners[0], CnnrtRunner):
-        runners[0].rounds.clear()
+    # A path run that the library capped to another path is not timed under
+    # that path's name (its column says what ran instead).
+    capped = {}
+    for r in [r for r in runners if getattr(r, "isa", None)]:
+        if r.kernel_paths() != [r.isa]:
+            capped[r.isa] = ", ".join(r.kernel_paths())
+            runners.remove(r)
+    for r in runners:
+        if isinstance(r, CnnrtRunner):
+            r.rounds.clear()
     times = {r.name: [] for r in runners}
     for rnd in range(a.rounds):
         order = runners[rnd % len(runners):] + runners[:rnd % len(runners)]
@@ -337,9 +390,15 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir):
             times[r.name] += r.run(w, n)
         print(f"  {key}: round {rnd + 1}/{a.rounds} done", flush=True)
 
+    cnnrt_runs = [r for r in runners if isinstance(r, CnnrtRunner)]
+    for r in cnnrt_runs[1:]:
+        if r.kernel_paths() != [r.isa]:
+            sys.exit(f"run_bench: {key}: CNNRT_ISA={r.isa} ran {r.kernel_paths()} in the timed rounds")
     res = {"key": key, "title": title, "tflite": tfl, "cnnrt": cnnrt_path, "macs": macs, "inspect": inspect,
-           "input_shape": inspect["inputs"][0]["shape"], "plan": plan,
-           "stats": {name: stats(ts) for name, ts in times.items()}}
+           "input_shape": inspect["inputs"][0]["shape"], "plan": {k: v for k, v in plan.items() if k in times},
+           "stats": {name: stats(ts) for name, ts in times.items()},
+           "kernel_path": ", ".join(cnnrt_runs[0].kernel_paths()),
+           "paths": {r.isa: r.name for r in cnnrt_runs[1:]}, "capped": capped}
 
     # cnnrt per-op: median over rounds of each round's per-op median.
     cr = runners[0]
@@ -351,10 +410,13 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir):
     # Bit-exactness on the bench inputs.
     c_out = cr.outputs(os.path.join(workdir, key + ".cnnrt-outputs.bin"))
     if tfl:
-        xr, tr = runners[1], runners[2]
+        xr = next(r for r in runners if isinstance(r, XnnpackRunner))
+        tr = next(r for r in runners if isinstance(r, TflmRunner))
         t_out = tr.outputs()
         x_out = xr.outputs()
         res["diff_tflm"] = diff_bytes(c_out, t_out)
+        res["diff_tflm_path"] = {r.isa: diff_bytes(r.outputs(os.path.join(workdir, f"{key}.{r.isa}.out.bin")), t_out)
+                                 for r in cnnrt_runs[1:]}
         res["diff_xnn_tflm"] = diff_bytes(x_out, t_out)
         res["out_bytes"] = len(t_out)
         arena = tr.arena()
@@ -364,6 +426,24 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir):
         res["xnn_partitions"] = xr.partitions
         res["xnn_overhead_ns"] = xr.call_overhead_ns()
     return res
+
+
+def packed_weights(a, key, title, cnnrt_path, paths):
+    """Packed-weight bytes of one model on every kernel path: `cnnrt inspect
+    --json` lays the model block out for each path (computed, whatever the
+    CPU); on each path of this CPU, inspect run with CNNRT_ISA=path loads
+    it too, and the loaded figures must equal the computed ones."""
+    insp = json.loads(sh([a.cli, "inspect", "--json", cnnrt_path]))
+    per = {p["kernel_path"]: dict(p, how="computed") for p in insp["packed_weights_per_path"]}
+    fields = ("model_block_bytes", "packed_weight_bytes", "packed_filter_file_bytes")
+    for isa in paths:
+        j = json.loads(sh([a.cli, "inspect", "--json", cnnrt_path], env=dict(os.environ, CNNRT_ISA=isa)))
+        if j.get("kernel_path") != isa or isa not in per:
+            continue  # the CLI's load was capped: the computed figures stand alone
+        same = all(j[f] == per[isa][f] for f in fields)
+        per[isa]["how"] = "loaded" if same else "loaded ≠ computed: " + ", ".join(
+            f"{f} {j[f]:,} vs {per[isa][f]:,}" for f in fields if j[f] != per[isa][f])
+    return {"key": key, "title": title, "file_bytes": insp["file_bytes"], "per_path": per}
 
 
 def diff_bytes(x, y):
@@ -491,6 +571,9 @@ def mul_micro_section(results, a):
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
+PACKED_TARGET = 1.15  # issue #16: packed weights at most 1.15x the file's int8 filter bytes
+
+
 def ms(s):
     v = s * 1e3
     return f"{v:.3f}" if v < 1 else f"{v:.2f}" if v < 100 else f"{v:.1f}"
@@ -504,31 +587,85 @@ def gops(macs, sec):
     return 2.0 * macs / sec / 1e9 if macs and sec > 0 else 0.0
 
 
-def table(results, peak):
+def path_stats(r, isa):
+    """Stats of the CNNRT_ISA=isa run of result r, or why there are none."""
+    if isa in r["paths"]:
+        return r["stats"][r["paths"][isa]], None
+    return None, f"capped to {r['capped'][isa]}" if isa in r["capped"] else "n/a"
+
+
+def table(results, peak, paths):
+    """The main latency table: `cnnrt` is the default path; one column per
+    kernel path in `paths` (CNNRT_ISA runs of the same rounds), each also
+    as a ratio to XNNPACK."""
     peak_gops = peak["gops"] if peak else None
-    head = ["model", "input", "MACs", "cnnrt ms", "XNNPACK ms", "TFLM ms", "cnnrt / XNNPACK", "cnnrt / TFLM",
-            "GOPS cnnrt · XNNPACK · TFLM", "cnnrt % of peak", "arena cnnrt", "arena TFLM", "bytes ≠ TFLM"]
+    head = (["model", "input", "MACs", "cnnrt ms"] + [f"cnnrt {PATH_LABEL[p]} ms" for p in paths]
+            + ["XNNPACK ms", "TFLM ms", "cnnrt / XNNPACK"] + [f"{PATH_LABEL[p]} / XNNPACK" for p in paths]
+            + ["cnnrt / TFLM", "GOPS cnnrt · XNNPACK · TFLM", "cnnrt % of peak", "arena cnnrt", "arena TFLM",
+               "bytes ≠ TFLM"])
     rows = []
     for r in results:
         s = r["stats"]
         c = s["cnnrt"]
         x, t = s.get("XNNPACK"), s.get("TFLM")
         g = [gops(r["macs"], c["median"])] + [gops(r["macs"], v["median"]) if v else None for v in (x, t)]
+        per = [path_stats(r, p) for p in paths]
+        diff = ((f"{r['diff_tflm']} / {r['out_bytes']:,}" if isinstance(r["diff_tflm"], int) else r["diff_tflm"])
+                + "".join(f"; {PATH_LABEL[p]} {d}" for p, d in r.get("diff_tflm_path", {}).items())
+                if "diff_tflm" in r else "n/a (no TFLite model)")
         rows.append([
-            r["title"], "×".join(map(str, r["input_shape"][1:])), f"{r['macs'] / 1e6:,.2f} M",
-            cell(c), cell(x) if x else "n/a", cell(t) if t else "n/a",
-            f"{c['median'] / x['median']:.1f}×" if x else "n/a",
+            r["title"], "×".join(map(str, r["input_shape"][1:])), f"{r['macs'] / 1e6:,.2f} M", cell(c)]
+            + [cell(st) if st else why for st, why in per]
+            + [cell(x) if x else "n/a", cell(t) if t else "n/a",
+               f"{c['median'] / x['median']:.2f}×" if x else "n/a"]
+            + [f"{st['median'] / x['median']:.2f}×" if st and x else "n/a" for st, _ in per] + [
             f"{c['median'] / t['median']:.2f}×" if t else "n/a",
             " · ".join("n/a" if v is None else f"{v:.2f}" for v in g),
             f"{100 * g[0] / peak_gops:.2f} %" if peak_gops else "n/a",
             f"{r['cnnrt_arena']:,} B",
-            f"{r['tflm_arena']:,} B" if r.get("tflm_arena") is not None else "n/a",
-            (f"{r['diff_tflm']} / {r['out_bytes']:,}" if isinstance(r["diff_tflm"], int) else r["diff_tflm"])
-            if "diff_tflm" in r else "n/a (no TFLite model)",
+            f"{r['tflm_arena']:,} B" if r.get("tflm_arena") is not None else "n/a", diff,
         ])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def packed_table(packed):
+    """Packed-weight bytes per kernel path: the packed filter copies in the
+    model block against the int8 bytes of those filters in the file."""
+    head = ["model", "file bytes"] + [PATH_LABEL[p] for p in ALL_PATHS]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for m in packed:
+        cells = []
+        for isa in ALL_PATHS:
+            p = m["per_path"].get(isa)
+            if p is None:
+                cells.append("n/a")
+            elif p["packed_filter_file_bytes"] == 0:
+                cells.append(f"0 (filters used in place; {p['how']})")
+            else:
+                ratio = p["packed_weight_bytes"] / p["packed_filter_file_bytes"]
+                rt = f"{ratio:.2f}×" if ratio <= PACKED_TARGET else f"**{ratio:.2f}×** (over {PACKED_TARGET:.2f}×)"
+                cells.append(f"{p['packed_weight_bytes']:,} / {p['packed_filter_file_bytes']:,} B = {rt}; "
+                             f"{p['how']}")
+        lines.append(f"| {m['title']} | {m['file_bytes']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def packed_summary(packed):
+    """Per path: the largest packed / file ratio and the models over target."""
+    out = []
+    for isa in ALL_PATHS:
+        rs = [(m["per_path"][isa]["packed_weight_bytes"] / m["per_path"][isa]["packed_filter_file_bytes"],
+               m["title"]) for m in packed
+              if isa in m["per_path"] and m["per_path"][isa]["packed_filter_file_bytes"] > 0]
+        if not rs:
+            out.append(f"{PATH_LABEL[isa]}: nothing packed")
+            continue
+        over = [f"{t} {v:.2f}×" for v, t in rs if v > PACKED_TARGET]
+        out.append(f"{PATH_LABEL[isa]}: at most {max(rs)[0]:.2f}×" + (f" (**over target: {', '.join(over)}**)"
+                                                                    if over else ""))
+    return "; ".join(out)
 
 
 def spread_table(results):
@@ -560,8 +697,33 @@ def layer_table(r):
     return "\n".join(lines)
 
 
-def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro=()):
-    main = table(results, peak)
+def paths_text(results, cpu_paths, paths):
+    """What the per-path columns are, and why a path of this architecture
+    has none (not on this CPU, or capped by the library)."""
+    default = sorted({r["kernel_path"] for r in results})
+    t = ("Columns `cnnrt <path> ms`: the same `bench_cnnrt` with `CNNRT_ISA=<path>`, one column per kernel path "
+         "this CPU has (from /proc/cpuinfo, the flags `cnnrt_cpu.h` checks), timed in the same rotated rounds as "
+         "the default run, XNNPACK and TFLM; each run's path is the one `cnn_model_kernel_path()` reported "
+         "(a run the library capped to another path would get no time under that name). `<path> / XNNPACK`: its "
+         "median over XNNPACK's. The `cnnrt ms` column and the ratios named `cnnrt` are the **default path**, "
+         f"which the library reported as **{', '.join(PATH_LABEL.get(d, d) for d in default)}** on every model"
+         + (f" (`CNNRT_ISA={os.environ['CNNRT_ISA']}` was set)" if os.environ.get("CNNRT_ISA") else "")
+         + "; its column and that path's column measure the same code, so they differ only by noise. ")
+    for isa, have, missing in cpu_paths:
+        if not have:
+            t += (f"**{PATH_LABEL[isa]}: not on this CPU** (/proc/cpuinfo lacks "
+                  f"{', '.join(missing) or 'a flag of an earlier path'}); on a CPU with it the table gets "
+                  f"`cnnrt {PATH_LABEL[isa]} ms` and `{PATH_LABEL[isa]} / XNNPACK` columns"
+                  + (" (`CNNRT_ISA=avx512`: opt-in, not the default path)" if isa == "avx512" else "") + ". ")
+    capped = sorted({f"{PATH_LABEL[i]} → {v}" for r in results for i, v in r["capped"].items()})
+    if capped:
+        t += f"Capped by the library (listed by /proc/cpuinfo, not run): {', '.join(capped)}. "
+    return t + "\n"
+
+
+def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro=(), cpu_paths=(), paths=(),
+                 packed=()):
+    main = table(results, peak, paths)
     peak_txt = (f"{peak['gops']:.1f} GOPS ({peak['instruction']}, {peak['macs_per_instruction']} MACs/instruction, "
                 f"{peak['ginstr_per_s']:.2f} G instructions/s)" if peak else "n/a")
     vnni = "avx512_vnni" in cpu["flags"]
@@ -574,7 +736,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append("# Benchmarks\n")
     L.append("<!-- GENERATED by tools/bench/run_bench.py (`make bench`). Do not edit: re-run the benchmark. -->\n")
     L.append(f"Generated {started} UTC in {elapsed / 60:.1f} min by\n\n```sh\n{command}\n```\n")
-    if "avx2" in cpu["flags"] and os.environ.get("CNNRT_ISA", "") in ("", "avx2"):
+    if all(r["kernel_path"] == "avx2" for r in results):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX2** here "
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
                  "Conv2D (channels a multiple of 8), same-shape Add, Mul (same shape and per-channel / per-pixel broadcast), FullyConnected, AveragePool2D and MaxPool2D; every "
@@ -593,13 +755,30 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
              "Arena: cnnrt `cnn_context_arena_size()`; TFLM `arena_used_bytes` from its allocation report "
              "(as `tools/tflm/make_goldens.py` reads it); TFLite + XNNPACK has no single arena (n/a). "
              "Last column: output bytes of cnnrt that differ from TFLM's on the "
-             f"{a.samples} bench inputs (every sample's outputs concatenated).\n")
+             f"{a.samples} bench inputs (every sample's outputs concatenated): the default path, then each "
+             "`CNNRT_ISA` path.\n")
     L.append(main + "\n")
+    L.append(paths_text(results, cpu_paths, paths))
     L.append("### Spread and iteration counts\n")
     L.append(f"The runtimes take turns: {a.rounds} rounds, the order rotated each round; iterations per round "
              f"were chosen from a calibration run to take about {a.round_seconds:g} s each "
-             f"(between {a.min_iterations} and {a.max_iterations}).\n")
+             f"({a.path_round_seconds:g} s for the `CNNRT_ISA` path runs `cnnrt <path>`), "
+             f"between {a.min_iterations} and {a.max_iterations} iterations.\n")
     L.append(spread_table(results) + "\n")
+    if packed:
+        L.append("## Packed weights per kernel path\n")
+        L.append("At load, cnnrt copies the filters of the ops a SIMD path runs into that path's layout (int8, "
+                 "zero-padded to whole lane blocks and pairs or quads, each copy rounded up to 64 bytes) inside "
+                 "the model block (`cnn_model_memory_size`). Each cell: packed weight bytes / the int8 bytes of the "
+                 "same filters in the model file = ratio (issue #16's target: at most "
+                 f"{PACKED_TARGET:.2f}× on every path). From `cnnrt inspect --json` (`packed_weights_per_path`, "
+                 "`packed_weight_bytes`, `packed_filter_file_bytes`): *computed* = the block laid out for that "
+                 "path without running it (any path, whatever the CPU); *loaded* = `inspect` run with "
+                 "`CNNRT_ISA=<path>` on this CPU loaded the model on that path and its figures equal the "
+                 "computed ones. Filters a path uses in place are in neither count; the portable path packs "
+                 "nothing. File bytes: the whole `.cnnrt` file.\n")
+        L.append(packed_table(packed) + "\n")
+        L.append(f"Largest ratio per path: {packed_summary(packed)}.\n")
     L.append("## cnnrt per layer\n")
     L.append("Median per-op time from `cnn_context_op_time_ns()` (median over rounds of each round's median); "
              "names shortened as `cnnrt inspect` does.\n")
@@ -647,8 +826,8 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
                  f"(median), {100 * share:.2f} % of the fastest Python-timed median in the table "
                  f"({ms(fastest)} ms) and far less of the others: negligible against model time.")
     L.append("- **Bit-exactness**: the last column of the latency table counts differing output bytes of cnnrt "
-             "vs TFLM on the bench inputs, in the same run; 0 expected (cnnrt implements TFLM's int8 "
-             f"arithmetic). For information, XNNPACK vs TFLM: {xnn_diffs or 'n/a'} bytes differ (XNNPACK "
+             "vs TFLM on the bench inputs, in the same run (the default path, then each `CNNRT_ISA` path); 0 "
+             "expected on every path (cnnrt implements TFLM's int8 arithmetic). For information, XNNPACK vs TFLM: {xnn_diffs or 'n/a'} bytes differ (XNNPACK "
              "does not promise TFLM's rounding).")
     L.append("- **Peak**: `tools/bench/vnni_peak.c` runs 12 independent chains of one instruction and reports "
              "the best of 15 repeats of 0.1 s. " + "; ".join(f"{p['instruction']}: {p['gops']:.1f} GOPS" for p in peaks)
@@ -694,6 +873,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--round-seconds", type=float, default=3.0, help="target time of one round per runtime")
+    ap.add_argument("--path-round-seconds", type=float, default=1.5,
+                    help="target time of one round per CNNRT_ISA path run")
     ap.add_argument("--min-iterations", type=int, default=3)
     ap.add_argument("--max-iterations", type=int, default=500)
     ap.add_argument("--samples", type=int, default=8, help="seeded random input samples per model")
@@ -721,18 +902,26 @@ def main():
     peak, peaks = measure_peak(a.peak_bin, cpu["flags"])
     print("peak: " + ("; ".join(f"{p['instruction']} {p['gops']:.1f} GOPS" for p in peaks) or "n/a"), flush=True)
 
-    results = []
+    cpu_paths = cpu_kernel_paths(cpu["flags"])
+    paths = [isa for isa, have, _ in cpu_paths if have]
+    print("kernel paths of this CPU: " + ", ".join(paths), flush=True)
+    results, packed = [], []
     for key, title, tfl, cpath in prepare_models(a, a.workdir):
         print(f"{title}:", flush=True)
-        results.append(bench_model(a, key, title, tfl, cpath, a.workdir))
+        packed.append(packed_weights(a, key, title, cpath, paths))
+        results.append(bench_model(a, key, title, tfl, cpath, a.workdir, paths))
     if not results:
         sys.exit("run_bench: no model selected")
     vers = versions(results[0]["cnnrt_lib"])
     elapsed = time.time() - t_start
     command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])
-    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro)
+    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro, cpu_paths, paths,
+                              packed)
     print()
     print(main_table)
+    print()
+    print("Packed weights per kernel path:")
+    print(packed_table(packed))
     print()
     for r in results:
         print(f"{r['title']} (cnnrt per layer):")
@@ -743,6 +932,7 @@ def main():
         print(mul_micro_table(micro))
         print()
     bad = [r["title"] for r in results if r.get("diff_tflm", 0) != 0]
+    bad += [f"{r['title']} ({isa})" for r in results for isa, v in r.get("diff_tflm_path", {}).items() if v != 0]
     bad += [f"MUL micro {r['title']} ({isa})" for r in micro for isa, v in r["diff_tflm"].items() if v != 0]
     print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
     if bad:
