@@ -152,6 +152,7 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
                         input: UnsafePointer<Int8>, batches: Int, inH: Int, inW: Int, inC: Int, S: Int,
                         outH: Int, outW: Int, outC: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int,
                         kW: Int, dilW: Int, chunkW: Int, inputOffset: Int32, depthMultiplier: Int = 1,
+                        gather: UnsafeRawPointer? = nil,
                         output: UnsafeMutablePointer<Int8>, _ body: (UnsafeMutablePointer<Int8>, Int) -> Void) {
   var b = 0
   while b < batches {
@@ -164,7 +165,7 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
         let cw = min(chunkW, outW &- ox0)
         let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
         fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc, inputOffset,
-                        depthMultiplier)
+                        depthMultiplier, gather)
         body(output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC, cw)
         ox0 &+= cw
       }
@@ -178,11 +179,15 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
 /// iy0 + ky * dilH and input columns ixStart ..< ixStart + inWc: x + offset,
 /// `S` elements per pixel (in_c; in_c + 1 zero; or, for a depthwise
 /// convolution, each input channel `mult` times, then zeros up to S), 0
-/// outside the input.
+/// outside the input. `gather` (depthwise, mult > 1, S a multiple of 16):
+/// per 16-lane block of S, 32 bytes: the vpshufb indices of its lanes'
+/// input channels from the block's first one, then that channel (Int32)
+/// (gatherTableAVX2).
 @inline(__always)
 func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: Int, _ dilH: Int,
                      _ img: UnsafePointer<Int8>, _ inH: Int, _ inW: Int, _ inC: Int, _ S: Int,
-                     _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32, _ mult: Int) {
+                     _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32, _ mult: Int,
+                     _ gather: UnsafeRawPointer?) {
   let imgCount = inH &* inW &* inC
   let lo = min(max(0, 0 &- ixStart), inWc)
   let hi = max(lo, min(inWc, inW &- ixStart))
@@ -240,6 +245,32 @@ func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: In
           }
           _mm256_storeu_si256(UnsafeMutableRawPointer(dp + c).assumingMemoryBound(to: __m256i.self), v)
           c &+= 16
+        }
+        px &+= 1
+      }
+    } else if let gather, S & 15 == 0 {
+      // Depth multiplier > 1: each block's 16 lanes come from at most 16
+      // consecutive input channels, placed by one vpshufb.
+      let imgEnd = img + imgCount
+      var px = 0
+      while px < hi &- lo {
+        let sp = src + px &* inC, dp = dst + px &* S
+        var cb = 0
+        while cb < S / 16 {
+          let entry = gather + cb &* 32
+          let first = Int(entry.load(fromByteOffset: 16, as: Int32.self))
+          var bytes: __m128i
+          if (sp + first).distance(to: imgEnd) >= 16 {
+            bytes = _mm_loadu_si128(UnsafeRawPointer(sp + first).assumingMemoryBound(to: __m128i.self))
+          } else {
+            var v = _mm256_setzero_si256()
+            copyIn(&v, sp + first, min(16, inC &- first))
+            bytes = _mm256_castsi256_si128(v)
+          }
+          let idx = _mm_loadu_si128(entry.assumingMemoryBound(to: __m128i.self))
+          let v = _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(bytes, idx)), off16)
+          _mm256_storeu_si256(UnsafeMutableRawPointer(dp + cb &* 16).assumingMemoryBound(to: __m256i.self), v)
+          cb &+= 1
         }
         px &+= 1
       }
@@ -513,10 +544,16 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   guard weightCount <= avx2WideWeightElements else { return }
   widenWeightsAVX2(UnsafeRawPointer(wRaw), wide, weightCount)
   let weights = UnsafeRawPointer(wide)
+  // Depth multiplier > 1: the gather table after the weights (16 int16 per block), when it fits.
+  var gather: UnsafeRawPointer? = nil
+  if !whole && mult > 1 && weightCount &+ blocks &* 16 <= avx2WideWeightElements {
+    gatherTableAVX2(UnsafeMutableRawPointer(wide + weightCount), blocks: blocks, channels: C, mult: mult)
+    gather = UnsafeRawPointer(wide + weightCount)
+  }
   forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
                      inC: inC, S: S, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
                      padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
-                     depthMultiplier: mult, output: output) { outRow, cw in
+                     depthMultiplier: mult, gather: gather, output: output) { outRow, cw in
     var lx = 0
     while lx < cw {
       let np = min(4, cw &- lx)
@@ -571,6 +608,29 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
       }
       lx &+= np
     }
+  }
+}
+
+/// Writes the depthwise gather table for `blocks` blocks of 16 output
+/// lanes (channels oc = 16 * block + lane, `channels` of them, oc reading
+/// input channel oc / mult): per block 32 bytes, the vpshufb index of each
+/// lane's input channel relative to the block's first (oc0 / mult; at most
+/// 15 / mult + 1 < 16 apart for mult >= 2), 0 for padding lanes (their
+/// weights are 0), then that first channel as an Int32.
+@inline(__always)
+func gatherTableAVX2(_ t: UnsafeMutableRawPointer, blocks: Int, channels: Int, mult: Int) {
+  var cb = 0
+  while cb < blocks {
+    let first = cb &* 16 / mult
+    var l = 0
+    while l < 16 {
+      let oc = cb &* 16 &+ l
+      let i = oc < channels ? oc / mult &- first : 0
+      t.storeBytes(of: Int8(truncatingIfNeeded: i), toByteOffset: cb &* 32 &+ l, as: Int8.self)
+      l &+= 1
+    }
+    t.storeBytes(of: Int32(truncatingIfNeeded: first), toByteOffset: cb &* 32 &+ 16, as: Int32.self)
+    cb &+= 1
   }
 }
 #endif
