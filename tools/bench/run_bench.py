@@ -577,8 +577,9 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     if "avx2" in cpu["flags"] and os.environ.get("CNNRT_ISA", "") in ("", "avx2"):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX2** here "
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
-                 "Conv2D (channels a multiple of 8), same-shape Add, Mul (same shape and per-channel / per-pixel broadcast), FullyConnected, AveragePool2D and MaxPool2D; every "
-                 "other op (mean, softmax, broadcast Add, …) runs the portable reference kernels (Swift, "
+                 "Conv2D (any depth multiplier and channel count whose scratch rows fit, else multiplier 1 with channels a multiple of 8), "
+                 "Add and Mul (same shape and per-channel / per-pixel / scalar broadcast), FullyConnected, AveragePool2D, MaxPool2D "
+                 "and Mean; every other op (softmax, …) runs the portable reference kernels (Swift, "
                  "compiled `-O` for generic x86-64). The AVX-512 VNNI path is opt-in (`CNNRT_ISA=avx512`) "
                  "and not used here. All runtimes run **single-threaded** on the same seeded int8 inputs.\n")
     else:
