@@ -494,12 +494,27 @@ public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input:
         let s = raw.baseAddress!.assumingMemoryBound(to: Int16.self)
         let o = offRaw.baseAddress!.assumingMemoryBound(to: Int32.self)
         let w = buffer.assumingMemoryBound(to: Int16.self)
-        if whole { depthwiseRowsBody(k.a, k.input, k.output, s, o, w, whole: true) } else {
-          depthwiseRowsBody(k.a, k.input, k.output, s, o, w, whole: false)
+        if whole { depthwiseRowsWhole(k.a, k.input, k.output, s, o, w) } else {
+          depthwiseRowsPadded(k.a, k.input, k.output, s, o, w)
         }
       }
     }
   }, &call)
+}
+
+/// The two copies of depthwiseRowsBody, each compiled on its own.
+@inline(never)
+func depthwiseRowsWhole(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                        _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                        _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: true)
+}
+
+@inline(never)
+func depthwiseRowsPadded(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                         _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                         _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: false)
 }
 
 @inline(__always)
