@@ -1,5 +1,9 @@
-// AVX2 (x86-64-v3) elementwise int8 Add (same-shape inputs), bit-exact with
-// addReference. Call only when the CPU has AVX2.
+// AVX2 (x86-64-v3) elementwise int8 Add, bit-exact with addReference and
+// addBroadcastReference. Call only when the CPU has AVX2. Two row kernels:
+//   cnnrtAddAVX2        out[i] = add(x1[i], x2[i])   (same shape; each row of a
+//                                                  per-channel [1,1,1,C] broadcast)
+//   cnnrtAddScalarAVX2  out[i] = add(x[i], v) with the other operand one value
+//                       for the row (a scalar; a [1,H,W,1] factor over [1,H,W,C])
 //
 // Per element, exactly as the reference (TFLM AddElementwise):
 //   a_i = (x_i + offset_i) << left_shift           (wrapping, as &<<)
@@ -24,14 +28,7 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
                          _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
                          _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
-  let k = AddConstants(
-    off1: _mm256_set1_epi32(p.input1_offset), off2: _mm256_set1_epi32(p.input2_offset),
-    left: _mm256_set1_epi32(p.left_shift),
-    m1: _mm256_set1_epi32(p.input1_multiplier), sh1: _mm256_set1_epi32(p.input1_shift),
-    m2: _mm256_set1_epi32(p.input2_multiplier), sh2: _mm256_set1_epi32(p.input2_shift),
-    mOut: _mm256_set1_epi32(p.output_multiplier), shOut: _mm256_set1_epi32(p.output_shift),
-    outOffset: _mm256_set1_epi32(p.output_offset),
-    vMin: _mm256_set1_epi32(p.act_min), vMax: _mm256_set1_epi32(p.act_max))
+  let k = AddConstants(p)
   var i = 0
   // Every stage's input bounded below 2^30 (checked here in int64 from the
   // offsets and shifts): the folded requantization (RequantAVX2.swift's
@@ -46,14 +43,7 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   // Multipliers other than Int32.min (always so for QuantizeMultiplier's
   // [0, 2^31)): the doubling high multiply cannot saturate, so the cheaper
   // uniform requantization (requantUniformAVX2) is exact.
-  if p.input1_multiplier != Int32.min && p.input2_multiplier != Int32.min && p.output_multiplier != Int32.min
-     && p.input1_shift >= -31 && p.input1_shift <= 31 && p.input2_shift >= -31 && p.input2_shift <= 31
-     && p.output_shift >= -31 && p.output_shift <= 31 {
-    let f = AddFastConstants(
-      off1: k.off1, off2: k.off2, left: k.left,
-      r1: UniformRequant(p.input1_multiplier, p.input1_shift), r2: UniformRequant(p.input2_multiplier, p.input2_shift),
-      rOut: UniformRequant(p.output_multiplier, p.output_shift),
-      outOffset: k.outOffset, vMin: k.vMin, vMax: k.vMax)
+  if let f = uniformAddConstants(p, k) {
     while i &+ 32 <= count {
       _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self),
                           add32Fast(UnsafeRawPointer(input1 + i), UnsafeRawPointer(input2 + i), f))
@@ -86,8 +76,72 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   }
 }
 
+/// out[i] = add(x[i], value) for `count` elements, where the op's other
+/// input is one value for the whole row: `inputIsSecond` says which input
+/// the row is (its offset, multiplier and shift; `value` is the other's).
+/// The value's rescaled term MBQM((value + offset) << left_shift, M, shift)
+/// is computed once, by the same vector code as in cnnrtAddAVX2 (so the same
+/// bits), then added to each element's term as there (s1 + s2 is wrapping
+/// int32 addition: the order of the operands does not matter).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddScalarAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int, _ input: UnsafePointer<Int8>,
+                               _ inputIsSecond: Bool, _ value: Int8, _ output: UnsafeMutablePointer<Int8>) {
+  var p = a.pointee
+  if inputIsSecond {
+    swap(&p.input1_offset, &p.input2_offset)
+    swap(&p.input1_multiplier, &p.input2_multiplier)
+    swap(&p.input1_shift, &p.input2_shift)
+  }
+  let k = AddConstants(p)
+  let x2 = _mm256_set1_epi32(Int32(value))
+  if let f = foldedAddConstants(p, k) {
+    let s2 = requantFoldedAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x2, f.off2), f.left), f.r2)
+    mapRow(count, input, output, f.vMin, f.vMax) { x1 in
+      let s = _mm256_add_epi32(requantFoldedAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x1, f.off1), f.left), f.r1), s2)
+      return _mm256_add_epi32(requantFoldedAVX2(s, f.rOut), f.outOffset)
+    }
+  } else if let f = uniformAddConstants(p, k) {
+    let s2 = requantUniformAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x2, f.off2), f.left), f.r2)
+    mapRow(count, input, output, f.vMin, f.vMax) { x1 in
+      let s = _mm256_add_epi32(requantUniformAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x1, f.off1), f.left), f.r1), s2)
+      return _mm256_add_epi32(requantUniformAVX2(s, f.rOut), f.outOffset)
+    }
+  } else {
+    mapRow(count, input, output, k.vMin, k.vMax) { x1 in add8(x1, x2, k) }
+  }
+}
+
 struct AddConstants {
   var off1, off2, left, m1, sh1, m2, sh2, mOut, shOut, outOffset, vMin, vMax: __m256i
+
+  @inline(__always)
+  init(_ p: cnnrt_add_args) {
+    off1 = _mm256_set1_epi32(p.input1_offset); off2 = _mm256_set1_epi32(p.input2_offset)
+    left = _mm256_set1_epi32(p.left_shift)
+    m1 = _mm256_set1_epi32(p.input1_multiplier); sh1 = _mm256_set1_epi32(p.input1_shift)
+    m2 = _mm256_set1_epi32(p.input2_multiplier); sh2 = _mm256_set1_epi32(p.input2_shift)
+    mOut = _mm256_set1_epi32(p.output_multiplier); shOut = _mm256_set1_epi32(p.output_shift)
+    outOffset = _mm256_set1_epi32(p.output_offset)
+    vMin = _mm256_set1_epi32(p.act_min); vMax = _mm256_set1_epi32(p.act_max)
+  }
+}
+
+/// The uniform-requantization constants, or nil when some multiplier is
+/// Int32.min (the doubling high multiply could saturate) or a shift lies
+/// outside -31...31: then only the general add8 is exact.
+@inline(__always)
+func uniformAddConstants(_ p: cnnrt_add_args, _ k: AddConstants) -> AddFastConstants? {
+  guard p.input1_multiplier != Int32.min && p.input2_multiplier != Int32.min && p.output_multiplier != Int32.min
+     && p.input1_shift >= -31 && p.input1_shift <= 31 && p.input2_shift >= -31 && p.input2_shift <= 31
+     && p.output_shift >= -31 && p.output_shift <= 31 else { return nil }
+  return AddFastConstants(
+    off1: k.off1, off2: k.off2, left: k.left,
+    r1: UniformRequant(p.input1_multiplier, p.input1_shift), r2: UniformRequant(p.input2_multiplier, p.input2_shift),
+    rOut: UniformRequant(p.output_multiplier, p.output_shift),
+    outOffset: k.outOffset, vMin: k.vMin, vMax: k.vMax)
 }
 
 /// 32 int8 outputs from 32 + 32 int8 inputs (unaligned reads of 32 bytes each).

@@ -151,8 +151,9 @@ func zeroInt16(_ p: UnsafeMutablePointer<Int16>, _ n: Int) {
 func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int, dilH: Int,
                         input: UnsafePointer<Int8>, batches: Int, inH: Int, inW: Int, inC: Int, S: Int,
                         outH: Int, outW: Int, outC: Int, strideH: Int, strideW: Int, padTop: Int, padLeft: Int,
-                        kW: Int, dilW: Int, chunkW: Int, inputOffset: Int32, output: UnsafeMutablePointer<Int8>,
-                        _ body: (UnsafeMutablePointer<Int8>, Int) -> Void) {
+                        kW: Int, dilW: Int, chunkW: Int, inputOffset: Int32, depthMultiplier: Int = 1,
+                        gather: UnsafeRawPointer? = nil,
+                        output: UnsafeMutablePointer<Int8>, _ body: (UnsafeMutablePointer<Int8>, Int) -> Void) {
   var b = 0
   while b < batches {
     let img = input + b &* inH &* inW &* inC
@@ -163,7 +164,8 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
       while ox0 < outW {
         let cw = min(chunkW, outW &- ox0)
         let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
-        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc, inputOffset)
+        fillScratchRows(s, rowElems, kH, dilH, img, inH, inW, inC, S, iy0, ox0 &* strideW &- padLeft, inWc, inputOffset,
+                        depthMultiplier, gather)
         body(output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC, cw)
         ox0 &+= cw
       }
@@ -175,11 +177,17 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
 
 /// Fills `kH` scratch rows (each `rowElems` int16) for input rows
 /// iy0 + ky * dilH and input columns ixStart ..< ixStart + inWc: x + offset,
-/// `S` elements per pixel (in_c, or in_c + 1 zero), 0 outside the input.
+/// `S` elements per pixel (in_c; in_c + 1 zero; or, for a depthwise
+/// convolution, each input channel `mult` times, then zeros up to S), 0
+/// outside the input. `gather` (depthwise, mult > 1, S a multiple of 16):
+/// per 16-lane block of S, 32 bytes: the vpshufb indices of its lanes'
+/// input channels from the block's first one, then that channel (Int32)
+/// (gatherTableAVX2).
 @inline(__always)
 func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: Int, _ dilH: Int,
                      _ img: UnsafePointer<Int8>, _ inH: Int, _ inW: Int, _ inC: Int, _ S: Int,
-                     _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32) {
+                     _ iy0: Int, _ ixStart: Int, _ inWc: Int, _ off: Int32, _ mult: Int,
+                     _ gather: UnsafeRawPointer?) {
   let imgCount = inH &* inW &* inC
   let lo = min(max(0, 0 &- ixStart), inWc)
   let hi = max(lo, min(inWc, inW &- ixStart))
@@ -212,15 +220,73 @@ func fillScratchRows(_ s: UnsafeMutablePointer<Int16>, _ rowElems: Int, _ kH: In
         i &+= 16
       }
       while i < n { dst[i] = Int16(truncatingIfNeeded: Int32(src[i]) &+ off); i &+= 1 }
+    } else if mult == 1 && S & 15 == 0 {
+      // Channels padded to whole vectors (depthwise): per pixel, 16 channels
+      // per vector, those past in_c masked to 0.
+      let lanes = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+      let imgEnd = img + imgCount
+      var px = 0
+      while px < hi &- lo {
+        let sp = src + px &* inC, dp = dst + px &* S
+        var c = 0
+        while c < S {
+          var v = _mm256_setzero_si256()
+          let n = inC &- c
+          if n >= 16 || (n > 0 && (sp + c).distance(to: imgEnd) >= 16) {
+            v = _mm256_add_epi16(_mm256_cvtepi8_epi16(
+              _mm_loadu_si128(UnsafeRawPointer(sp + c).assumingMemoryBound(to: __m128i.self))), off16)
+            if n < 16 { v = _mm256_and_si256(v, _mm256_cmpgt_epi16(_mm256_set1_epi16(Int16(truncatingIfNeeded: n)), lanes)) }
+          } else if n > 0 {
+            withUnsafeMutableBytes(of: &v) { d in
+              let d16 = d.baseAddress!.assumingMemoryBound(to: Int16.self)
+              var k = 0
+              while k < n { d16[k] = Int16(truncatingIfNeeded: Int32(sp[c &+ k]) &+ off); k &+= 1 }
+            }
+          }
+          _mm256_storeu_si256(UnsafeMutableRawPointer(dp + c).assumingMemoryBound(to: __m256i.self), v)
+          c &+= 16
+        }
+        px &+= 1
+      }
+    } else if let gather, S & 15 == 0 {
+      // Depth multiplier > 1: each block's 16 lanes come from at most 16
+      // consecutive input channels, placed by one vpshufb.
+      let imgEnd = img + imgCount
+      var px = 0
+      while px < hi &- lo {
+        let sp = src + px &* inC, dp = dst + px &* S
+        var cb = 0
+        while cb < S / 16 {
+          let entry = gather + cb &* 32
+          let first = Int(entry.load(fromByteOffset: 16, as: Int32.self))
+          var bytes: __m128i
+          if (sp + first).distance(to: imgEnd) >= 16 {
+            bytes = _mm_loadu_si128(UnsafeRawPointer(sp + first).assumingMemoryBound(to: __m128i.self))
+          } else {
+            var v = _mm256_setzero_si256()
+            copyIn(&v, sp + first, min(16, inC &- first))
+            bytes = _mm256_castsi256_si128(v)
+          }
+          let idx = _mm_loadu_si128(entry.assumingMemoryBound(to: __m128i.self))
+          let v = _mm256_add_epi16(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(bytes, idx)), off16)
+          _mm256_storeu_si256(UnsafeMutableRawPointer(dp + cb &* 16).assumingMemoryBound(to: __m256i.self), v)
+          cb &+= 1
+        }
+        px &+= 1
+      }
     } else {
       var px = 0
       while px < hi &- lo {
+        let sp = src + px &* inC, dp = dst + px &* S
+        var k = 0
         var c = 0
         while c < inC {
-          dst[px &* S &+ c] = Int16(truncatingIfNeeded: Int32(src[px &* inC &+ c]) &+ off)
+          let v = Int16(truncatingIfNeeded: Int32(sp[c]) &+ off)
+          var j = 0
+          while j < mult { dp[k] = v; k &+= 1; j &+= 1 }
           c &+= 1
         }
-        while c < S { dst[px &* S &+ c] = 0; c &+= 1 }
+        while k < S { dp[k] = 0; k &+= 1 }
         px &+= 1
       }
     }
@@ -387,9 +453,15 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
   }
 }
 
-/// Depthwise Conv2D, depth multiplier 1, channels a multiple of 16,
-/// row-scratch variant (variant 1). Packed at load (DepthwiseConv2DPacked):
-/// weights [C/16][ceil(taps/2)][lo, hi][8 lanes][2] int8, taps in (ky, kx)
+/// Depthwise Conv2D, row-scratch variant (variant 1), any depth multiplier
+/// m and channel count: the output channels C = in_c * m are padded to
+/// S = px_stride (a multiple of 16), and the scratch rows hold, per pixel,
+/// input channel ic at positions ic * m ..< (ic + 1) * m (the input gathered
+/// once per multiplier as the rows are filled), zeros up to S; so output
+/// lane oc reads its own input channel oc / m, as a multiplier-1 kernel on S
+/// channels. The padding lanes have zero weights and are not stored (the
+/// last block of a pixel stores C mod 16 bytes). Packed at load
+/// (depthwiseConv2DPack): weights [S/16][ceil(taps/2)][lo, hi][8 lanes][2] int8, taps in (ky, kx)
 /// order paired (2j, 2j+1) (the odd last tap paired with a zero weight);
 /// "lo" lanes are channels 0-3, 8-11 of the 16 and "hi" 4-7, 12-15, the order
 /// vpunpcklwd / vpunpckhwd give when two taps' 16 channels are interleaved;
@@ -397,9 +469,9 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 /// vpackssdw of the lo and hi results restores channel order. The int8
 /// weights are widened once per call into the stack buffer of int16
 /// (cnnrt_with_stack_buffer) and read from there as vpmaddwd memory
-/// operands. They always fit: 2 * C * ceil(taps/2) <= 2 * C * taps, and the
-/// k_h scratch rows (2,048 int16) hold at least k_w pixels of C each, so
-/// C * taps < 2,048 (checked at load too, depthwiseConv2DPack).
+/// operands. They always fit: 2 * S * ceil(taps/2) <= 2 * S * taps, and the
+/// k_h scratch rows (2,048 int16) hold at least k_w pixels of S each, so
+/// S * taps < 2,048 (checked at load too, depthwiseRowsChunk).
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -412,48 +484,73 @@ public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input:
     var scratch = ScratchAVX2()
     let z = _mm256_setzero_si256()
     var offsets: V8x = (z, z, z, z, z, z, z, z)  // 64 tap offsets
+    let p = k.a.pointee
+    // Depth multiplier 1 and channels a multiple of 16 (the common case): a
+    // copy of the kernel in which in_c, the scratch stride and the output
+    // stride are one value and every block stores 16 bytes.
+    let whole = p.depth_multiplier == 1 && p.in_c == p.out_c && p.px_stride == p.out_c
     withUnsafeMutableBytes(of: &scratch) { raw in
       withUnsafeMutableBytes(of: &offsets) { offRaw in
-        depthwiseRowsBody(k.a, k.input, k.output, raw.baseAddress!.assumingMemoryBound(to: Int16.self),
-                          offRaw.baseAddress!.assumingMemoryBound(to: Int32.self),
-                          buffer.assumingMemoryBound(to: Int16.self))
+        let s = raw.baseAddress!.assumingMemoryBound(to: Int16.self)
+        let o = offRaw.baseAddress!.assumingMemoryBound(to: Int32.self)
+        let w = buffer.assumingMemoryBound(to: Int16.self)
+        if whole { depthwiseRowsWhole(k.a, k.input, k.output, s, o, w) } else {
+          depthwiseRowsPadded(k.a, k.input, k.output, s, o, w)
+        }
       }
     }
   }, &call)
 }
 
+/// The two copies of depthwiseRowsBody, each compiled on its own.
+@inline(never)
+func depthwiseRowsWhole(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                        _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                        _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: true)
+}
+
+@inline(never)
+func depthwiseRowsPadded(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                         _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
+                         _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: false)
+}
+
 @inline(__always)
 func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                        _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
-                       _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
+                       _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>, whole: Bool) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
   let table = UnsafeRawPointer(tableRaw)
-  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.in_c)
+  let C = Int(p.out_c)
+  let inC = whole ? C : Int(p.in_c), S = whole ? C : Int(p.px_stride), mult = whole ? 1 : Int(p.depth_multiplier)
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w)
   let outH = Int(p.out_h), outW = Int(p.out_w)
   let kH = Int(p.k_h), kW = Int(p.k_w)
   let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
   let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
   let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
   let chunkW = Int(p.chunk_w)
-  guard chunkW > 0, C % 16 == 0 else { return }
+  guard chunkW > 0, mult >= 1, C == inC &* mult, S % 16 == 0, S >= C, S &- C < 16 else { return }
   let taps = kH &* kW
   let tapPairs = (taps &+ 1) / 2
   let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
-  let rowElems = (inWcMax &* C &+ 16 &+ 15) & ~15
+  let rowElems = (inWcMax &* S &+ 16 &+ 15) & ~15
   guard kH &* rowElems <= avx2ScratchElements else { return }
   let hasLeft = p.has_left_shift != 0
   let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset))
   let min16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min))
   let max16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max))
-  let blocks = C / 16
-  let pxBytes = 2 &* strideW &* C
+  let blocks = S / 16
+  let pxBytes = 2 &* strideW &* S
   // Byte offset of each tap (raster order) in the scratch rows; an odd last
   // tap is paired with itself (its second weight is 0).
   guard taps <= 63 else { return }
   var t = 0
   while t < taps {
-    offsets[t] = Int32(truncatingIfNeeded: 2 &* ((t / kW) &* rowElems &+ (t % kW) &* dilW &* C))
+    offsets[t] = Int32(truncatingIfNeeded: 2 &* ((t / kW) &* rowElems &+ (t % kW) &* dilW &* S))
     t &+= 1
   }
   offsets[taps] = offsets[taps &- 1]
@@ -462,16 +559,22 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   guard weightCount <= avx2WideWeightElements else { return }
   widenWeightsAVX2(UnsafeRawPointer(wRaw), wide, weightCount)
   let weights = UnsafeRawPointer(wide)
+  // Depth multiplier > 1: the gather table after the weights (16 int16 per block), when it fits.
+  var gather: UnsafeRawPointer? = nil
+  if !whole && mult > 1 && weightCount &+ blocks &* 16 <= avx2WideWeightElements {
+    gatherTableAVX2(UnsafeMutableRawPointer(wide + weightCount), blocks: blocks, channels: C, mult: mult)
+    gather = UnsafeRawPointer(wide + weightCount)
+  }
   forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
-                     inC: C, S: C, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
+                     inC: inC, S: S, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
                      padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
-                     output: output) { outRow, cw in
+                     depthMultiplier: mult, gather: gather, output: output) { outRow, cw in
     var lx = 0
     while lx < cw {
       let np = min(4, cw &- lx)
       var cb = 0
       while cb < blocks {
-        let base = UnsafeRawPointer(s + (lx &* strideW &* C &+ cb &* 16))
+        let base = UnsafeRawPointer(s + (lx &* strideW &* S &+ cb &* 16))
         let ai = accInit + cb &* 16
         let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
         let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
@@ -499,13 +602,18 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
         }
         let t = table + cb &* 2 &* avx2RequantBlockBytes
         let outPixel = outRow + (lx &* C &+ cb &* 16)  // a let: no captured var (no box)
+        let n = whole ? 16 : min(16, C &- cb &* 16)  // channels of this block that exist
         @inline(__always) func store(_ q: Int, _ lo: __m256i, _ hi: __m256i) {
           let rl = requantTableAVX2(lo, t, hasLeft)
           let rh = requantTableAVX2(hi, t + avx2RequantBlockBytes, hasLeft)
           let v = _mm256_min_epi16(_mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(rl, rh), off16), min16), max16)
           let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(v, v), _mm256_setr_epi32(0, 1, 4, 5, 0, 1, 4, 5))
-          let dst = UnsafeMutableRawPointer(outPixel + q &* C)
-          _mm_storeu_si128(dst.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+          if n == 16 {
+            let dst = UnsafeMutableRawPointer(outPixel + q &* C)
+            _mm_storeu_si128(dst.assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+          } else {
+            copyOut(bytes, outPixel + q &* C, n)
+          }
         }
         store(0, l0, h0)
         if np > 1 { store(1, l1, h1) }
@@ -515,6 +623,29 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
       }
       lx &+= np
     }
+  }
+}
+
+/// Writes the depthwise gather table for `blocks` blocks of 16 output
+/// lanes (channels oc = 16 * block + lane, `channels` of them, oc reading
+/// input channel oc / mult): per block 32 bytes, the vpshufb index of each
+/// lane's input channel relative to the block's first (oc0 / mult; at most
+/// 15 / mult + 1 < 16 apart for mult >= 2), 0 for padding lanes (their
+/// weights are 0), then that first channel as an Int32.
+@inline(__always)
+func gatherTableAVX2(_ t: UnsafeMutableRawPointer, blocks: Int, channels: Int, mult: Int) {
+  var cb = 0
+  while cb < blocks {
+    let first = cb &* 16 / mult
+    var l = 0
+    while l < 16 {
+      let oc = cb &* 16 &+ l
+      let i = oc < channels ? oc / mult &- first : 0
+      t.storeBytes(of: Int8(truncatingIfNeeded: i), toByteOffset: cb &* 32 &+ l, as: Int8.self)
+      l &+= 1
+    }
+    t.storeBytes(of: Int32(truncatingIfNeeded: first), toByteOffset: cb &* 32 &+ 16, as: Int32.self)
+    cb &+= 1
   }
 }
 #endif

@@ -123,6 +123,61 @@ struct AddOptimizedTests {
     #expect(taken == 3000)
   }
 
+  @Test("AVX2 broadcast add equals addBroadcastReference on CNN broadcast shapes")
+  func randomBroadcast() {
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0xADD4)
+    let channels = [1, 2, 3, 5, 7, 8, 13, 16, 31, 32, 33, 63, 64, 65, 100]
+    var taken = 0
+    let cases = 700
+    for c in 0..<cases {
+      let n = rng.int(1...2), h = rng.int(1...9), w = rng.int(1...9), C = channels[rng.int(0...channels.count - 1)]
+      let full = Dims4(n: n, h: h, w: w, c: C)
+      // Per-channel vector, scalar, per-pixel factor, and other partial broadcasts.
+      let kinds = [Dims4(n: 1, h: 1, w: 1, c: C), Dims4(n: 1, h: 1, w: 1, c: 1), Dims4(n: 1, h: h, w: w, c: 1),
+                   Dims4(n: n, h: h, w: w, c: 1), Dims4(n: 1, h: h, w: w, c: C), Dims4(n: 1, h: 1, w: w, c: C),
+                   Dims4(n: n, h: 1, w: 1, c: C)]
+      let small = kinds[c % kinds.count]
+      let smallFirst = rng.bool()
+      let s1 = smallFirst ? small : full, s2 = smallFirst ? full : small
+      var p: AddParams
+      if c % 4 == 3 {
+        // Raw parameters, including the saturating Int32.min case and shifts the folded form refuses.
+        func mult() -> Int32 { [Int32.min, Int32.max, Int32(rng.int(1 << 30...(1 << 31) - 1)), rng.int32()][rng.int(0...3)] }
+        p = AddParams(input1Offset: Int32(rng.int(-255...255)), input2Offset: Int32(rng.int(-255...255)),
+                      outputOffset: Int32(rng.int(-255...255)), leftShift: Int32(rng.int(0...31)),
+                      input1Multiplier: mult(), input1Shift: Int32(rng.int(-31...31)),
+                      input2Multiplier: mult(), input2Shift: Int32(rng.int(-31...31)),
+                      outputMultiplier: mult(), outputShift: Int32(rng.int(-31...31)),
+                      activationMin: -128, activationMax: 127)
+      } else {
+        func scale() -> Float { Float(pow(10, -3 + 3 * rng.unit())) }
+        var lo = Int32(-128), hi = Int32(127)
+        if rng.bool() { lo = Int32(rng.int(-128...127)); hi = Int32(rng.int(Int(lo)...127)) }
+        p = prepareAdd(input1Scale: scale(), input1ZeroPoint: Int32(rng.int(-128...127)),
+                       input2Scale: scale(), input2ZeroPoint: Int32(rng.int(-128...127)),
+                       outputScale: scale(), outputZeroPoint: Int32(rng.int(-128...127)),
+                       activationMin: lo, activationMax: hi)
+      }
+      let a = inputs(&rng, s1.count), b = inputs(&rng, s2.count)
+      var want = [Int8](repeating: 0, count: full.count)
+      addBroadcastReference(params: p, outputShape: full, input1Shape: s1, input1: a, input2Shape: s2, input2: b,
+                            output: &want)
+      func d5(_ d: Dims4) -> Dims5 { Dims5(1, d.n, d.h, d.w, d.c) }
+      guard let plan = BroadcastPlan(a: d5(s1), b: d5(s2), out: d5(full)) else {
+        Issue.record("no plan for \(s1) + \(s2)"); continue
+      }
+      for isa in optimisedPathsOnThisCPU() {
+        var got = [Int8](repeating: 0x5A, count: full.count + 40)
+        guard addBroadcastOptimized(isa: isa, params: p, plan: plan, input1: a, input2: b, output: &got) else { continue }
+        taken += 1
+        #expect(Array(got[..<full.count]) == want, "case \(c): \(s1) + \(s2) ISA \(isa) params \(p)")
+        #expect(got[full.count...].allSatisfy { $0 == 0x5A }, "case \(c): ISA \(isa) wrote past the output")
+      }
+    }
+    #expect(taken >= cases * optimisedPathsOnThisCPU().count, "optimised path took \(taken)")
+  }
+
   /// Parameters the vector kernels cannot reproduce exactly are refused
   /// (the op keeps addReference).
   @Test func outOfRangeParametersAreRefused() {

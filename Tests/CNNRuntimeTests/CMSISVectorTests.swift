@@ -223,8 +223,9 @@ private func runConvLayer(_ c: VectorCase, prefix: String? = nil, depthwise: Boo
                                  filterShape: filterShape, filter: weights, bias: biasPointer,
                                  outputShape: outputShape, output: &out)
         for isa in optimisedPathsOnThisCPU() {
-          let bytes = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC)
-          if bytes == 0 || params.depthMultiplier != 1 { continue }  // portable path only
+          let bytes = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inC,
+                                                 dilationW: params.dilationW)
+          if bytes == 0 { continue }  // portable path only
           let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
           defer { region.deallocate() }
           weights.withUnsafeBufferPointer { wp in

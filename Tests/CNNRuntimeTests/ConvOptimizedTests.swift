@@ -1,6 +1,7 @@
 // The optimised Conv2D and depthwise kernels against conv2DReference /
 // depthwiseConv2DReference, byte for byte, on seeded random shapes (odd and
-// even input channels, output channels around the 8-lane blocks, kernels
+// even input channels, output channels around the 8-lane blocks, depthwise
+// channel counts off the 16-lane blocks and depth multipliers 1...4, kernels
 // 1...5, strides, dilations, padding, 1x1 pointwise layers that run as one
 // row, widths larger than one scratch chunk) and parameters (per-channel
 // multipliers and shifts including left shifts, offsets, clamps, with and
@@ -20,9 +21,14 @@ private struct ConvCase {
 private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
   let dwCs = [8, 16, 24, 32, 48, 64]
+  // Depthwise channel tails (C mod 16 != 0) and depth multipliers.
+  let dwTailCs = [1, 2, 3, 5, 7, 9, 13, 15, 17, 20, 31, 33, 40]
   let outCs = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 64]
-  let inC = depthwise ? dwCs[rng.int(0...dwCs.count - 1)] : inCs[rng.int(0...inCs.count - 1)]
-  let outC = depthwise ? inC : outCs[rng.int(0...outCs.count - 1)]
+  let dwTail = depthwise && index % 2 == 1
+  let inC = depthwise ? (dwTail ? dwTailCs[rng.int(0...dwTailCs.count - 1)] : dwCs[rng.int(0...dwCs.count - 1)])
+    : inCs[rng.int(0...inCs.count - 1)]
+  let multiplier = dwTail && inC <= 20 ? rng.int(1...4) : 1
+  let outC = depthwise ? inC * multiplier : outCs[rng.int(0...outCs.count - 1)]
   let pointwise = !depthwise && index % 5 == 0
   let kH = pointwise ? 1 : rng.int(1...5), kW = pointwise ? 1 : rng.int(1...5)
   let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise ? 1 : rng.int(1...3)
@@ -51,7 +57,8 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   if lo > hi { swap(&lo, &hi) }
   let params = ConvParams(inputOffset: Int32(rng.int(-127...128)), outputOffset: Int32(rng.int(-128...127)),
                           strideH: strideH, strideW: strideW, dilationH: dilH, dilationW: dilW,
-                          padTop: padTop, padLeft: padLeft, depthMultiplier: 1, activationMin: lo, activationMax: hi)
+                          padTop: padTop, padLeft: padLeft, depthMultiplier: multiplier,
+                          activationMin: lo, activationMax: hi)
   return ConvCase(inputShape: inputShape, filterShape: filterShape, outputShape: outputShape, params: params,
                   input: i8(inputShape.count), filter: i8(filterShape.count, min: -127), bias: bias,
                   mult: mult, shift: shift)
@@ -59,7 +66,7 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
 
 private func describe(_ c: ConvCase) -> String {
   let p = c.params
-  return "in \(c.inputShape) filter \(c.filterShape) out \(c.outputShape) stride \(p.strideH)x\(p.strideW) "
+  return "in \(c.inputShape) filter \(c.filterShape) out \(c.outputShape) multiplier \(p.depthMultiplier) stride \(p.strideH)x\(p.strideW) "
     + "dilation \(p.dilationH)x\(p.dilationW) pad \(p.padTop),\(p.padLeft) bias \(c.bias != nil)"
 }
 
@@ -83,10 +90,16 @@ private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
           }
           for isa in optimisedPathsOnThisCPU() {
             let bytes = depthwise
-              ? depthwiseConv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c)
+              ? depthwiseConv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c,
+                                           dilationW: c.params.dilationW)
               : conv2DPackedBytes(isa: isa, filterShape: c.filterShape, inputChannels: c.inputShape.c,
                                   dilationW: c.params.dilationW)
-            #expect(bytes > 0, "ISA \(isa) has no kernel for \(describe(c))")
+            // Depthwise: the per-tap kernel takes multiplier 1 and whole blocks of 8 channels,
+            // the row-scratch kernel every shape whose scratch rows of one output pixel fit.
+            let dwHeld = !depthwise || (c.params.depthMultiplier == 1 && c.filterShape.c % 8 == 0)
+              || depthwiseRowsChunk(kH: c.filterShape.h, kW: c.filterShape.w, stride: (c.filterShape.c + 15) & ~15,
+                                    strideW: 1, dilationW: c.params.dilationW, outW: 1) != nil
+            #expect(bytes > 0 || !dwHeld, "ISA \(isa) has no kernel for \(describe(c))")
             if bytes == 0 { continue }
             let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
             defer { region.deallocate() }

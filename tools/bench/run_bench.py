@@ -753,8 +753,9 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     if all(r["kernel_path"] == "avx2" for r in results):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX2** here "
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
-                 "Conv2D (channels a multiple of 8), same-shape Add, Mul (same shape and per-channel / per-pixel broadcast), FullyConnected, AveragePool2D and MaxPool2D; every "
-                 "other op (mean, softmax, broadcast Add, …) runs the portable reference kernels (Swift, "
+                 "Conv2D (any depth multiplier and channel count whose scratch rows fit, else multiplier 1 with channels a multiple of 8), "
+                 "Add and Mul (same shape and per-channel / per-pixel / scalar broadcast), FullyConnected, AveragePool2D, MaxPool2D "
+                 "and Mean; every other op (softmax, …) runs the portable reference kernels (Swift, "
                  "compiled `-O` for generic x86-64). On a CPU with AVX-512 VNNI the default is the AVX-512 "
                  "path; this CPU has none. All runtimes run **single-threaded** on the same seeded int8 "
                  "inputs.\n")

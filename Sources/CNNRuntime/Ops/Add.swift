@@ -91,9 +91,12 @@ struct AddData {
   /// Both inputs have the output's shape (else broadcast).
   var sameShape: Bool
   /// Argument block of the optimised kernel for `isa`, or nil: same-shape
-  /// inputs on every path, broadcast too on the Arm paths.
+  /// inputs on every path, broadcast too on the Arm paths and (with `plan`)
+  /// the x86 ones.
   var optimized: cnnrt_add_args?
   var isa: Int32
+  /// How an x86 path walks a broadcast (nil: same shape, or another path).
+  var plan: BroadcastPlan?
 }
 
 /// ADD: a + b, each with its own scale and zero point (an activation or an
@@ -122,15 +125,23 @@ enum AddOp: RuntimeOp {
     try ctx.checkRequantShift(p.input2Shift)
     try ctx.checkRequantShift(p.outputShift)
     let sameShape = a.dims == output.dims && b.dims == output.dims
+    var plan: BroadcastPlan? = nil
+    if !sameShape && (ctx.isa == KernelISA.avx2 || ctx.isa == KernelISA.avx512) {
+      plan = BroadcastPlan(a: ctx.paddedShape(Int(ctx.inputIndex(0))), b: ctx.paddedShape(Int(ctx.inputIndex(1))),
+                           out: ctx.paddedShape(ctx.outputIndex(0)))
+    }
     return AddData(params: p, sameShape: sameShape,
-                   optimized: sameShape || isArmISA(ctx.isa) ? addKernelArgs(isa: ctx.isa, params: p) : nil,
-                   isa: ctx.isa)
+                   optimized: sameShape || isArmISA(ctx.isa) || plan != nil ? addKernelArgs(isa: ctx.isa, params: p) : nil,
+                   isa: ctx.isa, plan: plan)
   }
 
   static func eval(_ data: UnsafePointer<AddData>, _ ctx: OpEvalContext) {
     let d = data.pointee
-    if let args = d.optimized, !d.sameShape {
-      // Broadcast with an optimised kernel: Arm paths only (see prepare).
+    if let args = d.optimized, let plan = d.plan {
+      addBroadcastOptimized(isa: d.isa, args: args, plan: plan, input1: ctx.input(0), input2: ctx.input(1),
+                            output: ctx.output)
+    } else if let args = d.optimized, !d.sameShape {
+      // Broadcast on an Arm path (see prepare).
       armAddBroadcast(isa: d.isa, args: args, outputShape: ctx.outputDims,
                       input1Shape: ctx.inputDims(0), input1: ctx.input(0),
                       input2Shape: ctx.inputDims(1), input2: ctx.input(1), output: ctx.output)

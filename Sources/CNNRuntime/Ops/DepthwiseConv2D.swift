@@ -81,14 +81,14 @@ enum DepthwiseConv2DOp: RuntimeOp {
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
     var bytes = requantTableBytes(plan)
     if let input = plan.inputRecord(0), let filter = plan.inputRecord(1) {
-      let packed = packedDepthwiseBytes(isa: plan.isa, input: input, filter: filter)
+      let packed = packedDepthwiseBytes(isa: plan.isa, input: input, filter: filter, dilationW: Int(plan.rec.dilationW))
       if packed > 0 {
         bytes += packed + 64
         if filter.rank == 4 && input.rank == 4 {
           let w = depthwiseConv2DPackedWeightBytes(
             isa: plan.isa,
             filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
-            inputChannels: Int(input.dim(3)))
+            inputChannels: Int(input.dim(3)), dilationW: Int(plan.rec.dilationW))
           plan.countPackedWeights(w, filter: filter)
         }
       }
@@ -111,7 +111,8 @@ enum DepthwiseConv2DOp: RuntimeOp {
     ctx.paramCount = Int64(outC) * Int64(filter.dims.h * filter.dims.w) + (ctx.hasInput(2) ? Int64(outC) : 0)
     ctx.macs = Int64(output.count) * Int64(filter.dims.h * filter.dims.w)
     if ctx.isa != KernelISA.portable {
-      let need = depthwiseConv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c)
+      let need = depthwiseConv2DPackedBytes(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c,
+                                            dilationW: d.params.dilationW)
       let bias = try ctx.bias(channels: outC), p = d.params, rq = d.requant, isa = ctx.isa
       try packConvolution(&ctx, &d, bytes: need) { region in
         depthwiseConv2DPack(isa: isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
@@ -141,9 +142,9 @@ enum DepthwiseConv2DOp: RuntimeOp {
 
 /// Bytes the packed region of one depthwise convolution needs (0: portable
 /// path), from its records (pass 1).
-func packedDepthwiseBytes(isa: Int32, input: TensorRecord, filter: TensorRecord) -> Int {
+func packedDepthwiseBytes(isa: Int32, input: TensorRecord, filter: TensorRecord, dilationW: Int) -> Int {
   if filter.rank != 4 || input.rank != 4 { return 0 }
   return depthwiseConv2DPackedBytes(
     isa: isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)), c: Int(filter.dim(3))),
-    inputChannels: Int(input.dim(3)))
+    inputChannels: Int(input.dim(3)), dilationW: dilationW)
 }

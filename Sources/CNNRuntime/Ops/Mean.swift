@@ -217,8 +217,8 @@ enum MeanOp: RuntimeOp {
 
   static func eval(_ data: UnsafePointer<MeanData>, _ ctx: OpEvalContext) {
     let m = data.pointee
-    if armMean(isa: ctx.isa, params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
-               input: ctx.input(0), output: ctx.output) { return }
+    if meanOptimized(isa: ctx.isa, params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
+                     input: ctx.input(0), output: ctx.output) { return }
     meanReference(params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
                   input: ctx.input(0), output: ctx.output)
   }

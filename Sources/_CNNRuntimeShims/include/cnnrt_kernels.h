@@ -38,13 +38,16 @@ typedef struct cnnrt_conv_args {
    * inputs are one tap of c_groups quads: [oc_blocks][k_h][c_groups][16][4]. */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
-  /* int16 elements per input pixel in the scratch rows; output pixels per chunk. */
+  /* int16 elements per input pixel in the scratch rows (depthwise: the
+   * output channels padded to a multiple of 16, input channel ic repeated
+   * for its depth_multiplier outputs); output pixels per chunk. */
   int64_t px_stride, chunk_w;
   /* Requantization table (variant 1): per 8-lane block, 7 vectors of 8
    * int32 (layout and derivation: _CNNKernelsAVX2/RequantAVX2.swift). */
   const int32_t *rq_table;
-  /* Some left shift is non-zero (variant 1). */
-  int32_t has_left_shift, reserved;
+  /* Some left shift is non-zero (variant 1). Depthwise: output channels
+   * per input channel (out_c = in_c * depth_multiplier). */
+  int32_t has_left_shift, depth_multiplier;
 } cnnrt_conv_args;
 
 /* Elementwise int8 Add, same-shape inputs (the reference's AddParams, as

@@ -483,49 +483,86 @@ func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant
 // MARK: - Depthwise (AVX2 kernel on the AVX2 and AVX-512 paths)
 
 /// Bytes of the region `depthwiseConv2DPack` needs (0: portable path only).
-/// Eligible: depth multiplier 1, channels a multiple of 8, an x86 path. The
-/// kernel reads the model's filter in place: the region is the argument block.
-public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+/// Two kernels: the row-scratch kernel (any depth multiplier and channel
+/// count whose k_h widened input rows of one output pixel fit the scratch,
+/// `dilationW` the op's) and the per-tap kernel that reads the model's
+/// filter in place (depth multiplier 1, channels a multiple of 8; its region
+/// is the argument block).
+public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChannels: Int, dilationW: Int = 1) -> Int {
   if isArmISA(isa) { return armDepthwisePackedBytes(filterShape: filterShape, inputChannels: inputChannels) }
+  let outC = filterShape.c
   guard isa == KernelISA.avx2 || isa == KernelISA.avx512, filterShape.n == 1,
-        filterShape.c == inputChannels, inputChannels > 0, inputChannels % 8 == 0,
+        inputChannels > 0, outC > 0, outC % inputChannels == 0,
         filterShape.h > 0, filterShape.w > 0, filterShape.h <= 1 << 16, filterShape.w <= 1 << 16,
-        inputChannels <= 1 << 20 else { return 0 }
+        outC <= 1 << 20 else { return 0 }
   let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
-  guard let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return args }
-  return args + l.bytes
+  if let l = depthwiseRowsLayout(filterShape: filterShape, channels: outC),
+     depthwiseRowsChunk(kH: filterShape.h, kW: filterShape.w, stride: l.stride, strideW: 1,
+                        dilationW: max(dilationW, 1), outW: 1) != nil {
+    return args + l.bytes
+  }
+  return outC == inputChannels && outC % 8 == 0 ? args : 0
 }
 
 /// Bytes of the packed filter copy inside that region (see
 /// conv2DPackedSize): the row-scratch layout's int8 weights, rounded
 /// up to 64; 0 when the kernel reads the model's filter in place.
-public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int) -> Int {
+public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inputChannels: Int,
+                                             dilationW: Int = 1) -> Int {
   if isArmISA(isa) { return armDepthwisePackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
-  guard depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels) > 0,
-        let l = depthwiseRowsLayout(filterShape: filterShape, channels: inputChannels) else { return 0 }
+  let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+  guard depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels,
+                                   dilationW: dilationW) > args,
+        let l = depthwiseRowsLayout(filterShape: filterShape, channels: filterShape.c) else { return 0 }
   return l.accInitOffset - l.weightsOffset
 }
 
-/// Layout of the row-scratch depthwise region after the argument block
-/// (channels a multiple of 16): packed weights, bias in lane order, table.
+/// Layout of the row-scratch depthwise region after the argument block:
+/// packed weights, bias in lane order, table, for the output channels padded
+/// to `stride` (a multiple of 16; the padding lanes have zero weights and are
+/// not stored).
 struct DepthwiseRowsLayout {
   var weightsOffset: Int
   var accInitOffset: Int
   var tableOffset: Int
   var bytes: Int
+  /// Output channels padded to whole 16-lane blocks (int16 per pixel in the scratch rows).
+  var stride: Int
 }
 
 func depthwiseRowsLayout(filterShape: Dims4, channels: Int) -> DepthwiseRowsLayout? {
-  guard channels % 16 == 0 else { return nil }
+  guard channels > 0, channels <= avx2ScratchCapacity else { return nil }
+  let stride = (channels + 15) & ~15
   let taps = filterShape.h * filterShape.w
   let tapPairs = (taps + 1) / 2
-  let (wBytes, o) = (channels / 16 * 32).multipliedReportingOverflow(by: tapPairs)
+  let (wBytes, o) = (stride / 16 * 32).multipliedReportingOverflow(by: tapPairs)
   if o || wBytes > maxPackedConvBytes { return nil }
   let weightsOffset = 0
   let accInitOffset = alignUp(wBytes, 64)
-  let tableOffset = accInitOffset + alignUp(channels * 4, 64)
+  let tableOffset = accInitOffset + alignUp(stride * 4, 64)
   return DepthwiseRowsLayout(weightsOffset: weightsOffset, accInitOffset: accInitOffset, tableOffset: tableOffset,
-                             bytes: tableOffset + channels / 8 * avx2RequantTableBlockBytes)
+                             bytes: tableOffset + stride / 8 * avx2RequantTableBlockBytes, stride: stride)
+}
+
+/// Output pixels per scratch chunk of the row-scratch depthwise kernel (the
+/// largest up to `outW` whose k_h scratch rows of `stride` int16 per pixel
+/// fit avx2ScratchCapacity), or nil when not even one pixel fits or the
+/// taps or widened weights exceed the kernel's buffers.
+func depthwiseRowsChunk(kH: Int, kW: Int, stride: Int, strideW: Int, dilationW: Int, outW: Int) -> Int? {
+  guard kH >= 1, kW >= 1, kH * kW <= 63, strideW >= 1, dilationW >= 1, outW >= 1,
+        strideW <= avx2ScratchCapacity, dilationW <= avx2ScratchCapacity, stride <= avx2ScratchCapacity,
+        stride / 16 * ((kH * kW + 1) / 2) * 32 <= avx2WideWeightCapacity else { return nil }
+  func fits(_ cw: Int) -> Bool {
+    let inWc = (cw - 1) * strideW + (kW - 1) * dilationW + 1
+    return kH * ((inWc * stride + 16 + 15) & ~15) <= avx2ScratchCapacity
+  }
+  guard fits(1) else { return nil }
+  var lo = 1, hi = outW
+  while lo < hi {
+    let mid = (lo + hi + 1) / 2
+    if fits(mid) { lo = mid } else { hi = mid - 1 }
+  }
+  return lo
 }
 
 /// Channel of lane `lane` (0..<16) in the depthwise kernel's lo/hi order:
@@ -536,8 +573,10 @@ func depthwiseLaneChannel(_ lane: Int) -> Int {
   return (l < 4 ? l : l + 4) + half * 4
 }
 
-/// Fills the region for `depthwiseConv2DPacked`. The filter, bias and
-/// requantization arrays are referenced, not copied: they must outlive it.
+/// Fills the region for `depthwiseConv2DPacked`. The per-tap kernel
+/// references the filter, bias and requantization arrays, not copies: they
+/// must outlive the region. Returns false (portable path) when neither
+/// kernel applies.
 public func depthwiseConv2DPack(
   isa: Int32, params: ConvParams, requant: ChannelRequant,
   inputShape: Dims4, filterShape: Dims4, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?,
@@ -548,21 +587,24 @@ public func depthwiseConv2DPack(
                             filter: filter, bias: bias, outputShape: outputShape, region: region,
                             regionBytes: regionBytes)
   }
-  let need = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputShape.c)
-  guard need > 0, need <= regionBytes, params.depthMultiplier == 1, outputShape.c == inputShape.c,
+  let need = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputShape.c,
+                                        dilationW: params.dilationW)
+  let inC = inputShape.c, C = filterShape.c
+  guard need > 0, need <= regionBytes, C % inC == 0, params.depthMultiplier == C / inC, outputShape.c == C,
         outputShape.n == inputShape.n, inputShape.n > 0, inputShape.h > 0, inputShape.w > 0,
         outputShape.h > 0, outputShape.w > 0,
         params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax
   else { return false }
   var a = cnnrt_conv_args()
   a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-  a.in_c = Int64(inputShape.c)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outputShape.c)
+  a.in_c = Int64(inC)
+  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(C)
   a.k_h = Int64(filterShape.h); a.k_w = Int64(filterShape.w)
   a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
   a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
   a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-  a.c_groups = Int64(inputShape.c); a.oc_blocks = Int64(inputShape.c / 8)
+  a.c_groups = Int64(inC); a.oc_blocks = Int64(C / 8)
+  a.depth_multiplier = Int32(truncatingIfNeeded: C / inC)
   a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
   a.act_min = params.activationMin; a.act_max = params.activationMax
   a.weights = UnsafeRawPointer(filter)
@@ -570,70 +612,64 @@ public func depthwiseConv2DPack(
   a.multiplier = requant.multiplier
   a.shift = requant.shift
   let argsBytes = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
-  let C = inputShape.c
+  let kH = filterShape.h, kW = filterShape.w
   if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
+     let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, strideW: params.strideW,
+                                    dilationW: params.dilationW, outW: outputShape.w),
      requantFitsTableAVX2(requant, channels: C, bias: bias, absWeightSum: { c in
        var sum: Int64 = 0
        var t = 0
-       while t < filterShape.h * filterShape.w { let w = Int64(filter[t * C + c]); sum += w < 0 ? -w : w; t += 1 }
+       while t < kH * kW { let w = Int64(filter[t * C + c]); sum += w < 0 ? -w : w; t += 1 }
        return sum
-     }), params.strideW >= 1, params.dilationW >= 1 {
-    let kH = filterShape.h, kW = filterShape.w
-    func fits(_ cw: Int) -> Bool {
-      let inWc = (cw - 1) * params.strideW + (kW - 1) * params.dilationW + 1
-      return kH * ((inWc * C + 16 + 15) & ~15) <= avx2ScratchCapacity
+     }) {
+    let S = l.stride
+    /// Output channel of lane `lane` of the padded channels (-1: padding).
+    func channel(_ lane: Int) -> Int {
+      let c = (lane / 16) * 16 + depthwiseLaneChannel(lane % 16)
+      return c < C ? c : -1
     }
-    if kH * kW <= 63, kH <= avx2ScratchCapacity, kW <= avx2ScratchCapacity, C <= avx2ScratchCapacity,
-       params.strideW <= avx2ScratchCapacity, params.dilationW <= avx2ScratchCapacity, fits(1),
-       C / 16 * ((kH * kW + 1) / 2) * 32 <= avx2WideWeightCapacity {
-      var lo = 1, hi = outputShape.w
-      while lo < hi {
-        let mid = (lo + hi + 1) / 2
-        if fits(mid) { lo = mid } else { hi = mid - 1 }
-      }
-      let base = region + argsBytes
-      let taps = kH * kW, tapPairs = (taps + 1) / 2
-      let w = base + l.weightsOffset
-      var idx = 0  // [C/16][tapPairs][lo, hi][8 lanes][2] int8
-      var cb = 0
-      while cb < C / 16 {
-        var j = 0
-        while j < tapPairs {
-          var lane = 0
-          while lane < 16 {
-            let c = cb * 16 + depthwiseLaneChannel(lane)
-            var e = 0
-            while e < 2 {
-              let t = 2 * j + e
-              let v: Int8 = t < taps ? filter[t * C + c] : 0
-              w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
-              idx += 1
-              e += 1
-            }
-            lane += 1
+    let base = region + argsBytes
+    let taps = kH * kW, tapPairs = (taps + 1) / 2
+    let w = base + l.weightsOffset
+    var idx = 0  // [S/16][tapPairs][lo, hi][8 lanes][2] int8
+    var cb = 0
+    while cb < S / 16 {
+      var j = 0
+      while j < tapPairs {
+        var lane = 0
+        while lane < 16 {
+          let c = channel(cb * 16 + lane)
+          var e = 0
+          while e < 2 {
+            let t = 2 * j + e
+            let v: Int8 = t < taps && c >= 0 ? filter[t * C + c] : 0
+            w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
+            idx += 1
+            e += 1
           }
-          j += 1
+          lane += 1
         }
-        cb += 1
+        j += 1
       }
-      let acc = (base + l.accInitOffset).bindMemory(to: Int32.self, capacity: C)
-      var lane = 0
-      while lane < C {
-        let c = (lane / 16) * 16 + depthwiseLaneChannel(lane % 16)
-        acc[lane] = bias?[c] ?? 0
-        lane += 1
-      }
-      let table = base + l.tableOffset
-      a.has_left_shift = fillRequantTableAVX2(table, blocks: C / 8, requant: requant) { lane in
-        (lane / 16) * 16 + depthwiseLaneChannel(lane % 16)
-      } ? 1 : 0
-      a.variant = 1
-      a.chunk_w = Int64(lo)
-      a.px_stride = Int64(C)
-      a.weights = UnsafeRawPointer(w)
-      a.acc_init = UnsafePointer(acc)
-      a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: C / 8 * 56))
+      cb += 1
     }
+    let acc = (base + l.accInitOffset).bindMemory(to: Int32.self, capacity: S)
+    var lane = 0
+    while lane < S {
+      let c = channel(lane)
+      acc[lane] = c >= 0 ? (bias?[c] ?? 0) : 0
+      lane += 1
+    }
+    let table = base + l.tableOffset
+    a.has_left_shift = fillRequantTableAVX2(table, blocks: S / 8, requant: requant, channel: channel) ? 1 : 0
+    a.variant = 1
+    a.chunk_w = Int64(chunk)
+    a.px_stride = Int64(S)
+    a.weights = UnsafeRawPointer(w)
+    a.acc_init = UnsafePointer(acc)
+    a.rq_table = UnsafePointer(table.bindMemory(to: Int32.self, capacity: S / 8 * 56))
+  } else if C != inC || C % 8 != 0 {
+    return false  // the per-tap kernel needs depth multiplier 1 and whole blocks of 8 channels
   }
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true

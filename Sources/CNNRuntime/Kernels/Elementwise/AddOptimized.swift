@@ -1,6 +1,11 @@
-// Optimised same-shape Add: the path is chosen once at model load (as for
-// Conv2D, see Conv2DPacked.swift) and the ISA kernel is called with a
-// cnnrt_add_args block built at load. Broadcast Add stays on the reference.
+// Optimised Add: the path is chosen once at model load (as for Conv2D, see
+// Conv2DPacked.swift) and the ISA kernel is called with a cnnrt_add_args
+// block built at load. Same-shape inputs are one row; a broadcast Add on
+// the x86 paths walks its BroadcastPlan (Broadcast.swift) row by row, as
+// Mul does: rows where both inputs are contiguous (a per-channel [1,1,1,C]
+// operand over [1,H,W,C]) and rows where one input is a single value (a
+// scalar; a [1,H,W,1] operand over [1,H,W,C]). The Arm paths run broadcast
+// Add per pixel (ArmOps.swift).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
@@ -48,6 +53,80 @@ func addOptimized(isa: Int32, args: cnnrt_add_args, count: Int,
     cnnrtAddAVX2(&a, count, input1, input2, output)
   }
   #endif
+}
+
+/// Bytes of the stack buffer a short per-channel row is repeated into.
+let addPatternBytes = 512
+
+/// Broadcast Add on an x86 path along `plan` (args from `addKernelArgs` for
+/// the same `isa`; the CPU must support it). A path this build lacks writes
+/// nothing.
+func addBroadcastOptimized(isa: Int32, args: cnnrt_add_args, plan: BroadcastPlan,
+                           input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>,
+                           output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 else { return }
+  var a = args
+  let n = plan.rowLength
+  let st1 = plan.strides1[4], st2 = plan.strides2[4]
+  let e = plan.extents
+  if st1 == 1 && st2 == 1 && n < 64 && e[0] == 1 && e[1] == 1 && e[2] == 1
+     && ((plan.strides1[3] == n && plan.strides2[3] == 0) || (plan.strides1[3] == 0 && plan.strides2[3] == n)) {
+    // A short row of one input repeated over a contiguous other (e.g.
+    // [1,H,W,C] + [1,1,1,C], C < 64): the row is tiled into a stack buffer of
+    // a whole number of rows, and the same-shape kernel runs on long spans.
+    let repeatedIsFirst = plan.strides1[3] == 0
+    let row = repeatedIsFirst ? input1 : input2
+    let flat = repeatedIsFirst ? input2 : input1
+    let total = e[3] &* n
+    let period = n &* (addPatternBytes / n)
+    var buffer = (SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(),
+                  SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>())
+    withUnsafeMutableBytes(of: &buffer) { raw in
+      let pattern = raw.baseAddress!.assumingMemoryBound(to: Int8.self)
+      var i = 0
+      while i < period { pattern[i] = row[i % n]; i &+= 1 }
+      var o = 0
+      while o < total {
+        let count = min(period, total &- o)
+        if repeatedIsFirst {
+          cnnrtAddAVX2(&a, count, UnsafePointer(pattern), flat + o, output + o)
+        } else {
+          cnnrtAddAVX2(&a, count, flat + o, UnsafePointer(pattern), output + o)
+        }
+        o &+= count
+      }
+    }
+  } else if st1 == 1 && st2 == 1 {
+    plan.forEachRow { i1, i2, o in cnnrtAddAVX2(&a, n, input1 + i1, input2 + i2, output + o) }
+  } else if st1 == 1 {
+    // Input 2 is one value per row.
+    plan.forEachRow { i1, i2, o in cnnrtAddScalarAVX2(&a, n, input1 + i1, false, input2[i2], output + o) }
+  } else if st2 == 1 {
+    plan.forEachRow { i1, i2, o in cnnrtAddScalarAVX2(&a, n, input2 + i2, true, input1[i1], output + o) }
+  } else {
+    // Not produced by BroadcastPlan (some input walks the innermost dimension); kept total.
+    let p = AddParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,
+                      outputOffset: args.output_offset, leftShift: args.left_shift,
+                      input1Multiplier: args.input1_multiplier, input1Shift: args.input1_shift,
+                      input2Multiplier: args.input2_multiplier, input2Shift: args.input2_shift,
+                      outputMultiplier: args.output_multiplier, outputShift: args.output_shift,
+                      activationMin: args.act_min, activationMax: args.act_max)
+    broadcastBinary(plan, input1, input2, output) { addElement(p, $0, $1) }
+  }
+  #endif
+}
+
+/// Broadcast Add on the optimised x86 path `isa` (for tests and benchmarks):
+/// false, writing nothing, when the parameters or the path have no
+/// optimised kernel. The caller guarantees the CPU supports `isa`.
+public func addBroadcastOptimized(isa: Int32, params: AddParams, plan: BroadcastPlan,
+                                  input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>,
+                                  output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard isa == KernelISA.avx2 || isa == KernelISA.avx512, let args = addKernelArgs(isa: isa, params: params)
+  else { return false }
+  addBroadcastOptimized(isa: isa, args: args, plan: plan, input1: input1, input2: input2, output: output)
+  return true
 }
 
 /// Same-shape Add on the optimised path `isa` (for tests and benchmarks):
