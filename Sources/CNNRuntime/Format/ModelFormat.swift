@@ -349,6 +349,15 @@ public enum OpCode: UInt16, Sendable {
   /// inputs: input, indices (constant int32, each in [0, dim)); axis in
   /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
   case gather = 46
+  // reduce
+  /// TFLite SUM / ONNX ReduceSum over any axes of a rank 1–4 input; `extra`
+  /// and the output shape as `mean`'s (axes need not be adjacent); any
+  /// per-tensor quantization; no fused activation. TFLM QuantizedMeanOrSum
+  /// arithmetic with compute_sum (see `prepareSum`).
+  case sum = 47
+  /// TFLite REDUCE_MAX / ONNX ReduceMax: as `sum`, the largest int8 value;
+  /// output quantization equal to the input's (TFLM requires it).
+  case reduceMax = 48
   // join
   /// TFLite CONCATENATION. inputs: 1 or more int8 tensors (activations or
   /// constants) of the output's rank (1...5) and quantization, equal in every

@@ -12,6 +12,8 @@ enum ToolOpTable {
     AddOp.self,
     Pool2DOp.self,
     MeanOp.self,
+    SumOp.self,
+    ReduceMaxOp.self,
     ReshapeOp.self,
     SoftmaxOp.self,
     LogisticOp.self,

@@ -146,6 +146,8 @@ public enum TFLiteBuiltinOperator {
   public static let pad: Int32 = 34
   public static let transpose: Int32 = 39
   public static let mean: Int32 = 40
+  public static let sum: Int32 = 74
+  public static let reduceMax: Int32 = 82
   public static let squeeze: Int32 = 43
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67

@@ -1,0 +1,140 @@
+// ONNX ReduceSum (opset 13: axes as a constant input) and ReduceMax (axes
+// attribute), keepdims 1 and 0, in tiny float graphs built here: the import
+// (NCHW axes mapped to the NHWC storage) is checked against the ONNX
+// definitions written as NCHW index loops, then the graph is quantized and
+// the int8 runtime's output compared with the float one. Variants cnnrt
+// cannot run are refused naming the op and the node.
+
+import CNNRuntime
+@testable import CNNTools
+import Foundation
+import Testing
+
+/// x [dims] → Relu (output "r") → `n` (output "y"), opset 13, with `initializers`.
+private func reluThen(_ n: ONNXNodeProto, x dims: [Int64], initializers: [ONNXTensorProto]) throws -> [UInt8] {
+  var m = ONNXModelProto()
+  m.irVersion = 8
+  var opset = ONNXOperatorSetIdProto()
+  opset.domain = ""; opset.version = 13
+  m.opsetImport = [opset]
+  m.graph.input = [onnxValueInfo("x", dims)]
+  m.graph.output = [onnxValueInfo("y", nil)]
+  m.graph.initializer = initializers
+  var relu = ONNXNodeProto()
+  relu.opType = "Relu"; relu.name = "relu"; relu.input = ["x"]; relu.output = ["r"]
+  m.graph.node = [relu, n]
+  return [UInt8](try m.serializedBytes() as Data)
+}
+
+/// x [1,C,H,W] = [1,5,3,4] → Relu → op(axes, keepdims) → y. ReduceSum takes
+/// its axes as input 1 (an initializer, or with `computedAxes` the ReLU's
+/// output: not a constant); ReduceMax as the `axes` attribute.
+private func reduceGraph(_ op: String, axes: [Int64], keepdims: Int64, computedAxes: Bool = false) throws -> [UInt8] {
+  var n = ONNXNodeProto()
+  n.opType = op; n.name = "reduce_node"; n.input = ["r"]; n.output = ["y"]
+  var k = ONNXAttributeProto()
+  k.name = "keepdims"; k.type = .int; k.i = keepdims
+  n.attribute = [k]
+  if op == "ReduceSum" {
+    n.input.append(computedAxes ? "r" : "axes")
+  } else {
+    var a = ONNXAttributeProto()
+    a.name = "axes"; a.type = .ints; a.ints = axes
+    n.attribute.append(a)
+  }
+  let constant = op == "ReduceSum" && !computedAxes
+  return try reluThen(n, x: [1, 5, 3, 4], initializers: constant ? [onnxInt64Tensor("axes", axes)] : [])
+}
+
+/// NCHW (batch 1) → NHWC.
+private func nhwc(_ v: [Float], c: Int, h: Int, w: Int) -> [Float] {
+  var out = [Float](repeating: 0, count: v.count)
+  for ch in 0..<c { for y in 0..<h { for x in 0..<w { out[(y * w + x) * c + ch] = v[(ch * h + y) * w + x] } } }
+  return out
+}
+
+/// The ONNX definition on NCHW [1,5,3,4] after the ReLU: the reduction of
+/// `axes` (ONNX axes), the output in ONNX order (keepdims or not: same order).
+private func reference(_ x: [Float], axes: Set<Int>, max: Bool) -> [Float] {
+  let dims = [1, 5, 3, 4]
+  let outDims = dims.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+  var out = [Float](repeating: max ? -.infinity : 0, count: outDims.reduce(1, *))
+  for c in 0..<5 { for h in 0..<3 { for w in 0..<4 {
+    let i = [0, c, h, w]
+    var o = 0
+    for k in 0..<4 { o = o * outDims[k] + (axes.contains(k) ? 0 : i[k]) }
+    let v = Swift.max(0, x[(c * 3 + h) * 4 + w])
+    out[o] = max ? Swift.max(out[o], v) : out[o] + v
+  } } }
+  return out
+}
+
+@Suite struct ReduceONNXTests {
+  /// (op, ONNX axes, keepdims, the output shape as stored, FloatGraph axes).
+  @Test(arguments: [
+    ("ReduceSum", [2, 3], 1, [1, 1, 1, 5], [1, 2]),
+    ("ReduceSum", [1], 0, [1, 3, 4], [3]),
+    ("ReduceSum", [-3, -1], 1, [1, 3, 1, 1], [2, 3]),
+    ("ReduceMax", [1], 1, [1, 3, 4, 1], [3]),
+    ("ReduceMax", [2, 3], 0, [1, 5], [1, 2]),
+    ("ReduceMax", [0, 2], 1, [1, 1, 4, 5], [0, 1]),
+  ] as [(String, [Int64], Int64, [Int], [Int])])
+  func importsAndQuantizes(op: String, axes: [Int64], keepdims: Int64, stored: [Int], graphAxes: [Int]) throws {
+    let g = try FloatGraph(onnx: try reduceGraph(op, axes: axes, keepdims: keepdims))
+    let isMax = op == "ReduceMax"
+    #expect(g.nodes.map(\.kind) == [.activation, isMax ? .reduceMax : .sum])
+    #expect(g.nodes[1].ints == graphAxes)
+    #expect(g.tensors[g.outputs[0]].shape == stored)
+    let onnxAxes = Set(axes.map { $0 < 0 ? Int($0) + 4 : Int($0) })
+    var rng = SplitMix64(seed: 47)
+    func sample() -> [Float] { (0..<60).map { _ in Float(Int(rng.next() % 2001) - 700) / 400 } }
+    let x = sample()
+    let want = reference(x, axes: onnxAxes, max: isMax)
+    // With keepdims 1 the stored output is NHWC: compare in ONNX order.
+    var got = try FloatExecutor(graph: g).run([nhwc(x, c: 5, h: 3, w: 4)])[0]
+    if stored.count == 4 {
+      let (c, h, w) = (onnxAxes.contains(1) ? 1 : 5, onnxAxes.contains(2) ? 1 : 3, onnxAxes.contains(3) ? 1 : 4)
+      var back = got
+      for ch in 0..<c { for y in 0..<h { for xx in 0..<w { back[(ch * h + y) * w + xx] = got[(y * w + xx) * c + ch] } } }
+      got = back
+    }
+    #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "float import differs: \(got) vs \(want)")
+
+    let r = try Quantizer.quantize(g, samples: (0..<16).map { _ in nhwc(sample(), c: 5, h: 3, w: 4) },
+                                   options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName).contains(isMax ? "ReduceMax" : "Sum"))
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = try rm.run(input: nhwc(x, c: 5, h: 3, w: 4).map { inQ.quantize($0) })
+      .map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let yf = try FloatExecutor(graph: g).run([nhwc(x, c: 5, h: 3, w: 4)])[0]
+    let err = zip(yq, yf).map { abs($0 - $1) }.max() ?? .infinity
+    let n = 60 / yf.count
+    // Max copies a quantized ReLU output (the input's rounding, then the ReLU's
+    // requantization to the shared scale); a sum adds n of those and its own rounding.
+    let bound = isMax ? inQ.scale / 2 + o.scale : (Float(n) * o.scale + o.scale) / 2 + Float(n) * inQ.scale / 2
+    print("ONNX \(op) axes \(axes) keepdims \(keepdims): max |int8 − float| = \(err) (bound \(bound))")
+    #expect(err <= bound)
+  }
+
+  @Test func keepdimsZeroThatReordersTheNCHWAxesIsRefused() throws {
+    do {
+      _ = try FloatGraph(onnx: try reduceGraph("ReduceSum", axes: [2], keepdims: 0))
+      Issue.record("ReduceSum over H with keepdims 0 accepted")
+    } catch {
+      #expect("\(error)".contains("ReduceSum over axes [2]") && "\(error)".contains("'reduce_node'"), "\(error)")
+    }
+  }
+
+  @Test func nonConstantAxesAreRefused() throws {
+    do {
+      _ = try FloatGraph(onnx: try reduceGraph("ReduceSum", axes: [], keepdims: 1, computedAxes: true))
+      Issue.record("ReduceSum with computed axes accepted")
+    } catch {
+      #expect("\(error)".contains("ReduceSum") && "\(error)".contains("'reduce_node'")
+              && "\(error)".contains("must be a constant"), "\(error)")
+    }
+  }
+}
+
