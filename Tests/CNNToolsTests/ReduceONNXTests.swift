@@ -1,9 +1,9 @@
-// ONNX ReduceSum (opset 13: axes as a constant input) and ReduceMax (axes
-// attribute), keepdims 1 and 0, in tiny float graphs built here: the import
-// (NCHW axes mapped to the NHWC storage) is checked against the ONNX
-// definitions written as NCHW index loops, then the graph is quantized and
-// the int8 runtime's output compared with the float one. Variants cnnrt
-// cannot run are refused naming the op and the node.
+// ONNX ReduceSum (opset 13: axes as a constant input), ReduceMax (axes
+// attribute; keepdims 1 and 0) and Tile (constant repeats), in tiny float
+// graphs built here: the import (NCHW axes mapped to the NHWC storage) is
+// checked against the ONNX definitions written as NCHW index loops, then
+// the graph is quantized and the int8 runtime's output compared with the
+// float one. Variants cnnrt cannot run are refused naming the op and the node.
 
 import CNNRuntime
 @testable import CNNTools
@@ -138,3 +138,55 @@ private func reference(_ x: [Float], axes: Set<Int>, max: Bool) -> [Float] {
   }
 }
 
+/// x [1,C,H,W] = [1,3,2,4] → Relu → Tile(repeats) → y, the repeats an int64
+/// initializer (or the ReLU's output: not a constant).
+private func tileGraph(repeats: [Int64], computed: Bool = false) throws -> [UInt8] {
+  var n = ONNXNodeProto()
+  n.opType = "Tile"; n.name = "tile_node"; n.input = ["r", computed ? "r" : "repeats"]; n.output = ["y"]
+  return try reluThen(n, x: [1, 3, 2, 4], initializers: computed ? [] : [onnxInt64Tensor("repeats", repeats)])
+}
+
+@Suite struct TileONNXTests {
+  /// Tile's output element (n, c, h, w) is the input's (n mod N, c mod C, …):
+  /// checked in NCHW terms on the NHWC storage, then quantized (bytes copied:
+  /// the int8 output is the quantized ReLU output, element for element).
+  @Test(arguments: [[1, 2, 3, 1], [2, 1, 1, 3], [1, 1, 2, 2]] as [[Int64]])
+  func importsAndQuantizes(repeats: [Int64]) throws {
+    let g = try FloatGraph(onnx: try tileGraph(repeats: repeats))
+    #expect(g.nodes.map(\.kind) == [.activation, .tile])
+    let r = repeats.map { Int($0) }
+    let (n, c, h, w) = (r[0], 3 * r[1], 2 * r[2], 4 * r[3])
+    #expect(g.nodes[1].ints == [r[0], r[2], r[3], r[1]])
+    #expect(g.tensors[g.outputs[0]].shape == [n, h, w, c])
+    var rng = SplitMix64(seed: 49)
+    func sample() -> [Float] { (0..<24).map { _ in Float(Int(rng.next() % 2001) - 700) / 400 } }
+    let x = sample()
+    var want: [Float] = []  // NHWC order of the ONNX definition
+    for b in 0..<n { for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
+      _ = b
+      want.append(max(0, x[((ch % 3) * 2 + y % 2) * 4 + xx % 4]))
+    } } } }
+    #expect(try FloatExecutor(graph: g).run([nhwc(x, c: 3, h: 2, w: 4)])[0] == want)
+
+    let q = try Quantizer.quantize(g, samples: (0..<8).map { _ in nhwc(sample(), c: 3, h: 2, w: 4) },
+                                   options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: q.bytes)
+    #expect(rm.ops.map(\.typeName).contains("Tile"))
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = try rm.run(input: nhwc(x, c: 3, h: 2, w: 4).map { inQ.quantize($0) })
+      .map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let err = zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(err <= inQ.scale / 2 + o.scale, "max |int8 − float| \(err)")
+  }
+
+  @Test func nonConstantRepeatsAreRefused() throws {
+    do {
+      _ = try FloatGraph(onnx: try tileGraph(repeats: [], computed: true))
+      Issue.record("Tile with computed repeats accepted")
+    } catch {
+      #expect("\(error)".contains("Tile") && "\(error)".contains("'tile_node'") && "\(error)".contains("must be a constant"),
+              "\(error)")
+    }
+  }
+}

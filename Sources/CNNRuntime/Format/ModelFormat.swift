@@ -349,6 +349,10 @@ public enum OpCode: UInt16, Sendable {
   /// inputs: input, indices (constant int32, each in [0, dim)); axis in
   /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
   case gather = 46
+  /// TFLite TILE / ONNX Tile. inputs: input (rank 1…5), multiples (constant
+  /// int32 [rank], each >= 1); output dim k = input dim k × multiples[k];
+  /// same quantization (bytes copied).
+  case tile = 49
   // reduce
   /// TFLite SUM / ONNX ReduceSum over any axes of a rank 1–4 input; `extra`
   /// and the output shape as `mean`'s (axes need not be adjacent); any

@@ -109,6 +109,9 @@ extension OpCode {
     #if !CNNRT_OP_SUBSET || CNNRT_OP_GATHER
     case .gather: return v.visit(GatherOp.self)
     #endif
+    #if !CNNRT_OP_SUBSET || CNNRT_OP_TILE
+    case .tile: return v.visit(TileOp.self)
+    #endif
     // reduce
     #if !CNNRT_OP_SUBSET || CNNRT_OP_SUM
     case .sum: return v.visit(SumOp.self)

@@ -31,6 +31,7 @@ enum ToolOpTable {
     SplitOp.self,
     ExpandDimsOp.self,
     GatherOp.self,
+    TileOp.self,
     // activations
     LeakyReluOp.self,
     PreluOp.self,

@@ -169,6 +169,7 @@ public enum TFLiteBuiltinOperator {
   public static let unpack: Int32 = 88
   public static let splitV: Int32 = 102
   public static let gather: Int32 = 36
+  public static let tile: Int32 = 69
   // activations
   public static let relu: Int32 = 19
   public static let relu6: Int32 = 21

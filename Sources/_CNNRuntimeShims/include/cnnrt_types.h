@@ -133,6 +133,7 @@ typedef enum cnn_op_type {
   CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
   CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
   CNN_OP_GATHER = 46,         /**< Gather along an axis with constant indices. */
+  CNN_OP_TILE = 49,           /**< Input repeated along each axis (TFLite TILE, ONNX Tile; constant multiples). */
   /* reduce */
   CNN_OP_SUM = 47,        /**< Sum over any axes, requantized (TFLite SUM, ONNX ReduceSum). */
   CNN_OP_REDUCE_MAX = 48, /**< Maximum over any axes (TFLite REDUCE_MAX, ONNX ReduceMax). */
