@@ -190,3 +190,49 @@ private func tileGraph(repeats: [Int64], computed: Bool = false) throws -> [UInt
     }
   }
 }
+
+/// A file of Tests/Golden/tflm/float (the make_*_float.py models and their
+/// TFLite outputs); shared by the float-TFLite import tests.
+func floatGoldenBytes(_ name: String) throws -> [UInt8] {
+  let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Golden/tflm/float")
+  return [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
+}
+
+/// The same read as little-endian float32 values.
+func floatGoldenF32(_ name: String) throws -> [Float] {
+  let b = try floatGoldenBytes(name)
+  return stride(from: 0, to: b.count, by: 4).map {
+    Float(bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
+  }
+}
+
+@Suite struct ReduceFloatTFLiteTests {
+  /// tools/tflm/make_reduce_float.py: conv → SUM (axis 1, keep_dims) → TILE
+  /// [1,3,1,2] → MUL by a constant → REDUCE_MAX (axes 1 and 3, no keep_dims),
+  /// with TFLite's float output: imported, evaluated and quantized.
+  @Test func floatTFLiteSumTileReduceMaxMatchesTFLiteAndQuantizes() throws {
+    let (bytes, f32) = (floatGoldenBytes, floatGoldenF32)
+    let g = try FloatGraph(tflite: try bytes("reduce_float.tflite"))
+    #expect(g.nodes.map(\.kind) == [.conv2D, .sum, .tile, .mul, .reduceMax])
+    #expect(g.nodes[1].ints == [1] && g.nodes[2].ints == [1, 3, 1, 2] && g.nodes[4].ints == [1, 3])
+    let x = try f32("reduce_float.input.f32"), ref = try f32("reduce_float.output.f32")
+    let y = try FloatExecutor(graph: g).run([x])[0]
+    #expect(y.count == ref.count && y.count == 5)
+    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(err < 1e-4, "float executor vs TFLite: \(err)")
+
+    var rng = SplitMix64(seed: 48)
+    let samples = [x] + (0..<15).map { _ in (0..<90).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
+    let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName) == ["Conv2D", "Sum", "Tile", "Mul", "ReduceMax"])
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = try rm.run(input: x.map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let qerr = zip(yq, ref).map { abs($0 - $1) }.max() ?? .infinity
+    let range = ref.map(abs).max() ?? 0
+    print("float TFLite SUM + TILE + REDUCE_MAX int8: max |int8 − TFLite float| = \(qerr) (output scale \(o.scale), range \(range))")
+    #expect(qerr <= 0.05 * range)
+  }
+}
