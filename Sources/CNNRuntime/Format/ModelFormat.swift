@@ -440,7 +440,7 @@ public struct OpRecord: Equatable, Sendable {
   /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
   /// the output zero point (TFLite PAD).
   public static let padConstantFlag: UInt32 = 0x100
-  /// Mean: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
+  /// Mean, Sum, ReduceMax: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
   public static let meanAxesFlag: UInt32 = 0x200
   /// Resize (nearest neighbor, bilinear): `extra` bit 0 = TFLite
   /// align_corners, bit 1 = half_pixel_centers; all other bits 0.
