@@ -77,11 +77,12 @@
  * arguments, and the input pixel tables moved from the arena to the model
  * block.
  *
- * 0.3.0 (model format 2, unchanged): 22 op types added to cnn_op_type —
+ * 0.3.0 (model format 2, unchanged): 25 op types added to cnn_op_type —
  * CNN_OP_RELU … CNN_OP_LOOKUP_TABLE (13–20), CNN_OP_MUL … CNN_OP_MINIMUM
  * (21–24), CNN_OP_CONCATENATION, CNN_OP_RESIZE_NEAREST_NEIGHBOR,
  * CNN_OP_RESIZE_BILINEAR, CNN_OP_TRANSPOSE_CONV (30–33), CNN_OP_STRIDED_SLICE
- * … CNN_OP_SPLIT (40–44, a split has several outputs) and CNN_OP_GATHER (46);
+ * … CNN_OP_SPLIT (40–44, a split has several outputs), CNN_OP_GATHER (46),
+ * CNN_OP_SUM and CNN_OP_REDUCE_MAX (47–48, any set of axes), CNN_OP_TILE (49);
  * CNN_OP_MEAN reduces any run of adjacent axes (not only H and W); an ADD
  * input may be a constant. Files written by 0.2.0 load unchanged; files using
  * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
@@ -235,6 +236,10 @@ typedef enum cnn_op_type {
   CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
   CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
   CNN_OP_GATHER = 46,         /**< Gather along an axis with constant indices. */
+  CNN_OP_TILE = 49,           /**< Input repeated along each axis (TFLite TILE, ONNX Tile; constant multiples). */
+  /* reduce */
+  CNN_OP_SUM = 47,        /**< Sum over any axes, requantized (TFLite SUM, ONNX ReduceSum). */
+  CNN_OP_REDUCE_MAX = 48, /**< Maximum over any axes (TFLite REDUCE_MAX, ONNX ReduceMax). */
   /* join */
   CNN_OP_CONCATENATION = 30,           /**< Concatenation along one axis (TFLite CONCATENATION). */
   CNN_OP_RESIZE_NEAREST_NEIGHBOR = 31, /**< Nearest-neighbor resize of H and W (TFLite RESIZE_NEAREST_NEIGHBOR). */

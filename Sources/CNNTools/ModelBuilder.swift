@@ -68,8 +68,8 @@ public struct OpOptions: Equatable, Sendable {
   /// (stored in the op record's filter H / W fields).
   public var padChannelsBefore = 0
   public var padChannelsAfter = 0
-  /// Mean only: the reduced input axes as a bit mask (bit k = axis k); 0 =
-  /// axes [1, 2] of a rank-4 input.
+  /// Mean, Sum and ReduceMax: the reduced input axes as a bit mask (bit k =
+  /// axis k); 0 = axes [1, 2] of a rank-4 input.
   public var meanAxisMask: UInt32 = 0
   /// Split and gather: the axis (stored in the op record's `extra`).
   public var axis = 0

@@ -135,6 +135,9 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
     #expect(Int(CNN_OP_SPACE_TO_DEPTH.rawValue) == Int(OpCode.spaceToDepth.rawValue))
     #expect(Int(CNN_OP_SPLIT.rawValue) == Int(OpCode.split.rawValue))
     #expect(Int(CNN_OP_GATHER.rawValue) == Int(OpCode.gather.rawValue))
+    #expect(Int(CNN_OP_TILE.rawValue) == Int(OpCode.tile.rawValue))
+    #expect(Int(CNN_OP_SUM.rawValue) == Int(OpCode.sum.rawValue))
+    #expect(Int(CNN_OP_REDUCE_MAX.rawValue) == Int(OpCode.reduceMax.rawValue))
     // join
     #expect(Int(CNN_OP_CONCATENATION.rawValue) == Int(OpCode.concatenation.rawValue))
     #expect(Int(CNN_OP_RESIZE_NEAREST_NEIGHBOR.rawValue) == Int(OpCode.resizeNearestNeighbor.rawValue))

@@ -201,15 +201,7 @@ private func onnxLinearHalfPixel(_ v: [Float], h: Int, w: Int, c: Int, outH: Int
   /// model input (axis -1), RESIZE_BILINEAR (half_pixel_centers),
   /// RESIZE_NEAREST_NEIGHBOR (align_corners), with TFLite's reference output.
   @Test func floatTFLiteJoinModelMatchesTFLiteAndQuantizes() throws {
-    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("Golden/tflm/float")
-    func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: dir.appendingPathComponent(name))) }
-    func f32(_ name: String) throws -> [Float] {
-      let b = try bytes(name)
-      return stride(from: 0, to: b.count, by: 4).map {
-        Float(bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3]) << 24)
-      }
-    }
+    let (bytes, f32) = (floatGoldenBytes, floatGoldenF32)
     let g = try FloatGraph(tflite: try bytes("join_float.tflite"))
     #expect(g.nodes.map(\.kind) == [.conv2D, .concatenation, .resizeBilinear, .resizeNearestNeighbor])
     #expect(g.nodes[1].axis == 3 && g.nodes[1].inputs.count == 2)

@@ -9,7 +9,8 @@ import CNNRuntime
 import Foundation
 import Testing
 
-private func int64Tensor(_ name: String, _ v: [Int64]) -> ONNXTensorProto {
+/// An int64 initializer (shared by the ONNX test files).
+func onnxInt64Tensor(_ name: String, _ v: [Int64]) -> ONNXTensorProto {
   var t = ONNXTensorProto()
   t.name = name; t.dataType = 7; t.dims = [Int64(v.count)]; t.int64Data = v
   return t
@@ -25,7 +26,8 @@ private func node(_ op: String, _ inputs: [String], _ outputs: [String], ints: [
   return n
 }
 
-private func valueInfo(_ name: String, _ dims: [Int64]?) -> ONNXValueInfoProto {
+/// A float graph input / output of `dims` (nil: no shape); shared by the ONNX test files.
+func onnxValueInfo(_ name: String, _ dims: [Int64]?) -> ONNXValueInfoProto {
   var v = ONNXValueInfoProto()
   v.name = name
   if let dims {
@@ -45,10 +47,10 @@ private func shapeGraph() throws -> [UInt8] {
   var opset = ONNXOperatorSetIdProto()
   opset.domain = ""; opset.version = 13
   m.opsetImport = [opset]
-  m.graph.input = [valueInfo("x", [1, 8, 4, 6])]
-  m.graph.output = [valueInfo("y", nil)]
-  m.graph.initializer = [int64Tensor("starts", [5]), int64Tensor("ends", [0]), int64Tensor("axes", [3]),
-                         int64Tensor("steps", [-1]), int64Tensor("sizes", [4, 4])]
+  m.graph.input = [onnxValueInfo("x", [1, 8, 4, 6])]
+  m.graph.output = [onnxValueInfo("y", nil)]
+  m.graph.initializer = [onnxInt64Tensor("starts", [5]), onnxInt64Tensor("ends", [0]), onnxInt64Tensor("axes", [3]),
+                         onnxInt64Tensor("steps", [-1]), onnxInt64Tensor("sizes", [4, 4])]
   m.graph.node = [
     node("Slice", ["x", "starts", "ends", "axes", "steps"], ["s"]),
     node("DepthToSpace", ["s"], ["d"], ints: ["blocksize": 2], strings: ["mode": "DCR"]),
@@ -124,9 +126,9 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     var opset = ONNXOperatorSetIdProto()
     opset.domain = ""; opset.version = 13
     m.opsetImport = [opset]
-    m.graph.input = [valueInfo("x", [1, 8, 4, 6])]
-    m.graph.output = [valueInfo("y", nil)]
-    m.graph.initializer = [int64Tensor("idx", [7, 0, -5])]
+    m.graph.input = [onnxValueInfo("x", [1, 8, 4, 6])]
+    m.graph.output = [onnxValueInfo("y", nil)]
+    m.graph.initializer = [onnxInt64Tensor("idx", [7, 0, -5])]
     m.graph.node = [node("Gather", ["x", "idx"], ["y"], ints: ["axis": 1])]
     let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
     #expect(g.tensors[g.outputs[0]].shape == [1, 4, 6, 3])
@@ -153,8 +155,8 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     var opset = ONNXOperatorSetIdProto()
     opset.domain = ""; opset.version = 13
     m.opsetImport = [opset]
-    m.graph.input = [valueInfo("x", [1, 8, 2, 2])]
-    m.graph.output = [valueInfo("y", nil)]
+    m.graph.input = [onnxValueInfo("x", [1, 8, 2, 2])]
+    m.graph.output = [onnxValueInfo("y", nil)]
     m.graph.node = [node("DepthToSpace", ["x"], ["y"], ints: ["blocksize": 2], strings: ["mode": "CRD"])]
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
   }
@@ -169,17 +171,17 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     var opset = ONNXOperatorSetIdProto()
     opset.domain = ""; opset.version = 13
     m.opsetImport = [opset]
-    var x = valueInfo("x", [1, 3, 4, 4])
+    var x = onnxValueInfo("x", [1, 3, 4, 4])
     var batch = ONNXTensorShapeProto.Dimension()
     batch.dimParam = "N"
     x.type.tensorType.shape.dim[0] = batch
     m.graph.input = [x]
-    m.graph.output = [valueInfo("y", nil)]
-    var zero = int64Tensor("zero", [0])
+    m.graph.output = [onnxValueInfo("y", nil)]
+    var zero = onnxInt64Tensor("zero", [0])
     zero.dims = []
     var w = ONNXTensorProto()
     w.name = "w"; w.dataType = 1; w.dims = [5, 48]; w.floatData = (0..<240).map { Float($0 % 7) / 7 - 0.4 }
-    m.graph.initializer = [zero, int64Tensor("minus1", [-1]), int64Tensor("axes0", [0]), w]
+    m.graph.initializer = [zero, onnxInt64Tensor("minus1", [-1]), onnxInt64Tensor("axes0", [0]), w]
     m.graph.node = [
       node("Relu", ["x"], ["r"]),
       node("Shape", ["r"], ["s"]),

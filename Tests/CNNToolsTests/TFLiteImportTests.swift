@@ -611,6 +611,35 @@ private func importError(_ bytes: [UInt8]) -> String {
     }
     #expect(importError(meanApart).contains("operator 0 (MEAN): MEAN over axes [1, 3]"), "\(importError(meanApart))")
 
+    // SUM and REDUCE_MAX reduce axes that are not adjacent too; REDUCE_MAX
+    // keeps the input's quantization (TFLM requires it); axes and TILE
+    // multiples that are not constants are refused naming the operator.
+    let sumApart = tinyModel { g, x in
+      let y = g.act([1, 4], 0.4, 0, "y")
+      g.op(B.sum, [x, g.int32s([1, 3], shape: [2], "axes")], [y], 27, [0: .u8(0)])
+      return y
+    }
+    #expect(importError(sumApart) == "imported", "\(importError(sumApart))")
+    let maxRequantized = tinyModel { g, x in
+      let y = g.act([1, 4, 1, 1], 0.1, 0, "y")
+      g.op(B.reduceMax, [x, g.int32s([2, 3], shape: [2], "axes")], [y], 27, [0: .u8(1)])
+      return y
+    }
+    #expect(importError(maxRequantized).contains("operator 0 (REDUCE_MAX)")
+            && importError(maxRequantized).contains("input's scale and zero point"), "\(importError(maxRequantized))")
+    let maxComputedAxes = tinyModel { g, x in
+      let y = g.act([1, 4, 4, 2], 0.05, 0, "y")
+      g.op(B.reduceMax, [x, x], [y], 27, [0: .u8(1)])
+      return y
+    }
+    #expect(importError(maxComputedAxes).contains("operator 0 (REDUCE_MAX): axis"), "\(importError(maxComputedAxes))")
+    let tileComputed = tinyModel { g, x in
+      let y = g.act([1, 8, 4, 2], 0.05, 0, "y")
+      g.op(B.tile, [x, x], [y])
+      return y
+    }
+    #expect(importError(tileComputed).contains("operator 0 (TILE): multiples"), "\(importError(tileComputed))")
+
     let padChannels = tinyModel { g, x in
       let y = g.act([1, 4, 4, 4], 0.05, 0, "y")
       g.op(B.pad, [x, g.int32s([0, 0, 0, 0, 0, 0, 1, 1], shape: [4, 2], "p")], [y], 22, [:])

@@ -69,14 +69,19 @@ CASES = []
 _FAMILY = "core"  # set while a cases_<family>.py file is loaded
 
 
-def case(name, op, inputs, build, per_channel_dense=True, post=None, ops=None, samples=None):
+def case(name, op, inputs, build, per_channel_dense=True, post=None, ops=None, samples=None, oracle="tflm"):
     """One single-op case. Its family (the manifest it goes to: "core" =
     manifest.json, else manifest-<family>.json) is the file defining it:
     this one, or cases_<family>.py next to it. `ops`, when given, is the
-    exact op list the converter must emit (default: `op` must be among them)."""
+    exact op list the converter must emit (default: `op` must be among them).
+    `oracle` "litert" is only for an op TFLM has no kernel for (TILE): the
+    outputs then come from TensorFlow Lite's builtin kernels without
+    delegates (BUILTIN_WITHOUT_DEFAULT_DELEGATES: its reference resolver
+    lacks int8 TILE) and the entry says so ("oracle"; no TFLM arena figures)."""
+    assert oracle in ("tflm", "litert"), oracle
     CASES.append({"name": name, "op": op, "inputs": inputs, "build": build,
                   "per_channel_dense": per_channel_dense, "post": post, "family": _FAMILY, "samples": samples or N_SAMPLES,
-                  "expect_ops": ops})
+                  "expect_ops": ops, "oracle": oracle})
 
 
 def requantize_output(scale_factor, zero_point):
@@ -366,12 +371,31 @@ def make_inputs(name, info, count, special=True):
     return samples
 
 
+def _litert(model_bytes, resolver):
+    it = tf.lite.Interpreter(model_content=model_bytes, num_threads=1,
+                             experimental_op_resolver_type=getattr(tf.lite.experimental.OpResolverType, resolver))
+    it.allocate_tensors()
+    return it
+
+
+def run_litert(model_bytes, samples):
+    """Every sample through TFLite's builtin kernels, no delegates: the
+    per-sample output lists run_tflm gives, for an op TFLM lacks."""
+    it = _litert(model_bytes, "BUILTIN_WITHOUT_DEFAULT_DELEGATES")
+    ins, outs = it.get_input_details(), it.get_output_details()
+    outputs = []
+    for arrs in samples:
+        for d, a in zip(ins, arrs):
+            it.set_tensor(d["index"], a)
+        it.invoke()
+        outputs.append([np.array(it.get_tensor(d["index"]), copy=True) for d in outs])
+    return outputs
+
+
 def litert_ref_diff(model_bytes, samples, outputs):
     """Bytes where TFLite's reference kernels (BUILTIN_REF) differ from TFLM."""
     try:
-        it = tf.lite.Interpreter(model_content=model_bytes, num_threads=1,
-                                 experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-        it.allocate_tensors()
+        it = _litert(model_bytes, "BUILTIN_REF")
     except (ValueError, RuntimeError):
         return None, None  # an op (version) the reference resolver lacks (DEPTH_TO_SPACE v2): no side check
     ins, outs = it.get_input_details(), it.get_output_details()
@@ -394,9 +418,13 @@ def write_bin(path, arrays):
             f.write(np.ascontiguousarray(a).tobytes())
 
 
-def record(name, model_bytes, samples, inter_for, entry_model):
+def record(name, model_bytes, samples, inter_for, entry_model, oracle="tflm"):
     info = tflm_run.model_info(model_bytes)
-    r = tflm_run.run_tflm(model_bytes, samples, inter_for)
+    if oracle == "litert":
+        r = {"outputs": run_litert(model_bytes, samples), "intermediates": {},
+             "arena": {"total": None, "head": None, "tail": None}}
+    else:
+        r = tflm_run.run_tflm(model_bytes, samples, inter_for)
     # One sample's outputs: every model output, in the model's order
     # (several for split / unpack cases; "output_shapes" lists them).
     write_bin(os.path.join(OUT, f"{name}.inputs.bin"), [a for arrs in samples for a in arrs])
@@ -408,9 +436,11 @@ def record(name, model_bytes, samples, inter_for, entry_model):
         write_bin(os.path.join(OUT, fn), [arr])
         inter.append({"sample": k, "tensor": ti, "name": t["name"], "file": fn, "shape": t["shape"],
                       "dtype": t["dtype"], "op": next(op["op"] for op in info["operators"] if ti in op["outputs"])})
-    ndiff, maxdiff = litert_ref_diff(model_bytes, samples, r["outputs"])
+    ndiff, maxdiff = (None, None) if oracle != "tflm" else litert_ref_diff(model_bytes, samples, r["outputs"])
     out_t = info["tensors"][info["outputs"][0]]
     entry = dict(entry_model)
+    if oracle != "tflm":
+        entry["oracle"] = oracle
     entry.update({
         "inputs": f"{name}.inputs.bin",
         "outputs": f"{name}.outputs.bin",
@@ -499,8 +529,12 @@ def main():
         with open(os.path.join(OUT, rel), "wb") as f:
             f.write(model)
         samples = make_inputs(c["name"], info, c["samples"])
-        entry, _ = record(c["name"], model, samples, (), {"name": c["name"], "model": rel, "op": c["op"]})
+        entry, _ = record(c["name"], model, samples, (), {"name": c["name"], "model": rel, "op": c["op"]}, c["oracle"])
         cases_out[c["family"]].append(entry)
+        if c["oracle"] != "tflm":
+            print(f"{c['name']:40s} {'+'.join(ops):40s} {len(model):6d} B  oracle {c['oracle']} (no TFLM kernel)",
+                  flush=True)
+            continue
         print(f"{c['name']:40s} {'+'.join(ops):40s} {len(model):6d} B  arena {entry['arena_used_bytes']:6d}"
               f"  litert-ref diff {entry['litert_ref_diff_bytes']} (max {entry['litert_ref_max_abs_diff']})", flush=True)
 
@@ -533,7 +567,10 @@ def main():
                 "python": platform.python_version(),
                 "seed": SEED,
                 "date": datetime.date.today().isoformat(),
-                "oracle": "tflite_micro.runtime.Interpreter (TFLM reference kernels, single thread)",
+                "oracle": "tflite_micro.runtime.Interpreter (TFLM reference kernels, single thread)"
+                          + ("; cases marked \"oracle\": \"litert\" (ops TFLM has no kernel for): "
+                             "tf.lite.Interpreter, builtin kernels without delegates, single thread"
+                             if any(c.get("oracle") for c in cases_out[fam]) else ""),
                 "models_built_with": "tf.lite.TFLiteConverter.from_concrete_functions, full-integer PTQ "
                                      "(representative dataset, int8 in/out, TFLITE_BUILTINS_INT8)",
             },

@@ -10,13 +10,12 @@ Writes Tests/Golden/tflm/float/join_float.tflite, join_float.input.f32 and
 join_float.output.f32 (float32 LE, NHWC).
 """
 import os
+import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import float_golden  # noqa: E402
+from float_golden import np, tf  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-OUT = os.path.join(ROOT, "Tests", "Golden", "tflm", "float")
 rng = np.random.default_rng(20261204)
 w = (rng.standard_normal((3, 3, 3, 5)) * 0.5).astype(np.float32)
 b = (rng.standard_normal(5) * 0.2).astype(np.float32)
@@ -30,19 +29,4 @@ def f(x):
     return tf.raw_ops.ResizeNearestNeighbor(images=r, size=[14, 18], align_corners=True)
 
 
-conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
-model = conv.convert()
-os.makedirs(OUT, exist_ok=True)
-with open(os.path.join(OUT, "join_float.tflite"), "wb") as fh:
-    fh.write(model)
-it = tf.lite.Interpreter(model_content=model, num_threads=1,
-                         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-it.allocate_tensors()
-x = rng.uniform(-1, 1, size=(1, 5, 5, 3)).astype(np.float32)
-it.set_tensor(it.get_input_details()[0]["index"], x)
-it.invoke()
-y = it.get_tensor(it.get_output_details()[0]["index"])
-x.tofile(os.path.join(OUT, "join_float.input.f32"))
-y.astype(np.float32).tofile(os.path.join(OUT, "join_float.output.f32"))
-ops = [o["op_name"] for o in it._get_ops_details()]
-print(len(model), "bytes;", ops, y.shape)
+float_golden.write("join_float", f, rng.uniform(-1, 1, size=(1, 5, 5, 3)).astype(np.float32))

@@ -349,6 +349,19 @@ public enum OpCode: UInt16, Sendable {
   /// inputs: input, indices (constant int32, each in [0, dim)); axis in
   /// `extra`; output input[:axis] + indices' shape + input[axis+1:].
   case gather = 46
+  /// TFLite TILE / ONNX Tile. inputs: input (rank 1…5), multiples (constant
+  /// int32 [rank], each >= 1); output dim k = input dim k × multiples[k];
+  /// same quantization (bytes copied).
+  case tile = 49
+  // reduce
+  /// TFLite SUM / ONNX ReduceSum over any axes of a rank 1–4 input; `extra`
+  /// and the output shape as `mean`'s (axes need not be adjacent); any
+  /// per-tensor quantization; no fused activation. TFLM QuantizedMeanOrSum
+  /// arithmetic with compute_sum (see `prepareSum`).
+  case sum = 47
+  /// TFLite REDUCE_MAX / ONNX ReduceMax: as `sum`, the largest int8 value;
+  /// output quantization equal to the input's (TFLM requires it).
+  case reduceMax = 48
   // join
   /// TFLite CONCATENATION. inputs: 1 or more int8 tensors (activations or
   /// constants) of the output's rank (1...5) and quantization, equal in every
@@ -427,7 +440,7 @@ public struct OpRecord: Equatable, Sendable {
   /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
   /// the output zero point (TFLite PAD).
   public static let padConstantFlag: UInt32 = 0x100
-  /// Mean: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
+  /// Mean, Sum, ReduceMax: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
   public static let meanAxesFlag: UInt32 = 0x200
   /// Resize (nearest neighbor, bilinear): `extra` bit 0 = TFLite
   /// align_corners, bit 1 = half_pixel_centers; all other bits 0.

@@ -154,65 +154,27 @@ enum MeanOp: RuntimeOp {
     let input = try ctx.activationInput(0)
     let output = ctx.output
     try ctx.requireNoActivation()
-    let rank = input.rank
-    if rank < 1 || rank > 4 { throw ctx.fail(.shapeMismatch, "mean: input must be rank 1 to 4") }
-    var mask: UInt32
-    let extra = ctx.rec.extra
-    if extra == 0 {
-      if rank != 4 { throw ctx.fail(.shapeMismatch, "mean: extra 0 (axes 1 and 2) needs an input of rank 4") }
-      mask = 0b0110
-    } else {
-      if extra & ~(OpRecord.meanAxesFlag | 0xF) != 0 || extra & OpRecord.meanAxesFlag == 0 {
-        throw ctx.fail(.badOp, "mean: extra must be 0 or 0x200 | an axis mask (bits 0-3)")
-      }
-      mask = extra & 0xF
-      if mask == 0 || mask >> UInt32(rank) != 0 { throw ctx.fail(.badOp, "mean: axis mask empty or beyond the input's rank") }
-      let low = mask & (~mask &+ 1)
-      if (mask &+ low) & mask != 0 { throw ctx.fail(.badOp, "mean: reduced axes must be adjacent") }
-    }
-    // Dims4 holds a rank-r shape right-aligned: axis k is dimension 4 − r + k.
-    let first = UInt32(truncatingIfNeeded: 4 - rank)
-    let padded = mask << first
-    let input4 = input.dims, output4 = output.dims
-    var outer = 1, reduced = 1, inner = 1, axesCount = 0
-    var kept: (Int, Int, Int, Int) = (1, 1, 1, 1)  // the dims left after dropping, right-aligned
-    var keptCount = 0
-    var i = Int(first)
+    let mask = try ctx.reducedAxes(input)
+    let low = mask & (~mask &+ 1)
+    if (mask &+ low) & mask != 0 { throw ctx.fail(.badOp, "mean: reduced axes must be adjacent") }
+    let view = try ctx.reduceView(input, output, mask: mask)
+    // Adjacent axes: [outer, reduced, inner] with the kept dims before / after the run.
+    let padded = mask << UInt32(truncatingIfNeeded: 4 - input.rank)
+    var outer = 1, inner = 1
+    var i = 0
     while i < 4 {
-      let size = dimension(input4, i)
-      if padded & (1 << UInt32(i)) != 0 {
-        reduced *= size; axesCount += 1
-      } else {
-        if axesCount == 0 { outer *= size } else { inner *= size }
-        kept = (kept.1, kept.2, kept.3, size); keptCount += 1
+      if padded & (1 << UInt32(i)) == 0 {
+        if padded >> UInt32(i) != 0 { outer *= view.kept[i] } else { inner *= view.kept[i] }
       }
       i += 1
-    }
-    var keepOK = output.rank == rank
-    var dropOK = output.rank == max(keptCount, 1)
-    i = Int(first)
-    while i < 4 {
-      let want = padded & (1 << UInt32(i)) != 0 ? 1 : dimension(input4, i)
-      if dimension(output4, i) != want { keepOK = false }
-      i += 1
-    }
-    let keptDims = Dims4(n: kept.0, h: kept.1, w: kept.2, c: kept.3)
-    if output4 != keptDims { dropOK = false }
-    if !keepOK && !dropOK {
-      throw ctx.fail(.shapeMismatch, "mean: output must be the input with the reduced axes set to 1 or removed")
     }
     let p = prepareMean(inputScale: input.scale, inputZeroPoint: input.zeroPoint,
-                        outputScale: output.scale, outputZeroPoint: output.zeroPoint, count: reduced)
+                        outputScale: output.scale, outputZeroPoint: output.zeroPoint, count: view.count)
     if p.shift > maxRequantLeftShift {
       throw ctx.fail(.badOp, tensor: ctx.outputIndex(0),
                      "mean: input scale / output scale too large (rescale shift above 31)")
     }
-    return MeanData(params: p, outer: outer, reduced: reduced, inner: inner)
-  }
-
-  /// Dimension `i` (0–3) of a padded shape.
-  private static func dimension(_ d: Dims4, _ i: Int) -> Int {
-    i == 0 ? d.n : i == 1 ? d.h : i == 2 ? d.w : d.c
+    return MeanData(params: p, outer: outer, reduced: view.count, inner: inner)
   }
 
   static func eval(_ data: UnsafePointer<MeanData>, _ ctx: OpEvalContext) {
@@ -221,5 +183,101 @@ enum MeanOp: RuntimeOp {
                      input: ctx.input(0), output: ctx.output) { return }
     meanReference(params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
                   input: ctx.input(0), output: ctx.output)
+  }
+}
+
+// MARK: - Reduced axes (shared by MEAN, SUM and REDUCE_MAX)
+
+/// A reduction of a rank 1–4 input, prepared at load: the input's four
+/// right-aligned positions (Dims4 order n, h, w, c in slots 0–3) walked as
+/// an outer loop over the kept positions (`kept`, the reduced ones 1: the
+/// output, row-major) and an inner loop over the reduced ones (`reduced`,
+/// the kept ones 1), both with the input's row-major `strides`. Any set of
+/// axes, adjacent or not, in the order TFLM's ReduceGeneric visits them.
+public struct ReduceView {
+  public var kept = Ints5()
+  public var reduced = Ints5()
+  public var strides = Ints5()
+  /// Elements reduced into each output (the product of `reduced`).
+  public var count = 1
+
+  public init() {}
+
+  /// Calls `body` with the input offset of every point of `counts` (slots
+  /// 0–3), row-major.
+  @inline(__always)
+  func forEachOffset(_ counts: Ints5, _ body: (Int) -> Void) {
+    var a = 0
+    for _ in 0..<counts[0] {
+      var b = a
+      for _ in 0..<counts[1] {
+        var c = b
+        for _ in 0..<counts[2] {
+          var d = c
+          for _ in 0..<counts[3] { body(d); d &+= strides[3] }
+          c &+= strides[2]
+        }
+        b &+= strides[1]
+      }
+      a &+= strides[0]
+    }
+  }
+}
+
+extension OpPrepareContext {
+  /// The reduced axes of a MEAN, SUM or REDUCE_MAX record as a mask over the
+  /// input's axes (bit k = axis k): `extra` 0 = axes [1, 2] of a rank-4
+  /// input; else `OpRecord.meanAxesFlag | mask` (bits 0–3, non-empty, within
+  /// the input's rank 1–4).
+  func reducedAxes(_ input: TensorInfo) throws(LoadError) -> UInt32 {
+    let rank = input.rank
+    if rank < 1 || rank > 4 { throw fail(.shapeMismatch, "reduce: input must be rank 1 to 4") }
+    let extra = rec.extra
+    if extra == 0 {
+      if rank != 4 { throw fail(.shapeMismatch, "reduce: extra 0 (axes 1 and 2) needs an input of rank 4") }
+      return 0b0110
+    }
+    if extra & ~(OpRecord.meanAxesFlag | 0xF) != 0 || extra & OpRecord.meanAxesFlag == 0 {
+      throw fail(.badOp, "reduce: extra must be 0 or 0x200 | an axis mask (bits 0-3)")
+    }
+    let mask = extra & 0xF
+    if mask == 0 || mask >> UInt32(rank) != 0 { throw fail(.badOp, "reduce: axis mask empty or beyond the input's rank") }
+    return mask
+  }
+
+  /// The loops of reducing `input` over `mask`; checks that `output` is the
+  /// input with the reduced axes set to 1 (keep_dims) or removed.
+  func reduceView(_ input: TensorInfo, _ output: TensorInfo, mask: UInt32) throws(LoadError) -> ReduceView {
+    let rank = input.rank
+    let padded = mask << UInt32(truncatingIfNeeded: 4 - rank)
+    let d = input.dims, o = output.dims
+    let dims = (d.n, d.h, d.w, d.c), outDims = (o.n, o.h, o.w, o.c)
+    var v = ReduceView()
+    var kept = Ints5()  // the dims left after dropping, right-aligned in slots 0–3
+    kept[0] = 1; kept[1] = 1; kept[2] = 1; kept[3] = 1
+    var keptCount = 0
+    var keepOK = output.rank == rank
+    var stride = 1
+    var i = 3
+    while i >= 0 {
+      let size = i == 0 ? dims.0 : i == 1 ? dims.1 : i == 2 ? dims.2 : dims.3
+      let out = i == 0 ? outDims.0 : i == 1 ? outDims.1 : i == 2 ? outDims.2 : outDims.3
+      v.strides[i] = stride
+      stride &*= size
+      if padded & (1 << UInt32(i)) != 0 {
+        v.kept[i] = 1; v.reduced[i] = size; v.count &*= size
+        if out != 1 { keepOK = false }
+      } else {
+        v.kept[i] = size; v.reduced[i] = 1
+        if out != size { keepOK = false }
+        if i >= 4 - rank { kept[3 - keptCount] = size; keptCount += 1 }
+      }
+      i -= 1
+    }
+    let dropOK = output.rank == max(keptCount, 1) && o == Dims4(n: kept[0], h: kept[1], w: kept[2], c: kept[3])
+    if !keepOK && !dropOK {
+      throw fail(.shapeMismatch, "reduce: output must be the input with the reduced axes set to 1 or removed")
+    }
+    return v
   }
 }

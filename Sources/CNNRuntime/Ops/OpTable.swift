@@ -109,6 +109,16 @@ extension OpCode {
     #if !CNNRT_OP_SUBSET || CNNRT_OP_GATHER
     case .gather: return v.visit(GatherOp.self)
     #endif
+    #if !CNNRT_OP_SUBSET || CNNRT_OP_TILE
+    case .tile: return v.visit(TileOp.self)
+    #endif
+    // reduce
+    #if !CNNRT_OP_SUBSET || CNNRT_OP_SUM
+    case .sum: return v.visit(SumOp.self)
+    #endif
+    #if !CNNRT_OP_SUBSET || CNNRT_OP_REDUCEMAX
+    case .reduceMax: return v.visit(ReduceMaxOp.self)
+    #endif
     // join
     #if !CNNRT_OP_SUBSET || CNNRT_OP_CONCATENATION
     case .concatenation: return v.visit(ConcatenationOp.self)

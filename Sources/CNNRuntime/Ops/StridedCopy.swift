@@ -175,6 +175,20 @@ extension OpPrepareContext {
     }
   }
 
+  /// Input 0 and the output of a byte-moving op that keeps the rank
+  /// (transpose, tile): an activation in, no fused activation, one
+  /// quantization, equal ranks; with their full shapes.
+  func sameRankByteMove() throws(LoadError) -> (input: TensorInfo, output: TensorInfo, shape: FullShape, out: FullShape) {
+    let input = try activationInput(0)
+    let output = self.output
+    try requireNoActivation()
+    try requireSameQuantization(input, output)
+    let shape = fullShape(Int(inputIndex(0)))
+    let out = fullShape(outputIndex(0))
+    if out.rank != shape.rank { throw fail(.shapeMismatch, "output rank differs from the input's") }
+    return (input, output, shape, out)
+  }
+
   /// Checks `copy` against the input's and output `k`'s sizes.
   func checkCopy(_ copy: StridedCopy, input: TensorInfo, output: TensorInfo) throws(LoadError) {
     if !copy.isValid(inputCount: input.count, outputCount: output.count) {

@@ -7,14 +7,8 @@ enum TransposeOp: RuntimeOp {
   static let arity = OpArity(inputs: 2...2)
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> StridedCopy {
-    let input = try ctx.activationInput(0)
-    let output = ctx.output
-    try ctx.requireNoActivation()
-    try ctx.requireSameQuantization(input, output)
-    let shape = ctx.fullShape(Int(ctx.inputIndex(0)))
-    let out = ctx.fullShape(ctx.outputIndex(0))
+    let (input, output, shape, out) = try ctx.sameRankByteMove()
     let r = shape.rank
-    if out.rank != r { throw ctx.fail(.shapeMismatch, "transpose: output rank differs from the input's") }
     guard let p = ctx.int32Constant(1, count: r) else {
       throw ctx.fail(.badOp, "transpose: input 1 must be a constant int32 permutation with one entry per input dimension")
     }

@@ -20,33 +20,14 @@ enum MeanOp: ToolOp {
   // MARK: TFLite
 
   static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer) throws {
-    try op.expectIO(inputs: 2...2)
-    let x = try im.activationInput(try op.input(0), op.ctx)
-    let xshape = im.builder.tensors[x.index].shape
-    let rank = xshape.count
-    guard (1...4).contains(rank) else {
-      throw TFLiteError.unsupported("\(op.ctx): MEAN of a rank-\(rank) tensor (rank 1 to 4)")
-    }
-    let axes = try im.intConstant(try op.input(1), "axis", op.ctx).map { $0 < 0 ? $0 + rank : $0 }
-    guard let mask = axisMask(axes, rank: rank) else {
-      throw TFLiteError.unsupported("\(op.ctx): MEAN over axes \(axes) of a rank-\(rank) tensor (adjacent axes only)")
-    }
-    let out = try im.outputActivation(op.op, op.ctx)
-    if case .reducer(let keep) = op.options {
-      let oshape = im.builder.tensors[out.index].shape
-      guard (oshape.count == rank) == keep || (!keep && rank == 1) else {
-        throw TFLiteError.invalidModel("\(op.ctx): keep_dims is \(keep) but the output shape is \(oshape)")
-      }
-    }
-    var o = OpOptions()
-    o.meanAxisMask = rank == 4 && mask == 0b0110 ? 0 : mask
-    try im.addOp(op, .mean, [x], out, o)
+    try Reduction.importTFLite(op, &im, .mean)
   }
 
-  /// The bit mask of `axes` (each in 0..<rank, no repeats, adjacent), or nil.
-  static func axisMask(_ axes: [Int], rank: Int) -> UInt32? {
+  /// The bit mask of `axes` (each in 0..<rank, no repeats, adjacent unless
+  /// `adjacent` is false), or nil.
+  static func axisMask(_ axes: [Int], rank: Int, adjacent: Bool = true) -> UInt32? {
     guard !axes.isEmpty, Set(axes).count == axes.count, axes.allSatisfy({ (0..<rank).contains($0) }),
-          axes.max()! - axes.min()! == axes.count - 1 else { return nil }
+          !adjacent || axes.max()! - axes.min()! == axes.count - 1 else { return nil }
     return axes.reduce(UInt32(0)) { $0 | (1 << UInt32($1)) }
   }
 
@@ -120,15 +101,16 @@ enum MeanOp: ToolOp {
 
   // MARK: Model builder
 
-  /// The reduced axes of a builder op (mask 0 = [1, 2] of a rank-4 input).
-  private static func reducedAxes(_ c: BuilderOpCheck, rank: Int) throws -> UInt32 {
+  /// The reduced axes of a builder op (mask 0 = [1, 2] of a rank-4 input);
+  /// SUM and REDUCE_MAX (`adjacent` false) take any set of axes.
+  static func reducedAxes(_ c: BuilderOpCheck, rank: Int, adjacent: Bool = true) throws -> UInt32 {
     let mask = c.options.meanAxisMask
     if mask == 0 {
       guard rank == 4 else { throw ModelBuilderError.invalidShape("\(c.opName): axes [1, 2] need a rank-4 input") }
       return 0b0110
     }
     let axes = (0..<rank).filter { mask & (1 << UInt32($0)) != 0 }
-    guard mask >> UInt32(rank) == 0, axisMask(axes, rank: rank) == mask else {
+    guard mask >> UInt32(rank) == 0, axisMask(axes, rank: rank, adjacent: adjacent) == mask else {
       throw ModelBuilderError.invalidOp("\(c.opName): axis mask \(mask) is not a run of adjacent axes of a rank-\(rank) input")
     }
     return mask
@@ -136,34 +118,47 @@ enum MeanOp: ToolOp {
 
   /// The keep_dims shape; `checkOutput` also accepts it with the reduced axes removed.
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int] {
+    try inferOutputShape(c, adjacent: true)
+  }
+
+  /// MEAN's (`adjacent`), SUM's and REDUCE_MAX's output shape with the reduced axes kept as 1s.
+  static func inferOutputShape(_ c: BuilderOpCheck, adjacent: Bool) throws -> [Int] {
     try c.expectInputs(1)
     try c.checkPlain(); try c.noActivation()
     let x = try c.int8Activation(0, "input")
     guard (1...4).contains(x.shape.count) else {
       throw ModelBuilderError.invalidOp("\(c.opName): input must be rank 1 to 4")
     }
-    let mask = try reducedAxes(c, rank: x.shape.count)
+    let mask = try reducedAxes(c, rank: x.shape.count, adjacent: adjacent)
     return x.shape.enumerated().map { mask & (1 << UInt32($0.offset)) != 0 ? 1 : $0.element }
   }
 
   /// keep_dims or the reduced axes removed; any quantization whose rescale the runtime can represent.
   static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws {
-    let opName = c.opName
-    let out = c.tensor(output), x = c.tensor(c.inputs[0]!)
-    let mask = try reducedAxes(c, rank: x.shape.count)
-    var dropped = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) == 0 }.map(\.element)
-    if dropped.isEmpty { dropped = [1] }
-    guard out.shape == expected || out.shape == dropped else {
-      throw ModelBuilderError.shapeMismatch(
-        "\(opName): output \(c.label(output)) is \(out.shape), expected \(expected) or \(dropped)")
-    }
-    let count = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) != 0 }.map(\.element).reduce(1, *)
+    let (x, out, count) = try checkReducedShape(c, output: output, expected: expected, adjacent: true)
     let p = prepareMean(inputScale: x.scales[0], inputZeroPoint: x.zeroPoint, outputScale: out.scales[0],
                         outputZeroPoint: out.zeroPoint, count: count)
     guard p.shift <= 31 else {
       throw ModelBuilderError.invalidQuantization(
-        "\(opName): input scale / output scale (\(x.scales[0]) / \(out.scales[0])) too large: the mean's rescale shift \(p.shift) exceeds 31")
+        "\(c.opName): input scale / output scale (\(x.scales[0]) / \(out.scales[0])) too large: the rescale shift \(p.shift) exceeds 31")
     }
+  }
+
+  /// The output of a reduction is `expected` (keep_dims) or that with the
+  /// reduced axes removed; returns the input, the output and the number of
+  /// elements reduced into each output.
+  static func checkReducedShape(_ c: BuilderOpCheck, output: TensorID, expected: [Int], adjacent: Bool) throws
+    -> (x: ModelBuilder.Tensor, out: ModelBuilder.Tensor, count: Int) {
+    let out = c.tensor(output), x = c.tensor(c.inputs[0]!)
+    let mask = try reducedAxes(c, rank: x.shape.count, adjacent: adjacent)
+    var dropped = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) == 0 }.map(\.element)
+    if dropped.isEmpty { dropped = [1] }
+    guard out.shape == expected || out.shape == dropped else {
+      throw ModelBuilderError.shapeMismatch(
+        "\(c.opName): output \(c.label(output)) is \(out.shape), expected \(expected) or \(dropped)")
+    }
+    let count = x.shape.enumerated().filter { mask & (1 << UInt32($0.offset)) != 0 }.map(\.element).reduce(1, *)
+    return (x, out, count)
   }
 
   static func encode(_ o: OpOptions, _ code: OpCode, into r: inout OpRecord) {
@@ -200,5 +195,152 @@ extension ModelBuilder {
     if shape.isEmpty { shape = [1] }
     return try addWithNewOutput(.mean, [input], o, scale: outputScale, zeroPoint: outputZeroPoint, name: name,
                                 shape: shape)
+  }
+}
+
+// MARK: - Reductions over any axes (SUM, REDUCE_MAX)
+
+/// What SUM and REDUCE_MAX share with each other (and MEAN's axis rules):
+/// their TFLite and ONNX mappings, float shapes and evaluation, and the
+/// record encoding (MEAN's: `OpOptions.meanAxisMask`). The FloatGraph node
+/// keeps its reduced axes (graph layout, ascending) in `Node.ints`; the
+/// output shape says keep_dims (same rank) or not.
+enum Reduction {
+  /// An int8 TFLite MEAN / SUM / REDUCE_MAX (input, constant axes;
+  /// ReducerOptions) → `code` (MEAN: adjacent axes only; [1, 2] of a rank-4
+  /// input stored as mask 0, as before the other axes were added).
+  static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer, _ code: OpCode) throws {
+    try op.expectIO(inputs: 2...2)
+    let x = try im.activationInput(try op.input(0), op.ctx)
+    let rank = im.builder.tensors[x.index].shape.count
+    let axes = try tfliteAxes(im.intConstant(try op.input(1), "axis", op.ctx), rank: rank, op.ctx)
+    guard let mask = MeanOp.axisMask(axes, rank: rank, adjacent: code == .mean) else {
+      throw TFLiteError.unsupported("\(op.ctx): MEAN over axes \(axes) of a rank-\(rank) tensor (adjacent axes only)")
+    }
+    let out = try im.outputActivation(op.op, op.ctx)
+    if case .reducer(let keep) = op.options {
+      let oshape = im.builder.tensors[out.index].shape
+      guard (oshape.count == rank) == keep || (!keep && rank == 1) else {
+        throw TFLiteError.invalidModel("\(op.ctx): keep_dims is \(keep) but the output shape is \(oshape)")
+      }
+    }
+    var o = OpOptions()
+    o.meanAxisMask = code == .mean && rank == 4 && mask == 0b0110 ? 0 : mask
+    try im.addOp(op, code, [x], out, o)
+  }
+
+  /// A float TFLite SUM / REDUCE_MAX → a `kind` node.
+  static func importTFLiteFloat(_ op: TFLiteNode, _ im: inout TFLiteFloatImporter, _ kind: FloatGraph.Kind) throws
+    -> FloatGraph.Node {
+    let x = try im.input(op, 0)
+    let axes = try tfliteAxes(im.intValues(op.op.inputs[1], op.ctx), rank: im.tensors[x].shape.count, op.ctx)
+    var node = try im.node(op, kind, [x])
+    node.ints = axes
+    return node
+  }
+
+  /// TFLite axes (negative from the end, repeats allowed as TFLM's
+  /// ResolveAxis allows them), ascending, of a rank 1–4 input.
+  private static func tfliteAxes(_ raw: [Int], rank: Int, _ ctx: String) throws -> [Int] {
+    guard (1...4).contains(rank) else { throw TFLiteError.unsupported("\(ctx): reduction of a rank-\(rank) tensor (rank 1 to 4)") }
+    guard !raw.isEmpty, raw.allSatisfy({ (-rank..<rank).contains($0) }) else {
+      throw TFLiteError.unsupported("\(ctx): reduction over axes \(raw) of a rank-\(rank) tensor")
+    }
+    return Set(raw.map { $0 < 0 ? $0 + rank : $0 }).sorted()
+  }
+
+  /// ONNX ReduceSum / ReduceMax with constant axes (the `axes` attribute, or
+  /// the int64 input 1 from opset 13 / 18; none = every axis) and keepdims.
+  /// An NCHW-stored 4-D input is reduced over the stored axes; without
+  /// keepdims the kept axes must keep their order (N and C around one run of
+  /// H, W — the ONNX and NHWC orders then agree).
+  static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter, _ kind: FloatGraph.Kind) throws {
+    let x = try im.activation(n, 0)
+    let s = x.onnxShape, rank = s.count
+    var axes: [Int]? = try n.a.ints("axes")
+    if axes == nil, let c = try im.optionalConstant(n, 1) {
+      guard let v = c.ints else { throw n.invalid("axes must be a constant integer tensor") }
+      axes = v.map { Int($0) }
+    }
+    if let a = axes, a.isEmpty { axes = nil }
+    if axes == nil, try n.a.int("noop_with_empty_axes", 0) != 0 { throw n.unsupported("\(n.opType) with noop_with_empty_axes") }
+    let raw = axes ?? Array(0..<rank)
+    guard (1...4).contains(rank), raw.allSatisfy({ (-rank..<rank).contains($0) }) else {
+      throw n.unsupported("\(n.opType) over axes \(raw) of a rank-\(rank) tensor (rank 1 to 4)")
+    }
+    let onnxAxes = Set(raw.map { $0 < 0 ? $0 + rank : $0 })
+    let keep = try n.a.int("keepdims", 1) != 0
+    let onnxOut = keep ? s.enumerated().map { onnxAxes.contains($0.offset) ? 1 : $0.element }
+                       : s.enumerated().filter { !onnxAxes.contains($0.offset) }.map(\.element)
+    var stored = onnxAxes.sorted()
+    var layout = ONNXImporter.Layout.plain
+    switch x.layout {
+    case .plain: break
+    case .nhwc:
+      stored = onnxAxes.compactMap { ShapeSupport.storedAxis($0, x.layout) }.sorted()
+      if keep {
+        layout = .nhwc
+      } else {
+        let keptNHWC = [0, 2, 3, 1].filter { !onnxAxes.contains($0) }
+        guard keptNHWC == keptNHWC.sorted() || keptNHWC.count <= 1 else {
+          throw n.unsupported("\(n.opType) over axes \(raw) with keepdims 0 of an NCHW tensor (the kept axes would change order)")
+        }
+      }
+    case .flattenedNHWC:
+      throw n.unsupported("\(n.opType) of a flattened NCHW tensor")
+    }
+    let out = try im.output(n, onnxOut.isEmpty ? [1] : onnxOut, layout)
+    var node = n.node(kind, [x.tensor], out)
+    node.ints = stored
+    im.emit(node)
+  }
+
+  /// The node's output is its input with `ints` (ascending, in range) set to 1 or removed.
+  static func checkShapes(_ c: FloatNodeCheck) throws {
+    let x = c.x, axes = c.node.ints
+    var dropped = x.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    if dropped.isEmpty { dropped = [1] }
+    let kept = x.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+    guard (1...4).contains(x.count), MeanOp.axisMask(axes, rank: x.count, adjacent: false) != nil,
+          c.out == kept || c.out == dropped else {
+      throw c.fail("\(c.node.kind) over axes \(axes) of \(x) to \(c.out)")
+    }
+  }
+
+  /// Float reduction: each output the `combine` of its reduced elements, from `initial`.
+  static func evaluate(_ e: FloatEvaluation, initial: Float, _ combine: (Float, Float) -> Float) {
+    let shape = e.xShape, axes = e.node.ints
+    var strides = [Int](repeating: 1, count: shape.count)
+    for k in stride(from: shape.count - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+    let outShape = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+    for i in 0..<e.out.count { e.out[i] = initial }
+    for i in 0..<e.x.count {
+      var o = 0
+      for k in 0..<shape.count { o = o * outShape[k] + (axes.contains(k) ? 0 : (i / strides[k]) % shape[k]) }
+      e.out[o] = combine(e.out[o], e.x[i])
+    }
+  }
+
+  /// keep_dims when the node's output has the input's rank (or is rank 1 of a rank-1 input).
+  static func keepDims(_ n: FloatGraph.Node, _ g: FloatGraph) -> Bool {
+    g.tensors[n.output].shape.count == g.tensors[n.inputs[0]].shape.count
+  }
+}
+
+extension ModelBuilder {
+  /// A SUM or REDUCE_MAX over `axes` (any, no repeats) of a rank 1–4 input,
+  /// the reduced axes kept as 1s (`keepDims`) or removed.
+  mutating func reduce(_ code: OpCode, _ input: TensorID, axes: [Int], keepDims: Bool, outputScale: Float,
+                       outputZeroPoint: Int32, name: String?) throws -> TensorID {
+    let rank = tensors[input.index].shape.count
+    guard let mask = MeanOp.axisMask(axes, rank: rank, adjacent: false) else {
+      throw ModelBuilderError.invalidOp("\(code): axes \(axes) are not distinct axes of a rank-\(rank) input")
+    }
+    var o = OpOptions()
+    o.meanAxisMask = mask
+    let expected = try inferOutputShape(code, inputs: [input], options: o)
+    var shape = keepDims ? expected : expected.enumerated().filter { mask & (1 << UInt32($0.offset)) == 0 }.map(\.element)
+    if shape.isEmpty { shape = [1] }
+    return try addWithNewOutput(code, [input], o, scale: outputScale, zeroPoint: outputZeroPoint, name: name, shape: shape)
   }
 }

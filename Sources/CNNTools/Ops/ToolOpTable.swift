@@ -12,6 +12,8 @@ enum ToolOpTable {
     AddOp.self,
     Pool2DOp.self,
     MeanOp.self,
+    SumOp.self,
+    ReduceMaxOp.self,
     ReshapeOp.self,
     SoftmaxOp.self,
     LogisticOp.self,
@@ -29,6 +31,7 @@ enum ToolOpTable {
     SplitOp.self,
     ExpandDimsOp.self,
     GatherOp.self,
+    TileOp.self,
     // activations
     LeakyReluOp.self,
     PreluOp.self,

@@ -110,14 +110,24 @@ extension ModelBuilder {
   /// Transpose: output dimension k is input dimension perm[k].
   @discardableResult
   public mutating func transpose(_ input: TensorID, perm: [Int], name: String? = nil) throws -> TensorID {
-    let x = try tensor(input)
-    let p = try addConstant(perm.map { Int32(clamping: $0) }, shape: [perm.count])
-    return try addWithNewOutput(.transpose, [input, p], OpOptions(), scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint,
-                                name: name)
+    try addMovingBytes(.transpose, input, parameters: perm, name: name)
   }
 
   mutating func transpose(_ input: TensorID, perm: [Int], into output: TensorID) throws {
-    let p = try addConstant(perm.map { Int32(clamping: $0) }, shape: [perm.count])
-    try addOp(.transpose, inputs: [input, p], output: output)
+    try addMovingBytes(.transpose, input, parameters: perm, into: output)
+  }
+
+  /// A byte-moving op (transpose, tile) of `input` and its constant int32
+  /// `parameters` (input 1); a new output with the input's quantization.
+  mutating func addMovingBytes(_ code: OpCode, _ input: TensorID, parameters: [Int], name: String?) throws -> TensorID {
+    let x = try tensor(input)
+    let p = try addConstant(parameters.map { Int32(clamping: $0) }, shape: [parameters.count])
+    return try addWithNewOutput(code, [input, p], OpOptions(), scale: x.scales.first ?? 0, zeroPoint: x.zeroPoint, name: name)
+  }
+
+  /// The same into an existing output tensor (the int8 TFLite importer's).
+  mutating func addMovingBytes(_ code: OpCode, _ input: TensorID, parameters: [Int], into output: TensorID) throws {
+    let p = try addConstant(parameters.map { Int32(clamping: $0) }, shape: [parameters.count])
+    try addOp(code, inputs: [input, p], output: output)
   }
 }

@@ -146,6 +146,8 @@ public enum TFLiteBuiltinOperator {
   public static let pad: Int32 = 34
   public static let transpose: Int32 = 39
   public static let mean: Int32 = 40
+  public static let sum: Int32 = 74
+  public static let reduceMax: Int32 = 82
   public static let squeeze: Int32 = 43
   public static let padV2: Int32 = 60
   public static let transposeConv: Int32 = 67
@@ -167,6 +169,7 @@ public enum TFLiteBuiltinOperator {
   public static let unpack: Int32 = 88
   public static let splitV: Int32 = 102
   public static let gather: Int32 = 36
+  public static let tile: Int32 = 69
   // activations
   public static let relu: Int32 = 19
   public static let relu6: Int32 = 21

@@ -133,6 +133,10 @@ typedef enum cnn_op_type {
   CNN_OP_SPACE_TO_DEPTH = 43, /**< Blocks of H and W to channels. */
   CNN_OP_SPLIT = 44,          /**< One input, several outputs (TFLite SPLIT / SPLIT_V / UNPACK). */
   CNN_OP_GATHER = 46,         /**< Gather along an axis with constant indices. */
+  CNN_OP_TILE = 49,           /**< Input repeated along each axis (TFLite TILE, ONNX Tile; constant multiples). */
+  /* reduce */
+  CNN_OP_SUM = 47,        /**< Sum over any axes, requantized (TFLite SUM, ONNX ReduceSum). */
+  CNN_OP_REDUCE_MAX = 48, /**< Maximum over any axes (TFLite REDUCE_MAX, ONNX ReduceMax). */
   /* join */
   CNN_OP_CONCATENATION = 30,           /**< Concatenation along one axis (TFLite CONCATENATION). */
   CNN_OP_RESIZE_NEAREST_NEIGHBOR = 31, /**< Nearest-neighbor resize of H and W (TFLite RESIZE_NEAREST_NEIGHBOR). */
