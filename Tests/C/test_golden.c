@@ -133,7 +133,7 @@ static void every_golden_vector_matches_tflm(void **state) {
   }
   free(list);
   const char *isa = getenv("CNNRT_ISA");
-  print_message("golden vectors (CNNRT_ISA=%s, kernel path %s): %d cases, %d samples, %zu bytes differ from TFLM\n",
+  print_message("golden vectors (CNNRT_ISA=%s, kernel path %s): %d cases, %d samples, %zu bytes differ from the goldens (TFLM; the tile_* cases from TFLite's kernels, TFLM has no TILE)\n",
                 isa ? isa : "default", kernel_path, cases, samples, differing);
   /* The Arm runs name the path the emulated CPU must give (CNNRT_EXPECT_PATH). */
   const char *expect = getenv("CNNRT_EXPECT_PATH");
