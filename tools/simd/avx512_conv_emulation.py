@@ -2,7 +2,8 @@
 """Pure-Python emulation of the AVX-512 VNNI Conv2D path (Sources/_CNNKernelsAVX512 +
 Conv2DPacked.swift packing), checked against the reference convolution and the
 scalar MultiplyByQuantizedMultiplier. Run by hand: python3 tools/simd/avx512_conv_emulation.py
-(it checks the arithmetic and indexing of the design, not the compiled kernel)."""
+(it checks the arithmetic and indexing of the first, one-pixel design, not the compiled
+kernel; the compiled kernels themselves run under `make avx512-emu-test`, tools/simd/AVX512Emulation.swift)."""
 import random
 M32=0xFFFFFFFF
 def s32(v): v&=M32; return v-(1<<32) if v>>31 else v
