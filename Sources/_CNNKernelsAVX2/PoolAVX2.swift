@@ -18,6 +18,56 @@
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
 
+/// One output pixel's pooling window, clipped to the input: `first` is the
+/// input at its first in-bounds tap (channel 0), `rows` x `cols` taps, the
+/// next row `rowStep` elements on, the next tap `channels` on.
+struct PoolWindow {
+  var out: UnsafeMutablePointer<Int8>
+  var first: UnsafePointer<Int8>
+  var rows: Int, cols: Int, rowStep: Int, channels: Int
+
+  /// Calls `f` with the input at each of the window's taps, channel `c`.
+  @inline(__always)
+  func forEachTap(_ c: Int, _ f: (UnsafePointer<Int8>) -> Void) {
+    var fy = 0
+    while fy < rows {
+      var q = first + (fy &* rowStep &+ c)
+      var fx = 0
+      while fx < cols { f(q); q += channels; fx &+= 1 }
+      fy &+= 1
+    }
+  }
+}
+
+/// Calls `body` for every output pixel of the pool `p`, in output order.
+@inline(__always)
+func forEachPoolWindow(_ p: cnnrt_pool_args, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
+                       _ body: (PoolWindow) -> Void) {
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.channels)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  var b = 0
+  while b < batches {
+    var oy = 0
+    while oy < outH {
+      let y0 = oy &* strideH &- padTop
+      let fyStart = max(0, 0 &- y0), fyEnd = max(fyStart, min(fH, inH &- y0))
+      var ox = 0
+      while ox < outW {
+        let x0 = ox &* strideW &- padLeft
+        let fxStart = max(0, 0 &- x0), fxEnd = max(fxStart, min(fW, inW &- x0))
+        let pixel = (b &* inH &+ y0 &+ fyStart) &* inW &+ x0 &+ fxStart
+        body(PoolWindow(out: output + ((b &* outH &+ oy) &* outW &+ ox) &* C, first: input + pixel &* C,
+                        rows: fyEnd &- fyStart, cols: fxEnd &- fxStart, rowStep: inW &* C, channels: C))
+        ox &+= 1
+      }
+      oy &+= 1
+    }
+    b &+= 1
+  }
+}
+
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -25,10 +75,7 @@ import _CNNRuntimeShims
 public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
                                  _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
-  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.channels)
-  let outH = Int(p.out_h), outW = Int(p.out_w)
-  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
-  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let C = Int(p.channels)
   let actMin = p.act_min, actMax = p.act_max
 
   @inline(__always) func finish(_ acc: Int32, _ count: Int32) -> Int8 {
@@ -45,68 +92,36 @@ public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: U
     _mm256_cvtepi8_epi32(_mm_loadl_epi64(UnsafeRawPointer(q).assumingMemoryBound(to: __m128i.self)))
   }
 
-  var b = 0
-  while b < batches {
-    var oy = 0
-    while oy < outH {
-      let y0 = oy &* strideH &- padTop
-      let fyStart = max(0, 0 &- y0), fyEnd = max(fyStart, min(fH, inH &- y0))
-      var ox = 0
-      while ox < outW {
-        let x0 = ox &* strideW &- padLeft
-        let fxStart = max(0, 0 &- x0), fxEnd = max(fxStart, min(fW, inW &- x0))
-        let count = Int32(truncatingIfNeeded: (fyEnd &- fyStart) &* (fxEnd &- fxStart))
-        let out = output + ((b &* outH &+ oy) &* outW &+ ox) &* C
-        var c = 0
-        while c &+ 8 <= C {
-          let wide = c &+ 32 <= C
-          var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
-          var fy = fyStart
-          while fy < fyEnd {
-            let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fxStart
-            var q = input + (pixel &* C &+ c)
-            var fx = fxStart
-            while fx < fxEnd {
-              s0 = _mm256_add_epi32(s0, load8(q))
-              if wide {
-                s1 = _mm256_add_epi32(s1, load8(q + 8))
-                s2 = _mm256_add_epi32(s2, load8(q + 16))
-                s3 = _mm256_add_epi32(s3, load8(q + 24))
-              }
-              q += C
-              fx &+= 1
-            }
-            fy &+= 1
-          }
-          let n = wide ? 32 : 8
-          var sums = (s0, s1, s2, s3)
-          withUnsafeBytes(of: &sums) { raw in
-            let v = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
-            var i = 0
-            while i < n { out[c &+ i] = finish(v[i], count); i &+= 1 }
-          }
-          c &+= n
+  forEachPoolWindow(p, input, output) { w in
+    let count = Int32(truncatingIfNeeded: w.rows &* w.cols)
+    let out = w.out
+    var c = 0
+    while c &+ 8 <= C {
+      let wide = c &+ 32 <= C
+      var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
+      w.forEachTap(c) { q in
+        s0 = _mm256_add_epi32(s0, load8(q))
+        if wide {
+          s1 = _mm256_add_epi32(s1, load8(q + 8))
+          s2 = _mm256_add_epi32(s2, load8(q + 16))
+          s3 = _mm256_add_epi32(s3, load8(q + 24))
         }
-        while c < C {
-          var acc: Int32 = 0
-          var fy = fyStart
-          while fy < fyEnd {
-            var fx = fxStart
-            while fx < fxEnd {
-              let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fx
-              acc = acc &+ Int32(input[pixel &* C &+ c])
-              fx &+= 1
-            }
-            fy &+= 1
-          }
-          out[c] = finish(acc, count)
-          c &+= 1
-        }
-        ox &+= 1
       }
-      oy &+= 1
+      let n = wide ? 32 : 8
+      var sums = (s0, s1, s2, s3)
+      withUnsafeBytes(of: &sums) { raw in
+        let v = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+        var i = 0
+        while i < n { out[c &+ i] = finish(v[i], count); i &+= 1 }
+      }
+      c &+= n
     }
-    b &+= 1
+    while c < C {
+      var acc: Int32 = 0
+      w.forEachTap(c) { q in acc = acc &+ Int32(q.pointee) }
+      out[c] = finish(acc, count)
+      c &+= 1
+    }
   }
 }
 
@@ -117,68 +132,45 @@ public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: U
 public func cnnrtMaxPoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: UnsafePointer<Int8>,
                              _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
-  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.channels)
-  let outH = Int(p.out_h), outW = Int(p.out_w)
-  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), fH = Int(p.filter_h), fW = Int(p.filter_w)
-  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let C = Int(p.channels)
   let actMin = p.act_min, actMax = p.act_max
   let lowest = _mm256_set1_epi8(-128)
   let vMin = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMin))
   let vMax = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMax))
 
-  var b = 0
-  while b < batches {
-    var oy = 0
-    while oy < outH {
-      let y0 = oy &* strideH &- padTop
-      let fyStart = max(0, 0 &- y0), fyEnd = max(fyStart, min(fH, inH &- y0))
-      var ox = 0
-      while ox < outW {
-        let x0 = ox &* strideW &- padLeft
-        let fxStart = max(0, 0 &- x0), fxEnd = max(fxStart, min(fW, inW &- x0))
-        let out = output + ((b &* outH &+ oy) &* outW &+ ox) &* C
-        var c = 0
-        while c &+ 32 <= C {
-          var m = lowest
-          var fy = fyStart
-          while fy < fyEnd {
-            let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fxStart
-            var q = input + (pixel &* C &+ c)
-            var fx = fxStart
-            while fx < fxEnd {
-              m = _mm256_max_epi8(m, _mm256_loadu_si256(UnsafeRawPointer(q).assumingMemoryBound(to: __m256i.self)))
-              q += C
-              fx &+= 1
-            }
-            fy &+= 1
-          }
-          m = _mm256_min_epi8(_mm256_max_epi8(m, vMin), vMax)
-          _mm256_storeu_si256(UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m256i.self), m)
-          c &+= 32
+  forEachPoolWindow(p, input, output) { w in
+    let out = w.out
+    var c = 0
+    while c &+ 32 <= C {
+      var m = lowest
+      var row = w.first + c
+      var fy = 0
+      while fy < w.rows {
+        var q = row
+        var fx = 0
+        while fx < w.cols {
+          m = _mm256_max_epi8(m, _mm256_loadu_si256(UnsafeRawPointer(q).assumingMemoryBound(to: __m256i.self)))
+          q += C
+          fx &+= 1
         }
-        while c < C {
-          var v: Int32 = -128
-          var fy = fyStart
-          while fy < fyEnd {
-            var fx = fxStart
-            while fx < fxEnd {
-              let pixel = (b &* inH &+ y0 &+ fy) &* inW &+ x0 &+ fx
-              let x = Int32(input[pixel &* C &+ c])
-              if x > v { v = x }
-              fx &+= 1
-            }
-            fy &+= 1
-          }
-          v = v < actMin ? actMin : v
-          v = v > actMax ? actMax : v
-          out[c] = Int8(truncatingIfNeeded: v)
-          c &+= 1
-        }
-        ox &+= 1
+        row += w.rowStep
+        fy &+= 1
       }
-      oy &+= 1
+      m = _mm256_min_epi8(_mm256_max_epi8(m, vMin), vMax)
+      _mm256_storeu_si256(UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m256i.self), m)
+      c &+= 32
     }
-    b &+= 1
+    while c < C {
+      var v: Int32 = -128
+      w.forEachTap(c) { q in
+        let x = Int32(q.pointee)
+        if x > v { v = x }
+      }
+      v = v < actMin ? actMin : v
+      v = v > actMax ? actMax : v
+      out[c] = Int8(truncatingIfNeeded: v)
+      c &+= 1
+    }
   }
 }
 #endif

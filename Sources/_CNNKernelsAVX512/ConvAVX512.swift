@@ -210,13 +210,19 @@ func storeBlock512(_ acc: __m512i, _ blk: Int, _ outC: Int, _ mult: UnsafePointe
   requantStore512(acc, min(16, outC &- c0), mult + c0, shift + c0, outOffset, vMin, vMax, out + c0)
 }
 
+/// The mask of the first `n` (0...16) dword lanes.
+@inline(__always)
+func laneMask16(_ n: Int) -> __mmask16 {
+  n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
+}
+
 /// Requantizes the first `n` (1...16) lanes of `acc` with the per-lane
 /// multipliers and shifts at `mult`/`shift` (only `n` entries read), adds
 /// the output offset, clamps and stores `n` int8 values at `out`.
 @inline(__always)
 func requantStore512(_ acc: __m512i, _ n: Int, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>,
                      _ outOffset: __m512i, _ vMin: __m512i, _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
-  let k: __mmask16 = n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
+  let k = laneMask16(n)
   let m = _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(mult))
   let s = _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(shift))
   var v = _mm512_add_epi32(requantizeAVX512(acc, m, s), outOffset)

@@ -81,8 +81,7 @@ public func cnnrtFullyConnectedAVX512(_ a: UnsafePointer<cnnrt_fc_args>, _ input
       }
       var acc = unsafeBitCast(sums, to: __m512i.self)
       if let bias {
-        let k: __mmask16 = n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
-        acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(bias + u)))
+        acc = _mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(laneMask16(n), UnsafeRawPointer(bias + u)))
       }
       requantStore512(acc, n, mult + u, shift + u, outOffset, vMin, vMax, output + (b &* units &+ u))
       u &+= 16
