@@ -70,7 +70,7 @@ enum FullyConnectedOp: RuntimeOp {
   static let name: StaticString = "FullyConnected"
   static let arity = OpArity(inputs: 2...3)
 
-  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) + armFullyConnectedBytes(plan) }
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) + foldedFullyConnectedBytes(plan) }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> FullyConnectedData {
     let input = try ctx.activationInput(0)
@@ -99,14 +99,18 @@ enum FullyConnectedOp: RuntimeOp {
     let p = FullyConnectedParams(inputOffset: -input.zeroPoint, filterOffset: -filter.zeroPoint,
                                  outputOffset: output.zeroPoint, activationMin: actMin, activationMax: actMax)
     let filterData = filter.constData!.assumingMemoryBound(to: Int8.self)
-    let args = ctx.isa == KernelISA.portable ? nil
-      : isArmISA(ctx.isa)
-      ? try armFullyConnectedArgs(&ctx, params: p, requant: rq, batches: batches, depth: depth, units: units,
-                                  filter: filterData, bias: bias)
-      : fullyConnectedKernelArgs(isa: ctx.isa, params: p, requant: rq, batches: batches, depth: depth, units: units,
-                                 filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias)
+    // Arm and AVX-512 fold the filter sums into initial accumulators; AVX2
+    // (and AVX-512 when it cannot fold) computes with the offsets.
+    var isa = ctx.isa
+    var args = try foldedFullyConnectedArgs(&ctx, params: p, requant: rq, batches: batches, depth: depth,
+                                            units: units, filter: filterData, bias: bias)
+    if args == nil && isa == KernelISA.avx512 { isa = KernelISA.avx2 }
+    if args == nil && (isa == KernelISA.avx2) {
+      args = fullyConnectedKernelArgs(isa: isa, params: p, requant: rq, batches: batches, depth: depth, units: units,
+                                      filter: filterData, bias: bias)
+    }
     return FullyConnectedData(params: p, requant: rq, batches: batches, depth: depth, units: units,
-                              optimized: args, isa: ctx.isa)
+                              optimized: args, isa: isa)
   }
 
   static func eval(_ data: UnsafePointer<FullyConnectedData>, _ ctx: OpEvalContext) {

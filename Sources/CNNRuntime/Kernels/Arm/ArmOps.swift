@@ -13,48 +13,6 @@ import _CNNKernelsDotProd
 
 // MARK: - FullyConnected
 
-/// Extra model-block bytes an Arm FullyConnected needs: its units' initial
-/// accumulators (bias + input_offset * sum of the filter row).
-func armFullyConnectedBytes(_ plan: OpPlanContext) -> Int {
-  guard isArmISA(plan.isa) else { return 0 }
-  let out = plan.outputRecord
-  return alignUp(4 * Int(out.dim(Int(out.rank) - 1)), 16) + 16
-}
-
-/// The Arm kernel's argument block (symmetric weights only): fills the
-/// initial accumulators in a region of the model block and passes them as
-/// the bias with input offset 0. nil: reference kernel.
-func armFullyConnectedArgs(
-  _ ctx: inout OpPrepareContext, params: FullyConnectedParams, requant: ChannelRequant,
-  batches: Int, depth: Int, units: Int, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?
-) throws(LoadError) -> cnnrt_fc_args? {
-  guard isArmISA(ctx.isa), batches > 0, depth > 0, units > 0, params.filterOffset == 0,
-        params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax,
-        ctx.canAllocate(bytes: 4 * units, alignment: 16) else { return nil }
-  var u = 0
-  while u < units {
-    let s = requant.shift[u]
-    if s < -31 || s > 31 { return nil }
-    u += 1
-  }
-  let initial = try ctx.allocate(bytes: 4 * units, alignment: 16).bindMemory(to: Int32.self, capacity: units)
-  u = 0
-  while u < units {
-    var sum: Int32 = 0
-    var d = 0
-    while d < depth { sum = sum &+ Int32(filter[u * depth + d]); d += 1 }
-    initial[u] = (bias?[u] ?? 0) &+ params.inputOffset &* sum
-    u += 1
-  }
-  var a = cnnrt_fc_args()
-  a.batches = Int64(batches); a.depth = Int64(depth); a.units = Int64(units)
-  a.input_offset = 0; a.filter_offset = 0; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
-  a.filter = filter; a.bias = UnsafePointer(initial)
-  a.multiplier = requant.multiplier; a.shift = requant.shift
-  return a
-}
-
 @inline(__always)
 func armFullyConnectedRun(isa: Int32, args: UnsafePointer<cnnrt_fc_args>, input: UnsafePointer<Int8>,
                           output: UnsafeMutablePointer<Int8>) {
