@@ -87,7 +87,10 @@
  * input may be a constant. Files written by 0.2.0 load unchanged; files using
  * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
  * names the kernel path a model was prepared for ("portable", "avx2",
- * "avx512"; on aarch64 "neon", "dotprod"). The shared library is
+ * "avx512"; on aarch64 "neon", "dotprod"). Without CNNRT_ISA a model now
+ * loads on the best path the CPU has, AVX-512 VNNI included (0.2.0 stopped
+ * at AVX2 unless CNNRT_ISA=avx512); every path gives the same bytes, and
+ * cnn_model_memory_size() reports that path's model block. The shared library is
  * libcnnrt.so.0.3.0 with SONAME libcnnrt.so.0; bare-metal (Cortex-M) builds
  * have no file system or heap: cnn_model_load_file, cnn_model_load_memory and
  * cnn_context_create return a status there (use the static entry points).
