@@ -29,20 +29,37 @@ private func tconvModel(h: Int, w: Int, cin: Int, cout: Int, k: (Int, Int), stri
   @Test(arguments: [(4, 3, 3, 5, 3, 2, Padding.same), (3, 3, 2, 4, 2, 2, .valid), (5, 4, 3, 2, 3, 1, .same),
                     (2, 3, 4, 3, 3, 3, .same)])
   func gatherEqualsScatter(h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, padding: Padding) throws {
+    try checkScatter(h: h, w: w, cin: cin, cout: cout, k: k, s: s, padding: padding, outputSize: nil)
+  }
+
+  /// Explicit pads (ONNX ConvTranspose's pads; the output size adds
+  /// output_padding rows and columns past the last input's reach).
+  @Test(arguments: [(4, 3, 3, 5, 3, 2, 1, 1, 1, 1, 8, 6), (3, 4, 2, 3, 3, 2, 1, 0, 1, 2, 6, 7),
+                    (5, 4, 3, 2, 4, 2, 1, 1, 1, 1, 10, 8), (3, 3, 2, 2, 3, 1, 2, 0, 1, 2, 2, 3)])
+  func explicitPadsGatherEqualsScatter(h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int,
+                                       top: Int, left: Int, bottom: Int, right: Int, oh: Int, ow: Int) throws {
+    try checkScatter(h: h, w: w, cin: cin, cout: cout, k: k, s: s,
+                     padding: .explicit(top: top, left: left, bottom: bottom, right: right), outputSize: (oh, ow))
+  }
+
+  private func checkScatter(h: Int, w: Int, cin: Int, cout: Int, k: Int, s: Int, padding: Padding,
+                            outputSize: (Int, Int)?) throws {
     let (bytes, filter, bias) = try tconvModel(h: h, w: w, cin: cin, cout: cout, k: (k, k), stride: (s, s),
-                                               padding: padding, seed: UInt64(h * 100 + cin * 10 + k))
+                                               padding: padding, outputSize: outputSize,
+                                               seed: UInt64(h * 100 + cin * 10 + k))
     let model = try RuntimeModel(bytes: bytes)
     let x = (0..<(h * w * cin)).map { Int8(truncatingIfNeeded: $0 * 37 - 100) }
     let got = try model.run(inputs: [x])[0]
     let o = model.outputs[0]
     let (oh, ow) = (o.shape[1], o.shape[2])
     // TFLM's padding: of the forward convolution from the output size.
-    func pad(_ out: Int, _ k: Int) -> Int {
-      padding == .valid ? 0 : max(((out + s - 1) / s - 1) * s + k - out, 0) / 2
+    func pad(_ out: Int, _ k: Int, vertical: Bool) -> Int {
+      if case .explicit(let t, let l, _, _) = padding { return vertical ? t : l }
+      return padding == .valid ? 0 : max(((out + s - 1) / s - 1) * s + k - out, 0) / 2
     }
     var acc = [Int32](repeating: 0, count: oh * ow * cout)
     for iy in 0..<h { for ix in 0..<w { for ky in 0..<k { for kx in 0..<k {
-      let oy = iy * s - pad(oh, k) + ky, ox = ix * s - pad(ow, k) + kx
+      let oy = iy * s - pad(oh, k, vertical: true) + ky, ox = ix * s - pad(ow, k, vertical: false) + kx
       guard oy >= 0, oy < oh, ox >= 0, ox < ow else { continue }
       for oc in 0..<cout { for ic in 0..<cin {
         acc[(oy * ow + ox) * cout + oc] += (Int32(x[(iy * w + ix) * cin + ic]) - 3) * Int32(filter[((oc * k + ky) * k + kx) * cin + ic])
@@ -68,7 +85,10 @@ private func tconvModel(h: Int, w: Int, cin: Int, cout: Int, k: (Int, Int), stri
               "\(e?.description ?? "loaded")", sourceLocation: sourceLocation)
     }
     expectRefused(edited { $0.dilationH = 2 }, "dilation")
-    expectRefused(edited { $0.padding = PaddingKind.explicit.rawValue }, "SAME or VALID")
+    // Explicit pads of 0 on this SAME model: the 8×8 output's forward convolution gives 3×3.
+    expectRefused(edited { $0.padding = PaddingKind.explicit.rawValue }, "forward convolution")
+    expectRefused(edited { $0.padding = PaddingKind.explicit.rawValue; $0.padTop = 3 }, "pads")
+    expectRefused(edited { $0.padding = PaddingKind.explicit.rawValue; $0.padRight = -1 }, "pads")
     // Stride 3: the 8×8 output's forward convolution gives 3×3, not the 4×4 input.
     expectRefused(edited { $0.strideH = 3; $0.strideW = 3 }, "forward convolution")
     expectRefused(edited { $0.padding = PaddingKind.valid.rawValue }, "forward convolution")

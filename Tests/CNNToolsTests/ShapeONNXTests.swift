@@ -200,3 +200,103 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
   }
 }
+
+/// ONNX ConvTranspose (x [1,Ci,H,W], w [Ci,Co,K,K], bias) with the given
+/// attributes, followed by Relu when `relu`.
+private func convTransposeGraph(h: Int, w: Int, ci: Int, co: Int, k: Int, attrs: [String: [Int64]],
+                                ints: [String: Int64] = [:], autoPad: String? = nil, relu: Bool = false, seed: UInt64) throws -> (bytes: [UInt8], w: [Float], b: [Float]) {
+  var rng = SplitMix64(seed: seed)
+  func r() -> Float { Float(Int(rng.next() % 2001) - 1000) / 1000 }
+  let wv = (0..<(ci * co * k * k)).map { _ in r() * 0.5 }
+  let bv = (0..<co).map { _ in r() * 0.2 }
+  var m = ONNXModelProto()
+  m.irVersion = 8
+  var opset = ONNXOperatorSetIdProto()
+  opset.domain = ""; opset.version = 13
+  m.opsetImport = [opset]
+  m.graph.input = [onnxValueInfo("x", [1, Int64(ci), Int64(h), Int64(w)])]
+  m.graph.output = [onnxValueInfo("y", nil)]
+  var wt = ONNXTensorProto(); wt.name = "w"; wt.dataType = 1; wt.dims = [Int64(ci), Int64(co), Int64(k), Int64(k)]; wt.floatData = wv
+  var bt = ONNXTensorProto(); bt.name = "b"; bt.dataType = 1; bt.dims = [Int64(co)]; bt.floatData = bv
+  m.graph.initializer = [wt, bt]
+  m.graph.node = [node("ConvTranspose", ["x", "w", "b"], [relu ? "t" : "y"], ints: ints, strings: autoPad.map { ["auto_pad": $0] } ?? [:],
+                       intLists: attrs)]
+  if relu { m.graph.node.append(node("Relu", ["t"], ["y"])) }
+  return ([UInt8](try m.serializedBytes() as Data), wv, bv)
+}
+
+/// ConvTranspose by its definition, scattered in NCHW: input pixel (iy, ix)
+/// and tap (ky, kx) add to output (iy·s − padTop + ky, ix·s − padLeft + kx).
+private func convTransposeReference(_ x: [Float], h: Int, w: Int, ci: Int, co: Int, k: Int, s: Int,
+                                    padTop: Int, padLeft: Int, oh: Int, ow: Int, weights: [Float], bias: [Float],
+                                    relu: Bool) -> [Float] {
+  var y = [Float](repeating: 0, count: co * oh * ow)
+  for o in 0..<co { for i in 0..<(oh * ow) { y[o * oh * ow + i] = bias[o] } }
+  for i in 0..<ci { for iy in 0..<h { for ix in 0..<w { for o in 0..<co { for ky in 0..<k { for kx in 0..<k {
+    let oy = iy * s - padTop + ky, ox = ix * s - padLeft + kx
+    guard oy >= 0, oy < oh, ox >= 0, ox < ow else { continue }
+    y[(o * oh + oy) * ow + ox] += x[(i * h + iy) * w + ix] * weights[((i * co + o) * k + ky) * k + kx]
+  } } } } } }
+  return relu ? y.map { max($0, 0) } : y
+}
+
+@Suite struct ConvTransposeONNXTests {
+  /// (attributes, auto_pad, expected output H×W, leading pads, how the importer maps the pads)
+  @Test(arguments: [
+    // pads 1 + output_padding 1 (PyTorch ConvTranspose2d(k3, s2, p1, op1)): TFLM's SAME would pad 0 on top: explicit.
+    (["strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]], nil, 10, 8, 1, 1, "explicit"),
+    // k4 s2 p1 (the U-Net upsampling): exactly TFLM's SAME.
+    (["strides": [2, 2], "pads": [1, 1, 1, 1]], nil, 10, 8, 1, 1, "same"),
+    (["strides": [2, 2]], "SAME_UPPER", 10, 8, 0, 0, "same"),
+    // output_shape: total pads 11 − 9 = 2 and 9 − 8 = 1, the odd one at the start.
+    (["strides": [2, 2], "output_shape": [9, 8]], nil, 9, 8, 1, 1, "explicit"),
+    ([:], nil, 7, 6, 0, 0, "valid"),
+  ] as [([String: [Int64]], String?, Int, Int, Int, Int, String)])
+  func importEvaluateQuantize(attrs: [String: [Int64]], autoPad: String?, oh: Int, ow: Int, padTop: Int, padLeft: Int,
+                              mapping: String) throws {
+    let (h, w, ci, co) = (5, 4, 3, 4)
+    let k = attrs["pads"] == [1, 1, 1, 1] && attrs["output_padding"] == nil ? 4 : 3
+    let s = Int(attrs["strides"]?[0] ?? 1)
+    let (bytes, wv, bv) = try convTransposeGraph(h: h, w: w, ci: ci, co: co, k: k, attrs: attrs, autoPad: autoPad,
+                                                 relu: true, seed: UInt64(oh * 10 + ow))
+    let g = try FloatGraph(onnx: bytes)
+    #expect(g.nodes.map(\.kind) == [.transposeConv, .activation])
+    #expect(g.tensors[g.outputs[0]].shape == [1, oh, ow, co])
+    let nd = g.nodes[0]
+    #expect((nd.pads.isEmpty ? (nd.padding == .same ? "same" : "valid") : "explicit") == mapping)
+    var rng = SplitMix64(seed: 9)
+    func sample() -> [Float] { (0..<(ci * h * w)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let x = sample()
+    let want = convTransposeReference(x, h: h, w: w, ci: ci, co: co, k: k, s: s, padTop: padTop, padLeft: padLeft,
+                                      oh: oh, ow: ow, weights: wv, bias: bv, relu: true)
+    let got = nhwc(try FloatExecutor(graph: g).run([nhwc(x, c: ci, h: h, w: w)])[0], c: co, h: oh, w: ow, inverse: true)
+    let ferr = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(ferr < 1e-5, "float ConvTranspose differs from the definition by \(ferr)")
+
+    // x is among the calibration samples: the output range covers it, so the
+    // difference is rounding only (weights, input, accumulator, output).
+    let r = try Quantizer.quantize(g, samples: [nhwc(x, c: ci, h: h, w: w)] + (0..<15).map { _ in nhwc(sample(), c: ci, h: h, w: w) },
+                                   options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName) == ["TransposeConv"], "the Relu fuses")
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = nhwc(try rm.run(input: nhwc(x, c: ci, h: h, w: w).map { inQ.quantize($0) })
+                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: co, h: oh, w: ow, inverse: true)
+    let signal = want.map { $0 * $0 }.reduce(0, +), noise = zip(yq, want).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+    let sqnr = 10 * log10(signal / max(noise, 1e-30))
+    print("ONNX ConvTranspose \(mapping) \(oh)x\(ow): int8 vs float SQNR \(sqnr) dB")
+    #expect(sqnr >= 30)
+  }
+
+  @Test func groupsAndDilationAreRefused() throws {
+    let grouped = try convTransposeGraph(h: 3, w: 3, ci: 2, co: 2, k: 3, attrs: [:], ints: ["group": 2], seed: 1)
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: grouped.bytes) }
+    // Dilation; output_padding not below the stride; pads not below the kernel.
+    for attrs: [String: [Int64]] in [["dilations": [2, 2]], ["strides": [2, 2], "output_padding": [2, 0]],
+                                     ["pads": [3, 0, 0, 0]]] {
+      let m = try convTransposeGraph(h: 3, w: 3, ci: 2, co: 2, k: 3, attrs: attrs, seed: 1)
+      #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: m.bytes) }
+    }
+  }
+}

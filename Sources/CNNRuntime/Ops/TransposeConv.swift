@@ -92,7 +92,8 @@ struct TransposeConvData {
 /// TRANSPOSE_CONV: input [N,H,W,Cin], filter [Cout,KH,KW,Cin] (constant
 /// int8, symmetric, per-tensor or per-channel), optional int32 bias [Cout];
 /// output [N,OH,OW,Cout] (its size is the TFLite op's output_shape input);
-/// strides, SAME or VALID padding and a fused activation from the record.
+/// strides, SAME, VALID or explicit padding and a fused activation from the
+/// record.
 /// The output size must be one whose forward convolution (same filter,
 /// stride and padding) gives the input size.
 enum TransposeConvOp: RuntimeOp {
@@ -113,14 +114,26 @@ enum TransposeConvOp: RuntimeOp {
     }
     if output.dims.n != input.dims.n { throw ctx.fail(.shapeMismatch, "batch differs between input and output") }
     if rec.dilationH != 1 || rec.dilationW != 1 { throw ctx.fail(.badOp, "transpose conv: dilation must be 1") }
-    if ctx.padding == .explicit { throw ctx.fail(.badOp, "transpose conv: padding must be SAME or VALID") }
     let sH = Int(rec.strideH), sW = Int(rec.strideW)
     // TFLM: the padding of a convolution from the output size down to the
-    // input size (its leading half, rounded down).
+    // input size (its leading half, rounded down). Explicit pads (ONNX
+    // ConvTranspose: pads, output_padding) are that convolution's own: the
+    // leading pad is used as given, and output rows past the last input's
+    // reach (output_padding) get only the bias.
+    let explicit = ctx.padding == .explicit
+    if explicit {
+      if rec.padTop < 0 || rec.padLeft < 0 || rec.padBottom < 0 || rec.padRight < 0
+        || Int(rec.padTop) >= filter.dims.h || Int(rec.padBottom) >= filter.dims.h
+        || Int(rec.padLeft) >= filter.dims.w || Int(rec.padRight) >= filter.dims.w {
+        throw ctx.fail(.badOp, "transpose conv: pads must be 0 to the filter size - 1")
+      }
+    }
     guard let fy = spatialOutput(input: output.dims.h, filter: filter.dims.h, stride: sH, dilation: 1,
-                                 padding: ctx.padding, explicitBefore: 0, explicitAfter: 0),
+                                 padding: ctx.padding, explicitBefore: explicit ? Int(rec.padTop) : 0,
+                                 explicitAfter: explicit ? Int(rec.padBottom) : 0),
           let fx = spatialOutput(input: output.dims.w, filter: filter.dims.w, stride: sW, dilation: 1,
-                                 padding: ctx.padding, explicitBefore: 0, explicitAfter: 0),
+                                 padding: ctx.padding, explicitBefore: explicit ? Int(rec.padLeft) : 0,
+                                 explicitAfter: explicit ? Int(rec.padRight) : 0),
           fy.size == input.dims.h, fx.size == input.dims.w else {
       throw ctx.fail(.shapeMismatch, "transpose conv: output height/width do not give the input size under the forward convolution")
     }

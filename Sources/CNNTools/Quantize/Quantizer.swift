@@ -280,7 +280,9 @@ struct QuantizerState {
   /// A conv / depthwise conv / fully connected node: int8 weights (fixed by
   /// the source model, or symmetric per channel along `ToolOp.weightChannelAxis`
   /// or per tensor), int32 bias at input scale × weight scale, calibrated output.
-  mutating func weightedOp(_ n: FloatGraph.Node, _ code: OpCode, padding: Padding)
+  /// `outputShape`: the node's (an op whose output size is not implied by
+  /// its input, as a transposed convolution's), else the builder's inference.
+  mutating func weightedOp(_ n: FloatGraph.Node, _ code: OpCode, padding: Padding, outputShape: [Int]? = nil)
     throws -> (TensorID, ActivationQuant) {
     let ctx = n.origin
     let (x, xq) = input(n)
@@ -309,7 +311,7 @@ struct QuantizerState {
                       padding: padding, activation: n.fusedActivation)
     let oName = name(n.output)
     let out = try Self.wrap(ctx) {
-      let shape = try b.inferOutputShape(code, inputs: [x, wid, bid], options: o)
+      let shape = try outputShape ?? b.inferOutputShape(code, inputs: [x, wid, bid], options: o)
       let id = try b.addActivation(shape: shape, scale: oq.scale, zeroPoint: oq.zeroPoint, name: oName)
       try b.addOp(code, inputs: [x, wid, bid], output: id, options: o)
       return id
