@@ -149,16 +149,39 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
     #expect((zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity) <= inQ.scale / 2 + 1e-6)
   }
 
-  @Test func crdDepthToSpaceIsRefused() throws {
+  /// DepthToSpace CRD (PyTorch's PixelShuffle): y[c, h·b+i, w·b+j] = x[c·b² + i·b + j, h, w],
+  /// float and int8 (a channel gather into DCR's order, then DCR: byte moves only).
+  @Test func crdDepthToSpace() throws {
     var m = ONNXModelProto()
     m.irVersion = 8
     var opset = ONNXOperatorSetIdProto()
     opset.domain = ""; opset.version = 13
     m.opsetImport = [opset]
-    m.graph.input = [onnxValueInfo("x", [1, 8, 2, 2])]
+    m.graph.input = [onnxValueInfo("x", [1, 12, 2, 3])]
     m.graph.output = [onnxValueInfo("y", nil)]
     m.graph.node = [node("DepthToSpace", ["x"], ["y"], ints: ["blocksize": 2], strings: ["mode": "CRD"])]
-    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.nodes.map(\.kind) == [.gather, .depthToSpace])
+    #expect(g.tensors[g.outputs[0]].shape == [1, 4, 6, 3])
+    var rng = SplitMix64(seed: 21)
+    func sample() -> [Float] { (0..<72).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let x = sample()
+    var want: [Float] = []
+    for c in 0..<3 { for hh in 0..<4 { for ww in 0..<6 {
+      want.append(x[((c * 4 + (hh % 2) * 2 + ww % 2) * 2 + hh / 2) * 3 + ww / 2])
+    } } }
+    let got = nhwc(try FloatExecutor(graph: g).run([nhwc(x, c: 12, h: 2, w: 3)])[0], c: 3, h: 4, w: 6, inverse: true)
+    #expect(got == want)
+    let r = try Quantizer.quantize(g, samples: [nhwc(x, c: 12, h: 2, w: 3)] + (0..<7).map { _ in nhwc(sample(), c: 12, h: 2, w: 3) },
+                                   options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName) == ["Gather", "DepthToSpace"])
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let xq = nhwc(x, c: 12, h: 2, w: 3).map { inQ.quantize($0) }
+    let yq = try rm.run(input: xq)
+    // Byte moves: the int8 output is the quantized input, rearranged.
+    let wantQ = nhwc(want, c: 3, h: 4, w: 6).map { inQ.quantize($0) }
+    #expect(yq == wantQ)
   }
 }
 

@@ -1,7 +1,8 @@
 // DepthToSpace / SpaceToDepth, tools side: TFLite DEPTH_TO_SPACE and
 // SPACE_TO_DEPTH (int8 and float), ONNX DepthToSpace (DCR mode, TFLite's
-// order; CRD refused) and SpaceToDepth, float evaluation, quantization
-// (output = input's) and the builder's rules (block size in stride H/W).
+// order; CRD as a channel gather into DCR's order, then DCR) and
+// SpaceToDepth, float evaluation, quantization (output = input's) and the
+// builder's rules (block size in stride H/W).
 
 import CNNRuntime
 
@@ -42,7 +43,7 @@ enum DepthToSpaceOp: ToolOp {
   // MARK: ONNX
 
   static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter) throws {
-    let x = try im.activation(n, 0)
+    var x = try im.activation(n, 0)
     try im.require4D(n, x)
     let b = try n.a.int("blocksize", 0)
     guard b >= 1, b <= ModelBuilder.maxSpatialParameter else { throw n.invalid("blocksize \(b)") }
@@ -51,9 +52,21 @@ enum DepthToSpaceOp: ToolOp {
     let shape: [Int]
     if toSpace {
       let mode = n.a.string("mode", "DCR")
-      guard mode == "DCR" else { throw n.unsupported("DepthToSpace mode \(mode) (only DCR, TFLite's order)") }
+      guard mode == "DCR" || mode == "CRD" else { throw n.unsupported("DepthToSpace mode \(mode) (DCR or CRD)") }
       guard s[1] % (b * b) == 0 else { throw n.invalid("channels \(s[1]) not a multiple of blocksize² \(b * b)") }
       shape = [s[0], s[1] / (b * b), s[2] * b, s[3] * b]
+      if mode == "CRD" {
+        // CRD reads channel c·b² + i·b + j where DCR reads (i·b + j)·C' + c:
+        // a channel gather into DCR's order, then DCR.
+        let cOut = shape[1]
+        var order = [Int](repeating: 0, count: s[1])
+        for c in 0..<cOut { for ij in 0..<(b * b) { order[ij * cOut + c] = c * b * b + ij } }
+        let t = im.addTensor(im.tensors[x.tensor].name + "_crd_order", ONNXImporter.toNHWC(s))
+        var g = FloatGraph.Node(kind: .gather, inputs: [x.tensor], output: t, origin: n.ctx + " (CRD channel order)")
+        g.ints = [3] + order
+        im.emit(g)
+        x = ONNXImporter.Value(tensor: t, layout: .nhwc, onnxShape: s)
+      }
     } else {
       guard s[2] % b == 0, s[3] % b == 0 else { throw n.invalid("height/width \(s[2])x\(s[3]) not multiples of blocksize \(b)") }
       shape = [s[0], s[1] * b * b, s[2] / b, s[3] / b]
