@@ -185,6 +185,47 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
   }
 }
 
+/// ShuffleNet's channel shuffle: Reshape [1, g, C/g, H, W] → Transpose(0, 2, 1, 3, 4) →
+/// Reshape [1, C, H, W]; `tail` replaces the last two nodes (a refused use of the rank-5 view).
+private func shuffleGraph(groups g: Int, tail: [ONNXNodeProto]? = nil) throws -> [UInt8] {
+  var m = ONNXModelProto()
+  m.irVersion = 8
+  var opset = ONNXOperatorSetIdProto()
+  opset.domain = ""; opset.version = 13
+  m.opsetImport = [opset]
+  m.graph.input = [onnxValueInfo("x", [1, 12, 2, 3])]
+  m.graph.output = [onnxValueInfo("y", nil)]
+  m.graph.initializer = [onnxInt64Tensor("s5", [1, Int64(g), Int64(12 / g), 2, 3]), onnxInt64Tensor("s4", [1, -1, 2, 3])]
+  m.graph.node = [node("Reshape", ["x", "s5"], ["v"])]
+    + (tail ?? [node("Transpose", ["v"], ["t"], intLists: ["perm": [0, 2, 1, 3, 4]]), node("Reshape", ["t", "s4"], ["y"])])
+  return [UInt8](try m.serializedBytes() as Data)
+}
+
+@Suite struct ChannelShuffleONNXTests {
+  @Test(arguments: [2, 3, 4])
+  func shuffleIsOneChannelGather(groups g: Int) throws {
+    let graph = try FloatGraph(onnx: try shuffleGraph(groups: g))
+    #expect(graph.nodes.map(\.kind) == [.gather])
+    #expect(graph.tensors[graph.outputs[0]].shape == [1, 2, 3, 12])
+    var rng = SplitMix64(seed: UInt64(g))
+    let x = (0..<72).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 }
+    // The definition: view [g, C/g, H·W], swap the first two axes, view [C, H·W].
+    var want: [Float] = []
+    let cpg = 12 / g
+    for j in 0..<cpg { for i in 0..<g { for p in 0..<6 { want.append(x[(i * cpg + j) * 6 + p]) } } }
+    let got = nhwc(try FloatExecutor(graph: graph).run([nhwc(x, c: 12, h: 2, w: 3)])[0], c: 12, h: 2, w: 3, inverse: true)
+    #expect(got == want)
+  }
+
+  @Test func otherUsesOfTheRank5ViewAreRefused() throws {
+    for tail in [[node("Relu", ["v"], ["y"])],
+                 [node("Transpose", ["v"], ["y"], intLists: ["perm": [0, 1, 2, 4, 3]])],
+                 [node("Reshape", ["v", "s4"], ["y"])]] {
+      #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: try shuffleGraph(groups: 2, tail: tail)) }
+    }
+  }
+}
+
 @Suite struct ShapeFoldONNXTests {
   /// PyTorch's `x.view(x.size(0), -1)` with a dynamic batch: Shape → Gather →
   /// Unsqueeze → Concat → Reshape folds to a constant [1, -1] at import.

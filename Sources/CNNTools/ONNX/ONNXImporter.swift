@@ -112,6 +112,11 @@ struct ONNXImporter {
   /// Output of a Pad folded into its only consumer (a Conv): the input and
   /// the pads [top, bottom, left, right].
   var pendingPads: [String: (value: Value, pads: [Int])] = [:]
+  /// A channel shuffle in progress (ShuffleNet: Reshape [N,C,H,W] → [N, g,
+  /// C/g, H, W] → Transpose(0, 2, 1, 3, 4) → Reshape [N, C, H, W]): the
+  /// 4-D input, the group count, whether the Transpose has been seen, and
+  /// the rank-5 shape ONNX sees. The last Reshape becomes one channel Gather.
+  var pendingShuffle: [String: (value: Value, groups: Int, transposed: Bool, shape: [Int])] = [:]
   /// How many times each value name is read (node inputs + graph outputs).
   var readers: [String: Int] = [:]
   var graphOutputs: Set<String> = []
@@ -237,7 +242,7 @@ struct ONNXImporter {
     let a = n.a
     guard let outName = proto.output.first, !outName.isEmpty else { throw n.invalid("no output") }
     for o in proto.output where !o.isEmpty {
-      if values[o] != nil || constants[o] != nil || quantized[o] != nil || pendingPads[o] != nil {
+      if values[o] != nil || constants[o] != nil || quantized[o] != nil || pendingPads[o] != nil || pendingShuffle[o] != nil {
         throw n.invalid("output '\(o)' is written twice")
       }
     }
@@ -345,6 +350,11 @@ struct ONNXImporter {
       alias(n, x)
 
     case "Transpose":
+      if let p = pendingShuffle[try inputName(n, 0)], !p.transposed, (try a.ints("perm")) == [0, 2, 1, 3, 4] {
+        let q = p.shape
+        pendingShuffle[outName] = (p.value, p.groups, true, [q[0], q[2], q[1], q[3], q[4]])
+        break
+      }
       let x = try activation(n, 0)
       let s = x.onnxShape
       let perm = try a.ints("perm") ?? Array((0..<s.count).reversed())
@@ -385,6 +395,9 @@ struct ONNXImporter {
     if let v = values[nm] { return v }
     if constants[nm] != nil { throw n.unsupported("input '\(nm)' is a constant (only activations are supported here)") }
     if quantized[nm] != nil { throw n.unsupported("input '\(nm)' is quantized (QuantizeLinear not followed by DequantizeLinear)") }
+    if pendingShuffle[nm] != nil {
+      throw n.unsupported("input '\(nm)' is a rank-5 view of an NCHW tensor (supported only as a channel shuffle: Reshape [N, g, C/g, H, W], Transpose(0, 2, 1, 3, 4), Reshape [N, C, H, W])")
+    }
     throw n.invalid("input '\(nm)' is not computed before this node")
   }
 

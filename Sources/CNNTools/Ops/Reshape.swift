@@ -40,7 +40,9 @@ enum ReshapeOp: ToolOp {
       try emitReshape(n, x, to: target, &im)
       return
     }
-    let x = try im.activation(n, 0)
+    let pending = im.pendingShuffle[try im.inputName(n, 0)]
+    let x = try pending?.value ?? im.activation(n, 0)
+    let inShape = pending?.shape ?? x.onnxShape
     var shape: [Int]
     if im.opset >= 5 {
       shape = try im.constant(n, 1).integers(n.ctx)
@@ -49,18 +51,36 @@ enum ReshapeOp: ToolOp {
       shape = s
     }
     let allowZero = try n.a.int("allowzero", 0) != 0
-    let total = x.onnxShape.reduce(1, *)
+    let total = inShape.reduce(1, *)
     guard shape.count <= 8, shape.filter({ $0 == -1 }).count <= 1 else { throw n.invalid("shape \(shape)") }
     for i in shape.indices where shape[i] == 0 && !allowZero {
-      guard i < x.onnxShape.count else { throw n.invalid("shape \(shape): 0 beyond the input rank") }
-      shape[i] = x.onnxShape[i]
+      guard i < inShape.count else { throw n.invalid("shape \(shape): 0 beyond the input rank") }
+      shape[i] = inShape[i]
     }
     guard shape.allSatisfy({ $0 >= 1 || $0 == -1 }) else { throw n.unsupported("shape \(shape)") }
     if let m = shape.firstIndex(of: -1) {
       guard let known = onnxElementCount(shape.filter { $0 != -1 }), known > 0, total % known == 0 else { throw n.invalid("cannot reshape \(x.onnxShape) to \(shape)") }
       shape[m] = total / known
     }
-    guard let c = onnxElementCount(shape), c == total else { throw n.invalid("cannot reshape \(x.onnxShape) to \(shape)") }
+    guard let c = onnxElementCount(shape), c == total else { throw n.invalid("cannot reshape \(inShape) to \(shape)") }
+    let s = x.onnxShape
+    if let p = pending {
+      // The end of a channel shuffle: output channel j·g + i is input channel i·(C/g) + j.
+      guard p.transposed, shape == s else {
+        throw n.unsupported("reshape of the rank-5 view \(inShape) to \(shape) (supported only as a channel shuffle back to \(s))")
+      }
+      let g = p.groups, cpg = s[1] / g
+      var nd = n.node(.gather, [x.tensor], try im.output(n, s, .nhwc))
+      nd.ints = [3] + (0..<s[1]).map { ($0 % g) * cpg + $0 / g }
+      im.emit(nd)
+      return
+    }
+    if x.layout == .nhwc, shape.count == 5, shape[0] == s[0], shape[1] * shape[2] == s[1], shape[3] == s[2], shape[4] == s[3],
+       im.soleReader(n.outName) {
+      // The start of a channel shuffle (see ONNXImporter.pendingShuffle).
+      im.pendingShuffle[n.outName] = (x, shape[1], false, shape)
+      return
+    }
     try emitReshape(n, x, to: shape, &im)
   }
 
