@@ -263,6 +263,47 @@ private func shuffleGraph(groups g: Int, tail: [ONNXNodeProto]? = nil) throws ->
     m.graph.node[2] = node("Gather", ["r", "zero"], ["n"], ints: ["axis": 0])
     #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
   }
+
+  /// ShuffleNet's `x.chunk(2, dim=1)`: Slice bounds from Shape → Gather →
+  /// Add → Div → Mul (integer arithmetic folded at import); the two halves
+  /// then join a concatenation (the slices share its quantization).
+  @Test func chunkBoundsFoldAndSlicesJoinAConcatenation() throws {
+    var m = ONNXModelProto()
+    m.irVersion = 8
+    var opset = ONNXOperatorSetIdProto()
+    opset.domain = ""; opset.version = 13
+    m.opsetImport = [opset]
+    m.graph.input = [onnxValueInfo("x", [1, 7, 2, 3])]
+    m.graph.output = [onnxValueInfo("y", nil)]
+    var one = onnxInt64Tensor("one", [1]); one.dims = []
+    var two = onnxInt64Tensor("two", [2]); two.dims = []
+    m.graph.initializer = [one, two, onnxInt64Tensor("zero1", [0]), onnxInt64Tensor("axis1", [1]), onnxInt64Tensor("k1", [1]),
+                           onnxInt64Tensor("k2", [2])]
+    m.graph.node = [
+      node("Shape", ["x"], ["s"]),
+      node("Gather", ["s", "axis1"], ["c"], ints: ["axis": 0]),
+      node("Add", ["c", "one"], ["c1"]),
+      node("Div", ["c1", "two"], ["half"]),        // (7 + 1) / 2 = 4
+      node("Mul", ["half", "k1"], ["e1"]),
+      node("Mul", ["half", "k2"], ["e2"]),
+      node("Slice", ["x", "zero1", "e1", "axis1"], ["a"]),
+      node("Slice", ["x", "e1", "e2", "axis1"], ["b"]),
+      node("Relu", ["b"], ["rb"]),
+      node("Concat", ["a", "rb"], ["y"], ints: ["axis": 1]),
+    ]
+    let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
+    #expect(g.nodes.map(\.kind) == [.stridedSlice, .stridedSlice, .activation, .concatenation])
+    #expect(g.tensors[g.nodes[0].output].shape == [1, 2, 3, 4])
+    #expect(g.tensors[g.nodes[1].output].shape == [1, 2, 3, 3])
+    var rng = SplitMix64(seed: 3)
+    func sample() -> [Float] { (0..<42).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
+    let r = try Quantizer.quantize(g, samples: (0..<8).map { _ in sample() }, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName).contains("Concatenation"))
+    // Integer division by zero in shape arithmetic is an error, not a crash.
+    m.graph.node[3] = node("Div", ["c1", "zero1"], ["half"])
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data)) }
+  }
 }
 
 /// ONNX ConvTranspose (x [1,Ci,H,W], w [Ci,Co,K,K], bias) with the given

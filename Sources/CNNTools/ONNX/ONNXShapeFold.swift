@@ -2,8 +2,9 @@
 // `x.view(x.size(0), -1)`: Shape → Gather → Unsqueeze → Concat → Reshape),
 // evaluated at import: the importer fixes a symbolic batch at 1, so Shape
 // of a value is a constant, and integer Gather / Unsqueeze / Squeeze /
-// Concat / Cast of constants are constants too. The Reshape then reads a
-// constant shape. Only integer constants are folded (shape values); any
+// Concat / Cast of constants are constants too, as is integer Add / Sub /
+// Mul / Div of them (ShuffleNet's `x.chunk(2, dim=1)`: Slice bounds from
+// (C + 1) / 2 · k). The Reshape or Slice then reads a constant. Only integer constants are folded (shape values); any
 // other node goes to its op unit as before.
 
 extension ONNXImporter {
@@ -26,9 +27,32 @@ extension ONNXImporter {
       constants[n.outName] = int64([end - start], s[start..<end].map { Int64($0) })
       return true
     }
-    guard ["Gather", "Unsqueeze", "Squeeze", "Concat", "Cast"].contains(n.opType),
+    guard ["Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Add", "Sub", "Mul", "Div"].contains(n.opType),
           names.allSatisfy({ constants[$0]?.ints != nil }) else { return false }
     let c = constants[first]!
+    if ["Add", "Sub", "Mul", "Div"].contains(n.opType) {
+      // Integer arithmetic (C semantics: Div truncates) of two integer
+      // constants of one shape, or of a constant and a one-element one.
+      guard names.count == 2, let b = constants[names[1]], let x = c.ints, let y = b.ints,
+            x.count == y.count && c.dims == b.dims || x.count == 1 || y.count == 1 else {
+        throw n.unsupported("\(n.opType) of integer constants of shapes \(c.dims) and \(constants[names[1]]?.dims ?? [])")
+      }
+      let count = max(x.count, y.count)
+      var out: [Int64] = []
+      for i in 0..<count {
+        let u = x[x.count == 1 ? 0 : i], v = y[y.count == 1 ? 0 : i]
+        switch n.opType {
+        case "Add": out.append(u &+ v)
+        case "Sub": out.append(u &- v)
+        case "Mul": out.append(u &* v)
+        default:
+          guard v != 0 else { throw n.invalid("integer division by zero") }
+          out.append(v == -1 ? 0 &- u : u / v)
+        }
+      }
+      constants[n.outName] = int64(x.count >= y.count ? c.dims : b.dims, out)
+      return true
+    }
     let data = c.ints!
     let r = c.dims.count
     func axis(_ a: Int, rank: Int) throws -> Int {

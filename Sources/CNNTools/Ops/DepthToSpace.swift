@@ -14,6 +14,8 @@ extension FloatGraph.Kind {
 
 enum DepthToSpaceOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.depthToSpace, .spaceToDepth]
+  /// Byte moves: the output has the input's quantization (tied through concatenations).
+  static let sharesInputQuantization = true
   static let opCodes: [OpCode] = [.depthToSpace, .spaceToDepth]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.depthToSpace, TFLiteBuiltinOperator.spaceToDepth]
   static let onnxOpTypes = ["DepthToSpace", "SpaceToDepth"]

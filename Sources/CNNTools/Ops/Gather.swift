@@ -13,6 +13,8 @@ extension FloatGraph.Kind {
 
 enum GatherOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.gather]
+  /// Byte moves: the output has the input's quantization (tied through concatenations).
+  static let sharesInputQuantization = true
   static let opCodes: [OpCode] = [.gather]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.gather]
   static let onnxOpTypes = ["Gather"]

@@ -15,6 +15,8 @@ extension FloatGraph.Kind {
 
 enum StridedSliceOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.stridedSlice]
+  /// Byte moves: the output has the input's quantization (tied through concatenations).
+  static let sharesInputQuantization = true
   static let opCodes: [OpCode] = [.stridedSlice]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.stridedSlice, TFLiteBuiltinOperator.slice]
   static let onnxOpTypes = ["Slice"]

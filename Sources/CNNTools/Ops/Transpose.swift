@@ -13,6 +13,8 @@ extension FloatGraph.Kind {
 
 enum TransposeOp: ToolOp {
   static let kinds: [FloatGraph.Kind] = [.transpose]
+  /// Byte moves: the output has the input's quantization (tied through concatenations).
+  static let sharesInputQuantization = true
   static let opCodes: [OpCode] = [.transpose]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.transpose]
 
