@@ -11,6 +11,12 @@
 // The output size comes from the constant int32 [2] size tensor (input 1),
 // which must equal the output's H and W. Input and output share one
 // quantization (TFLite's kernels copy or blend the int8 values as they are).
+// On the AVX2 and AVX-512 paths the bilinear blend is the AVX2 kernel
+// (_CNNKernelsAVX2/ResizeAVX2.swift), the same bytes.
+
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
 
 // MARK: - Nearest neighbor
 
@@ -279,6 +285,29 @@ enum ResizeNearestNeighborOp: RuntimeOp {
 struct ResizeBilinearData {
   var rows: UnsafePointer<BilinearTap>
   var cols: UnsafePointer<BilinearTap>
+  var isa: Int32
+}
+
+/// Bilinear resize on kernel path `isa`: the AVX2 kernel (ResizeAVX2.swift,
+/// also on the AVX-512 path) or the reference. The caller guarantees the CPU
+/// supports `isa`.
+public func resizeBilinear(isa: Int32, inputShape: Dims4, input: UnsafePointer<Int8>,
+                           rows: UnsafePointer<BilinearTap>, cols: UnsafePointer<BilinearTap>,
+                           outputShape: Dims4, output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && MemoryLayout<BilinearTap>.stride == 12
+     && inputShape.n == outputShape.n && inputShape.c == outputShape.c {
+    UnsafeRawPointer(rows).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.h) { r in
+      UnsafeRawPointer(cols).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.w) { c in
+        cnnrtResizeBilinearAVX2(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
+                                outputShape.h, outputShape.w, output)
+      }
+    }
+    return
+  }
+  #endif
+  resizeBilinearReference(inputShape: inputShape, input: input, rows: rows, cols: cols,
+                          outputShape: outputShape, output: output)
 }
 
 /// RESIZE_BILINEAR of H and W; align_corners and half_pixel_centers in
@@ -305,12 +334,11 @@ enum ResizeBilinearOp: RuntimeOp {
                               halfPixelCenters: half, into: cols) {
       throw ctx.fail(.badOp, "resize bilinear: upscale too large for TFLM's 10-bit coordinate scale (it would read past the input)")
     }
-    return ResizeBilinearData(rows: UnsafePointer(rows), cols: UnsafePointer(cols))
+    return ResizeBilinearData(rows: UnsafePointer(rows), cols: UnsafePointer(cols), isa: ctx.isa)
   }
 
   static func eval(_ data: UnsafePointer<ResizeBilinearData>, _ ctx: OpEvalContext) {
-    resizeBilinearReference(inputShape: ctx.inputDims(0), input: ctx.input(0),
-                            rows: data.pointee.rows, cols: data.pointee.cols,
-                            outputShape: ctx.outputDims, output: ctx.output)
+    resizeBilinear(isa: data.pointee.isa, inputShape: ctx.inputDims(0), input: ctx.input(0),
+                   rows: data.pointee.rows, cols: data.pointee.cols, outputShape: ctx.outputDims, output: ctx.output)
   }
 }
