@@ -1,0 +1,194 @@
+// AVX-512 VNNI depthwise Conv2D kernel (variant 3), bit-exact with
+// depthwiseConv2DReference, for every depth multiplier m and channel count,
+// up to CNNRT_AVX512_DW_MAX_TAPS kernel taps (larger kernels keep the AVX2
+// kernels, chosen at load by depthwiseConv2DPack).
+//
+// vpdpbusd sums 4 byte products into one dword lane, so a lane is one output
+// channel and its 4 bytes are 4 taps of that channel. The taps (ky, kx) in
+// raster order are grouped in quads (the last one completed with zero
+// weights). For one output pixel, 64 output channels and one quad, the 4
+// taps' 64-byte input vectors v0...v3 are transposed within each 128-bit
+// lane by vpunpck{l,h}bw (taps 0+1, 2+3) and vpunpck{l,h}wd: r_k, k = 0...3,
+// holds in lane L, dword j, the 4 taps of channel 16L + 4k + j. r_k feeds
+// accumulator k with the weights packed at load in that order:
+//   weights [blocks of 64 channels][quads][k][16 dwords][4 taps] int8
+// (the last block only its 16-byte lanes, ceil(channels / 16) of the 4, for
+// each quad and k: read with a byte mask). acc_init, multiplier and shift are in the same lane order,
+// [blocks][k][16] int32. After the taps, accumulator k is requantized (the
+// Conv2D kernel's requantizeAVX512: MultiplyByQuantizedMultiplier, double
+// rounding), offset, and vpackssdw (0+1, 2+3) then vpacksswb put the 64
+// results back in channel order (the packs work per 128-bit lane, undoing the
+// unpacks); the clamp to act_min...act_max (inside int8) after the
+// saturating packs equals the clamp before them.
+//
+// vpdpbusd multiplies unsigned by signed bytes, so inputs enter as
+// u = x + 128 (x XOR 0x80); acc_init = bias - (128 - off) * sum(w) over the
+// channel's taps (load time), and a tap in the padding feeds u = 128 - off
+// (x = -off, the input zero point) so that it adds exactly 0. All sums are
+// exact modulo 2^32, as the reference's wrapping int32 accumulator.
+//
+// m > 1: output channel oc reads input channel oc / m. The 64 output
+// channels of a block read at most 32 consecutive input channels from
+// first = oc0 / m; those bytes are loaded (masked), sign-extended to words,
+// placed by two vpermw with the block's index vectors (packed at load, the
+// `gather` table) and narrowed back by vpacksswb, in the lane order of the
+// packs, so that the result is the 64 output channels' inputs in order.
+//
+// Loop order: blocks of 64 channels outermost (their weights, acc_init and
+// requantization vectors loaded once), then the output pixels.
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                                 _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let multRaw = p.multiplier, let shiftRaw = p.shift,
+        p.variant == 3 else { return }
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w), C = Int(p.out_c)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let m = Int(p.depth_multiplier), quads = Int(p.c_groups), blocks = Int(p.oc_blocks)
+  let taps = kH &* kW
+  guard m >= 1, C == inC &* m, taps >= 1, taps <= Int(CNNRT_AVX512_DW_MAX_TAPS), quads == (taps &+ 3) / 4,
+        blocks == (C &+ 63) / 64 else { return }
+  let gatherTable: UnsafeRawPointer? = m > 1 ? p.rq_table.map { UnsafeRawPointer($0) } : nil
+  guard m == 1 || gatherTable != nil else { return }
+  // The input byte offset of each tap from the window's top-left pixel
+  // (256 bytes), then 64 pad bytes: the input zero point x = -off, read by
+  // the taps in the padding instead of the input (no branch per tap).
+  var scratch = (SIMD64<Int32>(), SIMD64<Int8>(repeating: Int8(truncatingIfNeeded: 0 &- p.input_offset)))
+  withUnsafeMutableBytes(of: &scratch) { raw in
+  let tapOffsets = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+  let padBytes = UnsafeRawPointer(raw.baseAddress! + 256)
+  var t = 0
+  while t < taps {
+    tapOffsets[t] = Int32(truncatingIfNeeded: ((t / kW) &* dilH &* inW &+ (t % kW) &* dilW) &* inC)
+    t &+= 1
+  }
+  let rowBits: UInt64 = kW >= 64 ? ~0 : (1 &<< UInt64(kW)) &- 1  // one kernel row's taps
+  let flip = _mm512_set1_epi8(-128)
+  let outOffset = _mm512_set1_epi32(p.output_offset)
+  let vMin = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min))
+  let vMax = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max))
+  let wBlockBytes = quads &* 256
+
+  var blk = 0
+  while blk < blocks {
+    let oc0 = blk &* 64
+    let n = min(64, C &- oc0)                       // channels of this block
+    let full = n == 64
+    let outMask: __mmask64 = full ? ~0 : (1 &<< UInt64(n)) &- 1
+    let wLanes = (n &+ 15) / 16  // the block's 16-byte lanes of packed weights
+    let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
+    // Input bytes a tap reads for this block (m = 1: the block's channels).
+    let first = oc0 / m
+    let inMask: __mmask64 = m == 1 ? outMask : (1 &<< UInt64(min(32, inC &- first))) &- 1
+    let gA = gatherTable.map { _mm512_loadu_si512($0 + blk &* 128) } ?? _mm512_setzero_si512()
+    let gB = gatherTable.map { _mm512_loadu_si512($0 + (blk &* 128 &+ 64)) } ?? _mm512_setzero_si512()
+    let perChannel = blk &* 256  // byte offset of the block's 64 int32 in acc_init, multiplier, shift
+    let accBase = UnsafeRawPointer(accInit) + perChannel
+    let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
+    let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
+    let wBlock = wRaw + blk &* wBlockBytes
+    let kStride = 16 &* wLanes  // bytes per (quad, k) vector: the last block stores only its lanes
+    let inBase = UnsafeRawPointer(input) + first
+
+    /// Tap t's 64 input bytes at `px` (the window's top-left pixel, may be
+    /// outside the input) as u = x + 128; the pad bytes when the tap is in
+    /// the padding or past the last tap (`valid` bit t clear: `valid` has no
+    /// bit at or above kH * kW).
+    @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int) -> __m512i {
+      let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ Int(tapOffsets[t])) : padBytes
+      let x: __m512i
+      if m == 1 {
+        x = full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(inMask, src)
+      } else {
+        let words = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_loadu_epi8(inMask, src)))
+        x = _mm512_packs_epi16(_mm512_permutexvar_epi16(gA, words), _mm512_permutexvar_epi16(gB, words))
+      }
+      return _mm512_xor_si512(x, flip)
+    }
+    @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
+      let at: Int = (q &* 4 &+ k) &* kStride
+      let src = wBlock + at
+      return full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(wMask, src)
+    }
+
+    for b in 0..<batches {
+      for oy in 0..<outH {
+        let iy0 = oy &* strideH &- padTop
+        // Taps whose row is inside the input.
+        var rowValid: UInt64 = 0
+        var ky = 0
+        while ky < kH {
+          let iy = iy0 &+ ky &* dilH
+          if iy >= 0 && iy < inH { rowValid |= rowBits &<< UInt64(ky &* kW) }
+          ky &+= 1
+        }
+        let rowPx = ((b &* inH &+ iy0) &* inW) &* inC
+        let outRow: Int = (b &* outH &+ oy) &* outW &* C &+ oc0
+        var outPtr = output + outRow
+        for ox in 0..<outW {
+          let ix0 = ox &* strideW &- padLeft
+          var valid = rowValid
+          if ix0 < 0 || ix0 &+ (kW &- 1) &* dilW >= inW {
+            var colValid: UInt64 = 0
+            var kx = 0
+            while kx < kW {
+              let ix = ix0 &+ kx &* dilW
+              if ix >= 0 && ix < inW { colValid |= 1 &<< UInt64(kx) }
+              kx &+= 1
+            }
+            var rows: UInt64 = 0
+            ky = 0
+            while ky < kH { rows |= colValid &<< UInt64(ky &* kW); ky &+= 1 }
+            valid &= rows
+          }
+          let px = rowPx &+ ix0 &* inC
+          var a0 = i0, a1 = i1, a2 = i2, a3 = i3
+          var q = 0
+          while q < quads {
+            let v0 = tapVector(4 &* q, valid, px), v1 = tapVector(4 &* q &+ 1, valid, px)
+            let v2 = tapVector(4 &* q &+ 2, valid, px), v3 = tapVector(4 &* q &+ 3, valid, px)
+            let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+            let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0))
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1))
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2))
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3))
+            q &+= 1
+          }
+          let r0 = requantLanes512(a0, multRaw, shiftRaw, perChannel, outOffset)
+          let r1 = requantLanes512(a1, multRaw, shiftRaw, perChannel &+ 64, outOffset)
+          let r2 = requantLanes512(a2, multRaw, shiftRaw, perChannel &+ 128, outOffset)
+          let r3 = requantLanes512(a3, multRaw, shiftRaw, perChannel &+ 192, outOffset)
+          let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
+          let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+          if full { _mm512_storeu_si512(outPtr, v) } else { _mm512_mask_storeu_epi8(outPtr, outMask, v) }
+          outPtr += C
+        }
+      }
+    }
+    blk &+= 1
+  }
+  }
+}
+
+/// Requantized accumulator lanes plus the output offset (int32), with the
+/// multipliers and shifts at byte offset `at` of the lane-ordered arrays.
+@inline(__always)
+func requantLanes512(_ acc: __m512i, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>, _ at: Int,
+                     _ outOffset: __m512i) -> __m512i {
+  let mv = _mm512_loadu_si512(UnsafeRawPointer(mult) + at)
+  let sv = _mm512_loadu_si512(UnsafeRawPointer(shift) + at)
+  return _mm512_add_epi32(requantizeAVX512(acc, mv, sv), outOffset)
+}
+#endif
