@@ -104,24 +104,28 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
     /// Tap t's 64 input bytes at `px` (the window's top-left pixel, may be
     /// outside the input) as u = x + 128; the pad bytes when the tap is in
     /// the padding or past the last tap (`valid` bit t clear: `valid` has no
-    /// bit at or above kH * kW).
-    @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int) -> __m512i {
+    /// bit at or above kH * kW). `gather`: m > 1; `whole`: m = 1 and 64
+    /// channels (constants in each copy of the pixel loop).
+    @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool) -> __m512i {
       let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ Int(tapOffsets[t])) : padBytes
       let x: __m512i
-      if m == 1 {
-        x = full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(inMask, src)
+      if !gather {
+        x = whole ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(inMask, src)
       } else {
         let words = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_loadu_epi8(inMask, src)))
         x = _mm512_packs_epi16(_mm512_permutexvar_epi16(gA, words), _mm512_permutexvar_epi16(gB, words))
       }
       return _mm512_xor_si512(x, flip)
     }
-    @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
+    @inline(__always) func weight(_ q: Int, _ k: Int, _ whole: Bool) -> __m512i {
       let at: Int = (q &* 4 &+ k) &* kStride
       let src = wBlock + at
-      return full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(wMask, src)
+      return whole || full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(wMask, src)
     }
 
+    /// The block's output pixels; called with constant flags, so that each
+    /// case gets its own copy without the tests in the tap loop.
+    @inline(__always) func pixels(_ gather: Bool, _ whole: Bool) {
     for b in 0..<batches {
       for oy in 0..<outH {
         let iy0 = oy &* strideH &- padTop
@@ -156,14 +160,15 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
           var a0 = i0, a1 = i1, a2 = i2, a3 = i3
           var q = 0
           while q < quads {
-            let v0 = tapVector(4 &* q, valid, px), v1 = tapVector(4 &* q &+ 1, valid, px)
-            let v2 = tapVector(4 &* q &+ 2, valid, px), v3 = tapVector(4 &* q &+ 3, valid, px)
+            let v0 = tapVector(4 &* q, valid, px, gather, whole), v1 = tapVector(4 &* q &+ 1, valid, px, gather, whole)
+            let v2 = tapVector(4 &* q &+ 2, valid, px, gather, whole)
+            let v3 = tapVector(4 &* q &+ 3, valid, px, gather, whole)
             let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
             let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0))
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1))
-            a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2))
-            a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3))
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0, whole))
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1, whole))
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2, whole))
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
             q &+= 1
           }
           let r0 = requantLanes512(a0, multRaw, shiftRaw, perChannel, outOffset)
@@ -172,11 +177,13 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
           let r3 = requantLanes512(a3, multRaw, shiftRaw, perChannel &+ 192, outOffset)
           let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
           let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
-          if full { _mm512_storeu_si512(outPtr, v) } else { _mm512_mask_storeu_epi8(outPtr, outMask, v) }
+          if whole || full { _mm512_storeu_si512(outPtr, v) } else { _mm512_mask_storeu_epi8(outPtr, outMask, v) }
           outPtr += C
         }
       }
     }
+    }
+    if m > 1 { pixels(true, false) } else if full { pixels(false, true) } else { pixels(false, false) }
     blk &+= 1
   }
   }
