@@ -97,6 +97,9 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
     let accBase = UnsafeRawPointer(accInit) + perChannel
     let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
     let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
+    // The requantization's per-lane values, derived once per block.
+    let q0 = requant512(multRaw, shiftRaw, perChannel), q1 = requant512(multRaw, shiftRaw, perChannel &+ 64)
+    let q2 = requant512(multRaw, shiftRaw, perChannel &+ 128), q3 = requant512(multRaw, shiftRaw, perChannel &+ 192)
     let wBlock = wRaw + blk &* wBlockBytes
     let kStride = 16 &* wLanes  // bytes per (quad, k) vector: the last block stores only its lanes
     let inBase = UnsafeRawPointer(input) + first
@@ -171,10 +174,8 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
             a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
             q &+= 1
           }
-          let r0 = requantLanes512(a0, multRaw, shiftRaw, perChannel, outOffset)
-          let r1 = requantLanes512(a1, multRaw, shiftRaw, perChannel &+ 64, outOffset)
-          let r2 = requantLanes512(a2, multRaw, shiftRaw, perChannel &+ 128, outOffset)
-          let r3 = requantLanes512(a3, multRaw, shiftRaw, perChannel &+ 192, outOffset)
+          let r0 = _mm512_add_epi32(q0.apply(a0), outOffset), r1 = _mm512_add_epi32(q1.apply(a1), outOffset)
+          let r2 = _mm512_add_epi32(q2.apply(a2), outOffset), r3 = _mm512_add_epi32(q3.apply(a3), outOffset)
           let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
           let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
           if whole || full { _mm512_storeu_si512(outPtr, v) } else { _mm512_mask_storeu_epi8(outPtr, outMask, v) }
@@ -189,13 +190,10 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
   }
 }
 
-/// Requantized accumulator lanes plus the output offset (int32), with the
-/// multipliers and shifts at byte offset `at` of the lane-ordered arrays.
+/// The requantization values of 16 lanes whose multipliers and shifts are
+/// at byte offset `at` of the lane-ordered arrays.
 @inline(__always)
-func requantLanes512(_ acc: __m512i, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>, _ at: Int,
-                     _ outOffset: __m512i) -> __m512i {
-  let mv = _mm512_loadu_si512(UnsafeRawPointer(mult) + at)
-  let sv = _mm512_loadu_si512(UnsafeRawPointer(shift) + at)
-  return _mm512_add_epi32(requantizeAVX512(acc, mv, sv), outOffset)
+func requant512(_ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>, _ at: Int) -> Requant512 {
+  Requant512(_mm512_loadu_si512(UnsafeRawPointer(mult) + at), _mm512_loadu_si512(UnsafeRawPointer(shift) + at))
 }
 #endif
