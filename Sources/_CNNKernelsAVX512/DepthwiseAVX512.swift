@@ -62,15 +62,15 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
   let gatherTable: UnsafeRawPointer? = m > 1 ? p.rq_table.map { UnsafeRawPointer($0) } : nil
   guard m == 1 || gatherTable != nil else { return }
   // The input byte offset of each tap from the window's top-left pixel
-  // (256 bytes), then 64 pad bytes: the input zero point x = -off, read by
+  // (64 Ints), then 64 pad bytes: the input zero point x = -off, read by
   // the taps in the padding instead of the input (no branch per tap).
-  var scratch = (SIMD64<Int32>(), SIMD64<Int8>(repeating: Int8(truncatingIfNeeded: 0 &- p.input_offset)))
+  var scratch = (SIMD64<Int>(), SIMD64<Int8>(repeating: Int8(truncatingIfNeeded: 0 &- p.input_offset)))
   withUnsafeMutableBytes(of: &scratch) { raw in
-  let tapOffsets = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
-  let padBytes = UnsafeRawPointer(raw.baseAddress! + 256)
+  let tapOffsets = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+  let padBytes = UnsafeRawPointer(raw.baseAddress! + MemoryLayout<SIMD64<Int>>.stride)
   var t = 0
   while t < taps {
-    tapOffsets[t] = Int32(truncatingIfNeeded: ((t / kW) &* dilH &* inW &+ (t % kW) &* dilW) &* inC)
+    tapOffsets[t] = ((t / kW) &* dilH &* inW &+ (t % kW) &* dilW) &* inC
     t &+= 1
   }
   let rowBits: UInt64 = kW >= 64 ? ~0 : (1 &<< UInt64(kW)) &- 1  // one kernel row's taps
@@ -110,7 +110,7 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
     /// bit at or above kH * kW). `gather`: m > 1; `whole`: m = 1 and 64
     /// channels (constants in each copy of the pixel loop).
     @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool) -> __m512i {
-      let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ Int(tapOffsets[t])) : padBytes
+      let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ tapOffsets[t]) : padBytes
       let x: __m512i
       if !gather {
         x = whole ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(inMask, src)
