@@ -6,7 +6,7 @@
 // vpdpbusd sums 4 byte products into one dword lane, so a lane is one output
 // channel and its 4 bytes are 4 taps of that channel. The taps (ky, kx) in
 // raster order are grouped in quads (the last one completed with zero
-// weights). For one output pixel, 64 output channels and one quad, the 4
+// weights and zero bytes, not loaded). For one output pixel, 64 output channels and one quad, the 4
 // taps' 64-byte input vectors v0...v3 are transposed within each 128-bit
 // lane by vpunpck{l,h}bw (taps 0+1, 2+3) and vpunpck{l,h}wd: r_k, k = 0...3,
 // holds in lane L, dword j, the 4 taps of channel 16L + 4k + j. r_k feeds
@@ -57,6 +57,7 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
   let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
   let m = Int(p.depth_multiplier), quads = Int(p.c_groups), blocks = Int(p.oc_blocks)
   let taps = kH &* kW
+  let fullQuads = taps / 4, lastTaps = taps % 4  // taps of the last, partial quad (0: none)
   guard m >= 1, C == inC &* m, taps >= 1, taps <= Int(CNNRT_AVX512_DW_MAX_TAPS), quads == (taps &+ 3) / 4,
         blocks == (C &+ 63) / 64 else { return }
   let gatherTable: UnsafeRawPointer? = m > 1 ? p.rq_table.map { UnsafeRawPointer($0) } : nil
@@ -106,8 +107,7 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
 
     /// Tap t's 64 input bytes at `px` (the window's top-left pixel, may be
     /// outside the input) as u = x + 128; the pad bytes when the tap is in
-    /// the padding or past the last tap (`valid` bit t clear: `valid` has no
-    /// bit at or above kH * kW). `gather`: m > 1; `whole`: m = 1 and 64
+    /// the padding (`valid` bit t clear). `gather`: m > 1; `whole`: m = 1 and 64
     /// channels (constants in each copy of the pixel loop).
     @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool) -> __m512i {
       let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ tapOffsets[t]) : padBytes
@@ -124,6 +124,24 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
       let at: Int = (q &* 4 &+ k) &* kStride
       let src = wBlock + at
       return whole || full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(wMask, src)
+    }
+
+    /// Adds the first n taps of quad q to the 4 accumulators (the others,
+    /// past the last tap, have zero weights: zero bytes, no load).
+    @inline(__always) func addQuad(_ q: Int, _ n: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool,
+                                   _ a0: inout __m512i, _ a1: inout __m512i, _ a2: inout __m512i,
+                                   _ a3: inout __m512i) {
+      let z = _mm512_setzero_si512()
+      let v0 = tapVector(4 &* q, valid, px, gather, whole)
+      let v1 = n > 1 ? tapVector(4 &* q &+ 1, valid, px, gather, whole) : z
+      let v2 = n > 2 ? tapVector(4 &* q &+ 2, valid, px, gather, whole) : z
+      let v3 = n > 3 ? tapVector(4 &* q &+ 3, valid, px, gather, whole) : z
+      let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+      let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+      a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0, whole))
+      a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1, whole))
+      a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2, whole))
+      a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
     }
 
     /// The block's output pixels; called with constant flags, so that each
@@ -162,18 +180,11 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
           let px = rowPx &+ ix0 &* inC
           var a0 = i0, a1 = i1, a2 = i2, a3 = i3
           var q = 0
-          while q < quads {
-            let v0 = tapVector(4 &* q, valid, px, gather, whole), v1 = tapVector(4 &* q &+ 1, valid, px, gather, whole)
-            let v2 = tapVector(4 &* q &+ 2, valid, px, gather, whole)
-            let v3 = tapVector(4 &* q &+ 3, valid, px, gather, whole)
-            let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
-            let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
-            a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0, whole))
-            a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1, whole))
-            a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2, whole))
-            a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
+          while q < fullQuads {
+            addQuad(q, 4, valid, px, gather, whole, &a0, &a1, &a2, &a3)
             q &+= 1
           }
+          if lastTaps > 0 { addQuad(fullQuads, lastTaps, valid, px, gather, whole, &a0, &a1, &a2, &a3) }
           let r0 = _mm512_add_epi32(q0.apply(a0), outOffset), r1 = _mm512_add_epi32(q1.apply(a1), outOffset)
           let r2 = _mm512_add_epi32(q2.apply(a2), outOffset), r3 = _mm512_add_epi32(q3.apply(a3), outOffset)
           let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
