@@ -236,33 +236,54 @@ func requantStore512(_ acc: __m512i, _ n: Int, _ mult: UnsafePointer<Int32>, _ s
 /// reference (shift in -31...31, positive = left).
 @inline(__always)
 func requantizeAVX512(_ acc: __m512i, _ mult: __m512i, _ shift: __m512i) -> __m512i {
-  let zero = _mm512_setzero_si512()
-  let one = _mm512_set1_epi32(1)
-  let left = _mm512_max_epi32(shift, zero)
-  let right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero)
-  let x = _mm512_sllv_epi32(acc, left)
-  // SaturatingRoundingDoublingHighMul: bits 31...62 of x * m + 2^30.
-  let nudge = _mm512_set1_epi64(1 << 30)
-  let pe = _mm512_add_epi64(_mm512_mul_epi32(x, mult), nudge)
-  let po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32)), nudge)
-  let re = _mm512_srli_epi64(pe, 31)
-  let ro = _mm512_slli_epi64(_mm512_srli_epi64(po, 31), 32)
-  var h = _mm512_mask_blend_epi32(0xAAAA, re, ro)
-  // (The _mm512_cmp*_mask intrinsics are macros Swift cannot import: masks
-  // come from vptestmd / vptestnmd instead.)
-  let intMin = _mm512_set1_epi32(Int32.min)
-  let diff = _mm512_or_si512(_mm512_xor_si512(x, intMin), _mm512_xor_si512(mult, intMin))
-  let both = _mm512_testn_epi32_mask(diff, diff)  // x == m == Int32.min
-  h = _mm512_mask_blend_epi32(both, h, _mm512_set1_epi32(Int32.max))
-  // RoundingDivideByPOT(h, right).
-  let mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one)
-  let rem = _mm512_and_si512(h, mask)
-  let half = _mm512_srai_epi32(mask, 1)
-  let negative = _mm512_test_epi32_mask(h, intMin)
-  let threshold = _mm512_mask_add_epi32(half, negative, half, one)
-  // rem and threshold are in 0...2^31 - 1: rem > threshold <=> threshold - rem < 0.
-  let q = _mm512_srav_epi32(h, right)
-  let roundUp = _mm512_test_epi32_mask(_mm512_sub_epi32(threshold, rem), intMin)
-  return _mm512_mask_add_epi32(q, roundUp, q, one)
+  Requant512(mult, shift).apply(acc)
+}
+
+/// The per-lane values MultiplyByQuantizedMultiplier derives from the
+/// multipliers and shifts (shift in -31...31, positive = left), made once
+/// where they are loop invariants (the depthwise kernel's channel blocks).
+struct Requant512 {
+  var mult: __m512i, multOdd: __m512i  // the multipliers; the odd lanes' moved to the even ones
+  var left: __m512i, right: __m512i    // max(shift, 0), max(-shift, 0)
+  var mask: __m512i, half: __m512i     // 2^right - 1, mask >> 1
+
+  @inline(__always)
+  init(_ mult: __m512i, _ shift: __m512i) {
+    let zero = _mm512_setzero_si512()
+    let one = _mm512_set1_epi32(1)
+    self.mult = mult
+    multOdd = _mm512_srli_epi64(mult, 32)
+    left = _mm512_max_epi32(shift, zero)
+    right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero)
+    mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one)
+    half = _mm512_srai_epi32(mask, 1)
+  }
+
+  @inline(__always)
+  func apply(_ acc: __m512i) -> __m512i {
+    let one = _mm512_set1_epi32(1)
+    let x = _mm512_sllv_epi32(acc, left)
+    // SaturatingRoundingDoublingHighMul: bits 31...62 of x * m + 2^30.
+    let nudge = _mm512_set1_epi64(1 << 30)
+    let pe = _mm512_add_epi64(_mm512_mul_epi32(x, mult), nudge)
+    let po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), multOdd), nudge)
+    let re = _mm512_srli_epi64(pe, 31)
+    let ro = _mm512_slli_epi64(_mm512_srli_epi64(po, 31), 32)
+    var h = _mm512_mask_blend_epi32(0xAAAA, re, ro)
+    // (The _mm512_cmp*_mask intrinsics are macros Swift cannot import: masks
+    // come from vptestmd / vptestnmd instead.)
+    let intMin = _mm512_set1_epi32(Int32.min)
+    let diff = _mm512_or_si512(_mm512_xor_si512(x, intMin), _mm512_xor_si512(mult, intMin))
+    let both = _mm512_testn_epi32_mask(diff, diff)  // x == m == Int32.min
+    h = _mm512_mask_blend_epi32(both, h, _mm512_set1_epi32(Int32.max))
+    // RoundingDivideByPOT(h, right).
+    let rem = _mm512_and_si512(h, mask)
+    let negative = _mm512_test_epi32_mask(h, intMin)
+    let threshold = _mm512_mask_add_epi32(half, negative, half, one)
+    // rem and threshold are in 0...2^31 - 1: rem > threshold <=> threshold - rem < 0.
+    let q = _mm512_srav_epi32(h, right)
+    let roundUp = _mm512_test_epi32_mask(_mm512_sub_epi32(threshold, rem), intMin)
+    return _mm512_mask_add_epi32(q, roundUp, q, one)
+  }
 }
 #endif

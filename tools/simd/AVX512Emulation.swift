@@ -298,4 +298,75 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_castsi256_si512(_ a: __m256i) -> __m512i {
   emuZ(SIMD8<Int64>(a[0], a[1], a[2], a[3], 0, 0, 0, 0))
 }
+
+// MARK: - depthwise kernel
+// (DepthwiseAVX512.swift: the tap transpose, the packs back to channel
+// order, the depth-multiplier gather.) All but vpermw work within each
+// 128-bit lane, as their AVX2 forms do within each half.
+/// VPUNPCKLBW: in each 128-bit lane L, bytes 2i and 2i + 1 are a.b[16L + i]
+/// and b.b[16L + i], i = 0...7.
+@inline(__always) func _mm512_unpacklo_epi8(_ a: __m512i, _ b: __m512i) -> __m512i { emuUnpack8(a, b, 0) }
+/// VPUNPCKHBW: the same with i = 8...15.
+@inline(__always) func _mm512_unpackhi_epi8(_ a: __m512i, _ b: __m512i) -> __m512i { emuUnpack8(a, b, 8) }
+@inline(__always) func emuUnpack8(_ a: __m512i, _ b: __m512i, _ from: Int) -> __m512i {
+  let x = emuI8(a), y = emuI8(b)
+  var r = SIMD64<Int8>()
+  for lane in 0..<4 {
+    for i in 0..<8 {
+      r[16 &* lane &+ 2 &* i] = x[16 &* lane &+ from &+ i]
+      r[16 &* lane &+ 2 &* i &+ 1] = y[16 &* lane &+ from &+ i]
+    }
+  }
+  return emuZ(r)
+}
+/// VPUNPCKLWD: in each 128-bit lane L, words 2i and 2i + 1 are a.w[8L + i]
+/// and b.w[8L + i], i = 0...3.
+@inline(__always) func _mm512_unpacklo_epi16(_ a: __m512i, _ b: __m512i) -> __m512i { emuUnpack16(a, b, 0) }
+/// VPUNPCKHWD: the same with i = 4...7.
+@inline(__always) func _mm512_unpackhi_epi16(_ a: __m512i, _ b: __m512i) -> __m512i { emuUnpack16(a, b, 4) }
+@inline(__always) func emuUnpack16(_ a: __m512i, _ b: __m512i, _ from: Int) -> __m512i {
+  let x = emuI16(a), y = emuI16(b)
+  var r = SIMD32<Int16>()
+  for lane in 0..<4 {
+    for i in 0..<4 {
+      r[8 &* lane &+ 2 &* i] = x[8 &* lane &+ from &+ i]
+      r[8 &* lane &+ 2 &* i &+ 1] = y[8 &* lane &+ from &+ i]
+    }
+  }
+  return emuZ(r)
+}
+/// VPACKSSDW: in each 128-bit lane L, words 0...3 are a.d[4L...4L+3] and
+/// words 4...7 b.d[4L...4L+3], each saturated to -32768...32767.
+@inline(__always) func _mm512_packs_epi32(_ a: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuI32(a), y = emuI32(b)
+  var r = SIMD32<Int16>()
+  for lane in 0..<4 {
+    for i in 0..<4 {
+      r[8 &* lane &+ i] = Int16(clamping: x[4 &* lane &+ i])
+      r[8 &* lane &+ 4 &+ i] = Int16(clamping: y[4 &* lane &+ i])
+    }
+  }
+  return emuZ(r)
+}
+/// VPACKSSWB: in each 128-bit lane L, bytes 0...7 are a.w[8L...8L+7] and
+/// bytes 8...15 b.w[8L...8L+7], each saturated to -128...127.
+@inline(__always) func _mm512_packs_epi16(_ a: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuI16(a), y = emuI16(b)
+  var r = SIMD64<Int8>()
+  for lane in 0..<4 {
+    for i in 0..<8 {
+      r[16 &* lane &+ i] = Int8(clamping: x[8 &* lane &+ i])
+      r[16 &* lane &+ 8 &+ i] = Int8(clamping: y[8 &* lane &+ i])
+    }
+  }
+  return emuZ(r)
+}
+/// VPERMW (AVX512BW): word i = a.w[idx.w[i] & 31], across the whole register
+/// (note the operand order: index first).
+@inline(__always) func _mm512_permutexvar_epi16(_ idx: __m512i, _ a: __m512i) -> __m512i {
+  let x = emuI16(a), n = unsafeBitCast(idx, to: SIMD32<UInt16>.self)
+  var r = SIMD32<Int16>()
+  for i in 0..<32 { r[i] = x[Int(n[i] & 31)] }
+  return emuZ(r)
+}
 #endif

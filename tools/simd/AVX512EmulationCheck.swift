@@ -109,6 +109,24 @@ struct EmulationCheck {
       let mLo = _mm256_cmpeq_epi32(andLo, zero256), mHi = _mm256_cmpeq_epi32(andHi, zero256)
       expect("mask_blend_epi32", _mm512_mask_blend_epi32(zeroMask, a, b),
              _mm256_blendv_epi8(lo(a), lo(b), mLo), _mm256_blendv_epi8(hi(a), hi(b), mHi))
+      // MARK: depthwise kernel (DepthwiseAVX512.swift)
+      binary("unpacklo_epi8", a, b, _mm512_unpacklo_epi8, _mm256_unpacklo_epi8)
+      binary("unpackhi_epi8", a, b, _mm512_unpackhi_epi8, _mm256_unpackhi_epi8)
+      binary("unpacklo_epi16", a, b, _mm512_unpacklo_epi16, _mm256_unpacklo_epi16)
+      binary("unpackhi_epi16", a, b, _mm512_unpackhi_epi16, _mm256_unpackhi_epi16)
+      binary("packs_epi32", a, b, _mm512_packs_epi32, _mm256_packs_epi32)
+      binary("packs_epi16", a, b, _mm512_packs_epi16, _mm256_packs_epi16)
+      // vpermw with word pairs (2p, 2p + 1), p < 8, moves the dwords of the
+      // low half: vpermd (vpermd8x32) on that half, once per result half.
+      let pairIdx = emuZ(unsafeBitCast(b, to: SIMD16<UInt32>.self) & 7 &* 0x0002_0002 &+ 0x0001_0000)
+      let dwordIdx = _mm512_and_si512(b, _mm512_set1_epi32(7))
+      expect("permutexvar_epi16", _mm512_permutexvar_epi16(pairIdx, a),
+             _mm256_permutevar8x32_epi32(lo(a), lo(dwordIdx)), _mm256_permutevar8x32_epi32(lo(a), hi(dwordIdx)))
+      // Any index: bits above the 5 low ones are ignored.
+      let words = unsafeBitCast(a, to: SIMD32<Int16>.self), idx = unsafeBitCast(b, to: SIMD32<UInt16>.self)
+      let perm = unsafeBitCast(_mm512_permutexvar_epi16(b, a), to: SIMD32<Int16>.self)
+      checks += 1
+      for i in 0..<32 where perm[i] != words[Int(idx[i] % 32)] { failures += 1; break }
       // vpdpbusd: vpmaddwd of zero-extended a and sign-extended b bytes gives
       // pair sums; adjacent pairs plus the accumulator give each dword.
       let acc = rng.vec()

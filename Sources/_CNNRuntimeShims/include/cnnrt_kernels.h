@@ -35,7 +35,12 @@ typedef struct cnnrt_conv_args {
    * dilation_w == 1 a kernel row's k_w * in_c inputs are one tap).
    * AVX-512 variant 2 (row mode, ConvAVX512.swift): dilation_w == 1 and
    * k_w * in_c <= CNNRT_AVX512_ROW_MAX_INPUTS; a kernel row's k_w * in_c
-   * inputs are one tap of c_groups quads: [oc_blocks][k_h][c_groups][16][4]. */
+   * inputs are one tap of c_groups quads: [oc_blocks][k_h][c_groups][16][4].
+   * AVX-512 depthwise variant 3 (DepthwiseAVX512.swift): c_groups quads of
+   * taps, oc_blocks blocks of 64 output channels; weights
+   * [oc_blocks][c_groups][4][16][4], acc_init/multiplier/shift
+   * [oc_blocks][4][16] in the kernel's lane order; rq_table (depth
+   * multiplier > 1) the vpermw gather indices, [oc_blocks][2][32] int16. */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
   /* int16 elements per input pixel in the scratch rows (depthwise: the
@@ -70,6 +75,9 @@ typedef struct cnnrt_add_args {
  * -128...127 (checked by the runtime). */
 /* Row mode's limit on k_w * in_c (the AVX-512 kernel's 256-byte scratch slot). */
 #define CNNRT_AVX512_ROW_MAX_INPUTS 252
+/* Largest k_h * k_w of the AVX-512 depthwise kernel (a 64-bit tap mask);
+ * larger kernels run the AVX2 depthwise kernels on the AVX-512 path. */
+#define CNNRT_AVX512_DW_MAX_TAPS 64
 
 typedef struct cnnrt_fc_args {
   int64_t batches, depth, units;

@@ -480,10 +480,12 @@ func fillRequantTableAVX2(_ table: UnsafeMutableRawPointer, blocks: Int, requant
   return hasLeft
 }
 
-// MARK: - Depthwise (AVX2 kernel on the AVX2 and AVX-512 paths)
+// MARK: - Depthwise (AVX2 kernels; on the AVX-512 path the AVX-512 kernel)
 
 /// Bytes of the region `depthwiseConv2DPack` needs (0: portable path only).
-/// Two kernels: the row-scratch kernel (any depth multiplier and channel
+/// AVX-512: the AVX-512 kernel's layout (depthwiseAVX512Layout) when it
+/// takes the shapes (up to CNNRT_AVX512_DW_MAX_TAPS taps), else as AVX2.
+/// AVX2: two kernels, the row-scratch kernel (any depth multiplier and channel
 /// count whose k_h widened input rows of one output pixel fit the scratch,
 /// `dilationW` the op's) and the per-tap kernel that reads the model's
 /// filter in place (depth multiplier 1, channels a multiple of 8; its region
@@ -496,6 +498,9 @@ public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChan
         filterShape.h > 0, filterShape.w > 0, filterShape.h <= 1 << 16, filterShape.w <= 1 << 16,
         outC <= 1 << 20 else { return 0 }
   let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+  if isa == KernelISA.avx512, let l = depthwiseAVX512Layout(filterShape: filterShape, inputChannels: inputChannels) {
+    return args + l.bytes
+  }
   if let l = depthwiseRowsLayout(filterShape: filterShape, channels: outC),
      depthwiseRowsChunk(kH: filterShape.h, kW: filterShape.w, stride: l.stride, strideW: 1,
                         dilationW: max(dilationW, 1), outW: 1) != nil {
@@ -511,8 +516,13 @@ public func depthwiseConv2DPackedWeightBytes(isa: Int32, filterShape: Dims4, inp
                                              dilationW: Int = 1) -> Int {
   if isArmISA(isa) { return armDepthwisePackedWeightBytes(filterShape: filterShape, inputChannels: inputChannels) }
   let args = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
-  guard depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels,
-                                   dilationW: dilationW) > args,
+  let bytes = depthwiseConv2DPackedBytes(isa: isa, filterShape: filterShape, inputChannels: inputChannels,
+                                         dilationW: dilationW)
+  if isa == KernelISA.avx512, bytes > 0,
+     let l = depthwiseAVX512Layout(filterShape: filterShape, inputChannels: inputChannels) {
+    return l.accInitOffset
+  }
+  guard bytes > args,
         let l = depthwiseRowsLayout(filterShape: filterShape, channels: filterShape.c) else { return 0 }
   return l.accInitOffset - l.weightsOffset
 }
@@ -613,7 +623,12 @@ public func depthwiseConv2DPack(
   a.shift = requant.shift
   let argsBytes = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
   let kH = filterShape.h, kW = filterShape.w
-  if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
+  if isa == KernelISA.avx512, let l = depthwiseAVX512Layout(filterShape: filterShape, inputChannels: inC) {
+    // The region was sized for this layout: the AVX-512 kernel or the portable path.
+    guard params.inputOffset >= -127, params.inputOffset <= 128, argsBytes + l.bytes <= regionBytes else { return false }
+    packDepthwiseAVX512(l, requant: requant, filter: filter, bias: bias, channels: C, depthMultiplier: C / inC,
+                        taps: kH * kW, inputOffset: params.inputOffset, into: region + argsBytes, args: &a)
+  } else if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
      let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, strideW: params.strideW,
                                     dilationW: params.dilationW, outW: outputShape.w),
      requantFitsTableAVX2(requant, channels: C, bias: bias, absWeightSum: { c in
@@ -681,6 +696,9 @@ public func depthwiseConv2DPacked(isa: Int32, region: UnsafeRawPointer, input: U
                                   output: UnsafeMutablePointer<Int8>) {
   if isArmISA(isa) { armConvRun(isa: isa, depthwise: true, region: region, input: input, output: output); return }
   let args = region.assumingMemoryBound(to: cnnrt_conv_args.self)
+  #if canImport(_CNNKernelsAVX512) && arch(x86_64)
+  if isa == KernelISA.avx512 && args.pointee.variant == 3 { cnnrtDepthwiseAVX512(args, input, output); return }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     if args.pointee.variant == 1 { cnnrtDepthwiseRowsAVX2(args, input, output) } else { cnnrtDepthwiseAVX2(args, input, output) }
@@ -688,4 +706,121 @@ public func depthwiseConv2DPacked(isa: Int32, region: UnsafeRawPointer, input: U
   }
   #endif
   _ = args
+}
+
+// MARK: - AVX-512 depthwise layout (DepthwiseAVX512.swift)
+
+/// The AVX-512 depthwise region after the argument block: weights
+/// [blocks][quads][4][16][4] int8 (the last block only its ceil(C/16) mod
+/// 4 16-byte lanes per quad and k, when it is not whole), then acc_init,
+/// multiplier and shift as [blocks][4][16] int32, then (depth multiplier
+/// > 1) the gather indices [blocks][2][32] int16.
+struct DepthwiseAVX512Layout {
+  var accInitOffset: Int
+  var multiplierOffset: Int
+  var shiftOffset: Int
+  var gatherOffset: Int
+  var bytes: Int
+  var quads: Int
+  var blocks: Int
+}
+
+/// The layout for these shapes, or nil when the kernel does not take them
+/// (more than CNNRT_AVX512_DW_MAX_TAPS taps: the AVX2 kernels run).
+func depthwiseAVX512Layout(filterShape: Dims4, inputChannels: Int) -> DepthwiseAVX512Layout? {
+  let C = filterShape.c
+  guard filterShape.n == 1, filterShape.h > 0, filterShape.w > 0, filterShape.h <= Int(CNNRT_AVX512_DW_MAX_TAPS),
+        filterShape.w <= Int(CNNRT_AVX512_DW_MAX_TAPS), filterShape.h * filterShape.w <= Int(CNNRT_AVX512_DW_MAX_TAPS),
+        inputChannels > 0, C > 0, C <= 1 << 20, C % inputChannels == 0 else { return nil }
+  let quads = (filterShape.h * filterShape.w + 3) / 4
+  let blocks = (C + 63) / 64
+  let weightBytes = quads * 64 * ((C + 15) / 16)  // per quad and 16 channels: 4 taps x 16 bytes
+  let channelBytes = blocks * 256
+  let accInitOffset = alignUp(weightBytes, 64)
+  let gatherOffset = accInitOffset + 3 * channelBytes
+  let gatherBytes = C == inputChannels ? 0 : blocks * 128
+  return DepthwiseAVX512Layout(accInitOffset: accInitOffset, multiplierOffset: accInitOffset + channelBytes,
+                               shiftOffset: accInitOffset + 2 * channelBytes, gatherOffset: gatherOffset,
+                               bytes: gatherOffset + gatherBytes, quads: quads, blocks: blocks)
+}
+
+/// Channel of lane (k, d) of a block of the AVX-512 depthwise kernel:
+/// dword d = 4L + j of accumulator k holds channel 16L + 4k + j.
+@inline(__always)
+func depthwiseAVX512Channel(block: Int, k: Int, dword d: Int) -> Int {
+  block * 64 + 16 * (d / 4) + 4 * k + d % 4
+}
+
+/// Fills the AVX-512 depthwise region at `base` (after the argument block)
+/// and the kernel's fields of `a` (variant 3).
+func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, filter: UnsafePointer<Int8>,
+                         bias: UnsafePointer<Int32>?, channels C: Int, depthMultiplier m: Int, taps: Int,
+                         inputOffset: Int32, into base: UnsafeMutableRawPointer, args a: inout cnnrt_conv_args) {
+  var idx = 0
+  var blk = 0
+  while blk < l.blocks {
+    let lanes = min(4, (C - blk * 64 + 15) / 16)  // 16-byte lanes stored per quad and k
+    var q = 0
+    while q < l.quads {
+      var k = 0
+      while k < 4 {
+        var d = 0
+        while d < 4 * lanes {
+          let c = depthwiseAVX512Channel(block: blk, k: k, dword: d)
+          var t = 0
+          while t < 4 {
+            let tap = 4 * q + t
+            let v: Int8 = tap < taps && c < C ? filter[tap * C + c] : 0
+            base.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
+            idx += 1
+            t += 1
+          }
+          d += 1
+        }
+        k += 1
+      }
+      q += 1
+    }
+    blk += 1
+  }
+  let lanesTotal = l.blocks * 64
+  let acc = (base + l.accInitOffset).bindMemory(to: Int32.self, capacity: lanesTotal)
+  let mult = (base + l.multiplierOffset).bindMemory(to: Int32.self, capacity: lanesTotal)
+  let shift = (base + l.shiftOffset).bindMemory(to: Int32.self, capacity: lanesTotal)
+  var lane = 0
+  while lane < lanesTotal {
+    let c = depthwiseAVX512Channel(block: lane / 64, k: lane % 64 / 16, dword: lane % 16)
+    var initial: Int32 = 0, mv: Int32 = 0, sv: Int32 = 0
+    if c < C {
+      // Inputs enter vpdpbusd as x + 128: subtract (128 - inputOffset) * sum(w).
+      var sum: Int32 = 0
+      var t = 0
+      while t < taps { sum = sum &+ Int32(filter[t * C + c]); t += 1 }
+      initial = (bias?[c] ?? 0) &- (128 &- inputOffset) &* sum
+      mv = requant.multiplier[c]
+      sv = requant.shift[c]
+    }
+    acc[lane] = initial; mult[lane] = mv; shift[lane] = sv
+    lane += 1
+  }
+  if m > 1 {
+    // Word 8L + i of index vector A picks the input of channel 16L + i, of B
+    // that of 16L + 8 + i, relative to the block's first input channel.
+    var i = 0
+    while i < l.blocks * 64 {
+      let blk = i / 64, vec = i % 64 / 32, w = i % 32
+      let oc = blk * 64 + 16 * (w / 8) + 8 * vec + w % 8
+      let v: Int16 = oc < C ? Int16(truncatingIfNeeded: oc / m - blk * 64 / m) : 0
+      base.storeBytes(of: v, toByteOffset: l.gatherOffset + 2 * i, as: Int16.self)
+      i += 1
+    }
+    a.rq_table = UnsafePointer((base + l.gatherOffset).bindMemory(to: Int32.self, capacity: l.blocks * 32))
+  }
+  a.variant = 3
+  a.c_groups = Int64(l.quads)
+  a.oc_blocks = Int64(l.blocks)
+  a.weights = UnsafeRawPointer(base)
+  a.acc_init = UnsafePointer(acc)
+  a.multiplier = UnsafePointer(mult)
+  a.shift = UnsafePointer(shift)
 }

@@ -1,0 +1,210 @@
+// AVX-512 VNNI depthwise Conv2D kernel (variant 3), bit-exact with
+// depthwiseConv2DReference, for every depth multiplier m and channel count,
+// up to CNNRT_AVX512_DW_MAX_TAPS kernel taps (larger kernels keep the AVX2
+// kernels, chosen at load by depthwiseConv2DPack).
+//
+// vpdpbusd sums 4 byte products into one dword lane, so a lane is one output
+// channel and its 4 bytes are 4 taps of that channel. The taps (ky, kx) in
+// raster order are grouped in quads (the last one completed with zero
+// weights and zero bytes, not loaded). For one output pixel, 64 output channels and one quad, the 4
+// taps' 64-byte input vectors v0...v3 are transposed within each 128-bit
+// lane by vpunpck{l,h}bw (taps 0+1, 2+3) and vpunpck{l,h}wd: r_k, k = 0...3,
+// holds in lane L, dword j, the 4 taps of channel 16L + 4k + j. r_k feeds
+// accumulator k with the weights packed at load in that order:
+//   weights [blocks of 64 channels][quads][k][16 dwords][4 taps] int8
+// (the last block only its 16-byte lanes, ceil(channels / 16) of the 4, for
+// each quad and k: read with a byte mask). acc_init, multiplier and shift are in the same lane order,
+// [blocks][k][16] int32. After the taps, accumulator k is requantized (the
+// Conv2D kernel's requantizeAVX512: MultiplyByQuantizedMultiplier, double
+// rounding), offset, and vpackssdw (0+1, 2+3) then vpacksswb put the 64
+// results back in channel order (the packs work per 128-bit lane, undoing the
+// unpacks); the clamp to act_min...act_max (inside int8) after the
+// saturating packs equals the clamp before them.
+//
+// vpdpbusd multiplies unsigned by signed bytes, so inputs enter as
+// u = x + 128 (x XOR 0x80); acc_init = bias - (128 - off) * sum(w) over the
+// channel's taps (load time), and a tap in the padding feeds u = 128 - off
+// (x = -off, the input zero point) so that it adds exactly 0. All sums are
+// exact modulo 2^32, as the reference's wrapping int32 accumulator.
+//
+// m > 1: output channel oc reads input channel oc / m. The 64 output
+// channels of a block read at most 32 consecutive input channels from
+// first = oc0 / m; those bytes are loaded (masked), sign-extended to words,
+// placed by two vpermw with the block's index vectors (packed at load, the
+// `gather` table) and narrowed back by vpacksswb, in the lane order of the
+// packs, so that the result is the 64 output channels' inputs in order.
+//
+// Loop order: blocks of 64 channels outermost (their weights, acc_init and
+// requantization vectors loaded once), then the output pixels.
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                                 _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let multRaw = p.multiplier, let shiftRaw = p.shift,
+        p.variant == 3 else { return }
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w), C = Int(p.out_c)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let m = Int(p.depth_multiplier), quads = Int(p.c_groups), blocks = Int(p.oc_blocks)
+  let taps = kH &* kW
+  let fullQuads = taps / 4, lastTaps = taps % 4  // taps of the last, partial quad (0: none)
+  guard m >= 1, C == inC &* m, taps >= 1, taps <= Int(CNNRT_AVX512_DW_MAX_TAPS), quads == (taps &+ 3) / 4,
+        blocks == (C &+ 63) / 64 else { return }
+  let gatherTable: UnsafeRawPointer? = m > 1 ? p.rq_table.map { UnsafeRawPointer($0) } : nil
+  guard m == 1 || gatherTable != nil else { return }
+  // The input byte offset of each tap from the window's top-left pixel
+  // (64 Ints), then 64 pad bytes: the input zero point x = -off, read by
+  // the taps in the padding instead of the input (no branch per tap).
+  var scratch = (SIMD64<Int>(), SIMD64<Int8>(repeating: Int8(truncatingIfNeeded: 0 &- p.input_offset)))
+  withUnsafeMutableBytes(of: &scratch) { raw in
+  let tapOffsets = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+  let padBytes = UnsafeRawPointer(raw.baseAddress! + MemoryLayout<SIMD64<Int>>.stride)
+  var t = 0
+  while t < taps {
+    tapOffsets[t] = ((t / kW) &* dilH &* inW &+ (t % kW) &* dilW) &* inC
+    t &+= 1
+  }
+  let rowBits: UInt64 = kW >= 64 ? ~0 : (1 &<< UInt64(kW)) &- 1  // one kernel row's taps
+  let flip = _mm512_set1_epi8(-128)
+  let outOffset = _mm512_set1_epi32(p.output_offset)
+  let vMin = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min))
+  let vMax = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max))
+  let wBlockBytes = quads &* 256
+
+  var blk = 0
+  while blk < blocks {
+    let oc0 = blk &* 64
+    let n = min(64, C &- oc0)                       // channels of this block
+    let full = n == 64
+    let outMask: __mmask64 = full ? ~0 : (1 &<< UInt64(n)) &- 1
+    let wLanes = (n &+ 15) / 16  // the block's 16-byte lanes of packed weights
+    let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
+    // Input bytes a tap reads for this block (m = 1: the block's channels).
+    let first = oc0 / m
+    let inMask: __mmask64 = m == 1 ? outMask : (1 &<< UInt64(min(32, inC &- first))) &- 1
+    let gA = gatherTable.map { _mm512_loadu_si512($0 + blk &* 128) } ?? _mm512_setzero_si512()
+    let gB = gatherTable.map { _mm512_loadu_si512($0 + (blk &* 128 &+ 64)) } ?? _mm512_setzero_si512()
+    let perChannel = blk &* 256  // byte offset of the block's 64 int32 in acc_init, multiplier, shift
+    let accBase = UnsafeRawPointer(accInit) + perChannel
+    let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
+    let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
+    // The requantization's per-lane values, derived once per block.
+    let q0 = requant512(multRaw, shiftRaw, perChannel), q1 = requant512(multRaw, shiftRaw, perChannel &+ 64)
+    let q2 = requant512(multRaw, shiftRaw, perChannel &+ 128), q3 = requant512(multRaw, shiftRaw, perChannel &+ 192)
+    let wBlock = wRaw + blk &* wBlockBytes
+    let kStride = 16 &* wLanes  // bytes per (quad, k) vector: the last block stores only its lanes
+    let inBase = UnsafeRawPointer(input) + first
+
+    /// Tap t's 64 input bytes at `px` (the window's top-left pixel, may be
+    /// outside the input) as u = x + 128; the pad bytes when the tap is in
+    /// the padding (`valid` bit t clear). `gather`: m > 1; `whole`: m = 1 and 64
+    /// channels (constants in each copy of the pixel loop).
+    @inline(__always) func tapVector(_ t: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool) -> __m512i {
+      let src = (valid &>> UInt64(t)) & 1 != 0 ? inBase + (px &+ tapOffsets[t]) : padBytes
+      let x: __m512i
+      if !gather {
+        x = whole ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(inMask, src)
+      } else {
+        let words = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(_mm512_maskz_loadu_epi8(inMask, src)))
+        x = _mm512_packs_epi16(_mm512_permutexvar_epi16(gA, words), _mm512_permutexvar_epi16(gB, words))
+      }
+      return _mm512_xor_si512(x, flip)
+    }
+    @inline(__always) func weight(_ q: Int, _ k: Int, _ whole: Bool) -> __m512i {
+      let at: Int = (q &* 4 &+ k) &* kStride
+      let src = wBlock + at
+      return whole || full ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(wMask, src)
+    }
+
+    /// Adds the first n taps of quad q to the 4 accumulators (the others,
+    /// past the last tap, have zero weights: zero bytes, no load).
+    @inline(__always) func addQuad(_ q: Int, _ n: Int, _ valid: UInt64, _ px: Int, _ gather: Bool, _ whole: Bool,
+                                   _ a0: inout __m512i, _ a1: inout __m512i, _ a2: inout __m512i,
+                                   _ a3: inout __m512i) {
+      let z = _mm512_setzero_si512()
+      let v0 = tapVector(4 &* q, valid, px, gather, whole)
+      let v1 = n > 1 ? tapVector(4 &* q &+ 1, valid, px, gather, whole) : z
+      let v2 = n > 2 ? tapVector(4 &* q &+ 2, valid, px, gather, whole) : z
+      let v3 = n > 3 ? tapVector(4 &* q &+ 3, valid, px, gather, whole) : z
+      let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+      let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+      a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0, whole))
+      a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1, whole))
+      a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2, whole))
+      a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
+    }
+
+    /// The block's output pixels; called with constant flags, so that each
+    /// case gets its own copy without the tests in the tap loop.
+    @inline(__always) func pixels(_ gather: Bool, _ whole: Bool) {
+    for b in 0..<batches {
+      for oy in 0..<outH {
+        let iy0 = oy &* strideH &- padTop
+        // Taps whose row is inside the input.
+        var rowValid: UInt64 = 0
+        var ky = 0
+        while ky < kH {
+          let iy = iy0 &+ ky &* dilH
+          if iy >= 0 && iy < inH { rowValid |= rowBits &<< UInt64(ky &* kW) }
+          ky &+= 1
+        }
+        let rowPx = ((b &* inH &+ iy0) &* inW) &* inC
+        let outRow: Int = (b &* outH &+ oy) &* outW &* C &+ oc0
+        var outPtr = output + outRow
+        for ox in 0..<outW {
+          let ix0 = ox &* strideW &- padLeft
+          var valid = rowValid
+          if ix0 < 0 || ix0 &+ (kW &- 1) &* dilW >= inW {
+            var colValid: UInt64 = 0
+            var kx = 0
+            while kx < kW {
+              let ix = ix0 &+ kx &* dilW
+              if ix >= 0 && ix < inW { colValid |= 1 &<< UInt64(kx) }
+              kx &+= 1
+            }
+            var rows: UInt64 = 0
+            ky = 0
+            while ky < kH { rows |= colValid &<< UInt64(ky &* kW); ky &+= 1 }
+            valid &= rows
+          }
+          let px = rowPx &+ ix0 &* inC
+          var a0 = i0, a1 = i1, a2 = i2, a3 = i3
+          var q = 0
+          while q < fullQuads {
+            addQuad(q, 4, valid, px, gather, whole, &a0, &a1, &a2, &a3)
+            q &+= 1
+          }
+          if lastTaps > 0 { addQuad(fullQuads, lastTaps, valid, px, gather, whole, &a0, &a1, &a2, &a3) }
+          let r0 = _mm512_add_epi32(q0.apply(a0), outOffset), r1 = _mm512_add_epi32(q1.apply(a1), outOffset)
+          let r2 = _mm512_add_epi32(q2.apply(a2), outOffset), r3 = _mm512_add_epi32(q3.apply(a3), outOffset)
+          let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
+          let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+          if whole || full { _mm512_storeu_si512(outPtr, v) } else { _mm512_mask_storeu_epi8(outPtr, outMask, v) }
+          outPtr += C
+        }
+      }
+    }
+    }
+    if m > 1 { pixels(true, false) } else if full { pixels(false, true) } else { pixels(false, false) }
+    blk &+= 1
+  }
+  }
+}
+
+/// The requantization values of 16 lanes whose multipliers and shifts are
+/// at byte offset `at` of the lane-ordered arrays.
+@inline(__always)
+func requant512(_ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>, _ at: Int) -> Requant512 {
+  Requant512(_mm512_loadu_si512(UnsafeRawPointer(mult) + at), _mm512_loadu_si512(UnsafeRawPointer(shift) + at))
+}
+#endif
