@@ -298,4 +298,68 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_castsi256_si512(_ a: __m256i) -> __m512i {
   emuZ(SIMD8<Int64>(a[0], a[1], a[2], a[3], 0, 0, 0, 0))
 }
+
+// MARK: - elementwise, pooling and mean kernels
+/// VPACKSSDW: per 128-bit lane, a's 4 dwords then b's 4 dwords, each
+/// saturated to a signed word.
+@inline(__always) func _mm512_packs_epi32(_ a: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuI32(a), y = emuI32(b)
+  var r = SIMD32<Int16>()
+  for lane in 0..<4 {
+    for i in 0..<4 {
+      r[8 &* lane &+ i] = Int16(clamping: x[4 &* lane &+ i])
+      r[8 &* lane &+ 4 &+ i] = Int16(clamping: y[4 &* lane &+ i])
+    }
+  }
+  return emuZ(r)
+}
+/// VPACKSSWB: per 128-bit lane, a's 8 words then b's 8 words, each
+/// saturated to a signed byte.
+@inline(__always) func _mm512_packs_epi16(_ a: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuI16(a), y = emuI16(b)
+  var r = SIMD64<Int8>()
+  for lane in 0..<4 {
+    for i in 0..<8 {
+      r[16 &* lane &+ i] = Int8(clamping: x[8 &* lane &+ i])
+      r[16 &* lane &+ 8 &+ i] = Int8(clamping: y[8 &* lane &+ i])
+    }
+  }
+  return emuZ(r)
+}
+/// VMOVDQU8 xmm{k}{z}, m128 (AVX512VL+BW): byte i loaded when mask bit i is
+/// set, else 0; masked-off bytes are not accessed.
+@inline(__always) func _mm_maskz_loadu_epi8(_ k: __mmask16, _ p: UnsafeRawPointer?) -> __m128i {
+  var r = SIMD16<Int8>(repeating: 0)
+  let src = p!.assumingMemoryBound(to: Int8.self)
+  for i in 0..<16 where (k >> UInt16(i)) & 1 != 0 { r[i] = src[i] }
+  return unsafeBitCast(r, to: __m128i.self)
+}
+/// VMOVDQU8 ymm{k}{z}, m256 (AVX512VL+BW): as above, 32 bytes.
+@inline(__always) func _mm256_maskz_loadu_epi8(_ k: __mmask32, _ p: UnsafeRawPointer?) -> __m256i {
+  var r = SIMD32<Int8>(repeating: 0)
+  let src = p!.assumingMemoryBound(to: Int8.self)
+  for i in 0..<32 where (k >> UInt32(i)) & 1 != 0 { r[i] = src[i] }
+  return unsafeBitCast(r, to: __m256i.self)
+}
+@inline(__always) func _mm512_set1_ps(_ x: Float) -> __m512 { SIMD16<Float>(repeating: x) }
+/// VCVTDQ2PS: int32 to float32, rounded to nearest even (MXCSR default),
+/// as Swift's Float(Int32).
+@inline(__always) func _mm512_cvtepi32_ps(_ a: __m512i) -> __m512 {
+  let x = emuI32(a)
+  var r = SIMD16<Float>()
+  for i in 0..<16 { r[i] = Float(x[i]) }
+  return r
+}
+/// VDIVPS: IEEE division, correctly rounded to nearest even (Swift's /).
+@inline(__always) func _mm512_div_ps(_ a: __m512, _ b: __m512) -> __m512 { a / b }
+/// VCVTTPS2DQ: truncation toward zero; NaN or out of int32 range gives the
+/// integer indefinite 0x80000000.
+@inline(__always) func _mm512_cvttps_epi32(_ a: __m512) -> __m512i {
+  var r = SIMD16<Int32>()
+  for i in 0..<16 {
+    let v = a[i]
+    r[i] = v.isNaN || v >= 2147483648.0 || v < -2147483648.0 ? Int32.min : Int32(v)
+  }
+  return emuZ(r)
+}
 #endif
