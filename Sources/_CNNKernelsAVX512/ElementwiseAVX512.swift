@@ -230,11 +230,30 @@ public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: In
   return true
 }
 
+/// Mul's output stage: clamp(MBQM(product, M, shift) + zp_out).
+struct Mul512 {
+  var q: Requant512
+  var outOffset, lo, hi: __m512i
+
+  /// nil when M is Int32.min or the shift is outside -31...31 (the runtime
+  /// passes neither).
+  @inline(__always)
+  init?(_ p: cnnrt_mul_args) {
+    guard let q = Requant512(p.output_multiplier, p.output_shift) else { return nil }
+    self.q = q
+    outOffset = _mm512_set1_epi32(p.output_offset)
+    (lo, hi) = bounds512(p.act_min, p.act_max)
+  }
+
+  /// The outputs of 16 int32 products, before the clamp.
+  @inline(__always)
+  func output(_ product: __m512i) -> __m512i { _mm512_add_epi32(requant512(product, q), outOffset) }
+}
+
 /// Same-shape Mul of `count` elements:
 ///   out = clamp(MBQM((x1 + offset1) * (x2 + offset2), M, shift) + zp_out)
 /// (|product| <= 383^2 for offsets in -255...255: the int32 vpmulld is
-/// exact). False, writing nothing, when M is Int32.min or the shift is
-/// outside -31...31 (the runtime never passes those).
+/// exact). False, writing nothing, outside Mul512's domain.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -242,14 +261,10 @@ public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: In
 public func cnnrtMulAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
                            _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
                            _ output: UnsafeMutablePointer<Int8>) -> Bool {
-  let p = a.pointee
-  guard let q = Requant512(p.output_multiplier, p.output_shift) else { return false }
-  let off1 = _mm512_set1_epi32(p.input1_offset), off2 = _mm512_set1_epi32(p.input2_offset)
-  let outOffset = _mm512_set1_epi32(p.output_offset)
-  let (lo, hi) = bounds512(p.act_min, p.act_max)
-  mapRows512(count, input1, input2, output, lo, hi) { x1, x2 in
-    let product = _mm512_mullo_epi32(_mm512_add_epi32(x1, off1), _mm512_add_epi32(x2, off2))
-    return _mm512_add_epi32(requant512(product, q), outOffset)
+  guard let k = Mul512(a.pointee) else { return false }
+  let off1 = _mm512_set1_epi32(a.pointee.input1_offset), off2 = _mm512_set1_epi32(a.pointee.input2_offset)
+  mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
+    k.output(_mm512_mullo_epi32(_mm512_add_epi32(x1, off1), _mm512_add_epi32(x2, off2)))
   }
   return true
 }
@@ -265,14 +280,9 @@ public func cnnrtMulAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
 public func cnnrtMulScalarAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
                                  _ input: UnsafePointer<Int8>, _ inputOffset: Int32, _ factor: Int32,
                                  _ output: UnsafeMutablePointer<Int8>) -> Bool {
-  let p = a.pointee
-  guard let q = Requant512(p.output_multiplier, p.output_shift) else { return false }
+  guard let k = Mul512(a.pointee) else { return false }
   let off = _mm512_set1_epi32(inputOffset), f = _mm512_set1_epi32(factor)
-  let outOffset = _mm512_set1_epi32(p.output_offset)
-  let (lo, hi) = bounds512(p.act_min, p.act_max)
-  mapRow512(count, input, output, lo, hi) { x in
-    _mm512_add_epi32(requant512(_mm512_mullo_epi32(_mm512_add_epi32(x, off), f), q), outOffset)
-  }
+  mapRow512(count, input, output, k.lo, k.hi) { x in k.output(_mm512_mullo_epi32(_mm512_add_epi32(x, off), f)) }
   return true
 }
 #endif

@@ -49,6 +49,27 @@ func forEachPoolWindow512(_ p: cnnrt_pool_args, _ input: UnsafePointer<Int8>, _ 
   }
 }
 
+/// Calls `f` with the input at each in-bounds tap of a window whose first
+/// tap is at `first`: `rows` x `cols` taps, `rowStep` elements from row to
+/// row, `step` from tap to tap.
+@inline(__always)
+func forEachTap512(_ first: UnsafePointer<Int8>, _ rows: Int, _ cols: Int, _ rowStep: Int, _ step: Int,
+                   _ f: (UnsafePointer<Int8>) -> Void) {
+  var row = first
+  var fy = 0
+  while fy < rows {
+    var q = row
+    var fx = 0
+    while fx < cols {
+      f(q)
+      q += step
+      fx &+= 1
+    }
+    row += rowStep
+    fy &+= 1
+  }
+}
+
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -62,19 +83,9 @@ public func cnnrtMaxPoolAVX512(_ a: UnsafePointer<cnnrt_pool_args>, _ input: Uns
   forEachPoolWindow512(p, input, output) { out, first, rows, cols in
     forEachBlock64(C) { c, mask, full in
       var m = lowest
-      var row = first + c
-      var fy = 0
-      while fy < rows {
-        var q = row
-        var fx = 0
-        while fx < cols {
-          let v = full ? _mm512_loadu_si512(UnsafeRawPointer(q)) : _mm512_maskz_loadu_epi8(mask, UnsafeRawPointer(q))
-          m = _mm512_max_epi8(m, v)
-          q += C
-          fx &+= 1
-        }
-        row += rowStep
-        fy &+= 1
+      forEachTap512(first + c, rows, cols, rowStep, C) { q in
+        let raw = UnsafeRawPointer(q)
+        m = _mm512_max_epi8(m, full ? _mm512_loadu_si512(raw) : _mm512_maskz_loadu_epi8(mask, raw))
       }
       store64(out + c, _mm512_min_epi8(_mm512_max_epi8(m, lo), hi), mask, full)
     }
@@ -106,21 +117,11 @@ public func cnnrtAveragePoolAVX512(_ a: UnsafePointer<cnnrt_pool_args>, _ input:
     }
     forEachBlock64(C) { c, mask, full in
       var s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0
-      var row = first + c
-      var fy = 0
-      while fy < rows {
-        var q = row
-        var fx = 0
-        while fx < cols {
-          s0 = _mm512_add_epi32(s0, widen16(q, 0, mask, full))
-          s1 = _mm512_add_epi32(s1, widen16(q, 1, mask, full))
-          s2 = _mm512_add_epi32(s2, widen16(q, 2, mask, full))
-          s3 = _mm512_add_epi32(s3, widen16(q, 3, mask, full))
-          q += C
-          fx &+= 1
-        }
-        row += rowStep
-        fy &+= 1
+      forEachTap512(first + c, rows, cols, rowStep, C) { q in
+        s0 = _mm512_add_epi32(s0, widen16(q, 0, mask, full))
+        s1 = _mm512_add_epi32(s1, widen16(q, 1, mask, full))
+        s2 = _mm512_add_epi32(s2, widen16(q, 2, mask, full))
+        s3 = _mm512_add_epi32(s3, widen16(q, 3, mask, full))
       }
       store64(out + c, packClamp64(average(s0), average(s1), average(s2), average(s3), lo, hi), mask, full)
     }
