@@ -12,14 +12,9 @@ import Glibc
 #endif
 
 struct Rng {
-  var s: UInt64
-  mutating func next() -> UInt64 {
-    s &+= 0x9E37_79B9_7F4A_7C15
-    var z = s
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var mix: SplitMix64
+  init(s: UInt64) { mix = SplitMix64(s: s) }
+  mutating func next() -> UInt64 { mix.next() }
   /// Random bits, with a bias to the edge values that break wrong emulations.
   mutating func vec() -> __m512i {
     var q = SIMD8<Int64>()
