@@ -20,7 +20,15 @@ struct DiffRng {
   mutating func next() -> UInt64 { mix.next() }
   mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(next() % UInt64(hi - lo + 1)) }
   mutating func i32(_ lo: Int32, _ hi: Int32) -> Int32 { Int32(int(Int(lo), Int(hi))) }
-  mutating func bytes(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next()) } }
+  /// Random bytes; one time in four mostly -128 or mostly 127 (saturated
+  /// activations: the sums at the int16 and window bounds).
+  mutating func bytes(_ n: Int) -> [Int8] {
+    switch next() % 8 {
+    case 0: return (0..<n).map { _ in next() % 512 == 0 ? Int8(truncatingIfNeeded: next()) : -128 }
+    case 1: return (0..<n).map { _ in next() % 512 == 0 ? Int8(truncatingIfNeeded: next()) : 127 }
+    default: return (0..<n).map { _ in Int8(truncatingIfNeeded: next()) }
+    }
+  }
   /// A multiplier: mostly QuantizeMultiplier's [2^30, 2^31), sometimes any
   /// int32, sometimes the edges.
   mutating func multiplier() -> Int32 {
