@@ -345,16 +345,26 @@ endif
 avx512-emu-test:
 	$(MAKE) --no-print-directory AVX512_EMU=1 avx512-emu-run
 
-avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) fixtures $(ARCH_DIR)/emulation_check
+avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) fixtures $(ARCH_DIR)/emulation_check $(ARCH_DIR)/kernel_diff
 	$(ARCH_DIR)/emulation_check
+	$(ARCH_DIR)/kernel_diff
 	@set -e; for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
 	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $(TESTDIR)/$$t; done
 
 # The emulation itself against the native AVX2 instructions (each half of a
 # 512-bit operation that has a 256-bit counterpart).
-$(BUILD)/avx512emu/emulation_check: tools/simd/AVX512Emulation.swift tools/simd/AVX512EmulationCheck.swift
+$(BUILD)/avx512emu/emulation_check: tools/simd/AVX512Emulation.swift tools/simd/AVX512EmulationCheck.swift \
+                                    tools/simd/SplitMix64.swift
 	@mkdir -p $(dir $@)
 	$(SWIFTC) -O -parse-as-library -Xcc -march=x86-64-v3 -module-name AVX512EmulationCheck $^ -o $@
+
+# The AVX-512 elementwise, pooling and mean kernels (emulated) against the
+# AVX2 kernels on random parameters, extremes included.
+$(BUILD)/avx512emu/kernel_diff: $(KERNEL_AVX2_SRCS) $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift \
+                                tools/simd/AVX512KernelDiff.swift tools/simd/SplitMix64.swift $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) -O -parse-as-library -Xcc -march=x86-64-v3 -I Sources/_CNNRuntimeShims/include \
+	  -module-name AVX512KernelDiff $(filter %.swift,$^) -o $@
 
 ctest-asan: $(C_TESTS_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \

@@ -369,4 +369,44 @@ import _Builtin_intrinsics.intel
   for i in 0..<32 { r[i] = x[Int(n[i] & 31)] }
   return emuZ(r)
 }
+
+// MARK: - elementwise, pooling and mean kernels
+// (ElementwiseAVX512.swift, PoolAVX512.swift, MeanAVX512.swift; vpackssdw and
+// vpacksswb are in the depthwise section above.)
+/// VMOVDQU8 xmm{k}{z}, m128 (AVX512VL+BW): byte i loaded when mask bit i is
+/// set, else 0; masked-off bytes are not accessed.
+@inline(__always) func _mm_maskz_loadu_epi8(_ k: __mmask16, _ p: UnsafeRawPointer?) -> __m128i {
+  var r = SIMD16<Int8>(repeating: 0)
+  let src = p!.assumingMemoryBound(to: Int8.self)
+  for i in 0..<16 where (k >> UInt16(i)) & 1 != 0 { r[i] = src[i] }
+  return unsafeBitCast(r, to: __m128i.self)
+}
+/// VMOVDQU8 ymm{k}{z}, m256 (AVX512VL+BW): as above, 32 bytes.
+@inline(__always) func _mm256_maskz_loadu_epi8(_ k: __mmask32, _ p: UnsafeRawPointer?) -> __m256i {
+  var r = SIMD32<Int8>(repeating: 0)
+  let src = p!.assumingMemoryBound(to: Int8.self)
+  for i in 0..<32 where (k >> UInt32(i)) & 1 != 0 { r[i] = src[i] }
+  return unsafeBitCast(r, to: __m256i.self)
+}
+@inline(__always) func _mm512_set1_ps(_ x: Float) -> __m512 { SIMD16<Float>(repeating: x) }
+/// VCVTDQ2PS: int32 to float32, rounded to nearest even (MXCSR default),
+/// as Swift's Float(Int32).
+@inline(__always) func _mm512_cvtepi32_ps(_ a: __m512i) -> __m512 {
+  let x = emuI32(a)
+  var r = SIMD16<Float>()
+  for i in 0..<16 { r[i] = Float(x[i]) }
+  return r
+}
+/// VDIVPS: IEEE division, correctly rounded to nearest even (Swift's /).
+@inline(__always) func _mm512_div_ps(_ a: __m512, _ b: __m512) -> __m512 { a / b }
+/// VCVTTPS2DQ: truncation toward zero; NaN or out of int32 range gives the
+/// integer indefinite 0x80000000.
+@inline(__always) func _mm512_cvttps_epi32(_ a: __m512) -> __m512i {
+  var r = SIMD16<Int32>()
+  for i in 0..<16 {
+    let v = a[i]
+    r[i] = v.isNaN || v >= 2147483648.0 || v < -2147483648.0 ? Int32.min : Int32(v)
+  }
+  return emuZ(r)
+}
 #endif

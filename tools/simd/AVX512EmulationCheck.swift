@@ -12,14 +12,9 @@ import Glibc
 #endif
 
 struct Rng {
-  var s: UInt64
-  mutating func next() -> UInt64 {
-    s &+= 0x9E37_79B9_7F4A_7C15
-    var z = s
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  var mix: SplitMix64
+  init(s: UInt64) { mix = SplitMix64(s: s) }
+  mutating func next() -> UInt64 { mix.next() }
   /// Random bits, with a bias to the edge values that break wrong emulations.
   mutating func vec() -> __m512i {
     var q = SIMD8<Int64>()
@@ -140,6 +135,24 @@ struct EmulationCheck {
       let got = unsafeBitCast(_mm512_dpbusd_epi32(acc, a, b), to: SIMD16<Int32>.self)
       checks += 1
       for i in 0..<16 where got[i] != want[i] { failures += 1; break }
+      // Elementwise, pooling and mean kernels: saturating packs (per
+      // 128-bit lane, as the AVX2 ones), int32 <-> float32 and division on
+      // the same bits read as floats (NaN, infinity, out of int32 range).
+      binary("packs_epi32", a, b, _mm512_packs_epi32, _mm256_packs_epi32)
+      binary("packs_epi16", a, b, _mm512_packs_epi16, _mm256_packs_epi16)
+      let fa = unsafeBitCast(a, to: __m512.self), fb = unsafeBitCast(b, to: __m512.self)
+      @inline(__always) func lo8(_ v: __m512) -> __m256 { unsafeBitCast(lo(unsafeBitCast(v, to: __m512i.self)), to: __m256.self) }
+      @inline(__always) func hi8(_ v: __m512) -> __m256 { unsafeBitCast(hi(unsafeBitCast(v, to: __m512i.self)), to: __m256.self) }
+      @inline(__always) func bits(_ v: __m256) -> __m256i { unsafeBitCast(v, to: __m256i.self) }
+      expect("cvtepi32_ps", unsafeBitCast(_mm512_cvtepi32_ps(a), to: __m512i.self),
+             bits(_mm256_cvtepi32_ps(lo(a))), bits(_mm256_cvtepi32_ps(hi(a))))
+      expect("div_ps", unsafeBitCast(_mm512_div_ps(fa, fb), to: __m512i.self),
+             bits(_mm256_div_ps(lo8(fa), lo8(fb))), bits(_mm256_div_ps(hi8(fa), hi8(fb))))
+      // Small integers as floats, divided: the pooling kernel's domain.
+      let ia = _mm512_srai_epi32(a, 8), ib = _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi32(0xFFFF)), _mm512_set1_epi32(1))
+      let q = _mm512_div_ps(_mm512_cvtepi32_ps(ia), _mm512_cvtepi32_ps(ib))
+      expect("cvttps_epi32 (bits)", _mm512_cvttps_epi32(fa), _mm256_cvttps_epi32(lo8(fa)), _mm256_cvttps_epi32(hi8(fa)))
+      expect("cvttps_epi32 (quotients)", _mm512_cvttps_epi32(q), _mm256_cvttps_epi32(lo8(q)), _mm256_cvttps_epi32(hi8(q)))
     }
     print("AVX-512 emulation against native AVX2: \(checks) checks, \(failures) mismatches")
     if failures != 0 { exit(1) }

@@ -4,11 +4,16 @@
 // the x86 paths walks its BroadcastPlan (Broadcast.swift) row by row, as
 // Mul does: rows where both inputs are contiguous (a per-channel [1,1,1,C]
 // operand over [1,H,W,C]) and rows where one input is a single value (a
-// scalar; a [1,H,W,1] operand over [1,H,W,C]). The Arm paths run broadcast
-// Add per pixel (ArmOps.swift).
+// scalar; a [1,H,W,1] operand over [1,H,W,C]). On the AVX-512 path each
+// row runs the AVX-512 kernel (_CNNKernelsAVX512/ElementwiseAVX512.swift),
+// or the AVX2 one where a multiplier is Int32.min. The Arm paths run
+// broadcast Add per pixel (ArmOps.swift).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 
 /// The argument block of the ISA Add kernels for `params`, or nil when the
@@ -50,10 +55,33 @@ func addOptimized(isa: Int32, args: cnnrt_add_args, count: Int,
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     var a = args
-    cnnrtAddAVX2(&a, count, input1, input2, output)
+    addRowX86(isa: isa, &a, count, input1, input2, output)
   }
   #endif
 }
+
+#if canImport(_CNNKernelsAVX2) && arch(x86_64)
+/// One same-shape row on an x86 path: the AVX-512 kernel on that path where
+/// its requantization is exact (every multiplier but Int32.min), else AVX2.
+@inline(__always)
+func addRowX86(isa: Int32, _ a: inout cnnrt_add_args, _ count: Int, _ input1: UnsafePointer<Int8>,
+               _ input2: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX512)
+  if isa == KernelISA.avx512 && cnnrtAddAVX512(&a, count, input1, input2, output) { return }
+  #endif
+  cnnrtAddAVX2(&a, count, input1, input2, output)
+}
+
+/// One row with a single value for the other input, as addRowX86.
+@inline(__always)
+func addScalarRowX86(isa: Int32, _ a: inout cnnrt_add_args, _ count: Int, _ input: UnsafePointer<Int8>,
+                     _ inputIsSecond: Bool, _ value: Int8, _ output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX512)
+  if isa == KernelISA.avx512 && cnnrtAddScalarAVX512(&a, count, input, inputIsSecond, value, output) { return }
+  #endif
+  cnnrtAddScalarAVX2(&a, count, input, inputIsSecond, value, output)
+}
+#endif
 
 /// Bytes of the stack buffer a short per-channel row is repeated into.
 let addPatternBytes = 512
@@ -90,20 +118,20 @@ func addBroadcastOptimized(isa: Int32, args: cnnrt_add_args, plan: BroadcastPlan
       while o < total {
         let count = min(period, total &- o)
         if repeatedIsFirst {
-          cnnrtAddAVX2(&a, count, UnsafePointer(pattern), flat + o, output + o)
+          addRowX86(isa: isa, &a, count, UnsafePointer(pattern), flat + o, output + o)
         } else {
-          cnnrtAddAVX2(&a, count, flat + o, UnsafePointer(pattern), output + o)
+          addRowX86(isa: isa, &a, count, flat + o, UnsafePointer(pattern), output + o)
         }
         o &+= count
       }
     }
   } else if st1 == 1 && st2 == 1 {
-    plan.forEachRow { i1, i2, o in cnnrtAddAVX2(&a, n, input1 + i1, input2 + i2, output + o) }
+    plan.forEachRow { i1, i2, o in addRowX86(isa: isa, &a, n, input1 + i1, input2 + i2, output + o) }
   } else if st1 == 1 {
     // Input 2 is one value per row.
-    plan.forEachRow { i1, i2, o in cnnrtAddScalarAVX2(&a, n, input1 + i1, false, input2[i2], output + o) }
+    plan.forEachRow { i1, i2, o in addScalarRowX86(isa: isa, &a, n, input1 + i1, false, input2[i2], output + o) }
   } else if st2 == 1 {
-    plan.forEachRow { i1, i2, o in cnnrtAddScalarAVX2(&a, n, input2 + i2, true, input1[i1], output + o) }
+    plan.forEachRow { i1, i2, o in addScalarRowX86(isa: isa, &a, n, input2 + i2, true, input1[i1], output + o) }
   } else {
     // Not produced by BroadcastPlan (some input walks the innermost dimension); kept total.
     let p = AddParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,

@@ -3,10 +3,14 @@
 // cnnrt_mul_args block built at load, row by row along the op's broadcast
 // plan: rows where both inputs are contiguous (same shape; an SE gate
 // [1,1,1,C] over [1,H,W,C]) and rows where one input is a single value
-// (a [1,H,W,1] factor over [1,H,W,C]).
+// (a [1,H,W,1] factor over [1,H,W,C]); on the AVX-512 path the AVX-512
+// row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 
 /// The argument block of the ISA Mul kernels for `params`, or nil when the
@@ -43,15 +47,17 @@ func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
     let n = plan.rowLength
     let st1 = plan.strides1[4], st2 = plan.strides2[4]
     if st1 == 1 && st2 == 1 {
-      plan.forEachRow { i1, i2, o in cnnrtMulAVX2(&a, n, input1 + i1, input2 + i2, output + o) }
+      plan.forEachRow { i1, i2, o in mulRowX86(isa: isa, &a, n, input1 + i1, input2 + i2, output + o) }
     } else if st1 == 1 {
       // Input 2 is one value per row.
       plan.forEachRow { i1, i2, o in
-        cnnrtMulScalarAVX2(&a, n, input1 + i1, args.input1_offset, Int32(input2[i2]) &+ args.input2_offset, output + o)
+        mulScalarRowX86(isa: isa, &a, n, input1 + i1, args.input1_offset, Int32(input2[i2]) &+ args.input2_offset,
+                        output + o)
       }
     } else if st2 == 1 {
       plan.forEachRow { i1, i2, o in
-        cnnrtMulScalarAVX2(&a, n, input2 + i2, args.input2_offset, Int32(input1[i1]) &+ args.input1_offset, output + o)
+        mulScalarRowX86(isa: isa, &a, n, input2 + i2, args.input2_offset, Int32(input1[i1]) &+ args.input1_offset,
+                        output + o)
       }
     } else {
       // Not produced by BroadcastPlan (some input walks the innermost
@@ -64,6 +70,29 @@ func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
   }
   #endif
 }
+
+#if canImport(_CNNKernelsAVX2) && arch(x86_64)
+/// One same-shape row on an x86 path: the AVX-512 kernel on that path (its
+/// requantization covers every multiplier mulKernelArgs admits), else AVX2.
+@inline(__always)
+func mulRowX86(isa: Int32, _ a: inout cnnrt_mul_args, _ count: Int, _ input1: UnsafePointer<Int8>,
+               _ input2: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX512)
+  if isa == KernelISA.avx512 && cnnrtMulAVX512(&a, count, input1, input2, output) { return }
+  #endif
+  cnnrtMulAVX2(&a, count, input1, input2, output)
+}
+
+/// One row times a single value (`factor`, offset included), as mulRowX86.
+@inline(__always)
+func mulScalarRowX86(isa: Int32, _ a: inout cnnrt_mul_args, _ count: Int, _ input: UnsafePointer<Int8>,
+                     _ inputOffset: Int32, _ factor: Int32, _ output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX512)
+  if isa == KernelISA.avx512 && cnnrtMulScalarAVX512(&a, count, input, inputOffset, factor, output) { return }
+  #endif
+  cnnrtMulScalarAVX2(&a, count, input, inputOffset, factor, output)
+}
+#endif
 
 /// Mul on the optimised path `isa` (for tests and benchmarks): false,
 /// writing nothing, when the parameters or the path have no optimised

@@ -1,10 +1,15 @@
-// AveragePool2D and MaxPool2D dispatch: the AVX2 kernels (_CNNKernelsAVX2/PoolAVX2.swift,
-// also on the AVX-512 path) when the model's path has it and the parameters
-// are in its domain, else averagePool2DReference. The argument block is a
-// few stores per run (no allocation).
+// AveragePool2D and MaxPool2D dispatch: the AVX2 kernels (_CNNKernelsAVX2/PoolAVX2.swift)
+// or on the AVX-512 path the AVX-512 ones (_CNNKernelsAVX512/PoolAVX512.swift;
+// an average pool with windows over 2^16 taps or activation bounds outside
+// int8 runs the AVX2 kernel there) when the model's path has one and the
+// parameters are in its domain, else averagePool2DReference. The argument
+// block is a few stores per run (no allocation).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 
 /// The pooling kernels' argument block (every ISA's pooling kernels take it).
@@ -36,6 +41,9 @@ public func averagePool2DOptimized(
      params.filterH > 0, params.filterW > 0, params.filterH <= 1 << 12, params.filterW <= 1 << 11,
      params.activationMin >= -128, params.activationMax <= 127 {
     var a = poolKernelArgs(params: params, inputShape: inputShape, outputShape: outputShape)
+    #if canImport(_CNNKernelsAVX512)
+    if isa == KernelISA.avx512 && cnnrtAveragePoolAVX512(&a, input, output) { return }
+    #endif
     cnnrtAveragePoolAVX2(&a, input, output)
     return
   }
@@ -44,7 +52,7 @@ public func averagePool2DOptimized(
                          output: output)
 }
 
-/// Max pooling on the AVX2 kernel (also on the AVX-512 path) when the
+/// Max pooling on the AVX2 kernel (the AVX-512 one on that path) when the
 /// model's path has it and the activation bounds are int8 values; false
 /// otherwise (the caller runs maxPool2DReference).
 func maxPool2DOptimized(
@@ -60,6 +68,12 @@ func maxPool2DOptimized(
      params.activationMin >= -128, params.activationMin <= 127,
      params.activationMax >= -128, params.activationMax <= 127 {
     var a = poolKernelArgs(params: params, inputShape: inputShape, outputShape: outputShape)
+    #if canImport(_CNNKernelsAVX512)
+    if isa == KernelISA.avx512 {
+      cnnrtMaxPoolAVX512(&a, input, output)
+      return true
+    }
+    #endif
     cnnrtMaxPoolAVX2(&a, input, output)
     return true
   }

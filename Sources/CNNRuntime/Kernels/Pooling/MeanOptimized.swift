@@ -1,9 +1,12 @@
 // Optimised Mean over [outer, reduced, inner] (the global average of a CNN
-// head): the AVX2 kernel (also on the AVX-512 path) or the Arm one, chosen by
+// head): the AVX2 kernel, the AVX-512 one (_CNNKernelsAVX512/MeanAVX512.swift) or the Arm one, chosen by
 // the model's path at each call; meanReference otherwise.
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 
 /// Runs Mean on the optimised path `isa` (the CPU must support it): false,
@@ -19,6 +22,12 @@ public func meanOptimized(isa: Int32, params: MeanParams, outer: Int, reduced: I
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   guard isa == KernelISA.avx2 || isa == KernelISA.avx512, outer > 0, reduced > 0, inner > 0,
         params.shift >= -31, params.shift <= 31, params.multiplier != Int32.min else { return false }
+  #if canImport(_CNNKernelsAVX512)
+  if isa == KernelISA.avx512 && cnnrtMeanAVX512(outer, reduced, inner, params.inputZeroPointTimesCount,
+                                                params.multiplier, params.shift, params.outputZeroPoint, input, output) {
+    return true
+  }
+  #endif
   cnnrtMeanAVX2(outer, reduced, inner, params.inputZeroPointTimesCount, params.multiplier, params.shift,
                 params.outputZeroPoint, input, output)
   return true

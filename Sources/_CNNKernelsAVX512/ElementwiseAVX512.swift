@@ -1,0 +1,288 @@
+// AVX-512 elementwise int8 Add and Mul, bit-exact with addReference /
+// addBroadcastReference and mulReference (TFLM AddElementwise,
+// MulElementwise). Call only when the CPU has AVX-512 (F, BW). Row kernels,
+// as the AVX2 ones (AddAVX2.swift, MulAVX2.swift) they replace on this path:
+//   cnnrtAddAVX512        out[i] = add(x1[i], x2[i])   (same shape; a row of a
+//                                                     per-channel broadcast)
+//   cnnrtAddScalarAVX512  out[i] = add(x[i], v), v one value for the row
+//                         (a scalar; a [1,H,W,1] operand over [1,H,W,C])
+//   cnnrtMulAVX512, cnnrtMulScalarAVX512   the same for Mul
+// 64 elements per step: each 16-byte quarter is sign-extended to 16 int32
+// lanes, the reference arithmetic runs on int32, and the four results are
+// packed with saturation (exact: clamped to the int8 activation bounds
+// after). The row's tail (< 64) runs the same code on masked loads (bytes
+// past the row are neither read nor written) and one masked store.
+//
+// Requantization (MultiplyByQuantizedMultiplier, TFLM double rounding) with
+// one multiplier M and shift for all lanes, in 64-bit lanes (requant512):
+//   x = acc << left  (wrapping, as the reference's int32 multiply),
+//   h = SaturatingRoundingDoublingHighMul(x, M) = floor((x*M + 2^30) / 2^31)
+//     for every x, M but x = M = Int32.min (RequantAVX2.swift's derivation:
+//     the reference's sign-dependent nudge and truncating division give the
+//     floor for both signs),
+//   RoundingDivideByPOT(h, r) = (h + half - [h < 0]) >> r for r >= 1,
+//     half = 2^(r-1) (AVX2 derivation), and h for r = 0.
+// With u = x*M + 2^30 (h < 0 iff u < 0) and the correction scaled by 2^31:
+//   out = (u + (half - [u < 0 and r >= 1]) * 2^31) >> (31 + r)   (arithmetic)
+// (floor(floor(t / 2^31) / 2^r) = floor(t / 2^(31+r))). |x*M| <= 2^31
+// (2^31 - 1) < 2^62 and half * 2^31 <= 2^61, so t never overflows int64 and
+// vpsraq gives the exact floor. One form covers the AVX2 kernels' folded and
+// uniform domains: exact for any multiplier but Int32.min and any shift in
+// -31...31 (Requant512's guard); outside it the AVX2 kernels' general
+// requantization runs instead (the kernels return false, writing nothing).
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+
+/// MultiplyByQuantizedMultiplier constants for one multiplier and shift.
+struct Requant512 {
+  var m, left, nudge, half, negMask: __m512i
+  var shift: UInt32
+  var hasLeft: Bool
+
+  /// nil for a multiplier of Int32.min or a shift outside -31...31.
+  @inline(__always)
+  init?(_ multiplier: Int32, _ shift: Int32) {
+    guard multiplier != Int32.min, shift >= -31, shift <= 31 else { return nil }
+    let r: Int32 = shift < 0 ? 0 &- shift : 0
+    m = _mm512_set1_epi32(multiplier)
+    left = _mm512_set1_epi32(shift > 0 ? shift : 0)
+    hasLeft = shift > 0
+    nudge = _mm512_set1_epi64(1 << 30)
+    half = _mm512_set1_epi64(r > 0 ? Int64(1) << (30 &+ Int64(r)) : 0)  // 2^(r-1) * 2^31
+    negMask = _mm512_set1_epi64(r > 0 ? Int64(bitPattern: 0xFFFF_FFFF_8000_0000) : 0)  // -2^31 or 0
+    self.shift = UInt32(31 &+ r)
+  }
+}
+
+/// MultiplyByQuantizedMultiplier of 16 int32 lanes (see the file comment).
+@inline(__always)
+func requant512(_ acc: __m512i, _ q: Requant512) -> __m512i {
+  let x = q.hasLeft ? _mm512_sllv_epi32(acc, q.left) : acc
+  @inline(__always) func round(_ product: __m512i) -> __m512i {
+    let u = _mm512_add_epi64(product, q.nudge)
+    let correction = _mm512_and_si512(_mm512_srai_epi64(u, 63), q.negMask)
+    return _mm512_srai_epi64(_mm512_add_epi64(_mm512_add_epi64(u, q.half), correction), q.shift)
+  }
+  let even = round(_mm512_mul_epi32(x, q.m))
+  let odd = round(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q.m))
+  // Each 64-bit result fits int32: even lanes keep their low dword, odd
+  // lanes move theirs up.
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+}
+
+/// Dword order that undoes vpackssdw + vpacksswb's interleave of four
+/// vectors within each 128-bit lane: result dword 4j + k is dword 4k + j.
+@inline(__always)
+func packOrder512() -> __m512i {
+  unsafeBitCast(SIMD16<Int32>(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), to: __m512i.self)
+}
+
+/// 64 int8 from four vectors of 16 int32 (elements 0-15, 16-31, ...), each
+/// saturated to -128...127.
+@inline(__always)
+func packs64(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i) -> __m512i {
+  let b = _mm512_packs_epi16(_mm512_packs_epi32(g0, g1), _mm512_packs_epi32(g2, g3))
+  return _mm512_permutexvar_epi32(packOrder512(), b)
+}
+
+/// packs64, then clamped to [lo, hi] (int8 in every byte). Exact as the
+/// reference's int32 clamp: the bounds are int8 values.
+@inline(__always)
+func packClamp64(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i,
+                 _ lo: __m512i, _ hi: __m512i) -> __m512i {
+  _mm512_min_epi8(_mm512_max_epi8(packs64(g0, g1, g2, g3), lo), hi)
+}
+
+/// Calls `body(i, mask, full)` for each block of 64 of `count` elements:
+/// full blocks with all mask bits, then the tail (if any) with the mask of
+/// its `count - i` bytes.
+@inline(__always)
+func forEachBlock64(_ count: Int, _ body: (Int, __mmask64, Bool) -> Void) {
+  var i = 0
+  while i &+ 64 <= count {
+    body(i, ~0, true)
+    i &+= 64
+  }
+  if i < count { body(i, (1 &<< UInt64(count &- i)) &- 1, false) }
+}
+
+/// Bytes 16j...16j+15 of a block at `p`, sign-extended to 16 int32 lanes
+/// (a partial block: only the bytes under `mask` are read, the others are 0).
+@inline(__always)
+func widen16(_ p: UnsafePointer<Int8>, _ j: Int, _ mask: __mmask64, _ full: Bool) -> __m512i {
+  let q = UnsafeRawPointer(p + 16 &* j)
+  return _mm512_cvtepi8_epi32(full ? _mm_loadu_si128(q.assumingMemoryBound(to: __m128i.self))
+                                   : _mm_maskz_loadu_epi8(__mmask16(truncatingIfNeeded: mask &>> UInt64(16 &* j)), q))
+}
+
+/// Stores the block's 64 bytes (a partial block: only those under `mask`).
+@inline(__always)
+func store64(_ out: UnsafeMutablePointer<Int8>, _ v: __m512i, _ mask: __mmask64, _ full: Bool) {
+  if full {
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out), v)
+  } else {
+    _mm512_mask_storeu_epi8(UnsafeMutableRawPointer(out), mask, v)
+  }
+}
+
+/// A row of `count` outputs from two inputs: `f` maps 16 int32 lanes of each
+/// to 16 int32 results, which are packed and clamped to [lo, hi].
+@inline(__always)
+func mapRows512(_ count: Int, _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
+                _ output: UnsafeMutablePointer<Int8>, _ lo: __m512i, _ hi: __m512i,
+                _ f: (__m512i, __m512i) -> __m512i) {
+  forEachBlock64(count) { i, mask, full in
+    let p1 = input1 + i, p2 = input2 + i
+    let g0 = f(widen16(p1, 0, mask, full), widen16(p2, 0, mask, full))
+    let g1 = f(widen16(p1, 1, mask, full), widen16(p2, 1, mask, full))
+    let g2 = f(widen16(p1, 2, mask, full), widen16(p2, 2, mask, full))
+    let g3 = f(widen16(p1, 3, mask, full), widen16(p2, 3, mask, full))
+    store64(output + i, packClamp64(g0, g1, g2, g3, lo, hi), mask, full)
+  }
+}
+
+/// mapRows512 for one input.
+@inline(__always)
+func mapRow512(_ count: Int, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
+               _ lo: __m512i, _ hi: __m512i, _ f: (__m512i) -> __m512i) {
+  forEachBlock64(count) { i, mask, full in
+    let p = input + i
+    let g0 = f(widen16(p, 0, mask, full)), g1 = f(widen16(p, 1, mask, full))
+    let g2 = f(widen16(p, 2, mask, full)), g3 = f(widen16(p, 3, mask, full))
+    store64(output + i, packClamp64(g0, g1, g2, g3, lo, hi), mask, full)
+  }
+}
+
+/// The activation bounds as int8 in every byte.
+@inline(__always)
+func bounds512(_ actMin: Int32, _ actMax: Int32) -> (__m512i, __m512i) {
+  (_mm512_set1_epi8(Int8(truncatingIfNeeded: actMin)), _mm512_set1_epi8(Int8(truncatingIfNeeded: actMax)))
+}
+
+struct Add512 {
+  var off1, off2, left: __m512i
+  var r1, r2, rOut: Requant512
+  var outOffset, lo, hi: __m512i
+
+  /// nil where requant512 is not exact for some stage (a multiplier of
+  /// Int32.min) or the left shift is outside 0...31.
+  @inline(__always)
+  init?(_ p: cnnrt_add_args) {
+    guard p.left_shift >= 0, p.left_shift <= 31,
+          let q1 = Requant512(p.input1_multiplier, p.input1_shift),
+          let q2 = Requant512(p.input2_multiplier, p.input2_shift),
+          let qOut = Requant512(p.output_multiplier, p.output_shift) else { return nil }
+    off1 = _mm512_set1_epi32(p.input1_offset); off2 = _mm512_set1_epi32(p.input2_offset)
+    left = _mm512_set1_epi32(p.left_shift)
+    r1 = q1; r2 = q2; rOut = qOut
+    outOffset = _mm512_set1_epi32(p.output_offset)
+    (lo, hi) = bounds512(p.act_min, p.act_max)
+  }
+
+  /// An input's rescaled term MBQM((x + offset) << left_shift, M_i, shift_i).
+  @inline(__always)
+  func term(_ x: __m512i, _ offset: __m512i, _ q: Requant512) -> __m512i {
+    requant512(_mm512_sllv_epi32(_mm512_add_epi32(x, offset), left), q)
+  }
+
+  /// The output from the sum of both terms (wrapping, as the reference), before the clamp.
+  @inline(__always)
+  func output(_ s: __m512i) -> __m512i {
+    _mm512_add_epi32(requant512(s, rOut), outOffset)
+  }
+}
+
+/// Same-shape Add of `count` elements; false, writing nothing, when the
+/// parameters are outside requant512's domain (run cnnrtAddAVX2 then).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
+                           _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
+                           _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Add512(a.pointee) else { return false }
+  mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
+    k.output(_mm512_add_epi32(k.term(x1, k.off1, k.r1), k.term(x2, k.off2, k.r2)))
+  }
+  return true
+}
+
+/// out[i] = add(x[i], value) for `count` elements, the op's other input one
+/// value for the row: `inputIsSecond` says which input the row is. The
+/// value's term is computed once by the same vector code; s1 + s2 is
+/// wrapping int32 addition, so the operand order does not matter. False,
+/// writing nothing, as cnnrtAddAVX512.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int, _ input: UnsafePointer<Int8>,
+                                 _ inputIsSecond: Bool, _ value: Int8, _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Add512(a.pointee) else { return false }
+  let (rowOffset, rowQ) = inputIsSecond ? (k.off2, k.r2) : (k.off1, k.r1)
+  let (valueOffset, valueQ) = inputIsSecond ? (k.off1, k.r1) : (k.off2, k.r2)
+  let s2 = k.term(_mm512_set1_epi32(Int32(value)), valueOffset, valueQ)
+  mapRow512(count, input, output, k.lo, k.hi) { x in
+    k.output(_mm512_add_epi32(k.term(x, rowOffset, rowQ), s2))
+  }
+  return true
+}
+
+/// Mul's output stage: clamp(MBQM(product, M, shift) + zp_out).
+struct Mul512 {
+  var q: Requant512
+  var outOffset, lo, hi: __m512i
+
+  /// nil when M is Int32.min or the shift is outside -31...31 (the runtime
+  /// passes neither).
+  @inline(__always)
+  init?(_ p: cnnrt_mul_args) {
+    guard let q = Requant512(p.output_multiplier, p.output_shift) else { return nil }
+    self.q = q
+    outOffset = _mm512_set1_epi32(p.output_offset)
+    (lo, hi) = bounds512(p.act_min, p.act_max)
+  }
+
+  /// The outputs of 16 int32 products, before the clamp.
+  @inline(__always)
+  func output(_ product: __m512i) -> __m512i { _mm512_add_epi32(requant512(product, q), outOffset) }
+}
+
+/// Same-shape Mul of `count` elements:
+///   out = clamp(MBQM((x1 + offset1) * (x2 + offset2), M, shift) + zp_out)
+/// (|product| <= 383^2 for offsets in -255...255: the int32 vpmulld is
+/// exact). False, writing nothing, outside Mul512's domain.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMulAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
+                           _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
+                           _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Mul512(a.pointee) else { return false }
+  let off1 = _mm512_set1_epi32(a.pointee.input1_offset), off2 = _mm512_set1_epi32(a.pointee.input2_offset)
+  mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
+    k.output(_mm512_mullo_epi32(_mm512_add_epi32(x1, off1), _mm512_add_epi32(x2, off2)))
+  }
+  return true
+}
+
+/// Mul with the other operand one value for the row: out[i] =
+/// clamp(MBQM((x[i] + inputOffset) * factor, M, shift) + zp_out), `factor`
+/// the value plus its offset. The args' input offsets are not read. False
+/// as cnnrtMulAVX512.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMulScalarAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
+                                 _ input: UnsafePointer<Int8>, _ inputOffset: Int32, _ factor: Int32,
+                                 _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Mul512(a.pointee) else { return false }
+  let off = _mm512_set1_epi32(inputOffset), f = _mm512_set1_epi32(factor)
+  mapRow512(count, input, output, k.lo, k.hi) { x in k.output(_mm512_mullo_epi32(_mm512_add_epi32(x, off), f)) }
+  return true
+}
+#endif

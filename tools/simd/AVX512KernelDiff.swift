@@ -1,0 +1,162 @@
+// Differential check of the AVX-512 elementwise, pooling and mean kernels
+// (Sources/_CNNKernelsAVX512, instructions emulated by AVX512Emulation.swift)
+// against the AVX2 kernels they replace (bit-exact with the references,
+// covered by the golden tests) on random parameters, including the extremes
+// the golden models never reach: every shift in -31...31, multipliers up to
+// 2^31 - 1 and negative ones, left shifts up to 31, windows up to 2^16 taps,
+// row lengths around each multiple of 64. Each output buffer has guard bytes
+// after it that must stay untouched. Where an AVX-512 kernel declines
+// (returns false: Int32.min multiplier, oversized window) it must not write.
+// Built and run by `make avx512-emu-test`.
+import _Builtin_intrinsics.intel
+import _CNNRuntimeShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DiffRng {
+  var mix: SplitMix64
+  init(s: UInt64) { mix = SplitMix64(s: s) }
+  mutating func next() -> UInt64 { mix.next() }
+  mutating func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(next() % UInt64(hi - lo + 1)) }
+  mutating func i32(_ lo: Int32, _ hi: Int32) -> Int32 { Int32(int(Int(lo), Int(hi))) }
+  /// Random bytes; one time in four mostly -128 or mostly 127 (saturated
+  /// activations: the sums at the int16 and window bounds).
+  mutating func bytes(_ n: Int) -> [Int8] {
+    switch next() % 8 {
+    case 0: return (0..<n).map { _ in next() % 512 == 0 ? Int8(truncatingIfNeeded: next()) : -128 }
+    case 1: return (0..<n).map { _ in next() % 512 == 0 ? Int8(truncatingIfNeeded: next()) : 127 }
+    default: return (0..<n).map { _ in Int8(truncatingIfNeeded: next()) }
+    }
+  }
+  /// A multiplier: mostly QuantizeMultiplier's [2^30, 2^31), sometimes any
+  /// int32, sometimes the edges.
+  mutating func multiplier() -> Int32 {
+    switch next() % 10 {
+    case 0: return Int32.max
+    case 1: return 1 << 30
+    case 2: return Int32(truncatingIfNeeded: next())
+    case 3: return 0
+    case 4: return Int32.min
+    default: return i32(1 << 30, Int32.max)
+    }
+  }
+  /// A shift: mostly small right shifts, sometimes anything in -31...31.
+  mutating func shift() -> Int32 { next() % 3 == 0 ? i32(-31, 31) : i32(-12, 2) }
+  mutating func actBounds() -> (Int32, Int32) {
+    if next() % 3 == 0 { return (-128, 127) }
+    let a = i32(-128, 127), b = i32(-128, 127)
+    return next() % 8 == 0 ? (a, b) : (min(a, b), max(a, b))  // sometimes min > max
+  }
+}
+
+var failures = 0, cases = 0, declined = 0
+var failuresByKernel: [String: Int] = [:]
+let guardBytes = 80
+
+func check(_ name: String, _ got: [Int8], _ want: [Int8], _ detail: @autoclosure () -> String) {
+  cases += 1
+  if got != want {
+    failures += 1
+    failuresByKernel[name, default: 0] += 1
+    if failures <= 10 {
+      let i = got.indices.first { got[$0] != want[$0] } ?? -1
+      print("MISMATCH \(name) at \(i) of \(got.count - guardBytes): \(detail())")
+    }
+  }
+}
+
+/// Runs `avx512` (false: declined) and `avx2` into guarded buffers; compares.
+func compare(_ name: String, _ count: Int, _ detail: @autoclosure () -> String,
+             _ avx512: (UnsafeMutablePointer<Int8>) -> Bool, _ avx2: (UnsafeMutablePointer<Int8>) -> Void) {
+  var got = [Int8](repeating: 0x5A, count: count + guardBytes)
+  var want = got
+  let ran = got.withUnsafeMutableBufferPointer { avx512($0.baseAddress!) }
+  if !ran {
+    declined += 1
+    check(name + " (declined: wrote)", got, [Int8](repeating: 0x5A, count: count + guardBytes), detail())
+    return
+  }
+  want.withUnsafeMutableBufferPointer { avx2($0.baseAddress!) }
+  check(name, got, want, detail())
+}
+
+func rowLength(_ rng: inout DiffRng) -> Int {
+  switch rng.next() % 4 {
+  case 0: return rng.int(0, 20)
+  case 1: return 64 * rng.int(1, 4) + rng.int(-2, 2)
+  default: return rng.int(1, 300)
+  }
+}
+
+@main
+struct KernelDiff {
+  static func main() {
+    var rng = DiffRng(s: 512)
+    for _ in 0..<3000 {
+      // Add, same shape and scalar.
+      var a = cnnrt_add_args()
+      a.input1_offset = rng.i32(-128, 128); a.input2_offset = rng.i32(-128, 128)
+      a.output_offset = rng.i32(-128, 127)
+      a.left_shift = rng.next() % 2 == 0 ? 20 : rng.i32(0, 31)
+      a.input1_multiplier = rng.multiplier(); a.input1_shift = rng.shift()
+      a.input2_multiplier = rng.multiplier(); a.input2_shift = rng.shift()
+      a.output_multiplier = rng.multiplier(); a.output_shift = rng.shift()
+      (a.act_min, a.act_max) = rng.actBounds()
+      let n = rowLength(&rng)
+      let x1 = rng.bytes(n + 64), x2 = rng.bytes(n + 64)
+      let value = Int8(truncatingIfNeeded: rng.next()), second = rng.next() % 2 == 0
+      compare("add", n, "n=\(n) \(a)", { o in cnnrtAddAVX512(&a, n, x1, x2, o) }, { o in cnnrtAddAVX2(&a, n, x1, x2, o) })
+      compare("add scalar", n, "n=\(n) second=\(second) v=\(value) \(a)",
+              { o in cnnrtAddScalarAVX512(&a, n, x1, second, value, o) },
+              { o in cnnrtAddScalarAVX2(&a, n, x1, second, value, o) })
+
+      // Mul, same shape and scalar (the runtime's domain: offsets in
+      // -255...255, multiplier >= 0, shift in -31...31).
+      var m = cnnrt_mul_args()
+      m.input1_offset = rng.i32(-255, 255); m.input2_offset = rng.i32(-255, 255)
+      m.output_offset = rng.i32(-128, 127)
+      m.output_multiplier = max(0, rng.multiplier()); m.output_shift = rng.shift()
+      (m.act_min, m.act_max) = rng.actBounds()
+      let factor = Int32(value) + m.input2_offset
+      compare("mul", n, "n=\(n) \(m)", { o in cnnrtMulAVX512(&m, n, x1, x2, o) }, { o in cnnrtMulAVX2(&m, n, x1, x2, o) })
+      compare("mul scalar", n, "n=\(n) factor=\(factor) \(m)",
+              { o in cnnrtMulScalarAVX512(&m, n, x1, m.input1_offset, factor, o) },
+              { o in cnnrtMulScalarAVX2(&m, n, x1, m.input1_offset, factor, o) })
+    }
+    for t in 0..<1500 {
+      // Pooling: random geometry, padding, windows partly or wholly outside.
+      var p = cnnrt_pool_args()
+      let big = t % 100 == 0
+      p.batches = Int64(rng.int(1, 2))
+      p.in_h = Int64(big ? rng.int(200, 260) : rng.int(1, 9)); p.in_w = Int64(big ? rng.int(200, 260) : rng.int(1, 9))
+      p.channels = Int64(big ? rng.int(1, 3) : [rng.int(1, 20), 64 * rng.int(1, 3) + rng.int(-3, 3), rng.int(1, 200)][rng.int(0, 2)])
+      p.filter_h = Int64(big ? 256 : rng.int(1, 5)); p.filter_w = Int64(big ? rng.int(255, 257) : rng.int(1, 5))
+      p.stride_h = Int64(rng.int(1, 3)); p.stride_w = Int64(rng.int(1, 3))
+      p.pad_top = Int64(rng.int(0, 2)); p.pad_left = Int64(rng.int(0, 2))
+      p.out_h = Int64(rng.int(1, 4)); p.out_w = Int64(rng.int(1, 4))
+      (p.act_min, p.act_max) = rng.actBounds()
+      let x = rng.bytes(Int(p.batches * p.in_h * p.in_w * p.channels))
+      let outCount = Int(p.batches * p.out_h * p.out_w * p.channels)
+      compare("max pool", outCount, "\(p)", { o in cnnrtMaxPoolAVX512(&p, x, o); return true },
+              { o in cnnrtMaxPoolAVX2(&p, x, o) })
+      compare("average pool", outCount, "\(p)", { o in cnnrtAveragePoolAVX512(&p, x, o) },
+              { o in cnnrtAveragePoolAVX2(&p, x, o) })
+    }
+    for _ in 0..<1500 {
+      // Mean over [outer, reduced, inner]: up to 600 rows (int16 widening
+      // every 256), inner around multiples of 64.
+      let outer = rng.int(1, 3), reduced = rng.next() % 4 == 0 ? rng.int(250, 600) : rng.int(1, 40)
+      let inner = rng.next() % 2 == 0 ? 64 * rng.int(1, 3) + rng.int(-2, 2) : rng.int(1, 100)
+      let x = rng.bytes(outer * reduced * inner)
+      let zp = Int32(rng.int(-128, 127)) &* Int32(reduced), mult = rng.multiplier(), sh = rng.shift()
+      let outZp = rng.i32(-128, 127)
+      compare("mean", outer * inner, "\(outer)x\(reduced)x\(inner) zp*n=\(zp) M=\(mult) shift=\(sh) zp_out=\(outZp)",
+              { o in cnnrtMeanAVX512(outer, reduced, inner, zp, mult, sh, outZp, x, o) },
+              { o in cnnrtMeanAVX2(outer, reduced, inner, zp, mult, sh, outZp, x, o) })
+    }
+    print("AVX-512 elementwise/pool/mean kernels against AVX2: \(cases) cases (\(declined) declined), \(failures) differ")
+    for (name, n) in failuresByKernel.sorted(by: { $0.key < $1.key }) { print("  \(name): \(n) cases differ") }
+    if failures != 0 { exit(1) }
+  }
+}
