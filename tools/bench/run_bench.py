@@ -97,12 +97,14 @@ KERNEL_PATHS = {
 AVX512_HARDWARE_NOTE = (
     "**AVX-512 kernels: real hardware or emulation.** Conv2D in its first, one-pixel form ran on an AVX-512 "
     "VNNI CPU with 0 bytes different from TFLM (real models and single-op cases). Its current form (a register "
-    "tile of 4 pixels × 64 channels, and row mode for 1- or 3-channel first layers) and the FullyConnected "
-    "kernel have so far run only under `make avx512-emu-test`: their unchanged sources compiled against a "
-    "bit-level emulation of every AVX-512 instruction they use (`tools/simd/AVX512Emulation.swift`, itself "
-    "checked against the native AVX2 instructions), through all 259 TFLM golden cases and 120 random models "
-    "with 0 bytes different. Depthwise Conv2D, Add, Mul, pooling and Mean use the AVX2 kernels on the "
-    "AVX-512 path.\n")
+    "tile of 4 pixels × 64 channels, and row mode for 1- or 3-channel first layers), FullyConnected, depthwise "
+    "Conv2D, Add, Mul, MaxPool, AveragePool and Mean have so far run only under `make avx512-emu-test`: their "
+    "unchanged sources compiled against a bit-level emulation of every AVX-512 instruction they use "
+    "(`tools/simd/AVX512Emulation.swift`, itself checked against the native AVX2 instructions), through all "
+    "291 golden cases and 120 random models with 0 bytes different, and the elementwise, pooling and Mean "
+    "kernels also against their AVX2 counterparts on 16,500 random cases. Pad, Concatenation and the "
+    "byte-table activations use libc's copies or the AVX2 kernels on the AVX-512 path; bilinear resize "
+    "runs its AVX2 kernel there.\n")
 
 PATH_LABEL = {"portable": "portable", "avx2": "AVX2", "avx512": "AVX-512", "neon": "NEON", "dotprod": "dotprod"}
 ALL_PATHS = ("portable", "avx2", "avx512", "neon", "dotprod")
@@ -754,15 +756,16 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX2** here "
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
                  "Conv2D (any depth multiplier and channel count whose scratch rows fit, else multiplier 1 with channels a multiple of 8), "
-                 "Add and Mul (same shape and per-channel / per-pixel / scalar broadcast), FullyConnected, AveragePool2D, MaxPool2D "
-                 "and Mean; every other op (softmax, …) runs the portable reference kernels (Swift, "
+                 "Add and Mul (same shape and per-channel / per-pixel / scalar broadcast), FullyConnected, AveragePool2D, MaxPool2D, "
+                 "Mean, bilinear resize and the byte-table activations; every other op (softmax, …) runs the portable reference kernels (Swift, "
                  "compiled `-O` for generic x86-64). On a CPU with AVX-512 VNNI the default is the AVX-512 "
                  "path; this CPU has none. All runtimes run **single-threaded** on the same seeded int8 "
                  "inputs.\n")
     elif all(r["kernel_path"] == "avx512" for r in results):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX-512 VNNI** "
-                 "here (`Sources/_CNNKernelsAVX512`: Conv2D and FullyConnected with `vpdpbusd`; the other ops "
-                 "on the AVX2 kernels, as on the AVX2 path). All runtimes run **single-threaded** on the same "
+                 "here (`Sources/_CNNKernelsAVX512`: Conv2D, depthwise Conv2D and FullyConnected with `vpdpbusd`; "
+                 "Add, Mul, MaxPool2D, AveragePool2D and Mean on 64-lane kernels; bilinear resize and the "
+                 "byte-table activations on the AVX2 kernels). All runtimes run **single-threaded** on the same "
                  "seeded int8 inputs.\n")
     else:
         L.append("cnnrt runs its **portable reference kernels** (Swift, no SIMD intrinsics; compiled `-O` "
