@@ -14,7 +14,7 @@
 // past the row are neither read nor written) and one masked store.
 //
 // Requantization (MultiplyByQuantizedMultiplier, TFLM double rounding) with
-// one multiplier M and shift for all lanes, in 64-bit lanes (requant512):
+// one multiplier M and shift for all lanes, in 64-bit lanes (requantUniform512):
 //   x = acc << left  (wrapping, as the reference's int32 multiply),
 //   h = SaturatingRoundingDoublingHighMul(x, M) = floor((x*M + 2^30) / 2^31)
 //     for every x, M but x = M = Int32.min (RequantAVX2.swift's derivation:
@@ -28,14 +28,14 @@
 // (2^31 - 1) < 2^62 and half * 2^31 <= 2^61, so t never overflows int64 and
 // vpsraq gives the exact floor. One form covers the AVX2 kernels' folded and
 // uniform domains: exact for any multiplier but Int32.min and any shift in
-// -31...31 (Requant512's guard); outside it the AVX2 kernels' general
+// -31...31 (UniformRequant512's guard); outside it the AVX2 kernels' general
 // requantization runs instead (the kernels return false, writing nothing).
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
 
 /// MultiplyByQuantizedMultiplier constants for one multiplier and shift.
-struct Requant512 {
+struct UniformRequant512 {
   var m, left, nudge, half, negMask: __m512i
   var shift: UInt32
   var hasLeft: Bool
@@ -57,7 +57,7 @@ struct Requant512 {
 
 /// MultiplyByQuantizedMultiplier of 16 int32 lanes (see the file comment).
 @inline(__always)
-func requant512(_ acc: __m512i, _ q: Requant512) -> __m512i {
+func requantUniform512(_ acc: __m512i, _ q: UniformRequant512) -> __m512i {
   let x = q.hasLeft ? _mm512_sllv_epi32(acc, q.left) : acc
   @inline(__always) func round(_ product: __m512i) -> __m512i {
     let u = _mm512_add_epi64(product, q.nudge)
@@ -162,17 +162,17 @@ func bounds512(_ actMin: Int32, _ actMax: Int32) -> (__m512i, __m512i) {
 
 struct Add512 {
   var off1, off2, left: __m512i
-  var r1, r2, rOut: Requant512
+  var r1, r2, rOut: UniformRequant512
   var outOffset, lo, hi: __m512i
 
-  /// nil where requant512 is not exact for some stage (a multiplier of
+  /// nil where requantUniform512 is not exact for some stage (a multiplier of
   /// Int32.min) or the left shift is outside 0...31.
   @inline(__always)
   init?(_ p: cnnrt_add_args) {
     guard p.left_shift >= 0, p.left_shift <= 31,
-          let q1 = Requant512(p.input1_multiplier, p.input1_shift),
-          let q2 = Requant512(p.input2_multiplier, p.input2_shift),
-          let qOut = Requant512(p.output_multiplier, p.output_shift) else { return nil }
+          let q1 = UniformRequant512(p.input1_multiplier, p.input1_shift),
+          let q2 = UniformRequant512(p.input2_multiplier, p.input2_shift),
+          let qOut = UniformRequant512(p.output_multiplier, p.output_shift) else { return nil }
     off1 = _mm512_set1_epi32(p.input1_offset); off2 = _mm512_set1_epi32(p.input2_offset)
     left = _mm512_set1_epi32(p.left_shift)
     r1 = q1; r2 = q2; rOut = qOut
@@ -182,19 +182,19 @@ struct Add512 {
 
   /// An input's rescaled term MBQM((x + offset) << left_shift, M_i, shift_i).
   @inline(__always)
-  func term(_ x: __m512i, _ offset: __m512i, _ q: Requant512) -> __m512i {
-    requant512(_mm512_sllv_epi32(_mm512_add_epi32(x, offset), left), q)
+  func term(_ x: __m512i, _ offset: __m512i, _ q: UniformRequant512) -> __m512i {
+    requantUniform512(_mm512_sllv_epi32(_mm512_add_epi32(x, offset), left), q)
   }
 
   /// The output from the sum of both terms (wrapping, as the reference), before the clamp.
   @inline(__always)
   func output(_ s: __m512i) -> __m512i {
-    _mm512_add_epi32(requant512(s, rOut), outOffset)
+    _mm512_add_epi32(requantUniform512(s, rOut), outOffset)
   }
 }
 
 /// Same-shape Add of `count` elements; false, writing nothing, when the
-/// parameters are outside requant512's domain (run cnnrtAddAVX2 then).
+/// parameters are outside requantUniform512's domain (run cnnrtAddAVX2 then).
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -232,14 +232,14 @@ public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: In
 
 /// Mul's output stage: clamp(MBQM(product, M, shift) + zp_out).
 struct Mul512 {
-  var q: Requant512
+  var q: UniformRequant512
   var outOffset, lo, hi: __m512i
 
   /// nil when M is Int32.min or the shift is outside -31...31 (the runtime
   /// passes neither).
   @inline(__always)
   init?(_ p: cnnrt_mul_args) {
-    guard let q = Requant512(p.output_multiplier, p.output_shift) else { return nil }
+    guard let q = UniformRequant512(p.output_multiplier, p.output_shift) else { return nil }
     self.q = q
     outOffset = _mm512_set1_epi32(p.output_offset)
     (lo, hi) = bounds512(p.act_min, p.act_max)
@@ -247,7 +247,7 @@ struct Mul512 {
 
   /// The outputs of 16 int32 products, before the clamp.
   @inline(__always)
-  func output(_ product: __m512i) -> __m512i { _mm512_add_epi32(requant512(product, q), outOffset) }
+  func output(_ product: __m512i) -> __m512i { _mm512_add_epi32(requantUniform512(product, q), outOffset) }
 }
 
 /// Same-shape Mul of `count` elements:

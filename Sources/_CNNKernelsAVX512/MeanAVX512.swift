@@ -7,7 +7,7 @@
 // int16 (|sum| <= 256 * 128 = 2^15; -32768 is reachable, +32512 the top),
 // so every 256 rows they are widened into four vectors of 16 int32 sums,
 // the reference's wrapping Int32 sum (exact below 2^24 rows; both wrap alike
-// above). Then, as the reference: Σx - zp_in * n (wrapping), requant512
+// above). Then, as the reference: Σx - zp_in * n (wrapping), requantUniform512
 // (ElementwiseAVX512.swift) + zp_out (wrapping), saturated to -128...127 by
 // the packs. The channel tail (inner mod 64) uses masked loads (no byte past
 // the row is read) and a masked store.
@@ -15,7 +15,7 @@
 import _Builtin_intrinsics.intel
 
 /// False, writing nothing, when the multiplier is Int32.min or the shift is
-/// outside -31...31 (requant512's domain; the runtime passes neither).
+/// outside -31...31 (requantUniform512's domain; the runtime passes neither).
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -23,7 +23,7 @@ import _Builtin_intrinsics.intel
 public func cnnrtMeanAVX512(_ outer: Int, _ reduced: Int, _ inner: Int, _ zeroPointTimesCount: Int32,
                             _ multiplier: Int32, _ shift: Int32, _ outputZeroPoint: Int32,
                             _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) -> Bool {
-  guard let q = Requant512(multiplier, shift) else { return false }
+  guard let q = UniformRequant512(multiplier, shift) else { return false }
   guard outer > 0, reduced > 0, inner > 0 else { return true }
   let zp = _mm512_set1_epi32(zeroPointTimesCount), outOffset = _mm512_set1_epi32(outputZeroPoint)
   // Dwords 8...15 to 0...7: the upper 16 int16 sums of a vector.
@@ -34,7 +34,7 @@ public func cnnrtMeanAVX512(_ outer: Int, _ reduced: Int, _ inner: Int, _ zeroPo
                                      : _mm256_maskz_loadu_epi8(mask, raw))
   }
   @inline(__always) func finish(_ s: __m512i) -> __m512i {
-    _mm512_add_epi32(requant512(_mm512_sub_epi32(s, zp), q), outOffset)
+    _mm512_add_epi32(requantUniform512(_mm512_sub_epi32(s, zp), q), outOffset)
   }
   for o in 0..<outer {
     let slice = input + o &* reduced &* inner

@@ -39,16 +39,22 @@ func onnxValueInfo(_ name: String, _ dims: [Int64]?) -> ONNXValueInfoProto {
   return v
 }
 
-/// x [1,8,4,6] → Slice(W from 5 down to 1, step −1) [1,8,4,5] → DepthToSpace(2, DCR) [1,2,8,10]
-/// → Transpose [0,1,3,2] [1,2,10,8] → Split(axis 3, [4, 4]) → Add [1,2,10,4] → SpaceToDepth(2) [1,8,5,2].
-private func shapeGraph() throws -> [UInt8] {
+/// An opset-13 model reading float "x" of `dims` and writing "y" (no shape given).
+private func opset13Model(x dims: [Int64]) -> ONNXModelProto {
   var m = ONNXModelProto()
   m.irVersion = 8
   var opset = ONNXOperatorSetIdProto()
   opset.domain = ""; opset.version = 13
   m.opsetImport = [opset]
-  m.graph.input = [onnxValueInfo("x", [1, 8, 4, 6])]
+  m.graph.input = [onnxValueInfo("x", dims)]
   m.graph.output = [onnxValueInfo("y", nil)]
+  return m
+}
+
+/// x [1,8,4,6] → Slice(W from 5 down to 1, step −1) [1,8,4,5] → DepthToSpace(2, DCR) [1,2,8,10]
+/// → Transpose [0,1,3,2] [1,2,10,8] → Split(axis 3, [4, 4]) → Add [1,2,10,4] → SpaceToDepth(2) [1,8,5,2].
+private func shapeGraph() throws -> [UInt8] {
+  var m = opset13Model(x: [1, 8, 4, 6])
   m.graph.initializer = [onnxInt64Tensor("starts", [5]), onnxInt64Tensor("ends", [0]), onnxInt64Tensor("axes", [3]),
                          onnxInt64Tensor("steps", [-1]), onnxInt64Tensor("sizes", [4, 4])]
   m.graph.node = [
@@ -121,13 +127,7 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
 
   /// Gather of NCHW channels (axis 1, a negative index) on the NHWC storage, float and int8.
   @Test func gatherOfChannels() throws {
-    var m = ONNXModelProto()
-    m.irVersion = 8
-    var opset = ONNXOperatorSetIdProto()
-    opset.domain = ""; opset.version = 13
-    m.opsetImport = [opset]
-    m.graph.input = [onnxValueInfo("x", [1, 8, 4, 6])]
-    m.graph.output = [onnxValueInfo("y", nil)]
+    var m = opset13Model(x: [1, 8, 4, 6])
     m.graph.initializer = [onnxInt64Tensor("idx", [7, 0, -5])]
     m.graph.node = [node("Gather", ["x", "idx"], ["y"], ints: ["axis": 1])]
     let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
@@ -152,13 +152,7 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
   /// DepthToSpace CRD (PyTorch's PixelShuffle): y[c, h·b+i, w·b+j] = x[c·b² + i·b + j, h, w],
   /// float and int8 (a channel gather into DCR's order, then DCR: byte moves only).
   @Test func crdDepthToSpace() throws {
-    var m = ONNXModelProto()
-    m.irVersion = 8
-    var opset = ONNXOperatorSetIdProto()
-    opset.domain = ""; opset.version = 13
-    m.opsetImport = [opset]
-    m.graph.input = [onnxValueInfo("x", [1, 12, 2, 3])]
-    m.graph.output = [onnxValueInfo("y", nil)]
+    var m = opset13Model(x: [1, 12, 2, 3])
     m.graph.node = [node("DepthToSpace", ["x"], ["y"], ints: ["blocksize": 2], strings: ["mode": "CRD"])]
     let g = try FloatGraph(onnx: [UInt8](try m.serializedBytes() as Data))
     #expect(g.nodes.map(\.kind) == [.gather, .depthToSpace])
@@ -188,13 +182,7 @@ private func nhwc(_ v: [Float], c: Int, h: Int, w: Int, inverse: Bool = false) -
 /// ShuffleNet's channel shuffle: Reshape [1, g, C/g, H, W] → Transpose(0, 2, 1, 3, 4) →
 /// Reshape [1, C, H, W]; `tail` replaces the last two nodes (a refused use of the rank-5 view).
 private func shuffleGraph(groups g: Int, tail: [ONNXNodeProto]? = nil) throws -> [UInt8] {
-  var m = ONNXModelProto()
-  m.irVersion = 8
-  var opset = ONNXOperatorSetIdProto()
-  opset.domain = ""; opset.version = 13
-  m.opsetImport = [opset]
-  m.graph.input = [onnxValueInfo("x", [1, 12, 2, 3])]
-  m.graph.output = [onnxValueInfo("y", nil)]
+  var m = opset13Model(x: [1, 12, 2, 3])
   m.graph.initializer = [onnxInt64Tensor("s5", [1, Int64(g), Int64(12 / g), 2, 3]), onnxInt64Tensor("s4", [1, -1, 2, 3])]
   m.graph.node = [node("Reshape", ["x", "s5"], ["v"])]
     + (tail ?? [node("Transpose", ["v"], ["t"], intLists: ["perm": [0, 2, 1, 3, 4]]), node("Reshape", ["t", "s4"], ["y"])])
@@ -268,13 +256,7 @@ private func shuffleGraph(groups g: Int, tail: [ONNXNodeProto]? = nil) throws ->
   /// Add → Div → Mul (integer arithmetic folded at import); the two halves
   /// then join a concatenation (the slices share its quantization).
   @Test func chunkBoundsFoldAndSlicesJoinAConcatenation() throws {
-    var m = ONNXModelProto()
-    m.irVersion = 8
-    var opset = ONNXOperatorSetIdProto()
-    opset.domain = ""; opset.version = 13
-    m.opsetImport = [opset]
-    m.graph.input = [onnxValueInfo("x", [1, 7, 2, 3])]
-    m.graph.output = [onnxValueInfo("y", nil)]
+    var m = opset13Model(x: [1, 7, 2, 3])
     var one = onnxInt64Tensor("one", [1]); one.dims = []
     var two = onnxInt64Tensor("two", [2]); two.dims = []
     m.graph.initializer = [one, two, onnxInt64Tensor("zero1", [0]), onnxInt64Tensor("axis1", [1]), onnxInt64Tensor("k1", [1]),
@@ -314,13 +296,7 @@ private func convTransposeGraph(h: Int, w: Int, ci: Int, co: Int, k: Int, attrs:
   func r() -> Float { Float(Int(rng.next() % 2001) - 1000) / 1000 }
   let wv = (0..<(ci * co * k * k)).map { _ in r() * 0.5 }
   let bv = (0..<co).map { _ in r() * 0.2 }
-  var m = ONNXModelProto()
-  m.irVersion = 8
-  var opset = ONNXOperatorSetIdProto()
-  opset.domain = ""; opset.version = 13
-  m.opsetImport = [opset]
-  m.graph.input = [onnxValueInfo("x", [1, Int64(ci), Int64(h), Int64(w)])]
-  m.graph.output = [onnxValueInfo("y", nil)]
+  var m = opset13Model(x: [1, Int64(ci), Int64(h), Int64(w)])
   var wt = ONNXTensorProto(); wt.name = "w"; wt.dataType = 1; wt.dims = [Int64(ci), Int64(co), Int64(k), Int64(k)]; wt.floatData = wv
   var bt = ONNXTensorProto(); bt.name = "b"; bt.dataType = 1; bt.dims = [Int64(co)]; bt.floatData = bv
   m.graph.initializer = [wt, bt]
