@@ -84,7 +84,8 @@
  * … CNN_OP_SPLIT (40–44, a split has several outputs), CNN_OP_GATHER (46),
  * CNN_OP_SUM and CNN_OP_REDUCE_MAX (47–48, any set of axes), CNN_OP_TILE (49);
  * CNN_OP_MEAN reduces any run of adjacent axes (not only H and W); an ADD
- * input may be a constant. Files written by 0.2.0 load unchanged; files using
+ * input may be a constant; CNN_OP_TRANSPOSE_CONV takes explicit pads as well
+ * as SAME and VALID (ONNX ConvTranspose's pads and output_padding). Files written by 0.2.0 load unchanged; files using
  * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
  * names the kernel path a model was prepared for ("portable", "avx2",
  * "avx512"; on aarch64 "neon", "dotprod"). Without CNNRT_ISA a model now
@@ -231,7 +232,7 @@ typedef enum cnn_op_type {
   CNN_OP_SUB = 22,     /**< Elementwise difference, broadcast (TFLite SUB). */
   CNN_OP_MAXIMUM = 23, /**< Elementwise maximum, broadcast (TFLite MAXIMUM). */
   CNN_OP_MINIMUM = 24, /**< Elementwise minimum, broadcast (TFLite MINIMUM). */
-  CNN_OP_TRANSPOSE_CONV = 33, /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
+  CNN_OP_TRANSPOSE_CONV = 33, /**< Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose; SAME, VALID or explicit pads). */
   /* shape */
   CNN_OP_STRIDED_SLICE = 40,  /**< Strided slice (TFLite STRIDED_SLICE / SLICE, ONNX Slice). */
   CNN_OP_TRANSPOSE = 41,      /**< Permutation of the dimensions. */

@@ -125,7 +125,7 @@ typedef enum cnn_op_type {
   CNN_OP_SUB = 22,     /**< Elementwise difference, broadcast (TFLite SUB). */
   CNN_OP_MAXIMUM = 23, /**< Elementwise maximum, broadcast (TFLite MAXIMUM). */
   CNN_OP_MINIMUM = 24, /**< Elementwise minimum, broadcast (TFLite MINIMUM). */
-  CNN_OP_TRANSPOSE_CONV = 33, /**< Transposed convolution (TFLite TRANSPOSE_CONV). */
+  CNN_OP_TRANSPOSE_CONV = 33, /**< Transposed convolution (TFLite TRANSPOSE_CONV, ONNX ConvTranspose; SAME, VALID or explicit pads). */
   /* shape */
   CNN_OP_STRIDED_SLICE = 40,  /**< Strided slice (TFLite STRIDED_SLICE / SLICE, ONNX Slice). */
   CNN_OP_TRANSPOSE = 41,      /**< Permutation of the dimensions. */
