@@ -47,24 +47,114 @@ private func residualModel(seed: UInt64, channels: Int = 8, size: Int = 16) thro
 }
 
 
+/// Checks a loaded model's plan: every live activation lies in the pool;
+/// a tensor placed on its own is 64-byte aligned; an in-place member lies
+/// within its holder (itself placed on its own), whose lifetime covers the
+/// member's; tensors of different holders alive together share no bytes.
+/// Returns the number of in-place members.
+@discardableResult
+private func checkPlan(_ st: ModelState) -> Int {
+  var live: [(TensorInfo, Int)] = []
+  for i in 0..<st.tensorCount where st.tensors[i].isActivation && st.tensors[i].firstUse >= 0 {
+    live.append((st.tensors[i], i))
+  }
+  var members = 0
+  for (a, ai) in live {
+    #expect(a.arenaOffset >= 0 && a.arenaOffset + a.byteSize <= st.activationBytes)
+    if a.aliasRoot < 0 {
+      #expect(a.arenaOffset % tensorAlignment == 0)
+      continue
+    }
+    members += 1
+    let root = st.tensors[a.aliasRoot]
+    #expect(root.aliasRoot < 0, "tensor \(ai): holder \(a.aliasRoot) is itself a member")
+    #expect(a.arenaOffset == root.arenaOffset + a.aliasOffset)
+    #expect(a.aliasOffset >= 0 && a.aliasOffset + a.byteSize <= root.byteSize)
+    #expect(root.firstUse <= a.firstUse && a.lastUse <= root.lastUse)
+  }
+  func holder(_ t: TensorInfo, _ i: Int) -> Int { t.aliasRoot < 0 ? i : t.aliasRoot }
+  for (a, ai) in live {
+    for (b, bi) in live where ai < bi && holder(a, ai) != holder(b, bi) && lifetimesOverlap(a, b) {
+      let disjoint = a.arenaOffset + a.byteSize <= b.arenaOffset || b.arenaOffset + b.byteSize <= a.arenaOffset
+      #expect(disjoint, "tensors \(ai) and \(bi) are alive together but share bytes")
+    }
+  }
+  return members
+}
+
+/// Seeded int8 fully connected layer `units` × the input's last dimension.
+private func seededFC(_ b: inout ModelBuilder, _ x: TensorID, inputs: Int, units: Int, seed: UInt64, scale: Float,
+                      zeroPoint: Int32, name: String) throws -> TensorID {
+  var rng = SplitMix64(seed: seed)
+  let w = (0..<(units * inputs)).map { _ in Int8(truncatingIfNeeded: Int(rng.next() % 255) - 127) }
+  let bias = (0..<units).map { _ in Int32(truncatingIfNeeded: Int(rng.next() % 2001) - 1000) }
+  return try b.fullyConnected(x, weights: try b.addConstant(w, shape: [units, inputs], scale: 0.004, name: name + "_w"),
+                              bias: try b.addConstant(bias), outputScale: scale, outputZeroPoint: zeroPoint, name: name)
+}
+
 @Suite struct PlannerTests {
   @Test func liveTensorsNeverShareBytes() throws {
     for seed in 0..<5 as Range<UInt64> {
       try withLoadedModel(try residualModel(seed: seed)) { s in
-        let st = s.pointee
-        var placed: [(TensorInfo, Int)] = []
-        for i in 0..<st.tensorCount where st.tensors[i].isActivation && st.tensors[i].firstUse >= 0 {
-          placed.append((st.tensors[i], i))
-        }
-        for (a, ai) in placed {
-          #expect(a.arenaOffset >= 0 && a.arenaOffset % tensorAlignment == 0)
-          #expect(a.arenaOffset + a.byteSize <= st.activationBytes)
-          for (b, bi) in placed where ai < bi && lifetimesOverlap(a, b) {
-            let disjoint = a.arenaOffset + a.byteSize <= b.arenaOffset || b.arenaOffset + b.byteSize <= a.arenaOffset
-            #expect(disjoint, "tensors \(ai) and \(bi) are alive together but share bytes")
-          }
-        }
+        // The flatten Reshape's input is placed in its output.
+        #expect(checkPlan(s.pointee) == 1)
       }
+    }
+  }
+
+  /// Concatenation with one row and Reshape write nothing at run time: the
+  /// producers write into the holder's bytes. The in-place model (a, b
+  /// reshaped, concatenated as [a, b, a], flattened, then a fully connected
+  /// layer; `a` read again after the concatenation; the concatenation also a
+  /// model output) must give the bytes that separate models give: one with
+  /// a and b as outputs, one running the last layer on a ++ b ++ a.
+  @Test func concatenationAndReshapeInPlaceGiveTheSameBytes() throws {
+    let (xs, xz): (Float, Int32) = (0.05, -3)
+    let (qs, qz): (Float, Int32) = (0.08, 4)   // a and b share one quantization (concatenation)
+    func branches(_ b: inout ModelBuilder, _ x: TensorID) throws -> (TensorID, TensorID) {
+      (try seededFC(&b, x, inputs: 6, units: 5, seed: 1, scale: qs, zeroPoint: qz, name: "a"),
+       try seededFC(&b, x, inputs: 6, units: 7, seed: 2, scale: qs, zeroPoint: qz, name: "b"))
+    }
+    var m = ModelBuilder()
+    let x = try m.addActivation(shape: [1, 6], scale: xs, zeroPoint: xz, name: "x")
+    let (a, bb) = try branches(&m, x)
+    let ra = try m.reshape(a, to: [1, 1, 5], name: "ra")
+    let rb = try m.reshape(bb, to: [1, 1, 7], name: "rb")
+    let cat = try m.concatenation([ra, rb, ra], axis: 2, name: "cat")
+    let flat = try m.reshape(cat, to: [1, 17], name: "flat")
+    let e = try seededFC(&m, flat, inputs: 17, units: 4, seed: 3, scale: 0.1, zeroPoint: -2, name: "e")
+    let f = try seededFC(&m, a, inputs: 5, units: 3, seed: 4, scale: 0.06, zeroPoint: 1, name: "f")
+    try m.markInput(x)
+    for t in [e, f, cat] { try m.markOutput(t) }
+    let inPlace = try m.serialize()
+
+    var r1 = ModelBuilder()
+    let x1 = try r1.addActivation(shape: [1, 6], scale: xs, zeroPoint: xz, name: "x")
+    let (a1, b1) = try branches(&r1, x1)
+    let f1 = try seededFC(&r1, a1, inputs: 5, units: 3, seed: 4, scale: 0.06, zeroPoint: 1, name: "f")
+    try r1.markInput(x1)
+    for t in [a1, b1, f1] { try r1.markOutput(t) }
+    var r2 = ModelBuilder()
+    let x2 = try r2.addActivation(shape: [1, 17], scale: qs, zeroPoint: qz, name: "flat")
+    try r2.markInput(x2)
+    try r2.markOutput(try seededFC(&r2, x2, inputs: 17, units: 4, seed: 3, scale: 0.1, zeroPoint: -2, name: "e"))
+
+    try withLoadedModel(inPlace) { s in
+      // a and b (into ra, rb), ra and rb (into cat), cat (into flat).
+      #expect(checkPlan(s.pointee) == 5)
+    }
+    let model = try RuntimeModel(bytes: inPlace)
+    let parts = try RuntimeModel(bytes: try r1.serialize())
+    let head = try RuntimeModel(bytes: try r2.serialize())
+    var rng = SplitMix64(seed: 7)
+    for _ in 0..<20 {
+      let input = (0..<6).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+      let got = try model.run(inputs: [input])
+      let want = try parts.run(inputs: [input])
+      let joined = want[0] + want[1] + want[0]
+      #expect(got[2] == joined)
+      #expect(got[0] == (try head.run(inputs: [joined]))[0])
+      #expect(got[1] == want[2])
     }
   }
 

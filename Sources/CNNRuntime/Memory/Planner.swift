@@ -6,20 +6,53 @@
 // at the lowest 64-byte-aligned offset where it overlaps no already-placed
 // tensor that is alive at the same time (the greedy-by-size strategy also
 // used by TFLite Micro). Cost is O(T²) at load; nothing happens at run time.
+//
+// In place: an op may put an input inside its output's bytes
+// (`OpPrepareContext.placeInputInOutput`: a Reshape's input, or each input
+// of a Concatenation with nothing but 1s before its axis, whose inputs are
+// then whole runs of the output). Such a member is not placed on its own:
+// its holder's lifetime is stretched over the member's, and the member sits
+// at the holder's offset plus its own (byte-aligned only: no kernel assumes
+// more of an activation's address).
 
 /// Fills `arenaOffset` of every live activation tensor and the state's pool
 /// and context layout. `order` is scratch for `tensorCount` Int32 values.
 func planArena(_ statePtr: UnsafeMutablePointer<ModelState>, order: UnsafeMutablePointer<Int32>) {
   let tensors = statePtr.pointee.tensors
   let count = statePtr.pointee.tensorCount
-  var live = 0
-  var unplanned = 0
+  // In-place tensors: resolve each to its outermost holder (a chain such as
+  // Reshape into Concatenation) and stretch that holder's lifetime over its
+  // members'; members are not placed on their own.
   var t = 0
   while t < count {
+    if tensors[t].aliasRoot >= 0 && tensors[t].firstUse >= 0 {
+      var root = tensors[t].aliasRoot
+      var offset = tensors[t].aliasOffset
+      var steps = 0
+      // A holder is written by a later op than its member, so chains end;
+      // `steps` only guards the walk.
+      while tensors[root].aliasRoot >= 0 && steps < count {
+        offset += tensors[root].aliasOffset
+        root = tensors[root].aliasRoot
+        steps += 1
+      }
+      tensors[t].aliasRoot = root
+      tensors[t].aliasOffset = offset
+      tensors[root].firstUse = min(tensors[root].firstUse, tensors[t].firstUse)
+      tensors[root].lastUse = max(tensors[root].lastUse, tensors[t].lastUse)
+    }
+    t += 1
+  }
+  var live = 0
+  var unplanned = 0
+  t = 0
+  while t < count {
     if tensors[t].isActivation && tensors[t].firstUse >= 0 {
-      order[live] = Int32(t)
-      live += 1
       unplanned += alignUp(tensors[t].byteSize, tensorAlignment)
+      if tensors[t].aliasRoot < 0 {
+        order[live] = Int32(t)
+        live += 1
+      }
     }
     t += 1
   }
@@ -62,6 +95,13 @@ func planArena(_ statePtr: UnsafeMutablePointer<ModelState>, order: UnsafeMutabl
     tensors[me].arenaOffset = offset
     poolBytes = max(poolBytes, offset + size)
     i += 1
+  }
+  t = 0
+  while t < count {
+    if tensors[t].aliasRoot >= 0 && tensors[t].firstUse >= 0 {
+      tensors[t].arenaOffset = tensors[tensors[t].aliasRoot].arenaOffset + tensors[t].aliasOffset
+    }
+    t += 1
   }
   statePtr.pointee.activationBytes = poolBytes
   statePtr.pointee.unplannedActivationBytes = unplanned

@@ -7,7 +7,11 @@
 //
 // Layout: with outer = product of the output dims before the axis and
 // inner = product after it, the output is `outer` rows, each row the
-// concatenation of input k's row of dims_k[axis] × inner bytes.
+// concatenation of input k's row of dims_k[axis] × inner bytes. With one row
+// (outer = 1: axis 0, or only 1s before the axis, e.g. the channels of a
+// 1×1×1×C map or the rows of a batch-1 [1, N, 4] box list) the inputs are
+// placed in the output at load where the graph allows, and their producers
+// write them there: no copy at run time.
 
 /// Prepared concatenation: the row count and each input's bytes per row.
 struct ConcatenationData {
@@ -115,6 +119,17 @@ enum ConcatenationOp: RuntimeOp {
     if axisSum != Int(outRec.dim(axis)) {
       throw ctx.fail(.shapeMismatch, "concatenation: output size along the axis must be the sum of the inputs'")
     }
+    // One row (nothing but 1s before the axis): each input is one run of the
+    // output's bytes, so the planner may let its producer write it there.
+    if outer == 1 {
+      var column = 0
+      k = 0
+      while k < count {
+        ctx.placeInputInOutput(k, offset: column)
+        column += rowBytes[k]
+        k += 1
+      }
+    }
     return ConcatenationData(outer: outer, inputCount: count, rowBytes: UnsafePointer(rowBytes),
                              outputRowBytes: axisSum * inner)
   }
@@ -125,8 +140,11 @@ enum ConcatenationOp: RuntimeOp {
     var k = 0
     while k < d.inputCount {
       let n = d.rowBytes[k]
-      concatenationCopyReference(outer: d.outer, rowBytes: n, outputRowBytes: d.outputRowBytes,
-                                 input: ctx.input(k), output: ctx.output + column)
+      // An input placed in the output (outer == 1, see prepare) is already there.
+      if UnsafeRawPointer(ctx.input(k)) != UnsafeRawPointer(ctx.output + column) {
+        concatenationCopyReference(outer: d.outer, rowBytes: n, outputRowBytes: d.outputRowBytes,
+                                   input: ctx.input(k), output: ctx.output + column)
+      }
       column &+= n
       k &+= 1
     }

@@ -214,6 +214,30 @@ struct OpPrepareContext {
     return t
   }
 
+  /// Places input `k`'s bytes inside the output's, `offset` bytes in, so the
+  /// op's copy of it becomes a no-op (the op must then skip copying bytes
+  /// onto themselves). Done only when that is safe whatever the graph: the
+  /// input is an int8 activation written by an earlier op (not a model
+  /// input), not already placed in another tensor, and lies within the
+  /// output. The planner then keeps the output's bytes alive from the
+  /// input's first write to the last read of either (Memory/Planner.swift).
+  /// Returns whether the input was placed.
+  @discardableResult
+  func placeInputInOutput(_ k: Int, offset: Int) -> Bool {
+    let idx = inputIndex(k)
+    if idx == ModelFormat.noTensor { return false }
+    let t = state.pointee.tensors + Int(idx)
+    let out = outputIndex(0)
+    if Int(idx) == out || !t.pointee.isActivation || t.pointee.isModelInput || t.pointee.producer < 0
+      || t.pointee.aliasRoot >= 0 || t.pointee.type != .int8 || tensor(out).type != .int8
+      || offset < 0 || offset > tensor(out).byteSize - t.pointee.byteSize {
+      return false
+    }
+    t.pointee.aliasRoot = out
+    t.pointee.aliasOffset = offset
+    return true
+  }
+
   /// Constant input `k` (nil when absent).
   func constantInput(_ k: Int) -> TensorInfo? {
     hasInput(k) ? tensor(Int(inputIndex(k))) : nil

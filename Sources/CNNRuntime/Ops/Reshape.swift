@@ -1,8 +1,9 @@
 // Reshape (also Flatten and Squeeze): the same bytes under a new shape.
 
-/// RESHAPE: element counts and quantization equal. The planner may place
-/// input and output at different offsets, so the bytes are copied (nothing
-/// is done when they share the same bytes).
+/// RESHAPE: element counts and quantization equal. An int8 input written by
+/// an earlier op is placed in the output's bytes at load, so nothing is
+/// copied; otherwise (a model input, an input already placed in another
+/// tensor, other types) the planner puts them apart and the bytes are copied.
 enum ReshapeOp: RuntimeOp {
   static let name: StaticString = "Reshape"
   static let arity = OpArity(inputs: 1...1)
@@ -12,6 +13,7 @@ enum ReshapeOp: RuntimeOp {
     let output = ctx.output
     if input.count != output.count { throw ctx.fail(.shapeMismatch, "reshape changes the element count") }
     if !sameQuantization(input, output) { throw ctx.fail(.badOp, "reshape input and output quantization must be equal") }
+    ctx.placeInputInOutput(0, offset: 0)
     return NoOpData()
   }
 

@@ -34,6 +34,13 @@ struct TensorInfo {
   var lastUse: Int
   var isModelInput: Bool
   var isModelOutput: Bool
+  /// In-place placement: the tensor whose bytes hold this one (-1: none, the
+  /// planner places it on its own), at `aliasOffset` bytes into them. Set at
+  /// load by an op that writes its output over its input's bytes or reads it
+  /// there (`OpPrepareContext.placeInputInOutput`); the planner resolves
+  /// chains to the outermost tensor before placing.
+  var aliasRoot: Int = -1
+  var aliasOffset: Int = 0
 
   var isActivation: Bool { constData == nil }
 }
