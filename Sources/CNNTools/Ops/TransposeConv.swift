@@ -1,7 +1,8 @@
 // TransposeConv, tools side: TFLite TRANSPOSE_CONV (Keras Conv2DTranspose:
 // inputs output_shape, weights, input, optional bias; int8 and float), ONNX
-// ConvTranspose (group 1, no dilation; pads, output_padding, output_shape and
-// auto_pad mapped to SAME / VALID when they coincide, else explicit pads),
+// ConvTranspose (pads, output_padding, output_shape and auto_pad mapped to
+// SAME / VALID when they coincide, else explicit pads; groups and dilation as
+// a filter with zeros),
 // float evaluation, quantization (per-channel weights on axis 0) and the
 // builder's rules. The output size is the one the model names; it must be a
 // size whose forward convolution gives the input size.
@@ -64,26 +65,40 @@ enum TransposeConvOp: ToolOp {
 
   // MARK: ONNX
 
-  /// ONNX ConvTranspose: y[o] gathers x[i]·w[k] over o = i·s − pad_begin + k.
+  /// ONNX ConvTranspose: y[o] gathers x[i]·w[k] over o = i·s − pad_begin + k·d.
+  /// Groups and dilation become one TRANSPOSE_CONV with a larger filter that
+  /// holds zeros: taps between dilated ones, and the input channels of other
+  /// groups (block-diagonal). Zero weights add nothing to TFLM's int32 sums,
+  /// so the result is the grouped, dilated operator exactly, at g× the MACs
+  /// and filter bytes of the grouped form.
   static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter) throws {
     let x = try im.activation(n, 0)
     try im.require4D(n, x)
     let w = try im.constant(n, 1)
     guard w.dims.count == 4 else { throw n.unsupported("only 2-D transposed convolutions (weights \(w.dims))") }
     let (N, C, H, W) = (x.onnxShape[0], x.onnxShape[1], x.onnxShape[2], x.onnxShape[3])
-    let (Ci, O, KH, KW) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
-    guard try n.a.int("group", 1) == 1 else { throw n.unsupported("group > 1") }
-    guard Ci == C, O >= 1, KH >= 1, KW >= 1 else { throw n.invalid("weights \(w.dims) do not match input channels \(C)") }
+    let (Ci, Og, KH, KW) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
+    let groups = try n.a.int("group", 1)
+    guard groups >= 1, C % groups == 0 else { throw n.invalid("group \(groups) does not divide the \(C) input channels") }
+    guard Ci == C, Og >= 1, KH >= 1, KW >= 1 else { throw n.invalid("weights \(w.dims) do not match input channels \(C)") }
+    let O = Og * groups
     if let ks = try n.a.ints("kernel_shape"), ks != [KH, KW] { throw n.invalid("kernel_shape \(ks) != weights \(w.dims)") }
     let s = try n.a.ints("strides") ?? [1, 1]
     guard s.count == 2, s.allSatisfy({ $0 >= 1 && $0 <= ModelBuilder.maxSpatialParameter }) else { throw n.unsupported("strides \(s)") }
-    guard (try n.a.ints("dilations") ?? [1, 1]) == [1, 1] else { throw n.unsupported("dilations other than 1") }
+    let d = try n.a.ints("dilations") ?? [1, 1]
+    guard d.count == 2, d.allSatisfy({ $0 >= 1 && $0 <= ModelBuilder.maxSpatialParameter }) else { throw n.unsupported("dilations \(d)") }
+    // The dilated kernel's extent: the filter the runtime runs.
+    let (KHd, KWd) = (d[0] * (KH - 1) + 1, d[1] * (KW - 1) + 1)
+    guard KHd <= ModelBuilder.maxSpatialParameter, KWd <= ModelBuilder.maxSpatialParameter,
+          O * KHd * KWd * C <= 1 << 26 else {
+      throw n.unsupported("group \(groups) and dilations \(d): the filter with zeros would be \(O)×\(KHd)×\(KWd)×\(C)")
+    }
     let op = try n.a.ints("output_padding") ?? [0, 0]
     guard op.count == 2, op[0] >= 0, op[0] < s[0], op[1] >= 0, op[1] < s[1] else {
       throw n.invalid("output_padding \(op) (each 0 to stride - 1)")
     }
     // Pads [top, bottom, left, right] and the output size, by the operator's definition.
-    let full = [s[0] * (H - 1) + op[0] + KH, s[1] * (W - 1) + op[1] + KW]
+    let full = [s[0] * (H - 1) + op[0] + KHd, s[1] * (W - 1) + op[1] + KWd]
     let autoPad = n.a.string("auto_pad", "NOTSET")
     var p: [Int]
     if let shape = try n.a.ints("output_shape") {
@@ -112,29 +127,37 @@ enum TransposeConvOp: ToolOp {
         throw n.unsupported("auto_pad '\(autoPad)'")
       }
     }
-    guard p[0] < KH, p[1] < KH, p[2] < KW, p[3] < KW else { throw n.unsupported("pads \(p) not smaller than the kernel") }
+    guard p[0] < KHd, p[1] < KHd, p[2] < KWd, p[3] < KWd else { throw n.unsupported("pads \(p) not smaller than the (dilated) kernel") }
     let oh = full[0] - p[0] - p[1], ow = full[1] - p[2] - p[3]
     guard oh >= 1, ow >= 1 else { throw n.invalid("empty output") }
     let bias = try im.optionalConstant(n, 2)
     if let bias { guard bias.count == O else { throw n.invalid("bias has \(bias.count) values for \(O) channels") } }
     let out = try im.output(n, [N, O, oh, ow], .nhwc)
-    var filter = [Float](repeating: 0, count: w.count)  // [O, KH, KW, Ci] from ONNX [Ci, O, KH, KW]
-    for o in 0..<O { for i in 0..<Ci { for y in 0..<KH { for xx in 0..<KW {
-      filter[((o * KH + y) * KW + xx) * Ci + i] = w.floats[((i * O + o) * KH + y) * KW + xx]
+    // [O, KHd, KWd, C] from ONNX [C, O / group, KH, KW]: input channel i of
+    // group i / (C / group) feeds that group's outputs only; tap (y, x) sits
+    // at (y·d_h, x·d_w).
+    let perGroup = C / groups
+    var filter = [Float](repeating: 0, count: O * KHd * KWd * C)
+    for i in 0..<Ci { for og in 0..<Og { for y in 0..<KH { for xx in 0..<KW {
+      let o = (i / perGroup) * Og + og
+      filter[((o * KHd + y * d[0]) * KWd + xx * d[1]) * C + i] = w.floats[((i * Og + og) * KH + y) * KW + xx]
     } } } }
     var fixed: FloatGraph.FixedQuantization? = nil
     if let q = w.quant {
       guard q.axis == nil || q.axis == 1 else { throw n.unsupported("weight scales along axis \(q.axis!) (per-tensor or axis 1)") }
-      fixed = .init(scales: q.scales, zeroPoints: q.int8ZeroPoints, axis: q.axis == nil ? nil : 0)
+      // Per output channel: group gi's channel og has the weights' scale og.
+      let rep = { (v: [Float]) in q.axis == nil ? v : (0..<groups).flatMap { _ in v } }
+      let zps = q.axis == nil ? q.int8ZeroPoints : (0..<groups).flatMap { _ in q.int8ZeroPoints }
+      fixed = .init(scales: rep(q.scales), zeroPoints: zps, axis: q.axis == nil ? nil : 0)
     }
-    var ins = [x.tensor, im.addTensor(try im.inputName(n, 1), [O, KH, KW, Ci], data: filter, fixed: fixed)]
+    var ins = [x.tensor, im.addTensor(try im.inputName(n, 1), [O, KHd, KWd, C], data: filter, fixed: fixed)]
     if let bias { ins.append(im.addTensor(try im.inputName(n, 2), [O], data: bias.floats, fixed: im.biasFixed(bias))) }
     var nd = n.node(.transposeConv, ins, out)
     nd.strideH = s[0]; nd.strideW = s[1]
     // SAME / VALID where TFLM's rule gives these pads for this output size.
-    let same = [FloatGraph.padding(.same, input: oh, filter: KH, stride: s[0], dilation: 1),
-                FloatGraph.padding(.same, input: ow, filter: KW, stride: s[1], dilation: 1)]
-    if p[0] == 0 && p[2] == 0 && forwardSize(oh, KH, s[0], .valid, 0, 0) == H && forwardSize(ow, KW, s[1], .valid, 0, 0) == W {
+    let same = [FloatGraph.padding(.same, input: oh, filter: KHd, stride: s[0], dilation: 1),
+                FloatGraph.padding(.same, input: ow, filter: KWd, stride: s[1], dilation: 1)]
+    if p[0] == 0 && p[2] == 0 && forwardSize(oh, KHd, s[0], .valid, 0, 0) == H && forwardSize(ow, KWd, s[1], .valid, 0, 0) == W {
       nd.padding = .valid
     } else if p[0] == same[0].0 && p[2] == same[1].0 && (oh + s[0] - 1) / s[0] == H && (ow + s[1] - 1) / s[1] == W {
       nd.padding = .same
