@@ -83,7 +83,8 @@
  * CNN_OP_RESIZE_BILINEAR, CNN_OP_TRANSPOSE_CONV (30–33), CNN_OP_STRIDED_SLICE
  * … CNN_OP_SPLIT (40–44, a split has several outputs), CNN_OP_GATHER (46),
  * CNN_OP_SUM and CNN_OP_REDUCE_MAX (47–48, any set of axes), CNN_OP_TILE (49);
- * CNN_OP_MEAN reduces any run of adjacent axes (not only H and W); an ADD
+ * CNN_OP_MEAN reduces any set of axes (not only H and W), and the three
+ * reductions take inputs of rank 1 to 5; an ADD
  * input may be a constant; CNN_OP_TRANSPOSE_CONV takes explicit pads as well
  * as SAME and VALID (ONNX ConvTranspose's pads and output_padding). Files written by 0.2.0 load unchanged; files using
  * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
@@ -216,7 +217,7 @@ typedef enum cnn_op_type {
   CNN_OP_RESHAPE = 8,
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
-  CNN_OP_MEAN = 11,  /**< Mean over a run of adjacent axes (TFLite MEAN; before 0.3.0 H and W only). */
+  CNN_OP_MEAN = 11,  /**< Mean over any axes of a rank 1-5 input (TFLite MEAN, ONNX ReduceMean; before 0.3.0 H and W only). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
   /* activations */
   CNN_OP_RELU = 13,

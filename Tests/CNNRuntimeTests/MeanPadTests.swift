@@ -18,7 +18,7 @@ import Testing
 /// TFLM QuantizeMultiplier on Double's significand/exponent (no runtime code):
 /// real = q × 2^e with q in [0.5, 1), M = round-half-away(q × 2^31), fix-up at 2^31,
 /// flush below 2^-31 to (0, 0).
-private func oracleQuantizeMultiplier(_ real: Double) -> (m: Int64, s: Int) {
+func oracleQuantizeMultiplier(_ real: Double) -> (m: Int64, s: Int) {
   guard real > 0, real.isFinite else { return (0, 0) }
   let q = real.significand / 2
   var e = Int(real.exponent) + 1
@@ -31,7 +31,7 @@ private func oracleQuantizeMultiplier(_ real: Double) -> (m: Int64, s: Int) {
 /// x × m × 2^(shift − 31) with TFLM's two roundings, exactly: first
 /// round(x' × m / 2^31) ties up (x' = x × 2^left wrapped to 32 bits), then
 /// round(· / 2^right) ties away from zero.
-private func oracleMBQM(_ x: Int32, _ m: Int64, _ shift: Int) -> Int64 {
+func oracleMBQM(_ x: Int32, _ m: Int64, _ shift: Int) -> Int64 {
   let left = max(shift, 0), right = max(-shift, 0)
   let v = Int128(Int32(truncatingIfNeeded: Int64(x) << left))
   var s = (v * Int128(m) + (Int128(1) << 30)) >> 31
@@ -44,7 +44,7 @@ private func oracleMBQM(_ x: Int32, _ m: Int64, _ shift: Int) -> Int64 {
 }
 
 /// The multiplier and shift of a mean over n elements (TFLM QuantizedMeanOrSum).
-private func oracleMeanRequant(inScale: Float, outScale: Float, n: Int) -> (m: Int64, s: Int) {
+func oracleMeanRequant(inScale: Float, outScale: Float, n: Int) -> (m: Int64, s: Int) {
   let (m, s) = oracleQuantizeMultiplier(Double(inScale) / Double(outScale))
   let k = min(63 - UInt64(n).leadingZeroBitCount, 32, 31 + s)
   return ((m << k) / Int64(n), s - k)
@@ -125,7 +125,7 @@ extension SplitMix64 {
 }
 
 /// The inputs of the TFLM golden cases: a 31-bit LCG the generator script used too.
-private func lcgInputs(_ count: Int, seed: UInt64, zeroPoint: Int32, spread: Int?) -> [Int8] {
+func lcgInputs(_ count: Int, seed: UInt64, zeroPoint: Int32, spread: Int?) -> [Int8] {
   var s = seed
   var out: [Int8] = []
   for _ in 0..<count {
@@ -486,12 +486,14 @@ private let shapeMismatch = CNNStatus.shapeMismatch
     expectLoadFailure(op: 1, editTensor(good, 2) { $0.dims = (1, 1, 1, 2, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
     expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 3; $0.dims = (1, 1, 3, 0, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
     expectLoadFailure(op: 1, editTensor(good, 2) { $0.rank = 2; $0.dims = (2, 3, 0, 0, 0) }, shapeMismatch, "reduced axes set to 1 or removed")
-    // Axis masks: the flag without axes, axes past the rank, non-adjacent axes, unknown bits.
+    // Axis masks: the flag without axes, an axis past the rank (bit 4, axis 4, is valid only
+    // for rank 5), unknown bits; non-adjacent axes are valid and must match the output.
     let flag = OpRecord.meanAxesFlag
-    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag }, badOp, "axis mask")
-    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1_0000 }, badOp, "extra")
-    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1010 }, badOp, "adjacent")
-    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b0101 }, badOp, "adjacent")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag }, badOp, "axis mask is empty")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1_0000 }, badOp, "past the input's rank")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b10_0110 }, badOp, "extra")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1010 }, shapeMismatch, "reduced axes")
+    expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b0101 }, shapeMismatch, "reduced axes")
     // A valid mask that does not match the output: axes [2, 3] give [1, 6, 1, 1], not [1, 1, 1, 3].
     expectLoadFailure(op: 1, editOp(good, 1) { $0.extra = flag | 0b1100 }, shapeMismatch, "reduced axes")
     // The explicit mask of axes [1, 2] is the same op as extra 0.

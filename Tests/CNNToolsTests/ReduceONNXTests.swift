@@ -138,6 +138,116 @@ private func reference(_ x: [Float], axes: Set<Int>, max: Bool) -> [Float] {
   }
 }
 
+/// x [2,3,4,3,5] (rank 5: stored in ONNX order) → Relu → `op` → y. ReduceMean
+/// and ReduceMax take `axes` as an attribute (opset 13), ReduceSum as input 1
+/// (an initializer); nil axes = none given; `noop` sets noop_with_empty_axes.
+private func rank5Graph(_ op: String, axes: [Int64]?, keepdims: Int64, noop: Int64? = nil) throws -> [UInt8] {
+  var n = ONNXNodeProto()
+  n.opType = op; n.name = "reduce5"; n.input = ["r"]; n.output = ["y"]
+  var k = ONNXAttributeProto()
+  k.name = "keepdims"; k.type = .int; k.i = keepdims
+  n.attribute = [k]
+  if let noop {
+    var a = ONNXAttributeProto()
+    a.name = "noop_with_empty_axes"; a.type = .int; a.i = noop
+    n.attribute.append(a)
+  }
+  var inits: [ONNXTensorProto] = []
+  if let axes {
+    if op == "ReduceSum" {
+      n.input.append("axes")
+      inits.append(onnxInt64Tensor("axes", axes))
+    } else {
+      var a = ONNXAttributeProto()
+      a.name = "axes"; a.type = .ints; a.ints = axes
+      n.attribute.append(a)
+    }
+  }
+  return try reluThen(n, x: [2, 3, 4, 3, 5], initializers: inits)
+}
+
+private let rank5Shape = [2, 3, 4, 3, 5]
+
+/// The ONNX definition on a row-major tensor: mean / sum / max over `axes`
+/// after the ReLU, outputs in row-major order of the kept axes.
+private func reference5(_ x: [Float], axes: Set<Int>, op: String) -> [Float] {
+  let shape = rank5Shape
+  let outShape = shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+  var out = [Float](repeating: op == "ReduceMax" ? -.infinity : 0, count: outShape.reduce(1, *))
+  for i in 0..<x.count {
+    var rest = i, idx = [Int](repeating: 0, count: 5)
+    for k in stride(from: 4, through: 0, by: -1) { idx[k] = rest % shape[k]; rest /= shape[k] }
+    var o = 0
+    for k in 0..<5 { o = o * outShape[k] + (axes.contains(k) ? 0 : idx[k]) }
+    let v = Swift.max(0, x[i])
+    out[o] = op == "ReduceMax" ? Swift.max(out[o], v) : out[o] + v
+  }
+  if op == "ReduceMean" {
+    let n = Float(x.count / out.count)
+    out = out.map { $0 / n }
+  }
+  return out
+}
+
+@Suite struct Reduce5ONNXTests {
+  /// (op, ONNX axes, keepdims, output shape, FloatGraph axes): rank-5 inputs
+  /// keep the ONNX order, so the graph axes are the ONNX ones, normalized.
+  @Test(arguments: [
+    ("ReduceMean", [1, 3], 0, [2, 4, 5], [1, 3]),
+    ("ReduceMean", [-1, 0, 2], 1, [1, 3, 1, 3, 1], [0, 2, 4]),
+    ("ReduceSum", [4], 0, [2, 3, 4, 3], [4]),
+    ("ReduceMax", [0, 1, 2, 3], 1, [1, 1, 1, 1, 5], [0, 1, 2, 3]),
+  ] as [(String, [Int64], Int64, [Int], [Int])])
+  func rank5ImportsEvaluatesAndQuantizes(op: String, axes: [Int64], keepdims: Int64, stored: [Int], graphAxes: [Int]) throws {
+    let g = try FloatGraph(onnx: try rank5Graph(op, axes: axes, keepdims: keepdims))
+    let kind: FloatGraph.Kind = op == "ReduceMean" ? .reduceMean : op == "ReduceSum" ? .sum : .reduceMax
+    #expect(g.nodes.map(\.kind) == [.activation, kind])
+    #expect(g.nodes[1].ints == graphAxes)
+    #expect(g.tensors[g.outputs[0]].shape == stored)
+    let count = rank5Shape.reduce(1, *)
+    var rng = SplitMix64(seed: 53)
+    func sample() -> [Float] { (0..<count).map { _ in Float(Int(rng.next() % 2001) - 700) / 400 } }
+    let x = sample()
+    let want = reference5(x, axes: Set(graphAxes), op: op)
+    let got = try FloatExecutor(graph: g).run([x])[0]
+    #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "float import differs: \(got) vs \(want)")
+
+    let r = try Quantizer.quantize(g, samples: (0..<16).map { _ in sample() }, options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName).contains(op == "ReduceMean" ? "Mean" : op == "ReduceSum" ? "Sum" : "ReduceMax"))
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = try rm.run(input: x.map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let err = zip(yq, want).map { abs($0 - $1) }.max() ?? .infinity
+    let n = Float(count / want.count)
+    // Each input carries the ReLU's rounding (half its step); a mean averages
+    // them, a sum adds n of them; the output adds its own half step (+1 step slack).
+    let bound = op == "ReduceSum" ? n * inQ.scale / 2 + 1.5 * o.scale : inQ.scale / 2 + 1.5 * o.scale
+    #expect(err <= bound, "max |int8 − float| \(err), bound \(bound)")
+  }
+
+  /// noop_with_empty_axes (ONNX): with no axes, 1 leaves the input
+  /// unreduced (the output is the input), 0 (the default) reduces every axis.
+  @Test(arguments: ["ReduceMean", "ReduceSum", "ReduceMax"])
+  func noopWithEmptyAxes(op: String) throws {
+    let noop = try FloatGraph(onnx: try rank5Graph(op, axes: nil, keepdims: 1, noop: 1))
+    #expect(noop.nodes.map(\.kind) == [.activation])
+    #expect(noop.outputs == [noop.nodes[0].output])
+    #expect(noop.tensors[noop.outputs[0]].shape == rank5Shape)
+    // An empty axes list is "no axes" too (ReduceSum's input form).
+    if op == "ReduceSum" {
+      let empty = try FloatGraph(onnx: try rank5Graph(op, axes: [], keepdims: 1, noop: 1))
+      #expect(empty.nodes.map(\.kind) == [.activation])
+    }
+    for (flag, keep) in [(Int64(0), Int64(1)), (nil, 0)] as [(Int64?, Int64)] {
+      let all = try FloatGraph(onnx: try rank5Graph(op, axes: nil, keepdims: keep, noop: flag))
+      #expect(all.nodes.count == 2)
+      #expect(all.nodes[1].ints == [0, 1, 2, 3, 4])
+      #expect(all.tensors[all.outputs[0]].shape == (keep == 1 ? [1, 1, 1, 1, 1] : [1]))
+    }
+  }
+}
+
 /// x [1,C,H,W] = [1,3,2,4] → Relu → Tile(repeats) → y, the repeats an int64
 /// initializer (or the ReLU's output: not a constant).
 private func tileGraph(repeats: [Int64], computed: Bool = false) throws -> [UInt8] {

@@ -276,9 +276,9 @@ public enum OpCode: UInt16, Sendable {
   case softmax = 9
   /// Output scale 1/256, zero point -128.
   case logistic = 10
-  /// TFLite MEAN over a run of adjacent axes of a rank 1–4 input. `extra` 0:
-  /// axes [1, 2] of [N,H,W,C]; else `OpRecord.meanAxesFlag | mask` (bit k =
-  /// input axis k reduced). Output: the input shape with the reduced axes 1
+  /// TFLite MEAN / ONNX ReduceMean over any set of axes of a rank 1–5 input.
+  /// `extra` 0: axes [1, 2] of [N,H,W,C]; else `OpRecord.meanAxesFlag | mask`
+  /// (bit k = input axis k reduced, bits 0–4). Output: the input shape with the reduced axes 1
   /// (keep_dims) or removed; any per-tensor quantization; no fused
   /// activation. TFLM QuantizedMeanOrSum arithmetic (see `prepareMean`).
   case mean = 11
@@ -354,7 +354,7 @@ public enum OpCode: UInt16, Sendable {
   /// same quantization (bytes copied).
   case tile = 49
   // reduce
-  /// TFLite SUM / ONNX ReduceSum over any axes of a rank 1–4 input; `extra`
+  /// TFLite SUM / ONNX ReduceSum over any axes of a rank 1–5 input; `extra`
   /// and the output shape as `mean`'s (axes need not be adjacent); any
   /// per-tensor quantization; no fused activation. TFLM QuantizedMeanOrSum
   /// arithmetic with compute_sum (see `prepareSum`).
@@ -440,8 +440,13 @@ public struct OpRecord: Equatable, Sendable {
   /// (TFLite PADV2 constant_values); all other bits 0. `extra` 0 fills with
   /// the output zero point (TFLite PAD).
   public static let padConstantFlag: UInt32 = 0x100
-  /// Mean, Sum, ReduceMax: `extra` = this flag | a mask of the reduced input axes (bits 0–3).
+  /// Mean, Sum, ReduceMax: `extra` = this flag | a mask of the reduced input
+  /// axes (`meanAxesMask`: bit k = axis k, bits 0–4 for ranks up to 5; files
+  /// written before rank 5 use bits 0–3 only, which mean the same). `extra` 0
+  /// = axes [1, 2] of a rank-4 input.
   public static let meanAxesFlag: UInt32 = 0x200
+  /// The axis bits of a reduction's `extra` (one per axis up to `ModelFormat.maxRank`).
+  public static let meanAxesMask: UInt32 = 0x1F
   /// Resize (nearest neighbor, bilinear): `extra` bit 0 = TFLite
   /// align_corners, bit 1 = half_pixel_centers; all other bits 0.
   public static let resizeAlignCorners: UInt32 = 0x1

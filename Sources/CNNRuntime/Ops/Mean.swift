@@ -1,10 +1,13 @@
-// Mean (TFLite MEAN, int8, axes [1, 2] of an NHWC tensor) reference kernel:
-// bit-exact with TFLM's int8 MEAN (reduce_common.cc EvalIntegerMean ->
-// reference_ops::QuantizedMeanOrSum with compute_sum = false), which TFLM
-// uses for keep_dims true and false and for equal or different input and
-// output quantization alike.
+// Mean (TFLite MEAN, ONNX ReduceMean; int8, any set of axes of a rank 1–5
+// input) reference kernels: bit-exact with TFLM's int8 MEAN (reduce_common.cc
+// EvalIntegerMean -> reference_ops::QuantizedMeanOrSum with compute_sum =
+// false), which TFLM uses for keep_dims true and false and for equal or
+// different input and output quantization alike. A contiguous run of axes
+// is one [outer, reduced, inner] loop (and the ISA kernels' domain); other
+// axis sets walk a `ReduceView`.
 
-/// Int8 MEAN parameters, prepared at load by `prepareMean`.
+/// Int8 MEAN parameters, prepared at load by `prepareMean` (and SUM's, by
+/// `prepareSum`).
 public struct MeanParams {
   /// input_zero_point × (H × W), wrapped to 32 bits (subtracted from each sum).
   public var inputZeroPointTimesCount: Int32
@@ -129,23 +132,38 @@ public func meanReference(
   }
 }
 
+/// Int8 mean over the reduced axes of `view` (any set of axes, adjacent or
+/// not; params from `prepareMean` with n = `view.count`): per output, row-major
+/// over the kept axes, the arithmetic of the [outer, reduced, inner] form
+/// above. The sum visits the reduced elements in a different order than
+/// TFLM's ReduceSumImpl, which cannot change a wrapping int32 sum.
+public func meanReference(params: MeanParams, view: ReduceView, input: UnsafePointer<Int8>,
+                          output: UnsafeMutablePointer<Int8>) {
+  // SUM's kernel is this one; only the prepared rescale (1/n folded in) differs.
+  sumReference(params: params, view: view, input: input, output: output)
+}
+
 // MARK: - Op unit
 
-/// What the Mean unit prepares: the rescale and the [outer, reduced, inner]
-/// view of the input.
+/// What the Mean unit prepares: the rescale, and either the [outer,
+/// reduced, inner] view of a contiguous run of reduced axes (`inner` > 0) or,
+/// for axes with a kept axis between them, the general `view` (`inner` 0).
 struct MeanData {
   var params: MeanParams
   var outer: Int
   var reduced: Int
   var inner: Int
+  var view: ReduceView
 }
 
-/// MEAN over a contiguous run of axes of a rank 1–4 tensor. `extra` 0: axes
-/// [1, 2] of a rank-4 input (the H and W of NHWC); otherwise
-/// `OpRecord.meanAxesFlag | mask`, bit k of `mask` (bits 0–3) = axis k of the
-/// input reduced, the set bits adjacent. The output keeps the reduced axes
-/// as 1s (keep_dims) or drops them; any per-tensor quantization; no fused
-/// activation.
+/// MEAN over any set of axes of a rank 1–5 tensor. `extra` 0: axes [1, 2] of
+/// a rank-4 input (the H and W of NHWC); otherwise `OpRecord.meanAxesFlag |
+/// mask`, bit k of `mask` (bits 0–4) = axis k of the input reduced. The
+/// output keeps the reduced axes as 1s (keep_dims) or drops them; any
+/// per-tensor quantization; no fused activation. A contiguous run of axes
+/// (every model before rank 5 and non-adjacent axes were allowed) keeps the
+/// [outer, reduced, inner] reference kernel and the ISA kernels; other sets
+/// go to the `ReduceView` reference kernel.
 enum MeanOp: RuntimeOp {
   static let name: StaticString = "Mean"
   static let arity = OpArity(inputs: 1...1)
@@ -155,18 +173,23 @@ enum MeanOp: RuntimeOp {
     let output = ctx.output
     try ctx.requireNoActivation()
     let mask = try ctx.reducedAxes(input)
-    let low = mask & (~mask &+ 1)
-    if (mask &+ low) & mask != 0 { throw ctx.fail(.badOp, "mean: reduced axes must be adjacent") }
     let view = try ctx.reduceView(input, output, mask: mask)
-    // Adjacent axes: [outer, reduced, inner] with the kept dims before / after the run.
-    let padded = mask << UInt32(truncatingIfNeeded: 4 - input.rank)
+    let low = mask & (~mask &+ 1)
+    let contiguous = (mask &+ low) & mask == 0
+    // Contiguous: [outer, reduced, inner] with the kept dims before / after the run
+    // (view.kept over the five right-aligned slots; the reduced ones are 1).
     var outer = 1, inner = 1
-    var i = 0
-    while i < 4 {
-      if padded & (1 << UInt32(i)) == 0 {
-        if padded >> UInt32(i) != 0 { outer *= view.kept[i] } else { inner *= view.kept[i] }
+    if contiguous {
+      let padded = mask << UInt32(truncatingIfNeeded: ModelFormat.maxRank - input.rank)
+      var i = 0
+      while i < ModelFormat.maxRank {
+        if padded & (1 << UInt32(i)) == 0 {
+          if padded >> UInt32(i) != 0 { outer *= view.kept[i] } else { inner *= view.kept[i] }
+        }
+        i += 1
       }
-      i += 1
+    } else {
+      inner = 0
     }
     let p = prepareMean(inputScale: input.scale, inputZeroPoint: input.zeroPoint,
                         outputScale: output.scale, outputZeroPoint: output.zeroPoint, count: view.count)
@@ -174,11 +197,15 @@ enum MeanOp: RuntimeOp {
       throw ctx.fail(.badOp, tensor: ctx.outputIndex(0),
                      "mean: input scale / output scale too large (rescale shift above 31)")
     }
-    return MeanData(params: p, outer: outer, reduced: view.count, inner: inner)
+    return MeanData(params: p, outer: outer, reduced: view.count, inner: inner, view: view)
   }
 
   static func eval(_ data: UnsafePointer<MeanData>, _ ctx: OpEvalContext) {
     let m = data.pointee
+    if m.inner == 0 {
+      meanReference(params: m.params, view: m.view, input: ctx.input(0), output: ctx.output)
+      return
+    }
     if meanOptimized(isa: ctx.isa, params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
                      input: ctx.input(0), output: ctx.output) { return }
     meanReference(params: m.params, outer: m.outer, reduced: m.reduced, inner: m.inner,
@@ -188,12 +215,13 @@ enum MeanOp: RuntimeOp {
 
 // MARK: - Reduced axes (shared by MEAN, SUM and REDUCE_MAX)
 
-/// A reduction of a rank 1–4 input, prepared at load: the input's four
-/// right-aligned positions (Dims4 order n, h, w, c in slots 0–3) walked as
-/// an outer loop over the kept positions (`kept`, the reduced ones 1: the
-/// output, row-major) and an inner loop over the reduced ones (`reduced`,
-/// the kept ones 1), both with the input's row-major `strides`. Any set of
-/// axes, adjacent or not, in the order TFLM's ReduceGeneric visits them.
+/// A reduction of a rank 1–5 input, prepared at load: the input's five
+/// right-aligned positions (slots 0–4; a rank-r input fills slots 5 − r …
+/// 4, the others are 1s) walked as an outer loop over the kept positions
+/// (`kept`, the reduced ones 1: the output, row-major) and an inner loop over
+/// the reduced ones (`reduced`, the kept ones 1), both with the input's
+/// row-major `strides`. Any set of axes, adjacent or not; every output sums
+/// or compares the same elements as TFLM's ReduceGeneric / QuantizedMeanOrSum.
 public struct ReduceView {
   public var kept = Ints5()
   public var reduced = Ints5()
@@ -204,7 +232,7 @@ public struct ReduceView {
   public init() {}
 
   /// Calls `body` with the input offset of every point of `counts` (slots
-  /// 0–3), row-major.
+  /// 0–4), row-major.
   @inline(__always)
   func forEachOffset(_ counts: Ints5, _ body: (Int) -> Void) {
     var a = 0
@@ -214,7 +242,11 @@ public struct ReduceView {
         var c = b
         for _ in 0..<counts[2] {
           var d = c
-          for _ in 0..<counts[3] { body(d); d &+= strides[3] }
+          for _ in 0..<counts[3] {
+            var e = d
+            for _ in 0..<counts[4] { body(e); e &+= strides[4] }
+            d &+= strides[3]
+          }
           c &+= strides[2]
         }
         b &+= strides[1]
@@ -227,54 +259,73 @@ public struct ReduceView {
 extension OpPrepareContext {
   /// The reduced axes of a MEAN, SUM or REDUCE_MAX record as a mask over the
   /// input's axes (bit k = axis k): `extra` 0 = axes [1, 2] of a rank-4
-  /// input; else `OpRecord.meanAxesFlag | mask` (bits 0–3, non-empty, within
-  /// the input's rank 1–4).
+  /// input; else `OpRecord.meanAxesFlag | mask` (`OpRecord.meanAxesMask`,
+  /// bits 0–4: non-empty, within the input's rank 1–5). The flag is bit 9,
+  /// clear of the five axis bits, so the rank ≤ 4 encodings (bits 0–3) load
+  /// unchanged.
   func reducedAxes(_ input: TensorInfo) throws(LoadError) -> UInt32 {
     let rank = input.rank
-    if rank < 1 || rank > 4 { throw fail(.shapeMismatch, "reduce: input must be rank 1 to 4") }
+    if rank < 1 || rank > ModelFormat.maxRank { throw fail(.shapeMismatch, "reduce: input must be rank 1 to 5") }
     let extra = rec.extra
     if extra == 0 {
       if rank != 4 { throw fail(.shapeMismatch, "reduce: extra 0 (axes 1 and 2) needs an input of rank 4") }
       return 0b0110
     }
-    if extra & ~(OpRecord.meanAxesFlag | 0xF) != 0 || extra & OpRecord.meanAxesFlag == 0 {
-      throw fail(.badOp, "reduce: extra must be 0 or 0x200 | an axis mask (bits 0-3)")
+    if extra & ~(OpRecord.meanAxesFlag | OpRecord.meanAxesMask) != 0 || extra & OpRecord.meanAxesFlag == 0 {
+      throw fail(.badOp, "reduce: extra must be 0 or 0x200 | an axis mask (bits 0-4)")
     }
-    let mask = extra & 0xF
-    if mask == 0 || mask >> UInt32(rank) != 0 { throw fail(.badOp, "reduce: axis mask empty or beyond the input's rank") }
+    let mask = extra & OpRecord.meanAxesMask
+    if mask == 0 { throw fail(.badOp, "reduce: axis mask is empty") }
+    if mask >> UInt32(truncatingIfNeeded: rank) != 0 { throw fail(.badOp, "reduce: axis mask names an axis past the input's rank") }
     return mask
   }
 
   /// The loops of reducing `input` over `mask`; checks that `output` is the
-  /// input with the reduced axes set to 1 (keep_dims) or removed.
+  /// input with the reduced axes set to 1 (keep_dims) or removed. Reads both
+  /// full shapes from their records (rank 5 is not folded, as in `dims`).
   func reduceView(_ input: TensorInfo, _ output: TensorInfo, mask: UInt32) throws(LoadError) -> ReduceView {
-    let rank = input.rank
-    let padded = mask << UInt32(truncatingIfNeeded: 4 - rank)
-    let d = input.dims, o = output.dims
-    let dims = (d.n, d.h, d.w, d.c), outDims = (o.n, o.h, o.w, o.c)
+    let shape = fullShape(Int(inputIndex(0)))
+    let out = fullShape(outputIndex(0))
+    let rank = shape.rank
+    let lead = ModelFormat.maxRank - rank
     var v = ReduceView()
-    var kept = Ints5()  // the dims left after dropping, right-aligned in slots 0–3
-    kept[0] = 1; kept[1] = 1; kept[2] = 1; kept[3] = 1
+    var kept = Ints5()    // the kept input dims in order (the dropped output shape)
     var keptCount = 0
-    var keepOK = output.rank == rank
+    var keepOK = out.rank == rank
     var stride = 1
-    var i = 3
-    while i >= 0 {
-      let size = i == 0 ? dims.0 : i == 1 ? dims.1 : i == 2 ? dims.2 : dims.3
-      let out = i == 0 ? outDims.0 : i == 1 ? outDims.1 : i == 2 ? outDims.2 : outDims.3
-      v.strides[i] = stride
+    var slot = ModelFormat.maxRank - 1
+    while slot >= 0 {
+      let axis = slot - lead              // input axis in this slot, < 0 for the padding 1s
+      let size = axis >= 0 ? shape.dims[axis] : 1
+      v.strides[slot] = stride
       stride &*= size
-      if padded & (1 << UInt32(i)) != 0 {
-        v.kept[i] = 1; v.reduced[i] = size; v.count &*= size
-        if out != 1 { keepOK = false }
+      if axis >= 0 && mask & (1 << UInt32(truncatingIfNeeded: axis)) != 0 {
+        v.kept[slot] = 1; v.reduced[slot] = size; v.count &*= size
+        if keepOK && out.dims[axis] != 1 { keepOK = false }
       } else {
-        v.kept[i] = size; v.reduced[i] = 1
-        if out != size { keepOK = false }
-        if i >= 4 - rank { kept[3 - keptCount] = size; keptCount += 1 }
+        v.kept[slot] = size; v.reduced[slot] = 1
+        if axis >= 0 {
+          if keepOK && out.dims[axis] != size { keepOK = false }
+          keptCount += 1
+        }
       }
-      i -= 1
+      slot -= 1
     }
-    let dropOK = output.rank == max(keptCount, 1) && o == Dims4(n: kept[0], h: kept[1], w: kept[2], c: kept[3])
+    // Kept dims in input order, for the dropped form ([1] when every axis is reduced).
+    var k = 0, a = 0
+    while a < rank {
+      if mask & (1 << UInt32(truncatingIfNeeded: a)) == 0 { kept[k] = shape.dims[a]; k += 1 }
+      a += 1
+    }
+    var dropOK = out.rank == max(keptCount, 1)
+    if dropOK {
+      if keptCount == 0 {
+        dropOK = out.dims[0] == 1
+      } else {
+        var j = 0
+        while j < keptCount { if out.dims[j] != kept[j] { dropOK = false }; j += 1 }
+      }
+    }
     if !keepOK && !dropOK {
       throw fail(.shapeMismatch, "reduce: output must be the input with the reduced axes set to 1 or removed")
     }

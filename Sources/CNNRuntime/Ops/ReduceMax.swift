@@ -3,7 +3,7 @@
 // ReduceGeneric from −128 with max): the largest int8 value of the reduced
 // elements, copied. TFLM requires the input's scale and zero point on the
 // output (TF_LITE_ENSURE_EQ); so does the loader. Axes and output shape as
-// MEAN's (`ReduceView`), any set of axes of a rank 1–4 input.
+// MEAN's (`ReduceView`), any set of axes of a rank 1–5 input.
 
 /// Int8 max over the reduced axes of `view`, row-major over the kept axes.
 public func reduceMaxReference(view: ReduceView, input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
@@ -18,7 +18,7 @@ public func reduceMaxReference(view: ReduceView, input: UnsafePointer<Int8>, out
 
 // MARK: - Op unit
 
-/// REDUCE_MAX over any axes of a rank 1–4 tensor: `extra` and the output
+/// REDUCE_MAX over any axes of a rank 1–5 tensor: `extra` and the output
 /// shape as MEAN's (keep_dims or not); the input's quantization on the
 /// output; no fused activation.
 enum ReduceMaxOp: RuntimeOp {

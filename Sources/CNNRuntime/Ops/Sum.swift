@@ -4,7 +4,7 @@
 // elements, less input_zero_point × n, requantized by input_scale /
 // output_scale, which TFLM applies for equal and different quantizations
 // alike. The axes and the output shape are MEAN's (`ReduceView`), any set of
-// axes of a rank 1–4 input.
+// axes of a rank 1–5 input.
 
 /// TFLM int8 SUM Prepare: (M, s) = QuantizeMultiplier(double(inputScale) /
 /// double(outputScale)) used as is (no 1/n folded in, unlike `prepareMean`);
@@ -41,7 +41,7 @@ struct SumData {
   var view: ReduceView
 }
 
-/// SUM over any axes of a rank 1–4 tensor: `extra` and the output shape as
+/// SUM over any axes of a rank 1–5 tensor: `extra` and the output shape as
 /// MEAN's (keep_dims or not); any per-tensor quantization; no fused activation.
 enum SumOp: RuntimeOp {
   static let name: StaticString = "Sum"

@@ -1,17 +1,23 @@
-// Mean over H and W, tools side: TFLite MEAN with axes [1, 2] of a 4-D
-// tensor (int8 and float), ONNX GlobalAveragePool, float evaluation,
-// quantization (calibrated output; TFLM's QuantizedMeanOrSum rescale) and
-// the builder's rules (keep_dims or not; the rescale shift must fit).
+// Mean, tools side: TFLite MEAN over any axes of a rank 1–5 tensor (int8
+// and float; axes [1, 2] of a 4-D tensor stay the `meanHW` kind), ONNX
+// GlobalAveragePool and ReduceMean (constant axes, keepdims,
+// noop_with_empty_axes), float evaluation, quantization (calibrated output;
+// TFLM's QuantizedMeanOrSum rescale) and the builder's rules (keep_dims or
+// not; the rescale shift must fit). The reductions' shared parts
+// (`Reduction`: SUM, REDUCE_MAX and the general MEAN) are at the end.
 
 import CNNRuntime
 
 extension FloatGraph.Kind {
   /// Mean over H and W of [N,H,W,C]: [N,1,1,C] (keepDims) or [N,C].
   public static let meanHW = Self("meanHW")
+  /// Mean over `Node.ints` (ascending axes) of a rank 1–5 tensor; output
+  /// keep_dims or the axes removed (`Reduction`).
+  public static let reduceMean = Self("reduceMean")
 }
 
 enum MeanOp: ToolOp {
-  static let kinds: [FloatGraph.Kind] = [.meanHW]
+  static let kinds: [FloatGraph.Kind] = [.meanHW, .reduceMean]
   static let opCodes: [OpCode] = [.mean]
   static let tfliteBuiltins = [TFLiteBuiltinOperator.mean]
   static let onnxOpTypes = ["GlobalAveragePool", "ReduceMean"]
@@ -24,44 +30,44 @@ enum MeanOp: ToolOp {
   }
 
   /// The bit mask of `axes` (each in 0..<rank, no repeats, adjacent unless
-  /// `adjacent` is false), or nil.
+  /// `adjacent` is false), or nil. Bit k = axis k (ranks up to 5: bits 0–4,
+  /// `OpRecord.meanAxesMask`).
   static func axisMask(_ axes: [Int], rank: Int, adjacent: Bool = true) -> UInt32? {
     guard !axes.isEmpty, Set(axes).count == axes.count, axes.allSatisfy({ (0..<rank).contains($0) }),
           !adjacent || axes.max()! - axes.min()! == axes.count - 1 else { return nil }
     return axes.reduce(UInt32(0)) { $0 | (1 << UInt32($1)) }
   }
 
+  /// Axes [1, 2] of a 4-D tensor: `meanHW` (as before other axes were
+  /// supported); any other axes of a rank 1–5 tensor: `reduceMean`.
   static func importTFLiteFloat(_ op: TFLiteNode, _ im: inout TFLiteFloatImporter) throws -> FloatGraph.Node {
     let x = try im.input(op, 0)
-    let axes = try im.intValues(op.op.inputs[1], op.ctx).map { $0 < 0 ? $0 + 4 : $0 }
-    guard im.tensors[x].shape.count == 4, Set(axes) == [1, 2], axes.count == 2 else {
-      throw FloatGraphError.unsupported("\(op.ctx): MEAN over axes \(axes) of \(im.tensors[x].shape) (only [1, 2] of 4-D)")
-    }
-    return try im.node(op, .meanHW, [x])
+    let rank = im.tensors[x].shape.count
+    let axes = try im.intValues(op.op.inputs[1], op.ctx).map { $0 < 0 ? $0 + rank : $0 }
+    if rank == 4, Set(axes) == [1, 2] { return try im.node(op, .meanHW, [x]) }
+    return try Reduction.importTFLiteFloat(op, &im, .reduceMean)
   }
 
   // MARK: ONNX
 
   /// GlobalAveragePool, and ReduceMean over H and W (axes [2, 3] of a 4-D
-  /// NCHW tensor, keepdims 1 → [N, C, 1, 1], keepdims 0 → [N, C]).
+  /// NCHW tensor, keepdims 1 → [N, C, 1, 1], keepdims 0 → [N, C]) as
+  /// `meanHW`; ReduceMean over other constant axes of a rank 1–5 tensor (and
+  /// noop_with_empty_axes) as `Reduction.importONNX` maps it.
   static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter) throws {
     let x = try im.activation(n, 0)
-    try im.require4D(n, x)
-    let (N, C) = (x.onnxShape[0], x.onnxShape[1])
     var keep = true
     if n.opType == "ReduceMean" {
-      // Axes: an attribute up to opset 17, an optional int64 input from 18.
-      var axes: [Int]? = try n.a.ints("axes")
-      if axes == nil, let c = try im.optionalConstant(n, 1) {
-        guard let v = c.ints else { throw n.invalid("axes must be an integer tensor") }
-        axes = v.map { Int($0) }
-      }
-      let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
-      guard normalized == [2, 3], axes!.count == 2 else {
-        throw n.unsupported("ReduceMean over axes \(axes.map { "\($0)" } ?? "all") (only [2, 3] of a 4-D NCHW tensor)")
+      let axes = try Reduction.onnxAxes(n, &im)
+      let rank = x.onnxShape.count
+      let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + rank : $0 })
+      guard x.layout == .nhwc, rank == 4, normalized == [2, 3], axes!.count == 2 else {
+        return try Reduction.importONNX(n, &im, .reduceMean)
       }
       keep = try n.a.int("keepdims", 1) != 0
     }
+    try im.require4D(n, x)
+    let (N, C) = (x.onnxShape[0], x.onnxShape[1])
     if keep {
       im.emit(n.node(.meanHW, [x.tensor], try im.output(n, [N, C, 1, 1], .nhwc)))
     } else {
@@ -72,11 +78,19 @@ enum MeanOp: ToolOp {
   // MARK: Float graph
 
   static func checkShapes(_ c: FloatNodeCheck) throws {
+    if c.node.kind == .reduceMean { return try Reduction.checkShapes(c) }
     let x = c.x, out = c.out
     guard x.count == 4, out.reduce(1, *) == x[0] * x[3], out.last == x[3] else { throw c.fail("mean of \(x) to \(out)") }
   }
 
   static func evaluateFloat(_ e: FloatEvaluation) {
+    if e.node.kind == .reduceMean {
+      // The sum over the axes, then / n (n = elements per output), as TFLite's float MEAN.
+      Reduction.evaluate(e, initial: 0, +)
+      let n = Float(e.x.count / max(e.out.count, 1))
+      for i in 0..<e.out.count { e.out[i] /= n }
+      return
+    }
     let x = e.x, out = e.out, xShape = e.xShape
     let (batches, hw, c) = (xShape[0], xShape[1] * xShape[2], xShape[3])
     for bi in 0..<batches {
@@ -91,8 +105,15 @@ enum MeanOp: ToolOp {
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     let (x, _) = q.input(n)
     let oq = try q.own(n.output)
-    let keepDims = q.g.tensors[n.output].shape.count == 4
     let name = q.name(n.output)
+    if n.kind == .reduceMean {
+      let keep = Reduction.keepDims(n, q.g)
+      let out = try QuantizerState.wrap(n.origin) {
+        try q.b.mean(x, axes: n.ints, keepDims: keep, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name)
+      }
+      return (out, oq)
+    }
+    let keepDims = q.g.tensors[n.output].shape.count == 4
     let out = try QuantizerState.wrap(n.origin) {
       try q.b.mean(x, keepDims: keepDims, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name)
     }
@@ -102,7 +123,7 @@ enum MeanOp: ToolOp {
   // MARK: Model builder
 
   /// The reduced axes of a builder op (mask 0 = [1, 2] of a rank-4 input);
-  /// SUM and REDUCE_MAX (`adjacent` false) take any set of axes.
+  /// MEAN, SUM and REDUCE_MAX (`adjacent` false) take any set of axes.
   static func reducedAxes(_ c: BuilderOpCheck, rank: Int, adjacent: Bool = true) throws -> UInt32 {
     let mask = c.options.meanAxisMask
     if mask == 0 {
@@ -111,23 +132,24 @@ enum MeanOp: ToolOp {
     }
     let axes = (0..<rank).filter { mask & (1 << UInt32($0)) != 0 }
     guard mask >> UInt32(rank) == 0, axisMask(axes, rank: rank, adjacent: adjacent) == mask else {
-      throw ModelBuilderError.invalidOp("\(c.opName): axis mask \(mask) is not a run of adjacent axes of a rank-\(rank) input")
+      throw ModelBuilderError.invalidOp(
+        "\(c.opName): axis mask \(mask) is not a set of \(adjacent ? "adjacent " : "")axes of a rank-\(rank) input")
     }
     return mask
   }
 
   /// The keep_dims shape; `checkOutput` also accepts it with the reduced axes removed.
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int] {
-    try inferOutputShape(c, adjacent: true)
+    try inferOutputShape(c, adjacent: false)
   }
 
-  /// MEAN's (`adjacent`), SUM's and REDUCE_MAX's output shape with the reduced axes kept as 1s.
+  /// MEAN's, SUM's and REDUCE_MAX's output shape with the reduced axes kept as 1s.
   static func inferOutputShape(_ c: BuilderOpCheck, adjacent: Bool) throws -> [Int] {
     try c.expectInputs(1)
     try c.checkPlain(); try c.noActivation()
     let x = try c.int8Activation(0, "input")
-    guard (1...4).contains(x.shape.count) else {
-      throw ModelBuilderError.invalidOp("\(c.opName): input must be rank 1 to 4")
+    guard (1...ModelFormat.maxRank).contains(x.shape.count) else {
+      throw ModelBuilderError.invalidOp("\(c.opName): input must be rank 1 to \(ModelFormat.maxRank)")
     }
     let mask = try reducedAxes(c, rank: x.shape.count, adjacent: adjacent)
     return x.shape.enumerated().map { mask & (1 << UInt32($0.offset)) != 0 ? 1 : $0.element }
@@ -135,7 +157,7 @@ enum MeanOp: ToolOp {
 
   /// keep_dims or the reduced axes removed; any quantization whose rescale the runtime can represent.
   static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws {
-    let (x, out, count) = try checkReducedShape(c, output: output, expected: expected, adjacent: true)
+    let (x, out, count) = try checkReducedShape(c, output: output, expected: expected, adjacent: false)
     let p = prepareMean(inputScale: x.scales[0], inputZeroPoint: x.zeroPoint, outputScale: out.scales[0],
                         outputZeroPoint: out.zeroPoint, count: count)
     guard p.shift <= 31 else {
@@ -179,14 +201,14 @@ extension ModelBuilder {
                                 shape: shape)
   }
 
-  /// TFLite MEAN over the adjacent `axes` of a rank 1–4 input, the reduced
-  /// axes kept as 1s (`keepDims`) or removed.
+  /// TFLite MEAN over `axes` (any distinct axes, adjacent or not) of a rank
+  /// 1–5 input, the reduced axes kept as 1s (`keepDims`) or removed.
   @discardableResult
   public mutating func mean(_ input: TensorID, axes: [Int], keepDims: Bool, outputScale: Float, outputZeroPoint: Int32,
                             name: String? = nil) throws -> TensorID {
     let rank = tensors[input.index].shape.count
-    guard let mask = MeanOp.axisMask(axes, rank: rank) else {
-      throw ModelBuilderError.invalidOp("mean: axes \(axes) are not adjacent axes of a rank-\(rank) input")
+    guard let mask = MeanOp.axisMask(axes, rank: rank, adjacent: false) else {
+      throw ModelBuilderError.invalidOp("mean: axes \(axes) are not distinct axes of a rank-\(rank) input")
     }
     var o = OpOptions()
     o.meanAxisMask = rank == 4 && mask == 0b0110 ? 0 : mask
@@ -198,24 +220,24 @@ extension ModelBuilder {
   }
 }
 
-// MARK: - Reductions over any axes (SUM, REDUCE_MAX)
+// MARK: - Reductions over any axes (SUM, REDUCE_MAX, MEAN)
 
-/// What SUM and REDUCE_MAX share with each other (and MEAN's axis rules):
+/// What SUM, REDUCE_MAX and the general MEAN (`reduceMean`) share:
 /// their TFLite and ONNX mappings, float shapes and evaluation, and the
 /// record encoding (MEAN's: `OpOptions.meanAxisMask`). The FloatGraph node
 /// keeps its reduced axes (graph layout, ascending) in `Node.ints`; the
 /// output shape says keep_dims (same rank) or not.
 enum Reduction {
-  /// An int8 TFLite MEAN / SUM / REDUCE_MAX (input, constant axes;
-  /// ReducerOptions) → `code` (MEAN: adjacent axes only; [1, 2] of a rank-4
-  /// input stored as mask 0, as before the other axes were added).
+  /// An int8 TFLite MEAN / SUM / REDUCE_MAX (input of rank 1–5, constant
+  /// axes; ReducerOptions) → `code` (MEAN over [1, 2] of a rank-4 input
+  /// stored as mask 0, as before the other axes were added).
   static func importTFLite(_ op: TFLiteNode, _ im: inout TFLiteInt8Importer, _ code: OpCode) throws {
     try op.expectIO(inputs: 2...2)
     let x = try im.activationInput(try op.input(0), op.ctx)
     let rank = im.builder.tensors[x.index].shape.count
     let axes = try tfliteAxes(im.intConstant(try op.input(1), "axis", op.ctx), rank: rank, op.ctx)
-    guard let mask = MeanOp.axisMask(axes, rank: rank, adjacent: code == .mean) else {
-      throw TFLiteError.unsupported("\(op.ctx): MEAN over axes \(axes) of a rank-\(rank) tensor (adjacent axes only)")
+    guard let mask = MeanOp.axisMask(axes, rank: rank, adjacent: false) else {
+      throw TFLiteError.unsupported("\(op.ctx): reduction over axes \(axes) of a rank-\(rank) tensor")
     }
     let out = try im.outputActivation(op.op, op.ctx)
     if case .reducer(let keep) = op.options {
@@ -229,7 +251,7 @@ enum Reduction {
     try im.addOp(op, code, [x], out, o)
   }
 
-  /// A float TFLite SUM / REDUCE_MAX → a `kind` node.
+  /// A float TFLite MEAN / SUM / REDUCE_MAX → a `kind` node.
   static func importTFLiteFloat(_ op: TFLiteNode, _ im: inout TFLiteFloatImporter, _ kind: FloatGraph.Kind) throws
     -> FloatGraph.Node {
     let x = try im.input(op, 0)
@@ -240,33 +262,49 @@ enum Reduction {
   }
 
   /// TFLite axes (negative from the end, repeats allowed as TFLM's
-  /// ResolveAxis allows them), ascending, of a rank 1–4 input.
+  /// ResolveAxis allows them), ascending, of a rank 1–5 input.
   private static func tfliteAxes(_ raw: [Int], rank: Int, _ ctx: String) throws -> [Int] {
-    guard (1...4).contains(rank) else { throw TFLiteError.unsupported("\(ctx): reduction of a rank-\(rank) tensor (rank 1 to 4)") }
+    guard (1...ModelFormat.maxRank).contains(rank) else {
+      throw TFLiteError.unsupported("\(ctx): reduction of a rank-\(rank) tensor (rank 1 to \(ModelFormat.maxRank))")
+    }
     guard !raw.isEmpty, raw.allSatisfy({ (-rank..<rank).contains($0) }) else {
       throw TFLiteError.unsupported("\(ctx): reduction over axes \(raw) of a rank-\(rank) tensor")
     }
     return Set(raw.map { $0 < 0 ? $0 + rank : $0 }).sorted()
   }
 
-  /// ONNX ReduceSum / ReduceMax with constant axes (the `axes` attribute, or
-  /// the int64 input 1 from opset 13 / 18; none = every axis) and keepdims.
-  /// An NCHW-stored 4-D input is reduced over the stored axes; without
-  /// keepdims the kept axes must keep their order (N and C around one run of
-  /// H, W — the ONNX and NHWC orders then agree).
-  static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter, _ kind: FloatGraph.Kind) throws {
-    let x = try im.activation(n, 0)
-    let s = x.onnxShape, rank = s.count
+  /// An ONNX reduction's constant axes: the `axes` attribute (ReduceMean /
+  /// ReduceMax up to opset 17), else the optional int64 input 1 (ReduceSum
+  /// from 13, the others from 18); nil when absent or empty.
+  static func onnxAxes(_ n: ONNXNode, _ im: inout ONNXImporter) throws -> [Int]? {
     var axes: [Int]? = try n.a.ints("axes")
     if axes == nil, let c = try im.optionalConstant(n, 1) {
       guard let v = c.ints else { throw n.invalid("axes must be a constant integer tensor") }
       axes = v.map { Int($0) }
     }
-    if let a = axes, a.isEmpty { axes = nil }
-    if axes == nil, try n.a.int("noop_with_empty_axes", 0) != 0 { throw n.unsupported("\(n.opType) with noop_with_empty_axes") }
+    if let a = axes, a.isEmpty { return nil }
+    return axes
+  }
+
+  /// ONNX ReduceMean / ReduceSum / ReduceMax of a rank 1–5 tensor with
+  /// constant axes (`onnxAxes`) and keepdims. No axes (absent or empty):
+  /// with noop_with_empty_axes 1 the output is the input (ONNX: "input
+  /// tensor will not be reduced", an alias here, as Identity), with 0 (the
+  /// default) every axis is reduced. An NCHW-stored 4-D input is reduced
+  /// over the stored axes; without keepdims the kept axes must keep their
+  /// order (N and C around one run of H, W — the ONNX and NHWC orders then
+  /// agree). Other ranks (rank 5 included) are stored in ONNX order.
+  static func importONNX(_ n: ONNXNode, _ im: inout ONNXImporter, _ kind: FloatGraph.Kind) throws {
+    let x = try im.activation(n, 0)
+    let s = x.onnxShape, rank = s.count
+    let axes = try onnxAxes(n, &im)
+    if axes == nil, try n.a.int("noop_with_empty_axes", 0) != 0 {
+      im.alias(n, x)
+      return
+    }
     let raw = axes ?? Array(0..<rank)
-    guard (1...4).contains(rank), raw.allSatisfy({ (-rank..<rank).contains($0) }) else {
-      throw n.unsupported("\(n.opType) over axes \(raw) of a rank-\(rank) tensor (rank 1 to 4)")
+    guard (1...ModelFormat.maxRank).contains(rank), raw.allSatisfy({ (-rank..<rank).contains($0) }) else {
+      throw n.unsupported("\(n.opType) over axes \(raw) of a rank-\(rank) tensor (rank 1 to \(ModelFormat.maxRank))")
     }
     let onnxAxes = Set(raw.map { $0 < 0 ? $0 + rank : $0 })
     let keep = try n.a.int("keepdims", 1) != 0
@@ -301,7 +339,7 @@ enum Reduction {
     var dropped = x.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     if dropped.isEmpty { dropped = [1] }
     let kept = x.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-    guard (1...4).contains(x.count), MeanOp.axisMask(axes, rank: x.count, adjacent: false) != nil,
+    guard (1...ModelFormat.maxRank).contains(x.count), MeanOp.axisMask(axes, rank: x.count, adjacent: false) != nil,
           c.out == kept || c.out == dropped else {
       throw c.fail("\(c.node.kind) over axes \(axes) of \(x) to \(c.out)")
     }
@@ -328,7 +366,7 @@ enum Reduction {
 }
 
 extension ModelBuilder {
-  /// A SUM or REDUCE_MAX over `axes` (any, no repeats) of a rank 1–4 input,
+  /// A SUM or REDUCE_MAX over `axes` (any, no repeats) of a rank 1–5 input,
   /// the reduced axes kept as 1s (`keepDims`) or removed.
   mutating func reduce(_ code: OpCode, _ input: TensorID, axes: [Int], keepDims: Bool, outputScale: Float,
                        outputZeroPoint: Int32, name: String?) throws -> TensorID {

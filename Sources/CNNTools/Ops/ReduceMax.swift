@@ -53,7 +53,7 @@ enum ReduceMaxOp: ToolOp {
 }
 
 extension ModelBuilder {
-  /// TFLite REDUCE_MAX over `axes` (any distinct axes of a rank 1–4 input),
+  /// TFLite REDUCE_MAX over `axes` (any distinct axes of a rank 1–5 input),
   /// the reduced axes kept as 1s (`keepDims`) or removed; the output has
   /// the input's quantization.
   @discardableResult

@@ -62,7 +62,7 @@ enum SumOp: ToolOp {
 }
 
 extension ModelBuilder {
-  /// TFLite SUM over `axes` (any distinct axes of a rank 1–4 input), the
+  /// TFLite SUM over `axes` (any distinct axes of a rank 1–5 input), the
   /// reduced axes kept as 1s (`keepDims`) or removed, requantized to the
   /// given output quantization with TFLM's arithmetic.
   @discardableResult

@@ -109,7 +109,7 @@ typedef enum cnn_op_type {
   CNN_OP_RESHAPE = 8,
   CNN_OP_SOFTMAX = 9,
   CNN_OP_LOGISTIC = 10,
-  CNN_OP_MEAN = 11,  /**< Mean over a run of adjacent axes (TFLite MEAN; before 0.3.0 H and W only). */
+  CNN_OP_MEAN = 11,  /**< Mean over any axes of a rank 1-5 input (TFLite MEAN, ONNX ReduceMean; before 0.3.0 H and W only). */
   CNN_OP_PAD = 12,   /**< Constant padding of H and W (TFLite PAD / PADV2). */
   /* activations */
   CNN_OP_RELU = 13,
