@@ -163,3 +163,82 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
     #expect(try RuntimeModel(bytes: q.bytes).opCount == 1)
   }
 }
+
+/// ONNX elementwise functions quantized as a lookup table (UnaryFunction.swift).
+@Suite struct UnaryFunctionONNXTests {
+  /// (ONNX op, attributes, range of the calibration inputs)
+  static let cases: [(String, [ONNXAttributeProto], Float)] = [
+    ("Elu", [attr("alpha", f: 0.7)], 3), ("Celu", [attr("alpha", f: 2)], 3), ("Selu", [], 3),
+    ("Softplus", [], 4), ("Softsign", [], 4), ("Mish", [], 4), ("Gelu", [], 4),
+    ("Erf", [], 2), ("Exp", [], 2), ("Abs", [], 2), ("Neg", [], 2), ("ThresholdedRelu", [attr("alpha", f: 0.5)], 2),
+    ("Swish", [attr("alpha", f: 1.5)], 4),
+  ]
+
+  /// Every input byte maps to the int8 value nearest f(its real value): the
+  /// function straight after the input, all 256 bytes run through the model.
+  @Test(arguments: 0..<cases.count)
+  func everyInputByteGetsTheNearestOutput(index: Int) throws {
+    let (op, attrs, range) = Self.cases[index]
+    let g = try FloatGraph(onnx: onnxModel(op, attrs, conv: false))
+    #expect(g.nodes.map(\.kind) == [.unaryFunction])
+    let q = try Quantizer.quantize(g, samples: samples(16, seed: 3, range: range), options: .init(imageInput: false))
+    let rt = try RuntimeModel(bytes: q.bytes)
+    #expect(rt.ops.map(\.typeName) == ["LookupTable"])
+    let inQ = q.quantization[g.inputs[0]]!, outQ = q.quantization[g.outputs[0]]!
+    let exec = try FloatExecutor(graph: g)
+    let bytes = (0..<(3 * 108)).map { Int8(truncatingIfNeeded: $0 % 256 - 128) }
+    var mismatches = 0
+    for run in 0..<3 {
+      let input = Array(bytes[(run * 108)..<((run + 1) * 108)])
+      let got = try rt.run(inputs: [input])[0]
+      let real = input.map { inQ.scale * Float(Int32($0) - inQ.zeroPoint) }
+      let want = try exec.run([real])[0].map { y -> Int8 in
+        let t = (Double(y) / Double(outQ.scale)).rounded(.toNearestOrAwayFromZero) + Double(outQ.zeroPoint)
+        return Int8(max(-128, min(127, t)))
+      }
+      // The table is computed in double, the float executor in float: a
+      // value on a rounding boundary may land one step apart, no more.
+      for (a, b) in zip(got, want) where a != b {
+        #expect(abs(Int(a) - Int(b)) <= 1)
+        mismatches += 1
+      }
+    }
+    print("ONNX \(op): \(mismatches) of 324 bytes one step from the float executor's nearest")
+    #expect(mismatches <= 3)
+  }
+
+  /// Conv → function: int8 within a few output steps of float (the conv's
+  /// rounding carried through the function). Not for Exp (slope up to e^5
+  /// on this conv's range) or ThresholdedRelu (a jump of alpha at the
+  /// threshold, which one input step can cross): both are checked byte by
+  /// byte above. Erf squeezes the conv's range into [−1, 1], a grid about
+  /// four times finer than its input's, hence its wider bound.
+  @Test(arguments: 0..<cases.count)
+  func afterConvMatchesFloat(index: Int) throws {
+    let (op, attrs, _) = Self.cases[index]
+    guard op != "Exp" && op != "ThresholdedRelu" else { return }
+    let (e, s) = try int8Error(onnxModel(op, attrs), expect: .unaryFunction, code: .lookupTable)
+    print("ONNX Conv → \(op): max |int8 − float| = \(e) steps of \(s)")
+    #expect(e <= (op == "Erf" ? 6 : ActivationONNXTests.bound))
+  }
+
+  /// The float definitions at known points.
+  @Test func floatDefinitions() {
+    func f(_ u: UnaryFunction, _ x: Double, _ a: Double = 1, _ b: Double = 1) -> Double { u.apply(x, alpha: a, beta: b) }
+    let checks: [(Double, Double)] = [
+      (f(.elu, -1), exp(-1) - 1), (f(.elu, 2, 0.5), 2), (f(.celu, -2, 2), 2 * (exp(-1) - 1)),
+      (f(.selu, 1, 1.6732632423543772, 1.0507009873554805), 1.0507009873554805),
+      (f(.softplus, 0), log(2.0)), (f(.softplus, 100), 100), (f(.softsign, 3), 0.75),
+      (f(.mish, 1), tanh(log1p(exp(1.0)))), (f(.gelu, 1), 0.8413447460685429), (f(.gelu, -1), -0.15865525393145707),
+      (f(.geluTanh, 1), 0.5 * (1 + tanh(sqrt(2 / Double.pi) * 1.044715))), (f(.erf, 0.5), 0.5204998778130465),
+      (f(.abs, -3), 3), (f(.neg, 2), -2), (f(.thresholdedRelu, 0.5, 0.6), 0), (f(.thresholdedRelu, 0.7, 0.6), 0.7),
+      (f(.swish, 1, 2), 1 / (1 + exp(-2.0))),
+    ]
+    for (i, (got, want)) in checks.enumerated() { #expect(abs(got - want) < 1e-12, "check \(i): \(got) vs \(want)") }
+  }
+
+  @Test func unknownGeluApproximationIsRefused() throws {
+    var a = ONNXAttributeProto(); a.name = "approximate"; a.type = .string; a.s = Data("erf".utf8)
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: onnxModel("Gelu", [a])) }
+  }
+}

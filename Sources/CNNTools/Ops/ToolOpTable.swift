@@ -39,6 +39,7 @@ enum ToolOpTable {
     TanhOp.self,
     QuantizeOp.self,
     LookupTableOp.self,
+    UnaryFunctionOp.self,
     // join
     ConcatenationOp.self,
     ResizeOp.self,
