@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# The ONNX half of the network zoo (issue #12): export six untrained torchvision
-# nets, quantize each with `cnnrt quantize`, and measure the int8 output against
-# the float ONNX model with `cnnrt eval --float` on a separate seeded input set.
+# The ONNX half of the network zoo (issue #12): export six torchvision nets,
+# quantize each with `cnnrt quantize`, and measure the int8 output against the
+# float ONNX model with `cnnrt eval --float` on a separate seeded input set.
 #
-#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD]]   # from the repository root
+#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS]]]]   # from the repository root
 #
 # SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
-# --method (minmax by default, percentile, mse).
+# --method (minmax by default, percentile, mse); TRAIN: none (default:
+# untrained nets, N(0, 1) inputs, into build/onnx_zoo) or mnist (each net
+# trained for STEPS steps, 300 by default, on ../shared/data/mnist; MNIST
+# calibration and test images; into build/onnx_zoo_mnist).
 #
 # Needs PyPI (torch, torchvision, onnx, onnxruntime into build/venv-torch) and a
-# release build of cnnrt. Everything goes to build/onnx_zoo (git-ignored).
-# Prints: model, import OK?, ONNX ops, cnnrt ops, output SQNR dB, worst layer.
+# release build of cnnrt. Everything goes to build/ (git-ignored). The export is
+# reused when export.json says it was made with the same size, mode and steps.
+# Prints: model, import OK?, ONNX ops, cnnrt ops, output SQNR dB, worst layer
+# (and with TRAIN=mnist the float and int8 top-1 on the evaluation images).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE=${1:-224}
 METHOD=${2:-minmax}
-OUT=build/onnx_zoo
+TRAIN=${3:-none}
+STEPS=${4:-300}
+case "$TRAIN" in
+  none) OUT=build/onnx_zoo; EXPORT_ARGS=(); WANT="$SIZE none null" ;;
+  mnist) OUT=build/onnx_zoo_mnist; EXPORT_ARGS=(--train mnist --steps "$STEPS" --calib 64 --eval 500)
+         WANT="$SIZE mnist $STEPS" ;;
+  *) echo "TRAIN must be none or mnist" >&2; exit 2 ;;
+esac
 VENV=build/venv-torch
 PY=$VENV/bin/python
 if [ ! -x "$PY" ]; then
@@ -26,8 +38,10 @@ fi
 swift build -c release --product cnnrt >/dev/null
 CNNRT="$(swift build -c release --show-bin-path)/cnnrt"
 mkdir -p "$OUT"
-if [ ! -f "$OUT/export.json" ] || [ "$(jq -r .size "$OUT/export.json")" != "$SIZE" ]; then
-  "$PY" tools/onnx_zoo/export_torchvision.py "$OUT" --size "$SIZE"
+have() { jq -r '"\(.size) \(.train // "none") \(.training.steps)"' "$OUT/export.json"; }
+if [ ! -f "$OUT/export.json" ] || [ "$(jq -r '.complete // true' "$OUT/export.json")" != true ] \
+   || [ "$(have)" != "$WANT" ]; then
+  "$PY" tools/onnx_zoo/export_torchvision.py "$OUT" --size "$SIZE" "${EXPORT_ARGS[@]}"
 fi
 
 for net in $(jq -r '.nets | keys_unsorted[]' "$OUT/export.json"); do
@@ -44,15 +58,17 @@ done
 import json, os, subprocess, sys
 out, cnnrt, method = sys.argv[1], sys.argv[2], sys.argv[3]
 exp = json.load(open(os.path.join(out, "export.json")))
+trained = exp.get("train", "none") != "none"
 print(f"input {exp['size']}x{exp['size']}, torch {exp['torch']}, torchvision {exp['torchvision']}, opset {exp['opset']}, "
-      f"--method {method}")
-print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14}  worst layer (SQNR dB)  ONNX ops")
+      f"--method {method}" + (f", trained: {exp['train']} {exp['training']}" if trained else ", untrained"))
+acc_head = f" {'float top-1':>11} {'int8 top-1':>10} {'train s':>7}" if trained else ""
+print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14}{acc_head}  worst layer (SQNR dB)  ONNX ops")
 for net, info in exp["nets"].items():
     ops = " ".join(info["ops"])
     ev = os.path.join(out, f"{net}.{method}.eval.json")
     if not os.path.exists(ev):
         log = open(os.path.join(out, f"{net}.{method}.quantize.log")).read().strip().splitlines()
-        print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14}  {log[-1] if log else '?'}  {ops}")
+        print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14}{' ' * len(acc_head)}  {log[-1] if log else '?'}  {ops}")
         continue
     r = json.load(open(ev))
     inspect = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, f"{net}.{method}.cnnrt"), "--json"],
@@ -61,5 +77,7 @@ for net, info in exp["nets"].items():
     output = inspect["outputs"][0]["name"]  # the op writing the model output carries its name
     sq = next(l["sqnr_db"] for l in r["layers"] if l["name"] == output)
     worst = min((l for l in r["layers"] if l["sqnr_db"] is not None), key=lambda l: l["sqnr_db"])
-    print(f"{net:<20} {'yes':<7} {n_ops:>9} {sq:>14.1f}  {worst['name']} ({worst['type']}) {worst['sqnr_db']:.1f}  {ops}")
+    acc = (f" {r['float']['top1']:>11.3f} {r['int8']['top1']:>10.3f} {info.get('train_seconds', 0):>7.0f}"
+           if trained else "")
+    print(f"{net:<20} {'yes':<7} {n_ops:>9} {sq:>14.1f}{acc}  {worst['name']} ({worst['type']}) {worst['sqnr_db']:.1f}  {ops}")
 PY

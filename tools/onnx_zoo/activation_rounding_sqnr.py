@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Which activation roundings cost a net its output SQNR? A float simulation.
+
+    build/venv-torch/bin/python tools/onnx_zoo/activation_rounding_sqnr.py OUT_DIR NET [CNNRT] [--groups]
+
+Takes the tensors that `cnnrt eval --float` reports for OUT_DIR/NET.minmax.eval.json
+(the int8 model's op outputs that have a float twin in OUT_DIR/NET.onnx) and runs
+the float ONNX model in ONNX Runtime with some of them rounded to an int8 grid:
+asymmetric, min-max over OUT_DIR/calib.npz and widened to include 0, like
+`cnnrt quantize --method minmax` (the input gets the cnnrt model's own scale and
+zero point). Weights, biases and all arithmetic stay float, so this isolates
+activation rounding and clipping. Reported: the output SQNR (dB) against the
+plain float model on the first 100 images of OUT_DIR/eval.npz with
+  - every tensor rounded,
+  - every tensor rounded except those of one op type (with --groups), and
+  - each tensor rounded alone (the 8 that cost most are listed).
+This approximates the int8 model (the ranges come from ONNX Runtime, not from
+cnnrt's calibration; no weight rounding); it is a diagnostic, not a test.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+
+def sqnr(ref, got):
+    ref = ref.astype(np.float64)
+    return 10 * np.log10(np.sum(ref ** 2) / np.sum((ref - got) ** 2))
+
+
+def run(sess, names, x):
+    outs = [sess.run(names, {"input": np.ascontiguousarray(v.transpose(2, 0, 1)[None])}) for v in x]
+    return [np.concatenate([o[i] for o in outs]) for i in range(len(names))]
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out, net = args[0], args[1]
+    cnnrt = args[2] if len(args) > 2 else ".build/release/cnnrt"
+    groups = "--groups" in sys.argv
+    model = onnx.load(os.path.join(out, net + ".onnx"))
+    produced = {o for n in model.graph.node for o in n.output}
+    report = json.load(open(os.path.join(out, net + ".minmax.eval.json")))
+    layers = [(l["name"], l["type"]) for l in sorted(report["layers"], key=lambda l: l["index"])
+              if l["name"] in produced]
+    names = [n for n, _ in layers]
+    kind = dict(layers)
+    logits = model.graph.output[0].name
+
+    info = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, net + ".minmax.cnnrt"), "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    in_s, in_z = info["inputs"][0]["scale"], info["inputs"][0]["zero_point"]
+
+    # Ranges of every tensor over the calibration set (float model).
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    for n in names:
+        if n != logits:
+            probe.graph.output.extend([helper.make_empty_tensor_value_info(n)])
+    sess = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    calib = np.load(os.path.join(out, "calib.npz"))["x"]
+    ev = np.load(os.path.join(out, "eval.npz"))["x"][:100]
+    vals = dict(zip(names, run(sess, names, calib)))
+    grid = {}
+    for n in names:
+        lo, hi = min(0.0, float(vals[n].min())), max(0.0, float(vals[n].max()))
+        s = (hi - lo) / 255 if hi > lo else 1.0
+        grid[n] = (s, int(np.clip(np.round(-128 - lo / s), -128, 127)))
+
+    def simulate(rounded, quant_input=True):
+        """The float model with the tensors in `rounded` (and the input) replaced by Q/DQ of themselves."""
+        m = onnx.ModelProto()
+        m.CopyFrom(model)
+        g = m.graph
+        todo = (["input"] if quant_input else []) + [n for n in names if n in rounded]
+        new_nodes = []
+        for t in todo:
+            s, z = (in_s, in_z) if t == "input" else grid[t]
+            g.initializer.extend([helper.make_tensor(t + "_qs", TensorProto.FLOAT, [], [s]),
+                                  helper.make_tensor(t + "_qz", TensorProto.INT8, [], [z])])
+            new_nodes += [helper.make_node("QuantizeLinear", [t, t + "_qs", t + "_qz"], [t + "_q"]),
+                          helper.make_node("DequantizeLinear", [t + "_q", t + "_qs", t + "_qz"], [t + "_fq"])]
+        ren = {t: t + "_fq" for t in todo}
+        for node in g.node:
+            for i, x in enumerate(node.input):
+                if x in ren:
+                    node.input[i] = ren[x]
+        # Q/DQ of the input first, the others right after their producers (topological order).
+        nodes = list(g.node)
+        by_out = {t: [q, d] for t, q, d in zip(todo, new_nodes[0::2], new_nodes[1::2])}
+        order = by_out.pop("input", [])
+        for node in nodes:
+            order.append(node)
+            for o in node.output:
+                order += by_out.get(o, [])
+        del g.node[:]
+        g.node.extend(order)
+        if logits in ren:  # the graph output itself is rounded: expose the rounded tensor
+            g.output[0].name = logits + "_fq"
+        s = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        return run(s, [g.output[0].name], ev)[0]
+
+    ref = run(ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]), [logits], ev)[0]
+    print(f"{net}: {len(names)} rounded tensors; output SQNR of the float model with")
+    print(f"  only the input rounded:             {sqnr(ref, simulate(set())):6.1f} dB")
+    print(f"  every tensor rounded:               {sqnr(ref, simulate(set(names))):6.1f} dB")
+    if groups:
+        for t in sorted(set(kind.values())):
+            keep = {n for n in names if kind[n] != t}
+            print(f"  every tensor but the {t:<14} ones ({len(names) - len(keep):3d}): "
+                  f"{sqnr(ref, simulate(keep)):6.1f} dB")
+        keep = {n for n in names if n != logits}
+        print(f"  every tensor but the output logits:  {sqnr(ref, simulate(keep)):6.1f} dB")
+    alone = sorted(((sqnr(ref, simulate({n}, quant_input=False)), n) for n in names))
+    print("  each tensor rounded alone (input float), the 8 worst:")
+    for v, n in alone[:8]:
+        print(f"    {v:6.1f} dB  {kind[n]:<16} {n}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
