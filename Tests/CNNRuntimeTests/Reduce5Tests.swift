@@ -121,31 +121,24 @@ let meanRank5Cases: [ReduceCase] = [
 ]
 
 @Suite struct Reduce5Tests {
-  @Test(arguments: sumManyAxesCases)
-  func sumOverThreeOrMoreAxesMatchesTFLMArithmetic(_ c: ReduceCase) throws {
+  /// Six inputs of `c` through `code` (SUM or MEAN) against the written-out model.
+  private func checkAgainstModel(_ code: OpCode, _ c: ReduceCase) throws {
     for k in 0..<6 {
       let x = inputs(c, k)
-      let (got, shape) = try run(.sum, c, x)
+      let (got, shape) = try run(code, c, x)
       #expect(shape == expectedShape(c))
       let want = groups(x, shape: c.shape, axes: Set(c.axes)).map {
-        modelReduce($0, mean: false, inScale: c.inScale, inZP: c.inZP, outScale: c.outScale, outZP: c.outZP)
+        modelReduce($0, mean: code == .mean, inScale: c.inScale, inZP: c.inZP, outScale: c.outScale, outZP: c.outZP)
       }
       #expect(got == want, "input \(k)")
     }
   }
 
+  @Test(arguments: sumManyAxesCases)
+  func sumOverThreeOrMoreAxesMatchesTFLMArithmetic(_ c: ReduceCase) throws { try checkAgainstModel(.sum, c) }
+
   @Test(arguments: meanRank5Cases)
-  func meanOverAnyAxesOfRank5MatchesTFLMArithmetic(_ c: ReduceCase) throws {
-    for k in 0..<6 {
-      let x = inputs(c, k)
-      let (got, shape) = try run(.mean, c, x)
-      #expect(shape == expectedShape(c))
-      let want = groups(x, shape: c.shape, axes: Set(c.axes)).map {
-        modelReduce($0, mean: true, inScale: c.inScale, inZP: c.inZP, outScale: c.outScale, outZP: c.outZP)
-      }
-      #expect(got == want, "input \(k)")
-    }
-  }
+  func meanOverAnyAxesOfRank5MatchesTFLMArithmetic(_ c: ReduceCase) throws { try checkAgainstModel(.mean, c) }
 
   /// The same axis sets with SUM (rank 5, one to five axes) and REDUCE_MAX.
   @Test(arguments: meanRank5Cases)

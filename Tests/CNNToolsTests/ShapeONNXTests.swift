@@ -362,18 +362,27 @@ private func convTransposeReference(_ x: [Float], h: Int, w: Int, ci: Int, co: I
 
     // x is among the calibration samples: the output range covers it, so the
     // difference is rounding only (weights, input, accumulator, output).
-    let r = try Quantizer.quantize(g, samples: [nhwc(x, c: ci, h: h, w: w)] + (0..<15).map { _ in nhwc(sample(), c: ci, h: h, w: w) },
-                                   options: .init(imageInput: false))
-    let rm = try RuntimeModel(bytes: r.bytes)
-    #expect(rm.ops.map(\.typeName) == ["TransposeConv"], "the Relu fuses")
-    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
-    let o = rm.outputs[0]
-    let yq = nhwc(try rm.run(input: nhwc(x, c: ci, h: h, w: w).map { inQ.quantize($0) })
-                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: co, h: oh, w: ow, inverse: true)
-    let signal = want.map { $0 * $0 }.reduce(0, +), noise = zip(yq, want).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-    let sqnr = 10 * log10(signal / max(noise, 1e-30))
+    let sqnr = try int8SQNR(g, x, calibration: (0..<15).map { _ in sample() }, (ci, h, w), (co, oh, ow), want: want)
     print("ONNX ConvTranspose \(mapping) \(oh)x\(ow): int8 vs float SQNR \(sqnr) dB")
     #expect(sqnr >= 30)
+  }
+
+  /// Quantizes `g` (calibrated on `x` and `calibration`, NCHW samples),
+  /// checks it became one TRANSPOSE_CONV (any Relu fused), runs `x` in int8
+  /// and returns the output's SQNR against `want` (NCHW).
+  private func int8SQNR(_ g: FloatGraph, _ x: [Float], calibration: [[Float]], _ input: (c: Int, h: Int, w: Int),
+                        _ output: (c: Int, h: Int, w: Int), want: [Float]) throws -> Double {
+    let toNHWC = { (v: [Float]) in nhwc(v, c: input.c, h: input.h, w: input.w) }
+    let r = try Quantizer.quantize(g, samples: [toNHWC(x)] + calibration.map(toNHWC), options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    #expect(rm.ops.map(\.typeName) == ["TransposeConv"])
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let o = rm.outputs[0]
+    let yq = nhwc(try rm.run(input: toNHWC(x).map { inQ.quantize($0) }).map { o.scale * Float(Int32($0) - o.zeroPoint) },
+                  c: output.c, h: output.h, w: output.w, inverse: true)
+    let signal = want.map { Double($0 * $0) }.reduce(0, +)
+    let noise = zip(yq, want).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +)
+    return 10 * log10(signal / max(noise, 1e-30))
   }
 
   /// Groups and dilation (a filter with zeros): float import equals the
@@ -405,16 +414,7 @@ private func convTransposeReference(_ x: [Float], h: Int, w: Int, ci: Int, co: I
     let ferr = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
     #expect(ferr < 1e-5, "float grouped/dilated ConvTranspose differs from the definition by \(ferr)")
 
-    let r = try Quantizer.quantize(g, samples: [nhwc(x, c: ci, h: h, w: w)] + (0..<15).map { _ in nhwc(sample(), c: ci, h: h, w: w) },
-                                   options: .init(imageInput: false))
-    let rm = try RuntimeModel(bytes: r.bytes)
-    #expect(rm.ops.map(\.typeName) == ["TransposeConv"])
-    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
-    let o = rm.outputs[0]
-    let yq = nhwc(try rm.run(input: nhwc(x, c: ci, h: h, w: w).map { inQ.quantize($0) })
-                    .map { o.scale * Float(Int32($0) - o.zeroPoint) }, c: co, h: oh, w: ow, inverse: true)
-    let signal = want.map { $0 * $0 }.reduce(0, +), noise = zip(yq, want).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-    let sqnr = 10 * log10(signal / max(noise, 1e-30))
+    let sqnr = try int8SQNR(g, x, calibration: (0..<15).map { _ in sample() }, (ci, h, w), (co, oh, ow), want: want)
     print("ONNX ConvTranspose group \(groups) dilation \(dilation): int8 vs float SQNR \(sqnr) dB")
     #expect(sqnr >= 30)
   }
