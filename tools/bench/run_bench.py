@@ -101,7 +101,7 @@ AVX512_HARDWARE_NOTE = (
     "Conv2D, Add, Mul, MaxPool, AveragePool and Mean have so far run only under `make avx512-emu-test`: their "
     "unchanged sources compiled against a bit-level emulation of every AVX-512 instruction they use "
     "(`tools/simd/AVX512Emulation.swift`, itself checked against the native AVX2 instructions), through all "
-    "291 golden cases and 120 random models with 0 bytes different, and the elementwise, pooling and Mean "
+    "309 golden cases and 120 random models with 0 bytes different, and the elementwise, pooling and Mean "
     "kernels also against their AVX2 counterparts on 16,500 random cases. Pad, Concatenation and the "
     "byte-table activations use libc's copies or the AVX2 kernels on the AVX-512 path; bilinear resize "
     "runs its AVX2 kernel there.\n")
