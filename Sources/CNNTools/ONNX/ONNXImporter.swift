@@ -503,14 +503,22 @@ struct ONNXImporter {
 
   /// Strides, dilations and padding of a conv/pool, mapped onto TFLite's
   /// SAME / VALID or an explicit pad node.
+  /// A 2-D op's `strides` and `dilations` (default 1), each value 1 to
+  /// ModelBuilder.maxSpatialParameter.
+  static func stridesAndDilations(_ a: ONNXAttributes, _ ctx: String) throws -> (s: [Int], d: [Int]) {
+    let s = try a.ints("strides") ?? [1, 1]
+    let d = try a.ints("dilations") ?? [1, 1]
+    let inRange = { (v: Int) in v >= 1 && v <= ModelBuilder.maxSpatialParameter }
+    guard s.count == 2, d.count == 2, s.allSatisfy(inRange), d.allSatisfy(inRange) else {
+      throw FloatGraphError.unsupported("\(ctx): strides \(s) / dilations \(d) (2-D, positive)")
+    }
+    return (s, d)
+  }
+
   func spatial(_ a: ONNXAttributes, _ ctx: String, h: Int, w: Int, kh: Int, kw: Int, allowDilation: Bool,
                extraPads: [Int]) throws -> Geometry {
     var g = Geometry()
-    let s = try a.ints("strides") ?? [1, 1]
-    let d = try a.ints("dilations") ?? [1, 1]
-    guard s.count == 2, d.count == 2, s.allSatisfy({ $0 >= 1 && $0 <= 1 << 12 }), d.allSatisfy({ $0 >= 1 && $0 <= 1 << 12 }) else {
-      throw FloatGraphError.unsupported("\(ctx): strides \(s) / dilations \(d) (2-D, positive)")
-    }
+    let (s, d) = try Self.stridesAndDilations(a, ctx)
     if !allowDilation, d != [1, 1] { throw FloatGraphError.unsupported("\(ctx): dilations \(d)") }
     (g.sh, g.sw, g.dh, g.dw) = (s[0], s[1], d[0], d[1])
     let effH = (kh - 1) * g.dh + 1, effW = (kw - 1) * g.dw + 1

@@ -83,10 +83,7 @@ enum TransposeConvOp: ToolOp {
     guard Ci == C, Og >= 1, KH >= 1, KW >= 1 else { throw n.invalid("weights \(w.dims) do not match input channels \(C)") }
     let O = Og * groups
     if let ks = try n.a.ints("kernel_shape"), ks != [KH, KW] { throw n.invalid("kernel_shape \(ks) != weights \(w.dims)") }
-    let s = try n.a.ints("strides") ?? [1, 1]
-    guard s.count == 2, s.allSatisfy({ $0 >= 1 && $0 <= ModelBuilder.maxSpatialParameter }) else { throw n.unsupported("strides \(s)") }
-    let d = try n.a.ints("dilations") ?? [1, 1]
-    guard d.count == 2, d.allSatisfy({ $0 >= 1 && $0 <= ModelBuilder.maxSpatialParameter }) else { throw n.unsupported("dilations \(d)") }
+    let (s, d) = try ONNXImporter.stridesAndDilations(n.a, n.ctx)
     // The dilated kernel's extent: the filter the runtime runs.
     let (KHd, KWd) = (d[0] * (KH - 1) + 1, d[1] * (KW - 1) + 1)
     guard KHd <= ModelBuilder.maxSpatialParameter, KWd <= ModelBuilder.maxSpatialParameter,
