@@ -86,7 +86,11 @@
  * CNN_OP_MEAN reduces any set of axes (not only H and W), and the three
  * reductions take inputs of rank 1 to 5; an ADD
  * input may be a constant; CNN_OP_TRANSPOSE_CONV takes explicit pads as well
- * as SAME and VALID (ONNX ConvTranspose's pads and output_padding). Files written by 0.2.0 load unchanged; files using
+ * as SAME and VALID (ONNX ConvTranspose's pads and output_padding). The
+ * memory planner places a Reshape's input, and each input of a Concatenation
+ * with only 1s before its axis, inside the output's bytes, so
+ * cnn_model_activation_bytes() can be smaller than 0.2.0's and an int8
+ * output (cnn_output_raw()) may start at any byte address. Files written by 0.2.0 load unchanged; files using
  * the new ops are refused by 0.2.0 as invalid ops. cnn_model_kernel_path()
  * names the kernel path a model was prepared for ("portable", "avx2",
  * "avx512"; on aarch64 "neon", "dotprod"). Without CNNRT_ISA a model now
@@ -469,7 +473,9 @@ const char *cnn_model_name(const cnn_model *model);
 
 /**
  * Bytes of the activation pool chosen by the memory planner: tensors whose
- * lifetimes do not overlap share space. Part of cnn_context_arena_size().
+ * lifetimes do not overlap share space, and a Reshape's input, or an input
+ * of a Concatenation with only 1s before its axis, is placed inside the
+ * output's bytes (nothing copied). Part of cnn_context_arena_size().
  * 0 for NULL.
  */
 size_t cnn_model_activation_bytes(const cnn_model *model);
@@ -541,7 +547,8 @@ enum cnn_status cnn_run(cnn_context *context);
  * Gives read access to the raw int8 data of model output `index` (NHWC)
  * and its element count. Dequantize with the scale and zero point from
  * cnn_model_output_info(): real = scale × (q − zero_point). Valid until
- * the next cnn_run()/cnn_classify() on this context.
+ * the next cnn_run()/cnn_classify() on this context. The data may start at
+ * any byte address (an output placed inside a concatenation's bytes).
  */
 enum cnn_status cnn_output_raw(const cnn_context *context, int32_t index, const int8_t **out_data, size_t *out_count);
 

@@ -123,7 +123,8 @@ func contextState(_ c: UnsafePointer<cnn_context>?) -> UnsafeMutablePointer<Cont
 /// Gives read access to the raw int8 data of model output `index` (NHWC)
 /// and its element count. Dequantize with the scale and zero point from
 /// cnn_model_output_info(): real = scale × (q − zero_point). Valid until
-/// the next cnn_run()/cnn_classify() on this context.
+/// the next cnn_run()/cnn_classify() on this context. The data may start at
+/// any byte address (an output placed inside a concatenation's bytes).
 @c(cnn_output_raw) public func cnnOutputRaw(
   _ context: UnsafePointer<cnn_context>?, _ index: Int32,
   _ out_data: UnsafeMutablePointer<UnsafePointer<Int8>?>?, _ out_count: UnsafeMutablePointer<UInt>?

@@ -302,7 +302,9 @@ func fillTensorInfo(_ s: ModelState, _ i: Int, _ info: UnsafeMutablePointer<cnn_
 }
 
 /// Bytes of the activation pool chosen by the memory planner: tensors whose
-/// lifetimes do not overlap share space. Part of cnn_context_arena_size().
+/// lifetimes do not overlap share space, and a Reshape's input, or an input
+/// of a Concatenation with only 1s before its axis, is placed inside the
+/// output's bytes (nothing copied). Part of cnn_context_arena_size().
 /// 0 for NULL.
 @c(cnn_model_activation_bytes) public func cnnModelActivationBytes(_ model: UnsafePointer<cnn_model>?) -> UInt {
   UInt(modelState(model)?.pointee.activationBytes ?? 0)
