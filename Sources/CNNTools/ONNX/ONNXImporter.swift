@@ -37,7 +37,8 @@ import SwiftProtobuf
 
 extension FloatGraph {
   /// Builds the IR from an ONNX model (main graph, default domain ops).
-  /// Errors name the node ("unsupported ONNX op 'LSTM' (node 'lstm_1')");
+  /// Errors name the node ("unsupported ONNX op 'LSTM' (node 3, 'lstm_1')": its
+  /// position in the graph's node list, from 0, and its name);
   /// truncated or corrupt bytes throw `FloatGraphError.invalidModel`.
   public init(onnx bytes: [UInt8]) throws {
     let model: ONNXModelProto
@@ -237,7 +238,7 @@ struct ONNXImporter {
     let ctx = "ONNX node '\(name.prefix(120))' (\(proto.opType.prefix(60)))"
     let n = ONNXNode(proto: proto, name: name, ctx: ctx, a: ONNXAttributes(proto, ctx: ctx), outName: proto.output.first ?? "")
     guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
-      throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.domain).\(proto.opType)' (node '\(name)')")
+      throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.domain).\(proto.opType)' (node \(k), '\(name)')")
     }
     let a = n.a
     guard let outName = proto.output.first, !outName.isEmpty else { throw n.invalid("no output") }
@@ -372,7 +373,7 @@ struct ONNXImporter {
 
     default:
       guard let unit = ToolOpTable.byONNX[proto.opType] else {
-        throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.opType)' (node '\(name)')")
+        throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.opType)' (node \(k), '\(name)')")
       }
       try unit.importONNX(n, &self)
     }
