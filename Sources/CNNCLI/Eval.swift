@@ -21,7 +21,10 @@ struct Eval: ParsableCommand {
 
       With --float, each layer's int8 output is compared with the float model's tensor of the \
       same name: SQNR = 10·log10(Σ float² / Σ (float − dequantized int8)²) in dB over the first \
-      --sqnr-samples samples. Low SQNR marks the layer where quantization loses accuracy.
+      --sqnr-samples samples. Low SQNR marks the layer where quantization loses accuracy. \
+      A tensor read only by HardSwish is compared from −3 up, and one read only by lookup \
+      tables that are flat at its int8 ends within those ends (the quantizer cuts such \
+      ranges; values beyond change nothing downstream).
       """)
 
   @Argument(help: "Model file (.cnnrt).")
@@ -269,6 +272,13 @@ struct LayerErrors {
   /// Output quantization (scale, zero point) of each op, read once.
   let outputQuant: [(scale: Double, zeroPoint: Int32)]
 
+  /// Per op: bounds the float reference is clamped to before comparing,
+  /// where the op's readers give the same result beyond them and the
+  /// quantizer cut the range there (`ToolOp.usefulInputRange`): −3 below
+  /// for a tensor read only by HardSwish; the int8 ends for one read only
+  /// by LookupTables whose first (last) two entries are equal.
+  var clamp: [Int: (lo: Double, hi: Double)] = [:]
+
   init(runtime m: RuntimeModel) {
     ops = m.ops
     outputQuant = ops.indices.map { op in
@@ -276,6 +286,22 @@ struct LayerErrors {
       return (Double(t.scale), t.zeroPoint)
     }
     for op in ops where !op.outputName.isEmpty { byName[op.outputName, default: []].append(op.index) }
+    let outputNames = Set(m.outputs.map(\.name))
+    for op in ops where !outputNames.contains(op.outputName) {
+      let t = m.opOutputIndex(op.index)
+      let readers = ops.filter { $0.inputs.contains(t) }
+      guard !readers.isEmpty else { continue }
+      let (scale, zp) = outputQuant[op.index]
+      if readers.allSatisfy({ $0.typeName == "HardSwish" && $0.inputs.first == t }) {
+        clamp[op.index] = (-3, .infinity)
+      } else if readers.allSatisfy({ $0.typeName == "LookupTable" && $0.inputs.first == t }) {
+        let tables = readers.compactMap { $0.inputs.count > 1 ? m.constantValues($0.inputs[1]) : nil }
+        guard tables.count == readers.count, tables.allSatisfy({ $0.count == 256 }) else { continue }
+        let lo = tables.allSatisfy { $0[0] == $0[1] } ? scale * Double(-128 - zp) : -.infinity
+        let hi = tables.allSatisfy { $0[255] == $0[254] } ? scale * Double(127 - zp) : .infinity
+        if lo > -.infinity || hi < .infinity { clamp[op.index] = (lo, hi) }
+      }
+    }
   }
 
   var unmatched: Int { ops.count - signal.count }
@@ -285,12 +311,14 @@ struct LayerErrors {
     for op in opList {
       guard let q = outputs[op], q.count == float.count else { continue }
       let (scale, zeroPoint) = outputQuant[op]
+      let (lo, hi) = clamp[op] ?? (-.infinity, .infinity)
       var s = 0.0, e = 0.0
       for k in 0..<q.count {
-        let f = Double(float[k])
+        var f = Double(float[k])
         // Sentinels, not data: the -FLT_MAX a padding node before a max pool
         // fills with (its int8 twin holds -128) would swamp both sums.
         if !(f.magnitude < Double(Float.greatestFiniteMagnitude) / 2) { continue }
+        f = Swift.min(Swift.max(f, lo), hi)
         let d = scale * Double(Int32(q[k]) - zeroPoint)
         s += f * f
         e += (f - d) * (f - d)

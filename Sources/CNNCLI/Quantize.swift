@@ -45,6 +45,9 @@ struct Quantize: ParsableCommand {
   @Flag(name: .long, help: "One weight scale per tensor instead of per output channel.")
   var perTensor = false
 
+  @Flag(name: .long, help: "Correct each conv / fully connected bias for the mean error of its int8 output (one int8 run of the calibration samples per layer).")
+  var biasCorrection = false
+
   @Option(name: .long, help: "Use only the first N calibration samples.")
   var samples: Int?
 
@@ -106,6 +109,7 @@ struct Quantize: ParsableCommand {
       name: name ?? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent, labels: labelList,
       pixelScale: pixelScale, mean: parseList(mean)!, std: parseList(std)!,
       channelOrder: channelOrder == "bgr" ? .bgr : .rgb)
+    options.biasCorrection = biasCorrection
 
     // Calibration samples in the float model's input units.
     let inputShape = graph.tensors[graph.inputs[0]].shape
@@ -218,6 +222,7 @@ struct Quantize: ParsableCommand {
     if outputFormat.json {
       print("{\"output\": \(jsonString(output)), \"ops\": \(result.builder.ops.count), \"params\": \(params), "
             + "\"calibration_samples\": \(n), \"method\": \(jsonString(method)), \"per_channel\": \(options.perChannel), "
+            + "\"bias_correction\": \(options.biasCorrection), "
             + "\"fixed_quantization_tensors\": \(fixedCount), \"seconds\": \(String(format: "%.3f", seconds)), "
             + "\"input_scale\": \(inQ.scale), \"input_zero_point\": \(inQ.zeroPoint), \"bytes\": \(result.bytes.count)}")
       return
@@ -226,7 +231,8 @@ struct Quantize: ParsableCommand {
       : "no calibration ("
     print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"
           + (fixedCount > 0 ? "\(fixedCount) tensors with the model's own (QDQ) quantization, " : "")
-          + "\(options.perChannel ? "per-channel" : "per-tensor") weights) in \(String(format: "%.2f", seconds)) s; "
+          + "\(options.perChannel ? "per-channel" : "per-tensor") weights"
+          + "\(options.biasCorrection ? ", bias correction" : "")) in \(String(format: "%.2f", seconds)) s; "
           + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
   }
 }

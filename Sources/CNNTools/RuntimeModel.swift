@@ -239,6 +239,13 @@ public final class RuntimeModel {
     return outs
   }
 
+  /// The index of op `op`'s output tensor.
+  public func opOutputIndex(_ op: Int) -> Int {
+    var info = cnn_op_info()
+    _ = cnnModelOpInfo(model, Int32(op), &info)
+    return Int(info.output)
+  }
+
   /// The output tensor of op `op`.
   public func outputTensorOf(op: Int) -> TensorSummary {
     var info = cnn_op_info()

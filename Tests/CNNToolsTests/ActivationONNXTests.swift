@@ -24,7 +24,7 @@ private func initializer(_ name: String, _ dims: [Int64], _ values: [Float]) -> 
 
 /// x [1, 3, 6, 6] → (Conv 3→5, 3×3, pads 1 →) `op` → y. `conv` false: the
 /// activation reads the input directly (a standalone op after the input).
-private func onnxModel(_ op: String, _ attrs: [ONNXAttributeProto] = [], extra: [ONNXTensorProto] = [],
+func convActivationONNX(_ op: String, _ attrs: [ONNXAttributeProto] = [], extra: [ONNXTensorProto] = [],
                        conv: Bool = true) -> [UInt8] {
   var m = ONNXModelProto()
   m.irVersion = 7
@@ -91,7 +91,7 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
   static let bound: Float = 4
 
   @Test func hardSigmoidBecomesLookupTable() throws {
-    let (e, s) = try int8Error(onnxModel("HardSigmoid", [attr("alpha", f: 0.25), attr("beta", f: 0.4)]),
+    let (e, s) = try int8Error(convActivationONNX("HardSigmoid", [attr("alpha", f: 0.25), attr("beta", f: 0.4)]),
                                expect: .hardSigmoid, code: .lookupTable)
     print("ONNX Conv → HardSigmoid: max |int8 − float| = \(e) steps of \(s)")
     #expect(s == 1.0 / 256)
@@ -99,19 +99,19 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
   }
 
   @Test func leakyReluMatchesFloat() throws {
-    let (e, s) = try int8Error(onnxModel("LeakyRelu", [attr("alpha", f: 0.2)]), expect: .leakyRelu, code: .leakyRelu)
+    let (e, s) = try int8Error(convActivationONNX("LeakyRelu", [attr("alpha", f: 0.2)]), expect: .leakyRelu, code: .leakyRelu)
     print("ONNX Conv → LeakyRelu: max |int8 − float| = \(e) steps of \(s)")
     #expect(e <= Self.bound)
   }
 
   @Test func hardSwishMatchesFloat() throws {
-    let (e, s) = try int8Error(onnxModel("HardSwish"), expect: .hardSwish, code: .hardSwish, range: 4)
+    let (e, s) = try int8Error(convActivationONNX("HardSwish"), expect: .hardSwish, code: .hardSwish, range: 4)
     print("ONNX Conv → HardSwish: max |int8 − float| = \(e) steps of \(s)")
     #expect(e <= Self.bound)
   }
 
   @Test func tanhMatchesFloat() throws {
-    let (e, s) = try int8Error(onnxModel("Tanh"), expect: .tanh, code: .tanh)
+    let (e, s) = try int8Error(convActivationONNX("Tanh"), expect: .tanh, code: .tanh)
     print("ONNX Conv → Tanh: max |int8 − float| = \(e) steps of \(s)")
     #expect(s == 1.0 / 128)
     #expect(e <= Self.bound)
@@ -119,7 +119,7 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
 
   @Test func preluPerChannelSlopeMatchesFloat() throws {
     let slope = initializer("slope", [5, 1, 1], [0.1, -0.2, 0.3, 0.5, 0.05])
-    let (e, s) = try int8Error(onnxModel("PRelu", extra: [slope]), expect: .prelu, code: .prelu)
+    let (e, s) = try int8Error(convActivationONNX("PRelu", extra: [slope]), expect: .prelu, code: .prelu)
     print("ONNX Conv → PRelu: max |int8 − float| = \(e) steps of \(s)")
     #expect(e <= Self.bound)
   }
@@ -150,15 +150,15 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
 
   @Test func unfusableReluAndClipBecomeStandaloneOps() throws {
     // Straight after the model input there is no producer to fuse into.
-    let (e1, _) = try int8Error(onnxModel("Relu", conv: false), expect: .activation, code: .relu)
+    let (e1, _) = try int8Error(convActivationONNX("Relu", conv: false), expect: .activation, code: .relu)
     #expect(e1 <= 1.5)
     var lo = initializer("lo", [], [0]), hi = initializer("hi", [], [6])
     lo.dims = []; hi.dims = []
-    let (e2, _) = try int8Error(onnxModel("Clip", extra: [lo, hi], conv: false), expect: .activation, code: .relu6,
+    let (e2, _) = try int8Error(convActivationONNX("Clip", extra: [lo, hi], conv: false), expect: .activation, code: .relu6,
                                 range: 8)
     #expect(e2 <= 1.5)
     // After a conv the ReLU is still fused (no standalone op).
-    let g = try FloatGraph(onnx: onnxModel("Relu"))
+    let g = try FloatGraph(onnx: convActivationONNX("Relu"))
     let q = try Quantizer.quantize(g, samples: samples(4, seed: 3, range: 2), options: .init(imageInput: false))
     #expect(try RuntimeModel(bytes: q.bytes).opCount == 1)
   }
@@ -179,7 +179,7 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
   @Test(arguments: 0..<cases.count)
   func everyInputByteGetsTheNearestOutput(index: Int) throws {
     let (op, attrs, range) = Self.cases[index]
-    let g = try FloatGraph(onnx: onnxModel(op, attrs, conv: false))
+    let g = try FloatGraph(onnx: convActivationONNX(op, attrs, conv: false))
     #expect(g.nodes.map(\.kind) == [.unaryFunction])
     let q = try Quantizer.quantize(g, samples: samples(16, seed: 3, range: range), options: .init(imageInput: false))
     let rt = try RuntimeModel(bytes: q.bytes)
@@ -217,7 +217,7 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
   func afterConvMatchesFloat(index: Int) throws {
     let (op, attrs, _) = Self.cases[index]
     guard op != "Exp" && op != "ThresholdedRelu" else { return }
-    let (e, s) = try int8Error(onnxModel(op, attrs), expect: .unaryFunction, code: .lookupTable)
+    let (e, s) = try int8Error(convActivationONNX(op, attrs), expect: .unaryFunction, code: .lookupTable)
     print("ONNX Conv → \(op): max |int8 − float| = \(e) steps of \(s)")
     #expect(e <= (op == "Erf" ? 6 : ActivationONNXTests.bound))
   }
@@ -239,6 +239,6 @@ private func int8Error(_ bytes: [UInt8], expect kind: FloatGraph.Kind, code: OpC
 
   @Test func unknownGeluApproximationIsRefused() throws {
     var a = ONNXAttributeProto(); a.name = "approximate"; a.type = .string; a.s = Data("erf".utf8)
-    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: onnxModel("Gelu", [a])) }
+    #expect(throws: FloatGraphError.self) { try FloatGraph(onnx: convActivationONNX("Gelu", [a])) }
   }
 }

@@ -3,7 +3,8 @@
 // images from ../shared/data, plus the CLI's error cases: corrupt or
 // truncated model files, calibration or evaluation data of the wrong
 // shape, an empty data folder, unknown labels.
-import CNNTools
+import CNNRuntime
+@testable import CNNTools
 import Foundation
 import Testing
 
@@ -84,6 +85,30 @@ private func check(_ r: Run, _ what: String) throws {
     }
   }
 
+  /// `--bias-correction` on ResNet-8 (calibration images 0–49, evaluation
+  /// 50–99): the summary says so, and the logits (the FullyConnected output)
+  /// move closer to float: 29.3 dB plain, 30.1 corrected when this was written.
+  @Test func resnet8_bias_correction_raises_the_logits_sqnr() throws {
+    let shared = try sharedDataDir()
+    let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
+    let x = shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path
+    try withTempDir { dir in
+      var logits: [Double] = []
+      for flags in [[], ["--bias-correction"]] {
+        let model = dir.appendingPathComponent("r8.cnnrt").path
+        let q = try cnnrt(["quantize", float, "--calibration", x, "--samples", "50", "-o", model, "--json"] + flags, in: dir)
+        try check(q, "quantize \(flags)")
+        #expect(try parseJSON(q.stdout)["bias_correction"] as? Bool == !flags.isEmpty)
+        let eval = try cnnrt(["eval", model, "--data", x, "--offset", "50", "--float", float, "--json"], in: dir)
+        try check(eval, "eval")
+        let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+        let fc = try #require(layers.first { $0["type"] as? String == "FullyConnected" })
+        logits.append(try #require(fc["sqnr_db"] as? Double))
+      }
+      #expect(logits[1] > logits[0] + 0.5, "logits SQNR plain \(logits[0]) dB, corrected \(logits[1]) dB")
+    }
+  }
+
   /// The padding node the ONNX importer puts before a max pool whose pads
   /// SAME/VALID cannot express is filled with -FLT_MAX in float and -128 in
   /// int8: its row measures the data, not the sentinel (it read 0.0 dB).
@@ -109,6 +134,37 @@ private func check(_ r: Run, _ what: String) throws {
         let db = row["sqnr_db"] as? Double ?? 0
         #expect(db > 30, "\(row)")
       }
+    }
+  }
+
+  /// A conv read only by HardSwish is quantized from −3 up (below, HardSwish
+  /// gives 0 whatever the value); its eval row compares from −3 up too, so
+  /// it measures rounding, not the cut (it read about 15 dB before).
+  @Test func eval_row_of_a_conv_read_only_by_hardswish_measures_rounding_not_the_cut() throws {
+    let bytes = convActivationONNX("HardSwish")
+    var rng = SplitMix64(seed: 3)
+    let x = (0..<(20 * 6 * 6 * 3)).map { _ in Float(rng.next() % 8000) / 1000 - 4 }
+    let samples = (0..<20).map { Array(x[($0 * 108)..<($0 * 108 + 108)]) }
+    let g = try FloatGraph(onnx: bytes)
+    let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
+    let conv = g.nodes[0].output
+    #expect(r.stats[conv]!.min < -3.5, "the test needs conv values below −3: \(r.stats[conv]!.min)")
+    let q = r.quantization[conv]!
+    #expect(q.dequantize(-128) <= -3 && q.dequantize(-128) >= -3 - 2 * q.scale)
+    try withTempDir { dir in
+      let onnx = dir.appendingPathComponent("hs.onnx").path
+      try Data(bytes).write(to: URL(fileURLWithPath: onnx))
+      let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
+      try Data(npy("<f4", [20, 6, 6, 3], x.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        .write(to: URL(fileURLWithPath: xPath))
+      try Data(npy("<i4", [20], [UInt8](repeating: 0, count: 80))).write(to: URL(fileURLWithPath: yPath))
+      let model = dir.appendingPathComponent("hs.cnnrt").path
+      try check(try cnnrt(["quantize", onnx, "--calibration", xPath, "-o", model], in: dir), "quantize")
+      let eval = try cnnrt(["eval", model, "--data", xPath, "--truth", yPath, "--float", onnx, "--json"], in: dir)
+      try check(eval, "eval")
+      let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+      #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
+      for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
     }
   }
 

@@ -3,13 +3,15 @@
 # quantize each with `cnnrt quantize`, and measure the int8 output against the
 # float ONNX model with `cnnrt eval --float` on a separate seeded input set.
 #
-#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS]]]]   # from the repository root
+#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS [BIAS]]]]]   # from the repository root
 #
 # SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
-# --method (minmax by default, percentile, mse); TRAIN: none (default:
+# --method (minmax by default, percentile, mse); BIAS: bc for cnnrt quantize
+# --bias-correction (files NET.METHOD-bc.*), none by default; TRAIN: none (default:
 # untrained nets, N(0, 1) inputs, into build/onnx_zoo) or mnist (each net
-# trained for STEPS steps, 300 by default, on ../shared/data/mnist; MNIST
-# calibration and test images; into build/onnx_zoo_mnist).
+# trained for STEPS steps, 300 by default, on ../shared/data/mnist; 512 MNIST
+# calibration and 500 test images; into build/onnx_zoo_mnist). The SQNR is
+# over every evaluation input (cnnrt eval --sqnr-samples 500).
 #
 # Needs PyPI (torch, torchvision, onnx, onnxruntime into build/venv-torch) and a
 # release build of cnnrt. Everything goes to build/ (git-ignored). The export is
@@ -22,10 +24,15 @@ SIZE=${1:-224}
 METHOD=${2:-minmax}
 TRAIN=${3:-none}
 STEPS=${4:-300}
+case "${5:-none}" in
+  none) TAG=$METHOD; QARGS=() ;;
+  bc) TAG=$METHOD-bc; QARGS=(--bias-correction) ;;
+  *) echo "BIAS must be none or bc" >&2; exit 2 ;;
+esac
 case "$TRAIN" in
-  none) OUT=build/onnx_zoo; EXPORT_ARGS=(); WANT="$SIZE none null" ;;
-  mnist) OUT=build/onnx_zoo_mnist; EXPORT_ARGS=(--train mnist --steps "$STEPS" --calib 64 --eval 500)
-         WANT="$SIZE mnist $STEPS" ;;
+  none) OUT=build/onnx_zoo; EXPORT_ARGS=(); WANT="$SIZE none null null" ;;
+  mnist) OUT=build/onnx_zoo_mnist; EXPORT_ARGS=(--train mnist --steps "$STEPS" --calib 512 --eval 500)
+         WANT="$SIZE mnist $STEPS 512" ;;
   *) echo "TRAIN must be none or mnist" >&2; exit 2 ;;
 esac
 VENV=build/venv-torch
@@ -38,23 +45,23 @@ fi
 swift build -c release --product cnnrt >/dev/null
 CNNRT="$(swift build -c release --show-bin-path)/cnnrt"
 mkdir -p "$OUT"
-have() { jq -r '"\(.size) \(.train // "none") \(.training.steps)"' "$OUT/export.json"; }
+have() { jq -r '"\(.size) \(.train // "none") \(.training.steps) \(.training.calib)"' "$OUT/export.json"; }
 if [ ! -f "$OUT/export.json" ] || [ "$(jq -r '.complete // true' "$OUT/export.json")" != true ] \
    || [ "$(have)" != "$WANT" ]; then
   "$PY" tools/onnx_zoo/export_torchvision.py "$OUT" --size "$SIZE" "${EXPORT_ARGS[@]}"
 fi
 
 for net in $(jq -r '.nets | keys_unsorted[]' "$OUT/export.json"); do
-  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" --method "$METHOD" \
-       -o "$OUT/$net.$METHOD.cnnrt" >"$OUT/$net.$METHOD.quantize.log" 2>&1; then
-    "$CNNRT" eval "$OUT/$net.$METHOD.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
-      --no-progress --json >"$OUT/$net.$METHOD.eval.json" 2>"$OUT/$net.$METHOD.eval.log" || true
+  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" --method "$METHOD" "${QARGS[@]}" \
+       -o "$OUT/$net.$TAG.cnnrt" >"$OUT/$net.$TAG.quantize.log" 2>&1; then
+    "$CNNRT" eval "$OUT/$net.$TAG.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
+      --no-progress --sqnr-samples 500 --json >"$OUT/$net.$TAG.eval.json" 2>"$OUT/$net.$TAG.eval.log" || true
   else
-    rm -f "$OUT/$net.$METHOD.eval.json"
+    rm -f "$OUT/$net.$TAG.eval.json"
   fi
 done
 
-"$PY" - "$OUT" "$CNNRT" "$METHOD" <<'PY'
+"$PY" - "$OUT" "$CNNRT" "$TAG" <<'PY'
 import json, os, subprocess, sys
 out, cnnrt, method = sys.argv[1], sys.argv[2], sys.argv[3]
 exp = json.load(open(os.path.join(out, "export.json")))

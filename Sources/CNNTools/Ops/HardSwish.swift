@@ -35,6 +35,9 @@ enum HardSwishOp: ToolOp {
     for k in 0..<e.out.count { let v = e.x[k]; e.out[k] = v * min(max(v + 3, 0), 6) / 6 }
   }
 
+  /// x · relu6(x + 3) / 6 is 0 for every x ≤ −3.
+  static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)? { (-3, .infinity) }
+
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     let (x, _) = q.input(n)
     let oq = try q.own(n.output)

@@ -38,6 +38,13 @@ enum LookupTableOp: ToolOp {
     for k in 0..<e.out.count { e.out[k] = Float(hardSigmoid(Double(e.x[k]), alpha: a, beta: b)) }
   }
 
+  /// max(0, min(1, αx + β)) is constant outside the ramp between −β/α and (1 − β)/α.
+  static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)? {
+    guard n.alpha != 0, n.alpha.isFinite, n.beta.isFinite else { return nil }
+    let a = -n.beta / n.alpha, b = (1 - n.beta) / n.alpha
+    return (min(a, b), max(a, b))
+  }
+
   /// The table of `f` for an input quantization and an output quantization.
   static func table(input: ActivationQuant, output: ActivationQuant, _ f: (Double) -> Double) -> [Int8] {
     (-128...127).map { q in

@@ -65,6 +65,11 @@ protocol ToolOp: Sendable {
   /// Whether the input keeps its min-max range whatever the calibration
   /// method (the logits read by softmax / logistic).
   static var needsFullRangeInput: Bool { get }
+  /// The input values outside which the node's output no longer changes
+  /// (HardSwish below −3, HardSigmoid outside its ramp), or nil: a tensor
+  /// read only by such nodes is quantized over at most the hull of their
+  /// ranges, which loses nothing and gives finer steps.
+  static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)?
   /// FloatGraph node → ModelBuilder op; returns the output and its quantization.
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant)
 
@@ -125,6 +130,7 @@ extension ToolOp {
   }
   static func prepareFloat(_ n: FloatGraph.Node, _ g: FloatGraph) -> (packed: [Float], bias: [Float]) { ([], []) }
   static func weightChannelAxis(_ kind: FloatGraph.Kind) -> Int? { nil }
+  static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)? { nil }
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     throw FloatGraphError.unsupported("\(n.origin): \(n.kind) cannot be quantized")
   }

@@ -184,6 +184,38 @@ public struct FloatGraph: Sendable {
     }
     return g
   }
+
+  /// A copy where each x · HardSigmoid(x) with alpha 1/6 and beta 1/2 (how
+  /// PyTorch exports hardswish below ONNX opset 14) is one HardSwish node:
+  /// quantized as two ops it is rounded twice, and the product reads the
+  /// gate at the 1/256 step of the sigmoid's output. The gate must be read
+  /// by that product only and not be a model output; the product must have
+  /// no fused activation. The product's output tensor is kept.
+  public func fusingHardSwish() -> FloatGraph {
+    var g = self
+    var i = 0
+    while i < g.nodes.count {
+      let n = g.nodes[i]
+      if n.kind == .mul, n.activation == .none, n.inputs.count == 2,
+         let k = (0..<2).first(where: { k in
+           guard let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) else { return false }
+           let h = g.nodes[p]
+           return h.kind == .hardSigmoid && h.inputs[0] == n.inputs[1 - k] && abs(h.alpha * 6 - 1) < 1e-6
+             && h.beta == 0.5 && g.consumers(of: h.output) == [i] && !g.outputs.contains(h.output)
+         }),
+         let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) {
+        var hs = FloatGraph.Node(kind: .hardSwish, inputs: [n.inputs[1 - k]], output: n.output,
+                                 origin: "\(n.origin) (x · HardSigmoid(x) as HardSwish)")
+        hs.activation = .none
+        g.nodes[i] = hs
+        g.nodes.remove(at: p)
+        i = 0
+        continue
+      }
+      i += 1
+    }
+    return g
+  }
 }
 
 /// A node's shape check (`ToolOp.checkShapes`): the node, its first input's

@@ -38,6 +38,12 @@ public enum Quantizer {
     public var channelOrder: ChannelOrder
     /// Whether input 0 is an image: nil = automatic (rank 4, batch 1, 1 or 3 channels).
     public var imageInput: Bool?
+    /// Empirical bias correction (`BiasCorrection`): each conv, depthwise
+    /// conv and fully connected bias absorbs the mean per-channel error of
+    /// its int8 pre-activation over the calibration samples.
+    public var biasCorrection = false
+    /// Quantize x · HardSigmoid(x) as one HardSwish (FloatGraph.fusingHardSwish).
+    public var fuseHardSwish = true
     /// Called during calibration with (samples processed, total) over all passes.
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
@@ -106,7 +112,7 @@ public enum Quantizer {
   /// QDQ models) keep the given parameters; `samples` may be empty when every
   /// activation whose quantization is chosen here has fixed parameters.
   public static func quantize(_ graph: FloatGraph, samples: [[Float]], options: Options = Options()) throws -> Result {
-    let g = graph.fusingActivations()
+    let g = options.fuseHardSwish ? graph.fusingActivations().fusingHardSwish() : graph.fusingActivations()
     guard g.inputs.count == 1 else {
       throw FloatGraphError.unsupported("\(g.inputs.count) model inputs (only single-input models can be calibrated)")
     }
@@ -123,13 +129,26 @@ public enum Quantizer {
       throw FloatGraphError.invalidInput(
         "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
     }
+    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:])
+    guard options.biasCorrection, !samples.isEmpty else { return first }
+    return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
+      try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift)
+    }
+  }
 
+  /// Builds the int8 model from the calibration statistics; `biasShift`
+  /// (by weighted node output tensor) is subtracted from each float bias
+  /// before it is quantized (bias correction).
+  static func build(_ g: FloatGraph, stats: [Int: TensorStats], options: Options, calibrator: Calibrator,
+                    biasShift: [Int: [Float]]) throws -> Result {
     // Tensors kept at their min-max range whatever the method: the model input
     // (clipping it would discard pixel values the preprocessing maps exactly)
     // and the logits read by softmax/logistic (their tail decides the class).
     var fullRange: Set<Int> = [g.inputs[0]]
     for n in g.nodes where ToolOpTable.unit(n.kind).needsFullRangeInput { fullRange.insert(n.inputs[0]) }
     var q = QuantizerState(graph: g, options: options, calibrator: calibrator, stats: stats, fullRange: fullRange)
+    q.biasShift = biasShift
+    q.usefulRange = usefulRanges(g)
     // join: a concatenation's inputs and output get one quantization (Ops/Concatenation.swift).
     try q.shareConcatenationQuantization()
 
@@ -166,6 +185,20 @@ public enum Quantizer {
       throw FloatGraphError.unsupported("the cnnrt runtime refused the quantized model: \(error)")
     }
     return Result(bytes: bytes, builder: b, graph: g, tensorMap: map, quantization: quant, stats: stats)
+  }
+
+  /// Tensors read only by nodes with a `ToolOp.usefulInputRange` (and not
+  /// model outputs): the hull of those ranges.
+  static func usefulRanges(_ g: FloatGraph) -> [Int: (min: Float, max: Float)] {
+    var readers: [Int: [Int]] = [:]
+    for (i, n) in g.nodes.enumerated() { for t in Set(n.inputs) { readers[t, default: []].append(i) } }
+    var out: [Int: (min: Float, max: Float)] = [:]
+    for (t, ns) in readers where !g.outputs.contains(t) && !g.tensors[t].isConstant {
+      let rs = ns.map { ToolOpTable.unit(g.nodes[$0].kind).usefulInputRange(g.nodes[$0]) }
+      guard rs.allSatisfy({ $0 != nil }) else { continue }
+      out[t] = (rs.map { $0!.min }.min()!, rs.map { $0!.max }.max()!)
+    }
+    return out
   }
 
   static func metadata(_ g: FloatGraph, _ o: Options) throws -> ModelMetadata? {
@@ -220,6 +253,17 @@ public enum Quantizer {
     return (out, q.scales, perChannel)
   }
 
+  /// The int8 weights of a weighted node as the model will hold them: fixed
+  /// by the source model (`fixed` true) or quantized here.
+  static func weights(_ n: FloatGraph.Node, _ g: FloatGraph, _ options: Options) throws
+    -> (data: [Int8], scales: [Float], perChannel: Bool, fixed: Bool) {
+    let f = g.tensors[n.inputs[1]]
+    let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
+    if let fixed = try fixedWeights(f, axis: axis, n.origin) { return (fixed.data, fixed.scales, fixed.perChannel, true) }
+    let (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+    return (w, scales, options.perChannel, false)
+  }
+
   /// Symmetric int8 weights in [-127, 127]: per channel along `axis`, or one
   /// scale for the whole tensor. Returns the values and the scale(s).
   public static func quantizeWeights(_ w: [Float], shape: [Int], axis: Int, perChannel: Bool) throws
@@ -249,6 +293,10 @@ struct QuantizerState {
   /// Quantization imposed on a tensor by a concatenation (its inputs and
   /// output share one), used by `own` before calibration.
   var shared: [Int: ActivationQuant] = [:]
+  /// Per weighted node (by output tensor): subtracted from the float bias.
+  var biasShift: [Int: [Float]] = [:]
+  /// Tensors read only by ops whose output is constant outside a range (`Quantizer.usefulRanges`).
+  var usefulRange: [Int: (min: Float, max: Float)] = [:]
 
   init(graph: FloatGraph, options: Quantizer.Options, calibrator: Calibrator, stats: [Int: TensorStats],
        fullRange: Set<Int>) {
@@ -262,7 +310,24 @@ struct QuantizerState {
     if let q = g.tensors[t].fixedQuantization?.activation { return q }
     guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
     let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
-    return ActivationQuant(min: r.min, max: r.max)
+    guard let u = usefulRange[t], !fullRange.contains(t), r.min < u.min || r.max > u.max else {
+      return ActivationQuant(min: r.min, max: r.max)
+    }
+    // Cut at the readers' useful range, widened by up to two steps so that
+    // the int8 ends reach it (the zero point's rounding moves them).
+    let cut = (min: Swift.max(r.min, u.min), max: Swift.min(r.max, u.max))
+    guard cut.min < cut.max else { return ActivationQuant(min: r.min, max: r.max) }
+    var lo = cut.min, hi = cut.max
+    var q = ActivationQuant(min: lo, max: hi)
+    for _ in 0..<2 {
+      let loShort = r.min < u.min && q.dequantize(-128) > u.min
+      let hiShort = r.max > u.max && q.dequantize(127) < u.max
+      guard loShort || hiShort else { break }
+      if loShort { lo -= q.scale }
+      if hiShort { hi += q.scale }
+      q = ActivationQuant(min: lo, max: hi)
+    }
+    return q
   }
 
   func name(_ t: Int) -> String? { g.tensors[t].name.isEmpty ? nil : String(g.tensors[t].name.prefix(200)) }
@@ -289,13 +354,7 @@ struct QuantizerState {
     let oq = try own(n.output)
     let f = g.tensors[n.inputs[1]]
     let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
-    let w: [Int8], scales: [Float], perChannel: Bool
-    if let fixed = try Quantizer.fixedWeights(f, axis: axis, ctx) {
-      (w, scales, perChannel) = fixed
-    } else {
-      (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
-      perChannel = options.perChannel
-    }
+    let (w, scales, perChannel, _) = try Quantizer.weights(n, g, options)
     let wName = name(n.inputs[1])
     let wid = try Self.wrap(ctx) {
       perChannel
@@ -303,7 +362,8 @@ struct QuantizerState {
         : try b.addConstant(w, shape: f.shape, scale: scales[0], name: wName)
     }
     let cout = f.shape[axis]
-    let fb = n.inputs.count > 2 ? g.tensors[n.inputs[2]].data! : [Float](repeating: 0, count: cout)
+    var fb = n.inputs.count > 2 ? g.tensors[n.inputs[2]].data! : [Float](repeating: 0, count: cout)
+    if let shift = biasShift[n.output], shift.count == cout { for c in 0..<cout { fb[c] -= shift[c] } }
     let qb = try ModelBuilder.quantizeBias(fb, inputScale: xq.scale, weightScales: scales)
     let bName = n.inputs.count > 2 ? name(n.inputs[2]) : nil
     let bid = try Self.wrap(ctx) { try b.addConstant(qb, name: bName) }
