@@ -1,5 +1,5 @@
 // Elementwise int8 ops whose output byte depends only on the input byte
-// (ReLU, ReLU6, LeakyReLU, HardSwish, Tanh, Quantize, LookupTable): at load
+// (ReLU, ReLU6, LeakyReLU, HardSwish, Tanh, Logistic, Quantize, LookupTable): at load
 // the op runs its TFLite Micro integer arithmetic on each of the 256 int8
 // values and keeps the results in a table in its extra region; `eval` is a
 // table lookup. The outputs are those of the exact kernel by construction,
