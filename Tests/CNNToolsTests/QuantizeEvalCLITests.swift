@@ -28,6 +28,21 @@ private func check(_ r: Run, _ what: String) throws {
   guard r.code == 0 else { throw CLITestError("\(what): exit \(r.code)\n\(r.stderr)\(r.stdout.suffix(500))") }
 }
 
+/// Writes `x` (float NHWC samples of `shape`) and zero labels as .npy files
+/// in `dir`, quantizes `onnx` with them and runs `cnnrt eval --float` on
+/// them; returns the report's per-layer rows.
+private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [Int], in dir: URL) throws -> [[String: Any]] {
+  let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
+  try Data(npy("<f4", shape, x.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+    .write(to: URL(fileURLWithPath: xPath))
+  try Data(npy("<i4", [shape[0]], [UInt8](repeating: 0, count: 4 * shape[0]))).write(to: URL(fileURLWithPath: yPath))
+  let model = dir.appendingPathComponent("model.cnnrt").path
+  try check(try cnnrt(["quantize", onnx, "--calibration", xPath, "-o", model], in: dir), "quantize")
+  let eval = try cnnrt(["eval", model, "--data", xPath, "--truth", yPath, "--float", onnx, "--json"], in: dir)
+  try check(eval, "eval")
+  return try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+}
+
 @Suite(.serialized) struct QuantizeEvalCLITests {
   /// Issue acceptance: ResNet-8 float quantized with CIFAR images 0–49; on
   /// images 50–99 the int8 model agrees with the float model on ≥ 98 % and
@@ -118,15 +133,7 @@ private func check(_ r: Run, _ what: String) throws {
       // 20 seeded samples in the model's input units, [-1, 1).
       var rng = SplitMix64(seed: 7)
       let x = (0..<(20 * 7 * 7 * 2)).map { _ in Float(rng.next() % 2000) / 1000 - 1 }
-      let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
-      try Data(npy("<f4", [20, 7, 7, 2], x.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
-        .write(to: URL(fileURLWithPath: xPath))
-      try Data(npy("<i4", [20], [UInt8](repeating: 0, count: 80))).write(to: URL(fileURLWithPath: yPath))
-      let model = dir.appendingPathComponent("pads.cnnrt").path
-      try check(try cnnrt(["quantize", onnx, "--calibration", xPath, "-o", model], in: dir), "quantize")
-      let eval = try cnnrt(["eval", model, "--data", xPath, "--truth", yPath, "--float", onnx, "--json"], in: dir)
-      try check(eval, "eval")
-      let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 7, 7, 2], in: dir)
       #expect(layers.count == 5, "\(layers)")
       let pads = layers.filter { $0["type"] as? String == "Pad" }
       #expect(pads.count == 2)
@@ -154,15 +161,7 @@ private func check(_ r: Run, _ what: String) throws {
     try withTempDir { dir in
       let onnx = dir.appendingPathComponent("hs.onnx").path
       try Data(bytes).write(to: URL(fileURLWithPath: onnx))
-      let xPath = dir.appendingPathComponent("x.npy").path, yPath = dir.appendingPathComponent("y.npy").path
-      try Data(npy("<f4", [20, 6, 6, 3], x.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
-        .write(to: URL(fileURLWithPath: xPath))
-      try Data(npy("<i4", [20], [UInt8](repeating: 0, count: 80))).write(to: URL(fileURLWithPath: yPath))
-      let model = dir.appendingPathComponent("hs.cnnrt").path
-      try check(try cnnrt(["quantize", onnx, "--calibration", xPath, "-o", model], in: dir), "quantize")
-      let eval = try cnnrt(["eval", model, "--data", xPath, "--truth", yPath, "--float", onnx, "--json"], in: dir)
-      try check(eval, "eval")
-      let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
       #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
       for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
     }
