@@ -42,21 +42,20 @@ enum BiasCorrection {
     var sums = targets.map { [Double](repeating: 0, count: $0.floatSums.count) }
     // Targets by the op writing their input (-1: the model input).
     var byProducer: [Int: [Int]] = [:]
-    var scales: [(Float, Int32)] = []
+    var inputQuant: [ActivationQuant] = []
     for (k, t) in targets.enumerated() {
       guard let xid = r.tensorMap[t.node.inputs[0]] else {
         throw FloatGraphError.invalidModel("bias correction: \(t.node.origin): input not in the int8 model")
       }
       let xs = model.tensor(xid.index)
-      scales.append((xs.scale, xs.zeroPoint))
+      inputQuant.append(ActivationQuant(scale: xs.scale, zeroPoint: xs.zeroPoint))
       let producer = (0..<model.opCount).first { model.opOutputIndex($0) == xid.index } ?? -1
       byProducer[producer, default: []].append(k)
     }
     var failure: Error? = nil
     func feed(_ ks: [Int], _ q: UnsafeBufferPointer<Int8>) {
       for k in ks {
-        let (scale, zp) = scales[k]
-        let x = q.map { scale * Float(Int32($0) - zp) }
+        let x = q.map(inputQuant[k].dequantize)
         do { accumulate(try targets[k].int8.run([x])[0], into: &sums[k]) } catch { failure = error }
       }
     }
@@ -112,15 +111,22 @@ enum BiasCorrection {
   static func apply(_ g: FloatGraph, samples all: [[Float]], options: Quantizer.Options, first: Quantizer.Result,
                     build: ([Int: [Float]]) throws -> Quantizer.Result) throws -> Quantizer.Result {
     let samples = Array(all.prefix(maxSamples))
-    // The weighted nodes to correct, with their float and dequantized int8 weights.
+    // The weighted nodes to correct, with their float weights and their
+    // int8 weights as the first model holds them, dequantized.
+    let m0: RuntimeModel
+    do { m0 = try RuntimeModel(bytes: first.bytes) } catch {
+      throw FloatGraphError.unsupported("bias correction: the runtime refused the model: \(error)")
+    }
+    let writer = Dictionary((0..<m0.opCount).map { (m0.opOutputIndex($0), $0) }, uniquingKeysWith: { a, _ in a })
     var targets: [Target] = []
     for n in g.nodes where kinds.contains(n.kind) && n.inputs.count >= 2 {
-      let (w, scales, perChannel, fixed) = try Quantizer.weights(n, g, options)
-      if fixed { continue }
       let f = g.tensors[n.inputs[1]]
       let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
-      let inner = f.shape[(axis + 1)...].reduce(1, *), channels = f.shape[axis]
-      let wq = w.indices.map { i in Float(w[i]) * scales[perChannel ? (i / inner) % channels : 0] }
+      if try Quantizer.fixedWeights(f, axis: axis, n.origin) != nil { continue }
+      guard let out = first.tensorMap[n.output], let op = writer[out.index], m0.ops[op].inputs.count > 1,
+            let wq = m0.constantValues(m0.ops[op].inputs[1]), wq.count == f.elementCount else {
+        throw FloatGraphError.invalidModel("bias correction: \(n.origin): no int8 weights in the model")
+      }
       let cout = g.tensors[n.output].shape.last!
       targets.append(Target(node: n, float: try alone(n, g, weights: f.data!), int8: try alone(n, g, weights: wq),
                             floatSums: [Double](repeating: 0, count: cout),
@@ -149,12 +155,12 @@ enum BiasCorrection {
     var shift: [Int: [Float]] = [:]
     var result = first
     var k = 0
+    let needs = targets.map { upstream(of: $0.node, g) }
     while k < targets.count {
       var batch = [k]
       while k + batch.count < targets.count {
-        let next = targets[k + batch.count].node
-        let needs = upstream(of: next, g)
-        if batch.contains(where: { needs.contains(targets[$0].node.output) }) { break }
+        let next = needs[k + batch.count]
+        if batch.contains(where: { next.contains(targets[$0].node.output) }) { break }
         batch.append(k + batch.count)
       }
       if k > 0 { result = try build(shift) }

@@ -196,23 +196,19 @@ public struct FloatGraph: Sendable {
     var i = 0
     while i < g.nodes.count {
       let n = g.nodes[i]
-      if n.kind == .mul, n.activation == .none, n.inputs.count == 2,
-         let k = (0..<2).first(where: { k in
-           guard let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) else { return false }
-           let h = g.nodes[p]
-           return h.kind == .hardSigmoid && h.inputs[0] == n.inputs[1 - k] && abs(h.alpha * 6 - 1) < 1e-6
-             && h.beta == 0.5 && g.consumers(of: h.output) == [i] && !g.outputs.contains(h.output)
-         }),
-         let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) {
-        var hs = FloatGraph.Node(kind: .hardSwish, inputs: [n.inputs[1 - k]], output: n.output,
-                                 origin: "\(n.origin) (x · HardSigmoid(x) as HardSwish)")
-        hs.activation = .none
-        g.nodes[i] = hs
-        g.nodes.remove(at: p)
-        i = 0
-        continue
-      }
       i += 1
+      guard n.kind == .mul, n.activation == .none, n.inputs.count == 2 else { continue }
+      for k in 0..<2 {
+        guard let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) else { continue }
+        let h = g.nodes[p]
+        guard h.kind == .hardSigmoid, h.inputs[0] == n.inputs[1 - k], abs(h.alpha * 6 - 1) < 1e-6, h.beta == 0.5,
+              g.consumers(of: h.output) == [i - 1], !g.outputs.contains(h.output) else { continue }
+        g.nodes[i - 1] = FloatGraph.Node(kind: .hardSwish, inputs: [n.inputs[1 - k]], output: n.output,
+                                         origin: "\(n.origin) (x · HardSigmoid(x) as HardSwish)")
+        g.nodes.remove(at: p)  // the gate's producer precedes the product: the next node is now at i - 1
+        i -= 1
+        break
+      }
     }
     return g
   }

@@ -253,17 +253,6 @@ public enum Quantizer {
     return (out, q.scales, perChannel)
   }
 
-  /// The int8 weights of a weighted node as the model will hold them: fixed
-  /// by the source model (`fixed` true) or quantized here.
-  static func weights(_ n: FloatGraph.Node, _ g: FloatGraph, _ options: Options) throws
-    -> (data: [Int8], scales: [Float], perChannel: Bool, fixed: Bool) {
-    let f = g.tensors[n.inputs[1]]
-    let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
-    if let fixed = try fixedWeights(f, axis: axis, n.origin) { return (fixed.data, fixed.scales, fixed.perChannel, true) }
-    let (w, scales) = try quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
-    return (w, scales, options.perChannel, false)
-  }
-
   /// Symmetric int8 weights in [-127, 127]: per channel along `axis`, or one
   /// scale for the whole tensor. Returns the values and the scale(s).
   public static func quantizeWeights(_ w: [Float], shape: [Int], axis: Int, perChannel: Bool) throws
@@ -354,7 +343,13 @@ struct QuantizerState {
     let oq = try own(n.output)
     let f = g.tensors[n.inputs[1]]
     let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
-    let (w, scales, perChannel, _) = try Quantizer.weights(n, g, options)
+    let w: [Int8], scales: [Float], perChannel: Bool
+    if let fixed = try Quantizer.fixedWeights(f, axis: axis, ctx) {
+      (w, scales, perChannel) = fixed
+    } else {
+      (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+      perChannel = options.perChannel
+    }
     let wName = name(n.inputs[1])
     let wid = try Self.wrap(ctx) {
       perChannel
