@@ -417,6 +417,53 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     #expect(err <= 2 * o.scale + 1e-6)
   }
 
+  /// An ORT QDQ model (int8 activations) where a Concat joins two branches
+  /// ORT quantized differently, and a channel shuffle whose rank-5 views
+  /// each have a Q/DQ pair: the concatenation requantizes the input whose
+  /// parameters differ from its output's (a Quantize op), the shuffle is
+  /// still one channel Gather, and the output is within two output quanta
+  /// of ORT's run of the QDQ graph.
+  @Test func qdqConcatOfDifferentScalesAndShuffleMatchOnnxRuntime() throws {
+    let dir = "Tests/Golden/onnx/ops/"
+    let bytes = try ONNXFiles.repoFile(dir + "qdq_concat.onnx")
+    let model = try ONNXModelProto(serializedBytes: bytes)
+    var consts: [String: ONNXConstant] = [:]
+    for t in model.graph.initializer { consts[t.name] = try ONNXConstant(t, what: t.name) }
+    // The Concat's two inputs are dequantized with different scales.
+    let concat = try #require(model.graph.node.first { $0.opType == "Concat" })
+    let dq = concat.input.map { i in model.graph.node.first { $0.opType == "DequantizeLinear" && $0.output[0] == i } }
+    var scales: [Float] = []
+    for d in dq {
+      let node = try #require(d)
+      scales.append(try #require(consts[node.input[1]]).floats[0])
+    }
+    #expect(scales.count == 2 && scales[0] != scales[1], "\(scales)")
+    #expect(model.graph.node.filter { $0.opType == "QuantizeLinear" }.count >= 8)
+
+    let g = try FloatGraph(onnx: bytes)
+    let r = try Quantizer.quantize(g, samples: [], options: .init(imageInput: false))
+    let rm = try RuntimeModel(bytes: r.bytes)
+    let types = rm.ops.map(\.typeName)
+    #expect(types.filter { $0 == "Quantize" }.count == 1, "\(types)")
+    #expect(types.filter { $0 == "Gather" }.count == 1 && !types.contains("Transpose"), "\(types)")
+    // The Quantize op writes the concatenation's input at the concatenation's output quantization.
+    let cat = try #require(rm.ops.first { $0.typeName == "Concatenation" })
+    let catOut = rm.tensor(rm.opOutputIndex(cat.index))
+    for i in cat.inputs {
+      let t = rm.tensor(i)
+      #expect(t.scale == catOut.scale && t.zeroPoint == catOut.zeroPoint)
+    }
+    let x = Self.floats(try ONNXFiles.repoFile(dir + "qdq_concat.input.f32"))
+    let ref = Self.floats(try ONNXFiles.repoFile(dir + "qdq_concat.output.f32"))
+    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
+    let out = try rm.run(input: Self.nhwc(x, c: 3, h: 8, w: 8).map { inQ.quantize($0) })
+    let o = rm.outputs[0]
+    let y = out.map { o.scale * Float(Int32($0) - o.zeroPoint) }
+    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
+    print("ONNX QDQ concat + shuffle: max |cnnrt − ORT| = \(err) (output scale \(o.scale))")
+    #expect(y.count == ref.count && err <= 2 * o.scale + 1e-6)
+  }
+
   // MARK: Bad input
 
   private static func tinyModel(op: String, name: String) -> [UInt8] {

@@ -9,6 +9,10 @@ Each case <name> writes <name>.onnx (opset 13, random weights, seed below),
 (ORT CPU, graph optimizations disabled). qdq_u8 is an ORT quantize_static QDQ
 model with uint8 activations (zero point 128 style) and per-channel int8
 weights; its output is ORT's run of the QDQ graph as ONNX defines it.
+qdq_concat is one with int8 activations where a Concat joins two branches
+that ORT quantizes differently, followed by a channel shuffle (Reshape,
+Transpose, Reshape, each view with its own Q/DQ pair); it draws from its own
+seeded generator, so adding it left the other cases' files unchanged.
 """
 import json
 import os
@@ -139,10 +143,15 @@ def case_qdq_u8(tmp):
     t = g.op("Flatten", [t])
     t = g.op("Gemm", [t, g.const(W(10, 8)), g.const(W(10))], transB=1)
     m = g.save(t)
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-    fpath = os.path.join(tmp, "qdq_float.onnx")
-    onnx.save(m, fpath)
+    from onnxruntime.quantization import QuantType
     cal = rng.random((32, 1, 3, 8, 8), dtype=np.float32)
+    return quantize_qdq(tmp, m, "qdq_u8", cal, QuantType.QUInt8)
+
+
+def quantize_qdq(tmp, m, name, cal, activation_type):
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    fpath = os.path.join(tmp, name + "_float.onnx")
+    onnx.save(m, fpath)
 
     class Reader:
         def __init__(self):
@@ -157,18 +166,42 @@ def case_qdq_u8(tmp):
         def rewind(self):
             self.i = 0
 
-    qpath = os.path.join(tmp, "qdq_u8.onnx")
+    qpath = os.path.join(tmp, name + ".onnx")
     quantize_static(fpath, qpath, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    activation_type=activation_type, weight_type=QuantType.QInt8,
                     calibrate_method=CalibrationMethod.MinMax)
     return onnx.load(qpath)
+
+
+def case_qdq_concat(tmp):
+    from onnxruntime.quantization import QuantType
+    r = np.random.default_rng(SEED + 1)
+
+    def w(*shape):
+        return (r.standard_normal(shape) * 0.3).astype(np.float32)
+    g = G("qdq_concat_float", [1, 3, 8, 8])
+    t = g.op("Conv", ["x", g.const(w(8, 3, 3, 3)), g.const(w(8))], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    t = g.op("Relu", [t])
+    a = g.op("Relu", [g.op("Conv", [t, g.const(w(4, 8, 1, 1)), g.const(w(4))], kernel_shape=[1, 1])])
+    # The second branch is larger, so ORT gives the two Concat inputs different scales.
+    b = g.op("Relu", [g.op("Conv", [t, g.const(3 * w(4, 8, 3, 3)), g.const(w(4))], kernel_shape=[3, 3], pads=[1, 1, 1, 1])])
+    t = g.op("Concat", [a, b], axis=1)
+    t = g.op("Reshape", [t, g.const([1, 2, 4, 8, 8], np.int64)])
+    t = g.op("Transpose", [t], perm=[0, 2, 1, 3, 4])
+    t = g.op("Reshape", [t, g.const([1, 8, 8, 8], np.int64)])
+    t = g.op("Conv", [t, g.const(w(6, 8, 1, 1)), g.const(w(6))], kernel_shape=[1, 1])
+    t = g.op("GlobalAveragePool", [t])
+    t = g.op("Flatten", [t])
+    m = g.save(t)
+    cal = r.random((32, 1, 3, 8, 8), dtype=np.float32)
+    return quantize_qdq(tmp, m, "qdq_concat", cal, QuantType.QInt8)
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="onnx_ops_")
     cases = {"convs": case_convs(), "gap_gemm": case_gap_gemm(), "pads": case_pads(), "qdq_u8": case_qdq_u8(tmp),
-             "nhwc_input": case_nhwc_input()}
+             "nhwc_input": case_nhwc_input(), "qdq_concat": case_qdq_concat(tmp)}
     summary = {}
     for name, m in cases.items():
         shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]

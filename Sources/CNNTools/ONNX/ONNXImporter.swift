@@ -118,6 +118,10 @@ struct ONNXImporter {
   /// 4-D input, the group count, whether the Transpose has been seen, and
   /// the rank-5 shape ONNX sees. The last Reshape becomes one channel Gather.
   var pendingShuffle: [String: (value: Value, groups: Int, transposed: Bool, shape: [Int])] = [:]
+  /// A QuantizeLinear of a channel shuffle's rank-5 view (ONNX QDQ models
+  /// quantize every view): the view and the parameters, until its
+  /// DequantizeLinear passes the view on.
+  var quantizedShuffle: [String: (view: String, quant: ONNXQuant)] = [:]
   /// How many times each value name is read (node inputs + graph outputs).
   var readers: [String: Int] = [:]
   var graphOutputs: Set<String> = []
@@ -243,7 +247,8 @@ struct ONNXImporter {
     let a = n.a
     guard let outName = proto.output.first, !outName.isEmpty else { throw n.invalid("no output") }
     for o in proto.output where !o.isEmpty {
-      if values[o] != nil || constants[o] != nil || quantized[o] != nil || pendingPads[o] != nil || pendingShuffle[o] != nil {
+      if values[o] != nil || constants[o] != nil || quantized[o] != nil || pendingPads[o] != nil || pendingShuffle[o] != nil
+        || quantizedShuffle[o] != nil {
         throw n.invalid("output '\(o)' is written twice")
       }
     }
@@ -287,6 +292,9 @@ struct ONNXImporter {
         // Quantize a float constant (weights kept in float + Q/DQ): store the integers.
         let ints = try Self.quantize(c, q, ctx)
         constants[outName] = ONNXConstant(dims: c.dims, floats: ints.map { Float($0) }, ints: ints, quant: nil, dataType: q.dataType)
+      } else if pendingShuffle[nm] != nil {
+        guard q.axis == nil else { throw n.unsupported("per-axis quantization of an activation") }
+        quantizedShuffle[outName] = (nm, q)
       } else {
         let v = try activation(n, 0)
         guard q.axis == nil else { throw n.unsupported("per-axis quantization of an activation") }
@@ -320,6 +328,20 @@ struct ONNXImporter {
         let fixed = FloatGraph.FixedQuantization(scales: q.scales, zeroPoints: q.int8ZeroPoints)
         if tensors[v.tensor].fixedQuantization == nil { tensors[v.tensor].fixedQuantization = fixed }
         alias(n, v)
+      } else if let (view, qq) = quantizedShuffle[nm], let p = pendingShuffle[view] {
+        // A Q/DQ pair inside a channel shuffle: the shuffle is a byte move
+        // (one Gather sharing its input's quantization), so the view must
+        // carry the input's parameters.
+        guard q.scales == qq.scales, q.zeroPoints == qq.zeroPoints else {
+          throw n.unsupported("DequantizeLinear parameters differ from its QuantizeLinear's")
+        }
+        let fixed = FloatGraph.FixedQuantization(scales: q.scales, zeroPoints: q.int8ZeroPoints)
+        let own = tensors[p.value.tensor].fixedQuantization
+        guard own == nil || own == fixed else {
+          throw n.unsupported("a channel shuffle's rank-5 view is quantized (\(q.scales[0]), \(q.int8ZeroPoints[0])), "
+                                + "its input (\(own!.scales[0]), \(own!.zeroPoints[0])); the shuffle moves bytes, so they must match")
+        }
+        pendingShuffle[outName] = p
       } else if values[nm] != nil {
         throw n.unsupported("DequantizeLinear of a computed tensor (only of constants or after QuantizeLinear)")
       } else {

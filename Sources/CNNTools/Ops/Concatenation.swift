@@ -3,7 +3,8 @@
 // mapped through the NCHW → NHWC layout), float evaluation, quantization
 // (one quantization for the inputs, the output and everything sharing with
 // them: the union of their calibrated ranges, as the TFLite converter
-// chooses) and the builder's rules (the axis in the record's `extra`).
+// chooses; inputs a QDQ source model quantized differently are requantized
+// to the output's) and the builder's rules (the axis in the record's `extra`).
 
 import CNNRuntime
 
@@ -155,14 +156,32 @@ enum ConcatenationOp: ToolOp {
 
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     let ins = n.inputs.indices.map { q.input(n, $0) }
-    let oq = ins[0].1
-    for (k, (_, iq)) in ins.enumerated() where iq != oq {
-      throw FloatGraphError.unsupported(
-        "\(n.origin): input \(k) '\(q.g.tensors[n.inputs[k]].name)' is quantized (\(iq.scale), \(iq.zeroPoint)), "
-          + "input 0 (\(oq.scale), \(oq.zeroPoint)); a concatenation needs one quantization for all its inputs")
+    // Normally every input already has the output's quantization
+    // (shareConcatenationQuantization). When the source model (ONNX QDQ)
+    // quantizes them differently, the output keeps its own quantization
+    // (else the hull of the inputs' ranges) and each other input is
+    // requantized to it first, as the TFLite converter does with QUANTIZE.
+    let oq: ActivationQuant
+    if let s = q.shared[n.output] {
+      oq = s
+    } else if let f = q.g.tensors[n.output].fixedQuantization?.activation {
+      oq = f
+    } else if ins.allSatisfy({ $0.1 == ins[0].1 }) {
+      oq = ins[0].1
+    } else {
+      oq = ActivationQuant(min: ins.map { $0.1.dequantize(-128) }.min()!, max: ins.map { $0.1.dequantize(127) }.max()!)
+    }
+    var inputs: [TensorID] = []
+    for (k, (id, iq)) in ins.enumerated() {
+      if iq == oq { inputs.append(id); continue }
+      // Named like the tensor it requantizes, so `cnnrt eval` compares it with the same float values.
+      let name = q.name(n.inputs[k])
+      inputs.append(try QuantizerState.wrap("\(n.origin): requantizing input \(k)") {
+        try q.b.requantize(id, outputScale: oq.scale, outputZeroPoint: oq.zeroPoint, name: name)
+      })
     }
     let name = q.name(n.output)
-    let out = try QuantizerState.wrap(n.origin) { try q.b.concatenation(ins.map(\.0), axis: n.axis, name: name) }
+    let out = try QuantizerState.wrap(n.origin) { try q.b.concatenation(inputs, axis: n.axis, name: name) }
     return (out, oq)
   }
 
@@ -241,9 +260,11 @@ extension QuantizerState {
   /// that of the union of the calibrated ranges of the tensors whose
   /// quantization is chosen (the model input, outputs of conv, add, …), as
   /// the TFLite converter does; a fixed quantization from the source model
-  /// (ONNX QDQ) is used when the group has one (two different ones are
-  /// refused). A group that mixes a tensor of fixed quantization (softmax,
-  /// logistic output) with chosen ones is refused: no op requantizes it.
+  /// (ONNX QDQ) is used when the group has one. When it has several
+  /// (ONNX Runtime's quantizer gives each tensor its own), the group is left
+  /// as the source quantized it and the concatenation requantizes the inputs
+  /// that differ from its output. A group that mixes a tensor whose op fixes
+  /// its quantization (softmax, logistic output) with chosen ones is refused.
   mutating func shareConcatenationQuantization() throws {
     guard g.nodes.contains(where: { $0.kind == .concatenation }) else { return }
     var parent = Array(g.tensors.indices)
@@ -285,11 +306,7 @@ extension QuantizerState {
       for t in chosen {
         if let fq = g.tensors[t].fixedQuantization?.activation, !given.contains(fq) { given.append(fq) }
       }
-      if given.count > 1 {
-        throw FloatGraphError.unsupported(
-          "\(n.origin): the source model quantizes the tensors joined by this concatenation differently "
-            + "(\(given.map { "(\($0.scale), \($0.zeroPoint))" }.joined(separator: ", "))); they must share one quantization")
-      }
+      if given.count > 1 { continue }  // ConcatenationOp.quantize requantizes
       var shared: ActivationQuant
       if let fq = given.first {
         shared = fq
