@@ -272,7 +272,7 @@ struct LayerErrors {
   /// Output quantization (scale, zero point) of each op, read once.
   let outputQuant: [(scale: Double, zeroPoint: Int32)]
 
-  /// Per op: bounds the float reference is clamped to before comparing,
+  /// Per op: bounds the float reference and the int8 value are clamped to before comparing,
   /// where the op's readers give the same result beyond them and the
   /// quantizer cut the range there (`ToolOp.usefulInputRange`): −3 below
   /// for a tensor read only by HardSwish; the int8 ends for one read only
@@ -318,8 +318,10 @@ struct LayerErrors {
         // Sentinels, not data: the -FLT_MAX a padding node before a max pool
         // fills with (its int8 twin holds -128) would swamp both sums.
         if !(f.magnitude < Double(Float.greatestFiniteMagnitude) / 2) { continue }
+        // Both sides: beyond the bounds the readers give the same result
+        // (a source model's own range, ONNX QDQ, may extend past them).
         f = Swift.min(Swift.max(f, lo), hi)
-        let d = scale * Double(Int32(q[k]) - zeroPoint)
+        let d = Swift.min(Swift.max(scale * Double(Int32(q[k]) - zeroPoint), lo), hi)
         s += f * f
         e += (f - d) * (f - d)
       }

@@ -167,6 +167,43 @@ private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [I
     }
   }
 
+  /// The same conv → HardSwish with a QDQ pair on the conv output whose
+  /// range (the source model's, as ONNX Runtime's quantizer writes it) goes
+  /// well below −3: values there are equivalent for HardSwish, so the row
+  /// compares both sides clamped at −3 and stays above 30 dB (clamping only
+  /// the float side read the int8 values below −3 as error).
+  @Test func eval_row_of_a_qdq_tensor_read_only_by_hardswish_clamps_both_sides() throws {
+    var rng = SplitMix64(seed: 3)
+    let x = (0..<(20 * 6 * 6 * 3)).map { _ in Float(rng.next() % 8000) / 1000 - 4 }
+    let samples = (0..<20).map { Array(x[($0 * 108)..<($0 * 108 + 108)]) }
+    let plain = convActivationONNX("HardSwish")
+    let g0 = try FloatGraph(onnx: plain)
+    let r0 = try Quantizer.quantize(g0, samples: samples, options: .init(imageInput: false))
+    let st = try #require(r0.stats[g0.nodes[0].output])
+    let fixed = ActivationQuant(min: st.min - 1, max: st.max)
+    #expect(fixed.dequantize(-128) < -4)
+    var m = try ONNXModelProto(serializedBytes: plain)
+    var scale = ONNXTensorProto(); scale.name = "c_scale"; scale.dataType = 1; scale.floatData = [fixed.scale]
+    var zp = ONNXTensorProto(); zp.name = "c_zero_point"; zp.dataType = 3; zp.int32Data = [fixed.zeroPoint]
+    m.graph.initializer += [scale, zp]
+    var qn = ONNXNodeProto(); qn.opType = "QuantizeLinear"; qn.name = "c_q"
+    qn.input = ["c", "c_scale", "c_zero_point"]; qn.output = ["c_quantized"]
+    var dq = ONNXNodeProto(); dq.opType = "DequantizeLinear"; dq.name = "c_dq"
+    dq.input = ["c_quantized", "c_scale", "c_zero_point"]; dq.output = ["c_dequantized"]
+    m.graph.node[1].input[0] = "c_dequantized"
+    m.graph.node.insert(contentsOf: [qn, dq], at: 1)
+    let bytes = [UInt8](try m.serializedBytes() as Data)
+    let g = try FloatGraph(onnx: bytes)
+    #expect(g.tensors[g.nodes[0].output].fixedQuantization?.activation == fixed)
+    try withTempDir { dir in
+      let onnx = dir.appendingPathComponent("hs_qdq.onnx").path
+      try Data(bytes).write(to: URL(fileURLWithPath: onnx))
+      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
+      #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
+      for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
+    }
+  }
+
   @Test func corrupt_and_truncated_models_are_rejected_with_exit_3() throws {
     let shared = try sharedDataDir()
     let float = try Data(contentsOf: shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite"))
