@@ -6,7 +6,10 @@
 #   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS [BIAS]]]]]   # from the repository root
 #
 # SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
-# --method (minmax by default, percentile, mse); BIAS: bc for cnnrt quantize
+# --method (minmax by default, percentile, mse), or ort: ONNX Runtime's
+# quantize_static (MinMax, QDQ, per-channel; tools/onnx_zoo/ort_quantize.py)
+# makes NET.ort.onnx and cnnrt quantize imports it with ORT's scales, for
+# comparison with cnnrt's own quantizer; BIAS: bc for cnnrt quantize
 # --bias-correction (files NET.METHOD-bc.*), none by default; TRAIN: none (default:
 # untrained nets, N(0, 1) inputs, into build/onnx_zoo) or mnist (each net
 # trained for STEPS steps, 300 by default, on ../shared/data/mnist; 512 MNIST
@@ -52,7 +55,12 @@ if [ ! -f "$OUT/export.json" ] || [ "$(jq -r '.complete // true' "$OUT/export.js
 fi
 
 for net in $(jq -r '.nets | keys_unsorted[]' "$OUT/export.json"); do
-  if "$CNNRT" quantize "$OUT/$net.onnx" --calibration "$OUT/calib.npz" --method "$METHOD" "${QARGS[@]}" \
+  SRC="$OUT/$net.onnx"; MARGS=(--method "$METHOD")
+  if [ "$METHOD" = ort ]; then
+    "$PY" tools/onnx_zoo/ort_quantize.py "$OUT" "$net" >"$OUT/$net.ort.log" 2>&1 || { tail -3 "$OUT/$net.ort.log"; exit 1; }
+    SRC="$OUT/$net.ort.onnx"; MARGS=()
+  fi
+  if "$CNNRT" quantize "$SRC" --calibration "$OUT/calib.npz" "${MARGS[@]}" "${QARGS[@]}" \
        -o "$OUT/$net.$TAG.cnnrt" >"$OUT/$net.$TAG.quantize.log" 2>&1; then
     "$CNNRT" eval "$OUT/$net.$TAG.cnnrt" --data "$OUT/eval.npz" --float "$OUT/$net.onnx" \
       --no-progress --sqnr-samples 500 --json >"$OUT/$net.$TAG.eval.json" 2>"$OUT/$net.$TAG.eval.log" || true
