@@ -388,10 +388,7 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
   /// output is within two output quanta of ORT's run of the QDQ graph.
   @Test func qdqUInt8ActivationsMatchOnnxRuntime() throws {
     let dir = "Tests/Golden/onnx/ops/"
-    let bytes = try ONNXFiles.repoFile(dir + "qdq_u8.onnx")
-    let model = try ONNXModelProto(serializedBytes: bytes)
-    var consts: [String: ONNXConstant] = [:]
-    for t in model.graph.initializer { consts[t.name] = try ONNXConstant(t, what: t.name) }
+    let (bytes, model, consts) = try Self.opGolden(dir + "qdq_u8")
     let g = try FloatGraph(onnx: bytes)
     // Every QuantizeLinear's input carries that node's scale and (uint8) zero point − 128.
     var checked = 0
@@ -406,15 +403,31 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
     #expect(checked == 7)
     let r = try Quantizer.quantize(g, samples: [], options: .init(imageInput: false))
     let rm = try RuntimeModel(bytes: r.bytes)
-    let x = Self.floats(try ONNXFiles.repoFile(dir + "qdq_u8.input.f32"))
-    let ref = Self.floats(try ONNXFiles.repoFile(dir + "qdq_u8.output.f32"))
+    let (err, step) = try Self.maxErrorAgainstORT(rm, golden: dir + "qdq_u8")
+    print("ONNX QDQ uint8: max |cnnrt − ORT| = \(err) (output scale \(step))")
+    #expect(err <= 2 * step + 1e-6)
+  }
+
+  /// A golden ONNX file: its bytes, the parsed model and its initializers by name.
+  static func opGolden(_ path: String) throws -> ([UInt8], ONNXModelProto, [String: ONNXConstant]) {
+    let bytes = try ONNXFiles.repoFile(path + ".onnx")
+    let model = try ONNXModelProto(serializedBytes: bytes)
+    var consts: [String: ONNXConstant] = [:]
+    for t in model.graph.initializer { consts[t.name] = try ONNXConstant(t, what: t.name) }
+    return (bytes, model, consts)
+  }
+
+  /// Runs `rm` on the golden's [1, 3, 8, 8] input; the largest difference
+  /// from ORT's output and the output scale.
+  static func maxErrorAgainstORT(_ rm: RuntimeModel, golden: String) throws -> (Float, Float) {
+    let x = floats(try ONNXFiles.repoFile(golden + ".input.f32"))
+    let ref = floats(try ONNXFiles.repoFile(golden + ".output.f32"))
     let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
-    let out = try rm.run(input: Self.nhwc(x, c: 3, h: 8, w: 8).map { inQ.quantize($0) })
+    let out = try rm.run(input: nhwc(x, c: 3, h: 8, w: 8).map { inQ.quantize($0) })
     let o = rm.outputs[0]
     let y = out.map { o.scale * Float(Int32($0) - o.zeroPoint) }
-    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
-    print("ONNX QDQ uint8: max |cnnrt − ORT| = \(err) (output scale \(o.scale))")
-    #expect(err <= 2 * o.scale + 1e-6)
+    guard y.count == ref.count else { return (.infinity, o.scale) }
+    return (zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity, o.scale)
   }
 
   /// An ORT QDQ model (int8 activations) where a Concat joins two branches
@@ -425,10 +438,7 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
   /// of ORT's run of the QDQ graph.
   @Test func qdqConcatOfDifferentScalesAndShuffleMatchOnnxRuntime() throws {
     let dir = "Tests/Golden/onnx/ops/"
-    let bytes = try ONNXFiles.repoFile(dir + "qdq_concat.onnx")
-    let model = try ONNXModelProto(serializedBytes: bytes)
-    var consts: [String: ONNXConstant] = [:]
-    for t in model.graph.initializer { consts[t.name] = try ONNXConstant(t, what: t.name) }
+    let (bytes, model, consts) = try Self.opGolden(dir + "qdq_concat")
     // The Concat's two inputs are dequantized with different scales.
     let concat = try #require(model.graph.node.first { $0.opType == "Concat" })
     let dq = concat.input.map { i in model.graph.node.first { $0.opType == "DequantizeLinear" && $0.output[0] == i } }
@@ -453,15 +463,9 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
       let t = rm.tensor(i)
       #expect(t.scale == catOut.scale && t.zeroPoint == catOut.zeroPoint)
     }
-    let x = Self.floats(try ONNXFiles.repoFile(dir + "qdq_concat.input.f32"))
-    let ref = Self.floats(try ONNXFiles.repoFile(dir + "qdq_concat.output.f32"))
-    let inQ = ActivationQuant(scale: rm.inputs[0].scale, zeroPoint: rm.inputs[0].zeroPoint)
-    let out = try rm.run(input: Self.nhwc(x, c: 3, h: 8, w: 8).map { inQ.quantize($0) })
-    let o = rm.outputs[0]
-    let y = out.map { o.scale * Float(Int32($0) - o.zeroPoint) }
-    let err = zip(y, ref).map { abs($0 - $1) }.max() ?? .infinity
-    print("ONNX QDQ concat + shuffle: max |cnnrt − ORT| = \(err) (output scale \(o.scale))")
-    #expect(y.count == ref.count && err <= 2 * o.scale + 1e-6)
+    let (err, step) = try Self.maxErrorAgainstORT(rm, golden: dir + "qdq_concat")
+    print("ONNX QDQ concat + shuffle: max |cnnrt − ORT| = \(err) (output scale \(step))")
+    #expect(err <= 2 * step + 1e-6)
   }
 
   // MARK: Bad input

@@ -43,6 +43,25 @@ private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [I
   return try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
 }
 
+/// 20 inputs [6, 6, 3] in [−4, 4): the conv of `convActivationONNX` reaches below −3 on them.
+private func convHardSwishSamples() -> (flat: [Float], samples: [[Float]]) {
+  var rng = SplitMix64(seed: 3)
+  let x = (0..<(20 * 6 * 6 * 3)).map { _ in Float(rng.next() % 8000) / 1000 - 4 }
+  return (x, (0..<20).map { Array(x[($0 * 108)..<($0 * 108 + 108)]) })
+}
+
+/// Quantizes and evaluates a conv → HardSwish ONNX model on `samples`: both
+/// rows (Conv2D, HardSwish) must be above 30 dB.
+private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]) throws {
+  try withTempDir { dir in
+    let onnx = dir.appendingPathComponent("conv_hardswish.onnx").path
+    try Data(bytes).write(to: URL(fileURLWithPath: onnx))
+    let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
+    #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
+    for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
+  }
+}
+
 @Suite(.serialized) struct QuantizeEvalCLITests {
   /// Issue acceptance: ResNet-8 float quantized with CIFAR images 0–49; on
   /// images 50–99 the int8 model agrees with the float model on ≥ 98 % and
@@ -149,22 +168,14 @@ private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [I
   /// it measures rounding, not the cut (it read about 15 dB before).
   @Test func eval_row_of_a_conv_read_only_by_hardswish_measures_rounding_not_the_cut() throws {
     let bytes = convActivationONNX("HardSwish")
-    var rng = SplitMix64(seed: 3)
-    let x = (0..<(20 * 6 * 6 * 3)).map { _ in Float(rng.next() % 8000) / 1000 - 4 }
-    let samples = (0..<20).map { Array(x[($0 * 108)..<($0 * 108 + 108)]) }
+    let (x, samples) = convHardSwishSamples()
     let g = try FloatGraph(onnx: bytes)
     let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
     let conv = g.nodes[0].output
     #expect(r.stats[conv]!.min < -3.5, "the test needs conv values below −3: \(r.stats[conv]!.min)")
     let q = r.quantization[conv]!
     #expect(q.dequantize(-128) <= -3 && q.dequantize(-128) >= -3 - 2 * q.scale)
-    try withTempDir { dir in
-      let onnx = dir.appendingPathComponent("hs.onnx").path
-      try Data(bytes).write(to: URL(fileURLWithPath: onnx))
-      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
-      #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
-      for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
-    }
+    try expectConvHardSwishRowsAbove30(bytes, samples: x)
   }
 
   /// The same conv → HardSwish with a QDQ pair on the conv output whose
@@ -173,9 +184,7 @@ private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [I
   /// compares both sides clamped at −3 and stays above 30 dB (clamping only
   /// the float side read the int8 values below −3 as error).
   @Test func eval_row_of_a_qdq_tensor_read_only_by_hardswish_clamps_both_sides() throws {
-    var rng = SplitMix64(seed: 3)
-    let x = (0..<(20 * 6 * 6 * 3)).map { _ in Float(rng.next() % 8000) / 1000 - 4 }
-    let samples = (0..<20).map { Array(x[($0 * 108)..<($0 * 108 + 108)]) }
+    let (x, samples) = convHardSwishSamples()
     let plain = convActivationONNX("HardSwish")
     let g0 = try FloatGraph(onnx: plain)
     let r0 = try Quantizer.quantize(g0, samples: samples, options: .init(imageInput: false))
@@ -195,13 +204,7 @@ private func quantizeAndEvalLayers(_ onnx: String, samples x: [Float], shape: [I
     let bytes = [UInt8](try m.serializedBytes() as Data)
     let g = try FloatGraph(onnx: bytes)
     #expect(g.tensors[g.nodes[0].output].fixedQuantization?.activation == fixed)
-    try withTempDir { dir in
-      let onnx = dir.appendingPathComponent("hs_qdq.onnx").path
-      try Data(bytes).write(to: URL(fileURLWithPath: onnx))
-      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
-      #expect(layers.map { $0["type"] as? String ?? "" }.sorted() == ["Conv2D", "HardSwish"], "\(layers)")
-      for row in layers { #expect(row["sqnr_db"] as? Double ?? 0 > 30, "\(row)") }
-    }
+    try expectConvHardSwishRowsAbove30(bytes, samples: x)
   }
 
   @Test func corrupt_and_truncated_models_are_rejected_with_exit_3() throws {
