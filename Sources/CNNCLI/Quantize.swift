@@ -219,9 +219,24 @@ struct Quantize: ParsableCommand {
     }
     let rt = try? RuntimeModel(bytes: result.bytes)
     let params = rt?.ops.reduce(Int64(0)) { $0 + $1.paramCount } ?? 0
+    // Weights as written: the option's kind, except that a QDQ model's own
+    // weights keep theirs (ONNX Runtime's quantize_static is per tensor by default).
+    var perChannelWeights = 0, perTensorWeights = 0
+    if let rt {
+      let weighted: Set = ["Conv2D", "DepthwiseConv2D", "FullyConnected", "TransposeConv"]
+      for op in rt.ops where weighted.contains(op.typeName) && op.inputs.count > 1 && op.inputs[1] >= 0 {
+        let w = rt.tensor(op.inputs[1])
+        guard w.isConstant, w.isInt8, w.shape.count >= 2 else { continue }
+        if w.perChannel { perChannelWeights += 1 } else { perTensorWeights += 1 }
+      }
+    }
+    let weightKind = perChannelWeights > 0 && perTensorWeights > 0
+      ? "weights \(perChannelWeights) per channel, \(perTensorWeights) per tensor"
+      : "\(perTensorWeights > 0 || (perChannelWeights == 0 && !options.perChannel) ? "per-tensor" : "per-channel") weights"
     if outputFormat.json {
       print("{\"output\": \(jsonString(output)), \"ops\": \(result.builder.ops.count), \"params\": \(params), "
             + "\"calibration_samples\": \(n), \"method\": \(jsonString(method)), \"per_channel\": \(options.perChannel), "
+            + "\"per_channel_weights\": \(perChannelWeights), \"per_tensor_weights\": \(perTensorWeights), "
             + "\"bias_correction\": \(options.biasCorrection), "
             + "\"fixed_quantization_tensors\": \(fixedCount), \"seconds\": \(String(format: "%.3f", seconds)), "
             + "\"input_scale\": \(inQ.scale), \"input_zero_point\": \(inQ.zeroPoint), \"bytes\": \(result.bytes.count)}")
@@ -231,7 +246,7 @@ struct Quantize: ParsableCommand {
       : "no calibration ("
     print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"
           + (fixedCount > 0 ? "\(fixedCount) tensors with the model's own (QDQ) quantization, " : "")
-          + "\(options.perChannel ? "per-channel" : "per-tensor") weights"
+          + weightKind
           + "\(options.biasCorrection ? ", bias correction" : "")) in \(String(format: "%.2f", seconds)) s; "
           + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
   }

@@ -260,6 +260,33 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// The summary names the weights as written: an ONNX QDQ model's own
+  /// weights keep their kind whatever `--per-tensor` says (ONNX Runtime's
+  /// models/mnist_qdq.onnx is per channel), a float model follows the option.
+  @Test func quantize_summary_reports_the_weights_as_written() throws {
+    let shared = try sharedDataDir()
+    let mnistX = shared.appendingPathComponent("mnist/neuralnetvis_mnist_train_first20k_x.npz").path
+    let qdq = repoRoot.appendingPathComponent("models/mnist_qdq.onnx").path
+    let float = repoRoot.appendingPathComponent("models/mnist_float.onnx").path
+    try withTempDir { dir in
+      let out = dir.appendingPathComponent("m.cnnrt").path
+      let calib = ["--calibration", mnistX, "--samples", "8", "--pixel-scale", "0.00392156862745098"]
+      for (model, flags, perChannel, perTensor, text) in [
+        (qdq, ["--per-tensor"], 4, 0, "per-channel weights"), (float, calib, 4, 0, "per-channel weights"),
+        (float, calib + ["--per-tensor"], 0, 4, "per-tensor weights"),
+      ] {
+        let j = try cnnrt(["quantize", model, "-o", out, "--json"] + flags, in: dir)
+        try check(j, "quantize \(model) \(flags)")
+        let r = try parseJSON(j.stdout)
+        #expect(r["per_channel_weights"] as? Int == perChannel && r["per_tensor_weights"] as? Int == perTensor,
+                "\(model) \(flags): \(j.stdout)")
+        let t = try cnnrt(["quantize", model, "-o", out, "--no-progress"] + flags, in: dir)
+        try check(t, "quantize \(model) \(flags)")
+        #expect(t.stdout.contains(text), "\(t.stdout)")
+      }
+    }
+  }
+
   @Test func data_of_the_wrong_shape_or_without_samples_exits_6() throws {
     let shared = try sharedDataDir()
     let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
