@@ -605,6 +605,14 @@ private func int8Top1(_ bytes: [UInt8], pixelScale: Float, _ images: [UInt8]) th
       #expect(e == .unsupported("unsupported ONNX op 'LSTM' (node 1, 'lstm_1')"))
       #expect("\(e)".contains("'LSTM' (node 1, 'lstm_1')"))
     }
+    // ONNX Runtime's QOperator format: the message says what to give instead.
+    do {
+      _ = try FloatGraph(onnx: Self.tinyModel(op: "QLinearConv", name: "conv_quant"))
+      Issue.record("QLinearConv accepted")
+    } catch let e as FloatGraphError {
+      #expect("\(e)".contains("'QLinearConv' (node 1, 'conv_quant'); this is ONNX Runtime's QOperator"))
+      #expect("\(e)".contains("quant_format=QuantFormat.QDQ"))
+    }
     // The same graph with a supported op imports.
     let g = try FloatGraph(onnx: Self.tinyModel(op: "Sigmoid", name: "sig"))
     #expect(g.nodes.map(\.kind) == [.activation, .logistic])

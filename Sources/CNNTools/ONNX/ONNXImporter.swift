@@ -237,12 +237,22 @@ struct ONNXImporter {
 
   // MARK: Nodes
 
+  /// For the ops of ONNX Runtime's QOperator format (QLinearConv,
+  /// QLinearMatMul, com.microsoft QLinearAdd, …, ConvInteger, MatMulInteger):
+  /// what to give cnnrt instead. Empty for other ops.
+  static func qOperatorHint(_ opType: String) -> String {
+    guard opType.hasPrefix("QLinear") || opType.hasSuffix("Integer") || opType == "DynamicQuantizeLinear" else { return "" }
+    return "; this is ONNX Runtime's QOperator (or dynamic) quantization format: give cnnrt quantize the float model, "
+      + "or a QDQ model (quantize_static with quant_format=QuantFormat.QDQ, its default)"
+  }
+
   mutating func convert(_ proto: ONNXNodeProto, index k: Int) throws {
     let name = proto.name.isEmpty ? "#\(k)" : proto.name
     let ctx = "ONNX node '\(name.prefix(120))' (\(proto.opType.prefix(60)))"
     let n = ONNXNode(proto: proto, name: name, ctx: ctx, a: ONNXAttributes(proto, ctx: ctx), outName: proto.output.first ?? "")
     guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
-      throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.domain).\(proto.opType)' (node \(k), '\(name)')")
+      throw FloatGraphError.unsupported(
+        "unsupported ONNX op '\(proto.domain).\(proto.opType)' (node \(k), '\(name)')\(Self.qOperatorHint(proto.opType))")
     }
     let a = n.a
     guard let outName = proto.output.first, !outName.isEmpty else { throw n.invalid("no output") }
@@ -395,7 +405,8 @@ struct ONNXImporter {
 
     default:
       guard let unit = ToolOpTable.byONNX[proto.opType] else {
-        throw FloatGraphError.unsupported("unsupported ONNX op '\(proto.opType)' (node \(k), '\(name)')")
+        throw FloatGraphError.unsupported(
+          "unsupported ONNX op '\(proto.opType)' (node \(k), '\(name)')\(Self.qOperatorHint(proto.opType))")
       }
       try unit.importONNX(n, &self)
     }
