@@ -247,11 +247,7 @@ public final class RuntimeModel {
   }
 
   /// The output tensor of op `op`.
-  public func outputTensorOf(op: Int) -> TensorSummary {
-    var info = cnn_op_info()
-    _ = cnnModelOpInfo(model, Int32(op), &info)
-    return tensor(Int(info.output))
-  }
+  public func outputTensorOf(op: Int) -> TensorSummary { tensor(opOutputIndex(op)) }
 
   /// The model's metadata record (name, labels, image preprocessing); nil
   /// when the file has none.

@@ -237,6 +237,20 @@ struct ONNXImporter {
 
   // MARK: Nodes
 
+  /// The fixed quantization a QuantizeLinear → DequantizeLinear pair on an
+  /// activation gives it: the pair's parameters must agree, int8 or uint8
+  /// (uint8 zero points become int8 ones, − 128).
+  static func activationQuantization(_ n: ONNXNode, _ q: ONNXQuant, quantizedWith qq: ONNXQuant) throws
+    -> FloatGraph.FixedQuantization {
+    guard q.scales == qq.scales, q.zeroPoints == qq.zeroPoints else {
+      throw n.unsupported("DequantizeLinear parameters differ from its QuantizeLinear's")
+    }
+    guard q.dataType == ONNXDataType.int8 || q.dataType == ONNXDataType.uint8 else {
+      throw n.unsupported("activations quantized to \(ONNXDataType.name(q.dataType)) (only int8 / uint8)")
+    }
+    return FloatGraph.FixedQuantization(scales: q.scales, zeroPoints: q.int8ZeroPoints)
+  }
+
   /// For the ops of ONNX Runtime's QOperator format (QLinearConv,
   /// QLinearMatMul, com.microsoft QLinearAdd, …, ConvInteger, MatMulInteger):
   /// what to give cnnrt instead. Empty for other ops.
@@ -329,23 +343,14 @@ struct ONNXImporter {
         }
         constants[outName] = ONNXConstant(dims: c.dims, floats: f, ints: nil, quant: q)
       } else if let (v, qq) = quantized[nm] {
-        guard q.scales == qq.scales, q.zeroPoints == qq.zeroPoints else {
-          throw n.unsupported("DequantizeLinear parameters differ from its QuantizeLinear's")
-        }
-        guard q.dataType == ONNXDataType.int8 || q.dataType == ONNXDataType.uint8 else {
-          throw n.unsupported("activations quantized to \(ONNXDataType.name(q.dataType)) (only int8 / uint8)")
-        }
-        let fixed = FloatGraph.FixedQuantization(scales: q.scales, zeroPoints: q.int8ZeroPoints)
+        let fixed = try Self.activationQuantization(n, q, quantizedWith: qq)
         if tensors[v.tensor].fixedQuantization == nil { tensors[v.tensor].fixedQuantization = fixed }
         alias(n, v)
       } else if let (view, qq) = quantizedShuffle[nm], let p = pendingShuffle[view] {
         // A Q/DQ pair inside a channel shuffle: the shuffle is a byte move
         // (one Gather sharing its input's quantization), so the view must
         // carry the input's parameters.
-        guard q.scales == qq.scales, q.zeroPoints == qq.zeroPoints else {
-          throw n.unsupported("DequantizeLinear parameters differ from its QuantizeLinear's")
-        }
-        let fixed = FloatGraph.FixedQuantization(scales: q.scales, zeroPoints: q.int8ZeroPoints)
+        let fixed = try Self.activationQuantization(n, q, quantizedWith: qq)
         let own = tensors[p.value.tensor].fixedQuantization
         guard own == nil || own == fixed else {
           throw n.unsupported("a channel shuffle's rank-5 view is quantized (\(q.scales[0]), \(q.int8ZeroPoints[0])), "
