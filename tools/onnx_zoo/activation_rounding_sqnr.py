@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which activation roundings cost a net its output SQNR? A float simulation.
 
-    build/venv-torch/bin/python tools/onnx_zoo/activation_rounding_sqnr.py OUT_DIR NET [CNNRT] [--groups]
+    build/venv-torch/bin/python tools/onnx_zoo/activation_rounding_sqnr.py OUT_DIR NET [CNNRT] [--groups] [--weights]
 
 Takes the tensors that `cnnrt eval --float` reports for OUT_DIR/NET.minmax.eval.json
 (the int8 model's op outputs that have a float twin in OUT_DIR/NET.onnx) and runs
@@ -16,6 +16,9 @@ plain float model on the first 100 images of OUT_DIR/eval.npz with
   - each tensor rounded alone (the 8 that cost most are listed).
 This approximates the int8 model (the ranges come from ONNX Runtime, not from
 cnnrt's calibration; no weight rounding); it is a diagnostic, not a test.
+With --weights it also reports the other half: every Conv and Gemm weight
+rounded per output channel to symmetric int8 in [-127, 127] (as `cnnrt
+quantize` does), activations and biases float.
 """
 import json
 import os
@@ -25,7 +28,7 @@ import sys
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 
 def sqnr(ref, got):
@@ -106,6 +109,8 @@ def main():
         return run(s, [g.output[0].name], ev)[0]
 
     ref = run(ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]), [logits], ev)[0]
+    if "--weights" in sys.argv:
+        print(f"{net}: output SQNR with only the weights rounded: {sqnr(ref, weights_rounded(model, logits, ev)):6.1f} dB")
     print(f"{net}: {len(names)} rounded tensors; output SQNR of the float model with")
     print(f"  only the input rounded:             {sqnr(ref, simulate(set())):6.1f} dB")
     print(f"  every tensor rounded:               {sqnr(ref, simulate(set(names))):6.1f} dB")
@@ -120,6 +125,22 @@ def main():
     print("  each tensor rounded alone (input float), the 8 worst:")
     for v, n in alone[:8]:
         print(f"    {v:6.1f} dB  {kind[n]:<16} {n}")
+
+
+def weights_rounded(model, logits, ev):
+    """The float model's output with each Conv / Gemm weight (input 1) rounded
+    per output channel (axis 0) to symmetric int8 in [-127, 127]."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    weights = {n.input[1] for n in m.graph.node if n.op_type in ("Conv", "Gemm")}
+    for init in m.graph.initializer:
+        if init.name not in weights:
+            continue
+        w = numpy_helper.to_array(init).astype(np.float64)
+        peak = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)
+        s = np.where(peak > 0, peak / 127, 1.0).reshape((-1,) + (1,) * (w.ndim - 1))
+        init.CopyFrom(numpy_helper.from_array((np.clip(np.round(w / s), -127, 127) * s).astype(np.float32), init.name))
+    return run(ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]), [logits], ev)[0]
 
 
 if __name__ == "__main__":
