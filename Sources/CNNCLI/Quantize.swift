@@ -48,6 +48,9 @@ struct Quantize: ParsableCommand {
   @Flag(name: .long, help: "Correct each conv / fully connected bias for the mean error of its int8 output (one int8 run of the calibration samples per layer).")
   var biasCorrection = false
 
+  @Option(name: .long, help: "Weight rounding: nearest, or gptq (each layer's rounding errors compensated over its calibration inputs; same scales and arithmetic).")
+  var weightRounding: String = "nearest"
+
   @Option(name: .long, help: "Use only the first N calibration samples.")
   var samples: Int?
 
@@ -81,6 +84,7 @@ struct Quantize: ParsableCommand {
     if output.isEmpty { throw ValidationError("give an output file with -o") }
     if CalibrationMethod(rawValue: method) == nil { throw ValidationError("--method must be minmax, percentile or mse") }
     if !(percentile > 50 && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
+    if WeightRounding(rawValue: weightRounding) == nil { throw ValidationError("--weight-rounding must be nearest or gptq") }
     if let samples, samples < 1 { throw ValidationError("--samples must be at least 1") }
     if channelOrder != "rgb" && channelOrder != "bgr" { throw ValidationError("--channel-order must be rgb or bgr") }
     if !(pixelScale.isFinite && pixelScale > 0) { throw ValidationError("--pixel-scale must be > 0") }
@@ -110,6 +114,7 @@ struct Quantize: ParsableCommand {
       pixelScale: pixelScale, mean: parseList(mean)!, std: parseList(std)!,
       channelOrder: channelOrder == "bgr" ? .bgr : .rgb)
     options.biasCorrection = biasCorrection
+    options.weightRounding = WeightRounding(rawValue: weightRounding)!
 
     // Calibration samples in the float model's input units.
     let inputShape = graph.tensors[graph.inputs[0]].shape
@@ -237,7 +242,7 @@ struct Quantize: ParsableCommand {
       print("{\"output\": \(jsonString(output)), \"ops\": \(result.builder.ops.count), \"params\": \(params), "
             + "\"calibration_samples\": \(n), \"method\": \(jsonString(method)), \"per_channel\": \(options.perChannel), "
             + "\"per_channel_weights\": \(perChannelWeights), \"per_tensor_weights\": \(perTensorWeights), "
-            + "\"bias_correction\": \(options.biasCorrection), "
+            + "\"bias_correction\": \(options.biasCorrection), \"weight_rounding\": \(jsonString(weightRounding)), "
             + "\"fixed_quantization_tensors\": \(fixedCount), \"seconds\": \(String(format: "%.3f", seconds)), "
             + "\"input_scale\": \(inQ.scale), \"input_zero_point\": \(inQ.zeroPoint), \"bytes\": \(result.bytes.count)}")
       return
@@ -247,6 +252,7 @@ struct Quantize: ParsableCommand {
     print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"
           + (fixedCount > 0 ? "\(fixedCount) tensors with the model's own (QDQ) quantization, " : "")
           + weightKind
+          + "\(options.weightRounding == .gptq ? ", GPTQ weight rounding" : "")"
           + "\(options.biasCorrection ? ", bias correction" : "")) in \(String(format: "%.2f", seconds)) s; "
           + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
   }

@@ -3,14 +3,16 @@
 # quantize each with `cnnrt quantize`, and measure the int8 output against the
 # float ONNX model with `cnnrt eval --float` on a separate seeded input set.
 #
-#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS [BIAS]]]]]   # from the repository root
+#   bash tools/onnx_zoo/run_zoo.sh [SIZE [METHOD [TRAIN [STEPS [EXTRA]]]]]   # from the repository root
 #
 # SIZE: input height and width, 224 by default; METHOD: cnnrt quantize
 # --method (minmax by default, percentile, mse), or ort: ONNX Runtime's
 # quantize_static (MinMax, QDQ, per-channel; tools/onnx_zoo/ort_quantize.py)
 # makes NET.ort.onnx and cnnrt quantize imports it with ORT's scales, for
-# comparison with cnnrt's own quantizer; BIAS: bc for cnnrt quantize
-# --bias-correction (files NET.METHOD-bc.*), none by default; TRAIN: none (default:
+# comparison with cnnrt's own quantizer; EXTRA: none (default), bc for cnnrt
+# quantize --bias-correction (files NET.METHOD-bc.*), gptq for
+# --weight-rounding gptq (NET.METHOD-gptq.*) or gptq-bc for both
+# (NET.METHOD-gptq-bc.*); TRAIN: none (default:
 # untrained nets, N(0, 1) inputs, into build/onnx_zoo) or mnist (each net
 # trained for STEPS steps, 300 by default, on ../shared/data/mnist; 512 MNIST
 # calibration and 500 test images; into build/onnx_zoo_mnist). The SQNR is
@@ -30,7 +32,9 @@ STEPS=${4:-300}
 case "${5:-none}" in
   none) TAG=$METHOD; QARGS=() ;;
   bc) TAG=$METHOD-bc; QARGS=(--bias-correction) ;;
-  *) echo "BIAS must be none or bc" >&2; exit 2 ;;
+  gptq) TAG=$METHOD-gptq; QARGS=(--weight-rounding gptq) ;;
+  gptq-bc) TAG=$METHOD-gptq-bc; QARGS=(--weight-rounding gptq --bias-correction) ;;
+  *) echo "EXTRA must be none, bc, gptq or gptq-bc" >&2; exit 2 ;;
 esac
 case "$TRAIN" in
   none) OUT=build/onnx_zoo; EXPORT_ARGS=(); WANT="$SIZE none null null" ;;

@@ -156,7 +156,7 @@ public struct Calibrator {
 
   /// Runs `body` over each range, each on its own executor and thread
   /// (`first` when there is only one range); results in range order.
-  private static func parallel<R: Sendable>(_ ranges: [Range<Int>], graph: FloatGraph, first: FloatExecutor,
+  static func parallel<R: Sendable>(_ ranges: [Range<Int>], graph: FloatGraph, first: FloatExecutor,
                                             _ body: (FloatExecutor, Range<Int>) throws -> R) throws -> [R] {
     if ranges.count == 1 { return [try body(first, ranges[0])] }
     let results = Mutex<[Int: Result<R, Error>]>([:])

@@ -42,6 +42,9 @@ public enum Quantizer {
     /// conv and fully connected bias absorbs the mean per-channel error of
     /// its int8 pre-activation over the calibration samples.
     public var biasCorrection = false
+    /// How each weight gets its int8 value: nearest step, or GPTQ's
+    /// error-compensating rounding over the calibration inputs (GPTQ.swift).
+    public var weightRounding: WeightRounding = .nearest
     /// Quantize x · HardSigmoid(x) as one HardSwish (FloatGraph.fusingHardSwish).
     public var fuseHardSwish = true
     /// Called during calibration with (samples processed, total) over all passes.
@@ -129,18 +132,21 @@ public enum Quantizer {
       throw FloatGraphError.invalidInput(
         "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
     }
-    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:])
+    let rounded = options.weightRounding == .gptq && !samples.isEmpty
+      ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel) : [:]
+    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
     guard options.biasCorrection, !samples.isEmpty else { return first }
     return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
-      try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift)
+      try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift, weights: rounded)
     }
   }
 
   /// Builds the int8 model from the calibration statistics; `biasShift`
   /// (by weighted node output tensor) is subtracted from each float bias
-  /// before it is quantized (bias correction).
+  /// before it is quantized (bias correction); `weights` (by weighted node
+  /// output tensor) replace the nearest-rounded int8 weights (GPTQ).
   static func build(_ g: FloatGraph, stats: [Int: TensorStats], options: Options, calibrator: Calibrator,
-                    biasShift: [Int: [Float]]) throws -> Result {
+                    biasShift: [Int: [Float]], weights: [Int: [Int8]] = [:]) throws -> Result {
     // Tensors kept at their min-max range whatever the method: the model input
     // (clipping it would discard pixel values the preprocessing maps exactly)
     // and the logits read by softmax/logistic (their tail decides the class).
@@ -148,6 +154,7 @@ public enum Quantizer {
     for n in g.nodes where ToolOpTable.unit(n.kind).needsFullRangeInput { fullRange.insert(n.inputs[0]) }
     var q = QuantizerState(graph: g, options: options, calibrator: calibrator, stats: stats, fullRange: fullRange)
     q.biasShift = biasShift
+    q.roundedWeights = weights
     q.usefulRange = usefulRanges(g)
     // join: a concatenation's inputs and output get one quantization (Ops/Concatenation.swift).
     try q.shareConcatenationQuantization()
@@ -284,6 +291,8 @@ struct QuantizerState {
   var shared: [Int: ActivationQuant] = [:]
   /// Per weighted node (by output tensor): subtracted from the float bias.
   var biasShift: [Int: [Float]] = [:]
+  /// Per weighted node (by output tensor): int8 weights at the usual scales, rounded by GPTQ.
+  var roundedWeights: [Int: [Int8]] = [:]
   /// Tensors read only by ops whose output is constant outside a range (`Quantizer.usefulRanges`).
   var usefulRange: [Int: (min: Float, max: Float)] = [:]
 
@@ -343,12 +352,13 @@ struct QuantizerState {
     let oq = try own(n.output)
     let f = g.tensors[n.inputs[1]]
     let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
-    let w: [Int8], scales: [Float], perChannel: Bool
+    var w: [Int8], scales: [Float], perChannel: Bool
     if let fixed = try Quantizer.fixedWeights(f, axis: axis, ctx) {
       (w, scales, perChannel) = fixed
     } else {
       (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
       perChannel = options.perChannel
+      if let r = roundedWeights[n.output], r.count == w.count { w = r }
     }
     let wName = name(n.inputs[1])
     let wid = try Self.wrap(ctx) {
