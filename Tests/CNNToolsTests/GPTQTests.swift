@@ -130,6 +130,18 @@ private func quantize(_ g: G, _ samples: [[Float]], _ rounding: WeightRounding, 
     #expect(Quantizer.Options().weightRounding == .nearest)
   }
 
+  /// A layer with more inputs per output than the limit keeps nearest
+  /// rounding (H would not fit in memory for a large classifier); at the
+  /// limit it is rounded.
+  @Test func layersAboveTheInputLimitKeepNearestRounding() throws {
+    let g = try oneLayer(.conv)  // K = 3 × 3 × 4 = 36
+    let calib = smoothSamples(32, shape: g.tensors[0].shape, seed: 1)
+    let nearest = try Quantizer.quantizeWeights(g.tensors[1].data!, shape: [6, 3, 3, 4], axis: 0, perChannel: true).data
+    #expect(try GPTQ.round(g, samples: calib, perChannel: true, maxInputs: 35).isEmpty)
+    let atLimit = try #require(try GPTQ.round(g, samples: calib, perChannel: true, maxInputs: 36)[3])
+    #expect(atLimit.count == nearest.count && atLimit != nearest)
+  }
+
   /// The factorisation behind the updates: H⁻¹ from H's Cholesky factor.
   @Test func inverseFromCholeskyInvertsASymmetricPositiveDefiniteMatrix() throws {
     var rng = SplitMix64(seed: 5)

@@ -23,8 +23,10 @@
 // rounding and passes no error on. A layer with fewer patches than
 // `minPatchesPerInput` × K (a squeeze-excitation layer sees one input row per
 // sample) would fit the samples rather than the inputs it will meet: it keeps
-// nearest rounding. Transposed convolutions and weights fixed by the source
-// model (ONNX QDQ) are left as they are.
+// nearest rounding, as does a layer with more than `maxInputs` inputs per
+// output (H alone would take K² × 8 bytes, twice: 302 MB at the limit, 5 GB
+// for VGG's 25,088-input classifier). Transposed convolutions and weights
+// fixed by the source model (ONNX QDQ) are left as they are.
 
 import CNNRuntime
 import Dispatch
@@ -45,6 +47,8 @@ enum GPTQ {
   static let maxSamples = 256
   /// Layers with fewer patches than this × K keep nearest rounding.
   static let minPatchesPerInput = 8
+  /// Layers with more inputs per output than this keep nearest rounding (H's size).
+  static let maxInputs = 6144
 
   static let kinds: Set<FloatGraph.Kind> = [.conv2D, .depthwiseConv2D, .fullyConnected]
 
@@ -60,13 +64,18 @@ enum GPTQ {
 
     init(_ n: FloatGraph.Node, _ g: FloatGraph) {
       node = n
+      (k, blocks) = Self.inputs(n, g)
+      h = [Double](repeating: 0, count: blocks * k * k)
+    }
+
+    /// K (inputs per output) and the number of blocks of node `n`.
+    static func inputs(_ n: FloatGraph.Node, _ g: FloatGraph) -> (k: Int, blocks: Int) {
       let w = g.tensors[n.inputs[1]].shape, x = g.tensors[n.inputs[0]].shape
       switch n.kind {
-      case .depthwiseConv2D: k = w[1] * w[2]; blocks = x[3]
-      case .conv2D: k = w[1] * w[2] * w[3]; blocks = x[3] / w[3]
-      default: k = w[1]; blocks = 1
+      case .depthwiseConv2D: return (w[1] * w[2], x[3])
+      case .conv2D: return (w[1] * w[2] * w[3], x[3] / w[3])
+      default: return (w[1], 1)
       }
-      h = [Double](repeating: 0, count: blocks * k * k)
     }
 
     /// Adds the patches of one sample's input `x` to H.
@@ -135,14 +144,15 @@ enum GPTQ {
   /// GPTQ-rounded int8 weights, by the weighted node's output tensor, for
   /// every conv, depthwise conv and fully connected node whose weights are
   /// quantized here; scales are those of `Quantizer.quantizeWeights`.
-  static func round(_ g: FloatGraph, samples all: [[Float]], perChannel: Bool) throws -> [Int: [Int8]] {
+  static func round(_ g: FloatGraph, samples all: [[Float]], perChannel: Bool,
+                    maxInputs: Int = maxInputs) throws -> [Int: [Int8]] {
     let samples = Array(all.prefix(maxSamples))
     var layers: [Layer] = []
     for n in g.nodes where kinds.contains(n.kind) && n.inputs.count >= 2 {
       let f = g.tensors[n.inputs[1]]
       let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
       guard f.data != nil, try Quantizer.fixedWeights(f, axis: axis, n.origin) == nil else { continue }
-      layers.append(Layer(n, g))
+      if Layer.inputs(n, g).k <= maxInputs { layers.append(Layer(n, g)) }
     }
     guard !layers.isEmpty, !samples.isEmpty else { return [:] }
 
