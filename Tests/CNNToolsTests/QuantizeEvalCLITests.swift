@@ -119,25 +119,37 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// The MLPerf Tiny ResNet-8 float model and the 100 CIFAR-10 images.
+  private func resnet8Files() throws -> (float: String, images: String) {
+    let shared = try sharedDataDir()
+    return (shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path,
+            shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path)
+  }
+
+  /// `cnnrt quantize` of ResNet-8 on images 0–49 with `flags` (JSON summary
+  /// returned), then the logits' (FullyConnected output's) SQNR on 50–99.
+  private func resnet8LogitsSQNR(_ flags: [String], in dir: URL) throws -> (summary: [String: Any], sqnr: Double) {
+    let (float, x) = try resnet8Files()
+    let model = dir.appendingPathComponent("r8.cnnrt").path
+    let q = try cnnrt(["quantize", float, "--calibration", x, "--samples", "50", "-o", model, "--json"] + flags, in: dir)
+    try check(q, "quantize \(flags)")
+    let eval = try cnnrt(["eval", model, "--data", x, "--offset", "50", "--float", float, "--json"], in: dir)
+    try check(eval, "eval")
+    let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+    let fc = try #require(layers.first { $0["type"] as? String == "FullyConnected" })
+    return (try parseJSON(q.stdout), try #require(fc["sqnr_db"] as? Double))
+  }
+
   /// `--bias-correction` on ResNet-8 (calibration images 0–49, evaluation
   /// 50–99): the summary says so, and the logits (the FullyConnected output)
   /// move closer to float: 29.3 dB plain, 30.1 corrected when this was written.
   @Test func resnet8_bias_correction_raises_the_logits_sqnr() throws {
-    let shared = try sharedDataDir()
-    let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
-    let x = shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path
     try withTempDir { dir in
       var logits: [Double] = []
       for flags in [[], ["--bias-correction"]] {
-        let model = dir.appendingPathComponent("r8.cnnrt").path
-        let q = try cnnrt(["quantize", float, "--calibration", x, "--samples", "50", "-o", model, "--json"] + flags, in: dir)
-        try check(q, "quantize \(flags)")
-        #expect(try parseJSON(q.stdout)["bias_correction"] as? Bool == !flags.isEmpty)
-        let eval = try cnnrt(["eval", model, "--data", x, "--offset", "50", "--float", float, "--json"], in: dir)
-        try check(eval, "eval")
-        let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
-        let fc = try #require(layers.first { $0["type"] as? String == "FullyConnected" })
-        logits.append(try #require(fc["sqnr_db"] as? Double))
+        let (summary, db) = try resnet8LogitsSQNR(flags, in: dir)
+        #expect(summary["bias_correction"] as? Bool == !flags.isEmpty)
+        logits.append(db)
       }
       #expect(logits[1] > logits[0] + 0.5, "logits SQNR plain \(logits[0]) dB, corrected \(logits[1]) dB")
     }
@@ -148,28 +160,22 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
   /// closer to float: 29.3 dB nearest, 30.5 GPTQ when this was written. An
   /// unknown rounding is a usage error.
   @Test func resnet8_gptq_weight_rounding_raises_the_logits_sqnr() throws {
-    let shared = try sharedDataDir()
-    let float = shared.appendingPathComponent("models/mlperf_tiny_ic_resnet8_float.tflite").path
-    let x = shared.appendingPathComponent("cifar10/neuralnetvis_cifar10_train_preview100_x.npz").path
+    let (float, x) = try resnet8Files()
     try withTempDir { dir in
       var logits: [Double] = []
-      let model = dir.appendingPathComponent("r8.cnnrt").path
       for rounding in ["nearest", "gptq"] {
-        let args = ["quantize", float, "--calibration", x, "--samples", "50", "-o", model, "--weight-rounding", rounding]
-        let q = try cnnrt(args + ["--json"], in: dir)
-        try check(q, "quantize \(rounding)")
-        #expect(try parseJSON(q.stdout)["weight_rounding"] as? String == rounding)
-        let text = try cnnrt(args + ["--no-progress"], in: dir)
+        let (summary, db) = try resnet8LogitsSQNR(["--weight-rounding", rounding], in: dir)
+        #expect(summary["weight_rounding"] as? String == rounding)
+        logits.append(db)
+        let text = try cnnrt(["quantize", float, "--calibration", x, "--samples", "50", "-o",
+                              dir.appendingPathComponent("text.cnnrt").path, "--weight-rounding", rounding,
+                              "--no-progress"], in: dir)
         try check(text, "quantize \(rounding), text")
         #expect(text.stdout.contains("GPTQ weight rounding") == (rounding == "gptq"), "\(text.stdout)")
-        let eval = try cnnrt(["eval", model, "--data", x, "--offset", "50", "--float", float, "--json"], in: dir)
-        try check(eval, "eval")
-        let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
-        let fc = try #require(layers.first { $0["type"] as? String == "FullyConnected" })
-        logits.append(try #require(fc["sqnr_db"] as? Double))
       }
       #expect(logits[1] > logits[0] + 0.5, "logits SQNR nearest \(logits[0]) dB, GPTQ \(logits[1]) dB")
-      let bad = try cnnrt(["quantize", float, "--calibration", x, "-o", model, "--weight-rounding", "stochastic"], in: dir)
+      let bad = try cnnrt(["quantize", float, "--calibration", x, "-o", dir.appendingPathComponent("bad.cnnrt").path,
+                           "--weight-rounding", "stochastic"], in: dir)
       #expect(bad.code == 64 && bad.stderr.contains("--weight-rounding must be nearest or gptq"), "\(bad.code) \(bad.stderr)")
     }
   }
