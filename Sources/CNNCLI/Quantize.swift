@@ -183,7 +183,7 @@ struct Quantize: ParsableCommand {
     }
     let n = sampleList.count
 
-    let bar = ProgressBar("calibrating", total: n * (options.method == .minmax ? 1 : 2),
+    let bar = ProgressBar("calibrating", total: Quantizer.progressTotal(sampleCount: n, options: options),
                           enabled: !noProgress && !outputFormat.json && n > 0)
     options.progress = { done, _ in bar.update(done) }
     let t0 = Date()

@@ -5,6 +5,7 @@
 // its float output.
 import CNNRuntime
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CNNTools
@@ -140,6 +141,23 @@ private func quantize(_ g: G, _ samples: [[Float]], _ rounding: WeightRounding, 
     #expect(try GPTQ.round(g, samples: calib, perChannel: true, maxInputs: 35).isEmpty)
     let atLimit = try #require(try GPTQ.round(g, samples: calib, perChannel: true, maxInputs: 36)[3])
     #expect(atLimit.count == nearest.count && atLimit != nearest)
+  }
+
+  /// The progress callback counts the calibration pass, then GPTQ's pass,
+  /// up to `Quantizer.progressTotal` (what `cnnrt quantize` draws its bar to).
+  @Test func progressCountsTheGPTQPass() throws {
+    let g = try oneLayer(.conv)
+    let calib = smoothSamples(40, shape: g.tensors[0].shape, seed: 1)
+    let seen = Mutex<[(Int, Int)]>([])
+    var o = Quantizer.Options()
+    o.weightRounding = .gptq
+    o.progress = { done, total in seen.withLock { $0.append((done, total)) } }
+    _ = try Quantizer.quantize(g, samples: calib, options: o)
+    let calls = seen.withLock { $0 }
+    #expect(Quantizer.progressTotal(sampleCount: 40, options: o) == 80)
+    #expect(calls.count == 80)
+    #expect(calls.map(\.0) == Array(1...80))
+    #expect(calls.last.map { $0.1 } == 80)
   }
 
   /// The factorisation behind the updates: H⁻¹ from H's Cholesky factor.

@@ -144,8 +144,9 @@ enum GPTQ {
   /// GPTQ-rounded int8 weights, by the weighted node's output tensor, for
   /// every conv, depthwise conv and fully connected node whose weights are
   /// quantized here; scales are those of `Quantizer.quantizeWeights`.
-  static func round(_ g: FloatGraph, samples all: [[Float]], perChannel: Bool,
-                    maxInputs: Int = maxInputs) throws -> [Int: [Int8]] {
+  /// `progress(done)` is called after each sample (serialized, from the worker threads).
+  static func round(_ g: FloatGraph, samples all: [[Float]], perChannel: Bool, maxInputs: Int = maxInputs,
+                    progress: (@Sendable (Int) -> Void)? = nil) throws -> [Int: [Int8]] {
     let samples = Array(all.prefix(maxSamples))
     var layers: [Layer] = []
     for n in g.nodes where kinds.contains(n.kind) && n.inputs.count >= 2 {
@@ -161,12 +162,14 @@ enum GPTQ {
     let byInput = Dictionary(grouping: layers.indices, by: { layers[$0].node.inputs[0] })
     let halves = samples.count > 1 ? [0..<samples.count / 2, samples.count / 2..<samples.count] : [0..<1]
     let template = layers
+    let done = Mutex(0)
     let parts = try Calibrator.parallel(halves, graph: g, first: try FloatExecutor(graph: g)) { ex, r in
       var ls = template
       for i in r {
         _ = try ex.run([samples[i]]) { t, v in
           for k in byInput[t] ?? [] { ls[k].accumulate(v, g) }
         }
+        if let progress { done.withLock { d in d += 1; progress(d) } }
       }
       return ls
     }

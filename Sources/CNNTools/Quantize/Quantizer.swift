@@ -47,7 +47,8 @@ public enum Quantizer {
     public var weightRounding: WeightRounding = .nearest
     /// Quantize x · HardSigmoid(x) as one HardSwish (FloatGraph.fusingHardSwish).
     public var fuseHardSwish = true
-    /// Called during calibration with (samples processed, total) over all passes.
+    /// Called during calibration with (samples processed, total) over all
+    /// passes, then during GPTQ's pass over its samples (`Quantizer.progressTotal`).
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
     public init(method: CalibrationMethod = .minmax, percentile: Double = 99.99, perChannel: Bool = true,
@@ -110,6 +111,11 @@ public enum Quantizer {
     public let stats: [Int: TensorStats]
   }
 
+  /// The total that `Options.progress` counts to for `sampleCount` samples.
+  public static func progressTotal(sampleCount n: Int, options: Options) -> Int {
+    n * (options.method == .minmax ? 1 : 2) + (options.weightRounding == .gptq ? Swift.min(n, GPTQ.maxSamples) : 0)
+  }
+
   /// Quantizes `graph` using `samples` (values of model input 0, in the float
   /// model's units) for calibration. Tensors with `fixedQuantization` (ONNX
   /// QDQ models) keep the given parameters; `samples` may be empty when every
@@ -132,8 +138,12 @@ public enum Quantizer {
       throw FloatGraphError.invalidInput(
         "no calibration samples, and tensor \(g.tensors[t].name) (\(uncalibrated.count) in all) has no fixed quantization")
     }
+    let total = progressTotal(sampleCount: samples.count, options: options)
+    let gptqTicks = Swift.min(samples.count, GPTQ.maxSamples)
+    var gptqProgress: (@Sendable (Int) -> Void)? = nil
+    if let p = options.progress { gptqProgress = { done in p(total - gptqTicks + done, total) } }
     let rounded = options.weightRounding == .gptq && !samples.isEmpty
-      ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel) : [:]
+      ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel, progress: gptqProgress) : [:]
     let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
     guard options.biasCorrection, !samples.isEmpty else { return first }
     return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
