@@ -243,6 +243,7 @@ struct Quantize: ParsableCommand {
             + "\"calibration_samples\": \(n), \"method\": \(jsonString(method)), \"per_channel\": \(options.perChannel), "
             + "\"per_channel_weights\": \(perChannelWeights), \"per_tensor_weights\": \(perTensorWeights), "
             + "\"bias_correction\": \(options.biasCorrection), \"weight_rounding\": \(jsonString(weightRounding)), "
+            + "\"gptq_layers\": \(result.gptqRounded.count), "
             + "\"fixed_quantization_tensors\": \(fixedCount), \"seconds\": \(String(format: "%.3f", seconds)), "
             + "\"input_scale\": \(inQ.scale), \"input_zero_point\": \(inQ.zeroPoint), \"bytes\": \(result.bytes.count)}")
       return
@@ -252,7 +253,7 @@ struct Quantize: ParsableCommand {
     print("\(output): \(result.builder.ops.count) ops, \(grouped(params)) params, \(calibrated)"
           + (fixedCount > 0 ? "\(fixedCount) tensors with the model's own (QDQ) quantization, " : "")
           + weightKind
-          + "\(options.weightRounding == .gptq ? ", GPTQ weight rounding" : "")"
+          + "\(options.weightRounding == .gptq ? ", GPTQ weight rounding on \(result.gptqRounded.count) of \(perChannelWeights + perTensorWeights) layers" : "")"
           + "\(options.biasCorrection ? ", bias correction" : "")) in \(String(format: "%.2f", seconds)) s; "
           + "input scale \(inQ.scale) zero point \(inQ.zeroPoint); \(grouped(Int64(result.bytes.count))) bytes written")
   }

@@ -127,7 +127,10 @@ private func quantize(_ g: G, _ samples: [[Float]], _ rounding: WeightRounding, 
   @Test func tooFewPatchesKeepNearestRounding() throws {
     let g = try oneLayer(.fullyConnected)
     let calib = smoothSamples(100, shape: g.tensors[0].shape, seed: 1)
-    #expect(try quantize(g, calib, .gptq).bytes == (try quantize(g, calib, .nearest)).bytes)
+    let gptq = try quantize(g, calib, .gptq)
+    #expect(gptq.bytes == (try quantize(g, calib, .nearest)).bytes)
+    #expect(gptq.gptqRounded.isEmpty)
+    #expect(try quantize(g, smoothSamples(200, shape: [1, 24], seed: 1), .gptq).gptqRounded == [3])
     #expect(Quantizer.Options().weightRounding == .nearest)
   }
 

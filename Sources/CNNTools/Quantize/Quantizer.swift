@@ -109,6 +109,8 @@ public enum Quantizer {
     public let quantization: [Int: ActivationQuant]
     /// Calibration statistics per activation tensor.
     public let stats: [Int: TensorStats]
+    /// Weighted nodes (by output tensor) whose weights GPTQ rounded (empty with nearest rounding).
+    public var gptqRounded: Set<Int> = []
   }
 
   /// The total that `Options.progress` counts to for `sampleCount` samples.
@@ -144,11 +146,14 @@ public enum Quantizer {
     if let p = options.progress { gptqProgress = { done in p(total - gptqTicks + done, total) } }
     let rounded = options.weightRounding == .gptq && !samples.isEmpty
       ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel, progress: gptqProgress) : [:]
-    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
+    var first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
+    first.gptqRounded = Set(rounded.keys)
     guard options.biasCorrection, !samples.isEmpty else { return first }
-    return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
+    var corrected = try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
       try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift, weights: rounded)
     }
+    corrected.gptqRounded = first.gptqRounded
+    return corrected
   }
 
   /// Builds the int8 model from the calibration statistics; `biasShift`
