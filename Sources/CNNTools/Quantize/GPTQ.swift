@@ -23,7 +23,7 @@
 // rounding and passes no error on. A layer with fewer patches than
 // `minPatchesPerInput` × K (a squeeze-excitation layer sees one input row per
 // sample) would fit the samples rather than the inputs it will meet: it keeps
-// nearest rounding, as does a layer with more than `maxInputs` inputs per
+// nearest rounding, and its H is not collected, as does a layer with more than `maxInputs` inputs per
 // output (H alone would take K² × 8 bytes, twice: 302 MB at the limit, 5 GB
 // for VGG's 25,088-input classifier). Transposed convolutions and weights
 // fixed by the source model (ONNX QDQ) are left as they are.
@@ -62,77 +62,109 @@ enum GPTQ {
     var h: [Double]
     var patches = 0
 
+    /// Patches waiting to be added to H, per block `batch` × K (H is
+    /// read and written once per batch rather than once per patch: a
+    /// 4,608-input layer's H is 170 MB).
+    private var pending: [Double]
+    private var pendingCount = 0
+    static let batch = 16
+
     init(_ n: FloatGraph.Node, _ g: FloatGraph) {
       node = n
-      (k, blocks) = Self.inputs(n, g)
+      (k, blocks, _) = Self.inputs(n, g)
       h = [Double](repeating: 0, count: blocks * k * k)
+      pending = [Double](repeating: 0, count: blocks * Self.batch * k)
     }
 
-    /// K (inputs per output) and the number of blocks of node `n`.
-    static func inputs(_ n: FloatGraph.Node, _ g: FloatGraph) -> (k: Int, blocks: Int) {
+    /// K (inputs per output), the number of blocks and the patches per
+    /// sample (output positions; input rows of a fully connected layer) of node `n`.
+    static func inputs(_ n: FloatGraph.Node, _ g: FloatGraph) -> (k: Int, blocks: Int, patches: Int) {
       let w = g.tensors[n.inputs[1]].shape, x = g.tensors[n.inputs[0]].shape
+      let positions = g.tensors[n.output].elementCount / (g.tensors[n.output].shape.last ?? 1)
       switch n.kind {
-      case .depthwiseConv2D: return (w[1] * w[2], x[3])
-      case .conv2D: return (w[1] * w[2] * w[3], x[3] / w[3])
-      default: return (w[1], 1)
+      case .depthwiseConv2D: return (w[1] * w[2], x[3], positions)
+      case .conv2D: return (w[1] * w[2] * w[3], x[3] / w[3], positions)
+      default: return (w[1], 1, x.reduce(1, *) / w[1])
       }
     }
 
-    /// Adds the patches of one sample's input `x` to H.
+    /// Adds the patches of one sample's input `x` to H (some may wait in
+    /// `pending` until `flush`).
     @_optimize(speed)
     mutating func accumulate(_ x: UnsafeBufferPointer<Float>, _ g: FloatGraph) {
-      let k = self.k
-      var p = [Double](repeating: 0, count: k)
-      h.withUnsafeMutableBufferPointer { hb in
-        p.withUnsafeMutableBufferPointer { pb in
-          func add(_ block: Int) {
-            let hp = hb.baseAddress! + block * k * k
-            for i in 0..<k {
-              let xi = pb[i]
-              if xi == 0 { continue }
-              let row = hp + i * k
-              for j in i..<k { row[j] += xi * pb[j] }
-            }
+      let k = self.k, batch = Self.batch
+      let n = node
+      if n.kind == .fullyConnected {
+        for r in 0..<(x.count / k) {
+          pending.withUnsafeMutableBufferPointer { pb in
+            for i in 0..<k { pb[pendingCount * k + i] = Double(x[r * k + i]) }
           }
-          let n = node
-          if n.kind == .fullyConnected {
-            for r in 0..<(x.count / k) {
-              for i in 0..<k { pb[i] = Double(x[r * k + i]) }
-              add(0)
-              patches += 1
-            }
-            return
-          }
-          let xs = g.tensors[n.inputs[0]].shape, ws = g.tensors[n.inputs[1]].shape
-          let os = g.tensors[n.output].shape
-          let (ih, iw, cin) = (xs[1], xs[2], xs[3])
-          let (kh, kw) = (ws[1], ws[2])
-          let cinG = n.kind == .conv2D ? ws[3] : 1
-          let padT = FloatGraph.padding(n.padding, input: ih, filter: kh, stride: n.strideH, dilation: n.dilationH).0
-          let padL = FloatGraph.padding(n.padding, input: iw, filter: kw, stride: n.strideW, dilation: n.dilationW).0
-          for b in 0..<(x.count / (ih * iw * cin)) {
-            for oy in 0..<os[1] {
-              for ox in 0..<os[2] {
-                for block in 0..<blocks {
-                  var i = 0
-                  for ky in 0..<kh {
-                    let iy = oy * n.strideH - padT + ky * n.dilationH
-                    for kx in 0..<kw {
-                      let ix = ox * n.strideW - padL + kx * n.dilationW
-                      let inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw
-                      let base = ((b * ih + iy) * iw + ix) * cin + block * cinG
-                      for c in 0..<cinG { pb[i + c] = inside ? Double(x[base + c]) : 0 }
-                      i += cinG
-                    }
+          added()
+        }
+        return
+      }
+      let xs = g.tensors[n.inputs[0]].shape, ws = g.tensors[n.inputs[1]].shape
+      let os = g.tensors[n.output].shape
+      let (ih, iw, cin) = (xs[1], xs[2], xs[3])
+      let (kh, kw) = (ws[1], ws[2])
+      let cinG = n.kind == .conv2D ? ws[3] : 1
+      let padT = FloatGraph.padding(n.padding, input: ih, filter: kh, stride: n.strideH, dilation: n.dilationH).0
+      let padL = FloatGraph.padding(n.padding, input: iw, filter: kw, stride: n.strideW, dilation: n.dilationW).0
+      for b in 0..<(x.count / (ih * iw * cin)) {
+        for oy in 0..<os[1] {
+          for ox in 0..<os[2] {
+            pending.withUnsafeMutableBufferPointer { pb in
+              for block in 0..<blocks {
+                let p = pb.baseAddress! + (block * batch + pendingCount) * k
+                var i = 0
+                for ky in 0..<kh {
+                  let iy = oy * n.strideH - padT + ky * n.dilationH
+                  for kx in 0..<kw {
+                    let ix = ox * n.strideW - padL + kx * n.dilationW
+                    let inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw
+                    let base = ((b * ih + iy) * iw + ix) * cin + block * cinG
+                    for c in 0..<cinG { p[i + c] = inside ? Double(x[base + c]) : 0 }
+                    i += cinG
                   }
-                  add(block)
                 }
-                patches += 1
+              }
+            }
+            added()
+          }
+        }
+      }
+    }
+
+    /// One more patch (per block) is in `pending`.
+    private mutating func added() {
+      pendingCount += 1
+      patches += 1
+      if pendingCount == Self.batch { flush() }
+    }
+
+    /// Adds the pending patches to H's upper triangle.
+    @_optimize(speed)
+    mutating func flush() {
+      let k = self.k, batch = Self.batch, count = pendingCount
+      guard count > 0 else { return }
+      h.withUnsafeMutableBufferPointer { hb in
+        pending.withUnsafeBufferPointer { pb in
+          for block in 0..<blocks {
+            let hp = hb.baseAddress! + block * k * k
+            let ps = pb.baseAddress! + block * batch * k
+            for i in 0..<k {
+              let row = hp + i * k
+              for b in 0..<count {
+                let p = ps + b * k
+                let xi = p[i]
+                if xi == 0 { continue }
+                for j in i..<k { row[j] += xi * p[j] }
               }
             }
           }
         }
       }
+      pendingCount = 0
     }
 
     mutating func merge(_ o: Layer) {
@@ -153,7 +185,9 @@ enum GPTQ {
       let f = g.tensors[n.inputs[1]]
       let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
       guard f.data != nil, try Quantizer.fixedWeights(f, axis: axis, n.origin) == nil else { continue }
-      if Layer.inputs(n, g).k <= maxInputs { layers.append(Layer(n, g)) }
+      // Only layers that will have enough patches, within the input limit.
+      let (k, _, perSample) = Layer.inputs(n, g)
+      if k <= maxInputs && perSample * samples.count >= minPatchesPerInput * k { layers.append(Layer(n, g)) }
     }
     guard !layers.isEmpty, !samples.isEmpty else { return [:] }
 
@@ -171,13 +205,14 @@ enum GPTQ {
         }
         if let progress { done.withLock { d in d += 1; progress(d) } }
       }
+      for k in ls.indices { ls[k].flush() }
       return ls
     }
     layers = parts[0]
     for part in parts.dropFirst() { for k in layers.indices { layers[k].merge(part[k]) } }
 
     var out: [Int: [Int8]] = [:]
-    for l in layers where l.patches >= minPatchesPerInput * l.k {
+    for l in layers {
       out[l.node.output] = try roundLayer(l, g, perChannel: perChannel)
     }
     return out
