@@ -139,6 +139,7 @@ struct Eval: ParsableCommand {
     let n = ds.count
     func pct(_ k: Int) -> String { String(format: "%.2f %%", 100 * Double(k) / Double(n)) }
     let report = layers.report()
+    func db(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "null" }
     if output.json {
       var s = "{\n  \"model\": \(jsonString(model)),\n  \"data\": \(jsonString(ds.source)),\n"
       s += "  \"labels\": \(jsonString(ds.labelSource ?? "")),\n  \"offset\": \(offset),\n  \"samples\": \(n),\n  \"top_k\": \(top),\n"
@@ -150,7 +151,7 @@ struct Eval: ParsableCommand {
         s += "  \"agreement\": \(Double(agree) / Double(n)),\n  \"sqnr_samples\": \(min(sqnrSamples, n)),\n"
         s += "  \"layers\": [\n" + report.map { r in
           "    {\"index\": \(r.op), \"name\": \(jsonString(r.name)), \"type\": \(jsonString(r.type)), "
-            + "\"sqnr_db\": \(r.sqnr.isFinite ? String(format: "%.3f", r.sqnr) : "null")}"
+            + "\"sqnr_db\": \(db(r.sqnr)), \"sqnr_db_ci95\": [\(db(r.interval.lo)), \(db(r.interval.hi))]}"
         }.joined(separator: ",\n") + "\n  ]"
       }
       print(s + "\n}")
@@ -168,10 +169,12 @@ struct Eval: ParsableCommand {
       return
     }
     print("")
-    print("Per-layer quantization error, SQNR over \(min(sqnrSamples, n)) samples, worst first:")
-    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB"], rows: report.map { r in
-      [String(r.op), "\(shortName(r.name)) (\(r.type))", shapeString(r.shape),
-       r.sqnr.isFinite ? String(format: "%.1f", r.sqnr) : "exact"]
+    print("Per-layer quantization error, SQNR over \(min(sqnrSamples, n)) samples, worst first "
+          + "(95 % interval: bootstrap over the samples):")
+    func dB1(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "exact" : "-inf") }
+    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB", "95 % interval"], rows: report.map { r in
+      [String(r.op), "\(shortName(r.name)) (\(r.type))", shapeString(r.shape), dB1(r.sqnr),
+       r.sqnr.isFinite ? "\(dB1(r.interval.lo))–\(dB1(r.interval.hi))" : ""]
     }, rightAlignedFrom: 3)
     if layers.unmatched > 0 {
       print("\(layers.unmatched) layer(s) without a float tensor of the same name are not listed.")
@@ -263,11 +266,15 @@ func loadFloatGraph(bytes: [UInt8], path: String) throws -> FloatGraph {
 
 /// Per-layer signal and noise energy, accumulated over samples.
 struct LayerErrors {
-  struct Row { let op: Int; let name: String; let type: String; let shape: [Int]; let sqnr: Double }
+  struct Row {
+    let op: Int; let name: String; let type: String; let shape: [Int]; let sqnr: Double
+    /// 95 % bootstrap interval over the samples (SQNRSamples.interval).
+    let interval: (lo: Double, hi: Double)
+  }
   let ops: [OpSummary]
   var byName: [String: [Int]] = [:]
-  var signal: [Int: Double] = [:]
-  var noise: [Int: Double] = [:]
+  /// Per op: signal and noise energy of each sample.
+  var energy: [Int: SQNRSamples] = [:]
 
   /// Output quantization (scale, zero point) of each op, read once.
   let outputQuant: [(scale: Double, zeroPoint: Int32)]
@@ -304,7 +311,7 @@ struct LayerErrors {
     }
   }
 
-  var unmatched: Int { ops.count - signal.count }
+  var unmatched: Int { ops.count - energy.count }
 
   mutating func add(floatName: String, float: UnsafeBufferPointer<Float>, int8 outputs: [Int: [Int8]]) {
     guard let opList = byName[String(floatName.prefix(200))] else { return }
@@ -325,16 +332,14 @@ struct LayerErrors {
         s += f * f
         e += (f - d) * (f - d)
       }
-      signal[op, default: 0] += s
-      noise[op, default: 0] += e
+      energy[op, default: SQNRSamples()].append(signal: s, noise: e)
     }
   }
 
   func report() -> [Row] {
-    signal.keys.map { op in
-      let s = signal[op]!, e = noise[op]!
-      let sqnr = e == 0 ? Double.infinity : (s == 0 ? -Double.infinity : 10 * log10(s / e))
-      return Row(op: op, name: ops[op].outputName, type: ops[op].typeName, shape: ops[op].outputShape, sqnr: sqnr)
+    energy.map { op, samples in
+      Row(op: op, name: ops[op].outputName, type: ops[op].typeName, shape: ops[op].outputShape,
+          sqnr: samples.sqnr, interval: samples.interval())
     }.sorted { $0.sqnr != $1.sqnr ? $0.sqnr < $1.sqnr : $0.op < $1.op }
   }
 }

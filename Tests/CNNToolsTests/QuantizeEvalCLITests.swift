@@ -137,7 +137,13 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     try check(eval, "eval")
     let layers = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
     let fc = try #require(layers.first { $0["type"] as? String == "FullyConnected" })
-    return (try parseJSON(q.stdout), try #require(fc["sqnr_db"] as? Double))
+    let db = try #require(fc["sqnr_db"] as? Double)
+    // Each row's 95 % bootstrap interval over the 50 images holds the figure.
+    for row in layers {
+      let v = try #require(row["sqnr_db"] as? Double), ci = try #require(row["sqnr_db_ci95"] as? [Double])
+      #expect(ci.count == 2 && ci[0] <= v && v <= ci[1] && ci[0] < ci[1], "\(row)")
+    }
+    return (try parseJSON(q.stdout), db)
   }
 
   /// `--bias-correction` on ResNet-8 (calibration images 0–49, evaluation
