@@ -21,7 +21,8 @@
 # Needs PyPI (torch, torchvision, onnx, onnxruntime into build/venv-torch) and a
 # release build of cnnrt. Everything goes to build/ (git-ignored). The export is
 # reused when export.json says it was made with the same size, mode and steps.
-# Prints: model, import OK?, ONNX ops, cnnrt ops, output SQNR dB, worst layer
+# Prints: model, import OK?, ONNX ops, cnnrt ops, output SQNR dB and its 95 %
+# bootstrap interval over the evaluation inputs (cnnrt eval), worst layer
 # (and with TRAIN=mnist the float and int8 top-1 on the evaluation images).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,22 +82,25 @@ trained = exp.get("train", "none") != "none"
 print(f"input {exp['size']}x{exp['size']}, torch {exp['torch']}, torchvision {exp['torchvision']}, opset {exp['opset']}, "
       f"--method {method}" + (f", trained: {exp['train']} {exp['training']}" if trained else ", untrained"))
 acc_head = f" {'float top-1':>11} {'int8 top-1':>10} {'train s':>7}" if trained else ""
-print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14}{acc_head}  worst layer (SQNR dB)  ONNX ops")
+print(f"{'model':<20} {'import':<7} {'cnnrt ops':>9} {'output SQNR dB':>14} {'95 % interval':>13}{acc_head}  worst layer (SQNR dB)  ONNX ops")
 for net, info in exp["nets"].items():
     ops = " ".join(info["ops"])
     ev = os.path.join(out, f"{net}.{method}.eval.json")
     if not os.path.exists(ev):
         log = open(os.path.join(out, f"{net}.{method}.quantize.log")).read().strip().splitlines()
-        print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14}{' ' * len(acc_head)}  {log[-1] if log else '?'}  {ops}")
+        print(f"{net:<20} {'no':<7} {'-':>9} {'-':>14} {'-':>13}{' ' * len(acc_head)}  {log[-1] if log else '?'}  {ops}")
         continue
     r = json.load(open(ev))
     inspect = json.loads(subprocess.run([cnnrt, "inspect", os.path.join(out, f"{net}.{method}.cnnrt"), "--json"],
                                         capture_output=True, text=True, check=True).stdout)
     n_ops = len(inspect["layers"])
     output = inspect["outputs"][0]["name"]  # the op writing the model output carries its name
-    sq = next(l["sqnr_db"] for l in r["layers"] if l["name"] == output)
+    row = next(l for l in r["layers"] if l["name"] == output)
+    sq = row["sqnr_db"]
+    ci = row.get("sqnr_db_ci95") or [None, None]  # the bootstrap interval over the evaluation inputs
+    ci_text = f"{ci[0]:.1f}-{ci[1]:.1f}" if None not in ci else "-"
     worst = min((l for l in r["layers"] if l["sqnr_db"] is not None), key=lambda l: l["sqnr_db"])
     acc = (f" {r['float']['top1']:>11.3f} {r['int8']['top1']:>10.3f} {info.get('train_seconds', 0):>7.0f}"
            if trained else "")
-    print(f"{net:<20} {'yes':<7} {n_ops:>9} {sq:>14.1f}{acc}  {worst['name']} ({worst['type']}) {worst['sqnr_db']:.1f}  {ops}")
+    print(f"{net:<20} {'yes':<7} {n_ops:>9} {sq:>14.1f} {ci_text:>13}{acc}  {worst['name']} ({worst['type']}) {worst['sqnr_db']:.1f}  {ops}")
 PY
