@@ -18,15 +18,16 @@
 // rounding; only which int8 value each weight gets differs.
 //
 // H comes from the float model's own inputs of the layer (the first
-// `maxSamples` calibration samples). H is damped by a fraction of its mean
-// diagonal (`damping`); an input never seen non-zero keeps its nearest
-// rounding and passes no error on. A layer with fewer patches than
-// `minPatchesPerInput` × K (a squeeze-excitation layer sees one input row per
-// sample) would fit the samples rather than the inputs it will meet: it keeps
-// nearest rounding, and its H is not collected, as does a layer with more than `maxInputs` inputs per
-// output (H alone would take K² × 8 bytes, twice: 302 MB at the limit, 5 GB
-// for VGG's 25,088-input classifier). Transposed convolutions and weights
-// fixed by the source model (ONNX QDQ) are left as they are.
+// `maxSamples` calibration samples), added 16 patches at a time. H is damped
+// by a fraction of its mean diagonal (`damping`); an input never seen
+// non-zero keeps its nearest rounding and passes no error on. Two kinds of
+// layer keep nearest rounding and get no H at all: one with fewer patches
+// than `minPatchesPerInput` × K (a squeeze-excitation layer sees one input
+// row per sample), which would fit the samples rather than the inputs it
+// will meet, and one with more than `maxInputs` inputs per output (H alone
+// would take K² × 8 bytes, twice: 302 MB at the limit, 5 GB for VGG's
+// 25,088-input classifier). Transposed convolutions and weights fixed by the
+// source model (ONNX QDQ) are left as they are.
 
 import CNNRuntime
 import Dispatch
