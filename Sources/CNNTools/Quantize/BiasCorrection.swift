@@ -73,7 +73,6 @@ enum BiasCorrection {
   /// At most this many calibration samples estimate the means.
   static let maxSamples = 64
 
-  static let kinds: Set<FloatGraph.Kind> = [.conv2D, .depthwiseConv2D, .fullyConnected]
 
   /// One node alone with activation none and no bias, over the node's input
   /// shape, with the given weights: its output is the pre-activation
@@ -119,7 +118,7 @@ enum BiasCorrection {
     }
     let writer = Dictionary((0..<m0.opCount).map { (m0.opOutputIndex($0), $0) }, uniquingKeysWith: { a, _ in a })
     var targets: [Target] = []
-    for n in g.nodes where kinds.contains(n.kind) && n.inputs.count >= 2 {
+    for n in g.nodes where Quantizer.refinedKinds.contains(n.kind) && n.inputs.count >= 2 {
       let f = g.tensors[n.inputs[1]]
       let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
       if try Quantizer.fixedWeights(f, axis: axis, n.origin) != nil { continue }

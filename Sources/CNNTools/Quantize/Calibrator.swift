@@ -17,6 +17,9 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 
 public enum CalibrationMethod: String, Sendable, CaseIterable {
   case minmax, percentile, mse
+
+  /// Runs of the samples `Calibrator.collect` makes: ranges, then histograms.
+  public var passes: Int { self == .minmax ? 1 : 2 }
 }
 
 /// Affine int8 quantization of an activation: real = scale × (q − zeroPoint).
@@ -87,7 +90,7 @@ public struct Calibrator {
   public func collect(_ executor: FloatExecutor, samples: [[Float]], threads: Int? = nil,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Int: TensorStats] {
     guard !samples.isEmpty else { throw FloatGraphError.invalidInput("no calibration samples") }
-    let total = samples.count * (method == .minmax ? 1 : 2)
+    let total = samples.count * method.passes
     let done = Mutex(0)
     func tick() {
       guard let progress else { return }

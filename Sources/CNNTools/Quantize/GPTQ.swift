@@ -51,8 +51,6 @@ enum GPTQ {
   /// Layers with more inputs per output than this keep nearest rounding (H's size).
   static let maxInputs = 6144
 
-  static let kinds: Set<FloatGraph.Kind> = [.conv2D, .depthwiseConv2D, .fullyConnected]
-
   /// One layer's rounding problem: `blocks` groups of output channels, each
   /// reading its own K inputs (conv groups; the input channels of a depthwise
   /// convolution), with H per block (K × K, row-major).
@@ -70,9 +68,10 @@ enum GPTQ {
     private var pendingCount = 0
     static let batch = 16
 
-    init(_ n: FloatGraph.Node, _ g: FloatGraph) {
+    init(_ n: FloatGraph.Node, k: Int, blocks: Int) {
       node = n
-      (k, blocks, _) = Self.inputs(n, g)
+      self.k = k
+      self.blocks = blocks
       h = [Double](repeating: 0, count: blocks * k * k)
       pending = [Double](repeating: 0, count: blocks * Self.batch * k)
     }
@@ -182,15 +181,17 @@ enum GPTQ {
                     progress: (@Sendable (Int) -> Void)? = nil) throws -> [Int: [Int8]] {
     let samples = Array(all.prefix(maxSamples))
     var layers: [Layer] = []
-    for n in g.nodes where kinds.contains(n.kind) && n.inputs.count >= 2 {
+    for n in g.nodes where Quantizer.refinedKinds.contains(n.kind) && n.inputs.count >= 2 {
       let f = g.tensors[n.inputs[1]]
       let axis = ToolOpTable.unit(n.kind).weightChannelAxis(n.kind) ?? 0
       guard f.data != nil, try Quantizer.fixedWeights(f, axis: axis, n.origin) == nil else { continue }
       // Only layers that will have enough patches, within the input limit.
-      let (k, _, perSample) = Layer.inputs(n, g)
-      if k <= maxInputs && perSample * samples.count >= minPatchesPerInput * k { layers.append(Layer(n, g)) }
+      let (k, blocks, perSample) = Layer.inputs(n, g)
+      if k <= maxInputs && perSample * samples.count >= minPatchesPerInput * k {
+        layers.append(Layer(n, k: k, blocks: blocks))
+      }
     }
-    guard !layers.isEmpty, !samples.isEmpty else { return [:] }
+    guard !layers.isEmpty else { return [:] }
 
     // H over the samples, in two halves on two threads; the halves are
     // fixed by the sample count, so the sums do not depend on the machine.

@@ -110,13 +110,16 @@ public enum Quantizer {
     /// Calibration statistics per activation tensor.
     public let stats: [Int: TensorStats]
     /// Weighted nodes (by output tensor) whose weights GPTQ rounded (empty with nearest rounding).
-    public var gptqRounded: Set<Int> = []
+    public let gptqRounded: Set<Int>
   }
 
   /// The total that `Options.progress` counts to for `sampleCount` samples.
   public static func progressTotal(sampleCount n: Int, options: Options) -> Int {
-    n * (options.method == .minmax ? 1 : 2) + (options.weightRounding == .gptq ? Swift.min(n, GPTQ.maxSamples) : 0)
+    n * options.method.passes + (options.weightRounding == .gptq ? Swift.min(n, GPTQ.maxSamples) : 0)
   }
+
+  /// The weighted node kinds whose int8 form bias correction and GPTQ refine.
+  static let refinedKinds: Set<FloatGraph.Kind> = [.conv2D, .depthwiseConv2D, .fullyConnected]
 
   /// Quantizes `graph` using `samples` (values of model input 0, in the float
   /// model's units) for calibration. Tensors with `fixedQuantization` (ONNX
@@ -144,16 +147,13 @@ public enum Quantizer {
     let gptqTicks = Swift.min(samples.count, GPTQ.maxSamples)
     var gptqProgress: (@Sendable (Int) -> Void)? = nil
     if let p = options.progress { gptqProgress = { done in p(total - gptqTicks + done, total) } }
-    let rounded = options.weightRounding == .gptq && !samples.isEmpty
+    let rounded = options.weightRounding == .gptq
       ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel, progress: gptqProgress) : [:]
-    var first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
-    first.gptqRounded = Set(rounded.keys)
+    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
     guard options.biasCorrection, !samples.isEmpty else { return first }
-    var corrected = try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
+    return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
       try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift, weights: rounded)
     }
-    corrected.gptqRounded = first.gptqRounded
-    return corrected
   }
 
   /// Builds the int8 model from the calibration statistics; `biasShift`
@@ -206,7 +206,8 @@ public enum Quantizer {
     do { _ = try RuntimeModel(bytes: bytes) } catch {
       throw FloatGraphError.unsupported("the cnnrt runtime refused the quantized model: \(error)")
     }
-    return Result(bytes: bytes, builder: b, graph: g, tensorMap: map, quantization: quant, stats: stats)
+    return Result(bytes: bytes, builder: b, graph: g, tensorMap: map, quantization: quant, stats: stats,
+                  gptqRounded: Set(weights.keys))
   }
 
   /// Tensors read only by nodes with a `ToolOp.usefulInputRange` (and not
