@@ -507,10 +507,24 @@ zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths
 
 ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ZOO_C_DIR) CNNRT_GOLDEN_DIR=$(BUILD)/golden-slow
 
-.PHONY: zoo-emu-run
+.PHONY: zoo-emu-run onnx-zoo-paths
 zoo-emu-run: $(TESTDIR)/zoo_paths
 	@echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=avx512, AVX-512 instructions emulated)"
 	CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(ZOO_C_ENV) $(TESTDIR)/zoo_paths
+
+# The same op-by-op check on the torchvision nets `cnnrt quantize` made
+# (after `bash tools/onnx_zoo/run_zoo.sh`; ONNX_ZOO=build/onnx_zoo for the
+# untrained export): no TFLM twin, so the paths are compared with portable only.
+ONNX_ZOO   ?= build/onnx_zoo_mnist
+ONNX_ZOO_C := $(BUILD)/onnx-zoo-c
+
+onnx-zoo-paths: swift-build $(TESTDIR)/zoo_paths
+	python3 tools/onnx_zoo/zoo_inputs.py $(ONNX_ZOO) $(ONNX_ZOO_C) $(SPM_BIN)/cnnrt
+	@set -e; for isa in $(ISA_PATHS); do echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=$$isa, $(ONNX_ZOO))"; \
+	  CNNRT_ISA=$$isa $(ONNX_ZOO_C_ENV) $(TESTDIR)/zoo_paths; done
+	$(MAKE) --no-print-directory AVX512_EMU=1 ZOO_C_ENV="$(ONNX_ZOO_C_ENV)" zoo-emu-run
+
+ONNX_ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ONNX_ZOO_C) CNNRT_GOLDEN_DIR=$(ONNX_ZOO_C) CNNRT_ZOO_NO_TFLM=1
 
 # ==== packaging and pictures (issue #17): static library, install, ===========
 # ==== docs pictures, classify --jobs benchmark ================================
