@@ -2,7 +2,7 @@
  * bench_cnnrt — time cnn_run() through libcnnrt's C API (used by `make bench`).
  *
  *   bench_cnnrt MODEL.cnnrt [-w WARMUP] [-n ITERATIONS] [-i INPUTS.bin]
- *               [-o OUTPUTS.bin] [--json]
+ *               [-o OUTPUTS.bin] [-l LOADS] [--json]
  *
  * INPUTS.bin holds K samples back to back (one sample = every model input, in
  * order, raw int8); timed iteration k runs on sample k mod K (cnn_set_input is
@@ -11,6 +11,11 @@
  * would have it. Each timed iteration is one cnn_run() bracketed by
  * clock_gettime(CLOCK_MONOTONIC); per-op times come from
  * cnn_context_op_time_ns() after each run.
+ *
+ * -l times LOADS loads first: cnn_model_load_memory() on the file's bytes,
+ * already in memory (the checksum, validation, planning and weight packing
+ * for the kernel path; no file I/O), then cnn_model_free(); the median is
+ * printed ("load median", JSON "load_median_ns").
  *
  * -o writes, after the timing, every output of every sample (each sample run
  * once more, in order), for the bit-exactness check against TFLM.
@@ -50,26 +55,54 @@ static double median_u64(const uint64_t *v, size_t n, uint64_t *scratch) {
 }
 
 static void usage(const char *argv0) {
-  fprintf(stderr, "usage: %s MODEL.cnnrt [-w WARMUP] [-n ITERATIONS] [-i INPUTS.bin] [-o OUTPUTS.bin] [--json]\n", argv0);
+  fprintf(stderr, "usage: %s MODEL.cnnrt [-w WARMUP] [-n ITERATIONS] [-i INPUTS.bin] [-o OUTPUTS.bin] [-l LOADS] [--json]\n",
+          argv0);
   exit(2);
 }
 
 int main(int argc, char **argv) {
   const char *model_path = NULL, *inputs_path = NULL, *outputs_path = NULL;
-  long warmup = 3, iters = 20;
+  long warmup = 3, iters = 20, loads = 0;
   int json = 0;
   for (int a = 1; a < argc; a++) {
     if (!strcmp(argv[a], "-w") && a + 1 < argc) warmup = atol(argv[++a]);
     else if (!strcmp(argv[a], "-n") && a + 1 < argc) iters = atol(argv[++a]);
     else if (!strcmp(argv[a], "-i") && a + 1 < argc) inputs_path = argv[++a];
     else if (!strcmp(argv[a], "-o") && a + 1 < argc) outputs_path = argv[++a];
+    else if (!strcmp(argv[a], "-l") && a + 1 < argc) loads = atol(argv[++a]);
     else if (!strcmp(argv[a], "--json")) json = 1;
     else if (argv[a][0] == '-' || model_path) usage(argv[0]);
     else model_path = argv[a];
   }
-  if (!model_path || warmup < 0 || iters < 1) usage(argv[0]);
+  if (!model_path || warmup < 0 || iters < 1 || loads < 0) usage(argv[0]);
 
   char why[256] = "";
+  double load_med = 0;
+  if (loads > 0) {
+    FILE *f = fopen(model_path, "rb");
+    if (!f) { fprintf(stderr, "%s: cannot open\n", model_path); return 2; }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *bytes = len > 0 ? aligned_alloc(64, ((size_t)len + 63) / 64 * 64) : NULL;
+    if (!bytes || fread(bytes, 1, (size_t)len, f) != (size_t)len) { fprintf(stderr, "%s: read error\n", model_path); return 2; }
+    fclose(f);
+    uint64_t *lt = calloc((size_t)loads, sizeof *lt), *ls = calloc((size_t)loads, sizeof *ls);
+    if (!lt || !ls) { fprintf(stderr, "out of memory\n"); return 1; }
+    for (long i = 0; i < loads; i++) {
+      cnn_model *m = NULL;
+      uint64_t t0 = now_ns();
+      cnn_status ls_st = cnn_model_load_memory(bytes, (size_t)len, &m, why, sizeof why);
+      uint64_t t1 = now_ns();
+      if (ls_st != CNN_STATUS_OK) { fprintf(stderr, "%s: %s: %s\n", model_path, cnn_status_string(ls_st), why); return 3; }
+      cnn_model_free(m);
+      lt[i] = t1 - t0;
+    }
+    load_med = median_u64(lt, (size_t)loads, ls);
+    free(lt);
+    free(ls);
+    free(bytes);
+  }
   cnn_model *model = NULL;
   cnn_status st = cnn_model_load_file(model_path, &model, why, sizeof why);
   if (st != CNN_STATUS_OK) {
@@ -176,12 +209,14 @@ int main(int argc, char **argv) {
            "\"samples\": %zu,\n", cnn_version_string(), cnn_model_kernel_path(model), warmup, iters, k_samples);
     printf(" \"arena_bytes\": %zu, \"activation_bytes\": %zu, \"median_ns\": %.1f,\n", arena_size,
            cnn_model_activation_bytes(model), med);
+    if (loads > 0) printf(" \"loads\": %ld, \"load_median_ns\": %.1f,\n", loads, load_med);
     printf(" \"times_ns\": [");
     for (long it = 0; it < iters; it++) printf("%s%llu", it ? ", " : "", (unsigned long long)times[it]);
     printf("],\n \"ops\": [");
   } else {
     printf("%s: %ld timed runs after %ld warm-up, %zu input sample(s), arena %zu bytes, %s kernel path\n", model_path,
            iters, warmup, k_samples, arena_size, cnn_model_kernel_path(model));
+    if (loads > 0) printf("load median %.3f ms over %ld loads (from memory)\n", load_med / 1e6, loads);
     printf("  %4s  %-22s %14s %12s %6s %8s\n", "#", "type", "MACs", "median us", "%", "GOPS");
   }
   double op_sum = 0;

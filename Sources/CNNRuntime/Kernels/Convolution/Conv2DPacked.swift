@@ -219,9 +219,10 @@ public func conv2DPack(
     var initial: Int32 = real ? (bias?[oc] ?? 0) : 0
     if avx512 && real {
       // Activations enter vpdpbusd as x + 128: subtract (128 - inputOffset) * sum(w).
+      let f = filter + oc &* perFilter
       var sum: Int32 = 0
       var k = 0
-      while k < perFilter { sum = sum &+ Int32(filter[oc * perFilter + k]); k += 1 }
+      while k < perFilter { sum = sum &+ Int32(f[k]); k &+= 1 }
       initial = initial &- (128 &- params.inputOffset) &* sum
     }
     accInit[oc] = initial
@@ -269,24 +270,28 @@ public func conv2DPack(
       while ky < kH {
         var t = 0
         while t < rows.taps {
+          // Element k = 2 * g + e of the tap: (kx, c) = (k / inC, k % inC) when
+          // the row is one tap, else (t, k); stepped along k, no division.
+          var kx0 = rows.taps == 1 ? 0 : t, c0 = 0
           var g = 0
           while g < rows.pairs {
+            var kx1 = kx0, c1 = c0 + 1
+            if rows.taps == 1 { while c1 >= inC { c1 -= inC; kx1 += 1 } }
+            let valid0 = kx0 < kW && c0 < inC, valid1 = kx1 < kW && c1 < inC
+            let at0 = (ky * kW + kx0) * inC + c0, at1 = (ky * kW + kx1) * inC + c1
             var lane = 0
             while lane < 8 {
               let o = blk * 8 + lane
-              var e = 0
-              while e < 2 {
-                let k = 2 * g + e
-                // Element k of the tap: (kx, c) = (k / inC, k % inC) when the row is one tap.
-                let kx = rows.taps == 1 ? k / inC : t
-                let c = rows.taps == 1 ? k % inC : k
-                let v: Int8 = (o < outC && kx < kW && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
-                w.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
-                idx += 1
-                e += 1
-              }
+              let base = o * kH * kW * inC
+              let v0: Int8 = o < outC && valid0 ? filter[base + at0] : 0
+              let v1: Int8 = o < outC && valid1 ? filter[base + at1] : 0
+              w.storeBytes(of: v0, toByteOffset: idx, as: Int8.self)
+              w.storeBytes(of: v1, toByteOffset: idx + 1, as: Int8.self)
+              idx += 2
               lane += 1
             }
+            kx0 = kx1; c0 = c1 + 1
+            if rows.taps == 1 { while c0 >= inC { c0 -= inC; kx0 += 1 } }
             g += 1
           }
           t += 1
@@ -314,6 +319,11 @@ public func conv2DPack(
 /// elements (the AVX2, AVX-512 and Arm layouts: one byte per weight).
 func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, inC: Int, blocks: Int, lanes: Int,
                     groupSize: Int, cGroups: Int, into w: UnsafeMutableRawPointer) {
+  // A group of a real output channel that lies inside inC is groupSize
+  // consecutive filter bytes: copied as one 2- or 4-byte word (this runs at
+  // every load, over every weight). The rest is zero-filled byte by byte.
+  let perFilter = kH &* kW &* inC
+  let wholeGroups = inC / groupSize
   var i = 0
   var blk = 0
   while blk < blocks {
@@ -321,28 +331,36 @@ func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, in
     while ky < kH {
       var kx = 0
       while kx < kW {
+        let tap = (ky &* kW &+ kx) &* inC
         var g = 0
         while g < cGroups {
+          let c0 = g &* groupSize
           var lane = 0
           while lane < lanes {
-            let o = blk * lanes + lane
-            var k = 0
-            while k < groupSize {
-              let c = g * groupSize + k
-              let v: Int8 = (o < outC && c < inC) ? filter[((o * kH + ky) * kW + kx) * inC + c] : 0
-              w.storeBytes(of: v, toByteOffset: i, as: Int8.self)
-              i += 1
-              k += 1
+            let o = blk &* lanes &+ lane
+            let src = UnsafeRawPointer(filter + (o &* perFilter &+ tap &+ c0))
+            if o < outC && g < wholeGroups && groupSize == 4 {
+              w.storeBytes(of: src.loadUnaligned(as: UInt32.self), toByteOffset: i, as: UInt32.self)
+            } else if o < outC && g < wholeGroups && groupSize == 2 {
+              w.storeBytes(of: src.loadUnaligned(as: UInt16.self), toByteOffset: i, as: UInt16.self)
+            } else {
+              var k = 0
+              while k < groupSize {
+                let v: Int8 = (o < outC && c0 &+ k < inC) ? src.load(fromByteOffset: k, as: Int8.self) : 0
+                w.storeBytes(of: v, toByteOffset: i &+ k, as: Int8.self)
+                k &+= 1
+              }
             }
-            lane += 1
+            i &+= groupSize
+            lane &+= 1
           }
-          g += 1
+          g &+= 1
         }
-        kx += 1
+        kx &+= 1
       }
-      ky += 1
+      ky &+= 1
     }
-    blk += 1
+    blk &+= 1
   }
 }
 
@@ -413,9 +431,11 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
   let perFilter = kH * kW * inC
   guard params.strideW >= 1, params.dilationW >= 1, params.strideH >= 1, params.dilationH >= 1,
         requantFitsTableAVX2(requant, channels: channels, bias: bias, absWeightSum: { c in
+          // Wrapping adds cannot wrap (at most 128 a weight) and let the loop vectorise.
+          let f = filter + c &* perFilter
           var sum: Int64 = 0
           var k = 0
-          while k < perFilter { let w = Int64(filter[c * perFilter + k]); sum += w < 0 ? -w : w; k += 1 }
+          while k < perFilter { let w = Int64(f[k]); sum &+= w < 0 ? 0 &- w : w; k &+= 1 }
           return sum
         }) else { return nil }
   let flatten = kH == 1 && kW == 1 && params.strideH == 1 && params.strideW == 1 && params.padTop == 0
