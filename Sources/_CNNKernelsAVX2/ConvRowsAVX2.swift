@@ -469,9 +469,11 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 /// vpackssdw of the lo and hi results restores channel order. The int8
 /// weights are widened once per call into the stack buffer of int16
 /// (cnnrt_with_stack_buffer) and read from there as vpmaddwd memory
-/// operands. They always fit: 2 * S * ceil(taps/2) <= 2 * S * taps, and the
-/// k_h scratch rows (2,048 int16) hold at least k_w pixels of S each, so
-/// S * taps < 2,048 (checked at load too, depthwiseRowsChunk).
+/// operands. The k_h scratch rows follow in the same buffer (after the
+/// weights and, for m > 1, the gather table; 16-element aligned): what is
+/// left of its 16,384 int16 must hold them for at least one output pixel
+/// (checked at load, depthwiseRowsChunk, which sizes chunk_w by the same
+/// rule), so a layer of 256 channels and 3x3 taps gets chunks of 15 pixels.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -481,7 +483,6 @@ public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input:
   var call = KernelCallAVX2(a: a, input: input, output: output)
   cnnrt_with_stack_buffer({ buffer, context in
     guard let buffer, let k = context?.assumingMemoryBound(to: KernelCallAVX2.self).pointee else { return }
-    var scratch = ScratchAVX2()
     let z = _mm256_setzero_si256()
     var offsets: V8x = (z, z, z, z, z, z, z, z)  // 64 tap offsets
     let p = k.a.pointee
@@ -489,14 +490,11 @@ public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input:
     // copy of the kernel in which in_c, the scratch stride and the output
     // stride are one value and every block stores 16 bytes.
     let whole = p.depth_multiplier == 1 && p.in_c == p.out_c && p.px_stride == p.out_c
-    withUnsafeMutableBytes(of: &scratch) { raw in
-      withUnsafeMutableBytes(of: &offsets) { offRaw in
-        let s = raw.baseAddress!.assumingMemoryBound(to: Int16.self)
-        let o = offRaw.baseAddress!.assumingMemoryBound(to: Int32.self)
-        let w = buffer.assumingMemoryBound(to: Int16.self)
-        if whole { depthwiseRowsWhole(k.a, k.input, k.output, s, o, w) } else {
-          depthwiseRowsPadded(k.a, k.input, k.output, s, o, w)
-        }
+    withUnsafeMutableBytes(of: &offsets) { offRaw in
+      let o = offRaw.baseAddress!.assumingMemoryBound(to: Int32.self)
+      let w = buffer.assumingMemoryBound(to: Int16.self)
+      if whole { depthwiseRowsWhole(k.a, k.input, k.output, o, w) } else {
+        depthwiseRowsPadded(k.a, k.input, k.output, o, w)
       }
     }
   }, &call)
@@ -505,22 +503,22 @@ public func cnnrtDepthwiseRowsAVX2(_ a: UnsafePointer<cnnrt_conv_args>, _ input:
 /// The two copies of depthwiseRowsBody, each compiled on its own.
 @inline(never)
 func depthwiseRowsWhole(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
-                        _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
-                        _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
-  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: true)
+                        _ output: UnsafeMutablePointer<Int8>, _ offsets: UnsafeMutablePointer<Int32>,
+                        _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, offsets, wide, whole: true)
 }
 
 @inline(never)
 func depthwiseRowsPadded(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
-                         _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
-                         _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>) {
-  depthwiseRowsBody(a, input, output, s, offsets, wide, whole: false)
+                         _ output: UnsafeMutablePointer<Int8>, _ offsets: UnsafeMutablePointer<Int32>,
+                         _ wide: UnsafeMutablePointer<Int16>) {
+  depthwiseRowsBody(a, input, output, offsets, wide, whole: false)
 }
 
 @inline(__always)
 func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
-                       _ output: UnsafeMutablePointer<Int8>, _ s: UnsafeMutablePointer<Int16>,
-                       _ offsets: UnsafeMutablePointer<Int32>, _ wide: UnsafeMutablePointer<Int16>, whole: Bool) {
+                       _ output: UnsafeMutablePointer<Int8>, _ offsets: UnsafeMutablePointer<Int32>,
+                       _ wide: UnsafeMutablePointer<Int16>, whole: Bool) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let tableRaw = p.rq_table else { return }
   let table = UnsafeRawPointer(tableRaw)
@@ -538,7 +536,6 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   let tapPairs = (taps &+ 1) / 2
   let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
   let rowElems = (inWcMax &* S &+ 16 &+ 15) & ~15
-  guard kH &* rowElems <= avx2ScratchElements else { return }
   let hasLeft = p.has_left_shift != 0
   let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset))
   let min16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min))
@@ -554,14 +551,18 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
     t &+= 1
   }
   offsets[taps] = offsets[taps &- 1]
-  // 32 int8 weights per 16 channels and tap pair, widened once (64 bytes).
+  // The stack buffer: 32 int8 weights per 16 channels and tap pair, widened
+  // once (64 bytes); for m > 1 the gather table (16 int16 per block); then,
+  // 16-element aligned, the k_h scratch rows (depthwiseRowsScratchCapacity).
   let weightCount = blocks &* tapPairs &* 32
-  guard weightCount <= avx2WideWeightElements else { return }
+  let gatherCount = !whole && mult > 1 ? blocks &* 16 : 0
+  let scratchStart = (weightCount &+ gatherCount &+ 15) & ~15
+  guard scratchStart <= avx2WideWeightElements, kH &* rowElems <= avx2WideWeightElements &- scratchStart else { return }
+  let s = wide + scratchStart
   widenWeightsAVX2(UnsafeRawPointer(wRaw), wide, weightCount)
   let weights = UnsafeRawPointer(wide)
-  // Depth multiplier > 1: the gather table after the weights (16 int16 per block), when it fits.
   var gather: UnsafeRawPointer? = nil
-  if !whole && mult > 1 && weightCount &+ blocks &* 16 <= avx2WideWeightElements {
+  if gatherCount > 0 {
     gatherTableAVX2(UnsafeMutableRawPointer(wide + weightCount), blocks: blocks, channels: C, mult: mult)
     gather = UnsafeRawPointer(wide + weightCount)
   }

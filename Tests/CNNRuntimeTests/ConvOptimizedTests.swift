@@ -18,24 +18,30 @@ private struct ConvCase {
   var mult: [Int32], shift: [Int32]
 }
 
-private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int) -> ConvCase {
+/// `wide`: a depthwise layer of 96-960 channels (the late layers of MobileNets
+/// and EfficientNets), 3x3 or 5x5, whose scratch rows hold a few pixels at most.
+private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
   let dwCs = [8, 16, 24, 32, 48, 64]
   // Depthwise channel tails (C mod 16 != 0) and depth multipliers.
   let dwTailCs = [1, 2, 3, 5, 7, 9, 13, 15, 17, 20, 31, 33, 40]
   let outCs = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 64]
   let dwTail = depthwise && index % 2 == 1
-  let inC = depthwise ? (dwTail ? dwTailCs[rng.int(0...dwTailCs.count - 1)] : dwCs[rng.int(0...dwCs.count - 1)])
+  let wideCs = [96, 144, 200, 240, 256, 384, 512, 576, 672, 960]
+  let inC = wideC ? wideCs[rng.int(0...wideCs.count - 1)]
+    : depthwise ? (dwTail ? dwTailCs[rng.int(0...dwTailCs.count - 1)] : dwCs[rng.int(0...dwCs.count - 1)])
     : inCs[rng.int(0...inCs.count - 1)]
-  let multiplier = dwTail && inC <= 20 ? rng.int(1...4) : 1
+  let multiplier = wideC ? (inC <= 256 && index % 3 == 2 ? 2 : 1) : dwTail && inC <= 20 ? rng.int(1...4) : 1
   let outC = depthwise ? inC * multiplier : outCs[rng.int(0...outCs.count - 1)]
   let pointwise = !depthwise && index % 5 == 0
-  let kH = pointwise ? 1 : rng.int(1...5), kW = pointwise ? 1 : rng.int(1...5)
+  let kH = pointwise ? 1 : wideC ? (rng.bool() ? 3 : 5) : rng.int(1...5)
+  let kW = pointwise ? 1 : wideC ? kH : rng.int(1...5)
   let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise ? 1 : rng.int(1...3)
   let dilH = pointwise || rng.int(0...3) != 0 ? 1 : 2, dilW = pointwise || rng.int(0...3) != 0 ? 1 : 2
   // Mostly small images; some wide ones so that a row takes several scratch chunks.
   let wide = index % 7 == 0
-  let h = rng.int(1...12), w = wide ? rng.int(100...300) : rng.int(1...20)
+  let h = wideC ? rng.int(1...6) : rng.int(1...12)
+  let w = wideC ? rng.int(1...40) : wide ? rng.int(100...300) : rng.int(1...20)
   let effH = dilH * (kH - 1) + 1, effW = dilW * (kW - 1) + 1
   let padTop = pointwise ? 0 : rng.int(0...effH - 1), padLeft = pointwise ? 0 : rng.int(0...effW - 1)
   let outH = max(1, (h + 2 * padTop - effH) / strideH + 1), outW = max(1, (w + 2 * padLeft - effW) / strideW + 1)
@@ -98,7 +104,8 @@ private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
             // the row-scratch kernel every shape whose scratch rows of one output pixel fit.
             let dwHeld = !depthwise || (c.params.depthMultiplier == 1 && c.filterShape.c % 8 == 0)
               || depthwiseRowsChunk(kH: c.filterShape.h, kW: c.filterShape.w, stride: (c.filterShape.c + 15) & ~15,
-                                    strideW: 1, dilationW: c.params.dilationW, outW: 1) != nil
+                                    multiplier: c.params.depthMultiplier, strideW: 1, dilationW: c.params.dilationW,
+                                    outW: 1) != nil
             #expect(bytes > 0 || !dwHeld, "ISA \(isa) has no kernel for \(describe(c))")
             if bytes == 0 { continue }
             let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -152,6 +159,25 @@ struct ConvOptimizedTests {
     var failures = 0
     for i in 0..<300 where failures < 5 {
       if !checkCase(randomConvCase(&rng, depthwise: true, index: i), depthwise: true) { failures += 1 }
+    }
+  }
+
+  @Test("AVX2 depthwise Conv2D of 96-960 channels equals the reference; the row-scratch kernel takes 3x3 ones up to 672")
+  func wideDepthwise() {
+    // The row-scratch kernel's scratch rows share its 32 KiB stack buffer with
+    // the widened weights: 256 channels with 3x3 taps get 15-pixel chunks (the
+    // fixed 4 KiB scratch before held not one pixel, and such layers ran the
+    // per-tap kernel at a fifth of the speed).
+    #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 256, multiplier: 1, strideW: 1, dilationW: 1, outW: 28) == 15)
+    #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 512, multiplier: 1, strideW: 1, dilationW: 1, outW: 14) == 5)
+    #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 672, multiplier: 1, strideW: 1, dilationW: 1, outW: 14) == 2)
+    #expect(depthwiseRowsChunk(kH: 5, kW: 5, stride: 576, multiplier: 1, strideW: 1, dilationW: 1, outW: 14) == nil)
+    #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 960, multiplier: 1, strideW: 1, dilationW: 1, outW: 7) == nil)
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0x31DE)
+    var failures = 0
+    for i in 0..<48 where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: true, index: i, wide: true), depthwise: true) { failures += 1 }
     }
   }
 }

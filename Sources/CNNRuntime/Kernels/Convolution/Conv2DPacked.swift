@@ -391,7 +391,8 @@ let avx2RequantTableBlockBytes = 224
 let avx2ScratchCapacity = 2048
 /// int16 elements of the AVX2 row-scratch kernels' stack buffer of widened
 /// weights (32 KiB, avx2WideWeightElements): one block of 8 output channels
-/// (Conv2D) or all the weights (depthwise) must fit.
+/// (Conv2D), or all the weights and then the scratch rows (depthwise,
+/// depthwiseRowsScratchCapacity) must fit.
 let avx2WideWeightCapacity = 16384
 
 struct AVX2RowsPlan {
@@ -522,8 +523,8 @@ public func depthwiseConv2DPackedBytes(isa: Int32, filterShape: Dims4, inputChan
     return args + l.bytes
   }
   if let l = depthwiseRowsLayout(filterShape: filterShape, channels: outC),
-     depthwiseRowsChunk(kH: filterShape.h, kW: filterShape.w, stride: l.stride, strideW: 1,
-                        dilationW: max(dilationW, 1), outW: 1) != nil {
+     depthwiseRowsChunk(kH: filterShape.h, kW: filterShape.w, stride: l.stride, multiplier: outC / inputChannels,
+                        strideW: 1, dilationW: max(dilationW, 1), outW: 1) != nil {
     return args + l.bytes
   }
   return outC == inputChannels && outC % 8 == 0 ? args : 0
@@ -574,17 +575,29 @@ func depthwiseRowsLayout(filterShape: Dims4, channels: Int) -> DepthwiseRowsLayo
                              bytes: tableOffset + stride / 8 * avx2RequantTableBlockBytes, stride: stride)
 }
 
+/// int16 elements of the row-scratch depthwise kernel's k_h scratch rows:
+/// the part of its stack buffer (avx2WideWeightCapacity) after the widened
+/// weights and, for a depth multiplier above 1, the gather table, rounded up
+/// to 16 (as cnnrtDepthwiseRowsAVX2 lays it out); <= 0 when nothing is left.
+func depthwiseRowsScratchCapacity(stride: Int, taps: Int, multiplier: Int) -> Int {
+  let weights = stride / 16 * ((taps + 1) / 2) * 32
+  let gather = multiplier > 1 ? stride / 16 * 16 : 0
+  return avx2WideWeightCapacity - ((weights + gather + 15) & ~15)
+}
+
 /// Output pixels per scratch chunk of the row-scratch depthwise kernel (the
 /// largest up to `outW` whose k_h scratch rows of `stride` int16 per pixel
-/// fit avx2ScratchCapacity), or nil when not even one pixel fits or the
-/// taps or widened weights exceed the kernel's buffers.
-func depthwiseRowsChunk(kH: Int, kW: Int, stride: Int, strideW: Int, dilationW: Int, outW: Int) -> Int? {
-  guard kH >= 1, kW >= 1, kH * kW <= 63, strideW >= 1, dilationW >= 1, outW >= 1,
-        strideW <= avx2ScratchCapacity, dilationW <= avx2ScratchCapacity, stride <= avx2ScratchCapacity,
-        stride / 16 * ((kH * kW + 1) / 2) * 32 <= avx2WideWeightCapacity else { return nil }
+/// fit depthwiseRowsScratchCapacity), or nil when not even one pixel fits or
+/// the taps exceed the kernel's buffers.
+func depthwiseRowsChunk(kH: Int, kW: Int, stride: Int, multiplier: Int, strideW: Int, dilationW: Int,
+                        outW: Int) -> Int? {
+  guard kH >= 1, kW >= 1, kH * kW <= 63, multiplier >= 1, strideW >= 1, dilationW >= 1, outW >= 1,
+        strideW <= avx2ScratchCapacity, dilationW <= avx2ScratchCapacity, stride <= avx2ScratchCapacity
+  else { return nil }
+  let capacity = depthwiseRowsScratchCapacity(stride: stride, taps: kH * kW, multiplier: multiplier)
   func fits(_ cw: Int) -> Bool {
     let inWc = (cw - 1) * strideW + (kW - 1) * dilationW + 1
-    return kH * ((inWc * stride + 16 + 15) & ~15) <= avx2ScratchCapacity
+    return kH * ((inWc * stride + 16 + 15) & ~15) <= capacity
   }
   guard fits(1) else { return nil }
   var lo = 1, hi = outW
@@ -649,12 +662,12 @@ public func depthwiseConv2DPack(
     packDepthwiseAVX512(l, requant: requant, filter: filter, bias: bias, channels: C, depthMultiplier: C / inC,
                         taps: kH * kW, inputOffset: params.inputOffset, into: region + argsBytes, args: &a)
   } else if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
-     let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, strideW: params.strideW,
-                                    dilationW: params.dilationW, outW: outputShape.w),
+     let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, multiplier: C / inC,
+                                    strideW: params.strideW, dilationW: params.dilationW, outW: outputShape.w),
      requantFitsTableAVX2(requant, channels: C, bias: bias, absWeightSum: { c in
        var sum: Int64 = 0
        var t = 0
-       while t < kH * kW { let w = Int64(filter[t * C + c]); sum += w < 0 ? -w : w; t += 1 }
+       while t < kH * kW { let w = Int64(filter[t &* C &+ c]); sum &+= w < 0 ? 0 &- w : w; t &+= 1 }
        return sum
      }) {
     let S = l.stride
