@@ -35,19 +35,6 @@ static uint8_t *read_file(const char *path, size_t *size) {
   return buf;
 }
 
-/* Total bytes of the model's inputs (or outputs): one sample in the .bin files. */
-static size_t sample_bytes(const cnn_model *model, int outputs) {
-  int32_t n = outputs ? cnn_model_output_count(model) : cnn_model_input_count(model);
-  size_t total = 0;
-  for (int32_t k = 0; k < n; k++) {
-    cnn_tensor_info info;
-    cnn_status st = outputs ? cnn_model_output_info(model, k, &info) : cnn_model_input_info(model, k, &info);
-    assert_int_equal(st, CNN_STATUS_OK);
-    total += info.byte_size;
-  }
-  return total;
-}
-
 /* Runs every sample of one case; returns the number of differing bytes
  * (and adds the samples run to *samples). */
 static const char *kernel_path = "";

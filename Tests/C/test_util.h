@@ -62,6 +62,21 @@ static inline void fix_checksum(uint8_t *model) {
   wr32(model + 16, test_crc32(model + 20, size - 20));
 }
 
+/* Total bytes of the model's inputs (or, `outputs` nonzero, its outputs):
+ * one sample in a .inputs.bin / .outputs.bin file; 0 when an info call fails. */
+static inline size_t sample_bytes(const cnn_model *model, int outputs) {
+  int32_t n = outputs ? cnn_model_output_count(model) : cnn_model_input_count(model);
+  size_t total = 0;
+  for (int32_t k = 0; k < n; k++) {
+    cnn_tensor_info info;
+    if ((outputs ? cnn_model_output_info(model, k, &info) : cnn_model_input_info(model, k, &info)) != CNN_STATUS_OK) {
+      return 0;
+    }
+    total += info.byte_size;
+  }
+  return total;
+}
+
 /* Loads a fixture into a model and an allocated context; fails the test on error. */
 typedef struct {
   uint8_t *bytes;

@@ -91,18 +91,6 @@ static loaded_model load_with(const uint8_t *bytes, size_t size, const char *isa
   return m;
 }
 
-static size_t sample_bytes(const cnn_model *model, int outputs) {
-  int32_t n = outputs ? cnn_model_output_count(model) : cnn_model_input_count(model);
-  size_t total = 0;
-  for (int32_t k = 0; k < n; k++) {
-    cnn_tensor_info info;
-    assert_int_equal(outputs ? cnn_model_output_info(model, k, &info) : cnn_model_input_info(model, k, &info),
-                     CNN_STATUS_OK);
-    total += info.byte_size;
-  }
-  return total;
-}
-
 static void set_inputs(cnn_context *ctx, const cnn_model *model, const uint8_t *x) {
   for (int32_t k = 0; k < cnn_model_input_count(model); k++) {
     cnn_tensor_info info;
@@ -177,6 +165,7 @@ static void every_op_of_every_zoo_net_matches_portable(void **state) {
     assert_int_equal(cnn_context_set_op_observer(opt.ctx, observe, &o), CNN_STATUS_OK);
 
     const size_t in_bytes = sample_bytes(ref.model, 0), out_bytes = sample_bytes(ref.model, 1);
+    assert_true(in_bytes > 0 && out_bytes > 0);
     const size_t count = in_size / in_bytes;
     if (count == 0 || in_size % in_bytes != 0 || (tflm && out_size != count * out_bytes)) {
       fail_msg("%s: %zu input bytes, %zu output bytes for %zu + %zu per sample", name, in_size, out_size, in_bytes,
