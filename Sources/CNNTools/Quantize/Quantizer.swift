@@ -149,19 +149,25 @@ public enum Quantizer {
     if let p = options.progress { gptqProgress = { done in p(total - gptqTicks + done, total) } }
     let rounded = options.weightRounding == .gptq
       ? try GPTQ.round(g, samples: samples, perChannel: options.perChannel, progress: gptqProgress) : [:]
-    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded)
+    // Bias correction rebuilds the model once per corrected layer; the
+    // weights do not change between builds, so each is quantized once.
+    let cache = WeightCache()
+    let first = try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: [:], weights: rounded,
+                          cache: cache)
     guard options.biasCorrection, !samples.isEmpty else { return first }
     return try BiasCorrection.apply(g, samples: samples, options: options, first: first) { shift in
-      try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift, weights: rounded)
+      try build(g, stats: stats, options: options, calibrator: calibrator, biasShift: shift, weights: rounded,
+                cache: cache)
     }
   }
 
   /// Builds the int8 model from the calibration statistics; `biasShift`
   /// (by weighted node output tensor) is subtracted from each float bias
   /// before it is quantized (bias correction); `weights` (by weighted node
-  /// output tensor) replace the nearest-rounded int8 weights (GPTQ).
+  /// output tensor) replace the nearest-rounded int8 weights (GPTQ);
+  /// `cache` keeps the nearest-rounded weights between builds of one graph.
   static func build(_ g: FloatGraph, stats: [Int: TensorStats], options: Options, calibrator: Calibrator,
-                    biasShift: [Int: [Float]], weights: [Int: [Int8]] = [:]) throws -> Result {
+                    biasShift: [Int: [Float]], weights: [Int: [Int8]] = [:], cache: WeightCache? = nil) throws -> Result {
     // Tensors kept at their min-max range whatever the method: the model input
     // (clipping it would discard pixel values the preprocessing maps exactly)
     // and the logits read by softmax/logistic (their tail decides the class).
@@ -170,6 +176,7 @@ public enum Quantizer {
     var q = QuantizerState(graph: g, options: options, calibrator: calibrator, stats: stats, fullRange: fullRange)
     q.biasShift = biasShift
     q.roundedWeights = weights
+    q.weightCache = cache
     q.usefulRange = usefulRanges(g)
     // join: a concatenation's inputs and output get one quantization (Ops/Concatenation.swift).
     try q.shareConcatenationQuantization()
@@ -288,6 +295,12 @@ public enum Quantizer {
   }
 }
 
+/// The int8 weights and scales of each weighted node (by output tensor),
+/// computed by the first build of a graph and reused by the later ones.
+final class WeightCache {
+  var entries: [Int: (data: [Int8], scales: [Float])] = [:]
+}
+
 /// The quantizer's state while it walks the graph; op units
 /// (`ToolOp.quantize`) read tensors and quantization through it and add
 /// their op to `b`.
@@ -309,6 +322,8 @@ struct QuantizerState {
   var biasShift: [Int: [Float]] = [:]
   /// Per weighted node (by output tensor): int8 weights at the usual scales, rounded by GPTQ.
   var roundedWeights: [Int: [Int8]] = [:]
+  /// Nearest-rounded weights and scales by weighted node output, shared by the builds of one quantization.
+  var weightCache: WeightCache? = nil
   /// Tensors read only by ops whose output is constant outside a range (`Quantizer.usefulRanges`).
   var usefulRange: [Int: (min: Float, max: Float)] = [:]
 
@@ -372,7 +387,12 @@ struct QuantizerState {
     if let fixed = try Quantizer.fixedWeights(f, axis: axis, ctx) {
       (w, scales, perChannel) = fixed
     } else {
-      (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+      if let hit = weightCache?.entries[n.output] {
+        (w, scales) = hit
+      } else {
+        (w, scales) = try Quantizer.quantizeWeights(f.data!, shape: f.shape, axis: axis, perChannel: options.perChannel)
+        weightCache?.entries[n.output] = (w, scales)
+      }
       perChannel = options.perChannel
       if let r = roundedWeights[n.output], r.count == w.count { w = r }
     }
