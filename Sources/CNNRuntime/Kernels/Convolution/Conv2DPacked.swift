@@ -340,9 +340,9 @@ func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, in
             let o = blk &* lanes &+ lane
             let src = UnsafeRawPointer(filter + (o &* perFilter &+ tap &+ c0))
             if o < outC && g < wholeGroups && groupSize == 4 {
-              w.storeBytes(of: src.loadUnaligned(as: UInt32.self), toByteOffset: i, as: UInt32.self)
+              (w + i).copyMemory(from: src, byteCount: 4)
             } else if o < outC && g < wholeGroups && groupSize == 2 {
-              w.storeBytes(of: src.loadUnaligned(as: UInt16.self), toByteOffset: i, as: UInt16.self)
+              (w + i).copyMemory(from: src, byteCount: 2)
             } else {
               var k = 0
               while k < groupSize {
