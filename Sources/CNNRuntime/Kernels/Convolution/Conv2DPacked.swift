@@ -338,15 +338,15 @@ func packConvBlocks(filter: UnsafePointer<Int8>, outC: Int, kH: Int, kW: Int, in
           var lane = 0
           while lane < lanes {
             let o = blk &* lanes &+ lane
-            let src = UnsafeRawPointer(filter + (o &* perFilter &+ tap &+ c0))
-            if o < outC && g < wholeGroups && groupSize == 4 {
-              (w + i).copyMemory(from: src, byteCount: 4)
-            } else if o < outC && g < wholeGroups && groupSize == 2 {
-              (w + i).copyMemory(from: src, byteCount: 2)
+            if o < outC && g < wholeGroups {
+              let src = UnsafeRawPointer(filter + (o &* perFilter &+ tap &+ c0))
+              if groupSize == 4 { (w + i).copyMemory(from: src, byteCount: 4) }
+              else if groupSize == 2 { (w + i).copyMemory(from: src, byteCount: 2) }
+              else { (w + i).copyMemory(from: src, byteCount: groupSize) }
             } else {
               var k = 0
               while k < groupSize {
-                let v: Int8 = (o < outC && c0 &+ k < inC) ? src.load(fromByteOffset: k, as: Int8.self) : 0
+                let v: Int8 = o < outC && c0 &+ k < inC ? filter[o &* perFilter &+ tap &+ c0 &+ k] : 0
                 w.storeBytes(of: v, toByteOffset: i &+ k, as: Int8.self)
                 k &+= 1
               }
