@@ -21,20 +21,6 @@
 
 #include "test_util.h"
 
-/* Reads a whole file; NULL when it cannot be read. */
-static uint8_t *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return NULL; }
-  long n = ftell(f);
-  if (n < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return NULL; }
-  uint8_t *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); fclose(f); return NULL; }
-  fclose(f);
-  *size = (size_t)n;
-  return buf;
-}
-
 /* Runs every sample of one case; returns the number of differing bytes
  * (and adds the samples run to *samples). */
 static const char *kernel_path = "";
@@ -46,14 +32,14 @@ static size_t run_case(const char *fixture, const char *dir, int *samples) {
   memcpy(name, fixture + strlen("golden_"), len - strlen("golden_") - strlen(".cnnrt"));
   name[len - strlen("golden_") - strlen(".cnnrt")] = '\0';
 
-  char path[1024];
+  char file[600];
   size_t in_size = 0, out_size = 0;
-  snprintf(path, sizeof path, "%s/%s.inputs.bin", dir, name);
-  uint8_t *inputs = read_file(path, &in_size);
-  if (!inputs) fail_msg("cannot read %s", path);
-  snprintf(path, sizeof path, "%s/%s.outputs.bin", dir, name);
-  uint8_t *expected = read_file(path, &out_size);
-  if (!expected) fail_msg("cannot read %s", path);
+  snprintf(file, sizeof file, "%s.inputs.bin", name);
+  uint8_t *inputs = read_dir_file(dir, file, &in_size);
+  if (!inputs) fail_msg("cannot read %s/%s", dir, file);
+  snprintf(file, sizeof file, "%s.outputs.bin", name);
+  uint8_t *expected = read_dir_file(dir, file, &out_size);
+  if (!expected) fail_msg("cannot read %s/%s", dir, file);
 
   loaded_model m = load_fixture(fixture);
   kernel_path = cnn_model_kernel_path(m.model);

@@ -9,28 +9,35 @@
 
 #include "cnnrt.h"
 
+/* Reads DIR/NAME into a 64-byte aligned buffer the caller frees (at least
+ * 64 bytes, so an empty file reads too); NULL when it cannot be read. */
+static inline uint8_t *read_dir_file(const char *dir, const char *name, size_t *size) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  uint8_t *buf = NULL;
+  long n = -1;
+  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+  if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+    buf = aligned_alloc(64, ((size_t)n + 64) / 64 * 64);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+  }
+  fclose(f);
+  if (buf) *size = (size_t)n;
+  return buf;
+}
+
 /* Reads build/fixtures/NAME (directory from $CNNRT_FIXTURES) into a 64-byte
  * aligned buffer the caller frees. Aborts the test run when missing: the
  * fixtures are made by `make fixtures`, a missing one is a build error. */
 static inline uint8_t *read_fixture(const char *name, size_t *size) {
   const char *dir = getenv("CNNRT_FIXTURES");
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/fixtures", name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "missing fixture %s (run `make fixtures`)\n", path);
+  uint8_t *buf = read_dir_file(dir ? dir : "build/fixtures", name, size);
+  if (!buf) {
+    fprintf(stderr, "missing or unreadable fixture %s/%s (run `make fixtures`)\n", dir ? dir : "build/fixtures", name);
     exit(2);
   }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *buf = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    fprintf(stderr, "cannot read fixture %s\n", path);
-    exit(2);
-  }
-  fclose(f);
-  *size = (size_t)n;
   return buf;
 }
 
@@ -84,22 +91,29 @@ typedef struct {
   cnn_context *ctx;
 } loaded_model;
 
-static inline loaded_model load_fixture(const char *name) {
+/* Loads model bytes (kept in `bytes`, which unload() frees) with the kernel
+ * path the environment's CNNRT_ISA asks for; exits on error. */
+static inline loaded_model load_bytes(uint8_t *bytes, size_t size, const char *what) {
   loaded_model m = {0};
-  size_t size = 0;
   char why[256];
-  m.bytes = read_fixture(name, &size);
+  m.bytes = bytes;
   cnn_status st = cnn_model_load_memory(m.bytes, size, &m.model, why, sizeof why);
   if (st != CNN_STATUS_OK) {
-    fprintf(stderr, "load %s: %s: %s\n", name, cnn_status_string(st), why);
+    fprintf(stderr, "load %s: %s: %s\n", what, cnn_status_string(st), why);
     exit(2);
   }
   st = cnn_context_create(m.model, &m.ctx);
   if (st != CNN_STATUS_OK) {
-    fprintf(stderr, "context %s: %s\n", name, cnn_status_string(st));
+    fprintf(stderr, "context %s: %s\n", what, cnn_status_string(st));
     exit(2);
   }
   return m;
+}
+
+static inline loaded_model load_fixture(const char *name) {
+  size_t size = 0;
+  uint8_t *bytes = read_fixture(name, &size);
+  return load_bytes(bytes, size, name);
 }
 
 static inline void unload(loaded_model *m) {

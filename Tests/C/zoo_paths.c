@@ -34,24 +34,6 @@
 
 #include "test_util.h"
 
-/* Reads DIR/NAME into a 64-byte aligned buffer; NULL when it cannot be read. */
-static uint8_t *read_path(const char *dir, const char *name, size_t *size) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t *buf = NULL;
-  long n = -1;
-  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-  if (n > 0 && fseek(f, 0, SEEK_SET) == 0) {
-    buf = aligned_alloc(64, ((size_t)n + 63) / 64 * 64);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-  }
-  fclose(f);
-  if (buf) *size = (size_t)n;
-  return buf;
-}
-
 /* Every op's output of one run, back to back (offsets by op index). */
 typedef struct {
   int32_t ops;
@@ -80,15 +62,11 @@ static void observe(void *user, int32_t op, const int8_t *out, size_t count) {
   }
 }
 
-/* Loads a model with CNNRT_ISA set to `isa` (NULL: unset). */
-static loaded_model load_with(const uint8_t *bytes, size_t size, const char *isa) {
+/* Loads the model bytes with CNNRT_ISA set to `isa` (NULL: unset); the
+ * caller keeps and frees the bytes (both loads share them). */
+static loaded_model load_with(uint8_t *bytes, size_t size, const char *isa, const char *name) {
   if (isa) setenv("CNNRT_ISA", isa, 1); else unsetenv("CNNRT_ISA");
-  loaded_model m = {0};
-  char why[256];
-  cnn_status st = cnn_model_load_memory(bytes, size, &m.model, why, sizeof why);
-  if (st != CNN_STATUS_OK) fail_msg("load: %s: %s", cnn_status_string(st), why);
-  assert_int_equal(cnn_context_create(m.model, &m.ctx), CNN_STATUS_OK);
-  return m;
+  return load_bytes(bytes, size, name);
 }
 
 static void set_inputs(cnn_context *ctx, const cnn_model *model, const uint8_t *x) {
@@ -122,7 +100,7 @@ static void every_op_of_every_zoo_net_matches_portable(void **state) {
   char under_test[32] = "";
   if (env) snprintf(under_test, sizeof under_test, "%s", env);
   size_t list_size = 0;
-  char *list = (char *)read_path(models, "zoo_models.txt", &list_size);
+  char *list = (char *)read_dir_file(models, "zoo_models.txt", &list_size);
   if (!list) fail_msg("cannot read %s/zoo_models.txt", models);
   int nets = 0, samples = 0;
   size_t op_bytes = 0, op_differing = 0, tflm_differing = 0, start = 0;
@@ -135,17 +113,17 @@ static void every_op_of_every_zoo_net_matches_portable(void **state) {
     char file[512];
     size_t model_size = 0, in_size = 0, out_size = 0;
     snprintf(file, sizeof file, "%s.cnnrt", name);
-    uint8_t *bytes = read_path(models, file, &model_size);
+    uint8_t *bytes = read_dir_file(models, file, &model_size);
     snprintf(file, sizeof file, "%s.inputs.bin", name);
-    uint8_t *inputs = read_path(goldens, file, &in_size);
+    uint8_t *inputs = read_dir_file(goldens, file, &in_size);
     snprintf(file, sizeof file, "%s.outputs.bin", name);
-    uint8_t *expected = tflm ? read_path(goldens, file, &out_size) : NULL;
+    uint8_t *expected = tflm ? read_dir_file(goldens, file, &out_size) : NULL;
     if (!bytes || !inputs || (tflm && !expected)) {
       fail_msg("%s: model or goldens missing in %s, %s", name, models, goldens);
     }
 
-    loaded_model ref = load_with(bytes, model_size, "portable");
-    loaded_model opt = load_with(bytes, model_size, under_test[0] ? under_test : NULL);
+    loaded_model ref = load_with(bytes, model_size, "portable", name);
+    loaded_model opt = load_with(bytes, model_size, under_test[0] ? under_test : NULL, name);
     assert_string_equal(cnn_model_kernel_path(ref.model), "portable");
     path = cnn_model_kernel_path(opt.model);
 

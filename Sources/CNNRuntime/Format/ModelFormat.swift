@@ -636,16 +636,22 @@ func crc32Bitwise(_ p: UnsafeRawPointer, count: Int) -> UInt32 {
   var crc: UInt32 = 0xFFFF_FFFF
   var i = 0
   while i < count {
-    crc ^= UInt32(p.load(fromByteOffset: i, as: UInt8.self))
-    var k = 0
-    while k < 8 {
-      let mask: UInt32 = 0 &- (crc & 1)
-      crc = (crc >> 1) ^ (0xEDB8_8320 & mask)
-      k += 1
-    }
+    crc = crc32EightBits(crc ^ UInt32(p.load(fromByteOffset: i, as: UInt8.self)))
     i += 1
   }
   return ~crc
+}
+
+/// The CRC register after shifting 8 bits out of `c` (one byte's division step).
+@inline(__always)
+func crc32EightBits(_ c: UInt32) -> UInt32 {
+  var crc = c
+  var k = 0
+  while k < 8 {
+    crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1)))
+    k &+= 1
+  }
+  return crc
 }
 
 #if arch(x86_64) || arch(arm64)
@@ -658,10 +664,7 @@ func crc32Sliced(_ p: UnsafeRawPointer, count: Int) -> UInt32 {
   var t = InlineArray<2048, UInt32>(repeating: 0)
   var i = 0
   while i < 256 {
-    var c = UInt32(truncatingIfNeeded: i)
-    var k = 0
-    while k < 8 { c = (c >> 1) ^ (0xEDB8_8320 & (0 &- (c & 1))); k &+= 1 }
-    t[i] = c
+    t[i] = crc32EightBits(UInt32(truncatingIfNeeded: i))
     i &+= 1
   }
   while i < 2048 {

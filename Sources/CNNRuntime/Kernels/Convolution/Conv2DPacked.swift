@@ -282,7 +282,7 @@ public func conv2DPack(
             var lane = 0
             while lane < 8 {
               let o = blk * 8 + lane
-              let base = o * kH * kW * inC
+              let base = o * perFilter
               let v0: Int8 = o < outC && valid0 ? filter[base + at0] : 0
               let v1: Int8 = o < outC && valid1 ? filter[base + at1] : 0
               w.storeBytes(of: v0, toByteOffset: idx, as: Int8.self)
