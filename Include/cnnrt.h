@@ -8,7 +8,7 @@
  *
  * What it does
  * ------------
- * Loads a quantized CNN (cnnrt model format v1, docs/FORMAT.md) and runs it
+ * Loads a quantized CNN (cnnrt model format v2, docs/FORMAT.md) and runs it
  * with integer-only arithmetic, bit-exact with the int8 reference kernels of
  * TensorFlow Lite Micro. Inference makes no heap allocation: all state lives
  * in one arena whose size the model reports.

@@ -8,7 +8,7 @@ import Foundation
 struct CNNRT: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cnnrt",
-    abstract: "Inspect and run int8 CNN models (cnnrt format v1).",
+    abstract: "Inspect and run int8 CNN models (cnnrt format v2).",
     version: String(cString: cnnVersionString()),
     subcommands: [Inspect.self, Classify.self, Visualize.self, Eval.self, Import.self, ExportC.self, Quantize.self, Compare.self, Bench.self, DemoAssets.self]
   )

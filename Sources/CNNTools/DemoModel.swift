@@ -105,7 +105,7 @@ public enum DemoModel {
     Layer(name: "probabilities", kind: .softmax(beta: 1), outputScale: 1.0 / 256, outputZeroPoint: -128),
   ]
 
-  /// Builds the int8 model from `floatLayers` and serializes it (format v1).
+  /// Builds the int8 model from `floatLayers` and serializes it (format v2).
   public static func build() throws -> [UInt8] {
     var b = ModelBuilder()
     let input = try b.addActivation(shape: [1, imageSize, imageSize, 1], scale: inputScale,

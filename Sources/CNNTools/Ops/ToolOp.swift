@@ -92,7 +92,7 @@ protocol ToolOp: Sendable {
   static func inferOutputShape(_ c: BuilderOpCheck) throws -> [Int]
   /// Checks the output tensor (shape against `expected`, quantization).
   static func checkOutput(_ c: BuilderOpCheck, output: TensorID, expected: [Int]) throws
-  /// Op-specific fields of the format v1 record (after the common ones).
+  /// Op-specific fields of the op record (format v2) (after the common ones).
   static func encode(_ o: OpOptions, _ code: OpCode, into r: inout OpRecord)
   /// Whether the op may have several outputs (built by
   /// `ModelBuilder.addOp(_:inputs:outputs:options:)`, checked by `checkOutputs`).

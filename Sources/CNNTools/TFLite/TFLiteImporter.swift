@@ -205,7 +205,7 @@ struct TFLiteInt8Importer {
       outputs.append(t)
     }
     guard outputs.count <= ModelFormat.maxModelIO else {
-      throw E.invalidOptions("\(outputs.count) model outputs; format v1 allows at most \(ModelFormat.maxModelIO) (fewer extraOutputs)")
+      throw E.invalidOptions("\(outputs.count) model outputs; the model format allows at most \(ModelFormat.maxModelIO) (fewer extraOutputs)")
     }
     if !options.labels.isEmpty {
       let shape = builder.tensors[map[outputs[0]]!.index].shape
