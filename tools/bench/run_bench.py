@@ -709,7 +709,6 @@ def layer_table(r, peak=None):
     pk = peak["gops"] if peak else None
     head = "| # | layer | type | output shape | MACs | median µs | % | GOPS |" + (" % of peak |" if pk else "")
     lines = [head, "|---:|---|---|---|---:|---:|---:|---:|" + ("---:|" if pk else "")]
-    big = []
     for L, t in zip(layers, r["per_op_ns"]):
         g = gops(L["macs"], t / 1e9)
         name = short_name(L["name"]) or "op" + str(L["index"])
@@ -717,18 +716,81 @@ def layer_table(r, peak=None):
         if L["macs"]:
             lines.append(f"| {L['index']} | {name} | {L['type']} | {shape} | {L['macs']:,} | {t / 1e3:,.1f} | "
                          f"{100 * t / total:.1f} | {g:.2f} |" + (f" {100 * g / pk:.1f} |" if pk else ""))
-            if L["type"] == "Conv2D" and L["macs"] >= 20_000_000:
-                big.append(g)
         else:
             lines.append(f"| {L['index']} | {name} | {L['type']} | {shape} | 0 | {t / 1e3:,.1f} | "
                          f"{100 * t / total:.1f} | – |" + (" – |" if pk else ""))
     lines.append(f"| | **total (sum of op medians)** | | | {r['macs']:,} | {total / 1e3:,.1f} | 100 | "
                  f"{gops(r['macs'], total / 1e9):.2f} |" + (f" {100 * gops(r['macs'], total / 1e9) / pk:.1f} |" if pk else ""))
-    if pk and big:
-        shares = sorted(100 * g / pk for g in big)
+    shares = big_conv_shares(r, peak)
+    if shares:
         lines.append("")
-        lines.append(f"Conv2D ops of at least 20 M MACs ({len(big)}): {shares[0]:.1f}–{shares[-1]:.1f} % of the "
+        lines.append(f"Conv2D ops of at least 20 M MACs ({len(shares)}): {shares[0]:.1f}–{shares[-1]:.1f} % of the "
                      f"measured {peak['instruction']} peak ({pk:.1f} GOPS), median {shares[len(shares) // 2]:.1f} %.")
+    return "\n".join(lines)
+
+
+def big_conv_shares(r, peak):
+    """Each Conv2D op of at least 20 M MACs (the MobileNet-like 224's
+    pointwise convolutions) as a share (%) of the measured peak, ascending."""
+    if not peak:
+        return []
+    return sorted(100 * gops(L["macs"], t / 1e9) / peak["gops"] for L, t in zip(r["inspect"]["layers"], r["per_op_ns"])
+                  if L["type"] == "Conv2D" and L["macs"] >= 20_000_000)
+
+
+TARGET_MODELS = ("resnet8", "dscnn", "mnist", "mobilenet_224")
+
+
+def targets_table(results, packed, peak):
+    """The x86 targets (issue #16), each with the figures of this run that
+    decide it and whether this CPU can decide it: the AVX-512 ones only when
+    the default path is AVX-512 (and the peak is vpdpbusd's), the AVX2 one
+    only when it is AVX2."""
+    by = {r["key"]: r for r in results}
+    default = {r["kernel_path"] for r in results}
+    on512, on2 = default == {"avx512"}, default == {"avx2"}
+    here = ", ".join(sorted(PATH_LABEL.get(d, d) for d in default))
+
+    def ratio(r):
+        x = r["stats"].get("XNNPACK")
+        return r["stats"]["cnnrt"]["median"] / x["median"] if x else None
+
+    def verdict(ok, applies, why):
+        return ("met" if ok else "**not met**") if applies else f"not decided here ({why})"
+
+    rows = []
+    for limit, keys, applies, why in (
+            (1.0, TARGET_MODELS, on512, f"default path {here}, not AVX-512"),
+            (0.8, ("resnet8", "dscnn"), on2, f"default path {here}, not AVX2")):
+        got = [(by[k]["title"], ratio(by[k])) for k in keys if k in by and ratio(by[k]) is not None]
+        if not got:
+            continue
+        cpu = "an AVX-512 VNNI CPU" if limit == 1.0 else "an AVX2-only CPU"
+        rows.append([f"cnnrt ≤ {limit:.1f}× TFLite + XNNPACK on {cpu}",
+                     "; ".join(f"{t.split(' (')[0]} {v:.2f}×" for t, v in got),
+                     verdict(all(v <= limit for _, v in got), applies, why)])
+    big = big_conv_shares(by["mobilenet_224"], peak) if "mobilenet_224" in by else []
+    if big:
+        vnni = "vpdpbusd" in peak["instruction"]
+        rows.append(["MobileNet-like 224: every Conv2D of ≥ 20 M MACs ≥ 60 % of the vpdpbusd peak",
+                     f"{len(big)} ops, {big[0]:.1f}–{big[-1]:.1f} % of the {peak['instruction']} peak",
+                     verdict(big[0] >= 60, vnni and on512, f"the peak here is {peak['instruction']}")])
+    worst = max(((p["packed_weight_bytes"] / p["packed_filter_file_bytes"], m["title"], isa)
+                 for m in packed for isa, p in m["per_path"].items() if p["packed_filter_file_bytes"] > 0),
+                default=None)
+    if worst:
+        rows.append([f"packed weights ≤ {PACKED_TARGET:.2f}× the file's filter bytes, every path",
+                     f"largest {worst[0]:.2f}× ({worst[1].split(' (')[0]}, {PATH_LABEL[worst[2]]})",
+                     verdict(worst[0] <= PACKED_TARGET, True, "")])
+    checked = [r for r in results if "diff_tflm" in r]
+    if checked:
+        diffs = [r["diff_tflm"] for r in checked] + [v for r in checked for v in r.get("diff_tflm_path", {}).values()]
+        rows.append(["0 bytes different from TFLM, every path this CPU runs",
+                     f"{len(diffs)} runs ({len(checked)} models × default and per-path), "
+                     f"{sum(d for d in diffs if isinstance(d, int))} bytes different"
+                     + ("; size mismatch" if any(not isinstance(d, int) for d in diffs) else ""),
+                     verdict(all(d == 0 for d in diffs), True, "")])
+    lines = ["| target | this run | verdict |", "|---|---|---|"] + ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -792,6 +854,11 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
                  f"(`CNNRT_ISA={os.environ.get('CNNRT_ISA', '')}`). All runtimes run **single-threaded** on "
                  "the same seeded int8 inputs.\n")
     L.append(AVX512_HARDWARE_NOTE)
+    L.append("## Targets\n")
+    L.append("The x86 speed, memory and exactness targets, decided from this run's figures (the tables below). "
+             "A target for another kind of CPU is not decided here: the AVX-512 ones need the AVX-512 path as "
+             "the default and the `vpdpbusd` peak; the AVX2 one needs AVX2 as the default (an AVX2-only CPU).\n")
+    L.append(targets_table(results, packed, peak) + "\n")
     L.append("## Latency\n")
     L.append("Milliseconds per inference: median [interquartile range] over every timed iteration of every "
              "round. GOPS = 2 × MACs / median time (MACs from `cnnrt inspect --json`). "
@@ -963,6 +1030,9 @@ def main():
                               packed)
     print()
     print(main_table)
+    print()
+    print("Targets:")
+    print(targets_table(results, packed, peak))
     print()
     print("Packed weights per kernel path:")
     print(packed_table(packed))
