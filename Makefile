@@ -181,20 +181,24 @@ $(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule &: $(KERNEL_AVX2_SRC
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX2.swiftmodule -c -o $(OBJDIR)/kernels_avx2.o $(KERNEL_AVX2_SRCS)
 
+# The AVX-512 kernels: for x86-64-v4 with VNNI, or (AVX512_EMU=1) for
+# x86-64-v3 together with the emulation of their instructions.
 ifeq ($(AVX512_EMU),1)
-$(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift $(SHIM_HDRS)
+AVX512_KERNEL_FLAGS := -Xcc -march=x86-64-v3
+AVX512_KERNEL_SRCS  := $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift
+else
+AVX512_KERNEL_FLAGS := -Xcc -march=x86-64-v4 -Xcc -mavx512vnni
+AVX512_KERNEL_SRCS  := $(KERNEL_AVX512_SRCS)
+endif
+
+$(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(OBJDIR) $(GEN)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v3 -O \
-	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o \
-	  $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O \
+	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(AVX512_KERNEL_SRCS)
+ifeq ($(AVX512_EMU),1)
 	@if objdump -d $(OBJDIR)/kernels_avx512.o | grep -qE '%zmm|%k[0-7]'; then \
 	  echo "kernels_avx512.o (emulated) still has AVX-512 instructions: an intrinsic is missing from tools/simd/AVX512Emulation.swift:" >&2; \
 	  objdump -d $(OBJDIR)/kernels_avx512.o | grep -E '%zmm|%k[0-7]' | head -5 >&2; rm -f $(OBJDIR)/kernels_avx512.o; exit 1; fi
-else
-$(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(KERNEL_AVX512_SRCS) $(SHIM_HDRS)
-	@mkdir -p $(OBJDIR) $(GEN)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 -Xcc -march=x86-64-v4 -Xcc -mavx512vnni -O \
-	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(KERNEL_AVX512_SRCS)
 endif
 
 $(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
@@ -244,13 +248,33 @@ $(LIBDIR)/libcnnrt.a: $(OBJDIR)/cnnrt.o
 	@echo "$@: $$(wc -l < $(OBJDIR)/exports.txt) cnn_* functions exported"; arm-none-eabi-size -t $@ | tail -1
 endif
 
-# AddressSanitizer build of the same sources, for the bad-input C tests.
-# (The ISA kernel objects are linked uninstrumented.)
-$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
+# AddressSanitizer build of the same sources, for the C tests (ctest-asan):
+# the runtime and, on x86-64, the SIMD kernel objects instrumented; the
+# runtime built with CNNRT_ASAN_POISON, so that before each op everything in
+# the activation pool but that op's tensors is poisoned
+# (Runtime/Interpreter.swift): a kernel of any path that reads or writes a
+# byte of the arena outside its op's inputs and outputs fails the test.
+ASAN_SWIFT := -sanitize=address -D CNNRT_ASAN_POISON -Xcc -DCNNRT_ASAN_POISON=1
+ifeq ($(ARCH),x86_64)
+ASAN_KERNEL_OBJS := $(OBJDIR)/asan/kernels_avx2.o $(OBJDIR)/asan/kernels_avx512.o
+else
+ASAN_KERNEL_OBJS := $(KERNEL_OBJS)
+endif
+
+$(OBJDIR)/asan/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O -sanitize=address -c -o $@ $(KERNEL_AVX2_SRCS)
+
+$(OBJDIR)/asan/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O -sanitize=address -c -o $@ \
+	  $(AVX512_KERNEL_SRCS)
+
+$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(ASAN_KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
-	$(SWIFTC) $(EMBEDDED_FLAGS) -Onone -g -sanitize=address -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(ASAN_SWIFT) -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
 	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
-	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(KERNEL_OBJS) -emit-library -o $@ \
+	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(ASAN_KERNEL_OBJS) -emit-library -o $@ \
 	  -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
 
 # ---- header ---------------------------------------------------------------
@@ -278,6 +302,7 @@ fixtures: swift-build
 
 # ---- C tests (cmocka) -------------------------------------------------------
 TESTDIR := $(patsubst %/lib,%/tests,$(LIBDIR))
+ASAN_TESTDIR := $(patsubst %/lib,%/tests-asan,$(LIBDIR))
 
 $(TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/libcnnrt.so
 	@mkdir -p $(TESTDIR)
@@ -295,20 +320,24 @@ $(TESTDIR)/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c 
 	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude -I$(EXPORT_C_DIR) $< $(EXPORT_C_DIR)/mnist_model.c -o $@ \
 	  -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' $(TARGET_LDFLAGS) -lcmocka -ldl -lm
 
-$(BUILD)/tests-asan/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
-	@mkdir -p $(BUILD)/tests-asan
+$(ASAN_TESTDIR)/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
+	@mkdir -p $(ASAN_TESTDIR)
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude -I$(EXPORT_C_DIR) \
 	  $< $(EXPORT_C_DIR)/mnist_model.c -o $@ -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
 
-$(BUILD)/tests-asan/%: Tests/C/%.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
-	@mkdir -p $(BUILD)/tests-asan
+$(ASAN_TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
+	@mkdir -p $(ASAN_TESTDIR)
 	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
 	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
 
 C_TESTS      := $(patsubst Tests/C/%.c,$(TESTDIR)/%,$(C_TEST_SRCS))
 C_PER_PATH   := test_no_alloc test_golden test_paths
-C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(BUILD)/tests-asan/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH)),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
+C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(ASAN_TESTDIR)/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH)),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
 C_ENV        := CNNRT_FIXTURES=$(BUILD)/fixtures CNNRT_GOLDEN_DIR=Tests/Golden/tflm
+# The per-path tests under AddressSanitizer too (ctest-asan; test_no_alloc
+# counts allocations with its own malloc, so it stays out): every golden case
+# and random model on each kernel path, the pool poisoned around each op.
+C_PER_PATH_ASAN := $(patsubst %,$(ASAN_TESTDIR)/%,test_golden test_paths)
 
 # test_no_alloc (no allocation during inference) and test_golden (every TFLM
 # golden vector, byte for byte) run once per kernel path; the other tests once.
@@ -345,11 +374,15 @@ endif
 avx512-emu-test:
 	$(MAKE) --no-print-directory AVX512_EMU=1 avx512-emu-run
 
-avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) fixtures $(ARCH_DIR)/emulation_check $(ARCH_DIR)/kernel_diff
+avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) $(C_PER_PATH_ASAN) fixtures $(ARCH_DIR)/emulation_check \
+                $(ARCH_DIR)/kernel_diff
 	$(ARCH_DIR)/emulation_check
 	$(ARCH_DIR)/kernel_diff
 	@set -e; for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
 	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $(TESTDIR)/$$t; done
+	@set -e; for t in $(C_PER_PATH_ASAN); do \
+	  echo "== $$t (AddressSanitizer, pool poisoned around each op, CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
+	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $$t; done
 
 # The emulation itself against the native AVX2 instructions (each half of a
 # 512-bit operation that has a 256-bit counterpart).
@@ -366,12 +399,17 @@ $(BUILD)/avx512emu/kernel_diff: $(KERNEL_AVX2_SRCS) $(KERNEL_AVX512_SRCS) tools/
 	$(SWIFTC) -O -parse-as-library -Xcc -march=x86-64-v3 -I Sources/_CNNRuntimeShims/include \
 	  -module-name AVX512KernelDiff $(filter %.swift,$^) -o $@
 
-ctest-asan: $(C_TESTS_ASAN) fixtures
+ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
 	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
+	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
+	  echo "== $$t (AddressSanitizer, pool poisoned around each op, CNNRT_ISA=$$isa)"; \
+	  CNNRT_ISA=$$isa $(C_ENV) $$t; done; done
 
 # ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
-# One instrumented build of the runtime sources, two targets:
+# One instrumented build of the runtime sources (AddressSanitizer with the
+# pool poisoned around each op, the SIMD kernels instrumented too, as in
+# ctest-asan), two targets:
 #   fuzz_diff  (Tests/Fuzz/fuzz_diff.c) loads each mutated model on every kernel
 #              path the CPU has and aborts on any difference in load status,
 #              op output or model output; FUZZ_SECONDS (default 40).
@@ -394,11 +432,11 @@ FUZZ_STATS   := '^(stat::(number_of_executed_units|average_exec_per_sec|peak_rss
 
 $(FUZZ_DIR)/cnnrt.o: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(FUZZ_DIR)
-	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer,address -emit-module -emit-module-path $(FUZZ_DIR)/CNNRuntime.swiftmodule \
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer $(ASAN_SWIFT) -emit-module -emit-module-path $(FUZZ_DIR)/CNNRuntime.swiftmodule \
 	  -c -o $@ $(RUNTIME_SRCS)
 
-$(FUZZ_DIR)/fuzz_%: Tests/Fuzz/fuzz_%.c Include/cnnrt.h $(FUZZ_DIR)/cnnrt.o $(KERNEL_OBJS)
-	$(CLANG) -O1 -g -fsanitize=fuzzer,address -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(KERNEL_OBJS) -o $@ -lm 2>/dev/null
+$(FUZZ_DIR)/fuzz_%: Tests/Fuzz/fuzz_%.c Include/cnnrt.h $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS)
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS) -o $@ -lm 2>/dev/null
 
 # Seed corpus (rebuilt when missing; `cnnrt import` keeps TFLite int8 models bit-exact).
 fuzz-seeds: fixtures

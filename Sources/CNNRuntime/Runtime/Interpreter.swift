@@ -9,6 +9,9 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   let times = c.opTimes
   var o = 0
   while o < m.opCount {
+    #if CNNRT_ASAN_POISON
+    asanExposeOnly(c, m.ops[o])
+    #endif
     let start = cnnrt_shim_now_ns()
     runOp(c, m.ops[o])
     times[o] = cnnrt_shim_now_ns() &- start
@@ -19,7 +22,30 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
     }
     o += 1
   }
+  #if CNNRT_ASAN_POISON
+  cnnrt_shim_asan_unpoison(c.pool, m.activationBytes)
+  #endif
 }
+
+#if CNNRT_ASAN_POISON
+/// AddressSanitizer builds only: poisons the whole activation pool but the
+/// op's own activation inputs and outputs, so that a kernel (reference or
+/// SIMD, on any path) that reads or writes a byte of the arena outside its
+/// tensors fails at once, even where that byte belongs to another tensor.
+/// The pool is unpoisoned again after the last op.
+func asanExposeOnly(_ c: ContextState, _ op: PreparedOp) {
+  let m = c.model.pointee
+  cnnrt_shim_asan_poison(c.pool, m.activationBytes)
+  var k = 0
+  while k < op.inputCount + op.outputCount {
+    let t = Int(k < op.inputCount ? op.input(k) : op.output(k - op.inputCount))
+    if t >= 0 && m.tensors[t].constData == nil {
+      cnnrt_shim_asan_unpoison(c.pool + m.tensors[t].arenaOffset, m.tensors[t].byteSize)
+    }
+    k += 1
+  }
+}
+#endif
 
 /// The dispatcher: hands one prepared op to its unit (Ops/OpTable.swift).
 @inline(__always)

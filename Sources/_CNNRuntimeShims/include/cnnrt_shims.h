@@ -54,6 +54,17 @@ static inline void cnnrt_shim_memset(void *dst, int value, size_t n) {
   if (n) memset(dst, value, n);
 }
 
+/* AddressSanitizer builds of the library only (CNNRT_ASAN_POISON, `make
+ * ctest-asan`): the interpreter poisons the activation pool around each op
+ * (Runtime/Interpreter.swift). The functions come from the sanitizer runtime
+ * the test program links. */
+#if defined(CNNRT_ASAN_POISON)
+void __asan_poison_memory_region(void const volatile *addr, size_t size);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+static inline void cnnrt_shim_asan_poison(void *p, size_t n) { __asan_poison_memory_region(p, n); }
+static inline void cnnrt_shim_asan_unpoison(void *p, size_t n) { __asan_unpoison_memory_region(p, n); }
+#endif
+
 /* File reading for cnn_model_load_file. Returns 0 on success, -1 when the file
  * cannot be opened, -2 when its size cannot be determined or it is too large,
  * -3 on a short read, -4 when memory is exhausted, -5 when the build has no
