@@ -532,23 +532,26 @@ $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/t
 # capped, as in ctest), and on the AVX-512 path with its instructions emulated.
 ZOO_C_DIR := $(BUILD)/zoo-c
 
-zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths
+zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
 	CNNRT_SLOW_TIER=1 swift test --filter TFLMGoldenTests/slowTierNetworksMatchTFLM
 	@mkdir -p $(ZOO_C_DIR)
 	@set -e; : > $(ZOO_C_DIR)/zoo_models.txt; \
 	  for n in $$(python3 -c 'import json,sys; print(*(c["name"] for c in json.load(open(sys.argv[1]))["cases"]))' $(SLOW_GOLDENS)); do \
 	    $(SPM_BIN)/cnnrt import $(BUILD)/golden-slow/models/$$n.tflite -o $(ZOO_C_DIR)/$$n.cnnrt >/dev/null; \
 	    echo $$n >> $(ZOO_C_DIR)/zoo_models.txt; done
-	@set -e; for isa in $(ISA_PATHS); do echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=$$isa)"; \
-	  CNNRT_ISA=$$isa $(ZOO_C_ENV) $(TESTDIR)/zoo_paths; done
+	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
+	  echo "== $$t (CNNRT_ISA=$$isa)"; CNNRT_ISA=$$isa $(ZOO_C_ENV) $$t; done; done
 	$(MAKE) --no-print-directory AVX512_EMU=1 zoo-emu-run
 
 ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ZOO_C_DIR) CNNRT_GOLDEN_DIR=$(BUILD)/golden-slow
 
 .PHONY: zoo-emu-run onnx-zoo-paths
-zoo-emu-run: $(TESTDIR)/zoo_paths
-	@echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=avx512, AVX-512 instructions emulated)"
-	CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(ZOO_C_ENV) $(TESTDIR)/zoo_paths
+# (Each zoo check runs twice: on the library, and on its AddressSanitizer
+# build with the activation pool poisoned around each op, see ctest-asan.)
+zoo-emu-run: $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
+	@set -e; for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
+	  echo "== $$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
+	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(ZOO_C_ENV) $$t; done
 
 # The same op-by-op check on the torchvision nets `cnnrt quantize` made
 # (after `bash tools/onnx_zoo/run_zoo.sh`; ONNX_ZOO=build/onnx_zoo for the
@@ -556,10 +559,10 @@ zoo-emu-run: $(TESTDIR)/zoo_paths
 ONNX_ZOO   ?= build/onnx_zoo_mnist
 ONNX_ZOO_C := $(BUILD)/onnx-zoo-c
 
-onnx-zoo-paths: swift-build $(TESTDIR)/zoo_paths
+onnx-zoo-paths: swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
 	python3 tools/onnx_zoo/zoo_inputs.py $(ONNX_ZOO) $(ONNX_ZOO_C) $(SPM_BIN)/cnnrt
-	@set -e; for isa in $(ISA_PATHS); do echo "== $(TESTDIR)/zoo_paths (CNNRT_ISA=$$isa, $(ONNX_ZOO))"; \
-	  CNNRT_ISA=$$isa $(ONNX_ZOO_C_ENV) $(TESTDIR)/zoo_paths; done
+	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
+	  echo "== $$t (CNNRT_ISA=$$isa, $(ONNX_ZOO))"; CNNRT_ISA=$$isa $(ONNX_ZOO_C_ENV) $$t; done; done
 	$(MAKE) --no-print-directory AVX512_EMU=1 ZOO_C_ENV="$(ONNX_ZOO_C_ENV)" zoo-emu-run
 
 ONNX_ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ONNX_ZOO_C) CNNRT_GOLDEN_DIR=$(ONNX_ZOO_C) CNNRT_ZOO_NO_TFLM=1
