@@ -263,11 +263,11 @@ endif
 
 $(OBJDIR)/asan/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O -sanitize=address -c -o $@ $(KERNEL_AVX2_SRCS)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O $(ASAN_SWIFT) -c -o $@ $(KERNEL_AVX2_SRCS)
 
 $(OBJDIR)/asan/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O -sanitize=address -c -o $@ \
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O $(ASAN_SWIFT) -c -o $@ \
 	  $(AVX512_KERNEL_SRCS)
 
 $(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(ASAN_KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
