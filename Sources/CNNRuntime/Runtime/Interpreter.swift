@@ -24,25 +24,47 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   }
   #if CNNRT_ASAN_POISON
   cnnrt_shim_asan_unpoison(c.pool, m.activationBytes)
+  asanConstants(m, poison: false)
   #endif
 }
 
 #if CNNRT_ASAN_POISON
-/// AddressSanitizer builds only: poisons the whole activation pool but the
-/// op's own activation inputs and outputs, so that a kernel (reference or
-/// SIMD, on any path) that reads or writes a byte of the arena outside its
-/// tensors fails at once, even where that byte belongs to another tensor.
-/// The pool is unpoisoned again after the last op.
+/// AddressSanitizer builds only (tests; one context of a model runs at a
+/// time): poisons the whole activation pool and every constant tensor's data
+/// but the op's own inputs and outputs, so that a kernel (reference or SIMD,
+/// on any path) that touches a byte outside its tensors fails at once, even
+/// where that byte belongs to another tensor of the arena or of the model.
+/// Everything is unpoisoned again after the last op.
 func asanExposeOnly(_ c: ContextState, _ op: PreparedOp) {
   let m = c.model.pointee
   cnnrt_shim_asan_poison(c.pool, m.activationBytes)
+  asanConstants(m, poison: true)
+  // The op's tensor list (file bytes, read below and by the op's eval) may
+  // share bytes with a constant in a crafted file.
+  cnnrt_shim_asan_unpoison(UnsafeMutableRawPointer(mutating: op.tensorList), 4 * (op.inputCount + op.outputCount))
   var k = 0
   while k < op.inputCount + op.outputCount {
     let t = Int(k < op.inputCount ? op.input(k) : op.output(k - op.inputCount))
-    if t >= 0 && m.tensors[t].constData == nil {
-      cnnrt_shim_asan_unpoison(c.pool + m.tensors[t].arenaOffset, m.tensors[t].byteSize)
+    if t >= 0 {
+      if let d = m.tensors[t].constData {
+        cnnrt_shim_asan_unpoison(UnsafeMutableRawPointer(mutating: d), m.tensors[t].byteSize)
+      } else {
+        cnnrt_shim_asan_unpoison(c.pool + m.tensors[t].arenaOffset, m.tensors[t].byteSize)
+      }
     }
     k += 1
+  }
+}
+
+/// Poisons or unpoisons the data of every constant tensor (in the model bytes).
+func asanConstants(_ m: ModelState, poison: Bool) {
+  var t = 0
+  while t < m.tensorCount {
+    if let d = m.tensors[t].constData {
+      let p = UnsafeMutableRawPointer(mutating: d), n = m.tensors[t].byteSize
+      if poison { cnnrt_shim_asan_poison(p, n) } else { cnnrt_shim_asan_unpoison(p, n) }
+    }
+    t += 1
   }
 }
 #endif
