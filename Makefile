@@ -251,8 +251,9 @@ endif
 # AddressSanitizer build of the same sources, for the C tests (ctest-asan):
 # the runtime and, on x86-64, the SIMD kernel objects instrumented; the
 # runtime built with CNNRT_ASAN_POISON, so that before each op everything in
-# the activation pool and every constant tensor's data but that op's tensors
-# is poisoned (Runtime/Interpreter.swift), and the kernels' stack buffer gets
+# the activation pool, every constant tensor's data and the other ops'
+# prepared regions but that op's own is poisoned (Runtime/Interpreter.swift),
+# and the kernels' stack buffer gets
 # poisoned guards (cnnrt_kernels.h): a kernel of any path that touches a byte
 # outside its op's inputs and outputs fails the test.
 ASAN_SWIFT := -sanitize=address -D CNNRT_ASAN_POISON -Xcc -DCNNRT_ASAN_POISON=1

@@ -10,7 +10,7 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   var o = 0
   while o < m.opCount {
     #if CNNRT_ASAN_POISON
-    asanExposeOnly(c, m.ops[o])
+    asanExposeOnly(c, o)
     #endif
     let start = cnnrt_shim_now_ns()
     runOp(c, m.ops[o])
@@ -25,20 +25,26 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   #if CNNRT_ASAN_POISON
   cnnrt_shim_asan_unpoison(c.pool, m.activationBytes)
   asanConstants(m, poison: false)
+  asanOpRegions(m, poison: false)
   #endif
 }
 
 #if CNNRT_ASAN_POISON
 /// AddressSanitizer builds only (tests; one context of a model runs at a
-/// time): poisons the whole activation pool and every constant tensor's data
-/// but the op's own inputs and outputs, so that a kernel (reference or SIMD,
-/// on any path) that touches a byte outside its tensors fails at once, even
-/// where that byte belongs to another tensor of the arena or of the model.
-/// Everything is unpoisoned again after the last op.
-func asanExposeOnly(_ c: ContextState, _ op: PreparedOp) {
+/// time): poisons the whole activation pool, every constant tensor's data and
+/// the other ops' regions (their prepared data, requantization tables and
+/// packed weights; the regions lie one after another in op order, so the last
+/// op's is bounded by the block's end) but op `o`'s own tensors and region, so
+/// that a kernel (reference or SIMD, on any path) that touches a byte outside
+/// them fails at once, even where that byte belongs to another tensor of the
+/// arena or of the model. Everything is unpoisoned again after the last op.
+func asanExposeOnly(_ c: ContextState, _ o: Int) {
   let m = c.model.pointee
+  let op = m.ops[o]
   cnnrt_shim_asan_poison(c.pool, m.activationBytes)
   asanConstants(m, poison: true)
+  asanOpRegions(m, poison: true)
+  if o + 1 < m.opCount { cnnrt_shim_asan_unpoison(op.data, m.ops[o + 1].data - op.data) }
   // The op's tensor list (file bytes, read below and by the op's eval) may
   // share bytes with a constant in a crafted file.
   cnnrt_shim_asan_unpoison(UnsafeMutableRawPointer(mutating: op.tensorList), 4 * (op.inputCount + op.outputCount))
@@ -54,6 +60,12 @@ func asanExposeOnly(_ c: ContextState, _ op: PreparedOp) {
     }
     k += 1
   }
+}
+
+/// Poisons or unpoisons the op regions before the last op's.
+func asanOpRegions(_ m: ModelState, poison: Bool) {
+  let first = m.ops[0].data, n = m.ops[m.opCount - 1].data - first
+  if poison { cnnrt_shim_asan_poison(first, n) } else { cnnrt_shim_asan_unpoison(first, n) }
 }
 
 /// Poisons or unpoisons the data of every constant tensor (in the model bytes).
