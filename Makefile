@@ -338,7 +338,7 @@ C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(ASAN_TESTDIR)/%,$(filter-out $(patsubst
 C_ENV        := CNNRT_FIXTURES=$(BUILD)/fixtures CNNRT_GOLDEN_DIR=Tests/Golden/tflm
 # The per-path tests under AddressSanitizer too (ctest-asan; test_no_alloc
 # counts allocations with its own malloc, so it stays out): every golden case
-# and random model on each kernel path, the pool poisoned around each op.
+# and random model on each kernel path, all an op does not own poisoned around it.
 C_PER_PATH_ASAN := $(patsubst %,$(ASAN_TESTDIR)/%,test_golden test_paths)
 
 # test_no_alloc (no allocation during inference) and test_golden (every TFLM
@@ -383,7 +383,7 @@ avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) $(C_PER_PATH_ASAN) fixt
 	@set -e; for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
 	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $(TESTDIR)/$$t; done
 	@set -e; for t in $(C_PER_PATH_ASAN); do \
-	  echo "== $$t (AddressSanitizer, pool poisoned around each op, CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
+	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
 	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $$t; done
 
 # The emulation itself against the native AVX2 instructions (each half of a
@@ -405,12 +405,12 @@ ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
 	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
 	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
-	  echo "== $$t (AddressSanitizer, pool poisoned around each op, CNNRT_ISA=$$isa)"; \
+	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa)"; \
 	  CNNRT_ISA=$$isa $(C_ENV) $$t; done; done
 
 # ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
 # One instrumented build of the runtime sources (AddressSanitizer with the
-# pool poisoned around each op, the SIMD kernels instrumented too, as in
+# memory an op does not own poisoned around it, the SIMD kernels instrumented too, as in
 # ctest-asan), two targets:
 #   fuzz_diff  (Tests/Fuzz/fuzz_diff.c) loads each mutated model on every kernel
 #              path the CPU has and aborts on any difference in load status,
@@ -549,7 +549,7 @@ ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ZOO_C_DIR) CNNRT_GOLDEN_DIR=$(BUILD)/golden-slow
 
 .PHONY: zoo-emu-run onnx-zoo-paths
 # (Each zoo check runs twice: on the library, and on its AddressSanitizer
-# build with the activation pool poisoned around each op, see ctest-asan.)
+# build with all an op does not own poisoned around it, see ctest-asan.)
 zoo-emu-run: $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
 	@set -e; for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
 	  echo "== $$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
