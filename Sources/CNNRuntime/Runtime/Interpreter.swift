@@ -23,27 +23,22 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
     o += 1
   }
   #if CNNRT_ASAN_POISON
-  cnnrt_shim_asan_unpoison(c.pool, m.activationBytes)
-  asanConstants(m, poison: false)
-  asanOpRegions(m, poison: false)
+  asanMarkAll(c, poison: false)
   #endif
 }
 
 #if CNNRT_ASAN_POISON
 /// AddressSanitizer builds only (tests; one context of a model runs at a
-/// time): poisons the whole activation pool, every constant tensor's data and
-/// the other ops' regions (their prepared data, requantization tables and
-/// packed weights; the regions lie one after another in op order, so the last
-/// op's is bounded by the block's end) but op `o`'s own tensors and region, so
-/// that a kernel (reference or SIMD, on any path) that touches a byte outside
-/// them fails at once, even where that byte belongs to another tensor of the
-/// arena or of the model. Everything is unpoisoned again after the last op.
+/// time): poisons everything `asanMarkAll` covers but op `o`'s own tensors,
+/// tensor list and region, so that a kernel (reference or SIMD, on any path)
+/// that touches a byte outside them fails at once, even where that byte
+/// belongs to another tensor of the arena or of the model. runModel
+/// unpoisons everything after the last op.
 func asanExposeOnly(_ c: ContextState, _ o: Int) {
   let m = c.model.pointee
   let op = m.ops[o]
-  cnnrt_shim_asan_poison(c.pool, m.activationBytes)
-  asanConstants(m, poison: true)
-  asanOpRegions(m, poison: true)
+  asanMarkAll(c, poison: true)
+  // Op regions lie one after another in op order: op o's runs to op o + 1's.
   if o + 1 < m.opCount { cnnrt_shim_asan_unpoison(op.data, m.ops[o + 1].data - op.data) }
   // The op's tensor list (file bytes, read below and by the op's eval) may
   // share bytes with a constant in a crafted file.
@@ -51,31 +46,25 @@ func asanExposeOnly(_ c: ContextState, _ o: Int) {
   var k = 0
   while k < op.inputCount + op.outputCount {
     let t = Int(k < op.inputCount ? op.input(k) : op.output(k - op.inputCount))
-    if t >= 0 {
-      if let d = m.tensors[t].constData {
-        cnnrt_shim_asan_unpoison(UnsafeMutableRawPointer(mutating: d), m.tensors[t].byteSize)
-      } else {
-        cnnrt_shim_asan_unpoison(c.pool + m.tensors[t].arenaOffset, m.tensors[t].byteSize)
-      }
-    }
+    if t >= 0 { cnnrt_shim_asan_unpoison(c.tensorData(t), m.tensors[t].byteSize) }
     k += 1
   }
 }
 
-/// Poisons or unpoisons the op regions before the last op's.
-func asanOpRegions(_ m: ModelState, poison: Bool) {
-  let first = m.ops[0].data, n = m.ops[m.opCount - 1].data - first
-  if poison { cnnrt_shim_asan_poison(first, n) } else { cnnrt_shim_asan_unpoison(first, n) }
-}
-
-/// Poisons or unpoisons the data of every constant tensor (in the model bytes).
-func asanConstants(_ m: ModelState, poison: Bool) {
+/// Poisons or unpoisons the activation pool, every constant tensor's data (in
+/// the model bytes) and the op regions before the last op's (their prepared
+/// data, requantization tables and packed weights; the last op's is bounded
+/// by the block's end).
+func asanMarkAll(_ c: ContextState, poison: Bool) {
+  let m = c.model.pointee
+  @inline(__always) func mark(_ p: UnsafeMutableRawPointer, _ n: Int) {
+    if poison { cnnrt_shim_asan_poison(p, n) } else { cnnrt_shim_asan_unpoison(p, n) }
+  }
+  mark(c.pool, m.activationBytes)
+  mark(m.ops[0].data, m.ops[m.opCount - 1].data - m.ops[0].data)
   var t = 0
   while t < m.tensorCount {
-    if let d = m.tensors[t].constData {
-      let p = UnsafeMutableRawPointer(mutating: d), n = m.tensors[t].byteSize
-      if poison { cnnrt_shim_asan_poison(p, n) } else { cnnrt_shim_asan_unpoison(p, n) }
-    }
+    if let d = m.tensors[t].constData { mark(UnsafeMutableRawPointer(mutating: d), m.tensors[t].byteSize) }
     t += 1
   }
 }

@@ -145,15 +145,13 @@ typedef struct cnnrt_arm_conv_args {
 /* AddressSanitizer builds (make ctest-asan): 64 poisoned bytes on each side
  * of the buffer, so that a kernel stepping out of it is reported (the
  * compiler gives this C frame no redzones of its own). */
-#include <stddef.h>
-void __asan_poison_memory_region(void const volatile *addr, size_t size);
-void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#include "cnnrt_shims.h"
 static inline void cnnrt_with_stack_buffer(void (*body)(void *buffer, void *context), void *context) {
   _Alignas(64) unsigned char guarded[64 + CNNRT_AVX2_STACK_BYTES + 64];
-  __asan_poison_memory_region(guarded, 64);
-  __asan_poison_memory_region(guarded + 64 + CNNRT_AVX2_STACK_BYTES, 64);
+  cnnrt_shim_asan_poison(guarded, 64);
+  cnnrt_shim_asan_poison(guarded + 64 + CNNRT_AVX2_STACK_BYTES, 64);
   body(guarded + 64, context);
-  __asan_unpoison_memory_region(guarded, sizeof guarded);
+  cnnrt_shim_asan_unpoison(guarded, sizeof guarded);
 }
 #else
 static inline void cnnrt_with_stack_buffer(void (*body)(void *buffer, void *context), void *context) {

@@ -55,9 +55,10 @@ static inline void cnnrt_shim_memset(void *dst, int value, size_t n) {
 }
 
 /* AddressSanitizer builds of the library only (CNNRT_ASAN_POISON, `make
- * ctest-asan`): the interpreter poisons the activation pool around each op
- * (Runtime/Interpreter.swift). The functions come from the sanitizer runtime
- * the test program links. */
+ * ctest-asan`): around each op the interpreter poisons the memory the op does
+ * not own (Runtime/Interpreter.swift), and cnnrt_with_stack_buffer
+ * (cnnrt_kernels.h) guards its buffer. The functions come from the sanitizer
+ * runtime the test program links. */
 #if defined(CNNRT_ASAN_POISON)
 void __asan_poison_memory_region(void const volatile *addr, size_t size);
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
