@@ -18,7 +18,8 @@ BUILD      := build
 # Target architecture of libcnnrt.so and the C tests: the host's by default.
 #   make lib  ARCH=aarch64   cross-builds build/aarch64/lib/libcnnrt.so on an
 #                            x86-64 host (Embedded Swift + aarch64-linux-gnu-gcc)
-#   make test ARCH=aarch64   runs the C tests under qemu-aarch64 on every Arm path
+#   make test ARCH=aarch64   runs the C tests under qemu-aarch64 on every Arm path,
+#                            also on the AddressSanitizer build (ctest-asan)
 # On an aarch64 host (Raspberry Pi, Graviton, ...) the same commands build and
 # run natively. The Swift tools (CLI, fixtures) always run on the host.
 #   make lib  ARCH=cortex-m4      build/cortex-m4/lib/libcnnrt.a (Armv7E-M, FPv4-SP,
@@ -256,12 +257,17 @@ endif
 # and the kernels' stack buffer gets
 # poisoned guards (cnnrt_kernels.h): a kernel of any path that touches a byte
 # outside its op's inputs and outputs fails the test.
-ASAN_SWIFT := -sanitize=address -D CNNRT_ASAN_POISON -Xcc -DCNNRT_ASAN_POISON=1
+ASAN_POISON := -D CNNRT_ASAN_POISON -Xcc -DCNNRT_ASAN_POISON=1
+ASAN_SWIFT  := -sanitize=address $(ASAN_POISON)
 ifeq ($(ARCH),x86_64)
 ASAN_KERNEL_OBJS := $(OBJDIR)/asan/kernels_avx2.o $(OBJDIR)/asan/kernels_avx512.o
 else
-ASAN_KERNEL_OBJS := $(KERNEL_OBJS)
+ASAN_KERNEL_OBJS := $(OBJDIR)/asan/kernels_neon.o $(OBJDIR)/asan/kernels_dotprod.o
 endif
+# Leak checks where LeakSanitizer can run (not under QEMU: it needs ptrace).
+# The sanitizer runtime reads its options from /proc/self/environ, which under
+# qemu-aarch64 is QEMU's own: ASAN_OPTIONS goes in the host environment.
+ASAN_LEAKS := $(if $(RUN),0,1)
 
 $(OBJDIR)/asan/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
@@ -272,12 +278,42 @@ $(OBJDIR)/asan/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O $(ASAN_SWIFT) -c -o $@ \
 	  $(AVX512_KERNEL_SRCS)
 
+ifeq ($(ARCH),x86_64)
 $(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(ASAN_KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
 	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(ASAN_SWIFT) -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
 	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
 	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(ASAN_KERNEL_OBJS) -emit-library -o $@ \
 	  -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
+else ifeq ($(ARCH),aarch64)
+# swiftc refuses -sanitize=address for aarch64-none-none-elf, the target the
+# Linux library is compiled for. So swiftc emits LLVM IR (the same sources and
+# flags, CNNRT_ASAN_POISON on), tools/arm/asan_ir.py marks its functions for
+# AddressSanitizer and gives it the Linux triple (the AArch64 Linux shadow
+# mapping), the toolchain's clang instruments and compiles it, and the target
+# gcc links it against libasan (libasan8-arm64-cross when cross-building).
+$(OBJDIR)/asan/kernels_neon.ll: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsNEON -Xcc -march=armv8-a -O $(ASAN_POISON) -emit-ir -o $@ $(KERNEL_NEON_SRCS)
+
+$(OBJDIR)/asan/kernels_dotprod.ll: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsDotProd -D CNNRT_DOTPROD -Xcc -march=armv8.2-a+dotprod -O $(ASAN_POISON) \
+	  -emit-ir -o $@ $(KERNEL_NEON_SRCS)
+
+$(OBJDIR)/asan/cnnrt.ll: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(ASAN_POISON) -emit-ir -o $@ $(RUNTIME_SRCS)
+
+$(OBJDIR)/asan/%.o: $(OBJDIR)/asan/%.ll tools/arm/asan_ir.py
+	$(PYTHON) tools/arm/asan_ir.py $< $(@:.o=.asan.ll)
+	$(CLANG) --target=aarch64-unknown-linux-gnu -fsanitize=address -O2 -fPIC -c $(@:.o=.asan.ll) -o $@
+
+$(LIBDIR)/asan/libcnnrt.so: $(OBJDIR)/asan/cnnrt.o $(ASAN_KERNEL_OBJS) tools/cnnrt.map
+	@mkdir -p $(dir $@)
+	$(TARGET_CC) -shared -fsanitize=address -o $@ $(OBJDIR)/asan/cnnrt.o $(ASAN_KERNEL_OBJS) \
+	  -Wl,-soname=libcnnrt.so $(subst -Xlinker ,-Wl$(comma),$(LINK_COMMON))
+endif
 
 # ---- header ---------------------------------------------------------------
 header: $(GEN)/cnnrt-Swift.h
@@ -324,13 +360,13 @@ $(TESTDIR)/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c 
 
 $(ASAN_TESTDIR)/test_export_c: Tests/C/test_export_c.c $(EXPORT_C_DIR)/mnist_model.c Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 	@mkdir -p $(ASAN_TESTDIR)
-	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude -I$(EXPORT_C_DIR) \
-	  $< $(EXPORT_C_DIR)/mnist_model.c -o $@ -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
+	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude -I$(EXPORT_C_DIR) \
+	  $< $(EXPORT_C_DIR)/mnist_model.c -o $@ -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' $(TARGET_LDFLAGS) -lcmocka -ldl -lm
 
 $(ASAN_TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/asan/libcnnrt.so
 	@mkdir -p $(ASAN_TESTDIR)
-	$(CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
-	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' -lcmocka -ldl -lm
+	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
+	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' $(TARGET_LDFLAGS) -lcmocka -ldl -lm
 
 C_TESTS      := $(patsubst Tests/C/%.c,$(TESTDIR)/%,$(C_TEST_SRCS))
 C_PER_PATH   := test_no_alloc test_golden test_paths
@@ -401,12 +437,16 @@ $(BUILD)/avx512emu/kernel_diff: $(KERNEL_AVX2_SRCS) $(KERNEL_AVX512_SRCS) tools/
 	$(SWIFTC) -O -parse-as-library -Xcc -march=x86-64-v3 -I Sources/_CNNRuntimeShims/include \
 	  -module-name AVX512KernelDiff $(filter %.swift,$^) -o $@
 
+# Runs a test program with environment assignments $(1): directly, or under
+# QEMU (with -cpu max: every Arm path) when cross-building.
+target_env = $(if $(RUN),$(QEMU_BASE) -cpu max $(addprefix -E ,$(1)),$(1))
+
 ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
-	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer)"; \
-	  ASAN_OPTIONS=detect_leaks=1 CNNRT_FIXTURES=$(BUILD)/fixtures $$t; done
+	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer$(if $(RUN),$(comma) qemu-aarch64; no leak check))"; \
+	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_FIXTURES=$(BUILD)/fixtures) $$t; done
 	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
-	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa)"; \
-	  CNNRT_ISA=$$isa $(C_ENV) $$t; done; done
+	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
+	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(C_ENV)) $$t; done; done
 
 # ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
 # One instrumented build of the runtime sources (AddressSanitizer with the
@@ -665,9 +705,9 @@ test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
 test: deps lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan fuzz test-install
 else ifeq ($(RUN),)
-test: deps lib abi-check ctest
+test: deps lib abi-check ctest ctest-asan
 else
-test: deps lib abi-check ctest arm-compare
+test: deps lib abi-check ctest ctest-asan arm-compare
 endif
 
 clean:

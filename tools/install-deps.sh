@@ -3,7 +3,8 @@
 # cmocka (C tests), libpng/libjpeg-turbo/zlib (the CLI's image readers),
 # cmake and pkg-config (the install test builds the C example with both). Idempotent; quiet when everything is present.
 # ARCH=aarch64 on an x86-64 host (make ... ARCH=aarch64) adds the cross
-# toolchain, user-mode QEMU and the arm64 cmocka (Debian multiarch).
+# toolchain, its AddressSanitizer runtime, user-mode QEMU and the arm64 cmocka
+# (Debian multiarch).
 # `install-deps.sh cortex-m` (make ... ARCH=cortex-m4|cortex-m0plus) also installs the Arm bare-metal
 # toolchain, newlib and qemu-system-arm (the firmware test).
 set -euo pipefail
@@ -13,6 +14,8 @@ if [ "${ARCH:-$(uname -m)}" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
   command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
   [ -f /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
   command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+  # AddressSanitizer runtime for the target (make ctest-asan ARCH=aarch64)
+  compgen -G '/usr/aarch64-linux-gnu/lib/libasan.so.*' >/dev/null || need+=(libasan8-arm64-cross)
   if [ ! -f /usr/lib/aarch64-linux-gnu/libcmocka.so ]; then
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
       echo "install-deps: adding the arm64 architecture (for libcmocka-dev:arm64)"
