@@ -571,7 +571,8 @@ $(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/t
 
 # Then the C check of every op of every slow-tier net (Tests/C/zoo_paths.c)
 # against the portable path: on each path this CPU has (a path it lacks is
-# capped, as in ctest), and on the AVX-512 path with its instructions emulated.
+# capped, as in ctest), and on the AVX-512 path with its instructions emulated;
+# with ARCH=aarch64 on the portable, neon and dotprod paths under qemu-aarch64.
 ZOO_C_DIR := $(BUILD)/zoo-c
 
 zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
@@ -582,8 +583,10 @@ zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_p
 	    $(SPM_BIN)/cnnrt import $(BUILD)/golden-slow/models/$$n.tflite -o $(ZOO_C_DIR)/$$n.cnnrt >/dev/null; \
 	    echo $$n >> $(ZOO_C_DIR)/zoo_models.txt; done
 	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
-	  echo "== $$t (CNNRT_ISA=$$isa)"; CNNRT_ISA=$$isa $(ZOO_C_ENV) $$t; done; done
-	$(MAKE) --no-print-directory AVX512_EMU=1 zoo-emu-run
+	  echo "== $$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
+	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(ZOO_C_ENV)) $$t; \
+	  done; done
+	$(if $(filter x86_64,$(ARCH)),$(MAKE) --no-print-directory AVX512_EMU=1 zoo-emu-run)
 
 ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ZOO_C_DIR) CNNRT_GOLDEN_DIR=$(BUILD)/golden-slow
 
@@ -604,8 +607,10 @@ ONNX_ZOO_C := $(BUILD)/onnx-zoo-c
 onnx-zoo-paths: swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
 	python3 tools/onnx_zoo/zoo_inputs.py $(ONNX_ZOO) $(ONNX_ZOO_C) $(SPM_BIN)/cnnrt
 	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
-	  echo "== $$t (CNNRT_ISA=$$isa, $(ONNX_ZOO))"; CNNRT_ISA=$$isa $(ONNX_ZOO_C_ENV) $$t; done; done
-	$(MAKE) --no-print-directory AVX512_EMU=1 ZOO_C_ENV="$(ONNX_ZOO_C_ENV)" zoo-emu-run
+	  echo "== $$t (CNNRT_ISA=$$isa, $(ONNX_ZOO)$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
+	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(ONNX_ZOO_C_ENV)) $$t; \
+	  done; done
+	$(if $(filter x86_64,$(ARCH)),$(MAKE) --no-print-directory AVX512_EMU=1 ZOO_C_ENV="$(ONNX_ZOO_C_ENV)" zoo-emu-run)
 
 ONNX_ZOO_C_ENV := CNNRT_ZOO_MODELS=$(ONNX_ZOO_C) CNNRT_GOLDEN_DIR=$(ONNX_ZOO_C) CNNRT_ZOO_NO_TFLM=1
 
