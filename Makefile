@@ -165,7 +165,7 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -pedantic -Werror
 comma := ,
 C_TEST_SRCS   := $(wildcard Tests/C/*.c)
 
-.PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan abi-check \
+.PHONY: all deps lib header header-check swift-build swift-test fixtures ctest ctest-asan ctest-tsan abi-check \
         fuzz fuzz-seeds examples demo test clean
 
 all: lib examples swift-build
@@ -269,22 +269,29 @@ endif
 # qemu-aarch64 is QEMU's own: ASAN_OPTIONS goes in the host environment.
 ASAN_LEAKS := $(if $(RUN),0,1)
 
-$(OBJDIR)/asan/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
-	@mkdir -p $(dir $@)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O $(ASAN_SWIFT) -c -o $@ $(KERNEL_AVX2_SRCS)
+# The x86-64 sanitizer builds: $(LIBDIR)/asan (above) and $(LIBDIR)/tsan
+# (ThreadSanitizer, for ctest-tsan), the SIMD kernel objects instrumented too.
+SAN_SWIFT_asan := $(ASAN_SWIFT)
+SAN_SWIFT_tsan := -sanitize=thread
+.PRECIOUS: $(OBJDIR)/%/kernels_avx2.o $(OBJDIR)/%/kernels_avx512.o
 
-$(OBJDIR)/asan/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
+$(OBJDIR)/%/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
-	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O $(ASAN_SWIFT) -c -o $@ \
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O $(SAN_SWIFT_$*) -c -o $@ $(KERNEL_AVX2_SRCS)
+
+$(OBJDIR)/%/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O $(SAN_SWIFT_$*) -c -o $@ \
 	  $(AVX512_KERNEL_SRCS)
 
 ifeq ($(ARCH),x86_64)
-$(LIBDIR)/asan/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(ASAN_KERNEL_OBJS) $(KERNEL_MODULES) tools/cnnrt.map
-	@mkdir -p $(LIBDIR)/asan $(OBJDIR)/asan
-	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(ASAN_SWIFT) -emit-module -emit-module-path $(OBJDIR)/asan/CNNRuntime.swiftmodule \
-	  -c -o $(OBJDIR)/asan/cnnrt.o $(RUNTIME_SRCS)
-	$(SWIFTC) -enable-experimental-feature Embedded -sanitize=address $(OBJDIR)/asan/cnnrt.o $(ASAN_KERNEL_OBJS) -emit-library -o $@ \
-	  -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
+$(LIBDIR)/%/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(OBJDIR)/%/kernels_avx2.o $(OBJDIR)/%/kernels_avx512.o $(KERNEL_MODULES) \
+                         tools/cnnrt.map
+	@mkdir -p $(dir $@) $(OBJDIR)/$*
+	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(SAN_SWIFT_$*) -emit-module -emit-module-path $(OBJDIR)/$*/CNNRuntime.swiftmodule \
+	  -c -o $(OBJDIR)/$*/cnnrt.o $(RUNTIME_SRCS)
+	$(SWIFTC) -enable-experimental-feature Embedded $(firstword $(SAN_SWIFT_$*)) $(OBJDIR)/$*/cnnrt.o \
+	  $(OBJDIR)/$*/kernels_avx2.o $(OBJDIR)/$*/kernels_avx512.o -emit-library -o $@ -Xlinker -soname=libcnnrt.so $(LINK_COMMON)
 else ifeq ($(ARCH),aarch64)
 # swiftc refuses -sanitize=address for aarch64-none-none-elf, the target the
 # Linux library is compiled for. So swiftc emits LLVM IR (the same sources and
@@ -345,7 +352,7 @@ ASAN_TESTDIR := $(patsubst %/lib,%/tests-asan,$(LIBDIR))
 $(TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/libcnnrt.so
 	@mkdir -p $(TESTDIR)
 	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -IInclude $< -o $@ -L$(LIBDIR) -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-	  $(TARGET_LDFLAGS) -lcmocka -ldl -lm
+	  $(TARGET_LDFLAGS) -lcmocka -ldl -lm $(TEST_LIBS)
 
 # test_export_c links the MNIST model exported by `cnnrt export-c` (host CLI),
 # compiled with the same strict flags.
@@ -368,9 +375,25 @@ $(ASAN_TESTDIR)/%: Tests/C/%.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/asa
 	$(TARGET_CC) $(CFLAGS_STRICT) -D_GNU_SOURCE -DCNNRT_ASAN=1 -fsanitize=address -fno-omit-frame-pointer -g -IInclude $< -o $@ \
 	  -L$(LIBDIR)/asan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/asan' $(TARGET_LDFLAGS) -lcmocka -ldl -lm
 
+# ThreadSanitizer (x86-64): test_threads on $(LIBDIR)/tsan/libcnnrt.so.
+TSAN_TESTDIR := $(patsubst %/lib,%/tests-tsan,$(LIBDIR))
+# (Linked by the toolchain's clang: its ThreadSanitizer runtime matches the
+# instrumentation swiftc emitted, gcc's lacks some of its entry points; that
+# runtime also intercepts libdispatch, which the toolchain ships.)
+SWIFT_RUNTIME_DIR := $(abspath $(dir $(shell command -v $(SWIFTC)))../lib/swift/linux)
+$(TSAN_TESTDIR)/test_threads: Tests/C/test_threads.c Tests/C/test_util.h Include/cnnrt.h $(LIBDIR)/tsan/libcnnrt.so
+	@mkdir -p $(TSAN_TESTDIR)
+	$(CLANG) $(CFLAGS_STRICT) -D_GNU_SOURCE -fsanitize=thread -g -pthread -IInclude $< -o $@ \
+	  -L$(LIBDIR)/tsan -lcnnrt -Wl,-rpath,'$$ORIGIN/../lib/tsan' -lcmocka -ldl -lm \
+	  -L$(SWIFT_RUNTIME_DIR) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RUNTIME_DIR)
+
+$(TESTDIR)/test_threads: TEST_LIBS := -pthread
+
 C_TESTS      := $(patsubst Tests/C/%.c,$(TESTDIR)/%,$(C_TEST_SRCS))
 C_PER_PATH   := test_no_alloc test_golden test_paths
-C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(ASAN_TESTDIR)/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH)),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
+# (test_threads runs one model on several threads: the ASan build's per-op
+# poisoning of the shared model bytes assumes one run at a time.)
+C_TESTS_ASAN := $(patsubst Tests/C/%.c,$(ASAN_TESTDIR)/%,$(filter-out $(patsubst %,Tests/C/%.c,$(C_PER_PATH) test_threads),$(filter Tests/C/test_%.c,$(C_TEST_SRCS))))
 C_ENV        := CNNRT_FIXTURES=$(BUILD)/fixtures CNNRT_GOLDEN_DIR=Tests/Golden/tflm
 # The per-path tests under AddressSanitizer too (ctest-asan; test_no_alloc
 # counts allocations with its own malloc, so it stays out): every golden case
@@ -383,6 +406,8 @@ C_PER_PATH_ASAN := $(patsubst %,$(ASAN_TESTDIR)/%,test_golden test_paths)
 # run is valid on any x86-64 CPU. aarch64 under QEMU: a Cortex-A72 (Armv8.0,
 # no SDOT) runs the portable and NEON paths, `-cpu max` (SDOT) all three; the
 # test prints the path the library actually chose (cnn_model_kernel_path).
+# (test_threads is left out under QEMU: qemu-aarch64 7.2 hangs in
+# pthread_create, even for a two-thread C program without cnnrt.)
 ifeq ($(ARCH)$(RUN),aarch64)
 ARM_CPU_PATHS := native:portable,neon,dotprod
 else
@@ -396,7 +421,7 @@ ifeq ($(ARCH),x86_64)
 	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=$$isa)"; \
 	  CNNRT_ISA=$$isa $(C_ENV) $(TESTDIR)/$$t; done; done
 else
-	@set -e; for t in $(filter-out $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)),$(filter $(TESTDIR)/test_%,$(C_TESTS))); do \
+	@set -e; for t in $(filter-out $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH) $(if $(RUN),test_threads)),$(filter $(TESTDIR)/test_%,$(C_TESTS))); do \
 	  echo "== $$t ($(ARCH)$(if $(RUN), under qemu-aarch64))"; $(RUN) $(addprefix -E ,$(C_ENV)) $$t; done
 	@set -e; for cp in $(ARM_CPU_PATHS); do cpu=$${cp%%:*}; paths=$${cp#*:}; for isa in $${paths//,/ }; do \
 	  for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu $$cpu))"; \
@@ -447,6 +472,12 @@ ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
 	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
 	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
 	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(C_ENV)) $$t; done; done
+
+# The thread rules (a shared model, one context per thread) under
+# ThreadSanitizer, on each kernel path: any data race fails the test.
+ctest-tsan: $(TSAN_TESTDIR)/test_threads fixtures
+	@set -e; for isa in $(ISA_PATHS); do echo "== $(TSAN_TESTDIR)/test_threads (ThreadSanitizer, CNNRT_ISA=$$isa)"; \
+	  TSAN_OPTIONS=halt_on_error=1 CNNRT_ISA=$$isa $(C_ENV) $(TSAN_TESTDIR)/test_threads; done
 
 # ---- fuzzing (libFuzzer + ASan over the runtime sources) ------------------
 # One instrumented build of the runtime sources (AddressSanitizer with the
@@ -708,7 +739,7 @@ ifneq ($(MCU),)
 include CExamples/cortex-m/firmware.mk
 test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
-test: deps lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan fuzz test-install
+test: deps lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan ctest-tsan fuzz test-install
 else ifeq ($(RUN),)
 test: deps lib abi-check ctest ctest-asan
 else
