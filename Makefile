@@ -406,8 +406,8 @@ C_PER_PATH_ASAN := $(patsubst %,$(ASAN_TESTDIR)/%,test_golden test_paths)
 # run is valid on any x86-64 CPU. aarch64 under QEMU: a Cortex-A72 (Armv8.0,
 # no SDOT) runs the portable and NEON paths, `-cpu max` (SDOT) all three; the
 # test prints the path the library actually chose (cnn_model_kernel_path).
-# (test_threads is left out under QEMU: qemu-aarch64 7.2 hangs in
-# pthread_create, even for a two-thread C program without cnnrt.)
+# test_threads is left out under QEMU: qemu-aarch64 7.2 hangs in
+# pthread_create, even for a two-thread C program without cnnrt.
 ifeq ($(ARCH)$(RUN),aarch64)
 ARM_CPU_PATHS := native:portable,neon,dotprod
 else
@@ -463,15 +463,18 @@ $(BUILD)/avx512emu/kernel_diff: $(KERNEL_AVX2_SRCS) $(KERNEL_AVX512_SRCS) tools/
 	  -module-name AVX512KernelDiff $(filter %.swift,$^) -o $@
 
 # Runs a test program with environment assignments $(1): directly, or under
-# QEMU (with -cpu max: every Arm path) when cross-building.
+# QEMU (with -cpu max: every Arm path) when cross-building. on_path runs it on
+# kernel path $$isa of a shell loop (under QEMU it must be the path taken).
 target_env = $(if $(RUN),$(QEMU_BASE) -cpu max $(addprefix -E ,$(1)),$(1))
+on_path    = ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) \
+             $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(1))
 
 ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer$(if $(RUN),$(comma) qemu-aarch64; no leak check))"; \
 	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_FIXTURES=$(BUILD)/fixtures) $$t; done
 	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
 	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
-	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(C_ENV)) $$t; done; done
+	  $(call on_path,$(C_ENV)) $$t; done; done
 
 # The thread rules (a shared model, one context per thread) under
 # ThreadSanitizer, on each kernel path: any data race fails the test.
@@ -615,7 +618,7 @@ zoo-test: $(SLOW_GOLDENS) swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_p
 	    echo $$n >> $(ZOO_C_DIR)/zoo_models.txt; done
 	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
 	  echo "== $$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
-	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(ZOO_C_ENV)) $$t; \
+	  $(call on_path,$(ZOO_C_ENV)) $$t; \
 	  done; done
 	$(if $(filter x86_64,$(ARCH)),$(MAKE) --no-print-directory AVX512_EMU=1 zoo-emu-run)
 
@@ -639,7 +642,7 @@ onnx-zoo-paths: swift-build $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths
 	python3 tools/onnx_zoo/zoo_inputs.py $(ONNX_ZOO) $(ONNX_ZOO_C) $(SPM_BIN)/cnnrt
 	@set -e; for isa in $(ISA_PATHS); do for t in $(TESTDIR)/zoo_paths $(ASAN_TESTDIR)/zoo_paths; do \
 	  echo "== $$t (CNNRT_ISA=$$isa, $(ONNX_ZOO)$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
-	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_ISA=$$isa $(if $(RUN),CNNRT_EXPECT_PATH=$$isa) $(ONNX_ZOO_C_ENV)) $$t; \
+	  $(call on_path,$(ONNX_ZOO_C_ENV)) $$t; \
 	  done; done
 	$(if $(filter x86_64,$(ARCH)),$(MAKE) --no-print-directory AVX512_EMU=1 ZOO_C_ENV="$(ONNX_ZOO_C_ENV)" zoo-emu-run)
 
