@@ -437,8 +437,8 @@ endif
 avx512-emu-test:
 	$(MAKE) --no-print-directory AVX512_EMU=1 avx512-emu-run
 
-avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) $(C_PER_PATH_ASAN) fixtures $(ARCH_DIR)/emulation_check \
-                $(ARCH_DIR)/kernel_diff
+avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) $(C_PER_PATH_ASAN) $(TSAN_TESTDIR)/test_threads fixtures \
+                $(ARCH_DIR)/emulation_check $(ARCH_DIR)/kernel_diff
 	$(ARCH_DIR)/emulation_check
 	$(ARCH_DIR)/kernel_diff
 	@set -e; for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
@@ -446,6 +446,8 @@ avx512-emu-run: $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH)) $(C_PER_PATH_ASAN) fixt
 	@set -e; for t in $(C_PER_PATH_ASAN); do \
 	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=avx512, AVX-512 instructions emulated)"; \
 	  CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $$t; done
+	@echo "== $(TSAN_TESTDIR)/test_threads (ThreadSanitizer, CNNRT_ISA=avx512, AVX-512 instructions emulated)"
+	@TSAN_OPTIONS=halt_on_error=1 CNNRT_ISA=avx512 CNNRT_EXPECT_PATH=avx512 $(C_ENV) $(TSAN_TESTDIR)/test_threads
 
 # The emulation itself against the native AVX2 instructions (each half of a
 # 512-bit operation that has a 256-bit counterpart).
