@@ -124,7 +124,7 @@ MCU_TARGET_cortex-m0plus := -target armv6m-none-none-eabi -Xcc -mcpu=cortex-m0pl
 MCU_CFLAGS_cortex-m4     := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -fno-short-enums
 MCU_CFLAGS_cortex-m0plus := -mcpu=cortex-m0plus -mthumb -mfloat-abi=soft -fno-short-enums
 EMBEDDED_BASE    := $(subst -Xcc -fPIC,,$(EMBEDDED_BASE)) $(MCU_TARGET_$(ARCH)) \
-                    -Xcc -isystem -Xcc /usr/lib/arm-none-eabi/include -Xcc -DCNNRT_BARE_METAL=1 \
+                    -Xcc -isystem -Xcc /usr/lib/arm-none-eabi/include -Xcc -DCNNRT_BARE_METAL=1 -D CNNRT_BARE_METAL \
                     -Xfrontend -function-sections -Xfrontend -disable-stack-protector
 SWIFT_OPT        := -Osize
 TARGET_CC        := arm-none-eabi-gcc

@@ -566,6 +566,29 @@ struct ActivationKernelTests {
     }
   }
 
+  @Test("softmax: the table kernel (the op's eval) gives the reference's bytes, cut taps included")
+  func softmaxTableMatchesReference() {
+    var rng = Rng(seed: 701)
+    var cut = 0
+    for caseIndex in 0..<400 {
+      let scale = Float(rng.logUniform(-3, 1))   // 0.001 ... 10: large scales cut taps (diffMin)
+      let beta: Float = rng.int(0...3) == 0 ? Float(0.25 + 2 * rng.unit()) : 1
+      let params = prepareSoftmax(inputScale: scale, beta: beta)
+      let rows = rng.int(1...4), depth = rng.int(1...300)
+      let input = rng.int8s(rows * depth)
+      var table = [Int32](repeating: -1, count: softmaxExpTableCount)
+      fillSoftmaxExpTable(params: params, table: &table)
+      cut += table.filter { $0 == 0 }.count > 0 ? 1 : 0
+      var want = [Int8](repeating: 0, count: rows * depth)
+      softmaxReference(params: params, rows: rows, depth: depth, input: input, output: &want)
+      var got = Guarded(count: rows * depth)
+      got.withOutput { o in softmaxTable(table: table, rows: rows, depth: depth, input: input, output: o) }
+      #expect(got.guardsIntact)
+      #expect(got.output == want, "softmax table case \(caseIndex): scale \(scale) beta \(beta)")
+    }
+    #expect(cut > 50, "cases with cut taps: \(cut)")
+  }
+
   @Test("softmax: equal logits share the probability; one dominant logit gets 127")
   func softmaxExact() {
     let params = prepareSoftmax(inputScale: 1.0 / 16.0, beta: 1)

@@ -68,31 +68,101 @@ public func softmaxReference(
   }
 }
 
+/// The exponentials `softmaxReference` computes depend only on
+/// k = max − x (0...255): entry k of this table is its e for diff = −k, or 0
+/// for diff < diffMin. An excluded tap then adds nothing to the sum and
+/// outputs −128 exactly as in the reference (a product with 0 rounds to 0),
+/// so `softmaxTable` gives the reference's bytes.
+public let softmaxExpTableCount = 256
+
+public func fillSoftmaxExpTable(params: SoftmaxParams, table: UnsafeMutablePointer<Int32>) {
+  for k in 0..<softmaxExpTableCount {
+    let diff = -Int32(k)
+    if diff >= params.diffMin {
+      let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
+      table[k] = expOnNegativeValues(scaled, integerBits: 5)
+    } else {
+      table[k] = 0
+    }
+  }
+}
+
+/// `softmaxReference` with the exponentials read from `fillSoftmaxExpTable`'s
+/// table: two table lookups per value instead of two fixed-point exps.
+public func softmaxTable(
+  table: UnsafePointer<Int32>, rows: Int, depth: Int,
+  input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
+) {
+  guard rows > 0, depth > 0 else { return }
+  let accumulationIntegerBits: Int32 = 12
+  for r in 0..<rows {
+    let row = input + r &* depth
+    let out = output + r &* depth
+    var maxInRow: Int32 = -128
+    for c in 0..<depth {
+      let v = Int32(row[c])
+      if v > maxInRow { maxInRow = v }
+    }
+    var sumOfExps: Int32 = 0
+    for c in 0..<depth {
+      sumOfExps = sumOfExps &+ roundingDivideByPOT(table[Int(maxInRow &- Int32(row[c]))], accumulationIntegerBits)
+    }
+    let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: accumulationIntegerBits)
+    var exponent = numBitsOverUnit &+ 31 &- 8
+    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent)
+    for c in 0..<depth {
+      let e = table[Int(maxInRow &- Int32(row[c]))]
+      out[c] = saturatingInt8(roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128)
+    }
+  }
+}
+
 // MARK: - Op unit
 
 struct SoftmaxData {
   var params: SoftmaxParams
+  /// The exponential table; nil on bare metal, where the model block is RAM
+  /// and the 1 KiB table would cost more than the per-value exp.
+  var table: UnsafePointer<Int32>?
   var rows: Int
   var depth: Int
 }
+
+#if CNNRT_BARE_METAL
+let softmaxTableBytes = 0
+#else
+let softmaxTableBytes = softmaxExpTableCount * 4
+#endif
 
 /// SOFTMAX over the last dimension; output scale 1/256, zero point -128;
 /// beta in the record's `extra` (f32 bits, 0 = 1).
 enum SoftmaxOp: RuntimeOp {
   static let name: StaticString = "Softmax"
   static let arity = OpArity(inputs: 1...1)
+  /// The exponential table (fillSoftmaxExpTable), except on bare metal.
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int { softmaxTableBytes }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> SoftmaxData {
     let input = try prepareFixedOutputActivation(&ctx)
     let beta: Float = ctx.rec.extra == 0 ? 1 : Float(bitPattern: ctx.rec.extra)
     if !(beta.isFinite && beta > 0) { throw ctx.fail(.badOp, "softmax beta must be finite and positive") }
-    return SoftmaxData(params: prepareSoftmax(inputScale: input.scale, beta: beta),
-                       rows: input.count / input.dims.c, depth: input.dims.c)
+    let params = prepareSoftmax(inputScale: input.scale, beta: beta)
+    var table: UnsafePointer<Int32>? = nil
+    if softmaxTableBytes > 0 {
+      let t = try ctx.allocate(bytes: softmaxTableBytes).bindMemory(to: Int32.self, capacity: softmaxExpTableCount)
+      fillSoftmaxExpTable(params: params, table: t)
+      table = UnsafePointer(t)
+    }
+    return SoftmaxData(params: params, table: table, rows: input.count / input.dims.c, depth: input.dims.c)
   }
 
   static func eval(_ data: UnsafePointer<SoftmaxData>, _ ctx: OpEvalContext) {
     let d = data.pointee
-    softmaxReference(params: d.params, rows: d.rows, depth: d.depth, input: ctx.input(0), output: ctx.output)
+    if let table = d.table {
+      softmaxTable(table: table, rows: d.rows, depth: d.depth, input: ctx.input(0), output: ctx.output)
+    } else {
+      softmaxReference(params: d.params, rows: d.rows, depth: d.depth, input: ctx.input(0), output: ctx.output)
+    }
   }
 }
 
