@@ -29,30 +29,21 @@ public func softmaxReference(
 ) {
   guard rows > 0, depth > 0 else { return }
   let scaledDiffIntegerBits: Int32 = 5
-  let accumulationIntegerBits: Int32 = 12
   for r in 0..<rows {
     let row = input + r &* depth
     let out = output + r &* depth
-    var maxInRow: Int32 = -128
-    for c in 0..<depth {
-      let v = Int32(row[c])
-      if v > maxInRow { maxInRow = v }
-    }
-
+    let maxInRow = softmaxRowMax(row, depth)
     var sumOfExps: Int32 = 0
     for c in 0..<depth {
       let diff = Int32(row[c]) &- maxInRow
       if diff >= params.diffMin {
         let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
         let e = expOnNegativeValues(scaled, integerBits: scaledDiffIntegerBits)
-        sumOfExps = sumOfExps &+ roundingDivideByPOT(e, accumulationIntegerBits)
+        sumOfExps = sumOfExps &+ roundingDivideByPOT(e, softmaxAccumulationBits)
       }
     }
 
-    let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: accumulationIntegerBits)
-    var exponent = numBitsOverUnit &+ 31 &- 8
-    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent)
-
+    let (reciprocal, exponent) = softmaxScale(sumOfExps)
     for c in 0..<depth {
       let diff = Int32(row[c]) &- maxInRow
       if diff >= params.diffMin {
@@ -66,6 +57,29 @@ public func softmaxReference(
       }
     }
   }
+}
+
+/// Integer bits of the sum of exponentials (Q12), as in TFLM.
+let softmaxAccumulationBits: Int32 = 12
+
+/// The row maximum (from −128), as both softmax kernels start.
+@inline(__always)
+func softmaxRowMax(_ row: UnsafePointer<Int8>, _ depth: Int) -> Int32 {
+  var maxInRow: Int32 = -128
+  for c in 0..<depth {
+    let v = Int32(row[c])
+    if v > maxInRow { maxInRow = v }
+  }
+  return maxInRow
+}
+
+/// From a row's Q12 sum of exponentials: GetReciprocal's reciprocal and the
+/// output's rounding shift (bits over unit + 31 − 8, clamped to 0...31).
+@inline(__always)
+func softmaxScale(_ sumOfExps: Int32) -> (reciprocal: Int32, exponent: Int32) {
+  let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: softmaxAccumulationBits)
+  let exponent = numBitsOverUnit &+ 31 &- 8
+  return (reciprocal, exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent))
 }
 
 /// The exponentials `softmaxReference` computes depend only on
@@ -94,22 +108,15 @@ public func softmaxTable(
   input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
 ) {
   guard rows > 0, depth > 0 else { return }
-  let accumulationIntegerBits: Int32 = 12
   for r in 0..<rows {
     let row = input + r &* depth
     let out = output + r &* depth
-    var maxInRow: Int32 = -128
-    for c in 0..<depth {
-      let v = Int32(row[c])
-      if v > maxInRow { maxInRow = v }
-    }
+    let maxInRow = softmaxRowMax(row, depth)
     var sumOfExps: Int32 = 0
     for c in 0..<depth {
-      sumOfExps = sumOfExps &+ roundingDivideByPOT(table[Int(maxInRow &- Int32(row[c]))], accumulationIntegerBits)
+      sumOfExps = sumOfExps &+ roundingDivideByPOT(table[Int(maxInRow &- Int32(row[c]))], softmaxAccumulationBits)
     }
-    let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: accumulationIntegerBits)
-    var exponent = numBitsOverUnit &+ 31 &- 8
-    exponent = exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent)
+    let (reciprocal, exponent) = softmaxScale(sumOfExps)
     for c in 0..<depth {
       let e = table[Int(maxInRow &- Int32(row[c]))]
       out[c] = saturatingInt8(roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128)
