@@ -36,13 +36,6 @@
 enum { THREADS = 4, ROUNDS = 2, SAMPLES = 2, DEMO_SIDE = 28 };
 
 typedef struct {
-  char name[256];
-  uint8_t *inputs, *expected;
-  size_t in_bytes, out_bytes, count;
-  loaded_model m; /* m.ctx is used only by the main thread */
-} golden_case;
-
-typedef struct {
   const golden_case *cases;
   size_t case_count;
   const cnn_model *demo;
@@ -127,47 +120,10 @@ static void *work(void *arg) {
   return NULL;
 }
 
-static golden_case *load_cases(size_t *count) {
-  const char *dir = getenv("CNNRT_GOLDEN_DIR");
-  if (!dir) dir = "Tests/Golden/tflm";
-  size_t size = 0, start = 0, n = 0;
-  char *list = (char *)read_fixture("golden_models.txt", &size);
-  for (size_t i = 0; i < size; i++) n += list[i] == '\n';
-  golden_case *cases = calloc(n, sizeof *cases);
-  assert_non_null(cases);
-  n = 0;
-  for (size_t i = 0; i < size; i++) {
-    if (list[i] != '\n') continue;
-    list[i] = '\0';
-    const char *fixture = list + start;
-    start = i + 1;
-    golden_case *c = &cases[n++];
-    size_t len = strlen(fixture), pre = strlen("golden_"), suf = strlen(".cnnrt");
-    assert_true(len > pre + suf && len - pre - suf < sizeof c->name);
-    memcpy(c->name, fixture + pre, len - pre - suf);
-    char file[600];
-    size_t in_size = 0, out_size = 0;
-    snprintf(file, sizeof file, "%s.inputs.bin", c->name);
-    c->inputs = read_dir_file(dir, file, &in_size);
-    snprintf(file, sizeof file, "%s.outputs.bin", c->name);
-    c->expected = read_dir_file(dir, file, &out_size);
-    if (!c->inputs || !c->expected) fail_msg("cannot read the golden vectors of %s in %s", c->name, dir);
-    c->m = load_fixture(fixture);
-    c->in_bytes = sample_bytes(c->m.model, 0);
-    c->out_bytes = sample_bytes(c->m.model, 1);
-    assert_true(c->in_bytes > 0 && c->out_bytes > 0);
-    c->count = in_size / c->in_bytes;
-    assert_true(c->count > 0 && in_size == c->count * c->in_bytes && out_size == c->count * c->out_bytes);
-  }
-  free(list);
-  *count = n;
-  return cases;
-}
-
 static void shared_models_on_many_threads_match_tflm(void **state) {
   (void)state;
   size_t case_count = 0;
-  golden_case *cases = load_cases(&case_count);
+  golden_case *cases = load_golden_cases(&case_count);
   assert_true(case_count >= 259);
 
   loaded_model demo = load_fixture("demo.cnnrt");
@@ -208,12 +164,7 @@ static void shared_models_on_many_threads_match_tflm(void **state) {
   assert_int_equal(differing, 0);
   assert_int_equal(mismatches, 0);
 
-  for (size_t i = 0; i < case_count; i++) {
-    unload(&cases[i].m);
-    free(cases[i].inputs);
-    free(cases[i].expected);
-  }
-  free(cases);
+  free_golden_cases(cases, case_count);
   unload(&demo);
 }
 

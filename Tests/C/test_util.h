@@ -1,4 +1,5 @@
-/* Helpers shared by the cmocka tests: fixture files, CRC-32, model patching. */
+/* Helpers shared by the cmocka tests: fixture files, CRC-32, model patching,
+ * golden cases. */
 #ifndef CNNRT_TEST_UTIL_H
 #define CNNRT_TEST_UTIL_H
 
@@ -120,6 +121,79 @@ static inline void unload(loaded_model *m) {
   cnn_context_free(m->ctx);
   cnn_model_free(m->model);
   free(m->bytes);
+}
+
+/* One TFLM golden case: fixture golden_NAME.cnnrt loaded (model and a
+ * context), with its recorded samples NAME.inputs.bin and NAME.outputs.bin
+ * (every input, then every output, of each sample in turn). */
+typedef struct {
+  char name[256];
+  uint8_t *inputs, *expected;
+  size_t in_bytes, out_bytes, count; /* bytes per sample; samples */
+  loaded_model m;
+} golden_case;
+
+/* The golden vectors' directory: $CNNRT_GOLDEN_DIR, else Tests/Golden/tflm. */
+static inline const char *golden_dir(void) {
+  const char *dir = getenv("CNNRT_GOLDEN_DIR");
+  return dir ? dir : "Tests/Golden/tflm";
+}
+
+/* Loads every case listed in the golden_models.txt fixture (*count of them,
+ * in list order) with its vectors from golden_dir(); exits when a file is
+ * missing or its size is not a whole number of the model's samples. */
+static inline golden_case *load_golden_cases(size_t *count) {
+  const char *dir = golden_dir();
+  size_t size = 0, start = 0, n = 0;
+  char *list = (char *)read_fixture("golden_models.txt", &size);
+  for (size_t i = 0; i < size; i++) n += list[i] == '\n';
+  golden_case *cases = calloc(n ? n : 1, sizeof *cases);
+  if (!cases) exit(2);
+  n = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (list[i] != '\n') continue;
+    list[i] = '\0';
+    const char *fixture = list + start;
+    start = i + 1;
+    golden_case *c = &cases[n++];
+    const size_t len = strlen(fixture), pre = strlen("golden_"), suf = strlen(".cnnrt");
+    if (len <= pre + suf || len - pre - suf >= sizeof c->name || strncmp(fixture, "golden_", pre) != 0) {
+      fprintf(stderr, "golden_models.txt: bad entry '%s'\n", fixture);
+      exit(2);
+    }
+    memcpy(c->name, fixture + pre, len - pre - suf);
+    char file[600];
+    size_t in_size = 0, out_size = 0;
+    snprintf(file, sizeof file, "%s.inputs.bin", c->name);
+    c->inputs = read_dir_file(dir, file, &in_size);
+    snprintf(file, sizeof file, "%s.outputs.bin", c->name);
+    c->expected = read_dir_file(dir, file, &out_size);
+    if (!c->inputs || !c->expected) {
+      fprintf(stderr, "cannot read the golden vectors of %s in %s\n", c->name, dir);
+      exit(2);
+    }
+    c->m = load_fixture(fixture);
+    c->in_bytes = sample_bytes(c->m.model, 0);
+    c->out_bytes = sample_bytes(c->m.model, 1);
+    c->count = c->in_bytes ? in_size / c->in_bytes : 0;
+    if (c->count == 0 || c->out_bytes == 0 || in_size != c->count * c->in_bytes || out_size != c->count * c->out_bytes) {
+      fprintf(stderr, "%s: %zu input bytes / %zu per sample, %zu output bytes / %zu per sample do not agree\n",
+              c->name, in_size, c->in_bytes, out_size, c->out_bytes);
+      exit(2);
+    }
+  }
+  free(list);
+  *count = n;
+  return cases;
+}
+
+static inline void free_golden_cases(golden_case *cases, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    unload(&cases[i].m);
+    free(cases[i].inputs);
+    free(cases[i].expected);
+  }
+  free(cases);
 }
 
 #endif
