@@ -497,6 +497,10 @@ public func convRequant(inputScale: Float, filterScale: Float, outputScale: Floa
   return quantizeMultiplier(effective)
 }
 
+/// Integer bits of softmax's scaled differences (x − max) · beta, the
+/// exponential's input format: TFLM's kScaledDiffIntegerBits.
+let softmaxDiffIntegerBits: Int32 = 5
+
 /// TFLM int8 softmax Prepare (`CalculateSoftmaxParams` ->
 /// `PreprocessSoftmaxScaling(beta, input_scale, kScaledDiffIntegerBits = 5)`):
 /// real = min(double(beta) * double(inputScale) * 2^26, 2^31 - 1),
@@ -505,11 +509,11 @@ public func convRequant(inputScale: Float, filterScale: Float, outputScale: Floa
 /// TFLM requires real > 1 (beta * inputScale > 2^-26); the loader checks it.
 public func prepareSoftmax(inputScale: Float, beta: Float) -> SoftmaxParams {
   let maxRealMultiplier: Double = 2_147_483_647          // (1LL << 31) - 1.0
-  let product = Double(beta) * Double(inputScale) * 67_108_864   // * (1 << (31 - 5))
+  let product = Double(beta) * Double(inputScale) * Double(Int64(1) << (31 - Int64(softmaxDiffIntegerBits)))
   // std::min<double>(a, b) returns (b < a) ? b : a.
   let real = maxRealMultiplier < product ? maxRealMultiplier : product
   let (multiplier, shift) = quantizeMultiplierGreaterThanOne(real)
-  let radius = calculateInputRadius(inputIntegerBits: 5, inputLeftShift: shift)
+  let radius = calculateInputRadius(inputIntegerBits: softmaxDiffIntegerBits, inputLeftShift: shift)
   return SoftmaxParams(inputMultiplier: multiplier, inputLeftShift: shift, diffMin: 0 &- radius)
 }
 

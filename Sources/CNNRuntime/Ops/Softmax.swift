@@ -28,7 +28,6 @@ public func softmaxReference(
   input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
 ) {
   guard rows > 0, depth > 0 else { return }
-  let scaledDiffIntegerBits: Int32 = 5
   for r in 0..<rows {
     let row = input + r &* depth
     let out = output + r &* depth
@@ -38,7 +37,7 @@ public func softmaxReference(
       let diff = Int32(row[c]) &- maxInRow
       if diff >= params.diffMin {
         let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-        let e = expOnNegativeValues(scaled, integerBits: scaledDiffIntegerBits)
+        let e = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
         sumOfExps = sumOfExps &+ roundingDivideByPOT(e, softmaxAccumulationBits)
       }
     }
@@ -48,7 +47,7 @@ public func softmaxReference(
       let diff = Int32(row[c]) &- maxInRow
       if diff >= params.diffMin {
         let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-        let e = expOnNegativeValues(scaled, integerBits: scaledDiffIntegerBits)
+        let e = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
         var v = roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128
         v = v > 127 ? 127 : (v < -128 ? -128 : v)
         out[c] = Int8(truncatingIfNeeded: v)
@@ -94,7 +93,7 @@ public func fillSoftmaxExpTable(params: SoftmaxParams, table: UnsafeMutablePoint
     let diff = -Int32(k)
     if diff >= params.diffMin {
       let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-      table[k] = expOnNegativeValues(scaled, integerBits: 5)
+      table[k] = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
     } else {
       table[k] = 0
     }
