@@ -738,17 +738,35 @@ bench-jobs:
 	  --jobs $(BENCH_JOBS) --command "make bench-jobs"
 
 # ---- everything -------------------------------------------------------------
+# The libraries `make test` needs, built $(TEST_LIB_JOBS) at a time before
+# the tests run (one after the other, as before). Each is a single-threaded
+# swiftc -wmo compile; on x86-64 there are twenty of them (the plain,
+# AddressSanitizer, ThreadSanitizer and fuzzing builds of the runtime and its
+# kernels, and the same for the emulated AVX-512 build), most of the build.
+TEST_LIB_JOBS ?= $(shell nproc)
+.PHONY: test-libs test-libs-all test-libs-emu
+test-libs:
+	$(MAKE) --no-print-directory -j$(TEST_LIB_JOBS) test-libs-all
+ifeq ($(ARCH),x86_64)
+test-libs-all: $(LIB) $(LIBDIR)/asan/libcnnrt.so $(LIBDIR)/tsan/libcnnrt.so $(FUZZ_DIR)/cnnrt.o test-libs-emu
+test-libs-emu:
+	$(MAKE) --no-print-directory AVX512_EMU=1 $(addprefix $(BUILD)/avx512emu/,lib/libcnnrt.so lib/asan/libcnnrt.so \
+	  lib/tsan/libcnnrt.so emulation_check kernel_diff)
+else
+test-libs-all: $(LIB) $(LIBDIR)/asan/libcnnrt.so
+endif
+
 ifneq ($(MCU),)
 # Cortex-M: the library, the exported models and the firmware tests in QEMU
 # (every op; and only ResNet-8's ops, OPS=...).
 include CExamples/cortex-m/firmware.mk
 test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
-test: deps lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan ctest-tsan fuzz test-install
+test: deps test-libs lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan ctest-tsan fuzz test-install
 else ifeq ($(RUN),)
-test: deps lib abi-check ctest ctest-asan
+test: deps test-libs lib abi-check ctest ctest-asan
 else
-test: deps lib abi-check ctest ctest-asan arm-compare
+test: deps test-libs lib abi-check ctest ctest-asan arm-compare
 endif
 
 clean:
