@@ -509,7 +509,7 @@ let softmaxDiffIntegerBits: Int32 = 5
 /// TFLM requires real > 1 (beta * inputScale > 2^-26); the loader checks it.
 public func prepareSoftmax(inputScale: Float, beta: Float) -> SoftmaxParams {
   let maxRealMultiplier: Double = 2_147_483_647          // (1LL << 31) - 1.0
-  let product = Double(beta) * Double(inputScale) * Double(Int64(1) << (31 - Int64(softmaxDiffIntegerBits)))
+  let product = Double(beta) * Double(inputScale) * Double(Int64(1) &<< Int64(31 &- softmaxDiffIntegerBits))
   // std::min<double>(a, b) returns (b < a) ? b : a.
   let real = maxRealMultiplier < product ? maxRealMultiplier : product
   let (multiplier, shift) = quantizeMultiplierGreaterThanOne(real)
