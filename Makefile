@@ -181,6 +181,7 @@ $(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule &: $(KERNEL_AVX2_SRC
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX2.swiftmodule -c -o $(OBJDIR)/kernels_avx2.o $(KERNEL_AVX2_SRCS)
+	touch $(OBJDIR)/kernels_avx2.o $(GEN)/_CNNKernelsAVX2.swiftmodule
 
 # The AVX-512 kernels: for x86-64-v4 with VNNI, or (AVX512_EMU=1) for
 # x86-64-v3 together with the emulation of their instructions.
@@ -196,6 +197,7 @@ $(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule &: $(AVX512_KERN
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsAVX512.swiftmodule -c -o $(OBJDIR)/kernels_avx512.o $(AVX512_KERNEL_SRCS)
+	touch $(OBJDIR)/kernels_avx512.o $(GEN)/_CNNKernelsAVX512.swiftmodule
 ifeq ($(AVX512_EMU),1)
 	@if objdump -d $(OBJDIR)/kernels_avx512.o | grep -qE '%zmm|%k[0-7]'; then \
 	  echo "kernels_avx512.o (emulated) still has AVX-512 instructions: an intrinsic is missing from tools/simd/AVX512Emulation.swift:" >&2; \
@@ -206,16 +208,19 @@ $(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule &: $(KERNEL_NEON_SRC
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsNEON -Xcc -march=armv8-a -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsNEON.swiftmodule -c -o $(OBJDIR)/kernels_neon.o $(KERNEL_NEON_SRCS)
+	touch $(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule
 
 $(OBJDIR)/kernels_dotprod.o $(GEN)/_CNNKernelsDotProd.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsDotProd -D CNNRT_DOTPROD -Xcc -march=armv8.2-a+dotprod -O \
 	  -emit-module -emit-module-path $(GEN)/_CNNKernelsDotProd.swiftmodule -c -o $(OBJDIR)/kernels_dotprod.o $(KERNEL_NEON_SRCS)
+	touch $(OBJDIR)/kernels_dotprod.o $(GEN)/_CNNKernelsDotProd.swiftmodule
 
 $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h &: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(OBJDIR) $(GEN)
 	$(SWIFTC) $(EMBEDDED_FLAGS) $(SWIFT_OPT) -emit-module -emit-module-path $(GEN)/CNNRuntime.swiftmodule \
 	  -emit-clang-header-path $(GEN)/cnnrt-Swift.h -c -o $(OBJDIR)/cnnrt.o $(RUNTIME_SRCS)
+	touch $(OBJDIR)/cnnrt.o $(GEN)/cnnrt-Swift.h
 
 # Generic object first: each object carries weak copies of the Embedded
 # runtime helpers and the linker keeps the first (built for the baseline CPU).
@@ -278,11 +283,13 @@ SAN_SWIFT_tsan := -sanitize=thread
 $(OBJDIR)/%/kernels_avx2.o: $(KERNEL_AVX2_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX2 -Xcc -march=x86-64-v3 -O $(SAN_SWIFT_$*) -c -o $@ $(KERNEL_AVX2_SRCS)
+	touch $@
 
 $(OBJDIR)/%/kernels_avx512.o: $(AVX512_KERNEL_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsAVX512 $(AVX512_KERNEL_FLAGS) -O $(SAN_SWIFT_$*) -c -o $@ \
 	  $(AVX512_KERNEL_SRCS)
+	touch $@
 
 ifeq ($(ARCH),x86_64)
 $(LIBDIR)/%/libcnnrt.so: $(RUNTIME_SRCS) $(SHIM_HDRS) $(OBJDIR)/%/kernels_avx2.o $(OBJDIR)/%/kernels_avx512.o $(KERNEL_MODULES) \
@@ -302,15 +309,18 @@ else ifeq ($(ARCH),aarch64)
 $(OBJDIR)/asan/kernels_neon.ll: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsNEON -Xcc -march=armv8-a -O $(ASAN_POISON) -emit-ir -o $@ $(KERNEL_NEON_SRCS)
+	touch $@
 
 $(OBJDIR)/asan/kernels_dotprod.ll: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(EMBEDDED_BASE) -module-name _CNNKernelsDotProd -D CNNRT_DOTPROD -Xcc -march=armv8.2-a+dotprod -O $(ASAN_POISON) \
 	  -emit-ir -o $@ $(KERNEL_NEON_SRCS)
+	touch $@
 
 $(OBJDIR)/asan/cnnrt.ll: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(dir $@)
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -g $(ASAN_POISON) -emit-ir -o $@ $(RUNTIME_SRCS)
+	touch $@
 
 $(OBJDIR)/asan/%.o: $(OBJDIR)/asan/%.ll tools/arm/asan_ir.py
 	$(PYTHON) tools/arm/asan_ir.py $< $(@:.o=.asan.ll)
@@ -512,6 +522,7 @@ $(FUZZ_DIR)/cnnrt.o: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	@mkdir -p $(FUZZ_DIR)
 	$(SWIFTC) $(EMBEDDED_FLAGS) -O -sanitize=fuzzer $(ASAN_SWIFT) -emit-module -emit-module-path $(FUZZ_DIR)/CNNRuntime.swiftmodule \
 	  -c -o $@ $(RUNTIME_SRCS)
+	touch $@
 
 $(FUZZ_DIR)/fuzz_%: Tests/Fuzz/fuzz_%.c Include/cnnrt.h $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS)
 	$(CLANG) -O1 -g -fsanitize=fuzzer,address -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS) -o $@ -lm 2>/dev/null
