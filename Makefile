@@ -751,7 +751,7 @@ bench-jobs:
 # ---- everything -------------------------------------------------------------
 # The libraries `make test` needs, built $(TEST_LIB_JOBS) at a time before
 # the tests run (one after the other, as before). Each is a single-threaded
-# swiftc -wmo compile; on x86-64 there are twenty of them (the plain,
+# swiftc -wmo compile; on x86-64 there are 21 of them (the plain,
 # AddressSanitizer, ThreadSanitizer and fuzzing builds of the runtime and its
 # kernels, and the same for the emulated AVX-512 build), most of the build.
 TEST_LIB_JOBS ?= $(shell nproc)
