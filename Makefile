@@ -434,9 +434,9 @@ else
 	@set -e; for t in $(filter-out $(patsubst %,$(TESTDIR)/%,$(C_PER_PATH) $(if $(RUN),test_threads)),$(filter $(TESTDIR)/test_%,$(C_TESTS))); do \
 	  echo "== $$t ($(ARCH)$(if $(RUN), under qemu-aarch64))"; $(RUN) $(addprefix -E ,$(C_ENV)) $$t; done
 	@set -e; for cp in $(ARM_CPU_PATHS); do cpu=$${cp%%:*}; paths=$${cp#*:}; for isa in $${paths//,/ }; do \
-	  for t in $(C_PER_PATH); do echo "== $(TESTDIR)/$$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu $$cpu))"; \
-	  $(if $(RUN),$(QEMU_BASE) -cpu $$cpu -E CNNRT_ISA=$$isa -E CNNRT_EXPECT_PATH=$$isa $(addprefix -E ,$(C_ENV)),CNNRT_ISA=$$isa CNNRT_EXPECT_PATH=$$isa $(C_ENV)) \
-	  $(TESTDIR)/$$t; done; done; done
+	  for t in $(C_PER_PATH); do printf '%s\t%s\n' "$(TESTDIR)/$$t (CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu $$cpu))" \
+	  "$(if $(RUN),$(QEMU_BASE) -cpu $$cpu -E CNNRT_ISA=$$isa -E CNNRT_EXPECT_PATH=$$isa $(addprefix -E ,$(C_ENV)),CNNRT_ISA=$$isa CNNRT_EXPECT_PATH=$$isa $(C_ENV)) \
+	  $(TESTDIR)/$$t"; done; done; done | bash tools/run-jobs.sh
 endif
 
 # The per-path tests on the AVX-512 path with its instructions emulated (see
@@ -484,9 +484,9 @@ on_path    = ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) \
 ctest-asan: $(C_TESTS_ASAN) $(C_PER_PATH_ASAN) fixtures
 	@set -e; for t in $(C_TESTS_ASAN); do echo "== $$t (AddressSanitizer$(if $(RUN),$(comma) qemu-aarch64; no leak check))"; \
 	  ASAN_OPTIONS=detect_leaks=$(ASAN_LEAKS) $(call target_env,CNNRT_FIXTURES=$(BUILD)/fixtures) $$t; done
-	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do \
-	  echo "== $$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))"; \
-	  $(call on_path,$(C_ENV)) $$t; done; done
+	@set -e; for isa in $(ISA_PATHS); do for t in $(C_PER_PATH_ASAN); do printf '%s\t%s\n' \
+	  "$$t (AddressSanitizer, all an op does not own poisoned around it, CNNRT_ISA=$$isa$(if $(RUN),$(comma) qemu-aarch64 -cpu max))" \
+	  "$(call on_path,$(C_ENV)) $$t"; done; done | bash tools/run-jobs.sh
 
 # The thread rules (a shared model, one context per thread) under
 # ThreadSanitizer, on each kernel path: any data race fails the test.
