@@ -27,77 +27,57 @@ public func softmaxReference(
   params: SoftmaxParams, rows: Int, depth: Int,
   input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
 ) {
-  guard rows > 0, depth > 0 else { return }
-  for r in 0..<rows {
-    let row = input + r &* depth
-    let out = output + r &* depth
-    let maxInRow = softmaxRowMax(row, depth)
-    var sumOfExps: Int32 = 0
-    for c in 0..<depth {
-      let diff = Int32(row[c]) &- maxInRow
-      if diff >= params.diffMin {
-        let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-        let e = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
-        sumOfExps = sumOfExps &+ roundingDivideByPOT(e, softmaxAccumulationBits)
-      }
-    }
-
-    let (reciprocal, exponent) = softmaxScale(sumOfExps)
-    for c in 0..<depth {
-      let diff = Int32(row[c]) &- maxInRow
-      if diff >= params.diffMin {
-        let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-        let e = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
-        var v = roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128
-        v = v > 127 ? 127 : (v < -128 ? -128 : v)
-        out[c] = Int8(truncatingIfNeeded: v)
-      } else {
-        out[c] = -128
-      }
-    }
-  }
+  softmaxRows(rows: rows, depth: depth, input: input, output: output) { softmaxExp(-Int32($0), params) }
 }
 
 /// Integer bits of the sum of exponentials (Q12), as in TFLM.
 let softmaxAccumulationBits: Int32 = 12
 
-/// The row maximum (from −128), as both softmax kernels start.
+/// Step 3's e for one tap, diff = x − max (≤ 0): 0 below diffMin, which adds
+/// nothing to the sum and outputs −128 (a product with 0 rounds to 0), as
+/// TFLM's skipped tap does.
 @inline(__always)
-func softmaxRowMax(_ row: UnsafePointer<Int8>, _ depth: Int) -> Int32 {
-  var maxInRow: Int32 = -128
-  for c in 0..<depth {
-    let v = Int32(row[c])
-    if v > maxInRow { maxInRow = v }
-  }
-  return maxInRow
+func softmaxExp(_ diff: Int32, _ params: SoftmaxParams) -> Int32 {
+  guard diff >= params.diffMin else { return 0 }
+  let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
+  return expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
 }
 
-/// From a row's Q12 sum of exponentials: GetReciprocal's reciprocal and the
-/// output's rounding shift (bits over unit + 31 − 8, clamped to 0...31).
+/// The row loop both kernels share (steps 1, 3 and 4); `exp(k)` gives e for
+/// the tap k = max − x below the row maximum (0...255).
 @inline(__always)
-func softmaxScale(_ sumOfExps: Int32) -> (reciprocal: Int32, exponent: Int32) {
-  let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: softmaxAccumulationBits)
-  let exponent = numBitsOverUnit &+ 31 &- 8
-  return (reciprocal, exponent < 0 ? 0 : (exponent > 31 ? 31 : exponent))
+func softmaxRows(
+  rows: Int, depth: Int, input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>, _ exp: (Int) -> Int32
+) {
+  guard rows > 0, depth > 0 else { return }
+  for r in 0..<rows {
+    let row = input + r &* depth
+    let out = output + r &* depth
+    var maxInRow: Int32 = -128
+    for c in 0..<depth where Int32(row[c]) > maxInRow { maxInRow = Int32(row[c]) }
+    var sumOfExps: Int32 = 0
+    for c in 0..<depth {
+      sumOfExps = sumOfExps &+ roundingDivideByPOT(exp(Int(maxInRow &- Int32(row[c]))), softmaxAccumulationBits)
+    }
+    // GetReciprocal's reciprocal and the output's rounding shift (bits over
+    // unit + 31 − 8, clamped to 0...31).
+    let (reciprocal, numBitsOverUnit) = getReciprocal(sumOfExps, integerDigits: softmaxAccumulationBits)
+    let e0 = numBitsOverUnit &+ 31 &- 8
+    let exponent = e0 < 0 ? 0 : (e0 > 31 ? 31 : e0)
+    for c in 0..<depth {
+      let e = exp(Int(maxInRow &- Int32(row[c])))
+      out[c] = saturatingInt8(roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128)
+    }
+  }
 }
 
 /// The exponentials `softmaxReference` computes depend only on
-/// k = max − x (0...255): entry k of this table is its e for diff = −k, or 0
-/// for diff < diffMin. An excluded tap then adds nothing to the sum and
-/// outputs −128 exactly as in the reference (a product with 0 rounds to 0),
-/// so `softmaxTable` gives the reference's bytes.
+/// k = max − x (0...255): entry k of this table is `softmaxExp(−k)`, so
+/// `softmaxTable` gives the reference's bytes.
 public let softmaxExpTableCount = 256
 
 public func fillSoftmaxExpTable(params: SoftmaxParams, table: UnsafeMutablePointer<Int32>) {
-  for k in 0..<softmaxExpTableCount {
-    let diff = -Int32(k)
-    if diff >= params.diffMin {
-      let scaled = multiplyByQuantizedMultiplier(diff, params.inputMultiplier, params.inputLeftShift)
-      table[k] = expOnNegativeValues(scaled, integerBits: softmaxDiffIntegerBits)
-    } else {
-      table[k] = 0
-    }
-  }
+  for k in 0..<softmaxExpTableCount { table[k] = softmaxExp(-Int32(k), params) }
 }
 
 /// `softmaxReference` with the exponentials read from `fillSoftmaxExpTable`'s
@@ -106,21 +86,7 @@ public func softmaxTable(
   table: UnsafePointer<Int32>, rows: Int, depth: Int,
   input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>
 ) {
-  guard rows > 0, depth > 0 else { return }
-  for r in 0..<rows {
-    let row = input + r &* depth
-    let out = output + r &* depth
-    let maxInRow = softmaxRowMax(row, depth)
-    var sumOfExps: Int32 = 0
-    for c in 0..<depth {
-      sumOfExps = sumOfExps &+ roundingDivideByPOT(table[Int(maxInRow &- Int32(row[c]))], softmaxAccumulationBits)
-    }
-    let (reciprocal, exponent) = softmaxScale(sumOfExps)
-    for c in 0..<depth {
-      let e = table[Int(maxInRow &- Int32(row[c]))]
-      out[c] = saturatingInt8(roundingDivideByPOT(saturatingRoundingDoublingHighMul(reciprocal, e), exponent) &- 128)
-    }
-  }
+  softmaxRows(rows: rows, depth: depth, input: input, output: output) { table[$0] }
 }
 
 // MARK: - Op unit
