@@ -41,6 +41,176 @@ import _CNNRuntimeShims
 @inline(never)
 public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                               _ output: UnsafeMutablePointer<Int8>) {
+  if ConvBand512(a.pointee) != nil {
+    var call = KernelCall512(a: a, input: input, output: output)
+    cnnrt_with_stack_buffer({ buffer, context in
+      guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
+      convBandAVX512(k.a, k.input, k.output, buffer)
+    }, &call)
+    return
+  }
+  convTapsAVX512(a, input, output)
+}
+
+/// A kernel call's arguments, passed through cnnrt_with_stack_buffer.
+struct KernelCall512 {
+  var a: UnsafePointer<cnnrt_conv_args>
+  var input: UnsafePointer<Int8>
+  var output: UnsafeMutablePointer<Int8>
+}
+
+/// Geometry of the band kernel's scratch rows, or nil when k_h rows do not
+/// fit the stack buffer (CNNRT_AVX2_STACK_BYTES) or the arguments are out of
+/// its range (the per-tap kernel then runs).
+struct ConvBand512 {
+  /// Scratch bytes per input pixel: in_c in row mode (a kernel row's k_w *
+  /// in_c inputs are contiguous), else the pixel's quads (4 * c_groups).
+  var pxStride: Int
+  /// Bytes per scratch row (a multiple of 64): the input row as u = x + 128,
+  /// its left and right padding as u = 128 - input_offset.
+  var rowBytes: Int
+  var rowMode: Bool
+
+  init?(_ p: cnnrt_conv_args) {
+    let inC = Int(p.in_c), cGroups = Int(p.c_groups), kW = Int(p.k_w), kH = Int(p.k_h)
+    let outW = Int(p.out_w), strideW = Int(p.stride_w), dilW = Int(p.dilation_w)
+    guard p.pad_left >= 0, p.pad_top >= 0, inC > 0, cGroups > 0, kW > 0, kH > 0, outW > 0, strideW > 0, dilW > 0,
+          inC <= 1 << 16, kW <= 1 << 10, kH <= 1 << 10, outW <= 1 << 20, strideW <= 1 << 10, dilW <= 1 << 10,
+          Int(p.pad_left) <= 1 << 20 else { return nil }
+    rowMode = p.variant == 2
+    if rowMode {
+      guard dilW == 1, kW &* inC <= Int(CNNRT_AVX512_ROW_MAX_INPUTS), cGroups == (kW &* inC &+ 3) / 4 else { return nil }
+      pxStride = inC
+    } else {
+      guard cGroups == (inC &+ 3) / 4 else { return nil }
+      pxStride = 4 &* cGroups
+    }
+    let needed = rowMode ? ((outW &- 1) &* strideW) &* inC &+ 4 &* cGroups
+                         : ((outW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1) &* pxStride
+    rowBytes = (needed &+ 63) & ~63
+    guard kH &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) else { return nil }
+  }
+}
+
+/// Arguments of a register tile (ConvTilesAVX512.swift).
+struct ConvTile512Args {
+  var weights: UnsafeRawPointer      // the block group's first packed weights
+  var blockStride: Int               // bytes between blocks' weights
+  var kH: Int, rowBytes: Int, kyWStep: Int
+  var runs: Int, runQuads: Int, runSrcStep: Int, runWStep: Int
+  var pxStep: Int                    // scratch bytes between adjacent output pixels' windows
+  var accInit: UnsafePointer<Int32>, multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>
+  var outC: Int, c0: Int
+  var outOffset: __m512i, vMin: __m512i, vMax: __m512i
+}
+
+/// Band kernel: for each output row the k_h input rows it reads are
+/// converted once to u = x + 128 (XOR 0x80) in scratch rows, padding
+/// included (u = 128 - input_offset, which adds exactly 0 after acc_init's
+/// correction); the register tiles then broadcast each pixel's quads straight
+/// from there, with no per-tap padding test. Same packed weights, acc_init
+/// and arithmetic as the per-tap kernel.
+@inline(never)
+func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                    _ output: UnsafeMutablePointer<Int8>, _ scratch: UnsafeMutableRawPointer) {
+  let p = a.pointee
+  guard let g = ConvBand512(p), let wRaw = p.weights, let accInit = p.acc_init, let mult = p.multiplier,
+        let shift = p.shift else { return }
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let cGroups = Int(p.c_groups), ocBlocks = Int(p.oc_blocks)
+  let taps = g.rowMode ? 1 : kW
+  let tapStride = cGroups &* 64
+  let blockStride = kH &* taps &* tapStride
+  let pxStride = g.pxStride, rowBytes = g.rowBytes
+  let oneRun = g.rowMode || dilW == 1
+  var c = ConvTile512Args(
+    weights: wRaw, blockStride: blockStride, kH: kH, rowBytes: rowBytes, kyWStep: taps &* tapStride,
+    runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
+    runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
+    accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
+    outOffset: _mm512_set1_epi32(p.output_offset), vMin: _mm512_set1_epi32(p.act_min),
+    vMax: _mm512_set1_epi32(p.act_max))
+  let padByte = UInt8(truncatingIfNeeded: 128 &- p.input_offset)
+  let padVec = _mm512_set1_epi8(CChar(bitPattern: padByte))
+  let flip = _mm512_set1_epi8(-128)
+  // Input pixels a scratch row holds (the rest of its bytes are padding).
+  let inCols = max(0, min(inW, rowBytes / pxStride &- padLeft))
+  let inStart = padLeft &* pxStride, inEnd = (padLeft &+ inCols) &* pxStride
+  @inline(__always) func fillPad(_ d: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
+    var i = from
+    while i < to {
+      let n = min(64, to &- i)
+      _mm512_mask_storeu_epi8(d + i, n == 64 ? ~0 : (1 &<< UInt64(n)) &- 1, padVec)
+      i &+= 64
+    }
+  }
+  @inline(__always) func copyFlipped(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, _ count: Int) {
+    var i = 0
+    while i < count {
+      let n = min(64, count &- i)
+      let k: __mmask64 = n == 64 ? ~0 : (1 &<< UInt64(n)) &- 1
+      _mm512_mask_storeu_epi8(d + i, k, _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, s + i), flip))
+      i &+= 64
+    }
+  }
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      // The k_h scratch rows of this output row.
+      for ky in 0..<kH {
+        let d = scratch + ky &* rowBytes
+        let iy = oy &* strideH &- padTop &+ ky &* dilH
+        guard iy >= 0 && iy < inH else { fillPad(d, 0, rowBytes); continue }
+        let src = UnsafeRawPointer(input + (b &* inH &+ iy) &* inW &* inC)
+        fillPad(d, 0, inStart)
+        if pxStride == inC {
+          copyFlipped(d + inStart, src, inCols &* inC)
+        } else {
+          // Each pixel's in_c bytes, then its quad padding (0x80: zero weights).
+          var x = 0
+          while x < inCols {
+            copyFlipped(d + (inStart &+ x &* pxStride), src + x &* inC, inC)
+            let tail = pxStride &- inC
+            _mm512_mask_storeu_epi8(d + (inStart &+ x &* pxStride &+ inC), (1 &<< UInt64(tail)) &- 1, flip)
+            x &+= 1
+          }
+        }
+        fillPad(d, inEnd, rowBytes)
+      }
+      let outRow = output + ((b &* outH &+ oy) &* outW) &* outC
+      var blk = 0
+      while blk < ocBlocks {
+        let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
+        c.weights = UnsafeRawPointer(wRaw) + blk &* blockStride
+        c.accInit = accInit + blk &* 16
+        c.multiplier = mult + blk &* 16
+        c.shift = shift + blk &* 16
+        c.c0 = blk &* 16
+        var ox = 0
+        while ox < outW {
+          let src = UnsafeRawPointer(scratch) + ox &* strideW &* pxStride
+          let o = outRow + (ox &* outC &+ blk &* 16)
+          let left = outW &- ox
+          switch nb {
+          case 4: convTile512B4(left, c, src, o); ox &+= min(6, left)
+          case 2: convTile512B2(left, c, src, o); ox &+= min(12, left)
+          default: convTile512B1(left, c, src, o); ox &+= min(12, left)
+          }
+        }
+        blk &+= nb
+      }
+    }
+  }
+}
+
+/// Per-tap kernel: any geometry (the band kernel's scratch rows need not fit).
+@inline(never)
+func convTapsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                    _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let mult = p.multiplier, let shift = p.shift else { return }
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
@@ -214,6 +384,64 @@ func storeBlock512(_ acc: __m512i, _ blk: Int, _ outC: Int, _ mult: UnsafePointe
 @inline(__always)
 func laneMask16(_ n: Int) -> __mmask16 {
   n >= 16 ? 0xFFFF : __mmask16(truncatingIfNeeded: (1 &<< n) &- 1)
+}
+
+/// MultiplyByQuantizedMultiplier with per-lane multipliers and shifts in the
+/// single-floor form of ElementwiseAVX512.swift's requantUniform512, per
+/// 64-bit lane: with x = acc << left (wrapping) and u = x * M + 2^30,
+///   out = (u + (half - [u < 0 and r >= 1]) * 2^31) >> (31 + r)
+/// (r = max(-shift, 0), half = 2^(r-1) or 0 for r = 0). Exact for every
+/// multiplier but Int32.min (the caller checks) and shifts in -31...31.
+struct RequantLanes512 {
+  var left: __m512i                    // max(shift, 0) per dword lane
+  var m: __m512i, mOdd: __m512i        // multipliers; the odd lanes' moved down
+  var halfE: __m512i, halfO: __m512i   // half * 2^31 per even / odd lane (int64)
+  var negE: __m512i, negO: __m512i     // -2^31 where r >= 1, else 0 (int64)
+  var shE: __m512i, shO: __m512i       // 31 + r (int64)
+
+  @inline(__always)
+  init(_ mult: __m512i, _ shift: __m512i) {
+    let zero = _mm512_setzero_si512()
+    let r = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero)
+    left = _mm512_max_epi32(shift, zero)
+    m = mult
+    mOdd = _mm512_srli_epi64(mult, 32)
+    let low = _mm512_set1_epi64(0xFFFF_FFFF), one = _mm512_set1_epi64(1), c31 = _mm512_set1_epi64(31)
+    @inline(__always) func lane(_ r64: __m512i) -> (__m512i, __m512i, __m512i) {
+      let half = _mm512_slli_epi64(_mm512_srli_epi64(_mm512_sllv_epi64(one, r64), 1), 31)
+      let sh = _mm512_add_epi64(r64, c31)
+      // (31 + r) >> 5 is 1 for r in 1...31, 0 for r = 0.
+      let neg = _mm512_sub_epi64(zero, _mm512_slli_epi64(_mm512_srli_epi64(sh, 5), 31))
+      return (half, neg, sh)
+    }
+    (halfE, negE, shE) = lane(_mm512_and_si512(r, low))
+    (halfO, negO, shO) = lane(_mm512_srli_epi64(r, 32))
+  }
+
+  @inline(__always)
+  func apply(_ acc: __m512i) -> __m512i {
+    let x = _mm512_sllv_epi32(acc, left)
+    let nudge = _mm512_set1_epi64(1 << 30)
+    @inline(__always) func round(_ product: __m512i, _ half: __m512i, _ neg: __m512i, _ sh: __m512i) -> __m512i {
+      let u = _mm512_add_epi64(product, nudge)
+      let t = _mm512_add_epi64(_mm512_add_epi64(u, half), _mm512_and_si512(_mm512_srai_epi64(u, 63), neg))
+      return _mm512_srav_epi64(t, sh)
+    }
+    let even = round(_mm512_mul_epi32(x, m), halfE, negE, shE)
+    let odd = round(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), mOdd), halfO, negO, shO)
+    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+  }
+}
+
+/// Requantizes the lanes of `k` with `rq` (made from those lanes'
+/// multipliers and shifts), adds the output offset, clamps and stores them.
+@inline(__always)
+func requantStore512(_ acc: __m512i, _ k: __mmask16, _ rq: RequantLanes512, _ outOffset: __m512i, _ vMin: __m512i,
+                     _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
+  var v = _mm512_add_epi32(rq.apply(acc), outOffset)
+  v = _mm512_max_epi32(v, vMin)
+  v = _mm512_min_epi32(v, vMax)
+  _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out), k, v)
 }
 
 /// Requantizes the first `n` (1...16) lanes of `acc` with the per-lane

@@ -83,6 +83,7 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_add_epi32(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI32(a) &+ emuI32(b)) }
 @inline(__always) func _mm512_sub_epi32(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI32(a) &- emuI32(b)) }
 @inline(__always) func _mm512_add_epi64(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI64(a) &+ emuI64(b)) }
+@inline(__always) func _mm512_sub_epi64(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI64(a) &- emuI64(b)) }
 /// VPADDSW: signed 16-bit add, saturated to -32768...32767.
 @inline(__always) func _mm512_adds_epi16(_ a: __m512i, _ b: __m512i) -> __m512i {
   let x = emuI16(a), y = emuI16(b)
@@ -188,6 +189,20 @@ import _Builtin_intrinsics.intel
   let x = emuU32(a), c = emuU32(count)
   var r = SIMD16<UInt32>()
   for i in 0..<16 { r[i] = c[i] > 31 ? 0 : x[i] &<< c[i] }
+  return emuZ(r)
+}
+/// VPSLLVQ: per-lane count, taken unsigned; 64 or more gives 0.
+@inline(__always) func _mm512_sllv_epi64(_ a: __m512i, _ count: __m512i) -> __m512i {
+  let x = emuU64(a), c = emuU64(count)
+  var r = SIMD8<UInt64>()
+  for i in 0..<8 { r[i] = c[i] > 63 ? 0 : x[i] &<< c[i] }
+  return emuZ(r)
+}
+/// VPSRAVQ: per-lane count, taken unsigned; 64 or more fills with the sign.
+@inline(__always) func _mm512_srav_epi64(_ a: __m512i, _ count: __m512i) -> __m512i {
+  let x = emuI64(a), c = emuU64(count)
+  var r = SIMD8<Int64>()
+  for i in 0..<8 { r[i] = x[i] &>> Int64(min(c[i], 63)) }
   return emuZ(r)
 }
 /// VPSRAVD: per-lane count, taken unsigned; 32 or more fills with the sign.

@@ -62,6 +62,7 @@ struct EmulationCheck {
       binary("add_epi32", a, b, _mm512_add_epi32, _mm256_add_epi32)
       binary("sub_epi32", a, b, _mm512_sub_epi32, _mm256_sub_epi32)
       binary("add_epi64", a, b, _mm512_add_epi64, _mm256_add_epi64)
+      binary("sub_epi64", a, b, _mm512_sub_epi64, _mm256_sub_epi64)
       binary("max_epi8", a, b, _mm512_max_epi8, _mm256_max_epi8)
       binary("min_epi8", a, b, _mm512_min_epi8, _mm256_min_epi8)
       binary("max_epi32", a, b, _mm512_max_epi32, _mm256_max_epi32)
@@ -78,6 +79,19 @@ struct EmulationCheck {
       let counts = _mm512_and_si512(b, _mm512_set1_epi32(Int32(bitPattern: 0x8000_003F)))
       binary("sllv_epi32", a, counts, _mm512_sllv_epi32, _mm256_sllv_epi32)
       binary("srav_epi32", a, counts, _mm512_srav_epi32, _mm256_srav_epi32)
+      let counts64 = _mm512_and_si512(b, _mm512_set1_epi64(Int64(bitPattern: 0x8000_0000_0000_007F)))
+      binary("sllv_epi64", a, counts64, _mm512_sllv_epi64, _mm256_sllv_epi64)
+      // vpsravq has no AVX2 form: each lane against the 64-bit shift it
+      // defines (arithmetic, counts of 64 or more fill with the sign).
+      do {
+        let got = _mm512_srav_epi64(a, counts64)
+        checks += 1
+        for i in 0..<8 {
+          let c = UInt64(bitPattern: counts64[i])
+          let want = c > 63 ? (a[i] < 0 ? -1 : 0) : a[i] >> Int64(c)
+          if got[i] != want { failures += 1; if failures <= 10 { print("MISMATCH srav_epi64 lane \(i)") }; break }
+        }
+      }
       let n = UInt32(truncatingIfNeeded: rng.next() % 72)
       expect("srli_epi64", _mm512_srli_epi64(a, n), _mm256_srli_epi64(lo(a), Int32(n)), _mm256_srli_epi64(hi(a), Int32(n)))
       expect("slli_epi64", _mm512_slli_epi64(a, n), _mm256_slli_epi64(lo(a), Int32(n)), _mm256_slli_epi64(hi(a), Int32(n)))
