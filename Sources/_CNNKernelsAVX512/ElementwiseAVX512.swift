@@ -193,6 +193,43 @@ struct Add512 {
   }
 }
 
+/// An Add input's term MBQM((x + offset) << L, M, shift) in int32 lanes only.
+/// With x' = x + offset (|x'| <= 255), s = 31 - L, r = -shift and the
+/// single-floor form of requantUniform512 (u = x' * M * 2^L + 2^30):
+///   term = floor((u + (half - n) * 2^31) / 2^(31 + r)),  n = [u < 0 and r >= 1]
+///        = (floor((x' * M + 2^(s-1)) / 2^s) + half - n) >> r        (2^L divides out)
+///        = (x' * Mh + ((x' * Ml + 2^(s-1)) >> s) + half - n) >> r   (M = Mh * 2^s + Ml)
+/// where |x' * Mh| < 2^8 * 2^L <= 2^30 and |x' * Ml| < 2^(8+s) < 2^31 for L in
+/// 9...22, and u < 0 exactly when x' < 0 once M > 2^(30-L) (|x' * M| * 2^L >
+/// 2^30 for x' != 0). Outside that domain (and for shift > 0) nil: the
+/// 64-bit form runs instead.
+struct AddTerm512 {
+  var off, mh, ml, round, half, neg: __m512i
+  var s: UInt32, r: UInt32
+
+  @inline(__always)
+  init?(offset: Int32, multiplier m: Int32, shift: Int32, left: Int32) {
+    guard left >= 9, left <= 22, shift <= 0, shift >= -31, m > (Int32(1) &<< (30 &- left)) else { return nil }
+    let sBits = 31 &- left, rBits = 0 &- shift
+    off = _mm512_set1_epi32(offset)
+    mh = _mm512_set1_epi32(m &>> sBits)
+    ml = _mm512_set1_epi32(m & ((Int32(1) &<< sBits) &- 1))
+    round = _mm512_set1_epi32(Int32(1) &<< (sBits &- 1))
+    half = _mm512_set1_epi32(rBits > 0 ? Int32(1) &<< (rBits &- 1) : 0)
+    neg = _mm512_set1_epi32(rBits > 0 ? -1 : 0)
+    s = UInt32(sBits); r = UInt32(rBits)
+  }
+
+  @inline(__always)
+  func apply(_ x: __m512i) -> __m512i {
+    let xp = _mm512_add_epi32(x, off)
+    let low = _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(xp, ml), round), s)
+    let minusN = _mm512_and_si512(_mm512_srai_epi32(xp, 31), neg)
+    let v = _mm512_add_epi32(_mm512_add_epi32(_mm512_mullo_epi32(xp, mh), low), _mm512_add_epi32(half, minusN))
+    return _mm512_srai_epi32(v, r)
+  }
+}
+
 /// Same-shape Add of `count` elements; false, writing nothing, when the
 /// parameters are outside requantUniform512's domain (run cnnrtAddAVX2 then).
 #if hasFeature(Embedded)
@@ -203,6 +240,16 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
                            _ input1: UnsafePointer<Int8>, _ input2: UnsafePointer<Int8>,
                            _ output: UnsafeMutablePointer<Int8>) -> Bool {
   guard let k = Add512(a.pointee) else { return false }
+  let p = a.pointee
+  if let t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
+                         left: p.left_shift),
+     let t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,
+                         left: p.left_shift) {
+    mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
+      k.output(_mm512_add_epi32(t1.apply(x1), t2.apply(x2)))
+    }
+    return true
+  }
   mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
     k.output(_mm512_add_epi32(k.term(x1, k.off1, k.r1), k.term(x2, k.off2, k.r2)))
   }

@@ -89,10 +89,57 @@ func rowLength(_ rng: inout DiffRng) -> Int {
   }
 }
 
+/// The reference's Add term: MultiplyByQuantizedMultiplierSmallerThanOneExp
+/// ((x + offset) << left, m, shift), i.e. SaturatingRoundingDoublingHighMul
+/// then RoundingDivideByPOT(-shift), written out in 64-bit scalar arithmetic.
+func referenceAddTerm(_ x: Int32, _ offset: Int32, _ m: Int32, _ shift: Int32, _ left: Int32) -> Int32 {
+  let a = (x &+ offset) &<< left
+  let h: Int64
+  if a == Int32.min && m == Int32.min {
+    h = Int64(Int32.max)
+  } else {
+    let ab = Int64(a) * Int64(m)
+    h = (ab + (ab >= 0 ? 1 << 30 : 1 - (1 << 30))) / (1 << 31)  // truncating, as C++
+  }
+  let e = Int64(0 &- shift)
+  let mask = (Int64(1) << e) - 1
+  let threshold = (mask >> 1) + (h < 0 ? 1 : 0)
+  return Int32(truncatingIfNeeded: (h >> e) + ((h & mask) > threshold ? 1 : 0))
+}
+
+/// AddTerm512 (the int32 form of an Add input's term) against the reference
+/// on every int8 input, for random parameters in and at the edges of its
+/// domain: a term one off rarely changes an Add's int8 output, so the kernel
+/// comparisons alone would not catch it.
+func checkAddTerms(_ rng: inout DiffRng) {
+  var xs = [SIMD16<Int32>](repeating: SIMD16<Int32>(), count: 16)
+  for i in 0..<256 { xs[i / 16][i % 16] = Int32(i) - 128 }
+  var checked = 0, bad = 0
+  for t in 0..<4000 {
+    let left: Int32 = t % 2 == 0 ? 20 : rng.i32(9, 22)
+    let m: Int32 = t % 7 == 0 ? [Int32.max, 1 << 30, (1 << (30 - left)) + 1][t % 3] : rng.multiplier()
+    let shift: Int32 = t % 5 == 0 ? rng.i32(-31, 0) : rng.i32(-12, 0)
+    let offset = rng.i32(-127, 128)
+    guard let term = AddTerm512(offset: offset, multiplier: m,
+                                shift: shift, left: left) else { continue }
+    checked += 1
+    for v in xs {
+      let got = unsafeBitCast(term.apply(unsafeBitCast(v, to: __m512i.self)), to: SIMD16<Int32>.self)
+      for l in 0..<16 where got[l] != referenceAddTerm(v[l], offset, m, shift, left) {
+        bad += 1
+        if bad <= 5 { print("MISMATCH add term x=\(v[l]) offset=\(offset) M=\(m) shift=\(shift) left=\(left): \(got[l])") }
+      }
+    }
+  }
+  print("AVX-512 Add terms (int32 form) against the reference: \(checked) parameter sets x 256 inputs, \(bad) differ")
+  if bad != 0 { failures += 1; failuresByKernel["add term", default: 0] += bad }
+}
+
 @main
 struct KernelDiff {
   static func main() {
     var rng = DiffRng(s: 512)
+    checkAddTerms(&rng)
     for _ in 0..<3000 {
       // Add, same shape and scalar.
       var a = cnnrt_add_args()
