@@ -17,7 +17,14 @@
 // accumulator. Requantization is the reference's MultiplyByQuantizedMultiplier
 // (double rounding), + output offset, clamp, 16 lanes at a time.
 //
-// Register tile: 4 adjacent output pixels of a row x up to 4 blocks of 16
+// Two kernels read this layout. The band kernel (convBandAVX512, used
+// whenever k_h scratch rows fit CNNRT_AVX2_STACK_BYTES) converts each output
+// row's input rows once into u bytes in stack scratch rows, padding
+// included, and runs the generated register tiles of ConvTilesAVX512.swift
+// over them (up to 12 pixels x 1-2 blocks, or 6 pixels x 4 blocks). The
+// per-tap kernel (convTapsAVX512, any geometry) is described below.
+//
+// Per-tap register tile: 4 adjacent output pixels of a row x up to 4 blocks of 16
 // output channels (16 zmm accumulators). Per input-channel quad each weight
 // vector is loaded once for the 4 pixels and each pixel's broadcast feeds
 // the 4 blocks: 16 vpdpbusd for 4 weight loads and 4 broadcasts. A tap in

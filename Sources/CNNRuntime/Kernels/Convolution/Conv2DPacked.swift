@@ -11,9 +11,9 @@
 // AVX-512 VNNI (_CNNKernelsAVX512). The path is chosen once per model load;
 // CNNRT_ISA=portable|avx2|avx512 caps it, and a path the CPU lacks is never
 // chosen. Without a request the best path the CPU has is used, AVX-512 VNNI
-// included (its Conv2D has run on AVX-512 VNNI hardware with 0 bytes
-// different from TFLM; every AVX-512 kernel also runs the golden and
-// random-model tests under instruction emulation, make avx512-emu-test).
+// included (every AVX-512 kernel has run the golden and random-model tests
+// on AVX-512 VNNI hardware with 0 bytes different; on CPUs without it they
+// run under instruction emulation, make avx512-emu-test).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
