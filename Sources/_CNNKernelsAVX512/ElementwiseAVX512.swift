@@ -194,7 +194,8 @@ struct Add512 {
 }
 
 /// An Add input's term MBQM((x + offset) << L, M, shift) in int32 lanes only.
-/// With x' = x + offset (|x'| <= 255), s = 31 - L, r = -shift and the
+/// With x' = x + offset (offset in -128...128: |x'| <= 256), s = 31 - L,
+/// r = -shift and the
 /// single-floor form of requantUniform512 (u = x' * M * 2^L + 2^30):
 ///   term = floor((u + (half - n) * 2^31) / 2^(31 + r)),  n = [u < 0 and r >= 1]
 ///        = (floor((x' * M + 2^(s-1)) / 2^s) + half - n) >> r        (2^L divides out)
@@ -209,7 +210,8 @@ struct AddTerm512 {
 
   @inline(__always)
   init?(offset: Int32, multiplier m: Int32, shift: Int32, left: Int32) {
-    guard left >= 9, left <= 22, shift <= 0, shift >= -31, m > (Int32(1) &<< (30 &- left)) else { return nil }
+    guard offset >= -128, offset <= 128, left >= 9, left <= 22, shift <= 0, shift >= -31,
+          m > (Int32(1) &<< (30 &- left)) else { return nil }
     let sBits = 31 &- left, rBits = 0 &- shift
     off = _mm512_set1_epi32(offset)
     mh = _mm512_set1_epi32(m &>> sBits)

@@ -119,7 +119,8 @@ func checkAddTerms(_ rng: inout DiffRng) {
     let left: Int32 = t % 2 == 0 ? 20 : rng.i32(9, 22)
     let m: Int32 = t % 7 == 0 ? [Int32.max, 1 << 30, (1 << (30 - left)) + 1][t % 3] : rng.multiplier()
     let shift: Int32 = t % 5 == 0 ? rng.i32(-31, 0) : rng.i32(-12, 0)
-    let offset = rng.i32(-127, 128)
+    // In and just outside the domain's offsets (-128...128; outside: nil).
+    let offset = t % 11 == 0 ? [Int32(-129), 129, -128, 128, Int32.min, Int32.max][t % 6] : rng.i32(-128, 128)
     guard let term = AddTerm512(offset: offset, multiplier: m,
                                 shift: shift, left: left) else { continue }
     checked += 1
@@ -143,7 +144,10 @@ struct KernelDiff {
     for _ in 0..<3000 {
       // Add, same shape and scalar.
       var a = cnnrt_add_args()
-      a.input1_offset = rng.i32(-128, 128); a.input2_offset = rng.i32(-128, 128)
+      // Offsets mostly the runtime's (-128...128), sometimes any int32 (the
+      // kernels must still match or decline).
+      a.input1_offset = rng.next() % 8 == 0 ? Int32(truncatingIfNeeded: rng.next()) : rng.i32(-128, 128)
+      a.input2_offset = rng.next() % 8 == 0 ? Int32(truncatingIfNeeded: rng.next()) : rng.i32(-128, 128)
       a.output_offset = rng.i32(-128, 127)
       a.left_shift = rng.next() % 2 == 0 ? 20 : rng.i32(0, 31)
       a.input1_multiplier = rng.multiplier(); a.input1_shift = rng.shift()
