@@ -48,7 +48,7 @@ import _CNNRuntimeShims
 @inline(never)
 public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                               _ output: UnsafeMutablePointer<Int8>) {
-  if ConvBand512(a.pointee) != nil {
+  if ConvBand512(a.pointee) != nil && !hasMinMultiplier(a.pointee) {
     var call = KernelCall512(a: a, input: input, output: output)
     cnnrt_with_stack_buffer({ buffer, context in
       guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
@@ -57,6 +57,20 @@ public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsa
     return
   }
   convTapsAVX512(a, input, output)
+}
+
+/// Whether some output channel's multiplier is Int32.min (a scale of minus a
+/// power of two), outside RequantLanes512's domain: the per-tap kernel, whose
+/// Requant512 covers it, runs then.
+@inline(__always)
+func hasMinMultiplier(_ p: cnnrt_conv_args) -> Bool {
+  guard let mult = p.multiplier else { return true }
+  var oc = 0
+  while oc < Int(p.out_c) {
+    if mult[oc] == Int32.min { return true }
+    oc &+= 1
+  }
+  return false
 }
 
 /// A kernel call's arguments, passed through cnnrt_with_stack_buffer.
@@ -97,6 +111,32 @@ struct ConvBand512 {
     rowBytes = (needed &+ 63) & ~63
     guard kH &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) else { return nil }
   }
+}
+
+/// One band scratch row of `rowBytes` bytes at `d`: padding (`padVec`) but
+/// bytes inStart..<inEnd, which are the input row's first inEnd - inStart
+/// bytes at `src` as u = x XOR 0x80 (flip); all padding when `src` is nil
+/// (a row outside the input).
+@inline(__always)
+func fillBandRow512(_ d: UnsafeMutableRawPointer, _ rowBytes: Int, _ src: UnsafeRawPointer?, _ inStart: Int,
+                    _ inEnd: Int, _ padVec: __m512i, _ flip: __m512i) {
+  @inline(__always) func mask(_ n: Int) -> __mmask64 { n >= 64 ? ~0 : (1 &<< UInt64(n)) &- 1 }
+  guard let src else {
+    var i = 0
+    while i < rowBytes { _mm512_mask_storeu_epi8(d + i, mask(rowBytes &- i), padVec); i &+= 64 }
+    return
+  }
+  var i = 0
+  while i < inStart { _mm512_mask_storeu_epi8(d + i, mask(inStart &- i), padVec); i &+= 64 }
+  i = 0
+  let count = inEnd &- inStart
+  while i < count {
+    let k = mask(count &- i)
+    _mm512_mask_storeu_epi8(d + (inStart &+ i), k, _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, src + i), flip))
+    i &+= 64
+  }
+  i = inEnd
+  while i < rowBytes { _mm512_mask_storeu_epi8(d + i, mask(rowBytes &- i), padVec); i &+= 64 }
 }
 
 /// Arguments of a register tile (ConvTilesAVX512.swift).

@@ -47,6 +47,154 @@ import _CNNRuntimeShims
 public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                                  _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
+  if p.variant == 3 && p.depth_multiplier == 1 && depthwiseBandFits(p) && !depthwiseHasMinMultiplier(p) {
+    var call = KernelCall512(a: a, input: input, output: output)
+    cnnrt_with_stack_buffer({ buffer, context in
+      guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
+      depthwiseBandAVX512(k.a, k.input, k.output, buffer)
+    }, &call)
+    return
+  }
+  guard p.chunk_w <= 1 else { return }  // packed for the band kernel only (the loader checked that it fits)
+  depthwiseTapsAVX512(a, input, output)
+}
+
+/// Whether k_h band scratch rows fit the stack buffer.
+@inline(__always)
+func depthwiseBandFits(_ p: cnnrt_conv_args) -> Bool {
+  let row = cnnrt_dw512_band_row_bytes(p.out_w, p.stride_w, p.k_w, p.dilation_w, p.in_c)
+  return row > 0 && p.k_h > 0 && p.k_h <= 1 << 10 && p.k_h &* row <= Int64(CNNRT_AVX2_STACK_BYTES)
+    && p.pad_left >= 0 && p.pad_top >= 0
+}
+
+/// Whether a lane's multiplier is Int32.min (outside RequantLanes512's domain).
+@inline(__always)
+func depthwiseHasMinMultiplier(_ p: cnnrt_conv_args) -> Bool {
+  guard let mult = p.multiplier else { return true }
+  var i = 0
+  while i < Int(p.oc_blocks) &* 64 {
+    if mult[i] == Int32.min { return true }
+    i &+= 1
+  }
+  return false
+}
+
+/// Band kernel (depth multiplier 1): for each output row, its k_h input rows
+/// are converted once to u = x + 128 in stack scratch rows, padding included
+/// (u = 128 - input_offset), so that every tap is one unconditional 64-byte
+/// load; with chunk_w = P > 1 (16 or 32 channels, stride_w 1) a vector holds
+/// P adjacent output pixels (the weights, acc_init and requantization values
+/// repeat in its lanes). Same arithmetic as the per-tap kernel below, the
+/// requantization in RequantLanes512's form.
+@inline(never)
+func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                         _ output: UnsafeMutablePointer<Int8>, _ scratch: UnsafeMutableRawPointer) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let multRaw = p.multiplier, let shiftRaw = p.shift,
+        p.variant == 3, p.depth_multiplier == 1 else { return }
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let kH = Int(p.k_h), kW = Int(p.k_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w)
+  let dilH = Int(p.dilation_h), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let quads = Int(p.c_groups), blocks = Int(p.oc_blocks)
+  let pixels = max(1, Int(p.chunk_w))
+  let rowBytes = Int(cnnrt_dw512_band_row_bytes(p.out_w, p.stride_w, p.k_w, p.dilation_w, p.in_c))
+  let taps = kH &* kW
+  let fullQuads = taps / 4, lastTaps = taps % 4
+  guard Int(p.out_c) == C, rowBytes > 0, kH &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES), taps >= 1,
+        taps <= Int(CNNRT_AVX512_DW_MAX_TAPS), quads == (taps &+ 3) / 4, blocks == (C &+ 63) / 64,
+        pixels == 1 || (strideW == 1 && blocks == 1 && pixels &* C <= 64) else { return }
+  // Each tap's byte offset in the scratch rows from the window's top-left column.
+  var offsets = SIMD64<Int>()
+  withUnsafeMutableBytes(of: &offsets) { raw in
+  let tapOffsets = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+  var t = 0
+  while t < taps {
+    tapOffsets[t] = (t / kW) &* rowBytes &+ (t % kW) &* dilW &* C
+    t &+= 1
+  }
+  let padVec = _mm512_set1_epi8(CChar(bitPattern: UInt8(truncatingIfNeeded: 128 &- p.input_offset)))
+  let flip = _mm512_set1_epi8(-128)
+  let outOffset = _mm512_set1_epi32(p.output_offset)
+  let vMin = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min))
+  let vMax = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max))
+  let inCols = max(0, min(inW, rowBytes / C &- padLeft))
+  let inStart = padLeft &* C, inEnd = (padLeft &+ inCols) &* C
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      for ky in 0..<kH {
+        let iy = oy &* strideH &- padTop &+ ky &* dilH
+        let src = iy >= 0 && iy < inH ? UnsafeRawPointer(input + (b &* inH &+ iy) &* inW &* C) : nil
+        fillBandRow512(scratch + ky &* rowBytes, rowBytes, src, inStart, inEnd, padVec, flip)
+      }
+      let outRow = output + ((b &* outH &+ oy) &* outW) &* C
+      var blk = 0
+      while blk < blocks {
+        let oc0 = blk &* 64
+        let wLanes = pixels > 1 ? 4 : min(4, (C &- oc0 &+ 15) / 16)
+        let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
+        let kStride = 16 &* wLanes
+        let wBlock = UnsafeRawPointer(wRaw) + blk &* quads &* 256
+        let perChannel = blk &* 256
+        let accBase = UnsafeRawPointer(accInit) + perChannel
+        let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
+        let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
+        @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
+          RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
+                          _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at))
+        }
+        let q0 = rq(perChannel), q1 = rq(perChannel &+ 64), q2 = rq(perChannel &+ 128), q3 = rq(perChannel &+ 192)
+        @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
+          let at = wBlock + (q &* 4 &+ k) &* kStride
+          return wLanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(wMask, at)
+        }
+        @inline(__always) func addQuad(_ src: UnsafeRawPointer, _ q: Int, _ n: Int, _ a0: inout __m512i,
+                                       _ a1: inout __m512i, _ a2: inout __m512i, _ a3: inout __m512i) {
+          let z = _mm512_setzero_si512()
+          let v0 = _mm512_loadu_si512(src + tapOffsets[4 &* q])
+          let v1 = n > 1 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 1]) : z
+          let v2 = n > 2 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 2]) : z
+          let v3 = n > 3 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 3]) : z
+          let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+          let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+          a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0))
+          a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1))
+          a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2))
+          a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3))
+        }
+        var ox = 0
+        while ox < outW {
+          let src = UnsafeRawPointer(scratch) + (ox &* strideW &* C &+ oc0)
+          var a0 = i0, a1 = i1, a2 = i2, a3 = i3
+          var q = 0
+          while q < fullQuads {
+            addQuad(src, q, 4, &a0, &a1, &a2, &a3)
+            q &+= 1
+          }
+          if lastTaps > 0 { addQuad(src, fullQuads, lastTaps, &a0, &a1, &a2, &a3) }
+          let r0 = _mm512_add_epi32(q0.apply(a0), outOffset), r1 = _mm512_add_epi32(q1.apply(a1), outOffset)
+          let r2 = _mm512_add_epi32(q2.apply(a2), outOffset), r3 = _mm512_add_epi32(q3.apply(a3), outOffset)
+          let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
+          let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+          let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)
+          let dst = UnsafeMutableRawPointer(outRow + (ox &* C &+ oc0))
+          if count == 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, (1 &<< UInt64(count)) &- 1, v) }
+          ox &+= pixels
+        }
+        blk &+= 1
+      }
+    }
+  }
+  }
+}
+
+/// Per-tap kernel: any depth multiplier and geometry (see the file comment).
+@inline(never)
+func depthwiseTapsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                         _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
   guard let wRaw = p.weights, let accInit = p.acc_init, let multRaw = p.multiplier, let shiftRaw = p.shift,
         p.variant == 3 else { return }
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)

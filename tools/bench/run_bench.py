@@ -100,7 +100,7 @@ AVX512_HARDWARE_NOTE = (
     "register tiles of 12 pixels × 16 or 32 channels and 6 pixels × 64 channels, row mode for 1- or 3-channel "
     "first layers, and the per-tap kernel for rows too wide for its stack scratch), FullyConnected, depthwise "
     "Conv2D, Add, Mul, MaxPool, AveragePool and Mean, through `make ctest` and `make ctest-asan` on "
-    "`CNNRT_ISA=avx512` (all 309 golden cases from TFLM, 120 random models against the portable path, the "
+    "`CNNRT_ISA=avx512` (all 316 golden cases, 120 random models against the portable path, the "
     "no-allocation test) and `make zoo-test` (the Keras nets of the big tier, every op's output against the "
     "portable path's). Where the CPU lacks AVX-512, `make avx512-emu-test` runs the same tests on the unchanged "
     "sources compiled against a bit-level emulation of every AVX-512 instruction they use "

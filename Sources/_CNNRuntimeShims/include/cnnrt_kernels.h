@@ -40,7 +40,10 @@ typedef struct cnnrt_conv_args {
    * taps, oc_blocks blocks of 64 output channels; weights
    * [oc_blocks][c_groups][4][16][4], acc_init/multiplier/shift
    * [oc_blocks][4][16] in the kernel's lane order; rq_table (depth
-   * multiplier > 1) the vpermw gather indices, [oc_blocks][2][32] int16. */
+   * multiplier > 1) the vpermw gather indices, [oc_blocks][2][32] int16;
+   * chunk_w: output pixels per 64-byte vector (1, or 64 / in_c for 16 or
+   * 32 channels, depth multiplier 1 and stride_w 1: the vector's lanes
+   * hold that many adjacent pixels, weights repeated in each). */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
   /* int16 elements per input pixel in the scratch rows (depthwise: the
@@ -78,6 +81,18 @@ typedef struct cnnrt_add_args {
 /* Largest k_h * k_w of the AVX-512 depthwise kernel (a 64-bit tap mask);
  * larger kernels run the AVX2 depthwise kernels on the AVX-512 path. */
 #define CNNRT_AVX512_DW_MAX_TAPS 64
+/* Bytes of one scratch row of the AVX-512 depthwise band kernel
+ * (DepthwiseAVX512.swift): the input columns the output row reads, padding
+ * included, `channels` bytes each, plus 64 bytes that a vector read at the
+ * last column may cover, rounded up to 64; -1 when out of range. The band
+ * kernel runs when k_h such rows fit CNNRT_AVX2_STACK_BYTES. */
+static inline int64_t cnnrt_dw512_band_row_bytes(int64_t out_w, int64_t stride_w, int64_t k_w,
+                                                 int64_t dilation_w, int64_t channels) {
+  if (out_w < 1 || stride_w < 1 || k_w < 1 || dilation_w < 1 || channels < 1 || out_w > (1 << 20) ||
+      stride_w > (1 << 10) || k_w > (1 << 10) || dilation_w > (1 << 10) || channels > (1 << 20)) return -1;
+  int64_t cols = (out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1;
+  return (cols * channels + 64 + 63) / 64 * 64;
+}
 
 typedef struct cnnrt_fc_args {
   int64_t batches, depth, units;

@@ -659,8 +659,11 @@ public func depthwiseConv2DPack(
   if isa == KernelISA.avx512, let l = depthwiseAVX512Layout(filterShape: filterShape, inputChannels: inC) {
     // The region was sized for this layout: the AVX-512 kernel or the portable path.
     guard params.inputOffset >= -127, params.inputOffset <= 128, argsBytes + l.bytes <= regionBytes else { return false }
+    let pixels = avx512DepthwisePixels(params: params, requant: requant, channels: C, inputChannels: inC,
+                                       kH: kH, kW: kW, outW: outputShape.w)
     packDepthwiseAVX512(l, requant: requant, filter: filter, bias: bias, channels: C, depthMultiplier: C / inC,
-                        taps: kH * kW, inputOffset: params.inputOffset, into: region + argsBytes, args: &a)
+                        taps: kH * kW, inputOffset: params.inputOffset, pixels: pixels, into: region + argsBytes,
+                        args: &a)
   } else if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
      let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, multiplier: C / inC,
                                     strideW: params.strideW, dilationW: params.dilationW, outW: outputShape.w),
@@ -767,7 +770,11 @@ func depthwiseAVX512Layout(filterShape: Dims4, inputChannels: Int) -> DepthwiseA
         inputChannels > 0, C > 0, C <= 1 << 20, C % inputChannels == 0 else { return nil }
   let quads = (filterShape.h * filterShape.w + 3) / 4
   let blocks = (C + 63) / 64
-  let weightBytes = quads * 64 * ((C + 15) / 16)  // per quad and 16 channels: 4 taps x 16 bytes
+  // Per quad and 16 channels: 4 taps x 16 bytes; 16 or 32 channels (depth
+  // multiplier 1) reserve a whole 64-byte vector, for adjacent pixels
+  // sharing it (avx512DepthwisePixels).
+  let lanesC = (C == 16 || C == 32) && C == inputChannels ? 64 : C
+  let weightBytes = quads * 64 * ((lanesC + 15) / 16)
   let channelBytes = blocks * 256
   let accInitOffset = alignUp(weightBytes, 64)
   let gatherOffset = accInitOffset + 3 * channelBytes
@@ -775,6 +782,23 @@ func depthwiseAVX512Layout(filterShape: Dims4, inputChannels: Int) -> DepthwiseA
   return DepthwiseAVX512Layout(accInitOffset: accInitOffset, multiplierOffset: accInitOffset + channelBytes,
                                shiftOffset: accInitOffset + 2 * channelBytes, gatherOffset: gatherOffset,
                                bytes: gatherOffset + gatherBytes, quads: quads, blocks: blocks)
+}
+
+/// Output pixels per 64-byte vector of the AVX-512 depthwise kernel: 64 / C
+/// for 16 or 32 channels, depth multiplier 1 and stride_w 1 when the band
+/// kernel takes the op (its scratch rows fit, no multiplier is Int32.min);
+/// else 1.
+func avx512DepthwisePixels(params: ConvParams, requant: ChannelRequant, channels C: Int, inputChannels inC: Int,
+                           kH: Int, kW: Int, outW: Int) -> Int {
+  guard (C == 16 || C == 32), C == inC, params.strideW == 1 else { return 1 }
+  let row = cnnrt_dw512_band_row_bytes(Int64(outW), 1, Int64(kW), Int64(params.dilationW), Int64(C))
+  guard row > 0, Int64(kH) * row <= Int64(CNNRT_AVX2_STACK_BYTES) else { return 1 }
+  var c = 0
+  while c < C {
+    if requant.multiplier[c] == Int32.min { return 1 }
+    c += 1
+  }
+  return 64 / C
 }
 
 /// Channel of lane (k, d) of a block of the AVX-512 depthwise kernel:
@@ -788,18 +812,21 @@ func depthwiseAVX512Channel(block: Int, k: Int, dword d: Int) -> Int {
 /// and the kernel's fields of `a` (variant 3).
 func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, filter: UnsafePointer<Int8>,
                          bias: UnsafePointer<Int32>?, channels C: Int, depthMultiplier m: Int, taps: Int,
-                         inputOffset: Int32, into base: UnsafeMutableRawPointer, args a: inout cnnrt_conv_args) {
+                         inputOffset: Int32, pixels: Int, into base: UnsafeMutableRawPointer,
+                         args a: inout cnnrt_conv_args) {
+  /// The channel of byte position `at` of a block's vector (C or more: none).
+  @inline(__always) func channelAt(_ at: Int) -> Int { pixels == 1 ? at : (at < pixels * C ? at % C : C) }
   var idx = 0
   var blk = 0
   while blk < l.blocks {
-    let lanes = min(4, (C - blk * 64 + 15) / 16)  // 16-byte lanes stored per quad and k
+    let lanes = pixels > 1 ? 4 : min(4, (C - blk * 64 + 15) / 16)  // 16-byte lanes stored per quad and k
     var q = 0
     while q < l.quads {
       var k = 0
       while k < 4 {
         var d = 0
         while d < 4 * lanes {
-          let c = depthwiseAVX512Channel(block: blk, k: k, dword: d)
+          let c = channelAt(depthwiseAVX512Channel(block: blk, k: k, dword: d))
           var t = 0
           while t < 4 {
             let tap = 4 * q + t
@@ -822,7 +849,7 @@ func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, fi
   let shift = (base + l.shiftOffset).bindMemory(to: Int32.self, capacity: lanesTotal)
   var lane = 0
   while lane < lanesTotal {
-    let c = depthwiseAVX512Channel(block: lane / 64, k: lane % 64 / 16, dword: lane % 16)
+    let c = channelAt(depthwiseAVX512Channel(block: lane / 64, k: lane % 64 / 16, dword: lane % 16))
     var initial: Int32 = 0, mv: Int32 = 0, sv: Int32 = 0
     if c < C {
       // Inputs enter vpdpbusd as x + 128: subtract (128 - inputOffset) * sum(w).
@@ -850,6 +877,7 @@ func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, fi
     a.rq_table = UnsafePointer((base + l.gatherOffset).bindMemory(to: Int32.self, capacity: l.blocks * 32))
   }
   a.variant = 3
+  a.chunk_w = Int64(pixels)
   a.c_groups = Int64(l.quads)
   a.oc_blocks = Int64(l.blocks)
   a.weights = UnsafeRawPointer(base)
