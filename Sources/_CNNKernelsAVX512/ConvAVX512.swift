@@ -21,7 +21,7 @@
 // whenever k_h scratch rows fit CNNRT_AVX2_STACK_BYTES) converts each output
 // row's input rows once into u bytes in stack scratch rows, padding
 // included, and runs the generated register tiles of ConvTilesAVX512.swift
-// over them (up to 12 pixels x 1-2 blocks, or 6 pixels x 4 blocks). The
+// over them (up to 16 pixels x 1 block, 12 x 2 or 6 x 4 blocks). The
 // per-tap kernel (convTapsAVX512, any geometry) is described below.
 //
 // Per-tap register tile: 4 adjacent output pixels of a row x up to 4 blocks of 16
@@ -243,9 +243,9 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
           let o = outRow + (ox &* outC &+ blk &* 16)
           let left = outW &- ox
           switch nb {
-          case 4: convTile512B4(left, c, src, o); ox &+= min(6, left)
-          case 2: convTile512B2(left, c, src, o); ox &+= min(12, left)
-          default: convTile512B1(left, c, src, o); ox &+= min(12, left)
+          case 4: convTile512B4(left, c, src, o); ox &+= min(convTile512PixelsB4, left)
+          case 2: convTile512B2(left, c, src, o); ox &+= min(convTile512PixelsB2, left)
+          default: convTile512B1(left, c, src, o); ox &+= min(convTile512PixelsB1, left)
           }
         }
         blk &+= nb

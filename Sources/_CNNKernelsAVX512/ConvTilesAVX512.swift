@@ -700,7 +700,400 @@ func convTile512B1P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
 }
 
-/// Runs the tile of B = 1 blocks and P = `pixels` (1...12) pixels.
+@inline(__always)
+func convTile512B1P13(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  let o12 = 12 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0)
+        let x12 = _mm512_set1_epi32((s + o12).loadUnaligned(as: Int32.self))
+        a12_0 = _mm512_dpbusd_epi32(a12_0, x12, w0)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+}
+
+@inline(__always)
+func convTile512B1P14(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  var a13_0 = i0
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  let o12 = 12 &* step
+  let o13 = 13 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0)
+        let x12 = _mm512_set1_epi32((s + o12).loadUnaligned(as: Int32.self))
+        a12_0 = _mm512_dpbusd_epi32(a12_0, x12, w0)
+        let x13 = _mm512_set1_epi32((s + o13).loadUnaligned(as: Int32.self))
+        a13_0 = _mm512_dpbusd_epi32(a13_0, x13, w0)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+}
+
+@inline(__always)
+func convTile512B1P15(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  var a13_0 = i0
+  var a14_0 = i0
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  let o12 = 12 &* step
+  let o13 = 13 &* step
+  let o14 = 14 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0)
+        let x12 = _mm512_set1_epi32((s + o12).loadUnaligned(as: Int32.self))
+        a12_0 = _mm512_dpbusd_epi32(a12_0, x12, w0)
+        let x13 = _mm512_set1_epi32((s + o13).loadUnaligned(as: Int32.self))
+        a13_0 = _mm512_dpbusd_epi32(a13_0, x13, w0)
+        let x14 = _mm512_set1_epi32((s + o14).loadUnaligned(as: Int32.self))
+        a14_0 = _mm512_dpbusd_epi32(a14_0, x14, w0)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+}
+
+@inline(__always)
+func convTile512B1P16(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  var a13_0 = i0
+  var a14_0 = i0
+  var a15_0 = i0
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  let o12 = 12 &* step
+  let o13 = 13 &* step
+  let o14 = 14 &* step
+  let o15 = 15 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0)
+        let x12 = _mm512_set1_epi32((s + o12).loadUnaligned(as: Int32.self))
+        a12_0 = _mm512_dpbusd_epi32(a12_0, x12, w0)
+        let x13 = _mm512_set1_epi32((s + o13).loadUnaligned(as: Int32.self))
+        a13_0 = _mm512_dpbusd_epi32(a13_0, x13, w0)
+        let x14 = _mm512_set1_epi32((s + o14).loadUnaligned(as: Int32.self))
+        a14_0 = _mm512_dpbusd_epi32(a14_0, x14, w0)
+        let x15 = _mm512_set1_epi32((s + o15).loadUnaligned(as: Int32.self))
+        a15_0 = _mm512_dpbusd_epi32(a15_0, x15, w0)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+  requantStore512(a15_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 15 &* c.outC + 0)
+}
+
+/// Most pixels of a tile of 1 block(s).
+let convTile512PixelsB1 = 16
+
+/// Runs the tile of B = 1 blocks and P = `pixels` (1...16) pixels.
 @inline(__always)
 func convTile512B1(_ pixels: Int, _ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
   switch pixels {
@@ -715,7 +1108,11 @@ func convTile512B1(_ pixels: Int, _ c: ConvTile512Args, _ src: UnsafeRawPointer,
   case 9: convTile512B1P9(c, src, out)
   case 10: convTile512B1P10(c, src, out)
   case 11: convTile512B1P11(c, src, out)
-  default: convTile512B1P12(c, src, out)
+  case 12: convTile512B1P12(c, src, out)
+  case 13: convTile512B1P13(c, src, out)
+  case 14: convTile512B1P14(c, src, out)
+  case 15: convTile512B1P15(c, src, out)
+  default: convTile512B1P16(c, src, out)
   }
 }
 
@@ -1559,6 +1956,9 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   requantStore512(a11_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 16)
 }
 
+/// Most pixels of a tile of 2 block(s).
+let convTile512PixelsB2 = 12
+
 /// Runs the tile of B = 2 blocks and P = `pixels` (1...12) pixels.
 @inline(__always)
 func convTile512B2(_ pixels: Int, _ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
@@ -2003,6 +2403,9 @@ func convTile512B4P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   requantStore512(a4_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 48)
   requantStore512(a5_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 48)
 }
+
+/// Most pixels of a tile of 4 block(s).
+let convTile512PixelsB4 = 6
 
 /// Runs the tile of B = 4 blocks and P = `pixels` (1...6) pixels.
 @inline(__always)

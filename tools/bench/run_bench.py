@@ -97,12 +97,13 @@ KERNEL_PATHS = {
 AVX512_HARDWARE_NOTE = (
     "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel has run on an AVX-512 VNNI CPU "
     "(Intel Xeon, family 6 model 207, 2026-12-06) with 0 bytes different: Conv2D (the band kernel with its "
-    "register tiles of 12 pixels × 16 or 32 channels and 6 pixels × 64 channels, row mode for 1- or 3-channel "
-    "first layers, and the per-tap kernel for rows too wide for its stack scratch), FullyConnected, depthwise "
-    "Conv2D, Add, Mul, MaxPool, AveragePool and Mean, through `make ctest` and `make ctest-asan` on "
-    "`CNNRT_ISA=avx512` (all 316 golden cases, 120 random models against the portable path, the "
-    "no-allocation test) and `make zoo-test` (the Keras nets of the big tier, every op's output against the "
-    "portable path's). Where the CPU lacks AVX-512, `make avx512-emu-test` runs the same tests on the unchanged "
+    "register tiles of 16 pixels × 16 channels, 12 × 32 and 6 × 64, row mode for 1- or 3-channel "
+    "first layers, and the per-tap kernel for rows too wide for its stack scratch), depthwise Conv2D (the band "
+    "kernel, 4 or 2 pixels per vector for 16 or 32 channels, and the per-tap kernel), FullyConnected, Add, Mul, "
+    "MaxPool, AveragePool and Mean, through `make ctest` and `make ctest-asan` on `CNNRT_ISA=avx512` (all 316 "
+    "golden cases, 120 random models against the portable path, the no-allocation test) and the C check of "
+    "`make zoo-test` (`Tests/C/zoo_paths.c`: the 12 Keras nets of the big tier, every op's output against the "
+    "portable path's, 0 of 97,266,984 bytes different, also on the AddressSanitizer build). Where the CPU lacks AVX-512, `make avx512-emu-test` runs the same tests on the unchanged "
     "sources compiled against a bit-level emulation of every AVX-512 instruction they use "
     "(`tools/simd/AVX512Emulation.swift`, itself checked against the native AVX2 instructions), and compares "
     "the elementwise, pooling and Mean kernels with their AVX2 counterparts on 16,500 random cases. Pad, "
@@ -170,6 +171,21 @@ def measure_peak(peak_bin, flags):
             runs.append(json.loads(sh([peak_bin, mode])))
     peak = runs[0] if runs else None
     return peak, runs
+
+
+def best_peaks(a, b):
+    """Per instruction, the faster of two measure_peak results: a peak taken
+    while the shared host is busy reads low (one run read 367 instead of 648
+    GOPS), so the peak is measured before and after the models and the best
+    of the two kept."""
+    if not a[1]:
+        return b
+    by = {p["instruction"]: p for p in a[1]}
+    for p in b[1]:
+        if p["instruction"] not in by or p["gops"] > by[p["instruction"]]["gops"]:
+            by[p["instruction"]] = p
+    runs = [by[p["instruction"]] for p in a[1]]
+    return runs[0], runs
 
 
 # ---------------------------------------------------------------------------
@@ -941,7 +957,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
              "expected on every path (cnnrt implements TFLM's int8 arithmetic). For information, XNNPACK vs TFLM: {xnn_diffs or 'n/a'} bytes differ (XNNPACK "
              "does not promise TFLM's rounding).")
     L.append("- **Peak**: `tools/bench/vnni_peak.c` runs 12 independent chains of one instruction and reports "
-             "the best of 15 repeats of 0.1 s. " + "; ".join(f"{p['instruction']}: {p['gops']:.1f} GOPS" for p in peaks)
+             "the best of 15 repeats of 0.1 s; it runs before and after the models and the better figure is kept. " + "; ".join(f"{p['instruction']}: {p['gops']:.1f} GOPS" for p in peaks)
              + ". `vpmaddubsw` sums pairs into saturating int16, so it is an upper bound rather than what a "
              "bit-exact kernel reaches; `vpmaddwd` (int16 × int16 → int32) is the exact AVX2 path. On a "
              "Zen 4 host with AVX-512 VNNI the same program measures `vpdpbusd zmm` "
@@ -1023,6 +1039,9 @@ def main():
         results.append(bench_model(a, key, title, tfl, cpath, a.workdir, paths))
     if not results:
         sys.exit("run_bench: no model selected")
+    peak, peaks = best_peaks((peak, peaks), measure_peak(a.peak_bin, cpu["flags"]))
+    print("peak after the models: " + ("; ".join(f"{p['instruction']} {p['gops']:.1f} GOPS" for p in peaks) or "n/a"),
+          flush=True)
     vers = versions(results[0]["cnnrt_lib"])
     elapsed = time.time() - t_start
     command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])

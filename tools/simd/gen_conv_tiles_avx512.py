@@ -9,8 +9,9 @@ pixels of one row), fully unrolled so that every accumulator is a named local
 """
 
 # B blocks -> largest P (accumulators P * B <= 24; + B weight registers and
-# a broadcast register stay within the 32 zmm registers).
-PMAX = {1: 12, 2: 12, 4: 6}
+# a broadcast register stay within the 32 zmm registers). One block takes 16
+# pixels: 16 accumulators, and a 16- or 32-wide row in whole tiles.
+PMAX = {1: 16, 2: 12, 4: 6}
 
 out = []
 w = out.append
@@ -70,6 +71,9 @@ for B in sorted(PMAX):
                 w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.outOffset, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
         w("}")
         w("")
+    w(f"/// Most pixels of a tile of {B} block(s).")
+    w(f"let convTile512PixelsB{B} = {PMAX[B]}")
+    w("")
     w(f"/// Runs the tile of B = {B} blocks and P = `pixels` (1...{PMAX[B]}) pixels.")
     w("@inline(__always)")
     w(f"func convTile512B{B}(_ pixels: Int, _ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {{")
