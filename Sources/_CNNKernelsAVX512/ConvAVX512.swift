@@ -149,6 +149,7 @@ struct ConvTile512Args {
   var accInit: UnsafePointer<Int32>, multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>
   var outC: Int, c0: Int
   var outOffset: __m512i, vMin: __m512i, vMax: __m512i
+  var lo8: __m512i, hi8: __m512i     // the activation bounds in every byte
 }
 
 /// Band kernel: for each output row the k_h input rows it reads are
@@ -181,7 +182,8 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
     runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
     accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
     outOffset: _mm512_set1_epi32(p.output_offset), vMin: _mm512_set1_epi32(p.act_min),
-    vMax: _mm512_set1_epi32(p.act_max))
+    vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
+    hi8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max)))
   let padByte = UInt8(truncatingIfNeeded: 128 &- p.input_offset)
   let padVec = _mm512_set1_epi8(CChar(bitPattern: padByte))
   let flip = _mm512_set1_epi8(-128)
@@ -445,12 +447,14 @@ struct RequantLanes512 {
   var halfE: __m512i, halfO: __m512i   // half * 2^31 per even / odd lane (int64)
   var negE: __m512i, negO: __m512i     // -2^31 where r >= 1, else 0 (int64)
   var shE: __m512i, shO: __m512i       // 31 + r (int64)
+  var hasLeft: Bool                    // some lane shifts left
 
   @inline(__always)
   init(_ mult: __m512i, _ shift: __m512i) {
     let zero = _mm512_setzero_si512()
     let r = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero)
     left = _mm512_max_epi32(shift, zero)
+    hasLeft = _mm512_test_epi32_mask(left, left) != 0
     m = mult
     mOdd = _mm512_srli_epi64(mult, 32)
     let low = _mm512_set1_epi64(0xFFFF_FFFF), one = _mm512_set1_epi64(1), c31 = _mm512_set1_epi64(31)
@@ -467,7 +471,7 @@ struct RequantLanes512 {
 
   @inline(__always)
   func apply(_ acc: __m512i) -> __m512i {
-    let x = _mm512_sllv_epi32(acc, left)
+    let x = hasLeft ? _mm512_sllv_epi32(acc, left) : acc
     let nudge = _mm512_set1_epi64(1 << 30)
     @inline(__always) func round(_ product: __m512i, _ half: __m512i, _ neg: __m512i, _ sh: __m512i) -> __m512i {
       let u = _mm512_add_epi64(product, nudge)

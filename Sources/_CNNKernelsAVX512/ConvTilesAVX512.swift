@@ -6,7 +6,9 @@
 // (u = x + 128, from the band scratch rows) is broadcast from memory
 // (vpbroadcastd) into vpdpbusd: four exact products summed into int32 per
 // lane, wrapping as the reference's accumulator. The epilogue requantizes
-// block by block, the block's Requant512 made once for the P pixels.
+// block by block, the block's RequantLanes512 made once for the P pixels;
+// where a pixel's B blocks are whole and 4 / B pixels' outputs are 64
+// contiguous bytes, they are packed and stored 64 at a time.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 
@@ -154,6 +156,13 @@ func convTile512B1P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -203,6 +212,14 @@ func convTile512B1P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -257,6 +274,15 @@ func convTile512B1P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -316,6 +342,16 @@ func convTile512B1P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+    requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -380,6 +416,16 @@ func convTile512B1P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -449,6 +495,17 @@ func convTile512B1P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -523,6 +580,18 @@ func convTile512B1P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -602,6 +671,19 @@ func convTile512B1P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+    requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -686,6 +768,19 @@ func convTile512B1P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -775,6 +870,20 @@ func convTile512B1P13(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -869,6 +978,21 @@ func convTile512B1P14(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+    requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -968,6 +1092,22 @@ func convTile512B1P15(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+    requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+    requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1072,6 +1212,22 @@ func convTile512B1P16(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 12 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a12_0), c.outOffset), _mm512_add_epi32(rq0.apply(a13_0), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a14_0), c.outOffset), _mm512_add_epi32(rq0.apply(a15_0), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1145,11 +1301,11 @@ func convTile512B2P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
 }
 
@@ -1186,12 +1342,19 @@ func convTile512B2P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
 }
@@ -1233,13 +1396,22 @@ func convTile512B2P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+    requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1286,14 +1458,24 @@ func convTile512B2P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1345,15 +1527,27 @@ func convTile512B2P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1410,16 +1604,29 @@ func convTile512B2P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
   requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1481,6 +1688,25 @@ func convTile512B2P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+    requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1488,10 +1714,6 @@ func convTile512B2P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
   requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
   requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1558,6 +1780,26 @@ func convTile512B2P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1566,10 +1808,6 @@ func convTile512B2P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
   requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
   requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1641,6 +1879,28 @@ func convTile512B2P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1650,10 +1910,6 @@ func convTile512B2P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
   requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
   requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1730,6 +1986,29 @@ func convTile512B2P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1740,10 +2019,6 @@ func convTile512B2P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
   requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
   requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1825,6 +2100,31 @@ func convTile512B2P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
+    requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+    requantStore512(a10_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 16)
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1836,10 +2136,6 @@ func convTile512B2P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
   requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
   requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -1926,6 +2222,32 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq1.apply(a10_1), c.outOffset),
+                                    _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), _mm512_add_epi32(rq1.apply(a11_1), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -1938,10 +2260,6 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
   requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
   requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
@@ -2011,21 +2329,28 @@ func convTile512B4P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
                               _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
                               _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
 }
 
@@ -2066,24 +2391,34 @@ func convTile512B4P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
                               _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
                               _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
   requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
 }
@@ -2129,27 +2464,40 @@ func convTile512B4P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
                               _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
                               _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
   requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
   requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
@@ -2200,30 +2548,46 @@ func convTile512B4P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
                               _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
                               _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
-  requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
                               _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
   requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
   requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
@@ -2279,33 +2643,52 @@ func convTile512B4P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a4_2), c.outOffset), _mm512_add_epi32(rq3.apply(a4_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
   requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
   requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  let n2 = min(16, c.outC &- c.c0 &- 32)
-  let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
   requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
   requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
   requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
   requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
   requantStore512(a4_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 32)
-  let n3 = min(16, c.outC &- c.c0 &- 48)
-  let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
   requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
   requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
@@ -2366,36 +2749,58 @@ func convTile512B4P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
                               _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a4_2), c.outOffset), _mm512_add_epi32(rq3.apply(a4_3), c.outOffset), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
+                        packClamp64(_mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset),
+                                    _mm512_add_epi32(rq2.apply(a5_2), c.outOffset), _mm512_add_epi32(rq3.apply(a5_3), c.outOffset), c.lo8, c.hi8))
+    return
+  }
   requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
   requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
   requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
   requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  let n1 = min(16, c.outC &- c.c0 &- 16)
-  let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
   requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
   requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
   requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
   requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
   requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
   requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  let n2 = min(16, c.outC &- c.c0 &- 32)
-  let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
   requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
   requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
   requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
   requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
   requantStore512(a4_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 32)
   requantStore512(a5_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 32)
-  let n3 = min(16, c.outC &- c.c0 &- 48)
-  let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
   requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
   requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
   requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)

@@ -23,7 +23,9 @@ w("// input bytes the B weight vectors are loaded once and each pixel's quad")
 w("// (u = x + 128, from the band scratch rows) is broadcast from memory")
 w("// (vpbroadcastd) into vpdpbusd: four exact products summed into int32 per")
 w("// lane, wrapping as the reference's accumulator. The epilogue requantizes")
-w("// block by block, the block's Requant512 made once for the P pixels.")
+w("// block by block, the block's RequantLanes512 made once for the P pixels;")
+w("// where a pixel's B blocks are whole and 4 / B pixels' outputs are 64")
+w("// contiguous bytes, they are packed and stored 64 at a time.")
 w("#if arch(x86_64)")
 w("import _Builtin_intrinsics.intel")
 w("")
@@ -67,6 +69,31 @@ for B in sorted(PMAX):
             w(f"  let k{b} = laneMask16(n{b})")
             w(f"  let rq{b} = RequantLanes512(_mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.multiplier + {16*b})),")
             w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})))")
+        # Whole 64-byte output runs: B * 16 channels per pixel, 4 / B pixels
+        # per run, contiguous when the tile's blocks are whole and (B < 4)
+        # they are all of the pixel's channels.
+        per = 4 // B
+        runs = P // per
+        if runs > 0:
+            cond = "c.c0 &+ 64 <= c.outC" if B == 4 else f"c.outC == {16 * B}"
+            w(f"  if {cond} {{")
+            w("    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).")
+            for g in range(runs):
+                vals = []
+                for i in range(per):
+                    p = g * per + i
+                    for b in range(B):
+                        vals.append(f"_mm512_add_epi32(rq{b}.apply(a{p}_{b}), c.outOffset)")
+                w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer(out + {g * per} &* c.outC),")
+                w(f"                        packClamp64({', '.join(vals[:2])},")
+                w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
+            rest = range(runs * per, P)
+            for b in range(B):
+                for p in rest:
+                    w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.outOffset, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
+            w("    return")
+            w("  }")
+        for b in range(B):
             for p in range(P):
                 w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.outOffset, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
         w("}")
