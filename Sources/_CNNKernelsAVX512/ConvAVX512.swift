@@ -49,11 +49,7 @@ import _CNNRuntimeShims
 public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                               _ output: UnsafeMutablePointer<Int8>) {
   if ConvBand512(a.pointee) != nil && !hasMinMultiplier(a.pointee) {
-    var call = KernelCall512(a: a, input: input, output: output)
-    cnnrt_with_stack_buffer({ buffer, context in
-      guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
-      convBandAVX512(k.a, k.input, k.output, buffer)
-    }, &call)
+    withStackScratch512(a, input, output) { convBandAVX512($0, $1, $2, $3) }
     return
   }
   convTapsAVX512(a, input, output)
@@ -73,11 +69,27 @@ func hasMinMultiplier(_ p: cnnrt_conv_args) -> Bool {
   return false
 }
 
+/// A band kernel: arguments, input, output, the stack scratch buffer.
+typealias BandKernel512 = @convention(c) (UnsafePointer<cnnrt_conv_args>, UnsafePointer<Int8>,
+                                          UnsafeMutablePointer<Int8>, UnsafeMutableRawPointer) -> Void
+
 /// A kernel call's arguments, passed through cnnrt_with_stack_buffer.
 struct KernelCall512 {
   var a: UnsafePointer<cnnrt_conv_args>
   var input: UnsafePointer<Int8>
   var output: UnsafeMutablePointer<Int8>
+  var body: BandKernel512
+}
+
+/// Runs `body` with the CNNRT_AVX2_STACK_BYTES stack buffer (cnnrt_with_stack_buffer).
+@inline(__always)
+func withStackScratch512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                         _ output: UnsafeMutablePointer<Int8>, _ body: BandKernel512) {
+  var call = KernelCall512(a: a, input: input, output: output, body: body)
+  cnnrt_with_stack_buffer({ buffer, context in
+    guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
+    k.body(k.a, k.input, k.output, buffer)
+  }, &call)
 }
 
 /// Geometry of the band kernel's scratch rows, or nil when k_h rows do not

@@ -48,11 +48,7 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
                                  _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
   if p.variant == 3 && p.depth_multiplier == 1 && depthwiseBandFits(p) && !depthwiseHasMinMultiplier(p) {
-    var call = KernelCall512(a: a, input: input, output: output)
-    cnnrt_with_stack_buffer({ buffer, context in
-      guard let buffer, let k = context?.assumingMemoryBound(to: KernelCall512.self).pointee else { return }
-      depthwiseBandAVX512(k.a, k.input, k.output, buffer)
-    }, &call)
+    withStackScratch512(a, input, output) { depthwiseBandAVX512($0, $1, $2, $3) }
     return
   }
   guard p.chunk_w <= 1 else { return }  // packed for the band kernel only (the loader checked that it fits)
