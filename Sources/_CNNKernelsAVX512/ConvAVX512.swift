@@ -48,25 +48,11 @@ import _CNNRuntimeShims
 @inline(never)
 public func cnnrtConv2DAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                               _ output: UnsafeMutablePointer<Int8>) {
-  if ConvBand512(a.pointee) != nil && !hasMinMultiplier(a.pointee) {
+  if a.pointee.chunk_w == 1 && ConvBand512(a.pointee) != nil {
     withStackScratch512(a, input, output) { convBandAVX512($0, $1, $2, $3) }
     return
   }
   convTapsAVX512(a, input, output)
-}
-
-/// Whether some output channel's multiplier is Int32.min (a scale of minus a
-/// power of two), outside RequantLanes512's domain: the per-tap kernel, whose
-/// Requant512 covers it, runs then.
-@inline(__always)
-func hasMinMultiplier(_ p: cnnrt_conv_args) -> Bool {
-  guard let mult = p.multiplier else { return true }
-  var oc = 0
-  while oc < Int(p.out_c) {
-    if mult[oc] == Int32.min { return true }
-    oc &+= 1
-  }
-  return false
 }
 
 /// A band kernel: arguments, input, output, the stack scratch buffer.
@@ -92,9 +78,10 @@ func withStackScratch512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   }, &call)
 }
 
-/// Geometry of the band kernel's scratch rows, or nil when k_h rows do not
-/// fit the stack buffer (CNNRT_AVX2_STACK_BYTES) or the arguments are out of
-/// its range (the per-tap kernel then runs).
+/// Geometry of the band kernel's scratch rows (cnnrt_conv512_band_row_bytes),
+/// or nil when k_h rows do not fit the stack buffer (CNNRT_AVX2_STACK_BYTES)
+/// or the arguments are out of its range. The loader chose the band kernel
+/// (chunk_w = 1) by the same rule; this is the kernel's own guard.
 struct ConvBand512 {
   /// Scratch bytes per input pixel: in_c in row mode (a kernel row's k_w *
   /// in_c inputs are contiguous), else the pixel's quads (4 * c_groups).
@@ -105,23 +92,13 @@ struct ConvBand512 {
   var rowMode: Bool
 
   init?(_ p: cnnrt_conv_args) {
-    let inC = Int(p.in_c), cGroups = Int(p.c_groups), kW = Int(p.k_w), kH = Int(p.k_h)
-    let outW = Int(p.out_w), strideW = Int(p.stride_w), dilW = Int(p.dilation_w)
-    guard p.pad_left >= 0, p.pad_top >= 0, inC > 0, cGroups > 0, kW > 0, kH > 0, outW > 0, strideW > 0, dilW > 0,
-          inC <= 1 << 16, kW <= 1 << 10, kH <= 1 << 10, outW <= 1 << 20, strideW <= 1 << 10, dilW <= 1 << 10,
-          Int(p.pad_left) <= 1 << 20 else { return nil }
     rowMode = p.variant == 2
-    if rowMode {
-      guard dilW == 1, kW &* inC <= Int(CNNRT_AVX512_ROW_MAX_INPUTS), cGroups == (kW &* inC &+ 3) / 4 else { return nil }
-      pxStride = inC
-    } else {
-      guard cGroups == (inC &+ 3) / 4 else { return nil }
-      pxStride = 4 &* cGroups
-    }
-    let needed = rowMode ? ((outW &- 1) &* strideW) &* inC &+ 4 &* cGroups
-                         : ((outW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1) &* pxStride
-    rowBytes = (needed &+ 63) & ~63
-    guard kH &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) else { return nil }
+    let row = cnnrt_conv512_band_row_bytes(p.out_w, p.stride_w, p.k_w, p.dilation_w, p.in_c, p.c_groups,
+                                           rowMode ? 1 : 0)
+    guard row > 0, p.k_h > 0, p.k_h <= 1 << 10, p.k_h &* row <= Int64(CNNRT_AVX2_STACK_BYTES),
+          p.pad_left >= 0, p.pad_top >= 0, p.pad_left <= 1 << 20 else { return nil }
+    rowBytes = Int(row)
+    pxStride = rowMode ? Int(p.in_c) : 4 &* Int(p.c_groups)
   }
 }
 

@@ -47,11 +47,13 @@ import _CNNRuntimeShims
 public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
                                  _ output: UnsafeMutablePointer<Int8>) {
   let p = a.pointee
-  if p.variant == 3 && p.depth_multiplier == 1 && depthwiseBandFits(p) && !depthwiseHasMinMultiplier(p) {
+  // chunk_w >= 1: the loader chose the band kernel (depth multiplier 1, rows
+  // that fit, no Int32.min multiplier); 0: the per-tap kernel.
+  if p.chunk_w >= 1 {
+    guard p.variant == 3, p.depth_multiplier == 1, depthwiseBandFits(p) else { return }
     withStackScratch512(a, input, output) { depthwiseBandAVX512($0, $1, $2, $3) }
     return
   }
-  guard p.chunk_w <= 1 else { return }  // packed for the band kernel only (the loader checked that it fits)
   depthwiseTapsAVX512(a, input, output)
 }
 
@@ -61,18 +63,6 @@ func depthwiseBandFits(_ p: cnnrt_conv_args) -> Bool {
   let row = cnnrt_dw512_band_row_bytes(p.out_w, p.stride_w, p.k_w, p.dilation_w, p.in_c)
   return row > 0 && p.k_h > 0 && p.k_h <= 1 << 10 && p.k_h &* row <= Int64(CNNRT_AVX2_STACK_BYTES)
     && p.pad_left >= 0 && p.pad_top >= 0
-}
-
-/// Whether a lane's multiplier is Int32.min (outside RequantLanes512's domain).
-@inline(__always)
-func depthwiseHasMinMultiplier(_ p: cnnrt_conv_args) -> Bool {
-  guard let mult = p.multiplier else { return true }
-  var i = 0
-  while i < Int(p.oc_blocks) &* 64 {
-    if mult[i] == Int32.min { return true }
-    i &+= 1
-  }
-  return false
 }
 
 /// Band kernel (depth multiplier 1): for each output row, its k_h input rows

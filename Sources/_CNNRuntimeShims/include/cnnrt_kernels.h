@@ -41,9 +41,12 @@ typedef struct cnnrt_conv_args {
    * [oc_blocks][c_groups][4][16][4], acc_init/multiplier/shift
    * [oc_blocks][4][16] in the kernel's lane order; rq_table (depth
    * multiplier > 1) the vpermw gather indices, [oc_blocks][2][32] int16;
-   * chunk_w: output pixels per 64-byte vector (1, or 64 / in_c for 16 or
-   * 32 channels, depth multiplier 1 and stride_w 1: the vector's lanes
-   * hold that many adjacent pixels, weights repeated in each). */
+   * chunk_w: 0 for the per-tap kernel, else the band kernel with that
+   * many output pixels per 64-byte vector (1, or 64 / in_c for 16 or 32
+   * channels, depth multiplier 1 and stride_w 1: the vector's lanes hold
+   * that many adjacent pixels, weights repeated in each). AVX-512 Conv2D
+   * (variants 0 and 2): chunk_w 1 for the band kernel, 0 for the per-tap
+   * kernel (cnnrt_conv512_band_row_bytes). */
   int64_t variant;
   int64_t taps_per_row, pairs_per_tap;
   /* int16 elements per input pixel in the scratch rows (depthwise: the
@@ -81,6 +84,29 @@ typedef struct cnnrt_add_args {
 /* Largest k_h * k_w of the AVX-512 depthwise kernel (a 64-bit tap mask);
  * larger kernels run the AVX2 depthwise kernels on the AVX-512 path. */
 #define CNNRT_AVX512_DW_MAX_TAPS 64
+/* Bytes of one scratch row of the AVX-512 Conv2D band kernel
+ * (ConvAVX512.swift, convBandAVX512) for the packed layout's c_groups quads:
+ * in row mode (variant 2: dilation_w 1, a kernel row's k_w * in_c inputs one
+ * tap) in_c bytes per input pixel and a tap's quads read from its first
+ * pixel, else 4 * c_groups bytes per pixel; rounded up to 64; -1 when out of
+ * range. The loader picks the band kernel (chunk_w = 1) when k_h such rows fit
+ * CNNRT_AVX2_STACK_BYTES. */
+static inline int64_t cnnrt_conv512_band_row_bytes(int64_t out_w, int64_t stride_w, int64_t k_w,
+                                                   int64_t dilation_w, int64_t in_c, int64_t c_groups,
+                                                   int row_mode) {
+  if (out_w < 1 || stride_w < 1 || k_w < 1 || dilation_w < 1 || in_c < 1 || c_groups < 1 || out_w > (1 << 20) ||
+      stride_w > (1 << 10) || k_w > (1 << 10) || dilation_w > (1 << 10) || in_c > (1 << 16)) return -1;
+  int64_t needed;
+  if (row_mode) {
+    if (dilation_w != 1 || k_w * in_c > CNNRT_AVX512_ROW_MAX_INPUTS || c_groups != (k_w * in_c + 3) / 4) return -1;
+    needed = (out_w - 1) * stride_w * in_c + 4 * c_groups;
+  } else {
+    if (c_groups != (in_c + 3) / 4) return -1;
+    needed = ((out_w - 1) * stride_w + (k_w - 1) * dilation_w + 1) * 4 * c_groups;
+  }
+  return (needed + 63) / 64 * 64;
+}
+
 /* Bytes of one scratch row of the AVX-512 depthwise band kernel
  * (DepthwiseAVX512.swift): the input columns the output row reads, padding
  * included, `channels` bytes each, plus 64 bytes that a vector read at the

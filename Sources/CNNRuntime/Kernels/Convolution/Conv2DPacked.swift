@@ -307,6 +307,14 @@ public func conv2DPack(
   // the same with kW 1 and kW * inC input channels.
   let row = avx512RowMode(isa: isa, kW: kW, inC: inC, dilationW: params.dilationW)
   if row { a.variant = 2 }
+  if avx512 {
+    // The band kernel (chunk_w = 1) when k_h scratch rows fit and no
+    // multiplier is Int32.min; else the per-tap kernel.
+    let rowBytes = cnnrt_conv512_band_row_bytes(a.out_w, a.stride_w, a.k_w, a.dilation_w, a.in_c, a.c_groups,
+                                                row ? 1 : 0)
+    a.chunk_w = rowBytes > 0 && Int64(kH) * rowBytes <= Int64(CNNRT_AVX2_STACK_BYTES) && params.padLeft >= 0
+      && params.padTop >= 0 && !hasMinMultiplier(requant, channels: outC) ? 1 : 0
+  }
   packConvBlocks(filter: filter, outC: outC, kH: kH, kW: row ? 1 : kW, inC: row ? kW * inC : inC, blocks: l.ocBlocks,
                  lanes: l.lanes, groupSize: l.groupSize, cGroups: l.cGroups, into: w)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
@@ -784,21 +792,30 @@ func depthwiseAVX512Layout(filterShape: Dims4, inputChannels: Int) -> DepthwiseA
                                bytes: gatherOffset + gatherBytes, quads: quads, blocks: blocks)
 }
 
-/// Output pixels per 64-byte vector of the AVX-512 depthwise kernel: 64 / C
-/// for 16 or 32 channels, depth multiplier 1 and stride_w 1 when the band
-/// kernel takes the op (its scratch rows fit, no multiplier is Int32.min);
-/// else 1.
+/// Output pixels per 64-byte vector of the AVX-512 depthwise band kernel, or
+/// 0 when the per-tap kernel runs instead: the band kernel takes depth
+/// multiplier 1 when its scratch rows fit (cnnrt_dw512_band_row_bytes) and no
+/// multiplier is Int32.min; 64 / C pixels for 16 or 32 channels and stride_w
+/// 1, else 1.
 func avx512DepthwisePixels(params: ConvParams, requant: ChannelRequant, channels C: Int, inputChannels inC: Int,
                            kH: Int, kW: Int, outW: Int) -> Int {
-  guard (C == 16 || C == 32), C == inC, params.strideW == 1 else { return 1 }
-  let row = cnnrt_dw512_band_row_bytes(Int64(outW), 1, Int64(kW), Int64(params.dilationW), Int64(C))
-  guard row > 0, Int64(kH) * row <= Int64(CNNRT_AVX2_STACK_BYTES) else { return 1 }
+  guard C == inC, params.padLeft >= 0, params.padTop >= 0, !hasMinMultiplier(requant, channels: C) else { return 0 }
+  let row = cnnrt_dw512_band_row_bytes(Int64(outW), Int64(params.strideW), Int64(kW), Int64(params.dilationW),
+                                       Int64(C))
+  guard row > 0, Int64(kH) * row <= Int64(CNNRT_AVX2_STACK_BYTES) else { return 0 }
+  return (C == 16 || C == 32) && params.strideW == 1 ? 64 / C : 1
+}
+
+/// Whether some channel's multiplier is Int32.min (a scale of minus a power
+/// of two): outside the AVX-512 band kernels' requantization (RequantLanes512),
+/// so such an op keeps the per-tap kernels.
+func hasMinMultiplier(_ requant: ChannelRequant, channels: Int) -> Bool {
   var c = 0
-  while c < C {
-    if requant.multiplier[c] == Int32.min { return 1 }
+  while c < channels {
+    if requant.multiplier[c] == Int32.min { return true }
     c += 1
   }
-  return 64 / C
+  return false
 }
 
 /// Channel of lane (k, d) of a block of the AVX-512 depthwise kernel:
@@ -815,7 +832,7 @@ func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, fi
                          inputOffset: Int32, pixels: Int, into base: UnsafeMutableRawPointer,
                          args a: inout cnnrt_conv_args) {
   /// The channel of byte position `at` of a block's vector (C or more: none).
-  @inline(__always) func channelAt(_ at: Int) -> Int { pixels == 1 ? at : (at < pixels * C ? at % C : C) }
+  @inline(__always) func channelAt(_ at: Int) -> Int { pixels <= 1 ? at : (at < pixels * C ? at % C : C) }
   var idx = 0
   var blk = 0
   while blk < l.blocks {
