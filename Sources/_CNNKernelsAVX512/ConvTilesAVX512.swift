@@ -38,8 +38,9 @@ func convTile512B1P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -72,9 +73,10 @@ func convTile512B1P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -111,10 +113,11 @@ func convTile512B1P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -155,18 +158,19 @@ func convTile512B1P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -211,20 +215,21 @@ func convTile512B1P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -273,22 +278,23 @@ func convTile512B1P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-    requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -341,24 +347,25 @@ func convTile512B1P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-    requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-    requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+    requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -415,25 +422,26 @@ func convTile512B1P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -494,27 +502,28 @@ func convTile512B1P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -579,29 +588,30 @@ func convTile512B1P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-    requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -670,31 +680,32 @@ func convTile512B1P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-    requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-    requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+    requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -767,32 +778,33 @@ func convTile512B1P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -869,34 +881,35 @@ func convTile512B1P13(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -977,36 +990,37 @@ func convTile512B1P14(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
-    requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+    requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
-  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -1091,38 +1105,39 @@ func convTile512B1P15(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
-    requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
-    requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
+    requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+    requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+    requantStore512(a14_0, k0, rq0, c.vMin, c.vMax, out + 14 &* c.outC + 0)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
-  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
-  requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.vMin, c.vMax, out + 14 &* c.outC + 0)
 }
 
 @inline(__always)
@@ -1211,39 +1226,40 @@ func convTile512B1P16(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq0.apply(a1_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq0.apply(a5_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq0.apply(a9_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 12 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a12_0), c.outOffset), _mm512_add_epi32(rq0.apply(a13_0), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a14_0), c.outOffset), _mm512_add_epi32(rq0.apply(a15_0), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a12_0), rq0.apply(a13_0),
+                                    rq0.apply(a14_0), rq0.apply(a15_0), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  requantStore512(a12_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 12 &* c.outC + 0)
-  requantStore512(a13_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 13 &* c.outC + 0)
-  requantStore512(a14_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 14 &* c.outC + 0)
-  requantStore512(a15_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 15 &* c.outC + 0)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+  requantStore512(a15_0, k0, rq0, c.vMin, c.vMax, out + 15 &* c.outC + 0)
 }
 
 /// Most pixels of a tile of 1 block(s).
@@ -1300,13 +1316,15 @@ func convTile512B2P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1341,22 +1359,24 @@ func convTile512B2P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1395,26 +1415,28 @@ func convTile512B2P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-    requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
+    requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+    requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1457,29 +1479,31 @@ func convTile512B2P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1526,33 +1550,35 @@ func convTile512B2P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-    requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
+    requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+    requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1603,36 +1629,38 @@ func convTile512B2P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1687,40 +1715,42 @@ func convTile512B2P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-    requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
+    requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+    requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1779,43 +1809,45 @@ func convTile512B2P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
-  requantStore512(a7_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1878,47 +1910,49 @@ func convTile512B2P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-    requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
+    requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+    requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
-  requantStore512(a7_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 16)
-  requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -1985,50 +2019,52 @@ func convTile512B2P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a8_0), rq1.apply(a8_1),
+                                    rq0.apply(a9_0), rq1.apply(a9_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
-  requantStore512(a7_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 16)
-  requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
-  requantStore512(a9_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+  requantStore512(a9_1, k1, rq1, c.vMin, c.vMax, out + 9 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -2099,54 +2135,56 @@ func convTile512B2P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
-    requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-    requantStore512(a10_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 16)
+                        packClamp64(rq0.apply(a8_0), rq1.apply(a8_1),
+                                    rq0.apply(a9_0), rq1.apply(a9_1), c.lo8, c.hi8))
+    requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+    requantStore512(a10_1, k1, rq1, c.vMin, c.vMax, out + 10 &* c.outC + 16)
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
-  requantStore512(a7_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 16)
-  requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
-  requantStore512(a9_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 16)
-  requantStore512(a10_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+  requantStore512(a9_1, k1, rq1, c.vMin, c.vMax, out + 9 &* c.outC + 16)
+  requantStore512(a10_1, k1, rq1, c.vMin, c.vMax, out + 10 &* c.outC + 16)
 }
 
 @inline(__always)
@@ -2221,57 +2259,59 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a6_0), c.outOffset), _mm512_add_epi32(rq1.apply(a6_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a7_0), c.outOffset), _mm512_add_epi32(rq1.apply(a7_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a8_0), c.outOffset), _mm512_add_epi32(rq1.apply(a8_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a9_0), c.outOffset), _mm512_add_epi32(rq1.apply(a9_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a8_0), rq1.apply(a8_1),
+                                    rq0.apply(a9_0), rq1.apply(a9_1), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a10_0), c.outOffset), _mm512_add_epi32(rq1.apply(a10_1), c.outOffset),
-                                    _mm512_add_epi32(rq0.apply(a11_0), c.outOffset), _mm512_add_epi32(rq1.apply(a11_1), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a10_0), rq1.apply(a10_1),
+                                    rq0.apply(a11_0), rq1.apply(a11_1), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a6_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 0)
-  requantStore512(a7_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 0)
-  requantStore512(a8_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 0)
-  requantStore512(a9_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 0)
-  requantStore512(a10_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 0)
-  requantStore512(a11_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a6_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 6 &* c.outC + 16)
-  requantStore512(a7_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 7 &* c.outC + 16)
-  requantStore512(a8_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 8 &* c.outC + 16)
-  requantStore512(a9_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 9 &* c.outC + 16)
-  requantStore512(a10_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 10 &* c.outC + 16)
-  requantStore512(a11_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 11 &* c.outC + 16)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16)
+  requantStore512(a9_1, k1, rq1, c.vMin, c.vMax, out + 9 &* c.outC + 16)
+  requantStore512(a10_1, k1, rq1, c.vMin, c.vMax, out + 10 &* c.outC + 16)
+  requantStore512(a11_1, k1, rq1, c.vMin, c.vMax, out + 11 &* c.outC + 16)
 }
 
 /// Most pixels of a tile of 2 block(s).
@@ -2328,30 +2368,34 @@ func convTile512B4P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
 }
 
 @inline(__always)
@@ -2390,37 +2434,41 @@ func convTile512B4P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
-  requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
 }
 
 @inline(__always)
@@ -2463,44 +2511,48 @@ func convTile512B4P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
-  requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
-  requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48)
 }
 
 @inline(__always)
@@ -2547,51 +2599,55 @@ func convTile512B4P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a3_0), rq1.apply(a3_1),
+                                    rq2.apply(a3_2), rq3.apply(a3_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
-  requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
-  requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
-  requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
-  requantStore512(a3_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48)
 }
 
 @inline(__always)
@@ -2642,58 +2698,62 @@ func convTile512B4P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a3_0), rq1.apply(a3_1),
+                                    rq2.apply(a3_2), rq3.apply(a3_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a4_2), c.outOffset), _mm512_add_epi32(rq3.apply(a4_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq2.apply(a4_2), rq3.apply(a4_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
-  requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
-  requantStore512(a4_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
-  requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
-  requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
-  requantStore512(a3_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 48)
-  requantStore512(a4_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32)
+  requantStore512(a4_2, k2, rq2, c.vMin, c.vMax, out + 4 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48)
+  requantStore512(a4_3, k3, rq3, c.vMin, c.vMax, out + 4 &* c.outC + 48)
 }
 
 @inline(__always)
@@ -2748,65 +2808,69 @@ func convTile512B4P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
   let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)))
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
   let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)))
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
   let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)))
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
   let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)))
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a0_0), c.outOffset), _mm512_add_epi32(rq1.apply(a0_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a0_2), c.outOffset), _mm512_add_epi32(rq3.apply(a0_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a1_0), c.outOffset), _mm512_add_epi32(rq1.apply(a1_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a1_2), c.outOffset), _mm512_add_epi32(rq3.apply(a1_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a2_0), c.outOffset), _mm512_add_epi32(rq1.apply(a2_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a2_2), c.outOffset), _mm512_add_epi32(rq3.apply(a2_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a3_0), c.outOffset), _mm512_add_epi32(rq1.apply(a3_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a3_2), c.outOffset), _mm512_add_epi32(rq3.apply(a3_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a3_0), rq1.apply(a3_1),
+                                    rq2.apply(a3_2), rq3.apply(a3_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a4_0), c.outOffset), _mm512_add_epi32(rq1.apply(a4_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a4_2), c.outOffset), _mm512_add_epi32(rq3.apply(a4_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq2.apply(a4_2), rq3.apply(a4_3), c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
-                        packClamp64(_mm512_add_epi32(rq0.apply(a5_0), c.outOffset), _mm512_add_epi32(rq1.apply(a5_1), c.outOffset),
-                                    _mm512_add_epi32(rq2.apply(a5_2), c.outOffset), _mm512_add_epi32(rq3.apply(a5_3), c.outOffset), c.lo8, c.hi8))
+                        packClamp64(rq0.apply(a5_0), rq1.apply(a5_1),
+                                    rq2.apply(a5_2), rq3.apply(a5_3), c.lo8, c.hi8))
     return
   }
-  requantStore512(a0_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 0)
-  requantStore512(a1_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 0)
-  requantStore512(a2_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 0)
-  requantStore512(a3_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 0)
-  requantStore512(a4_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 0)
-  requantStore512(a5_0, k0, rq0, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 0)
-  requantStore512(a0_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 16)
-  requantStore512(a1_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 16)
-  requantStore512(a2_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 16)
-  requantStore512(a3_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 16)
-  requantStore512(a4_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 16)
-  requantStore512(a5_1, k1, rq1, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 16)
-  requantStore512(a0_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 32)
-  requantStore512(a1_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 32)
-  requantStore512(a2_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 32)
-  requantStore512(a3_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 32)
-  requantStore512(a4_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 32)
-  requantStore512(a5_2, k2, rq2, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 32)
-  requantStore512(a0_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 0 &* c.outC + 48)
-  requantStore512(a1_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 1 &* c.outC + 48)
-  requantStore512(a2_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 2 &* c.outC + 48)
-  requantStore512(a3_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 3 &* c.outC + 48)
-  requantStore512(a4_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 4 &* c.outC + 48)
-  requantStore512(a5_3, k3, rq3, c.outOffset, c.vMin, c.vMax, out + 5 &* c.outC + 48)
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32)
+  requantStore512(a4_2, k2, rq2, c.vMin, c.vMax, out + 4 &* c.outC + 32)
+  requantStore512(a5_2, k2, rq2, c.vMin, c.vMax, out + 5 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48)
+  requantStore512(a4_3, k3, rq3, c.vMin, c.vMax, out + 4 &* c.outC + 48)
+  requantStore512(a5_3, k3, rq3, c.vMin, c.vMax, out + 5 &* c.outC + 48)
 }
 
 /// Most pixels of a tile of 4 block(s).

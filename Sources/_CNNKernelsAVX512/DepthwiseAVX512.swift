@@ -103,7 +103,6 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   }
   let padVec = _mm512_set1_epi8(CChar(bitPattern: UInt8(truncatingIfNeeded: 128 &- p.input_offset)))
   let flip = _mm512_set1_epi8(-128)
-  let outOffset = _mm512_set1_epi32(p.output_offset)
   let vMin = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min))
   let vMax = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max))
   let inCols = max(0, min(inW, rowBytes / C &- padLeft))
@@ -129,7 +128,7 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
         let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
         @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
           RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
-                          _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at))
+                          _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset)
         }
         let q0 = rq(perChannel), q1 = rq(perChannel &+ 64), q2 = rq(perChannel &+ 128), q3 = rq(perChannel &+ 192)
         @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
@@ -160,8 +159,7 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
             q &+= 1
           }
           if lastTaps > 0 { addQuad(src, fullQuads, lastTaps, &a0, &a1, &a2, &a3) }
-          let r0 = _mm512_add_epi32(q0.apply(a0), outOffset), r1 = _mm512_add_epi32(q1.apply(a1), outOffset)
-          let r2 = _mm512_add_epi32(q2.apply(a2), outOffset), r3 = _mm512_add_epi32(q3.apply(a3), outOffset)
+          let r0 = q0.apply(a0), r1 = q1.apply(a1), r2 = q2.apply(a2), r3 = q3.apply(a3)
           let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
           let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
           let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)

@@ -162,8 +162,9 @@ func bounds512(_ actMin: Int32, _ actMax: Int32) -> (__m512i, __m512i) {
 
 struct Add512 {
   var off1, off2, left: __m512i
-  var r1, r2, rOut: UniformRequant512
-  var outOffset, lo, hi: __m512i
+  var r1, r2: UniformRequant512
+  var rOut: RequantLanes512          // the output stage, offset included
+  var lo, hi: __m512i
 
   /// nil where requantUniform512 is not exact for some stage (a multiplier of
   /// Int32.min) or the left shift is outside 0...31.
@@ -172,11 +173,12 @@ struct Add512 {
     guard p.left_shift >= 0, p.left_shift <= 31,
           let q1 = UniformRequant512(p.input1_multiplier, p.input1_shift),
           let q2 = UniformRequant512(p.input2_multiplier, p.input2_shift),
-          let qOut = UniformRequant512(p.output_multiplier, p.output_shift) else { return nil }
+          UniformRequant512(p.output_multiplier, p.output_shift) != nil else { return nil }
     off1 = _mm512_set1_epi32(p.input1_offset); off2 = _mm512_set1_epi32(p.input2_offset)
     left = _mm512_set1_epi32(p.left_shift)
-    r1 = q1; r2 = q2; rOut = qOut
-    outOffset = _mm512_set1_epi32(p.output_offset)
+    r1 = q1; r2 = q2
+    rOut = RequantLanes512(_mm512_set1_epi32(p.output_multiplier), _mm512_set1_epi32(p.output_shift),
+                           offset: p.output_offset)
     (lo, hi) = bounds512(p.act_min, p.act_max)
   }
 
@@ -188,9 +190,7 @@ struct Add512 {
 
   /// The output from the sum of both terms (wrapping, as the reference), before the clamp.
   @inline(__always)
-  func output(_ s: __m512i) -> __m512i {
-    _mm512_add_epi32(requantUniform512(s, rOut), outOffset)
-  }
+  func output(_ s: __m512i) -> __m512i { rOut.apply(s) }
 }
 
 /// An Add input's term MBQM((x + offset) << L, M, shift) in int32 lanes only.
@@ -281,22 +281,22 @@ public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: In
 
 /// Mul's output stage: clamp(MBQM(product, M, shift) + zp_out).
 struct Mul512 {
-  var q: UniformRequant512
-  var outOffset, lo, hi: __m512i
+  var q: RequantLanes512             // offset included
+  var lo, hi: __m512i
 
   /// nil when M is Int32.min or the shift is outside -31...31 (the runtime
   /// passes neither).
   @inline(__always)
   init?(_ p: cnnrt_mul_args) {
-    guard let q = UniformRequant512(p.output_multiplier, p.output_shift) else { return nil }
-    self.q = q
-    outOffset = _mm512_set1_epi32(p.output_offset)
+    guard UniformRequant512(p.output_multiplier, p.output_shift) != nil else { return nil }
+    q = RequantLanes512(_mm512_set1_epi32(p.output_multiplier), _mm512_set1_epi32(p.output_shift),
+                        offset: p.output_offset)
     (lo, hi) = bounds512(p.act_min, p.act_max)
   }
 
   /// The outputs of 16 int32 products, before the clamp.
   @inline(__always)
-  func output(_ product: __m512i) -> __m512i { _mm512_add_epi32(requantUniform512(product, q), outOffset) }
+  func output(_ product: __m512i) -> __m512i { q.apply(product) }
 }
 
 /// Same-shape Mul of `count` elements:

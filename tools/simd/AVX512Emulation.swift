@@ -84,6 +84,13 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_sub_epi32(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI32(a) &- emuI32(b)) }
 @inline(__always) func _mm512_add_epi64(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI64(a) &+ emuI64(b)) }
 @inline(__always) func _mm512_sub_epi64(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuI64(a) &- emuI64(b)) }
+/// VPADDQ zmm{k}: a + b in the qword lanes under the mask, src elsewhere.
+@inline(__always) func _mm512_mask_add_epi64(_ src: __m512i, _ k: __mmask8, _ a: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuI64(src), y = emuI64(a) &+ emuI64(b)
+  var r = SIMD8<Int64>()
+  for i in 0..<8 { r[i] = (k >> UInt8(i)) & 1 != 0 ? y[i] : x[i] }
+  return emuZ(r)
+}
 /// VPADDSW: signed 16-bit add, saturated to -32768...32767.
 @inline(__always) func _mm512_adds_epi16(_ a: __m512i, _ b: __m512i) -> __m512i {
   let x = emuI16(a), y = emuI16(b)
@@ -156,6 +163,8 @@ import _Builtin_intrinsics.intel
 }
 
 // MARK: bitwise, shifts
+/// VPANDNQ: (NOT a) AND b.
+@inline(__always) func _mm512_andnot_si512(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(~emuU64(a) & emuU64(b)) }
 @inline(__always) func _mm512_and_si512(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuU64(a) & emuU64(b)) }
 @inline(__always) func _mm512_or_si512(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuU64(a) | emuU64(b)) }
 @inline(__always) func _mm512_xor_si512(_ a: __m512i, _ b: __m512i) -> __m512i { emuZ(emuU64(a) ^ emuU64(b)) }
@@ -219,6 +228,13 @@ import _Builtin_intrinsics.intel
   let x = emuU32(a) & emuU32(b)
   var k: __mmask16 = 0
   for i in 0..<16 where x[i] != 0 { k |= 1 << UInt16(i) }
+  return k
+}
+/// VPMOVQ2M: mask bit i = the sign bit of qword lane i.
+@inline(__always) func _mm512_movepi64_mask(_ a: __m512i) -> __mmask8 {
+  let x = emuI64(a)
+  var k: __mmask8 = 0
+  for i in 0..<8 where x[i] < 0 { k |= 1 << UInt8(i) }
   return k
 }
 /// VPTESTNMD: mask bit i = (a.d[i] AND b.d[i]) == 0.

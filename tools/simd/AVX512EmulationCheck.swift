@@ -118,6 +118,19 @@ struct EmulationCheck {
       let mLo = _mm256_cmpeq_epi32(andLo, zero256), mHi = _mm256_cmpeq_epi32(andHi, zero256)
       expect("mask_blend_epi32", _mm512_mask_blend_epi32(zeroMask, a, b),
              _mm256_blendv_epi8(lo(a), lo(b), mLo), _mm256_blendv_epi8(hi(a), hi(b), mHi))
+      // vpmovq2m against vmovmskpd; the masked vpaddq against vpaddq and
+      // vpblendvb by the sign of the lanes of b (the mask's source).
+      binary("andnot_si512", a, b, _mm512_andnot_si512, _mm256_andnot_si256)
+      let signMask = _mm512_movepi64_mask(b)
+      checks += 1
+      if signMask != UInt8(_mm256_movemask_pd(_mm256_castsi256_pd(lo(b)))) | UInt8(_mm256_movemask_pd(_mm256_castsi256_pd(hi(b)))) << 4 {
+        failures += 1
+        if failures <= 10 { print("MISMATCH movepi64_mask") }
+      }
+      let sLo = _mm256_cmpgt_epi64(_mm256_setzero_si256(), lo(b)), sHi = _mm256_cmpgt_epi64(_mm256_setzero_si256(), hi(b))
+      expect("mask_add_epi64", _mm512_mask_add_epi64(b, signMask, a, b),
+             _mm256_blendv_epi8(lo(b), _mm256_add_epi64(lo(a), lo(b)), sLo),
+             _mm256_blendv_epi8(hi(b), _mm256_add_epi64(hi(a), hi(b)), sHi))
       // MARK: depthwise kernel (DepthwiseAVX512.swift)
       binary("unpacklo_epi8", a, b, _mm512_unpacklo_epi8, _mm256_unpacklo_epi8)
       binary("unpackhi_epi8", a, b, _mm512_unpackhi_epi8, _mm256_unpackhi_epi8)

@@ -136,11 +136,71 @@ func checkAddTerms(_ rng: inout DiffRng) {
   if bad != 0 { failures += 1; failuresByKernel["add term", default: 0] += bad }
 }
 
+/// The reference's MultiplyByQuantizedMultiplier(x, m, shift) + offset
+/// (wrapping int32), in 64-bit scalar arithmetic: the left shift, then
+/// referenceAddTerm's two roundings.
+func referenceRequant(_ x: Int32, _ m: Int32, _ shift: Int32, _ offset: Int32) -> Int32 {
+  referenceAddTerm(x, 0, m, min(shift, 0), max(shift, 0)) &+ offset
+}
+
+/// RequantLanes512 (the conv and depthwise band kernels' per-lane
+/// requantization, offset included) against the reference, in both its forms:
+/// the short one (every lane with M != 0 has a shift in -23...-1,
+/// |offset| <= 128) and the long one, on accumulators at the edges
+/// (Int32.min, Int32.max, 0, -1), small ones (exact ties for multipliers such
+/// as 3 * 2^29) and random ones. The golden cases reach few of these.
+func checkRequantLanes(_ rng: inout DiffRng) {
+  var short = 0, long = 0, bad = 0
+  for t in 0..<6000 {
+    var m = SIMD16<Int32>(), sh = SIMD16<Int32>()
+    let eligible = t % 4 != 0
+    for l in 0..<16 {
+      switch rng.next() % 16 {
+      case 0: m[l] = 0; sh[l] = rng.i32(-31, 31)
+      case 1: m[l] = [1 << 30, (1 << 30) + 1, Int32.max, 3 << 29, Int32.max - (1 << 20), 1, -5][rng.int(0, 6)]
+              sh[l] = [Int32(-1), -23, -2, -22][rng.int(0, 3)]
+      default:
+        m[l] = rng.next() % 8 == 0 ? rng.i32(Int32.min + 1, Int32.max) : rng.i32(1 << 30, Int32.max)
+        sh[l] = rng.i32(-23, -1)
+      }
+      if !eligible && rng.next() % 4 == 0 {
+        // Outside the short form: any multiplier but Int32.min (the callers'
+        // guard), any shift.
+        let x = rng.multiplier()
+        m[l] = x == Int32.min ? Int32.max : x; sh[l] = rng.shift()
+      }
+    }
+    let zo: Int32 = t % 5 == 0 ? [Int32(-128), 128, 127, -129, 129, 1000][rng.int(0, 5)] : rng.i32(-128, 127)
+    let q = RequantLanes512(unsafeBitCast(m, to: __m512i.self), unsafeBitCast(sh, to: __m512i.self), offset: zo)
+    if q.short { short += 1 } else { long += 1 }
+    for i in 0..<24 {
+      var acc = SIMD16<Int32>()
+      for l in 0..<16 {
+        switch i {
+        case 0: acc[l] = [Int32.min, Int32.max, 0, -1][l % 4]
+        case 1...8: acc[l] = rng.i32(-4096, 4096)
+        default: acc[l] = Int32(truncatingIfNeeded: rng.next() &>> UInt64(rng.int(0, 40)))
+        }
+      }
+      let got = unsafeBitCast(q.apply(unsafeBitCast(acc, to: __m512i.self)), to: SIMD16<Int32>.self)
+      for l in 0..<16 where got[l] != referenceRequant(acc[l], m[l], sh[l], zo) {
+        bad += 1
+        if bad <= 5 {
+          print("MISMATCH requant lanes (short \(q.short)) acc=\(acc[l]) M=\(m[l]) shift=\(sh[l]) zo=\(zo): \(got[l])")
+        }
+      }
+    }
+  }
+  print("AVX-512 per-lane requantization against the reference: \(short) short-form and \(long) long-form lane sets x 384 accumulators, \(bad) differ")
+  if bad != 0 || short == 0 || long == 0 { failures += 1; failuresByKernel["requant lanes", default: 0] += max(bad, 1) }
+}
+
 @main
 struct KernelDiff {
   static func main() {
     var rng = DiffRng(s: 512)
     checkAddTerms(&rng)
+    checkRequantLanes(&rng)
     for _ in 0..<3000 {
       // Add, same shape and scalar.
       var a = cnnrt_add_args()

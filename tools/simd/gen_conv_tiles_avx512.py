@@ -68,7 +68,8 @@ for B in sorted(PMAX):
             w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
             w(f"  let k{b} = laneMask16(n{b})")
             w(f"  let rq{b} = RequantLanes512(_mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.multiplier + {16*b})),")
-            w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})))")
+            w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})),")
+            w(f"                              offset: c.zo)")
         # Whole 64-byte output runs: B * 16 channels per pixel, 4 / B pixels
         # per run, contiguous when the tile's blocks are whole and (B < 4)
         # they are all of the pixel's channels.
@@ -83,19 +84,19 @@ for B in sorted(PMAX):
                 for i in range(per):
                     p = g * per + i
                     for b in range(B):
-                        vals.append(f"_mm512_add_epi32(rq{b}.apply(a{p}_{b}), c.outOffset)")
+                        vals.append(f"rq{b}.apply(a{p}_{b})")
                 w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer(out + {g * per} &* c.outC),")
                 w(f"                        packClamp64({', '.join(vals[:2])},")
                 w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
             rest = range(runs * per, P)
             for b in range(B):
                 for p in rest:
-                    w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.outOffset, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
+                    w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
             w("    return")
             w("  }")
         for b in range(B):
             for p in range(P):
-                w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.outOffset, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
+                w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
         w("}")
         w("")
     w(f"/// Most pixels of a tile of {B} block(s).")
