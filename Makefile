@@ -189,7 +189,7 @@ ifeq ($(AVX512_EMU),1)
 AVX512_KERNEL_FLAGS := -Xcc -march=x86-64-v3
 AVX512_KERNEL_SRCS  := $(KERNEL_AVX512_SRCS) tools/simd/AVX512Emulation.swift
 else
-AVX512_KERNEL_FLAGS := -Xcc -march=x86-64-v4 -Xcc -mavx512vnni
+AVX512_KERNEL_FLAGS := -Xcc -march=x86-64-v4 -Xcc -mavx512vnni -Xcc -mavx512vbmi
 AVX512_KERNEL_SRCS  := $(KERNEL_AVX512_SRCS)
 endif
 
@@ -202,6 +202,8 @@ ifeq ($(AVX512_EMU),1)
 	@if objdump -d $(OBJDIR)/kernels_avx512.o | grep -qE '%zmm|%k[0-7]'; then \
 	  echo "kernels_avx512.o (emulated) still has AVX-512 instructions: an intrinsic is missing from tools/simd/AVX512Emulation.swift:" >&2; \
 	  objdump -d $(OBJDIR)/kernels_avx512.o | grep -E '%zmm|%k[0-7]' | head -5 >&2; rm -f $(OBJDIR)/kernels_avx512.o; exit 1; fi
+else
+	@sh tools/simd/check_vbmi.sh $(OBJDIR)/kernels_avx512.o || { rm -f $(OBJDIR)/kernels_avx512.o; exit 1; }
 endif
 
 $(OBJDIR)/kernels_neon.o $(GEN)/_CNNKernelsNEON.swiftmodule &: $(KERNEL_NEON_SRCS) $(SHIM_HDRS)
@@ -347,6 +349,7 @@ abi-check: $(LIBDIR)/libcnnrt.so
 # ---- Swift (SwiftPM) --------------------------------------------------------
 swift-build:
 	$(SWIFT) build -c $(SPM_CONFIG)
+	$(if $(filter x86_64,$(ARCH)),sh tools/simd/check_vbmi.sh $(SPM_BIN)/_CNNKernelsAVX512.build/*.o)
 
 swift-test:
 	$(SWIFT) test

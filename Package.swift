@@ -5,7 +5,7 @@ import PackageDescription
 // modules compile empty (`#if arch(x86_64)`) and take no -march flag.
 #if arch(x86_64)
 let avx2Flags = ["-Xcc", "-march=x86-64-v3"]
-let avx512Flags = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni"]
+let avx512Flags = ["-Xcc", "-march=x86-64-v4", "-Xcc", "-mavx512vnni", "-Xcc", "-mavx512vbmi"]
 #else
 let avx2Flags: [String] = []
 let avx512Flags: [String] = []

@@ -65,7 +65,7 @@ func requantUniform512(_ acc: __m512i, _ q: UniformRequant512) -> __m512i {
     return _mm512_srai_epi64(_mm512_add_epi64(_mm512_add_epi64(u, q.half), correction), q.shift)
   }
   let even = round(_mm512_mul_epi32(x, q.m))
-  let odd = round(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), q.m))
+  let odd = round(_mm512_mul_epi32(oddDwordsDown512(x), q.m))
   // Each 64-bit result fits int32: even lanes keep their low dword, odd
   // lanes move theirs up.
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
@@ -232,8 +232,85 @@ struct AddTerm512 {
   }
 }
 
+/// An Add input's term for each of the 256 int8 values, in four byte planes
+/// of 256 bytes (plane k: byte k of the int32 term; entry u: the input byte
+/// u, i.e. x = Int8(bitPattern: u)), made once per call from the kernel's own
+/// term arithmetic. A plane is four 64-entry vpermb tables (u >> 6 = 0...3).
+struct TermPlanes512 {
+  var bytes: (SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>,
+              SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>,
+              SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>,
+              SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>)
+
+  @inline(__always)
+  init(_ term: (__m512i) -> __m512i) {
+    let z = SIMD64<UInt8>()
+    bytes = (z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z)
+    let iota = unsafeBitCast(SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), to: __m512i.self)
+    withUnsafeMutableBytes(of: &bytes) { raw in
+      let base = raw.baseAddress!
+      var j: Int32 = 0
+      while j < 16 {
+        // x = u as int8 for u = 16j...16j+15.
+        let u = _mm512_add_epi32(iota, _mm512_set1_epi32(16 &* j))
+        let t = term(_mm512_srai_epi32(_mm512_slli_epi32(u, 24), 24))
+        var k = 0
+        while k < 4 {
+          let plane = _mm512_cvtepi32_epi8(k == 0 ? t : _mm512_srai_epi32(t, UInt32(8 &* k)))
+          (base + (k &* 256 &+ 16 &* Int(j))).storeBytes(of: plane, as: __m128i.self)
+          k &+= 1
+        }
+        j &+= 1
+      }
+    }
+  }
+
+  /// The terms of 64 input bytes `x` as int32, in the order the unpacks
+  /// leave them: vector q, 128-bit lane j holds the terms of bytes 16j + 4q
+  /// ... 16j + 4q + 3 (packs64Unpacked undoes it). hi6/hi7: bits 6 and 7
+  /// of each byte of x.
+  @inline(__always)
+  func lookup(_ x: __m512i, _ hi6: __mmask64, _ hi7: __mmask64) -> (__m512i, __m512i, __m512i, __m512i) {
+    var out = (_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512())
+    withUnsafeBytes(of: bytes) { raw in
+      let base = raw.baseAddress!
+      @inline(__always) func plane(_ k: Int) -> __m512i {
+        let p = base + k &* 256
+        let r0 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p))
+        let r1 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 64))
+        let r2 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 128))
+        let r3 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 192))
+        return _mm512_mask_blend_epi8(hi7, _mm512_mask_blend_epi8(hi6, r0, r1), _mm512_mask_blend_epi8(hi6, r2, r3))
+      }
+      let b0 = plane(0), b1 = plane(1), b2 = plane(2), b3 = plane(3)
+      let w01lo = _mm512_unpacklo_epi8(b0, b1), w01hi = _mm512_unpackhi_epi8(b0, b1)
+      let w23lo = _mm512_unpacklo_epi8(b2, b3), w23hi = _mm512_unpackhi_epi8(b2, b3)
+      out = (_mm512_unpacklo_epi16(w01lo, w23lo), _mm512_unpackhi_epi16(w01lo, w23lo),
+             _mm512_unpacklo_epi16(w01hi, w23hi), _mm512_unpackhi_epi16(w01hi, w23hi))
+    }
+    return out
+  }
+}
+
+/// 64 int8 from four vectors in TermPlanes512.lookup's order, saturated: the
+/// packs' own interleave within each 128-bit lane puts the bytes back in
+/// input order (lane j: vectors 0 and 1 give bytes 16j...16j+7, 2 and 3 the
+/// rest), so no permute follows.
+@inline(__always)
+func packs64Unpacked(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i) -> __m512i {
+  _mm512_packs_epi16(_mm512_packs_epi32(g0, g1), _mm512_packs_epi32(g2, g3))
+}
+
+/// Rows at least this long use the byte tables (building them costs about
+/// as much as 64 elements of the direct form).
+let addTableMinCount = 256
+
 /// Same-shape Add of `count` elements; false, writing nothing, when the
 /// parameters are outside requantUniform512's domain (run cnnrtAddAVX2 then).
+/// With byte_tables (AVX512-VBMI) and a long row, each input's term is
+/// looked up (TermPlanes512) instead of computed: the term depends on the
+/// input byte only, and the lookup moves the work off the shift and multiply
+/// port the output stage needs.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -243,6 +320,25 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
                            _ output: UnsafeMutablePointer<Int8>) -> Bool {
   guard let k = Add512(a.pointee) else { return false }
   let p = a.pointee
+  if p.byte_tables != 0 && count >= addTableMinCount {
+    let t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
+                        left: p.left_shift)
+    let t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,
+                        left: p.left_shift)
+    let planes1 = TermPlanes512 { x in t1?.apply(x) ?? k.term(x, k.off1, k.r1) }
+    let planes2 = TermPlanes512 { x in t2?.apply(x) ?? k.term(x, k.off2, k.r2) }
+    let bit6 = _mm512_set1_epi8(0x40)
+    forEachBlock64(count) { i, mask, full in
+      let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
+      let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
+      let a = planes1.lookup(x1, _mm512_test_epi8_mask(x1, bit6), _mm512_movepi8_mask(x1))
+      let b = planes2.lookup(x2, _mm512_test_epi8_mask(x2, bit6), _mm512_movepi8_mask(x2))
+      let v = packs64Unpacked(k.output(_mm512_add_epi32(a.0, b.0)), k.output(_mm512_add_epi32(a.1, b.1)),
+                              k.output(_mm512_add_epi32(a.2, b.2)), k.output(_mm512_add_epi32(a.3, b.3)))
+      store64(output + i, _mm512_min_epi8(_mm512_max_epi8(v, k.lo), k.hi), mask, full)
+    }
+    return true
+  }
   if let t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
                          left: p.left_shift),
      let t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,

@@ -263,6 +263,27 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_maskz_mov_epi8(_ k: __mmask64, _ a: __m512i) -> __m512i {
   _mm512_mask_blend_epi8(k, _mm512_setzero_si512(), a)
 }
+/// VPERMB (AVX512-VBMI): byte i = a.b[idx.b[i] & 63] (index first).
+@inline(__always) func _mm512_permutexvar_epi8(_ idx: __m512i, _ a: __m512i) -> __m512i {
+  let x = emuU8(idx), t = emuU8(a)
+  var r = SIMD64<UInt8>()
+  for i in 0..<64 { r[i] = t[Int(x[i] & 63)] }
+  return emuZ(r)
+}
+/// VPTESTMB: mask bit i = (a.b[i] AND b.b[i]) != 0.
+@inline(__always) func _mm512_test_epi8_mask(_ a: __m512i, _ b: __m512i) -> __mmask64 {
+  let x = emuU8(a) & emuU8(b)
+  var k: __mmask64 = 0
+  for i in 0..<64 where x[i] != 0 { k |= 1 << UInt64(i) }
+  return k
+}
+/// VPMOVB2M: mask bit i = the sign bit of byte i.
+@inline(__always) func _mm512_movepi8_mask(_ a: __m512i) -> __mmask64 {
+  let x = emuI8(a)
+  var k: __mmask64 = 0
+  for i in 0..<64 where x[i] < 0 { k |= 1 << UInt64(i) }
+  return k
+}
 /// VPERMD: lane i = a.d[idx.d[i] & 15] (note the operand order: index first).
 @inline(__always) func _mm512_permutexvar_epi32(_ idx: __m512i, _ a: __m512i) -> __m512i {
   let x = emuI32(a), n = emuU32(idx)

@@ -131,6 +131,31 @@ struct EmulationCheck {
       expect("mask_add_epi64", _mm512_mask_add_epi64(b, signMask, a, b),
              _mm256_blendv_epi8(lo(b), _mm256_add_epi64(lo(a), lo(b)), sLo),
              _mm256_blendv_epi8(hi(b), _mm256_add_epi64(hi(a), hi(b)), sHi))
+      // vpmovb2m / vptestmb against vpmovmskb (with vpcmpeqb for the test).
+      let m8 = UInt64(UInt32(bitPattern: _mm256_movemask_epi8(lo(a)))) | UInt64(UInt32(bitPattern: _mm256_movemask_epi8(hi(a)))) << 32
+      let nz8 = { (v: __m256i) in ~UInt64(UInt32(bitPattern: _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero256)))) & 0xFFFF_FFFF }
+      checks += 2
+      if _mm512_movepi8_mask(a) != m8 { failures += 1; if failures <= 10 { print("MISMATCH movepi8_mask") } }
+      if _mm512_test_epi8_mask(a, b) != nz8(_mm256_and_si256(lo(a), lo(b))) | nz8(_mm256_and_si256(hi(a), hi(b))) << 32 {
+        failures += 1; if failures <= 10 { print("MISMATCH test_epi8_mask") }
+      }
+      // vpermb has no AVX2 counterpart: each byte against vpshufb on the
+      // 16-byte quarter of the table its index names (index bits 4-5), as
+      // vpermb's definition reads: table byte idx & 63.
+      do {
+        let t = emuI8(b), idx = emuU8(a), got = emuI8(_mm512_permutexvar_epi8(a, b))
+        var want = SIMD64<Int8>()
+        for i in 0..<64 {
+          let q = Int(idx[i] >> 4) & 3
+          var quarter = SIMD16<Int8>()
+          for e in 0..<16 { quarter[e] = t[16 * q + e] }
+          let shuffled = unsafeBitCast(_mm_shuffle_epi8(unsafeBitCast(quarter, to: __m128i.self),
+                                                        _mm_set1_epi8(CChar(bitPattern: idx[i] & 15))), to: SIMD16<Int8>.self)
+          want[i] = shuffled[0]
+        }
+        checks += 1
+        if got != want { failures += 1; if failures <= 10 { print("MISMATCH permutexvar_epi8") } }
+      }
       // MARK: depthwise kernel (DepthwiseAVX512.swift)
       binary("unpacklo_epi8", a, b, _mm512_unpacklo_epi8, _mm256_unpacklo_epi8)
       binary("unpackhi_epi8", a, b, _mm512_unpackhi_epi8, _mm256_unpackhi_epi8)

@@ -214,7 +214,10 @@ struct KernelDiff {
       a.input2_multiplier = rng.multiplier(); a.input2_shift = rng.shift()
       a.output_multiplier = rng.multiplier(); a.output_shift = rng.shift()
       (a.act_min, a.act_max) = rng.actBounds()
-      let n = rowLength(&rng)
+      // Both forms of the same-shape Add: terms computed, or looked up in
+      // byte tables (rows of addTableMinCount and more).
+      a.byte_tables = rng.next() % 2 == 0 ? 1 : 0
+      let n = a.byte_tables != 0 && rng.next() % 2 == 0 ? rng.int(250, 1100) : rowLength(&rng)
       let x1 = rng.bytes(n + 64), x2 = rng.bytes(n + 64)
       let value = Int8(truncatingIfNeeded: rng.next()), second = rng.next() % 2 == 0
       compare("add", n, "n=\(n) \(a)", { o in cnnrtAddAVX512(&a, n, x1, x2, o) }, { o in cnnrtAddAVX2(&a, n, x1, x2, o) })

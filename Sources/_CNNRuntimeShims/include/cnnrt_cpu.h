@@ -88,6 +88,23 @@ static inline int32_t cnnrt_cpu_best_isa(void) {
 #endif
 }
 
+/* Whether the CPU has AVX512-VBMI (vpermb), which some kernels of the
+ * AVX-512 path use when it is there (asked once per op at load). */
+static inline int32_t cnnrt_cpu_has_avx512_vbmi(void) {
+#if defined(__x86_64__)
+#if defined(CNNRT_AVX512_EMULATION)
+  return 1; /* the emulation has vpermb too */
+#else
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (cnnrt_cpu_best_isa() != CNNRT_ISA_AVX512) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (int32_t)((c >> 1) & 1);
+#endif
+#else
+  return 0;
+#endif
+}
+
 /* The path requested by CNNRT_ISA, or -1 when unset or unrecognised. */
 static inline int32_t cnnrt_cpu_requested_isa(void) {
 #if defined(CNNRT_BARE_METAL)

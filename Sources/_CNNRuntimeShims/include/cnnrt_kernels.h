@@ -71,6 +71,9 @@ typedef struct cnnrt_add_args {
   int32_t input2_multiplier, input2_shift;
   int32_t output_multiplier, output_shift;
   int32_t act_min, act_max;
+  /* 1: the CPU has AVX512-VBMI (set at load on the AVX-512 path): the
+   * AVX-512 kernel may look each input's term up in byte tables (vpermb). */
+  int32_t byte_tables;
 } cnnrt_add_args;
 
 /* FullyConnected: output[b][u] = requant(sum_d (filter[u][d] + filter_offset)

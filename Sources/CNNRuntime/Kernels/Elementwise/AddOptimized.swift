@@ -35,6 +35,7 @@ public func addKernelArgs(isa: Int32, params: AddParams) -> cnnrt_add_args? {
   a.input2_multiplier = params.input2Multiplier; a.input2_shift = params.input2Shift
   a.output_multiplier = params.outputMultiplier; a.output_shift = params.outputShift
   a.act_min = params.activationMin; a.act_max = params.activationMax
+  a.byte_tables = isa == KernelISA.avx512 ? cnnrt_cpu_has_avx512_vbmi() : 0
   return a
   #else
   return nil
