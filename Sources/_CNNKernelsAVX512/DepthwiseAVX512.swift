@@ -107,6 +107,18 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   let vMax = _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max))
   let inCols = max(0, min(inW, rowBytes / C &- padLeft))
   let inStart = padLeft &* C, inEnd = (padLeft &+ inCols) &* C
+  /// The requantization of the block whose per-channel values start at byte
+  /// `at`: its four vectors of 16 lanes.
+  @inline(__always) func blockRequant(_ at: Int) -> (RequantLanes512, RequantLanes512, RequantLanes512, RequantLanes512) {
+    @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
+      RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
+                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset)
+    }
+    return (rq(at), rq(at &+ 64), rq(at &+ 128), rq(at &+ 192))
+  }
+  // With one block (64 channels or fewer, or the pixel-packed layouts) it is
+  // made once per call, not per output row.
+  let oneBlock = blocks == 1 ? blockRequant(0) : nil
   for b in 0..<batches {
     for oy in 0..<outH {
       for ky in 0..<kH {
@@ -126,11 +138,7 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
         let accBase = UnsafeRawPointer(accInit) + perChannel
         let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
         let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
-        @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
-          RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
-                          _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset)
-        }
-        let q0 = rq(perChannel), q1 = rq(perChannel &+ 64), q2 = rq(perChannel &+ 128), q3 = rq(perChannel &+ 192)
+        let (q0, q1, q2, q3) = oneBlock ?? blockRequant(perChannel)
         @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
           let at = wBlock + (q &* 4 &+ k) &* kStride
           return wLanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(wMask, at)
