@@ -30,6 +30,11 @@
 // uniform domains: exact for any multiplier but Int32.min and any shift in
 // -31...31 (UniformRequant512's guard); outside it the AVX2 kernels' general
 // requantization runs instead (the kernels return false, writing nothing).
+// Add's input terms use it (or AddTerm512's int32 form); the Add and Mul
+// output stages use RequantLanes512 (ConvAVX512.swift) with that one
+// multiplier in every lane, which also adds the output offset and, for right
+// shifts of 1...23, takes its shorter form. Long Add rows on a CPU with
+// AVX512-VBMI look the input terms up in byte tables (TermPlanes512).
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims

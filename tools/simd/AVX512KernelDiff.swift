@@ -7,6 +7,10 @@
 // row lengths around each multiple of 64. Each output buffer has guard bytes
 // after it that must stay untouched. Where an AVX-512 kernel declines
 // (returns false: Int32.min multiplier, oversized window) it must not write.
+// Two building blocks are also checked against a scalar reference directly,
+// where an error would rarely reach an int8 output: Add's int32 input terms
+// (AddTerm512) and the per-lane requantization in both its forms
+// (RequantLanes512, which the band Conv2D and depthwise kernels use).
 // Built and run by `make avx512-emu-test`.
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
