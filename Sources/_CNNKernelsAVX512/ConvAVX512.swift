@@ -135,11 +135,9 @@ struct ConvTile512Args {
   var kH: Int, rowBytes: Int, kyWStep: Int
   var runs: Int, runQuads: Int, runSrcStep: Int, runWStep: Int
   var pxStep: Int                    // scratch bytes between adjacent output pixels' windows
-  var accInit: UnsafePointer<Int32>
+  var accInit: UnsafePointer<Int32>, multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>
   var outC: Int, c0: Int
-  /// The requantization of the group's blocks (4 entries; those past its
-  /// last block repeat the first), made once per block group and call.
-  var rq: UnsafePointer<RequantLanes512>
+  var zo: Int32                      // the output offset
   var vMin: __m512i, vMax: __m512i
   var lo8: __m512i, hi8: __m512i     // the activation bounds in every byte
 }
@@ -168,22 +166,13 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   let blockStride = kH &* taps &* tapStride
   let pxStride = g.pxStride, rowBytes = g.rowBytes
   let oneRun = g.rowMode || dilW == 1
-  /// Block `blk`'s requantization (its lanes past out_c: M = 0).
-  @inline(__always) func rqBlock(_ blk: Int) -> RequantLanes512 {
-    let k = laneMask16(outC &- blk &* 16)
-    return RequantLanes512(_mm512_maskz_loadu_epi32(k, UnsafeRawPointer(mult + blk &* 16)),
-                           _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(shift + blk &* 16)), offset: p.output_offset)
-  }
-  let rqFirst = rqBlock(0)
-  var rqs = (rqFirst, rqFirst, rqFirst, rqFirst)
-  withUnsafeMutableBytes(of: &rqs) { rqRaw in
-  let rqGroup = rqRaw.baseAddress!.assumingMemoryBound(to: RequantLanes512.self)
   var c = ConvTile512Args(
     weights: wRaw, blockStride: blockStride, kH: kH, rowBytes: rowBytes, kyWStep: taps &* tapStride,
     runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
     runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
-    accInit: accInit, outC: outC, c0: 0, rq: UnsafePointer(rqGroup),
-    vMin: _mm512_set1_epi32(p.act_min), vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
+    accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
+    zo: p.output_offset, vMin: _mm512_set1_epi32(p.act_min),
+    vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
     hi8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max)))
   let padByte = UInt8(truncatingIfNeeded: 128 &- p.input_offset)
   let padVec = _mm512_set1_epi8(CChar(bitPattern: padByte))
@@ -208,43 +197,38 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
       i &+= 64
     }
   }
-  /// The k_h scratch rows of output row `oy` of batch `b`.
-  @inline(__always) func fillRows(_ b: Int, _ oy: Int) {
-    for ky in 0..<kH {
-      let d = scratch + ky &* rowBytes
-      let iy = oy &* strideH &- padTop &+ ky &* dilH
-      guard iy >= 0 && iy < inH else { fillPad(d, 0, rowBytes); continue }
-      let src = UnsafeRawPointer(input + (b &* inH &+ iy) &* inW &* inC)
-      fillPad(d, 0, inStart)
-      if pxStride == inC {
-        copyFlipped(d + inStart, src, inCols &* inC)
-      } else {
-        // Each pixel's in_c bytes, then its quad padding (0x80: zero weights).
-        var x = 0
-        while x < inCols {
-          copyFlipped(d + (inStart &+ x &* pxStride), src + x &* inC, inC)
-          let tail = pxStride &- inC
-          _mm512_mask_storeu_epi8(d + (inStart &+ x &* pxStride &+ inC), (1 &<< UInt64(tail)) &- 1, flip)
-          x &+= 1
+  for b in 0..<batches {
+    for oy in 0..<outH {
+      // The k_h scratch rows of this output row.
+      for ky in 0..<kH {
+        let d = scratch + ky &* rowBytes
+        let iy = oy &* strideH &- padTop &+ ky &* dilH
+        guard iy >= 0 && iy < inH else { fillPad(d, 0, rowBytes); continue }
+        let src = UnsafeRawPointer(input + (b &* inH &+ iy) &* inW &* inC)
+        fillPad(d, 0, inStart)
+        if pxStride == inC {
+          copyFlipped(d + inStart, src, inCols &* inC)
+        } else {
+          // Each pixel's in_c bytes, then its quad padding (0x80: zero weights).
+          var x = 0
+          while x < inCols {
+            copyFlipped(d + (inStart &+ x &* pxStride), src + x &* inC, inC)
+            let tail = pxStride &- inC
+            _mm512_mask_storeu_epi8(d + (inStart &+ x &* pxStride &+ inC), (1 &<< UInt64(tail)) &- 1, flip)
+            x &+= 1
+          }
         }
+        fillPad(d, inEnd, rowBytes)
       }
-      fillPad(d, inEnd, rowBytes)
-    }
-  }
-  // Block groups outermost, so that each group's requantization is made once
-  // (a group past the first converts the rows again: k_h rows per output
-  // row, little against the group's multiply-adds).
-  var blk = 0
-  while blk < ocBlocks {
-    let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
-    c.weights = UnsafeRawPointer(wRaw) + blk &* blockStride
-    c.accInit = accInit + blk &* 16
-    c.c0 = blk &* 16
-    for i in 0..<nb { rqGroup[i] = rqBlock(blk &+ i) }
-    for b in 0..<batches {
-      for oy in 0..<outH {
-        fillRows(b, oy)
-        let outRow = output + ((b &* outH &+ oy) &* outW) &* outC
+      let outRow = output + ((b &* outH &+ oy) &* outW) &* outC
+      var blk = 0
+      while blk < ocBlocks {
+        let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
+        c.weights = UnsafeRawPointer(wRaw) + blk &* blockStride
+        c.accInit = accInit + blk &* 16
+        c.multiplier = mult + blk &* 16
+        c.shift = shift + blk &* 16
+        c.c0 = blk &* 16
         var ox = 0
         while ox < outW {
           let src = UnsafeRawPointer(scratch) + ox &* strideW &* pxStride
@@ -256,10 +240,9 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
           default: convTile512B1(left, c, src, o); ox &+= min(convTile512PixelsB1, left)
           }
         }
+        blk &+= nb
       }
     }
-    blk &+= nb
-  }
   }
 }
 

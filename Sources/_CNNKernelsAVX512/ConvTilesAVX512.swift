@@ -6,7 +6,7 @@
 // (u = x + 128, from the band scratch rows) is broadcast from memory
 // (vpbroadcastd) into vpdpbusd: four exact products summed into int32 per
 // lane, wrapping as the reference's accumulator. The epilogue requantizes
-// block by block with the blocks' RequantLanes512 (made once per call);
+// block by block, the block's RequantLanes512 made once for the P pixels;
 // where a pixel's B blocks are whole and 4 / B pixels' outputs are 64
 // contiguous bytes, they are packed and stored 64 at a time.
 #if arch(x86_64)
@@ -35,8 +35,11 @@ func convTile512B1P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
 }
 
@@ -67,8 +70,11 @@ func convTile512B1P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
 }
@@ -104,8 +110,11 @@ func convTile512B1P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -146,8 +155,11 @@ func convTile512B1P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -200,8 +212,11 @@ func convTile512B1P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -260,8 +275,11 @@ func convTile512B1P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -326,8 +344,11 @@ func convTile512B1P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -398,8 +419,11 @@ func convTile512B1P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -475,8 +499,11 @@ func convTile512B1P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -558,8 +585,11 @@ func convTile512B1P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -647,8 +677,11 @@ func convTile512B1P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -742,8 +775,11 @@ func convTile512B1P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -842,8 +878,11 @@ func convTile512B1P13(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -948,8 +987,11 @@ func convTile512B1P14(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1060,8 +1102,11 @@ func convTile512B1P15(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1178,8 +1223,11 @@ func convTile512B1P16(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1265,10 +1313,16 @@ func convTile512B2P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
 }
@@ -1302,10 +1356,16 @@ func convTile512B2P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1352,10 +1412,16 @@ func convTile512B2P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1410,10 +1476,16 @@ func convTile512B2P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1475,10 +1547,16 @@ func convTile512B2P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1548,10 +1626,16 @@ func convTile512B2P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1628,10 +1712,16 @@ func convTile512B2P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1716,10 +1806,16 @@ func convTile512B2P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1811,10 +1907,16 @@ func convTile512B2P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1914,10 +2016,16 @@ func convTile512B2P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2024,10 +2132,16 @@ func convTile512B2P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2142,10 +2256,16 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2245,14 +2365,26 @@ func convTile512B4P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2299,14 +2431,26 @@ func convTile512B4P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2364,14 +2508,26 @@ func convTile512B4P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2440,14 +2596,26 @@ func convTile512B4P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2527,14 +2695,26 @@ func convTile512B4P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2625,14 +2805,26 @@ func convTile512B4P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
     }
     ky &+= 1
   }
-  let k0 = laneMask16(min(16, c.outC &- c.c0 &- 0))
-  let rq0 = c.rq[0]
-  let k1 = laneMask16(min(16, c.outC &- c.c0 &- 16))
-  let rq1 = c.rq[1]
-  let k2 = laneMask16(min(16, c.outC &- c.c0 &- 32))
-  let rq2 = c.rq[2]
-  let k3 = laneMask16(min(16, c.outC &- c.c0 &- 48))
-  let rq3 = c.rq[3]
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),

@@ -109,7 +109,8 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   let inStart = padLeft &* C, inEnd = (padLeft &+ inCols) &* C
   /// The requantization of the block whose per-channel values start at byte
   /// `at`: its four vectors of 16 lanes.
-  @inline(__always) func blockRequant(_ at: Int) -> (RequantLanes512, RequantLanes512, RequantLanes512, RequantLanes512) {
+  typealias BlockRequant = (RequantLanes512, RequantLanes512, RequantLanes512, RequantLanes512)
+  @inline(__always) func blockRequant(_ at: Int) -> BlockRequant {
     @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
       RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
                       _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset)

@@ -23,7 +23,7 @@ w("// input bytes the B weight vectors are loaded once and each pixel's quad")
 w("// (u = x + 128, from the band scratch rows) is broadcast from memory")
 w("// (vpbroadcastd) into vpdpbusd: four exact products summed into int32 per")
 w("// lane, wrapping as the reference's accumulator. The epilogue requantizes")
-w("// block by block with the blocks' RequantLanes512 (made once per call);")
+w("// block by block, the block's RequantLanes512 made once for the P pixels;")
 w("// where a pixel's B blocks are whole and 4 / B pixels' outputs are 64")
 w("// contiguous bytes, they are packed and stored 64 at a time.")
 w("#if arch(x86_64)")
@@ -65,8 +65,11 @@ for B in sorted(PMAX):
         w("    ky &+= 1")
         w("  }")
         for b in range(B):
-            w(f"  let k{b} = laneMask16(min(16, c.outC &- c.c0 &- {16*b}))")
-            w(f"  let rq{b} = c.rq[{b}]")
+            w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
+            w(f"  let k{b} = laneMask16(n{b})")
+            w(f"  let rq{b} = RequantLanes512(_mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.multiplier + {16*b})),")
+            w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})),")
+            w(f"                              offset: c.zo)")
         # Whole 64-byte output runs: B * 16 channels per pixel, 4 / B pixels
         # per run, contiguous when the tile's blocks are whole and (B < 4)
         # they are all of the pixel's channels.
