@@ -2889,4 +2889,315 @@ func convTile512B4(_ pixels: Int, _ c: ConvTile512Args, _ src: UnsafeRawPointer,
   }
 }
 
+// The 3-wide tiles: same weights, scratch rows and arithmetic; each input
+// pixel's quad is broadcast once for the three kernel columns it meets.
+@inline(__always)
+func convTile512K3B1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  var a13_0 = i0
+  var a14_0 = i0
+  var a15_0 = i0
+  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3
+  var ky = 0
+  while ky < c.kH {
+    var s = src + ky &* c.rowBytes
+    var wp = c.weights + ky &* c.kyWStep
+    var g = 0
+    while g < groups {
+      let w0_0 = _mm512_loadu_si512(wp)
+      let w1_0 = _mm512_loadu_si512(wp + tap)
+      let w2_0 = _mm512_loadu_si512(wp + 2 &* tap)
+      let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+      a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0_0)
+      let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+      a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0_0); a0_0 = _mm512_dpbusd_epi32(a0_0, x1, w1_0)
+      let x2 = _mm512_set1_epi32((s + 2 &* step).loadUnaligned(as: Int32.self))
+      a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0_0); a1_0 = _mm512_dpbusd_epi32(a1_0, x2, w1_0); a0_0 = _mm512_dpbusd_epi32(a0_0, x2, w2_0)
+      let x3 = _mm512_set1_epi32((s + 3 &* step).loadUnaligned(as: Int32.self))
+      a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0_0); a2_0 = _mm512_dpbusd_epi32(a2_0, x3, w1_0); a1_0 = _mm512_dpbusd_epi32(a1_0, x3, w2_0)
+      let x4 = _mm512_set1_epi32((s + 4 &* step).loadUnaligned(as: Int32.self))
+      a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0_0); a3_0 = _mm512_dpbusd_epi32(a3_0, x4, w1_0); a2_0 = _mm512_dpbusd_epi32(a2_0, x4, w2_0)
+      let x5 = _mm512_set1_epi32((s + 5 &* step).loadUnaligned(as: Int32.self))
+      a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0_0); a4_0 = _mm512_dpbusd_epi32(a4_0, x5, w1_0); a3_0 = _mm512_dpbusd_epi32(a3_0, x5, w2_0)
+      let x6 = _mm512_set1_epi32((s + 6 &* step).loadUnaligned(as: Int32.self))
+      a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0_0); a5_0 = _mm512_dpbusd_epi32(a5_0, x6, w1_0); a4_0 = _mm512_dpbusd_epi32(a4_0, x6, w2_0)
+      let x7 = _mm512_set1_epi32((s + 7 &* step).loadUnaligned(as: Int32.self))
+      a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0_0); a6_0 = _mm512_dpbusd_epi32(a6_0, x7, w1_0); a5_0 = _mm512_dpbusd_epi32(a5_0, x7, w2_0)
+      let x8 = _mm512_set1_epi32((s + 8 &* step).loadUnaligned(as: Int32.self))
+      a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0_0); a7_0 = _mm512_dpbusd_epi32(a7_0, x8, w1_0); a6_0 = _mm512_dpbusd_epi32(a6_0, x8, w2_0)
+      let x9 = _mm512_set1_epi32((s + 9 &* step).loadUnaligned(as: Int32.self))
+      a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0_0); a8_0 = _mm512_dpbusd_epi32(a8_0, x9, w1_0); a7_0 = _mm512_dpbusd_epi32(a7_0, x9, w2_0)
+      let x10 = _mm512_set1_epi32((s + 10 &* step).loadUnaligned(as: Int32.self))
+      a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0_0); a9_0 = _mm512_dpbusd_epi32(a9_0, x10, w1_0); a8_0 = _mm512_dpbusd_epi32(a8_0, x10, w2_0)
+      let x11 = _mm512_set1_epi32((s + 11 &* step).loadUnaligned(as: Int32.self))
+      a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0_0); a10_0 = _mm512_dpbusd_epi32(a10_0, x11, w1_0); a9_0 = _mm512_dpbusd_epi32(a9_0, x11, w2_0)
+      let x12 = _mm512_set1_epi32((s + 12 &* step).loadUnaligned(as: Int32.self))
+      a12_0 = _mm512_dpbusd_epi32(a12_0, x12, w0_0); a11_0 = _mm512_dpbusd_epi32(a11_0, x12, w1_0); a10_0 = _mm512_dpbusd_epi32(a10_0, x12, w2_0)
+      let x13 = _mm512_set1_epi32((s + 13 &* step).loadUnaligned(as: Int32.self))
+      a13_0 = _mm512_dpbusd_epi32(a13_0, x13, w0_0); a12_0 = _mm512_dpbusd_epi32(a12_0, x13, w1_0); a11_0 = _mm512_dpbusd_epi32(a11_0, x13, w2_0)
+      let x14 = _mm512_set1_epi32((s + 14 &* step).loadUnaligned(as: Int32.self))
+      a14_0 = _mm512_dpbusd_epi32(a14_0, x14, w0_0); a13_0 = _mm512_dpbusd_epi32(a13_0, x14, w1_0); a12_0 = _mm512_dpbusd_epi32(a12_0, x14, w2_0)
+      let x15 = _mm512_set1_epi32((s + 15 &* step).loadUnaligned(as: Int32.self))
+      a15_0 = _mm512_dpbusd_epi32(a15_0, x15, w0_0); a14_0 = _mm512_dpbusd_epi32(a14_0, x15, w1_0); a13_0 = _mm512_dpbusd_epi32(a13_0, x15, w2_0)
+      let x16 = _mm512_set1_epi32((s + 16 &* step).loadUnaligned(as: Int32.self))
+      a15_0 = _mm512_dpbusd_epi32(a15_0, x16, w1_0); a14_0 = _mm512_dpbusd_epi32(a14_0, x16, w2_0)
+      let x17 = _mm512_set1_epi32((s + 17 &* step).loadUnaligned(as: Int32.self))
+      a15_0 = _mm512_dpbusd_epi32(a15_0, x17, w2_0)
+      s += 4; wp += 64; g &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 12 &* c.outC),
+                        packClamp64(rq0.apply(a12_0), rq0.apply(a13_0),
+                                    rq0.apply(a14_0), rq0.apply(a15_0), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out + 12 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out + 13 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.vMin, c.vMax, out + 14 &* c.outC + 0)
+  requantStore512(a15_0, k0, rq0, c.vMin, c.vMax, out + 15 &* c.outC + 0)
+}
+
+/// Pixels of a 3-wide tile of 1 block(s).
+let convTile512PixelsK3B1 = 16
+
+@inline(__always)
+func convTile512K3B2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  var a0_0 = i0, a0_1 = i1
+  var a1_0 = i0, a1_1 = i1
+  var a2_0 = i0, a2_1 = i1
+  var a3_0 = i0, a3_1 = i1
+  var a4_0 = i0, a4_1 = i1
+  var a5_0 = i0, a5_1 = i1
+  var a6_0 = i0, a6_1 = i1
+  var a7_0 = i0, a7_1 = i1
+  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3
+  var ky = 0
+  while ky < c.kH {
+    var s = src + ky &* c.rowBytes
+    var wp = c.weights + ky &* c.kyWStep
+    var g = 0
+    while g < groups {
+      let w0_0 = _mm512_loadu_si512(wp)
+      let w1_0 = _mm512_loadu_si512(wp + tap)
+      let w2_0 = _mm512_loadu_si512(wp + 2 &* tap)
+      let w0_1 = _mm512_loadu_si512(wp + c.blockStride)
+      let w1_1 = _mm512_loadu_si512(wp + c.blockStride + tap)
+      let w2_1 = _mm512_loadu_si512(wp + c.blockStride + 2 &* tap)
+      let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+      a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w0_1)
+      let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+      a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w0_1); a0_0 = _mm512_dpbusd_epi32(a0_0, x1, w1_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x1, w1_1)
+      let x2 = _mm512_set1_epi32((s + 2 &* step).loadUnaligned(as: Int32.self))
+      a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w0_1); a1_0 = _mm512_dpbusd_epi32(a1_0, x2, w1_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x2, w1_1); a0_0 = _mm512_dpbusd_epi32(a0_0, x2, w2_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x2, w2_1)
+      let x3 = _mm512_set1_epi32((s + 3 &* step).loadUnaligned(as: Int32.self))
+      a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w0_1); a2_0 = _mm512_dpbusd_epi32(a2_0, x3, w1_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x3, w1_1); a1_0 = _mm512_dpbusd_epi32(a1_0, x3, w2_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x3, w2_1)
+      let x4 = _mm512_set1_epi32((s + 4 &* step).loadUnaligned(as: Int32.self))
+      a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0_0); a4_1 = _mm512_dpbusd_epi32(a4_1, x4, w0_1); a3_0 = _mm512_dpbusd_epi32(a3_0, x4, w1_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x4, w1_1); a2_0 = _mm512_dpbusd_epi32(a2_0, x4, w2_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x4, w2_1)
+      let x5 = _mm512_set1_epi32((s + 5 &* step).loadUnaligned(as: Int32.self))
+      a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0_0); a5_1 = _mm512_dpbusd_epi32(a5_1, x5, w0_1); a4_0 = _mm512_dpbusd_epi32(a4_0, x5, w1_0); a4_1 = _mm512_dpbusd_epi32(a4_1, x5, w1_1); a3_0 = _mm512_dpbusd_epi32(a3_0, x5, w2_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x5, w2_1)
+      let x6 = _mm512_set1_epi32((s + 6 &* step).loadUnaligned(as: Int32.self))
+      a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0_0); a6_1 = _mm512_dpbusd_epi32(a6_1, x6, w0_1); a5_0 = _mm512_dpbusd_epi32(a5_0, x6, w1_0); a5_1 = _mm512_dpbusd_epi32(a5_1, x6, w1_1); a4_0 = _mm512_dpbusd_epi32(a4_0, x6, w2_0); a4_1 = _mm512_dpbusd_epi32(a4_1, x6, w2_1)
+      let x7 = _mm512_set1_epi32((s + 7 &* step).loadUnaligned(as: Int32.self))
+      a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0_0); a7_1 = _mm512_dpbusd_epi32(a7_1, x7, w0_1); a6_0 = _mm512_dpbusd_epi32(a6_0, x7, w1_0); a6_1 = _mm512_dpbusd_epi32(a6_1, x7, w1_1); a5_0 = _mm512_dpbusd_epi32(a5_0, x7, w2_0); a5_1 = _mm512_dpbusd_epi32(a5_1, x7, w2_1)
+      let x8 = _mm512_set1_epi32((s + 8 &* step).loadUnaligned(as: Int32.self))
+      a7_0 = _mm512_dpbusd_epi32(a7_0, x8, w1_0); a7_1 = _mm512_dpbusd_epi32(a7_1, x8, w1_1); a6_0 = _mm512_dpbusd_epi32(a6_0, x8, w2_0); a6_1 = _mm512_dpbusd_epi32(a6_1, x8, w2_1)
+      let x9 = _mm512_set1_epi32((s + 9 &* step).loadUnaligned(as: Int32.self))
+      a7_0 = _mm512_dpbusd_epi32(a7_0, x9, w2_0); a7_1 = _mm512_dpbusd_epi32(a7_1, x9, w2_1)
+      s += 4; wp += 64; g &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
+                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
+                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16)
+}
+
+/// Pixels of a 3-wide tile of 2 block(s).
+let convTile512PixelsK3B2 = 8
+
+@inline(__always)
+func convTile512K3B4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  let i2 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 32))
+  let i3 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 48))
+  var a0_0 = i0, a0_1 = i1, a0_2 = i2, a0_3 = i3
+  var a1_0 = i0, a1_1 = i1, a1_2 = i2, a1_3 = i3
+  var a2_0 = i0, a2_1 = i1, a2_2 = i2, a2_3 = i3
+  var a3_0 = i0, a3_1 = i1, a3_2 = i2, a3_3 = i3
+  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3
+  var ky = 0
+  while ky < c.kH {
+    var s = src + ky &* c.rowBytes
+    var wp = c.weights + ky &* c.kyWStep
+    var g = 0
+    while g < groups {
+      let w0_0 = _mm512_loadu_si512(wp)
+      let w1_0 = _mm512_loadu_si512(wp + tap)
+      let w2_0 = _mm512_loadu_si512(wp + 2 &* tap)
+      let w0_1 = _mm512_loadu_si512(wp + c.blockStride)
+      let w1_1 = _mm512_loadu_si512(wp + c.blockStride + tap)
+      let w2_1 = _mm512_loadu_si512(wp + c.blockStride + 2 &* tap)
+      let w0_2 = _mm512_loadu_si512(wp + 2 &* c.blockStride)
+      let w1_2 = _mm512_loadu_si512(wp + 2 &* c.blockStride + tap)
+      let w2_2 = _mm512_loadu_si512(wp + 2 &* c.blockStride + 2 &* tap)
+      let w0_3 = _mm512_loadu_si512(wp + 3 &* c.blockStride)
+      let w1_3 = _mm512_loadu_si512(wp + 3 &* c.blockStride + tap)
+      let w2_3 = _mm512_loadu_si512(wp + 3 &* c.blockStride + 2 &* tap)
+      let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+      a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w0_1); a0_2 = _mm512_dpbusd_epi32(a0_2, x0, w0_2); a0_3 = _mm512_dpbusd_epi32(a0_3, x0, w0_3)
+      let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+      a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w0_1); a1_2 = _mm512_dpbusd_epi32(a1_2, x1, w0_2); a1_3 = _mm512_dpbusd_epi32(a1_3, x1, w0_3); a0_0 = _mm512_dpbusd_epi32(a0_0, x1, w1_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x1, w1_1); a0_2 = _mm512_dpbusd_epi32(a0_2, x1, w1_2); a0_3 = _mm512_dpbusd_epi32(a0_3, x1, w1_3)
+      let x2 = _mm512_set1_epi32((s + 2 &* step).loadUnaligned(as: Int32.self))
+      a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w0_1); a2_2 = _mm512_dpbusd_epi32(a2_2, x2, w0_2); a2_3 = _mm512_dpbusd_epi32(a2_3, x2, w0_3); a1_0 = _mm512_dpbusd_epi32(a1_0, x2, w1_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x2, w1_1); a1_2 = _mm512_dpbusd_epi32(a1_2, x2, w1_2); a1_3 = _mm512_dpbusd_epi32(a1_3, x2, w1_3); a0_0 = _mm512_dpbusd_epi32(a0_0, x2, w2_0); a0_1 = _mm512_dpbusd_epi32(a0_1, x2, w2_1); a0_2 = _mm512_dpbusd_epi32(a0_2, x2, w2_2); a0_3 = _mm512_dpbusd_epi32(a0_3, x2, w2_3)
+      let x3 = _mm512_set1_epi32((s + 3 &* step).loadUnaligned(as: Int32.self))
+      a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w0_1); a3_2 = _mm512_dpbusd_epi32(a3_2, x3, w0_2); a3_3 = _mm512_dpbusd_epi32(a3_3, x3, w0_3); a2_0 = _mm512_dpbusd_epi32(a2_0, x3, w1_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x3, w1_1); a2_2 = _mm512_dpbusd_epi32(a2_2, x3, w1_2); a2_3 = _mm512_dpbusd_epi32(a2_3, x3, w1_3); a1_0 = _mm512_dpbusd_epi32(a1_0, x3, w2_0); a1_1 = _mm512_dpbusd_epi32(a1_1, x3, w2_1); a1_2 = _mm512_dpbusd_epi32(a1_2, x3, w2_2); a1_3 = _mm512_dpbusd_epi32(a1_3, x3, w2_3)
+      let x4 = _mm512_set1_epi32((s + 4 &* step).loadUnaligned(as: Int32.self))
+      a3_0 = _mm512_dpbusd_epi32(a3_0, x4, w1_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x4, w1_1); a3_2 = _mm512_dpbusd_epi32(a3_2, x4, w1_2); a3_3 = _mm512_dpbusd_epi32(a3_3, x4, w1_3); a2_0 = _mm512_dpbusd_epi32(a2_0, x4, w2_0); a2_1 = _mm512_dpbusd_epi32(a2_1, x4, w2_1); a2_2 = _mm512_dpbusd_epi32(a2_2, x4, w2_2); a2_3 = _mm512_dpbusd_epi32(a2_3, x4, w2_3)
+      let x5 = _mm512_set1_epi32((s + 5 &* step).loadUnaligned(as: Int32.self))
+      a3_0 = _mm512_dpbusd_epi32(a3_0, x5, w2_0); a3_1 = _mm512_dpbusd_epi32(a3_1, x5, w2_1); a3_2 = _mm512_dpbusd_epi32(a3_2, x5, w2_2); a3_3 = _mm512_dpbusd_epi32(a3_3, x5, w2_3)
+      s += 4; wp += 64; g &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
+                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
+                              offset: c.zo)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
+                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
+                              offset: c.zo)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
+                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
+                              offset: c.zo)
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
+                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
+                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
+                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(rq0.apply(a3_0), rq1.apply(a3_1),
+                                    rq2.apply(a3_2), rq3.apply(a3_3), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48)
+}
+
+/// Pixels of a 3-wide tile of 4 block(s).
+let convTile512PixelsK3B4 = 4
+
 #endif

@@ -20,7 +20,10 @@ private struct ConvCase {
 
 /// `wide`: a depthwise layer of 96-960 channels (the late layers of MobileNets
 /// and EfficientNets), 3x3 or 5x5, whose scratch rows hold a few pixels at most.
-private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false) -> ConvCase {
+/// `threeWide`: a Conv2D of k_w = 3, stride_w = 1, dilation_w = 1 and an
+/// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles).
+private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false,
+                            threeWide: Bool = false) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
   let dwCs = [8, 16, 24, 32, 48, 64]
   // Depthwise channel tails (C mod 16 != 0) and depth multipliers.
@@ -33,15 +36,15 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
     : inCs[rng.int(0...inCs.count - 1)]
   let multiplier = wideC ? (inC <= 256 && index % 3 == 2 ? 2 : 1) : dwTail && inC <= 20 ? rng.int(1...4) : 1
   let outC = depthwise ? inC * multiplier : outCs[rng.int(0...outCs.count - 1)]
-  let pointwise = !depthwise && index % 5 == 0
+  let pointwise = !depthwise && !threeWide && index % 5 == 0
   let kH = pointwise ? 1 : wideC ? (rng.bool() ? 3 : 5) : rng.int(1...5)
-  let kW = pointwise ? 1 : wideC ? kH : rng.int(1...5)
-  let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise ? 1 : rng.int(1...3)
-  let dilH = pointwise || rng.int(0...3) != 0 ? 1 : 2, dilW = pointwise || rng.int(0...3) != 0 ? 1 : 2
+  let kW = threeWide ? 3 : pointwise ? 1 : wideC ? kH : rng.int(1...5)
+  let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise || threeWide ? 1 : rng.int(1...3)
+  let dilH = pointwise || rng.int(0...3) != 0 ? 1 : 2, dilW = pointwise || threeWide || rng.int(0...3) != 0 ? 1 : 2
   // Mostly small images; some wide ones so that a row takes several scratch chunks.
   let wide = index % 7 == 0
   let h = wideC ? rng.int(1...6) : rng.int(1...12)
-  let w = wideC ? rng.int(1...40) : wide ? rng.int(100...300) : rng.int(1...20)
+  let w = wideC ? rng.int(1...40) : threeWide ? rng.int(1...48) : wide ? rng.int(100...300) : rng.int(1...20)
   let effH = dilH * (kH - 1) + 1, effW = dilW * (kW - 1) + 1
   let padTop = pointwise ? 0 : rng.int(0...effH - 1), padLeft = pointwise ? 0 : rng.int(0...effW - 1)
   let outH = max(1, (h + 2 * padTop - effH) / strideH + 1), outW = max(1, (w + 2 * padLeft - effW) / strideW + 1)
@@ -149,6 +152,16 @@ struct ConvOptimizedTests {
     var failures = 0
     for i in 0..<400 where failures < 5 {
       if !checkCase(randomConvCase(&rng, depthwise: false, index: i), depthwise: false) { failures += 1 }
+    }
+  }
+
+  @Test("AVX2 and AVX-512 Conv2D of 3-wide stride-1 kernels (the AVX-512 3-wide tiles) equal conv2DReference")
+  func threeWideConv() {
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0x3A1DE)
+    var failures = 0
+    for i in 0..<200 where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: false, index: i, threeWide: true), depthwise: false) { failures += 1 }
     }
   }
 
