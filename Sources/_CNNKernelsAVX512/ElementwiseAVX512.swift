@@ -281,12 +281,14 @@ struct TermPlanes512 {
       let base = raw.baseAddress!
       @inline(__always) func plane(_ k: Int) -> __m512i {
         let p = base + k &* 256
+        // Merge-masked lookups, later quarters overwriting: bit 6 takes
+        // quarter 1, bit 7 quarter 2, both quarter 3 (no blends).
         let r0 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p))
-        let r1 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 64))
-        let r2 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 128))
-        let r3 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p + 192))
-        return _mm512_mask_blend_epi8(hi7, _mm512_mask_blend_epi8(hi6, r0, r1), _mm512_mask_blend_epi8(hi6, r2, r3))
+        let r1 = _mm512_mask_permutexvar_epi8(r0, hi6, x, _mm512_loadu_si512(p + 64))
+        let r2 = _mm512_mask_permutexvar_epi8(r1, hi7, x, _mm512_loadu_si512(p + 128))
+        return _mm512_mask_permutexvar_epi8(r2, hi67, x, _mm512_loadu_si512(p + 192))
       }
+      let hi67 = hi6 & hi7
       let b0 = plane(0), b1 = plane(1), b2 = plane(2), b3 = plane(3)
       let w01lo = _mm512_unpacklo_epi8(b0, b1), w01hi = _mm512_unpackhi_epi8(b0, b1)
       let w23lo = _mm512_unpacklo_epi8(b2, b3), w23hi = _mm512_unpackhi_epi8(b2, b3)

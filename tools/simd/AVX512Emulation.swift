@@ -270,6 +270,10 @@ import _Builtin_intrinsics.intel
   for i in 0..<64 { r[i] = t[Int(x[i] & 63)] }
   return emuZ(r)
 }
+/// VPERMB zmm{k}: lanes under the mask as _mm512_permutexvar_epi8, src elsewhere.
+@inline(__always) func _mm512_mask_permutexvar_epi8(_ src: __m512i, _ k: __mmask64, _ idx: __m512i, _ a: __m512i) -> __m512i {
+  _mm512_mask_blend_epi8(k, src, _mm512_permutexvar_epi8(idx, a))
+}
 /// VPTESTMB: mask bit i = (a.b[i] AND b.b[i]) != 0.
 @inline(__always) func _mm512_test_epi8_mask(_ a: __m512i, _ b: __m512i) -> __mmask64 {
   let x = emuU8(a) & emuU8(b)
