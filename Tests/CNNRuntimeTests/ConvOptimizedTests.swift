@@ -145,25 +145,23 @@ private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
 
 @Suite("Optimised kernels: convolution")
 struct ConvOptimizedTests {
-  @Test("AVX2 Conv2D equals conv2DReference on random shapes and parameters")
-  func randomConv() {
+  /// `count` seeded random Conv2D cases on every optimised path, stopping after 5 that differ.
+  private func checkRandomConvs(seed: UInt64, count: Int, threeWide: Bool = false) {
     guard !optimisedPathsOnThisCPU().isEmpty else { return }
-    var rng = SplitMix64(seed: 0xC0417)
+    var rng = SplitMix64(seed: seed)
     var failures = 0
-    for i in 0..<400 where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: false, index: i), depthwise: false) { failures += 1 }
+    for i in 0..<count where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: false, index: i, threeWide: threeWide), depthwise: false) {
+        failures += 1
+      }
     }
   }
 
+  @Test("AVX2 Conv2D equals conv2DReference on random shapes and parameters")
+  func randomConv() { checkRandomConvs(seed: 0xC0417, count: 400) }
+
   @Test("AVX2 and AVX-512 Conv2D of 3-wide stride-1 kernels (the AVX-512 3-wide tiles) equal conv2DReference")
-  func threeWideConv() {
-    guard !optimisedPathsOnThisCPU().isEmpty else { return }
-    var rng = SplitMix64(seed: 0x3A1DE)
-    var failures = 0
-    for i in 0..<200 where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: false, index: i, threeWide: true), depthwise: false) { failures += 1 }
-    }
-  }
+  func threeWideConv() { checkRandomConvs(seed: 0x3A1DE, count: 200, threeWide: true) }
 
   @Test("AVX2 depthwise Conv2D equals depthwiseConv2DReference on random shapes and parameters")
   func randomDepthwise() {

@@ -21,6 +21,17 @@ out = []
 w = out.append
 
 
+def prologue(name, B, P):
+    """The tile function's head: accumulators a{p}_{b} of P pixels x B blocks
+    set to the blocks' acc_init."""
+    w("@inline(__always)")
+    w(f"func convTile512{name}(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {{")
+    for b in range(B):
+        w(f"  let i{b} = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + {16*b}))")
+    for p in range(P):
+        w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
+
+
 def epilogue(B, P):
     """Requantizes and stores the accumulators a{p}_{b} of P pixels x B blocks."""
     for b in range(B):
@@ -65,12 +76,7 @@ def k3_tile(B, P):
     read is broadcast once into the vpdpbusd of every output pixel and kernel
     column it meets (up to 3 * B): P + 2 broadcasts per 3 * P * B vpdpbusd,
     against P per P * B in the tiles above."""
-    w("@inline(__always)")
-    w(f"func convTile512K3B{B}(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {{")
-    for b in range(B):
-        w(f"  let i{b} = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + {16*b}))")
-    for p in range(P):
-        w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
+    prologue(f"K3B{B}", B, P)
     w("  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3")
     w("  var ky = 0")
     w("  while ky < c.kH {")
@@ -120,12 +126,7 @@ w("import _Builtin_intrinsics.intel")
 w("")
 for B in sorted(PMAX):
     for P in range(1, PMAX[B] + 1):
-        w("@inline(__always)")
-        w(f"func convTile512B{B}P{P}(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {{")
-        for b in range(B):
-            w(f"  let i{b} = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + {16*b}))")
-        for p in range(P):
-            w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
+        prologue(f"B{B}P{P}", B, P)
         if P > 1:
             w("  let step = c.pxStep")
             for p in range(2, P):
