@@ -8,17 +8,23 @@ func runModel(_ ctx: UnsafeMutablePointer<ContextState>) {
   let m = c.model.pointee
   let times = c.opTimes
   var o = 0
+  // One clock read per op boundary: an op's end is the next op's start,
+  // unless something runs in between (the observer, the ASan poisoning).
+  var start = cnnrt_shim_now_ns()
   while o < m.opCount {
     #if CNNRT_ASAN_POISON
     asanExposeOnly(c, o)
+    start = cnnrt_shim_now_ns()
     #endif
-    let start = cnnrt_shim_now_ns()
     runOp(c, m.ops[o])
-    times[o] = cnnrt_shim_now_ns() &- start
+    let end = cnnrt_shim_now_ns()
+    times[o] = end &- start
+    start = end
     if let observer = c.observer {
       let t = Int(m.ops[o].output)
       observer(c.observerUserData, Int32(o), UnsafePointer(c.tensorData(t).assumingMemoryBound(to: Int8.self)),
                m.tensors[t].count)
+      start = cnnrt_shim_now_ns()
     }
     o += 1
   }
