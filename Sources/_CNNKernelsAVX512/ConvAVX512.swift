@@ -166,12 +166,12 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   let blockStride = kH &* taps &* tapStride
   let pxStride = g.pxStride, rowBytes = g.rowBytes
   let oneRun = g.rowMode || dilW == 1
-  // The 3-wide tiles (ConvTilesAVX512.swift): a stride-1 row of 3 pixel taps
-  // whose quads follow each other, so that the tile's P outputs read P + 2
-  // consecutive pixels.
-  // With 2 or 4 blocks, only where they cover the whole row: on the MNIST
-  // CNN's 28- and 14-pixel rows, where a 12- or 6-pixel tile of the others
-  // took the rest, its two convolutions were 3 % slower than with those alone.
+  // The 3-wide tiles (ConvTilesAVX512.swift) need a stride-1 row of 3 pixel
+  // taps whose quads follow each other: a tile's P outputs read P + 2
+  // consecutive pixels. Those of 2 or 4 blocks run only where they cover the
+  // whole row: on the MNIST CNN's 28- and 14-pixel rows, where a 12- or
+  // 6-pixel tile of the other kind took the rest, its two convolutions were
+  // 3 % slower than with the other kind alone.
   let threeWide = !g.rowMode && kW == 3 && strideW == 1 && dilW == 1
   let threeWideB2 = threeWide && outW % convTile512PixelsK3B2 == 0
   let threeWideB4 = threeWide && outW % convTile512PixelsK3B4 == 0
