@@ -175,6 +175,10 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   let threeWide = !g.rowMode && kW == 3 && strideW == 1 && dilW == 1
   let threeWideB2 = threeWide && outW % convTile512PixelsK3B2 == 0
   let threeWideB4 = threeWide && outW % convTile512PixelsK3B4 == 0
+  // One block, 3x3, stride and dilation 1: output rows in pairs, each input
+  // row broadcast once for both (k_h + 1 scratch rows).
+  let pairRows = threeWide && ocBlocks == 1 && kH == 3 && strideH == 1 && dilH == 1
+    && (kH &+ 1) &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) && outW >= convTile512PixelsK3R2B1
   var c = ConvTile512Args(
     weights: wRaw, blockStride: blockStride, kH: kH, rowBytes: rowBytes, kyWStep: taps &* tapStride,
     runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
@@ -207,9 +211,11 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
     }
   }
   for b in 0..<batches {
-    for oy in 0..<outH {
-      // The k_h scratch rows of this output row.
-      for ky in 0..<kH {
+    var oy = 0
+    while oy < outH {
+      // The k_h scratch rows of this output row (k_h + 1 for a pair of rows).
+      let pair = pairRows && oy &+ 1 < outH
+      for ky in 0..<(pair ? kH &+ 1 : kH) {
         let d = scratch + ky &* rowBytes
         let iy = oy &* strideH &- padTop &+ ky &* dilH
         guard iy >= 0 && iy < inH else { fillPad(d, 0, rowBytes); continue }
@@ -230,6 +236,23 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
         fillPad(d, inEnd, rowBytes)
       }
       let outRow = output + ((b &* outH &+ oy) &* outW) &* outC
+      if pair {
+        let outRow1 = outRow + outW &* outC
+        var ox = 0
+        while outW &- ox >= convTile512PixelsK3R2B1 {
+          convTile512K3R2B1(c, UnsafeRawPointer(scratch) + ox &* pxStride, outRow + ox &* outC, outRow1 + ox &* outC)
+          ox &+= convTile512PixelsK3R2B1
+        }
+        // The rest of both rows: the one-row tiles on scratch rows 0-2 and 1-3.
+        while ox < outW {
+          let src = UnsafeRawPointer(scratch) + ox &* pxStride, left = outW &- ox
+          convTile512B1(left, c, src, outRow + ox &* outC)
+          convTile512B1(left, c, src + rowBytes, outRow1 + ox &* outC)
+          ox &+= min(convTile512PixelsB1, left)
+        }
+        oy &+= 2
+        continue
+      }
       var blk = 0
       while blk < ocBlocks {
         let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
@@ -260,6 +283,7 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
         }
         blk &+= nb
       }
+      oy &+= 1
     }
   }
 }

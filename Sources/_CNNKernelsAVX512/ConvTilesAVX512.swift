@@ -3200,4 +3200,161 @@ func convTile512K3B4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
 /// Pixels of a 3-wide tile of 4 block(s).
 let convTile512PixelsK3B4 = 4
 
+@inline(__always)
+func convTile512K3R2B1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>, _ out1: UnsafeMutablePointer<Int8>) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  var a0_0 = i0
+  var a1_0 = i0
+  var a2_0 = i0
+  var a3_0 = i0
+  var a4_0 = i0
+  var a5_0 = i0
+  var a6_0 = i0
+  var a7_0 = i0
+  var a8_0 = i0
+  var a9_0 = i0
+  var a10_0 = i0
+  var a11_0 = i0
+  var a12_0 = i0
+  var a13_0 = i0
+  var a14_0 = i0
+  var a15_0 = i0
+  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3, rb = c.rowBytes, ky = c.kyWStep
+  var s = src
+  var wp = c.weights
+  var g = 0
+  while g < groups {
+    let w00 = _mm512_loadu_si512(wp)
+    let w01 = _mm512_loadu_si512(wp + tap)
+    let w02 = _mm512_loadu_si512(wp + 2 &* tap)
+    let w10 = _mm512_loadu_si512(wp + ky)
+    let w11 = _mm512_loadu_si512(wp + ky + tap)
+    let w12 = _mm512_loadu_si512(wp + ky + 2 &* tap)
+    let w20 = _mm512_loadu_si512(wp + 2 &* ky)
+    let w21 = _mm512_loadu_si512(wp + 2 &* ky + tap)
+    let w22 = _mm512_loadu_si512(wp + 2 &* ky + 2 &* tap)
+    let x0_0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+    a0_0 = _mm512_dpbusd_epi32(a0_0, x0_0, w00)
+    let x0_1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+    a1_0 = _mm512_dpbusd_epi32(a1_0, x0_1, w00); a0_0 = _mm512_dpbusd_epi32(a0_0, x0_1, w01)
+    let x0_2 = _mm512_set1_epi32((s + 2 &* step).loadUnaligned(as: Int32.self))
+    a2_0 = _mm512_dpbusd_epi32(a2_0, x0_2, w00); a1_0 = _mm512_dpbusd_epi32(a1_0, x0_2, w01); a0_0 = _mm512_dpbusd_epi32(a0_0, x0_2, w02)
+    let x0_3 = _mm512_set1_epi32((s + 3 &* step).loadUnaligned(as: Int32.self))
+    a3_0 = _mm512_dpbusd_epi32(a3_0, x0_3, w00); a2_0 = _mm512_dpbusd_epi32(a2_0, x0_3, w01); a1_0 = _mm512_dpbusd_epi32(a1_0, x0_3, w02)
+    let x0_4 = _mm512_set1_epi32((s + 4 &* step).loadUnaligned(as: Int32.self))
+    a4_0 = _mm512_dpbusd_epi32(a4_0, x0_4, w00); a3_0 = _mm512_dpbusd_epi32(a3_0, x0_4, w01); a2_0 = _mm512_dpbusd_epi32(a2_0, x0_4, w02)
+    let x0_5 = _mm512_set1_epi32((s + 5 &* step).loadUnaligned(as: Int32.self))
+    a5_0 = _mm512_dpbusd_epi32(a5_0, x0_5, w00); a4_0 = _mm512_dpbusd_epi32(a4_0, x0_5, w01); a3_0 = _mm512_dpbusd_epi32(a3_0, x0_5, w02)
+    let x0_6 = _mm512_set1_epi32((s + 6 &* step).loadUnaligned(as: Int32.self))
+    a6_0 = _mm512_dpbusd_epi32(a6_0, x0_6, w00); a5_0 = _mm512_dpbusd_epi32(a5_0, x0_6, w01); a4_0 = _mm512_dpbusd_epi32(a4_0, x0_6, w02)
+    let x0_7 = _mm512_set1_epi32((s + 7 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x0_7, w00); a6_0 = _mm512_dpbusd_epi32(a6_0, x0_7, w01); a5_0 = _mm512_dpbusd_epi32(a5_0, x0_7, w02)
+    let x0_8 = _mm512_set1_epi32((s + 8 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x0_8, w01); a6_0 = _mm512_dpbusd_epi32(a6_0, x0_8, w02)
+    let x0_9 = _mm512_set1_epi32((s + 9 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x0_9, w02)
+    let x1_0 = _mm512_set1_epi32((s + rb).loadUnaligned(as: Int32.self))
+    a0_0 = _mm512_dpbusd_epi32(a0_0, x1_0, w10); a8_0 = _mm512_dpbusd_epi32(a8_0, x1_0, w00)
+    let x1_1 = _mm512_set1_epi32(((s + rb) + step).loadUnaligned(as: Int32.self))
+    a1_0 = _mm512_dpbusd_epi32(a1_0, x1_1, w10); a0_0 = _mm512_dpbusd_epi32(a0_0, x1_1, w11); a9_0 = _mm512_dpbusd_epi32(a9_0, x1_1, w00); a8_0 = _mm512_dpbusd_epi32(a8_0, x1_1, w01)
+    let x1_2 = _mm512_set1_epi32(((s + rb) + 2 &* step).loadUnaligned(as: Int32.self))
+    a2_0 = _mm512_dpbusd_epi32(a2_0, x1_2, w10); a1_0 = _mm512_dpbusd_epi32(a1_0, x1_2, w11); a0_0 = _mm512_dpbusd_epi32(a0_0, x1_2, w12); a10_0 = _mm512_dpbusd_epi32(a10_0, x1_2, w00); a9_0 = _mm512_dpbusd_epi32(a9_0, x1_2, w01); a8_0 = _mm512_dpbusd_epi32(a8_0, x1_2, w02)
+    let x1_3 = _mm512_set1_epi32(((s + rb) + 3 &* step).loadUnaligned(as: Int32.self))
+    a3_0 = _mm512_dpbusd_epi32(a3_0, x1_3, w10); a2_0 = _mm512_dpbusd_epi32(a2_0, x1_3, w11); a1_0 = _mm512_dpbusd_epi32(a1_0, x1_3, w12); a11_0 = _mm512_dpbusd_epi32(a11_0, x1_3, w00); a10_0 = _mm512_dpbusd_epi32(a10_0, x1_3, w01); a9_0 = _mm512_dpbusd_epi32(a9_0, x1_3, w02)
+    let x1_4 = _mm512_set1_epi32(((s + rb) + 4 &* step).loadUnaligned(as: Int32.self))
+    a4_0 = _mm512_dpbusd_epi32(a4_0, x1_4, w10); a3_0 = _mm512_dpbusd_epi32(a3_0, x1_4, w11); a2_0 = _mm512_dpbusd_epi32(a2_0, x1_4, w12); a12_0 = _mm512_dpbusd_epi32(a12_0, x1_4, w00); a11_0 = _mm512_dpbusd_epi32(a11_0, x1_4, w01); a10_0 = _mm512_dpbusd_epi32(a10_0, x1_4, w02)
+    let x1_5 = _mm512_set1_epi32(((s + rb) + 5 &* step).loadUnaligned(as: Int32.self))
+    a5_0 = _mm512_dpbusd_epi32(a5_0, x1_5, w10); a4_0 = _mm512_dpbusd_epi32(a4_0, x1_5, w11); a3_0 = _mm512_dpbusd_epi32(a3_0, x1_5, w12); a13_0 = _mm512_dpbusd_epi32(a13_0, x1_5, w00); a12_0 = _mm512_dpbusd_epi32(a12_0, x1_5, w01); a11_0 = _mm512_dpbusd_epi32(a11_0, x1_5, w02)
+    let x1_6 = _mm512_set1_epi32(((s + rb) + 6 &* step).loadUnaligned(as: Int32.self))
+    a6_0 = _mm512_dpbusd_epi32(a6_0, x1_6, w10); a5_0 = _mm512_dpbusd_epi32(a5_0, x1_6, w11); a4_0 = _mm512_dpbusd_epi32(a4_0, x1_6, w12); a14_0 = _mm512_dpbusd_epi32(a14_0, x1_6, w00); a13_0 = _mm512_dpbusd_epi32(a13_0, x1_6, w01); a12_0 = _mm512_dpbusd_epi32(a12_0, x1_6, w02)
+    let x1_7 = _mm512_set1_epi32(((s + rb) + 7 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x1_7, w10); a6_0 = _mm512_dpbusd_epi32(a6_0, x1_7, w11); a5_0 = _mm512_dpbusd_epi32(a5_0, x1_7, w12); a15_0 = _mm512_dpbusd_epi32(a15_0, x1_7, w00); a14_0 = _mm512_dpbusd_epi32(a14_0, x1_7, w01); a13_0 = _mm512_dpbusd_epi32(a13_0, x1_7, w02)
+    let x1_8 = _mm512_set1_epi32(((s + rb) + 8 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x1_8, w11); a6_0 = _mm512_dpbusd_epi32(a6_0, x1_8, w12); a15_0 = _mm512_dpbusd_epi32(a15_0, x1_8, w01); a14_0 = _mm512_dpbusd_epi32(a14_0, x1_8, w02)
+    let x1_9 = _mm512_set1_epi32(((s + rb) + 9 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x1_9, w12); a15_0 = _mm512_dpbusd_epi32(a15_0, x1_9, w02)
+    let x2_0 = _mm512_set1_epi32((s + 2 &* rb).loadUnaligned(as: Int32.self))
+    a0_0 = _mm512_dpbusd_epi32(a0_0, x2_0, w20); a8_0 = _mm512_dpbusd_epi32(a8_0, x2_0, w10)
+    let x2_1 = _mm512_set1_epi32(((s + 2 &* rb) + step).loadUnaligned(as: Int32.self))
+    a1_0 = _mm512_dpbusd_epi32(a1_0, x2_1, w20); a0_0 = _mm512_dpbusd_epi32(a0_0, x2_1, w21); a9_0 = _mm512_dpbusd_epi32(a9_0, x2_1, w10); a8_0 = _mm512_dpbusd_epi32(a8_0, x2_1, w11)
+    let x2_2 = _mm512_set1_epi32(((s + 2 &* rb) + 2 &* step).loadUnaligned(as: Int32.self))
+    a2_0 = _mm512_dpbusd_epi32(a2_0, x2_2, w20); a1_0 = _mm512_dpbusd_epi32(a1_0, x2_2, w21); a0_0 = _mm512_dpbusd_epi32(a0_0, x2_2, w22); a10_0 = _mm512_dpbusd_epi32(a10_0, x2_2, w10); a9_0 = _mm512_dpbusd_epi32(a9_0, x2_2, w11); a8_0 = _mm512_dpbusd_epi32(a8_0, x2_2, w12)
+    let x2_3 = _mm512_set1_epi32(((s + 2 &* rb) + 3 &* step).loadUnaligned(as: Int32.self))
+    a3_0 = _mm512_dpbusd_epi32(a3_0, x2_3, w20); a2_0 = _mm512_dpbusd_epi32(a2_0, x2_3, w21); a1_0 = _mm512_dpbusd_epi32(a1_0, x2_3, w22); a11_0 = _mm512_dpbusd_epi32(a11_0, x2_3, w10); a10_0 = _mm512_dpbusd_epi32(a10_0, x2_3, w11); a9_0 = _mm512_dpbusd_epi32(a9_0, x2_3, w12)
+    let x2_4 = _mm512_set1_epi32(((s + 2 &* rb) + 4 &* step).loadUnaligned(as: Int32.self))
+    a4_0 = _mm512_dpbusd_epi32(a4_0, x2_4, w20); a3_0 = _mm512_dpbusd_epi32(a3_0, x2_4, w21); a2_0 = _mm512_dpbusd_epi32(a2_0, x2_4, w22); a12_0 = _mm512_dpbusd_epi32(a12_0, x2_4, w10); a11_0 = _mm512_dpbusd_epi32(a11_0, x2_4, w11); a10_0 = _mm512_dpbusd_epi32(a10_0, x2_4, w12)
+    let x2_5 = _mm512_set1_epi32(((s + 2 &* rb) + 5 &* step).loadUnaligned(as: Int32.self))
+    a5_0 = _mm512_dpbusd_epi32(a5_0, x2_5, w20); a4_0 = _mm512_dpbusd_epi32(a4_0, x2_5, w21); a3_0 = _mm512_dpbusd_epi32(a3_0, x2_5, w22); a13_0 = _mm512_dpbusd_epi32(a13_0, x2_5, w10); a12_0 = _mm512_dpbusd_epi32(a12_0, x2_5, w11); a11_0 = _mm512_dpbusd_epi32(a11_0, x2_5, w12)
+    let x2_6 = _mm512_set1_epi32(((s + 2 &* rb) + 6 &* step).loadUnaligned(as: Int32.self))
+    a6_0 = _mm512_dpbusd_epi32(a6_0, x2_6, w20); a5_0 = _mm512_dpbusd_epi32(a5_0, x2_6, w21); a4_0 = _mm512_dpbusd_epi32(a4_0, x2_6, w22); a14_0 = _mm512_dpbusd_epi32(a14_0, x2_6, w10); a13_0 = _mm512_dpbusd_epi32(a13_0, x2_6, w11); a12_0 = _mm512_dpbusd_epi32(a12_0, x2_6, w12)
+    let x2_7 = _mm512_set1_epi32(((s + 2 &* rb) + 7 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x2_7, w20); a6_0 = _mm512_dpbusd_epi32(a6_0, x2_7, w21); a5_0 = _mm512_dpbusd_epi32(a5_0, x2_7, w22); a15_0 = _mm512_dpbusd_epi32(a15_0, x2_7, w10); a14_0 = _mm512_dpbusd_epi32(a14_0, x2_7, w11); a13_0 = _mm512_dpbusd_epi32(a13_0, x2_7, w12)
+    let x2_8 = _mm512_set1_epi32(((s + 2 &* rb) + 8 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x2_8, w21); a6_0 = _mm512_dpbusd_epi32(a6_0, x2_8, w22); a15_0 = _mm512_dpbusd_epi32(a15_0, x2_8, w11); a14_0 = _mm512_dpbusd_epi32(a14_0, x2_8, w12)
+    let x2_9 = _mm512_set1_epi32(((s + 2 &* rb) + 9 &* step).loadUnaligned(as: Int32.self))
+    a7_0 = _mm512_dpbusd_epi32(a7_0, x2_9, w22); a15_0 = _mm512_dpbusd_epi32(a15_0, x2_9, w12)
+    let x3_0 = _mm512_set1_epi32((s + 3 &* rb).loadUnaligned(as: Int32.self))
+    a8_0 = _mm512_dpbusd_epi32(a8_0, x3_0, w20)
+    let x3_1 = _mm512_set1_epi32(((s + 3 &* rb) + step).loadUnaligned(as: Int32.self))
+    a9_0 = _mm512_dpbusd_epi32(a9_0, x3_1, w20); a8_0 = _mm512_dpbusd_epi32(a8_0, x3_1, w21)
+    let x3_2 = _mm512_set1_epi32(((s + 3 &* rb) + 2 &* step).loadUnaligned(as: Int32.self))
+    a10_0 = _mm512_dpbusd_epi32(a10_0, x3_2, w20); a9_0 = _mm512_dpbusd_epi32(a9_0, x3_2, w21); a8_0 = _mm512_dpbusd_epi32(a8_0, x3_2, w22)
+    let x3_3 = _mm512_set1_epi32(((s + 3 &* rb) + 3 &* step).loadUnaligned(as: Int32.self))
+    a11_0 = _mm512_dpbusd_epi32(a11_0, x3_3, w20); a10_0 = _mm512_dpbusd_epi32(a10_0, x3_3, w21); a9_0 = _mm512_dpbusd_epi32(a9_0, x3_3, w22)
+    let x3_4 = _mm512_set1_epi32(((s + 3 &* rb) + 4 &* step).loadUnaligned(as: Int32.self))
+    a12_0 = _mm512_dpbusd_epi32(a12_0, x3_4, w20); a11_0 = _mm512_dpbusd_epi32(a11_0, x3_4, w21); a10_0 = _mm512_dpbusd_epi32(a10_0, x3_4, w22)
+    let x3_5 = _mm512_set1_epi32(((s + 3 &* rb) + 5 &* step).loadUnaligned(as: Int32.self))
+    a13_0 = _mm512_dpbusd_epi32(a13_0, x3_5, w20); a12_0 = _mm512_dpbusd_epi32(a12_0, x3_5, w21); a11_0 = _mm512_dpbusd_epi32(a11_0, x3_5, w22)
+    let x3_6 = _mm512_set1_epi32(((s + 3 &* rb) + 6 &* step).loadUnaligned(as: Int32.self))
+    a14_0 = _mm512_dpbusd_epi32(a14_0, x3_6, w20); a13_0 = _mm512_dpbusd_epi32(a13_0, x3_6, w21); a12_0 = _mm512_dpbusd_epi32(a12_0, x3_6, w22)
+    let x3_7 = _mm512_set1_epi32(((s + 3 &* rb) + 7 &* step).loadUnaligned(as: Int32.self))
+    a15_0 = _mm512_dpbusd_epi32(a15_0, x3_7, w20); a14_0 = _mm512_dpbusd_epi32(a14_0, x3_7, w21); a13_0 = _mm512_dpbusd_epi32(a13_0, x3_7, w22)
+    let x3_8 = _mm512_set1_epi32(((s + 3 &* rb) + 8 &* step).loadUnaligned(as: Int32.self))
+    a15_0 = _mm512_dpbusd_epi32(a15_0, x3_8, w21); a14_0 = _mm512_dpbusd_epi32(a14_0, x3_8, w22)
+    let x3_9 = _mm512_set1_epi32(((s + 3 &* rb) + 9 &* step).loadUnaligned(as: Int32.self))
+    a15_0 = _mm512_dpbusd_epi32(a15_0, x3_9, w22)
+    s += 4; wp += 64; g &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
+                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
+                              offset: c.zo)
+  if c.outC == 16 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0), rq0.apply(a1_0),
+                                    rq0.apply(a2_0), rq0.apply(a3_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0), rq0.apply(a5_0),
+                                    rq0.apply(a6_0), rq0.apply(a7_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out1 + 0 &* c.outC),
+                        packClamp64(rq0.apply(a8_0), rq0.apply(a9_0),
+                                    rq0.apply(a10_0), rq0.apply(a11_0), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out1 + 4 &* c.outC),
+                        packClamp64(rq0.apply(a12_0), rq0.apply(a13_0),
+                                    rq0.apply(a14_0), rq0.apply(a15_0), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out1 + 0 &* c.outC + 0)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out1 + 1 &* c.outC + 0)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out1 + 2 &* c.outC + 0)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out1 + 3 &* c.outC + 0)
+  requantStore512(a12_0, k0, rq0, c.vMin, c.vMax, out1 + 4 &* c.outC + 0)
+  requantStore512(a13_0, k0, rq0, c.vMin, c.vMax, out1 + 5 &* c.outC + 0)
+  requantStore512(a14_0, k0, rq0, c.vMin, c.vMax, out1 + 6 &* c.outC + 0)
+  requantStore512(a15_0, k0, rq0, c.vMin, c.vMax, out1 + 7 &* c.outC + 0)
+}
+
+/// Pixels per row of the two-row 3-wide tile.
+let convTile512PixelsK3R2B1 = 8
+
 #endif

@@ -21,7 +21,8 @@ private struct ConvCase {
 /// `wide`: a depthwise layer of 96-960 channels (the late layers of MobileNets
 /// and EfficientNets), 3x3 or 5x5, whose scratch rows hold a few pixels at most.
 /// `threeWide`: a Conv2D of k_w = 3, stride_w = 1, dilation_w = 1 and an
-/// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles).
+/// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles), every
+/// other one 3x3 with stride and dilation 1 (its two-row tile).
 private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false,
                             threeWide: Bool = false) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
@@ -37,10 +38,13 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   let multiplier = wideC ? (inC <= 256 && index % 3 == 2 ? 2 : 1) : dwTail && inC <= 20 ? rng.int(1...4) : 1
   let outC = depthwise ? inC * multiplier : outCs[rng.int(0...outCs.count - 1)]
   let pointwise = !depthwise && !threeWide && index % 5 == 0
-  let kH = pointwise ? 1 : wideC ? (rng.bool() ? 3 : 5) : rng.int(1...5)
+  // Half the 3-wide cases 3x3 with stride and dilation 1 (the two-row tile).
+  let square3 = threeWide && index % 2 == 0
+  let kH = pointwise ? 1 : square3 ? 3 : wideC ? (rng.bool() ? 3 : 5) : rng.int(1...5)
   let kW = threeWide ? 3 : pointwise ? 1 : wideC ? kH : rng.int(1...5)
-  let strideH = pointwise ? 1 : rng.int(1...3), strideW = pointwise || threeWide ? 1 : rng.int(1...3)
-  let dilH = pointwise || rng.int(0...3) != 0 ? 1 : 2, dilW = pointwise || threeWide || rng.int(0...3) != 0 ? 1 : 2
+  let strideH = pointwise || square3 ? 1 : rng.int(1...3), strideW = pointwise || threeWide ? 1 : rng.int(1...3)
+  let dilH = pointwise || square3 || rng.int(0...3) != 0 ? 1 : 2
+  let dilW = pointwise || threeWide || rng.int(0...3) != 0 ? 1 : 2
   // Mostly small images; some wide ones so that a row takes several scratch chunks.
   let wide = index % 7 == 0
   let h = wideC ? rng.int(1...6) : rng.int(1...12)

@@ -21,19 +21,20 @@ out = []
 w = out.append
 
 
-def prologue(name, B, P):
+def prologue(name, B, P, extra=""):
     """The tile function's head: accumulators a{p}_{b} of P pixels x B blocks
     set to the blocks' acc_init."""
     w("@inline(__always)")
-    w(f"func convTile512{name}(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>) {{")
+    w(f"func convTile512{name}(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>{extra}) {{")
     for b in range(B):
         w(f"  let i{b} = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + {16*b}))")
     for p in range(P):
         w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
 
 
-def epilogue(B, P):
-    """Requantizes and stores the accumulators a{p}_{b} of P pixels x B blocks."""
+def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC"):
+    """Requantizes and stores the accumulators a{p}_{b} of P pixels x B blocks
+    (pixel p's outputs at addr(p); a run of 4 / B pixels is contiguous)."""
     for b in range(B):
         w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
         w(f"  let k{b} = laneMask16(n{b})")
@@ -55,18 +56,18 @@ def epilogue(B, P):
                 p = g * per + i
                 for b in range(B):
                     vals.append(f"rq{b}.apply(a{p}_{b})")
-            w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer(out + {g * per} &* c.outC),")
+            w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer({addr(g * per)}),")
             w(f"                        packClamp64({', '.join(vals[:2])},")
             w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
         rest = range(runs * per, P)
         for b in range(B):
             for p in rest:
-                w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
+                w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b})")
         w("    return")
         w("  }")
     for b in range(B):
         for p in range(P):
-            w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, out + {p} &* c.outC + {16*b})")
+            w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b})")
 
 
 def k3_tile(B, P):
@@ -107,6 +108,49 @@ def k3_tile(B, P):
     w("")
     w(f"/// Pixels of a 3-wide tile of {B} block(s).")
     w(f"let convTile512PixelsK3B{B} = {P}")
+    w("")
+
+
+def k3_two_rows_tile(P):
+    """One block, two output rows of P pixels, k_h = k_w = 3, stride and
+    dilation 1: the tile reads 4 scratch rows; per input quad the 9 weight
+    vectors are loaded once, and each input pixel of each row is broadcast
+    once into the vpdpbusd of every output pixel, row and kernel column it
+    meets (4 * (P + 2) broadcasts per 18 * P vpdpbusd). Pixel p of the second
+    row is accumulator P + p; its outputs go to out1."""
+    prologue("K3R2B1", 1, 2 * P, extra=", _ out1: UnsafeMutablePointer<Int8>")
+    w("  let step = c.pxStep, tap = c.runWStep, groups = c.runQuads / 3, rb = c.rowBytes, ky = c.kyWStep")
+    w("  var s = src")
+    w("  var wp = c.weights")
+    w("  var g = 0")
+    w("  while g < groups {")
+    for ky in range(3):
+        for kx in range(3):
+            off = " + ".join(x for x in (["ky" if ky == 1 else "2 &* ky"] if ky else []) + (["tap" if kx == 1 else "2 &* tap"] if kx else []))
+            w(f"    let w{ky}{kx} = _mm512_loadu_si512(wp{' + ' + off if off else ''})")
+    for r in range(4):
+        base = "s" if r == 0 else (f"(s + rb)" if r == 1 else f"(s + {r} &* rb)")
+        for ix in range(P + 2):
+            addr = base if ix == 0 else (f"({base} + step)" if ix == 1 else f"({base} + {ix} &* step)")
+            w(f"    let x{r}_{ix} = _mm512_set1_epi32({addr}.loadUnaligned(as: Int32.self))")
+            ops = []
+            for o in range(2):
+                kyy = r - o
+                if not 0 <= kyy < 3:
+                    continue
+                for kx in range(3):
+                    p = ix - kx
+                    if 0 <= p < P:
+                        a = o * P + p
+                        ops.append(f"a{a}_0 = _mm512_dpbusd_epi32(a{a}_0, x{r}_{ix}, w{kyy}{kx})")
+            w("    " + "; ".join(ops))
+    w("    s += 4; wp += 64; g &+= 1")
+    w("  }")
+    epilogue(1, 2 * P, addr=lambda p: f"out + {p} &* c.outC" if p < P else f"out1 + {p - P} &* c.outC")
+    w("}")
+    w("")
+    w("/// Pixels per row of the two-row 3-wide tile.")
+    w(f"let convTile512PixelsK3R2B1 = {P}")
     w("")
 
 
@@ -174,5 +218,6 @@ w("// The 3-wide tiles: same weights, scratch rows and arithmetic; each input")
 w("// pixel's quad is broadcast once for the three kernel columns it meets.")
 for B in sorted(PK3):
     k3_tile(B, PK3[B])
+k3_two_rows_tile(8)
 w("#endif")
 print("\n".join(out))
