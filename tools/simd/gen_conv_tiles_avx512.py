@@ -32,12 +32,15 @@ def prologue(name, B, P, extra=""):
         w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
 
 
-def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC"):
+def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False):
     """Requantizes and stores the accumulators a{p}_{b} of P pixels x B blocks
-    (pixel p's outputs at addr(p); a run of 4 / B pixels is contiguous)."""
+    (pixel p's outputs at addr(p); a run of 4 / B pixels is contiguous), with
+    the blocks' RequantLanes512 made here or (given_rq) the parameters rq{b}."""
     for b in range(B):
         w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
         w(f"  let k{b} = laneMask16(n{b})")
+        if given_rq:
+            continue
         w(f"  let rq{b} = RequantLanes512(_mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.multiplier + {16*b})),")
         w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})),")
         w(f"                              offset: c.zo)")
@@ -169,8 +172,15 @@ w("#if arch(x86_64)")
 w("import _Builtin_intrinsics.intel")
 w("")
 for B in sorted(PMAX):
-    for P in range(1, PMAX[B] + 1):
-        prologue(f"B{B}P{P}", B, P)
+    for P in list(range(1, PMAX[B] + 1)) + (["R"] if B > 1 else []):
+        # "R": the whole tile of 2 or 4 blocks with the requantization given
+        # by the caller (made once per output row; for short reductions, where
+        # making it per tile is a noticeable part of the tile's work).
+        given = P == "R"
+        name = f"B{B}R" if given else f"B{B}P{P}"
+        P = PMAX[B] if given else P
+        rqs = "".join(f", _ rq{b}: RequantLanes512" for b in range(B)) if given else ""
+        prologue(name, B, P, extra=rqs)
         if P > 1:
             w("  let step = c.pxStep")
             for p in range(2, P):
@@ -198,7 +208,7 @@ for B in sorted(PMAX):
         w("    }")
         w("    ky &+= 1")
         w("  }")
-        epilogue(B, P)
+        epilogue(B, P, given_rq=given)
         w("}")
         w("")
     w(f"/// Most pixels of a tile of {B} block(s).")
