@@ -175,13 +175,6 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   let threeWide = !g.rowMode && kW == 3 && strideW == 1 && dilW == 1
   let threeWideB2 = threeWide && outW % convTile512PixelsK3B2 == 0
   let threeWideB4 = threeWide && outW % convTile512PixelsK3B4 == 0
-  // Short reductions (at most 16 quads, e.g. 1x1 with up to 64 channels):
-  // the requantization of the tiles of 2 or 4 blocks made once per output
-  // row and block group. (MobileNet-like 224's 1x1 convolutions with 32 and
-  // 64 input channels and its first layer 9-12 % faster; ResNet-8's first
-  // layer, one block, 8 % slower with it, as were the 3x3 convolutions when
-  // every tile took it.)
-  let shortK = !threeWide && kH &* (oneRun ? 1 : kW) &* (oneRun ? taps &* cGroups : cGroups) <= 16
   // One block, 3x3, stride and dilation 1: output rows in pairs, each input
   // row broadcast once for both (k_h + 1 scratch rows).
   let pairRows = threeWide && ocBlocks == 1 && kH == 3 && strideH == 1 && dilH == 1
@@ -194,6 +187,13 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
     zo: p.output_offset, vMin: _mm512_set1_epi32(p.act_min),
     vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
     hi8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max)))
+  // Short reductions (at most 16 quads, e.g. 1x1 with up to 64 channels):
+  // the requantization of the tiles of 2 or 4 blocks made once per output
+  // row and block group. (MobileNet-like 224's 1x1 convolutions with 32 and
+  // 64 input channels and its first layer 9-12 % faster; ResNet-8's first
+  // layer, one block, 8 % slower with it, as were the 3x3 convolutions when
+  // every tile took it.)
+  let shortK = !threeWide && kH &* c.runs &* c.runQuads <= 16
   let padByte = UInt8(truncatingIfNeeded: 128 &- p.input_offset)
   let padVec = _mm512_set1_epi8(CChar(bitPattern: padByte))
   let flip = _mm512_set1_epi8(-128)
@@ -307,7 +307,9 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   }
 }
 
-/// Block `b` of the tile arguments' block group: its requantization.
+/// Block `b` of the tile arguments' block group: its requantization (lanes
+/// past out_c: multiplier 0). The tiles' epilogues make it per tile, the band
+/// kernel once per row for short reductions.
 @inline(__always)
 func blockRequant512(_ c: ConvTile512Args, _ b: Int) -> RequantLanes512 {
   let k = laneMask16(min(16, c.outC &- c.c0 &- 16 &* b))

@@ -37,9 +37,7 @@ func convTile512B1P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
 }
 
@@ -72,9 +70,7 @@ func convTile512B1P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
 }
@@ -112,9 +108,7 @@ func convTile512B1P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0)
   requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0)
@@ -157,9 +151,7 @@ func convTile512B1P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -214,9 +206,7 @@ func convTile512B1P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -277,9 +267,7 @@ func convTile512B1P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -346,9 +334,7 @@ func convTile512B1P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -421,9 +407,7 @@ func convTile512B1P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -501,9 +485,7 @@ func convTile512B1P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -587,9 +569,7 @@ func convTile512B1P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -679,9 +659,7 @@ func convTile512B1P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -777,9 +755,7 @@ func convTile512B1P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -880,9 +856,7 @@ func convTile512B1P13(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -989,9 +963,7 @@ func convTile512B1P14(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1104,9 +1076,7 @@ func convTile512B1P15(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1225,9 +1195,7 @@ func convTile512B1P16(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1315,14 +1283,10 @@ func convTile512B2P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
   requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16)
 }
@@ -1358,14 +1322,10 @@ func convTile512B2P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1414,14 +1374,10 @@ func convTile512B2P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1478,14 +1434,10 @@ func convTile512B2P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1549,14 +1501,10 @@ func convTile512B2P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1628,14 +1576,10 @@ func convTile512B2P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1714,14 +1658,10 @@ func convTile512B2P7(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1808,14 +1748,10 @@ func convTile512B2P8(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -1909,14 +1845,10 @@ func convTile512B2P9(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2018,14 +1950,10 @@ func convTile512B2P10(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2134,14 +2062,10 @@ func convTile512B2P11(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2258,14 +2182,10 @@ func convTile512B2P12(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsa
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2488,24 +2408,16 @@ func convTile512B4P1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2554,24 +2466,16 @@ func convTile512B4P2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2631,24 +2535,16 @@ func convTile512B4P3(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2719,24 +2615,16 @@ func convTile512B4P4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2818,24 +2706,16 @@ func convTile512B4P5(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -2928,24 +2808,16 @@ func convTile512B4P6(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -3188,9 +3060,7 @@ func convTile512K3B1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -3279,14 +3149,10 @@ func convTile512K3B2(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -3371,24 +3237,16 @@ func convTile512K3B4(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsaf
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   let n1 = min(16, c.outC &- c.c0 &- 16)
   let k1 = laneMask16(n1)
-  let rq1 = RequantLanes512(_mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.multiplier + 16)),
-                              _mm512_maskz_loadu_epi32(k1, UnsafeRawPointer(c.shift + 16)),
-                              offset: c.zo)
+  let rq1 = blockRequant512(c, 1)
   let n2 = min(16, c.outC &- c.c0 &- 32)
   let k2 = laneMask16(n2)
-  let rq2 = RequantLanes512(_mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.multiplier + 32)),
-                              _mm512_maskz_loadu_epi32(k2, UnsafeRawPointer(c.shift + 32)),
-                              offset: c.zo)
+  let rq2 = blockRequant512(c, 2)
   let n3 = min(16, c.outC &- c.c0 &- 48)
   let k3 = laneMask16(n3)
-  let rq3 = RequantLanes512(_mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.multiplier + 48)),
-                              _mm512_maskz_loadu_epi32(k3, UnsafeRawPointer(c.shift + 48)),
-                              offset: c.zo)
+  let rq3 = blockRequant512(c, 3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
@@ -3543,9 +3401,7 @@ func convTile512K3R2B1(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Uns
   }
   let n0 = min(16, c.outC &- c.c0 &- 0)
   let k0 = laneMask16(n0)
-  let rq0 = RequantLanes512(_mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.multiplier + 0)),
-                              _mm512_maskz_loadu_epi32(k0, UnsafeRawPointer(c.shift + 0)),
-                              offset: c.zo)
+  let rq0 = blockRequant512(c, 0)
   if c.outC == 16 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),

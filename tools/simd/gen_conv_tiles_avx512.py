@@ -39,11 +39,8 @@ def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False):
     for b in range(B):
         w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
         w(f"  let k{b} = laneMask16(n{b})")
-        if given_rq:
-            continue
-        w(f"  let rq{b} = RequantLanes512(_mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.multiplier + {16*b})),")
-        w(f"                              _mm512_maskz_loadu_epi32(k{b}, UnsafeRawPointer(c.shift + {16*b})),")
-        w(f"                              offset: c.zo)")
+        if not given_rq:
+            w(f"  let rq{b} = blockRequant512(c, {b})")
     # Whole 64-byte output runs: B * 16 channels per pixel, 4 / B pixels
     # per run, contiguous when the tile's blocks are whole and (B < 4)
     # they are all of the pixel's channels.
