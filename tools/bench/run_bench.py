@@ -376,6 +376,27 @@ def stats(times):
             "min": float(t.min()), "max": float(t.max()), "n": int(t.size)}
 
 
+SLOW_FACTOR = 10
+
+
+def paired_ratios(round_medians):
+    """Per runtime, its round medians over XNNPACK's round medians, round by
+    round: the median, lowest and highest of these ratios. The ratio columns
+    and the targets use the median: a ratio of two runs made close together,
+    so that a slow phase of the shared host that falls on some rounds
+    counts for both runtimes, not only for whichever one's rounds it met."""
+    x = round_medians.get("XNNPACK")
+    if not x:
+        return {}
+    out = {}
+    for name, meds in round_medians.items():
+        if name == "XNNPACK":
+            continue
+        q = np.asarray(meds) / np.asarray(x)
+        out[name] = {"median": float(np.median(q)), "min": float(q.min()), "max": float(q.max()), "n": int(q.size)}
+    return out
+
+
 def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
     """One model on cnnrt's default path, on each kernel path in `paths`
     (CNNRT_ISA), XNNPACK and TFLM, in the same rotated rounds."""
@@ -399,7 +420,7 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
     # Calibrate: one warm-up run each, then iterations per round from its time.
     # The per-path runs get a shorter round (--path-round-seconds) so that the
     # slow portable path does not stretch the run; still medians of rounds.
-    plan = {}
+    plan, per_iter = {}, {}
     for r in runners:
         r.run(1, 1)
         t = min(r.run(0, 2))
@@ -407,6 +428,7 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
         n = int(min(a.max_iterations, max(a.min_iterations, round(target / max(t, 1e-7)))))
         w = 1 if t > 0.2 else 3
         plan[r.name] = (w, n)
+        per_iter[r.name] = t
     # A path run that the library capped to another path is not timed under
     # that path's name (its column says what ran instead).
     capped = {}
@@ -417,12 +439,24 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
     for r in runners:
         if isinstance(r, CnnrtRunner):
             r.rounds.clear()
+    # Each round runs the fast runtimes (within SLOW_FACTOR of the fastest
+    # per iteration: cnnrt's SIMD paths and XNNPACK) back to back, then the
+    # slow ones (the portable path, TFLM), each group's order rotated. So a
+    # fast runtime's round and XNNPACK's are at most a few tenths of a second
+    # apart, and a ratio of the two (paired_ratios) compares runs the host's
+    # load changes of seconds met alike.
+    fastest = min(per_iter[r.name] for r in runners)
+    fast = [r for r in runners if per_iter[r.name] <= SLOW_FACTOR * fastest]
+    slow = [r for r in runners if per_iter[r.name] > SLOW_FACTOR * fastest]
     times = {r.name: [] for r in runners}
+    round_medians = {r.name: [] for r in runners}
     for rnd in range(a.rounds):
-        order = runners[rnd % len(runners):] + runners[:rnd % len(runners)]
-        for r in order:
+        order = [g[rnd % len(g):] + g[:rnd % len(g)] for g in (fast, slow) if g]
+        for r in sum(order, []):
             w, n = plan[r.name]
-            times[r.name] += r.run(w, n)
+            ts = r.run(w, n)
+            times[r.name] += ts
+            round_medians[r.name].append(float(np.median(ts)))
         print(f"  {key}: round {rnd + 1}/{a.rounds} done", flush=True)
 
     cnnrt_runs = [r for r in runners if isinstance(r, CnnrtRunner)]
@@ -432,6 +466,8 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
     res = {"key": key, "title": title, "tflite": tfl, "cnnrt": cnnrt_path, "macs": macs, "inspect": inspect,
            "input_shape": inspect["inputs"][0]["shape"], "plan": {k: v for k, v in plan.items() if k in times},
            "stats": {name: stats(ts) for name, ts in times.items()},
+           "round_medians": round_medians, "slow": [r.name for r in slow],
+           "paired": paired_ratios(round_medians),
            "kernel_path": ", ".join(cnnrt_runs[0].kernel_paths()),
            "paths": {r.isa: r.name for r in cnnrt_runs[1:]}, "capped": capped}
 
@@ -652,8 +688,9 @@ def table(results, peak, paths):
             r["title"], "×".join(map(str, r["input_shape"][1:])), f"{r['macs'] / 1e6:,.2f} M", cell(c)]
             + [cell(st) if st else why for st, why in per]
             + [cell(x) if x else "n/a", cell(t) if t else "n/a",
-               f"{c['median'] / x['median']:.2f}×" if x else "n/a"]
-            + [f"{st['median'] / x['median']:.2f}×" if st and x else "n/a" for st, _ in per] + [
+               f"{r['paired']['cnnrt']['median']:.2f}×" if x else "n/a"]
+            + [f"{r['paired'][r['paths'][p]]['median']:.2f}×" if st and x else "n/a"
+               for p, (st, _) in zip(paths, per)] + [
             f"{c['median'] / t['median']:.2f}×" if t else "n/a",
             " · ".join("n/a" if v is None else f"{v:.2f}" for v in g),
             f"{100 * g[0] / peak_gops:.2f} %" if peak_gops else "n/a",
@@ -715,6 +752,22 @@ def spread_table(results):
     return "\n".join(lines)
 
 
+def paired_table(results):
+    names = []
+    for r in results:
+        names += [n for n in r.get("paired", {}) if n not in names]
+    head = ["model"] + [f"{n} / XNNPACK" for n in names]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(names)]
+    for r in results:
+        p = r.get("paired")
+        if not p:
+            continue
+        lines.append(f"| {r['title']} | " + " | ".join(
+            f"{p[n]['median']:.2f}× [{p[n]['min']:.2f}–{p[n]['max']:.2f}×]" if n in p else "n/a" for n in names)
+            + " |")
+    return "\n".join(lines)
+
+
 def layer_table(r, peak=None):
     """Per-op medians; with the measured peak, each op's share of it, and for
     a model with Conv2D ops of at least 20 M MACs (the MobileNet-like 224's
@@ -768,8 +821,7 @@ def targets_table(results, packed, peak):
     here = ", ".join(sorted(PATH_LABEL.get(d, d) for d in default))
 
     def ratio(r):
-        x = r["stats"].get("XNNPACK")
-        return r["stats"]["cnnrt"]["median"] / x["median"] if x else None
+        return r["paired"]["cnnrt"]["median"] if "cnnrt" in r.get("paired", {}) else None
 
     def verdict(ok, applies, why):
         return ("met" if ok else "**not met**") if applies else f"not decided here ({why})"
@@ -817,8 +869,10 @@ def paths_text(results, cpu_paths, paths):
     t = ("Columns `cnnrt <path> ms`: the same `bench_cnnrt` with `CNNRT_ISA=<path>`, one column per kernel path "
          "this CPU has (from /proc/cpuinfo, the flags `cnnrt_cpu.h` checks), timed in the same rotated rounds as "
          "the default run, XNNPACK and TFLM; each run's path is the one `cnn_model_kernel_path()` reported "
-         "(a run the library capped to another path would get no time under that name). `<path> / XNNPACK`: its "
-         "median over XNNPACK's. The `cnnrt ms` column and the ratios named `cnnrt` are the **default path**, "
+         "(a run the library capped to another path would get no time under that name). "
+         "`cnnrt / XNNPACK` and `<path> / XNNPACK`: **paired ratios**, the median over rounds of that round's "
+         "median over XNNPACK's median in the same round (see the per-round table below), so they need not "
+         "equal the ratio of the pooled medians of the ms columns. The `cnnrt ms` column and the ratios named `cnnrt` are the **default path**, "
          f"which the library reported as **{', '.join(PATH_LABEL.get(d, d) for d in default)}** on every model"
          + (f" (`CNNRT_ISA={os.environ['CNNRT_ISA']}` was set)" if os.environ.get("CNNRT_ISA") else "")
          + "; its column and that path's column measure the same code, so they differ only by noise. ")
@@ -887,11 +941,21 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append(main + "\n")
     L.append(paths_text(results, cpu_paths, paths))
     L.append("### Spread and iteration counts\n")
-    L.append(f"The runtimes take turns: {a.rounds} rounds, the order rotated each round; iterations per round "
-             f"were chosen from a calibration run to take about {a.round_seconds:g} s each "
-             f"({a.path_round_seconds:g} s for the `CNNRT_ISA` path runs `cnnrt <path>`), "
-             f"between {a.min_iterations} and {a.max_iterations} iterations.\n")
+    L.append(f"The runtimes take turns: {a.rounds} rounds. Each round runs the fast runtimes back to back "
+             f"(at most {SLOW_FACTOR}× the fastest one's calibration time per iteration: cnnrt's SIMD paths and "
+             "XNNPACK), then the slow ones (the portable path, TFLM), the order within each group rotated each "
+             "round. Iterations per round were chosen from a calibration run to take about "
+             f"{a.round_seconds:g} s each ({a.path_round_seconds:g} s for the `CNNRT_ISA` path runs "
+             f"`cnnrt <path>`), between {a.min_iterations} and {a.max_iterations} iterations.\n")
     L.append(spread_table(results) + "\n")
+    if any(r.get("paired") for r in results):
+        L.append("### Per-round ratios to XNNPACK\n")
+        L.append("Each round's median time of a cnnrt run over XNNPACK's median in the same round: the median "
+                 "over rounds (the ratio columns and the targets use it), then the lowest and highest round. "
+                 "The host is shared: a slow phase of seconds to minutes lengthens every run it falls on, and "
+                 "the pooled medians of the ms columns move with how many of a runtime's rounds it met; a "
+                 "round's two runs, a few tenths of a second apart, mostly meet the same phase.\n")
+        L.append(paired_table(results) + "\n")
     if packed:
         L.append("## Packed weights per kernel path\n")
         L.append("At load, cnnrt copies the filters of the ops a SIMD path runs into that path's layout (int8, "
@@ -998,9 +1062,9 @@ def main():
     ap.add_argument("--data-dir", default=os.path.join(REPO, "..", "shared", "data", "models"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "build", "bench"))
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--round-seconds", type=float, default=3.0, help="target time of one round per runtime")
-    ap.add_argument("--path-round-seconds", type=float, default=1.5,
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--round-seconds", type=float, default=1.0, help="target time of one round per runtime")
+    ap.add_argument("--path-round-seconds", type=float, default=0.5,
                     help="target time of one round per CNNRT_ISA path run")
     ap.add_argument("--min-iterations", type=int, default=3)
     ap.add_argument("--max-iterations", type=int, default=500)
