@@ -138,6 +138,7 @@ struct ConvTile512Args {
   var accInit: UnsafePointer<Int32>, multiplier: UnsafePointer<Int32>, shift: UnsafePointer<Int32>
   var outC: Int, c0: Int
   var zo: Int32                      // the output offset
+  var actMin: Int32                  // the clamp's lower bound
   var vMin: __m512i, vMax: __m512i
   var lo8: __m512i, hi8: __m512i     // the activation bounds in every byte
 }
@@ -184,7 +185,7 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
     runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
     runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
     accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
-    zo: p.output_offset, vMin: _mm512_set1_epi32(p.act_min),
+    zo: p.output_offset, actMin: p.act_min, vMin: _mm512_set1_epi32(p.act_min),
     vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
     hi8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max)))
   // Short reductions (at most 16 quads, e.g. 1x1 with up to 64 channels):
@@ -314,7 +315,8 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
 func blockRequant512(_ c: ConvTile512Args, _ b: Int) -> RequantLanes512 {
   let k = laneMask16(min(16, c.outC &- c.c0 &- 16 &* b))
   return RequantLanes512(_mm512_maskz_loadu_epi32(k, UnsafeRawPointer(c.multiplier + 16 &* b)),
-                         _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(c.shift + 16 &* b)), offset: c.zo)
+                         _mm512_maskz_loadu_epi32(k, UnsafeRawPointer(c.shift + 16 &* b)), offset: c.zo,
+                         actMin: c.actMin)
 }
 
 /// Per-tap kernel: any geometry (the band kernel's scratch rows need not fit).
@@ -533,6 +535,17 @@ func laneMask16(_ n: Int) -> __mmask16 {
 ///   bits 31+r...62+r of t, the low 32 bits of floor(t / 2^(31+r)), where
 ///   the final blend takes it (no shift back up).
 /// About 12 instructions per 16 outputs (offset included) against 18.
+///
+/// The ReLU form (`relu`): the short form's conditions, no negative
+/// multiplier, and a clamp whose lower bound is the output offset (act_min =
+/// zo, as a fused ReLU or ReLU6 gives). For x <= 0 the reference's result is
+/// at most zo (its real value is at most 0), so the clamp makes it zo; the
+/// short form with x replaced by max(x, 0) = 0 gives floor(K / 2^(31+r)) =
+/// zo + floor((2^30 + 2^(30+r)) / 2^(31+r)) = zo as well (r >= 1). For x > 0
+/// nothing changes, and p = x * M >= 0 needs no correction. So max(x, 0)
+/// replaces the sign test and masked add of both halves, and the clamp's
+/// lower bound is already met: about 8 instructions per 16 outputs, and the
+/// caller's max with act_min can go.
 struct RequantLanes512 {
   var left: __m512i                    // max(shift, 0) per dword lane
   var m: __m512i, mOdd: __m512i        // multipliers; the odd lanes' moved down
@@ -542,9 +555,12 @@ struct RequantLanes512 {
   var offset: __m512i                  // zo per dword lane (the long form adds it)
   var hasLeft: Bool                    // some lane shifts left
   var short: Bool                      // the short form's conditions hold
+  var relu: Bool                       // and the ReLU form's (results already >= act_min)
 
+  /// `actMin`: the lower bound of the clamp that follows (Int32.min: not
+  /// known, no ReLU form).
   @inline(__always)
-  init(_ mult: __m512i, _ shift: __m512i, offset zo: Int32) {
+  init(_ mult: __m512i, _ shift: __m512i, offset zo: Int32, actMin: Int32 = Int32.min) {
     let zero = _mm512_setzero_si512()
     m = mult
     mOdd = oddDwordsDown512(mult)
@@ -558,6 +574,7 @@ struct RequantLanes512 {
     let bad = _mm512_test_epi32_mask(mult, mult)
       & (_mm512_testn_epi32_mask(okS, sign) | _mm512_testn_epi32_mask(isMin, isMin))
     short = bad == 0 && zo >= -128 && zo <= 128
+    relu = short && actMin == zo && _mm512_test_epi32_mask(mult, sign) == 0
     if short {
       left = zero
       hasLeft = false
@@ -592,6 +609,12 @@ struct RequantLanes512 {
   /// The requantized lanes plus the output offset (not clamped).
   @inline(__always)
   func apply(_ acc: __m512i) -> __m512i {
+    if relu {
+      let x = _mm512_max_epi32(acc, _mm512_setzero_si512())
+      let even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), halfE), shE)
+      let odd = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(oddDwordsDown512(x), mOdd), halfO), shO)
+      return _mm512_mask_blend_epi32(0xAAAA, even, odd)
+    }
     if short {
       @inline(__always) func t(_ p: __m512i, _ k: __m512i) -> __m512i {
         let s = _mm512_add_epi64(p, k)
@@ -620,7 +643,7 @@ struct RequantLanes512 {
 func requantStore512(_ acc: __m512i, _ k: __mmask16, _ rq: RequantLanes512, _ vMin: __m512i,
                      _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
   var v = rq.apply(acc)
-  v = _mm512_max_epi32(v, vMin)
+  if !rq.relu { v = _mm512_max_epi32(v, vMin) }
   v = _mm512_min_epi32(v, vMax)
   _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out), k, v)
 }

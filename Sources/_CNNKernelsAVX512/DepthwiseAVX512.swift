@@ -113,7 +113,8 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   @inline(__always) func blockRequant(_ at: Int) -> BlockRequant {
     @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
       RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
-                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset)
+                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset,
+                      actMin: p.act_min)
     }
     return (rq(at), rq(at &+ 64), rq(at &+ 128), rq(at &+ 192))
   }

@@ -183,7 +183,7 @@ struct Add512 {
     left = _mm512_set1_epi32(p.left_shift)
     r1 = q1; r2 = q2
     rOut = RequantLanes512(_mm512_set1_epi32(p.output_multiplier), _mm512_set1_epi32(p.output_shift),
-                           offset: p.output_offset)
+                           offset: p.output_offset, actMin: p.act_min)
     (lo, hi) = bounds512(p.act_min, p.act_max)
   }
 
@@ -393,7 +393,7 @@ struct Mul512 {
   init?(_ p: cnnrt_mul_args) {
     guard UniformRequant512(p.output_multiplier, p.output_shift) != nil else { return nil }
     q = RequantLanes512(_mm512_set1_epi32(p.output_multiplier), _mm512_set1_epi32(p.output_shift),
-                        offset: p.output_offset)
+                        offset: p.output_offset, actMin: p.act_min)
     (lo, hi) = bounds512(p.act_min, p.act_max)
   }
 

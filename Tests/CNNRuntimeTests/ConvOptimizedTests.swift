@@ -64,11 +64,19 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   let mult: [Int32] = (0..<outC).map { _ in
     rng.int(0...9) == 0 ? Int32.max : Int32(rng.int(1 << 30...(1 << 31) - 1))
   }
-  let shift: [Int32] = (0..<outC).map { _ in Int32(rng.int(0...4) == 0 ? rng.int(0...3) : rng.int(-14...(-1))) }
+  // Every third case as a fused ReLU gives it: right shifts only and
+  // act_min = the output offset (the AVX-512 requantization's ReLU form).
+  let reluCase = index % 3 == 1
+  let shift: [Int32] = (0..<outC).map { _ in
+    let s = Int32(rng.int(0...4) == 0 ? rng.int(0...3) : rng.int(-14...(-1)))
+    return reluCase && s >= 0 ? -1 - 5 * s : s
+  }
   var lo = Int32(rng.int(-128...127)), hi = Int32(rng.int(-128...127))
   if rng.int(0...2) == 0 { lo = -128; hi = 127 }
   if lo > hi { swap(&lo, &hi) }
-  let params = ConvParams(inputOffset: Int32(rng.int(-127...128)), outputOffset: Int32(rng.int(-128...127)),
+  let inputOffset = Int32(rng.int(-127...128)), outputOffset = Int32(rng.int(-128...127))
+  if reluCase { lo = outputOffset; hi = max(hi, lo) }
+  let params = ConvParams(inputOffset: inputOffset, outputOffset: outputOffset,
                           strideH: strideH, strideW: strideW, dilationH: dilH, dilationW: dilW,
                           padTop: padTop, padLeft: padLeft, depthMultiplier: multiplier,
                           activationMin: lo, activationMax: hi)

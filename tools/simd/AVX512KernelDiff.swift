@@ -154,7 +154,7 @@ func referenceRequant(_ x: Int32, _ m: Int32, _ shift: Int32, _ offset: Int32) -
 /// (Int32.min, Int32.max, 0, -1), small ones (exact ties for multipliers such
 /// as 3 * 2^29) and random ones. The golden cases reach few of these.
 func checkRequantLanes(_ rng: inout DiffRng) {
-  var short = 0, long = 0, bad = 0
+  var short = 0, long = 0, relu = 0, bad = 0
   for t in 0..<6000 {
     var m = SIMD16<Int32>(), sh = SIMD16<Int32>()
     let eligible = t % 4 != 0
@@ -175,8 +175,14 @@ func checkRequantLanes(_ rng: inout DiffRng) {
       }
     }
     let zo: Int32 = t % 5 == 0 ? [Int32(-128), 128, 127, -129, 129, 1000][rng.int(0, 5)] : rng.i32(-128, 127)
-    let q = RequantLanes512(unsafeBitCast(m, to: __m512i.self), unsafeBitCast(sh, to: __m512i.self), offset: zo)
+    // Every other set with act_min = zo (a fused ReLU): the ReLU form where
+    // the short form's conditions hold and no multiplier is negative; its
+    // results must equal the reference's clamped from below at zo.
+    let actMin = t % 2 == 0 ? zo : Int32.min
+    let q = RequantLanes512(unsafeBitCast(m, to: __m512i.self), unsafeBitCast(sh, to: __m512i.self), offset: zo,
+                            actMin: actMin)
     if q.short { short += 1 } else { long += 1 }
+    if q.relu { relu += 1 }
     for i in 0..<24 {
       var acc = SIMD16<Int32>()
       for l in 0..<16 {
@@ -187,16 +193,17 @@ func checkRequantLanes(_ rng: inout DiffRng) {
         }
       }
       let got = unsafeBitCast(q.apply(unsafeBitCast(acc, to: __m512i.self)), to: SIMD16<Int32>.self)
-      for l in 0..<16 where got[l] != referenceRequant(acc[l], m[l], sh[l], zo) {
+      for l in 0..<16 where got[l] != (q.relu ? max(referenceRequant(acc[l], m[l], sh[l], zo), actMin)
+                                             : referenceRequant(acc[l], m[l], sh[l], zo)) {
         bad += 1
         if bad <= 5 {
-          print("MISMATCH requant lanes (short \(q.short)) acc=\(acc[l]) M=\(m[l]) shift=\(sh[l]) zo=\(zo): \(got[l])")
+          print("MISMATCH requant lanes (short \(q.short), relu \(q.relu)) acc=\(acc[l]) M=\(m[l]) shift=\(sh[l]) zo=\(zo): \(got[l])")
         }
       }
     }
   }
-  print("AVX-512 per-lane requantization against the reference: \(short) short-form and \(long) long-form lane sets x 384 accumulators, \(bad) differ")
-  if bad != 0 || short == 0 || long == 0 { failures += 1; failuresByKernel["requant lanes", default: 0] += max(bad, 1) }
+  print("AVX-512 per-lane requantization against the reference: \(short) short-form (\(relu) of them ReLU-form) and \(long) long-form lane sets x 384 accumulators, \(bad) differ")
+  if bad != 0 || short == 0 || long == 0 || relu == 0 { failures += 1; failuresByKernel["requant lanes", default: 0] += max(bad, 1) }
 }
 
 @main
@@ -218,6 +225,7 @@ struct KernelDiff {
       a.input2_multiplier = rng.multiplier(); a.input2_shift = rng.shift()
       a.output_multiplier = rng.multiplier(); a.output_shift = rng.shift()
       (a.act_min, a.act_max) = rng.actBounds()
+      if rng.next() % 4 == 0 { a.act_min = a.output_offset; a.act_max = max(a.act_max, a.act_min) }  // fused ReLU
       // Both forms of the same-shape Add: terms computed, or looked up in
       // byte tables (rows of addTableMinCount and more).
       a.byte_tables = rng.next() % 2 == 0 ? 1 : 0
@@ -236,6 +244,7 @@ struct KernelDiff {
       m.output_offset = rng.i32(-128, 127)
       m.output_multiplier = max(0, rng.multiplier()); m.output_shift = rng.shift()
       (m.act_min, m.act_max) = rng.actBounds()
+      if rng.next() % 4 == 0 { m.act_min = m.output_offset; m.act_max = max(m.act_max, m.act_min) }  // fused ReLU
       let factor = Int32(value) + m.input2_offset
       compare("mul", n, "n=\(n) \(m)", { o in cnnrtMulAVX512(&m, n, x1, x2, o) }, { o in cnnrtMulAVX2(&m, n, x1, x2, o) })
       compare("mul scalar", n, "n=\(n) factor=\(factor) \(m)",
