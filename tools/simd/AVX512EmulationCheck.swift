@@ -106,6 +106,23 @@ struct EmulationCheck {
       expect("cvtepu8_epi32", _mm512_cvtepu8_epi32(x), _mm256_cvtepu8_epi32(x), _mm256_cvtepu8_epi32(xs))
       expect("cvtepi8_epi16", _mm512_cvtepi8_epi16(lo(a)), _mm256_cvtepi8_epi16(low128(lo(a))), _mm256_cvtepi8_epi16(high128(lo(a))))
       expect("cvtepi16_epi32", _mm512_cvtepi16_epi32(lo(a)), _mm256_cvtepi16_epi32(low128(lo(a))), _mm256_cvtepi16_epi32(high128(lo(a))))
+      // The narrowing masked store (vpmovdb) against AVX2's vpshufb of each
+      // half's low bytes; lanes outside the mask keep the destination's bytes.
+      do {
+        let k = UInt16(truncatingIfNeeded: rng.next())
+        var got = SIMD16<Int8>(repeating: 0x5A)
+        withUnsafeMutableBytes(of: &got) { _mm512_mask_cvtepi32_storeu_epi8($0.baseAddress, k, a) }
+        let low = _mm256_set_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 8, 4, 0,
+                                  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 12, 8, 4, 0)
+        var want = SIMD16<Int8>(repeating: 0x5A)
+        for (h, half) in [lo(a), hi(a)].enumerated() {
+          let t = unsafeBitCast(_mm256_shuffle_epi8(half, low), to: SIMD32<Int8>.self)
+          for i in 0..<4 where (k >> UInt16(8 * h + i)) & 1 != 0 { want[8 * h + i] = t[i] }
+          for i in 0..<4 where (k >> UInt16(8 * h + 4 + i)) & 1 != 0 { want[8 * h + 4 + i] = t[16 + i] }
+        }
+        checks += 1
+        if got != want { failures += 1; if failures <= 10 { print("MISMATCH mask_cvtepi32_storeu_epi8") } }
+      }
       // Masks: vptestmd / vptestnmd against vpcmpeqd + vmovmskps.
       let andLo = _mm256_and_si256(lo(a), lo(b)), andHi = _mm256_and_si256(hi(a), hi(b))
       let zero256 = _mm256_setzero_si256()
