@@ -606,7 +606,9 @@ struct RequantLanes512 {
     (halfO, negO, shO) = lane(_mm512_srli_epi64(r, 32))
   }
 
-  /// The requantized lanes plus the output offset (not clamped).
+  /// The requantized lanes plus the output offset (not clamped). In the
+  /// ReLU form a lane whose reference value is below act_min reads act_min:
+  /// the same after the caller's clamp.
   @inline(__always)
   func apply(_ acc: __m512i) -> __m512i {
     if relu {
