@@ -381,10 +381,12 @@ SLOW_FACTOR = 10
 
 def paired_ratios(round_medians):
     """Per runtime, its round medians over XNNPACK's round medians, round by
-    round: the median, lowest and highest of these ratios. The ratio columns
-    and the targets use the median: a ratio of two runs made close together,
-    so that a slow phase of the shared host that falls on some rounds
-    counts for both runtimes, not only for whichever one's rounds it met."""
+    round: the median, lowest and highest of these ratios, and a 95 %
+    bootstrap interval of the median (seeded resampling of the rounds). The
+    ratio columns and the targets use the median: a ratio of two runs made
+    close together, so that a slow phase of the shared host that falls on
+    some rounds counts for both runtimes, not only for whichever one's rounds
+    it met."""
     x = round_medians.get("XNNPACK")
     if not x:
         return {}
@@ -393,7 +395,9 @@ def paired_ratios(round_medians):
         if name == "XNNPACK":
             continue
         q = np.asarray(meds) / np.asarray(x)
-        out[name] = {"median": float(np.median(q)), "min": float(q.min()), "max": float(q.max()), "n": int(q.size)}
+        boot = np.median(np.random.default_rng(SEED).choice(q, size=(2000, q.size)), axis=1)
+        out[name] = {"median": float(np.median(q)), "min": float(q.min()), "max": float(q.max()), "n": int(q.size),
+                     "ci95": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]}
     return out
 
 
@@ -763,7 +767,8 @@ def paired_table(results):
         if not p:
             continue
         lines.append(f"| {r['title']} | " + " | ".join(
-            f"{p[n]['median']:.2f}× [{p[n]['min']:.2f}–{p[n]['max']:.2f}×]" if n in p else "n/a" for n in names)
+            f"{p[n]['median']:.2f}× ({p[n]['ci95'][0]:.2f}–{p[n]['ci95'][1]:.2f}×) [{p[n]['min']:.2f}–{p[n]['max']:.2f}×]"
+            if n in p else "n/a" for n in names)
             + " |")
     return "\n".join(lines)
 
@@ -951,7 +956,8 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     if any(r.get("paired") for r in results):
         L.append("### Per-round ratios to XNNPACK\n")
         L.append("Each round's median time of a cnnrt run over XNNPACK's median in the same round: the median "
-                 "over rounds (the ratio columns and the targets use it), then the lowest and highest round. "
+                 "over rounds (the ratio columns and the targets use it), in parentheses its 95 % bootstrap "
+                 "interval (2,000 seeded resamples of the rounds), then the lowest and highest round. "
                  "The host is shared: a slow phase of seconds to minutes lengthens every run it falls on, and "
                  "the pooled medians of the ms columns move with how many of a runtime's rounds it met; a "
                  "round's two runs, a few tenths of a second apart, mostly meet the same phase.\n")
