@@ -536,16 +536,19 @@ func laneMask16(_ n: Int) -> __mmask16 {
 ///   the final blend takes it (no shift back up).
 /// About 12 instructions per 16 outputs (offset included) against 18.
 ///
-/// The ReLU form (`relu`): the short form's conditions, no negative
-/// multiplier, and a clamp whose lower bound is the output offset (act_min =
-/// zo, as a fused ReLU or ReLU6 gives). For x <= 0 the reference's result is
-/// at most zo (its real value is at most 0), so the clamp makes it zo; the
-/// short form with x replaced by max(x, 0) = 0 gives floor(K / 2^(31+r)) =
-/// zo + floor((2^30 + 2^(30+r)) / 2^(31+r)) = zo as well (r >= 1). For x > 0
-/// nothing changes, and p = x * M >= 0 needs no correction. So max(x, 0)
-/// replaces the sign test and masked add of both halves, and the clamp's
-/// lower bound is already met: about 8 instructions per 16 outputs, and the
-/// caller's max with act_min can go.
+/// The ReLU form (`relu`): the short form's conditions and a clamp whose
+/// lower bound is the output offset (act_min = zo, as a fused ReLU or ReLU6
+/// gives), which every caller applies afterwards (requantStore512 on int32
+/// lanes, the others on bytes after saturating packs). The sign test and
+/// masked add of both halves go, leaving about 8 instructions per 16
+/// outputs. With p = x * M:
+/// - p >= 0 needs no correction: the short form's value, exact.
+/// - p < 0: the reference's value (real value <= 0) is at most zo, so the
+///   clamp makes it zo. The uncorrected floor((p + K) / 2^(31+r)) is at most
+///   zo + floor((2^30 + 2^(30+r) - 1) / 2^(31+r)) = zo (r >= 1), so the clamp
+///   makes it zo as well. It stays inside int32 (|p| < 2^62, so the quotient
+///   is under 2^31 in magnitude): the saturating packs keep its order.
+/// Either sign of the multiplier.
 struct RequantLanes512 {
   var left: __m512i                    // max(shift, 0) per dword lane
   var m: __m512i, mOdd: __m512i        // multipliers; the odd lanes' moved down
@@ -555,7 +558,7 @@ struct RequantLanes512 {
   var offset: __m512i                  // zo per dword lane (the long form adds it)
   var hasLeft: Bool                    // some lane shifts left
   var short: Bool                      // the short form's conditions hold
-  var relu: Bool                       // and the ReLU form's (results already >= act_min)
+  var relu: Bool                       // and the ReLU form's (the caller clamps at act_min)
 
   /// `actMin`: the lower bound of the clamp that follows (Int32.min: not
   /// known, no ReLU form).
@@ -574,7 +577,7 @@ struct RequantLanes512 {
     let bad = _mm512_test_epi32_mask(mult, mult)
       & (_mm512_testn_epi32_mask(okS, sign) | _mm512_testn_epi32_mask(isMin, isMin))
     short = bad == 0 && zo >= -128 && zo <= 128
-    relu = short && actMin == zo && _mm512_test_epi32_mask(mult, sign) == 0
+    relu = short && actMin == zo
     if short {
       left = zero
       hasLeft = false
@@ -607,14 +610,13 @@ struct RequantLanes512 {
   }
 
   /// The requantized lanes plus the output offset (not clamped). In the
-  /// ReLU form a lane whose reference value is below act_min reads act_min:
-  /// the same after the caller's clamp.
+  /// ReLU form a lane whose reference value is below act_min reads at most
+  /// act_min: the same after the caller's clamp, which must follow.
   @inline(__always)
   func apply(_ acc: __m512i) -> __m512i {
     if relu {
-      let x = _mm512_max_epi32(acc, _mm512_setzero_si512())
-      let even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m), halfE), shE)
-      let odd = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(oddDwordsDown512(x), mOdd), halfO), shO)
+      let even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, m), halfE), shE)
+      let odd = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(oddDwordsDown512(acc), mOdd), halfO), shO)
       return _mm512_mask_blend_epi32(0xAAAA, even, odd)
     }
     if short {
@@ -644,9 +646,7 @@ struct RequantLanes512 {
 @inline(__always)
 func requantStore512(_ acc: __m512i, _ k: __mmask16, _ rq: RequantLanes512, _ vMin: __m512i,
                      _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
-  var v = rq.apply(acc)
-  if !rq.relu { v = _mm512_max_epi32(v, vMin) }
-  v = _mm512_min_epi32(v, vMax)
+  let v = _mm512_min_epi32(_mm512_max_epi32(rq.apply(acc), vMin), vMax)
   _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out), k, v)
 }
 
