@@ -182,7 +182,7 @@ func checkRequantLanes(_ rng: inout DiffRng) {
     }
     let zo: Int32 = t % 5 == 0 ? [Int32(-128), 128, 127, -129, 129, 1000][rng.int(0, 5)] : rng.i32(-128, 127)
     // Every other set with act_min = zo (a fused ReLU): the ReLU form where
-    // the short form's conditions hold (an eighth of the multipliers are
+    // the short form's conditions hold (about one multiplier in 16 is
     // negative); its results clamped from below at zo (as every caller
     // clamps) must equal the reference's clamped there.
     let actMin = t % 2 == 0 ? zo : Int32.min
