@@ -186,8 +186,8 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
     runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
     accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
     zo: p.output_offset, actMin: p.act_min, vMin: _mm512_set1_epi32(p.act_min),
-    vMax: _mm512_set1_epi32(p.act_max), lo8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_min)),
-    hi8: _mm512_set1_epi8(CChar(truncatingIfNeeded: p.act_max)))
+    vMax: _mm512_set1_epi32(p.act_max), lo8: splatByte512(p.act_min),
+    hi8: splatByte512(p.act_max))
   // Short reductions (at most 16 quads, e.g. 1x1 with up to 64 channels):
   // the requantization of the tiles of 2 or 4 blocks made once per output
   // row and block group. (MobileNet-like 224's 1x1 convolutions with 32 and

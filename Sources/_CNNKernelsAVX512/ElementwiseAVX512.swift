@@ -162,7 +162,22 @@ func mapRow512(_ count: Int, _ input: UnsafePointer<Int8>, _ output: UnsafeMutab
 /// The activation bounds as int8 in every byte.
 @inline(__always)
 func bounds512(_ actMin: Int32, _ actMax: Int32) -> (__m512i, __m512i) {
-  (_mm512_set1_epi8(Int8(truncatingIfNeeded: actMin)), _mm512_set1_epi8(Int8(truncatingIfNeeded: actMax)))
+  (splatByte512(actMin), splatByte512(actMax))
+}
+
+/// `v` (an int8 value, -128...127) in all 64 bytes, made by saturating packs
+/// of a dword splat instead of a byte splat. The module is compiled with
+/// AVX512-VBMI for the Add's byte tables, and the compiler may make a byte
+/// splat of a value it holds in a vector register with vpermb, a VBMI
+/// instruction, which would fault on an AVX-512 VNNI CPU without VBMI
+/// (tools/simd/check_vbmi.sh stops such a build; the band Conv2D without its
+/// short-reduction tiles made one so). The packs are not shuffles, so the
+/// compiler keeps them.
+@inline(__always)
+func splatByte512(_ v: Int32) -> __m512i {
+  let d = _mm512_set1_epi32(v)
+  let w = _mm512_packs_epi32(d, d)
+  return _mm512_packs_epi16(w, w)
 }
 
 struct Add512 {
