@@ -180,14 +180,14 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   // row broadcast once for both (k_h + 1 scratch rows).
   let pairRows = threeWide && ocBlocks == 1 && kH == 3 && strideH == 1 && dilH == 1
     && (kH &+ 1) &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) && outW >= convTile512PixelsK3R2B1
+  let (lo8, hi8) = bounds512(p.act_min, p.act_max)
   var c = ConvTile512Args(
     weights: wRaw, blockStride: blockStride, kH: kH, rowBytes: rowBytes, kyWStep: taps &* tapStride,
     runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
     runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
     accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
     zo: p.output_offset, actMin: p.act_min, vMin: _mm512_set1_epi32(p.act_min),
-    vMax: _mm512_set1_epi32(p.act_max), lo8: splatByte512(p.act_min),
-    hi8: splatByte512(p.act_max))
+    vMax: _mm512_set1_epi32(p.act_max), lo8: lo8, hi8: hi8)
   // Short reductions (at most 16 quads, e.g. 1x1 with up to 64 channels):
   // the requantization of the tiles of 2 or 4 blocks made once per output
   // row and block group. (MobileNet-like 224's 1x1 convolutions with 32 and

@@ -103,7 +103,7 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   }
   let padVec = _mm512_set1_epi8(CChar(bitPattern: UInt8(truncatingIfNeeded: 128 &- p.input_offset)))
   let flip = _mm512_set1_epi8(-128)
-  let vMin = splatByte512(p.act_min), vMax = splatByte512(p.act_max)
+  let (vMin, vMax) = bounds512(p.act_min, p.act_max)
   let inCols = max(0, min(inW, rowBytes / C &- padLeft))
   let inStart = padLeft &* C, inEnd = (padLeft &+ inCols) &* C
   /// The requantization of the block whose per-channel values start at byte
@@ -218,7 +218,7 @@ func depthwiseTapsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   let rowBits: UInt64 = kW >= 64 ? ~0 : (1 &<< UInt64(kW)) &- 1  // one kernel row's taps
   let flip = _mm512_set1_epi8(-128)
   let outOffset = _mm512_set1_epi32(p.output_offset)
-  let vMin = splatByte512(p.act_min), vMax = splatByte512(p.act_max)
+  let (vMin, vMax) = bounds512(p.act_min, p.act_max)
   let wBlockBytes = quads &* 256
 
   var blk = 0
