@@ -8,6 +8,9 @@
 # man page, a DESTDIR staging install, and that `make uninstall` removes
 # every installed file. Any failure stops it with a message (exit 1).
 set -euo pipefail
+# (Pipes into grep read to the end, `grep PATTERN > /dev/null`, not `grep -q`:
+# grep -q stops at the first match, and the writer's SIGPIPE would then fail
+# the pipeline under pipefail.)
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
 CC=${CC:-cc}
@@ -74,7 +77,7 @@ $CC -std=c11 -Wall -Wextra -Werror -O2 $(pkg-config --cflags cnnrt) CExamples/cl
 needed=$(readelf -d "$tmp/classify_pc" | grep NEEDED | grep -o 'libcnnrt[^]]*')
 echo "classify_pc NEEDED $needed, resolved to $(ldd "$tmp/classify_pc" | awk '/libcnnrt/ {print $3}')"
 [ "$needed" = "libcnnrt.so.$major" ] || fail "the example records $needed, not libcnnrt.so.$major"
-ldd "$tmp/classify_pc" | grep -q "$prefix/lib/libcnnrt.so.$major" || fail "classify_pc does not load the installed library"
+ldd "$tmp/classify_pc" | grep "$prefix/lib/libcnnrt.so.$major" > /dev/null || fail "classify_pc does not load the installed library"
 classify_all "$tmp/classify_pc"
 # shellcheck disable=SC2046
 $CC -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags cnnrt) Tests/Install/version_check.c -o "$tmp/version_check" \
@@ -88,9 +91,9 @@ cmake -S Tests/Install -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCNNRT_EXA
 cmake --build "$tmp/cmake" > "$tmp/cmake-build.log" 2>&1 || { cat "$tmp/cmake-build.log"; fail "cmake build"; }
 grep -i 'cnnrt' "$tmp/cmake/CMakeCache.txt" | grep -E '^cnnrt_DIR' || fail "CMake did not find cnnrtConfig.cmake"
 classify_all "$tmp/cmake/classify_cmake"
-ldd "$tmp/cmake/classify_cmake" | grep -q "$prefix/lib/libcnnrt.so.$major" || fail "classify_cmake does not load the installed library"
+ldd "$tmp/cmake/classify_cmake" | grep "$prefix/lib/libcnnrt.so.$major" > /dev/null || fail "classify_cmake does not load the installed library"
 classify_all "$tmp/cmake/classify_cmake_static"
-if ldd "$tmp/cmake/classify_cmake_static" | grep -q libcnnrt; then fail "classify_cmake_static loads libcnnrt.so"; fi
+if ldd "$tmp/cmake/classify_cmake_static" | grep libcnnrt > /dev/null; then fail "classify_cmake_static loads libcnnrt.so"; fi
 # A version the package does not satisfy must be refused.
 printf 'cmake_minimum_required(VERSION 3.16)\nproject(t C)\nfind_package(cnnrt %s REQUIRED)\n' "$((major + 1)).0" > "$tmp/CMakeLists.txt"
 mkdir -p "$tmp/cmake-newer"
@@ -111,7 +114,7 @@ clash=$(objdump -r "$prefix/lib/libcnnrt.a" | awk 'NF == 3 {sub(/[-+]0x[0-9a-f]+
 echo "the program also defines $clash (a function libcnnrt.a calls, local there)"
 $CC -std=c11 -Wall -Wextra -Werror -O2 -I"$prefix/include" -DCLASH_NAME="$clash" CExamples/classify.c Tests/Install/clash.c \
   -o "$tmp/classify_static" "$prefix/lib/libcnnrt.a"
-if ldd "$tmp/classify_static" | grep -q libcnnrt; then fail "classify_static loads libcnnrt.so"; fi
+if ldd "$tmp/classify_static" | grep libcnnrt > /dev/null; then fail "classify_static loads libcnnrt.so"; fi
 echo "classify_static: $(ldd "$tmp/classify_static" | awk '{print $1}' | tr '\n' ' ')"
 classify_all "$tmp/classify_static"
 
@@ -119,8 +122,8 @@ step "installed CLI and man page"
 cli_version=$("$prefix/bin/cnnrt" --version)
 echo "bin/cnnrt --version: $cli_version"
 [ "$cli_version" = "$version" ] || fail "bin/cnnrt --version printed $cli_version, not $version"
-"$prefix/bin/cnnrt" classify --top 1 models/mnist.cnnrt samples/mnist/digit_3_0.pgm | grep -q ': 3 ' || fail "bin/cnnrt classify"
-head -c 2000 "$prefix/share/man/man1/cnnrt.1" | grep -q '^\.Dt CNNRT 1\|^\.TH' || fail "cnnrt.1 is not a man page"
+"$prefix/bin/cnnrt" classify --top 1 models/mnist.cnnrt samples/mnist/digit_3_0.pgm | grep ': 3 ' > /dev/null || fail "bin/cnnrt classify"
+head -c 2000 "$prefix/share/man/man1/cnnrt.1" | grep '^\.Dt CNNRT 1\|^\.TH' > /dev/null || fail "cnnrt.1 is not a man page"
 grep -q 'classify' "$prefix/share/man/man1/cnnrt.1" || fail "cnnrt.1 does not describe classify"
 echo "cnnrt.1: $(wc -l < "$prefix/share/man/man1/cnnrt.1") lines"
 
