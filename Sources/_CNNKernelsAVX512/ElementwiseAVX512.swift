@@ -327,12 +327,170 @@ func packs64Unpacked(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i)
 /// as much as 64 elements of the direct form).
 let addTableMinCount = 256
 
+/// The split output stage of the table kernel (cnnrt_add_args.split_output
+/// = 1 + q, q in 0...4 extra bits). With M = output_multiplier > 0 and
+/// r = -output_shift >= 1 (r + q <= 30), the reference's output from the
+/// two terms s1, s2 (wrapping int32 sum) is
+///   RDBPOT(SRDHM(s1 + s2, M), r) + zo,  SRDHM(s, M) = floor((s M + 2^30) / 2^31),
+///   RDBPOT(h, r) = floor((h + 2^(r-1) - [h < 0]) / 2^r)   (file comment).
+/// With G1 = floor((s1 M + 2^30) / 2^(31-q)) and G2 = floor(s2 M / 2^(31-q)),
+/// g = G1 + G2 + c (c the carry of their two dropped remainders) is
+/// floor((s1 M + s2 M + 2^30) / 2^(31-q)), SRDHM = floor(g / 2^q), and the
+/// output is floor((g + 2^(r+q-1) - [g < 0] 2^q) / 2^(r+q)) + zo. Leaving
+/// c and the [g < 0] term out:
+///   out' = ((T1 + T2) >> (r + q)) + zo,  T1 = G1 + 2^(r+q-1),  T2 = G2
+/// (both per input: looked up like the terms): an add, a shift and the
+/// offset per 16 outputs instead of the 64-bit output stage. out' is one off
+/// only for pairs where c = 1 and (T1 + T2) mod 2^(r+q) = 2^(r+q) - 1, or
+/// g < 0 and (T1 + T2) mod 2^(r+q) < 2^q (a rounding tie below zero, which
+/// a ReLU's clamp at zo hides); each q halves the first kind. Whether such
+/// a pair exists inside the clamp depends on the parameters (ResNet-8's
+/// first Add has two at q = 0, none at q = 4), so the loader runs
+/// cnnrtAddSplitCheckAVX512, which compares this form with the exact one on
+/// all 65,536 input pairs, and sets split_output only where they all agree.
+struct AddSplit512 {
+  var m: __m512i, nudge1: __m512i, bias1: __m512i, offset: __m512i
+  var lowBits: UInt32, shift: UInt32
+
+  @inline(__always)
+  init?(_ p: cnnrt_add_args) {
+    let q = p.split_output &- 1
+    guard q >= 0, q <= 4, p.output_multiplier > 0, p.output_shift <= -1,
+          p.output_shift &- q >= -30 else { return nil }
+    let rq = q &- p.output_shift
+    m = _mm512_set1_epi32(p.output_multiplier)
+    nudge1 = _mm512_set1_epi64(1 << 30)
+    bias1 = _mm512_set1_epi32(Int32(1) &<< (rq &- 1))
+    offset = _mm512_set1_epi32(p.output_offset)
+    lowBits = UInt32(31 &- q)
+    shift = UInt32(rq)
+  }
+
+  /// floor((s * M + nudge) / 2^(31-q)) per int32 lane (its low dword; the
+  /// check at load fails where it does not fit).
+  @inline(__always)
+  func high(_ s: __m512i, _ nudge: __m512i) -> __m512i {
+    let even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(s, m), nudge), lowBits)
+    let odd = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(oddDwordsDown512(s), m), nudge), lowBits)
+    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32))
+  }
+
+  /// T1 of the first input's terms.
+  @inline(__always)
+  func first(_ s: __m512i) -> __m512i { _mm512_add_epi32(high(s, nudge1), bias1) }
+
+  /// T2 of the second input's terms.
+  @inline(__always)
+  func second(_ s: __m512i) -> __m512i { high(s, _mm512_setzero_si512()) }
+
+  /// out' from T1 + T2, before the clamp.
+  @inline(__always)
+  func output(_ t: __m512i) -> __m512i { _mm512_add_epi32(_mm512_srai_epi32(t, shift), offset) }
+}
+
+/// 64 outputs of the table kernel from 64 bytes of each input: both inputs'
+/// values looked up, `finish` maps the 16-lane sums to outputs, then packs
+/// and the clamp.
+@inline(__always)
+func addTableBlock512(_ x1: __m512i, _ x2: __m512i, _ planes1: TermPlanes512, _ planes2: TermPlanes512,
+                      _ lo: __m512i, _ hi: __m512i, _ finish: (__m512i) -> __m512i) -> __m512i {
+  let bit6 = _mm512_set1_epi8(0x40)
+  let a = planes1.lookup(x1, _mm512_test_epi8_mask(x1, bit6), _mm512_movepi8_mask(x1))
+  let b = planes2.lookup(x2, _mm512_test_epi8_mask(x2, bit6), _mm512_movepi8_mask(x2))
+  let v = packs64Unpacked(finish(_mm512_add_epi32(a.0, b.0)), finish(_mm512_add_epi32(a.1, b.1)),
+                          finish(_mm512_add_epi32(a.2, b.2)), finish(_mm512_add_epi32(a.3, b.3)))
+  return _mm512_min_epi8(_mm512_max_epi8(v, lo), hi)
+}
+
+/// Both inputs' term functions of the table kernel: AddTerm512's int32 form
+/// where its domain holds, else Add512.term.
+struct AddTerms512 {
+  var k: Add512
+  var t1: AddTerm512?, t2: AddTerm512?
+
+  @inline(__always)
+  init(_ p: cnnrt_add_args, _ k: Add512) {
+    self.k = k
+    t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
+                    left: p.left_shift)
+    t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,
+                    left: p.left_shift)
+  }
+
+  @inline(__always)
+  func first(_ x: __m512i) -> __m512i { t1?.apply(x) ?? k.term(x, k.off1, k.r1) }
+
+  @inline(__always)
+  func second(_ x: __m512i) -> __m512i { t2?.apply(x) ?? k.term(x, k.off2, k.r2) }
+}
+
+/// Whether the table kernel's split output stage (AddSplit512, with the q of
+/// a.split_output) gives the same bytes as its exact one for these
+/// parameters: both are run on all
+/// 65,536 pairs of input bytes (every input an Add can see), 64 pairs at a
+/// time. Called at load where the CPU has AVX512-VBMI; about 1,000 blocks of
+/// the kernel's own work.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddSplitCheckAVX512(_ a: UnsafePointer<cnnrt_add_args>) -> Bool {
+  let p = a.pointee
+  guard let k = Add512(p), let sp = AddSplit512(p) else { return false }
+  let terms = AddTerms512(p, k)
+  let exact1 = TermPlanes512 { x in terms.first(x) }, exact2 = TermPlanes512 { x in terms.second(x) }
+  let split1 = TermPlanes512 { x in sp.first(terms.first(x)) }
+  let split2 = TermPlanes512 { x in sp.second(terms.second(x)) }
+  let iota = unsafeBitCast(SIMD64<UInt8>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                         16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                         32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                         48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63),
+                           to: __m512i.self)
+  var x1: Int32 = -128
+  while x1 <= 127 {
+    let v1 = _mm512_set1_epi8(CChar(truncatingIfNeeded: x1))
+    var q: Int32 = 0
+    while q < 4 {
+      // Second-input bytes 64q...64q + 63 (as unsigned: every int8 value over the four).
+      let v2 = _mm512_add_epi8(iota, _mm512_set1_epi8(CChar(truncatingIfNeeded: 64 &* q)))
+      let e = addTableBlock512(v1, v2, exact1, exact2, k.lo, k.hi) { k.output($0) }
+      let s = addTableBlock512(v1, v2, split1, split2, k.lo, k.hi) { sp.output($0) }
+      let d = _mm512_xor_si512(e, s)
+      if _mm512_test_epi8_mask(d, d) != 0 { return false }
+      q &+= 1
+    }
+    x1 &+= 1
+  }
+  return true
+}
+
+/// The split_output value for these parameters (the rest of `a` as the
+/// kernel gets it, byte_tables set): 1 + q for the most extra bits q in
+/// 4...0 whose split form passes cnnrtAddSplitCheckAVX512, else 0 (the
+/// exact output stage). Called at load where the CPU has AVX512-VBMI.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddSplitOutputAVX512(_ a: UnsafePointer<cnnrt_add_args>) -> Int32 {
+  var t = a.pointee
+  var q: Int32 = 4
+  while q >= 0 {
+    t.split_output = 1 &+ q
+    if cnnrtAddSplitCheckAVX512(&t) { return t.split_output }
+    q &-= 1
+  }
+  return 0
+}
+
 /// Same-shape Add of `count` elements; false, writing nothing, when the
 /// parameters are outside requantUniform512's domain (run cnnrtAddAVX2 then).
 /// With byte_tables (AVX512-VBMI) and a long row, each input's term is
 /// looked up (TermPlanes512) instead of computed: the term depends on the
 /// input byte only, and the lookup moves the work off the shift and multiply
-/// port the output stage needs.
+/// port the output stage needs. With split_output as well (set at load by
+/// cnnrtAddSplitCheckAVX512), the tables hold AddSplit512's T1 and T2 and the
+/// output stage is one add and one shift.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -343,21 +501,20 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   guard let k = Add512(a.pointee) else { return false }
   let p = a.pointee
   if p.byte_tables != 0 && count >= addTableMinCount {
-    let t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
-                        left: p.left_shift)
-    let t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,
-                        left: p.left_shift)
-    let planes1 = TermPlanes512 { x in t1?.apply(x) ?? k.term(x, k.off1, k.r1) }
-    let planes2 = TermPlanes512 { x in t2?.apply(x) ?? k.term(x, k.off2, k.r2) }
-    let bit6 = _mm512_set1_epi8(0x40)
-    forEachBlock64(count) { i, mask, full in
-      let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
-      let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
-      let a = planes1.lookup(x1, _mm512_test_epi8_mask(x1, bit6), _mm512_movepi8_mask(x1))
-      let b = planes2.lookup(x2, _mm512_test_epi8_mask(x2, bit6), _mm512_movepi8_mask(x2))
-      let v = packs64Unpacked(k.output(_mm512_add_epi32(a.0, b.0)), k.output(_mm512_add_epi32(a.1, b.1)),
-                              k.output(_mm512_add_epi32(a.2, b.2)), k.output(_mm512_add_epi32(a.3, b.3)))
-      store64(output + i, _mm512_min_epi8(_mm512_max_epi8(v, k.lo), k.hi), mask, full)
+    let terms = AddTerms512(p, k)
+    @inline(__always) func run(_ planes1: TermPlanes512, _ planes2: TermPlanes512, _ finish: (__m512i) -> __m512i) {
+      forEachBlock64(count) { i, mask, full in
+        let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
+        let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
+        store64(output + i, addTableBlock512(x1, x2, planes1, planes2, k.lo, k.hi, finish), mask, full)
+      }
+    }
+    if p.split_output != 0, let sp = AddSplit512(p) {
+      run(TermPlanes512 { x in sp.first(terms.first(x)) }, TermPlanes512 { x in sp.second(terms.second(x)) }) {
+        sp.output($0)
+      }
+    } else {
+      run(TermPlanes512 { x in terms.first(x) }, TermPlanes512 { x in terms.second(x) }) { k.output($0) }
     }
     return true
   }

@@ -178,6 +178,53 @@ struct AddOptimizedTests {
     #expect(taken >= cases * optimisedPathsOnThisCPU().count, "optimised path took \(taken)")
   }
 
+  /// The AVX-512 table kernel's split output stage (AddSplit512), which the
+  /// loader takes only where its check finds the same bytes for all 65,536
+  /// input pairs: on prepared parameters (with and without a fused ReLU),
+  /// every pair through the kernel against addReference, and the check must
+  /// take it for most of them (else the test would say little).
+  @Test("AVX-512 add with the split output stage equals addReference on every input pair")
+  func splitOutputEveryPair() {
+    guard optimisedPathsOnThisCPU().contains(KernelISA.avx512),
+          let probe = addKernelArgs(isa: KernelISA.avx512, params: prepareAdd(
+            input1Scale: 0.02, input1ZeroPoint: 0, input2Scale: 0.03, input2ZeroPoint: 0,
+            outputScale: 0.05, outputZeroPoint: 0, activationMin: -128, activationMax: 127)),
+          probe.byte_tables != 0 else {
+      print("notice: this CPU has no AVX-512 VBMI; the split Add output stage is checked by make avx512-emu-test")
+      return
+    }
+    let n = 65536
+    let a = (0..<n).map { Int8(truncatingIfNeeded: $0 >> 8) }, b = (0..<n).map { Int8(truncatingIfNeeded: $0) }
+    var rng = SplitMix64(seed: 0xADD5)
+    var split = 0
+    var byQ = [Int](repeating: 0, count: 5)
+    let cases = 120
+    for c in 0..<cases {
+      func scale() -> Float { Float(pow(10, -3 + 3 * rng.unit())) }
+      let zo = Int32(rng.int(-128...127))
+      var lo = Int32(-128), hi = Int32(127)
+      switch c % 3 {
+      case 0: lo = zo
+      case 1: lo = Int32(rng.int(-128...127)); hi = Int32(rng.int(Int(lo)...127))
+      default: break
+      }
+      let p = prepareAdd(input1Scale: scale(), input1ZeroPoint: Int32(rng.int(-128...127)),
+                         input2Scale: scale(), input2ZeroPoint: Int32(rng.int(-128...127)),
+                         outputScale: scale(), outputZeroPoint: zo, activationMin: lo, activationMax: hi)
+      guard let args = addKernelArgs(isa: KernelISA.avx512, params: p) else {
+        Issue.record("case \(c): AVX-512 refused \(p)"); continue
+      }
+      if args.split_output != 0 { split += 1; byQ[Int(args.split_output) - 1] += 1 }
+      var want = [Int8](repeating: 0, count: n), got = [Int8](repeating: 0x5A, count: n)
+      addReference(params: p, count: n, input1: a, input2: b, output: &want)
+      #expect(addOptimized(isa: KernelISA.avx512, params: p, count: n, input1: a, input2: b, output: &got))
+      let bad = (0..<n).filter { got[$0] != want[$0] }
+      #expect(bad.isEmpty, "case \(c): \(bad.count) pairs differ, split_output \(args.split_output), params \(p)")
+    }
+    print("split Add output stage: \(split) of \(cases) prepared parameter sets (q = 0...4: \(byQ))")
+    #expect(split >= cases / 2, "split output stage taken for \(split) of \(cases)")
+  }
+
   /// Parameters the vector kernels cannot reproduce exactly are refused
   /// (the op keeps addReference).
   @Test func outOfRangeParametersAreRefused() {

@@ -74,6 +74,11 @@ typedef struct cnnrt_add_args {
   /* 1: the CPU has AVX512-VBMI (set at load on the AVX-512 path): the
    * AVX-512 kernel may look each input's term up in byte tables (vpermb). */
   int32_t byte_tables;
+  /* 1: cnnrtAddSplitCheckAVX512 found, at load, that the output stage
+   * splits between the two inputs' tables for these parameters (the sum of
+   * two table values and one arithmetic shift give the reference's output
+   * for all 65,536 input pairs): the table kernel runs that form. */
+  int32_t split_output;
 } cnnrt_add_args;
 
 /* FullyConnected: output[b][u] = requant(sum_d (filter[u][d] + filter_offset)

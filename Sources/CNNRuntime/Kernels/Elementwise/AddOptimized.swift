@@ -36,6 +36,11 @@ public func addKernelArgs(isa: Int32, params: AddParams) -> cnnrt_add_args? {
   a.output_multiplier = params.outputMultiplier; a.output_shift = params.outputShift
   a.act_min = params.activationMin; a.act_max = params.activationMax
   a.byte_tables = isa == KernelISA.avx512 ? cnnrt_cpu_has_avx512_vbmi() : 0
+  #if canImport(_CNNKernelsAVX512)
+  // The table kernel's split output stage, where it gives the same bytes for
+  // every input pair (checked here, once per op).
+  if a.byte_tables != 0 { a.split_output = cnnrtAddSplitOutputAVX512(&a) }
+  #endif
   return a
   #else
   return nil
