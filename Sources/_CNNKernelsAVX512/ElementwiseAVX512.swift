@@ -255,7 +255,7 @@ struct AddTerm512 {
 /// An Add input's term for each of the 256 int8 values, in four byte planes
 /// of 256 bytes (plane k: byte k of the int32 term; entry u: the input byte
 /// u, i.e. x = Int8(bitPattern: u)), made once per call from the kernel's own
-/// term arithmetic. A plane is four 64-entry vpermb tables (u >> 6 = 0...3).
+/// term arithmetic. A plane is four 64-byte tables (entries 64k...64k + 63).
 struct TermPlanes512 {
   var bytes: (SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>,
               SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>, SIMD64<UInt8>,
@@ -287,23 +287,30 @@ struct TermPlanes512 {
 
   /// The terms of 64 input bytes `x` as int32, in the order the unpacks
   /// leave them: vector q, 128-bit lane j holds the terms of bytes 16j + 4q
-  /// ... 16j + 4q + 3 (packs64Unpacked undoes it). hi6/hi7: bits 6 and 7
-  /// of each byte of x.
+  /// ... 16j + 4q + 3 (packs64Unpacked undoes it). `twoTable`
+  /// (cnnrt_add_args.byte_tables = 2): each plane is two 128-entry vpermt2b
+  /// lookups and a blend by bit 7; else four vpermb, merge-masked by bits 6
+  /// and 7 (later quarters overwriting: no blends). Same bytes; which is
+  /// faster depends on the CPU (README "Speed").
   @inline(__always)
-  func lookup(_ x: __m512i, _ hi6: __mmask64, _ hi7: __mmask64) -> (__m512i, __m512i, __m512i, __m512i) {
+  func lookup(_ x: __m512i, twoTable: Bool) -> (__m512i, __m512i, __m512i, __m512i) {
     var out = (_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512())
+    let hi7 = _mm512_movepi8_mask(x)
+    let hi6 = twoTable ? 0 : _mm512_test_epi8_mask(x, _mm512_set1_epi8(0x40))
     withUnsafeBytes(of: bytes) { raw in
       let base = raw.baseAddress!
       @inline(__always) func plane(_ k: Int) -> __m512i {
         let p = base + k &* 256
-        // Merge-masked lookups, later quarters overwriting: bit 6 takes
-        // quarter 1, bit 7 quarter 2, both quarter 3 (no blends).
+        if twoTable {
+          let low = _mm512_permutex2var_epi8(_mm512_loadu_si512(p), x, _mm512_loadu_si512(p + 64))
+          let high = _mm512_permutex2var_epi8(_mm512_loadu_si512(p + 128), x, _mm512_loadu_si512(p + 192))
+          return _mm512_mask_blend_epi8(hi7, low, high)
+        }
         let r0 = _mm512_permutexvar_epi8(x, _mm512_loadu_si512(p))
         let r1 = _mm512_mask_permutexvar_epi8(r0, hi6, x, _mm512_loadu_si512(p + 64))
         let r2 = _mm512_mask_permutexvar_epi8(r1, hi7, x, _mm512_loadu_si512(p + 128))
-        return _mm512_mask_permutexvar_epi8(r2, hi67, x, _mm512_loadu_si512(p + 192))
+        return _mm512_mask_permutexvar_epi8(r2, hi6 & hi7, x, _mm512_loadu_si512(p + 192))
       }
-      let hi67 = hi6 & hi7
       let b0 = plane(0), b1 = plane(1), b2 = plane(2), b3 = plane(3)
       let w01lo = _mm512_unpacklo_epi8(b0, b1), w01hi = _mm512_unpackhi_epi8(b0, b1)
       let w23lo = _mm512_unpacklo_epi8(b2, b3), w23hi = _mm512_unpackhi_epi8(b2, b3)
@@ -393,10 +400,9 @@ struct AddSplit512 {
 /// and the clamp.
 @inline(__always)
 func addTableBlock512(_ x1: __m512i, _ x2: __m512i, _ planes1: TermPlanes512, _ planes2: TermPlanes512,
-                      _ lo: __m512i, _ hi: __m512i, _ finish: (__m512i) -> __m512i) -> __m512i {
-  let bit6 = _mm512_set1_epi8(0x40)
-  let a = planes1.lookup(x1, _mm512_test_epi8_mask(x1, bit6), _mm512_movepi8_mask(x1))
-  let b = planes2.lookup(x2, _mm512_test_epi8_mask(x2, bit6), _mm512_movepi8_mask(x2))
+                      twoTable: Bool, _ lo: __m512i, _ hi: __m512i, _ finish: (__m512i) -> __m512i) -> __m512i {
+  let a = planes1.lookup(x1, twoTable: twoTable)
+  let b = planes2.lookup(x2, twoTable: twoTable)
   let v = packs64Unpacked(finish(_mm512_add_epi32(a.0, b.0)), finish(_mm512_add_epi32(a.1, b.1)),
                           finish(_mm512_add_epi32(a.2, b.2)), finish(_mm512_add_epi32(a.3, b.3)))
   return _mm512_min_epi8(_mm512_max_epi8(v, lo), hi)
@@ -453,8 +459,8 @@ public func cnnrtAddSplitCheckAVX512(_ a: UnsafePointer<cnnrt_add_args>) -> Bool
     while q < 4 {
       // Second-input bytes 64q...64q + 63 (as unsigned: every int8 value over the four).
       let v2 = _mm512_add_epi8(iota, _mm512_set1_epi8(CChar(truncatingIfNeeded: 64 &* q)))
-      let e = addTableBlock512(v1, v2, exact1, exact2, k.lo, k.hi) { k.output($0) }
-      let s = addTableBlock512(v1, v2, split1, split2, k.lo, k.hi) { sp.output($0) }
+      let e = addTableBlock512(v1, v2, exact1, exact2, twoTable: false, k.lo, k.hi) { k.output($0) }
+      let s = addTableBlock512(v1, v2, split1, split2, twoTable: false, k.lo, k.hi) { sp.output($0) }
       let d = _mm512_xor_si512(e, s)
       if _mm512_test_epi8_mask(d, d) != 0 { return false }
       q &+= 1
@@ -503,11 +509,15 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   if p.byte_tables != 0 && count >= addTableMinCount {
     let terms = AddTerms512(p, k)
     @inline(__always) func run(_ planes1: TermPlanes512, _ planes2: TermPlanes512, _ finish: (__m512i) -> __m512i) {
-      forEachBlock64(count) { i, mask, full in
-        let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
-        let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
-        store64(output + i, addTableBlock512(x1, x2, planes1, planes2, k.lo, k.hi, finish), mask, full)
+      @inline(__always) func rows(twoTable: Bool) {
+        forEachBlock64(count) { i, mask, full in
+          let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
+          let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
+          store64(output + i, addTableBlock512(x1, x2, planes1, planes2, twoTable: twoTable, k.lo, k.hi, finish),
+                  mask, full)
+        }
       }
+      if p.byte_tables == 2 { rows(twoTable: true) } else { rows(twoTable: false) }
     }
     if p.split_output != 0, let sp = AddSplit512(p) {
       run(TermPlanes512 { x in sp.first(terms.first(x)) }, TermPlanes512 { x in sp.second(terms.second(x)) }) {

@@ -274,6 +274,14 @@ import _Builtin_intrinsics.intel
 @inline(__always) func _mm512_mask_permutexvar_epi8(_ src: __m512i, _ k: __mmask64, _ idx: __m512i, _ a: __m512i) -> __m512i {
   _mm512_mask_blend_epi8(k, src, _mm512_permutexvar_epi8(idx, a))
 }
+/// VPERMT2B / VPERMI2B (AVX512-VBMI), two tables: byte i = (idx.b[i] & 64 ?
+/// b : a).b[idx.b[i] & 63].
+@inline(__always) func _mm512_permutex2var_epi8(_ a: __m512i, _ idx: __m512i, _ b: __m512i) -> __m512i {
+  let x = emuU8(idx), t = emuU8(a), u = emuU8(b)
+  var r = SIMD64<UInt8>()
+  for i in 0..<64 { r[i] = x[i] & 64 != 0 ? u[Int(x[i] & 63)] : t[Int(x[i] & 63)] }
+  return emuZ(r)
+}
 /// VPTESTMB: mask bit i = (a.b[i] AND b.b[i]) != 0.
 @inline(__always) func _mm512_test_epi8_mask(_ a: __m512i, _ b: __m512i) -> __mmask64 {
   let x = emuU8(a) & emuU8(b)

@@ -172,6 +172,15 @@ struct EmulationCheck {
         }
         checks += 1
         if got != want { failures += 1; if failures <= 10 { print("MISMATCH permutexvar_epi8") } }
+        // vpermt2b: vpermb on each table (checked above), bit 6 choosing.
+        let c = emuI8(_mm512_xor_si512(b, a))
+        let low = emuI8(_mm512_permutexvar_epi8(a, b)), high = emuI8(_mm512_permutexvar_epi8(a, emuZ(c)))
+        var want2 = SIMD64<Int8>()
+        for i in 0..<64 { want2[i] = idx[i] & 64 != 0 ? high[i] : low[i] }
+        checks += 1
+        if emuI8(_mm512_permutex2var_epi8(b, a, emuZ(c))) != want2 {
+          failures += 1; if failures <= 10 { print("MISMATCH permutex2var_epi8") }
+        }
       }
       // MARK: depthwise kernel (DepthwiseAVX512.swift)
       binary("unpacklo_epi8", a, b, _mm512_unpacklo_epi8, _mm256_unpacklo_epi8)

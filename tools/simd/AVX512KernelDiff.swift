@@ -256,7 +256,7 @@ struct KernelDiff {
       (a.act_min, a.act_max) = rng.actBounds(offset: a.output_offset)
       // Both forms of the same-shape Add: terms computed, or looked up in
       // byte tables (rows of addTableMinCount and more).
-      a.byte_tables = rng.next() % 2 == 0 ? 1 : 0
+      a.byte_tables = rng.next() % 2 == 0 ? Int32(1 + rng.next() % 2) : 0  // vpermb or vpermt2b
       // The split output stage where the load-time check takes it (one
       // table case in two; prepared-like parameters in half of those, so
       // that it passes often).

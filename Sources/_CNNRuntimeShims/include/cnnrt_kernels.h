@@ -71,8 +71,9 @@ typedef struct cnnrt_add_args {
   int32_t input2_multiplier, input2_shift;
   int32_t output_multiplier, output_shift;
   int32_t act_min, act_max;
-  /* 1: the CPU has AVX512-VBMI (set at load on the AVX-512 path): the
-   * AVX-512 kernel may look each input's term up in byte tables (vpermb). */
+  /* 1 or 2: the CPU has AVX512-VBMI (set at load on the AVX-512 path): the
+   * AVX-512 kernel may look each input's term up in byte tables, with four
+   * vpermb (1) or two vpermt2b (2) per byte plane (cnnrt_cpu_prefers_vpermt2b). */
   int32_t byte_tables;
   /* 1: cnnrtAddSplitCheckAVX512 found, at load, that the output stage
    * splits between the two inputs' tables for these parameters (the sum of
