@@ -613,13 +613,22 @@ struct RequantLanes512 {
   /// ReLU form a lane whose reference value is below act_min reads at most
   /// act_min: the same after the caller's clamp, which must follow.
   @inline(__always)
-  func apply(_ acc: __m512i) -> __m512i {
-    if relu {
+  func apply(_ acc: __m512i) -> __m512i { apply(acc, form: relu ? 2 : short ? 1 : 0) }
+
+  /// `apply` in the given form (2: ReLU, 1: short, 0: long), which must be
+  /// this value's (`form`): a caller that knows it for a whole loop passes
+  /// it as a constant, and the other forms' code goes.
+  @inline(__always)
+  var form: Int { relu ? 2 : short ? 1 : 0 }
+
+  @inline(__always)
+  func apply(_ acc: __m512i, form: Int) -> __m512i {
+    if form == 2 {
       let even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, m), halfE), shE)
       let odd = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(oddDwordsDown512(acc), mOdd), halfO), shO)
       return _mm512_mask_blend_epi32(0xAAAA, even, odd)
     }
-    if short {
+    if form == 1 {
       @inline(__always) func t(_ p: __m512i, _ k: __m512i) -> __m512i {
         let s = _mm512_add_epi64(p, k)
         return _mm512_mask_add_epi64(s, _mm512_movepi64_mask(p), s, negE)

@@ -159,6 +159,56 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
           a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3))
         }
         var ox = 0
+        // 3x3 with whole weight lanes: the loop below with its 12 weight
+        // vectors loaded once per row and block, the tap addresses from
+        // three row pointers, and the requantization form fixed for the
+        // loop (one loop per form, so that none of them branches on it).
+        if kH == 3 && kW == 3 && wLanes == 4 && q0.form == q1.form && q1.form == q2.form && q2.form == q3.form {
+          let w00 = weight(0, 0), w01 = weight(0, 1), w02 = weight(0, 2), w03 = weight(0, 3)
+          let w10 = weight(1, 0), w11 = weight(1, 1), w12 = weight(1, 2), w13 = weight(1, 3)
+          let w20 = weight(2, 0), w21 = weight(2, 1), w22 = weight(2, 2), w23 = weight(2, 3)
+          let dx = dilW &* C, dy = rowBytes  // one scratch row per kernel row
+          @inline(__always) func rows(_ form: Int, _ start: Int) -> Int {
+            var ox = start
+            while ox < outW {
+              let t0 = UnsafeRawPointer(scratch) + (ox &* strideW &* C &+ oc0)
+              let t1 = t0 + dy, t2 = t1 + dy
+              @inline(__always) func tr(_ v0: __m512i, _ v1: __m512i, _ v2: __m512i, _ v3: __m512i)
+                -> (__m512i, __m512i, __m512i, __m512i) {
+                let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+                let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+                return (_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+                        _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23))
+              }
+              @inline(__always) func ld(_ p: UnsafeRawPointer) -> __m512i { _mm512_loadu_si512(p) }
+              let z = _mm512_setzero_si512()
+              // Raster order: quad 0 = (0,0) (0,1) (0,2) (1,0), quad 1 = (1,1)
+              // (1,2) (2,0) (2,1), quad 2 = (2,2).
+              let r0 = tr(ld(t0), ld(t0 + dx), ld(t0 + 2 &* dx), ld(t1))
+              let r1 = tr(ld(t1 + dx), ld(t1 + 2 &* dx), ld(t2), ld(t2 + dx))
+              let r2 = tr(ld(t2 + 2 &* dx), z, z, z)
+              var a0 = _mm512_dpbusd_epi32(i0, r0.0, w00), a1 = _mm512_dpbusd_epi32(i1, r0.1, w01)
+              var a2 = _mm512_dpbusd_epi32(i2, r0.2, w02), a3 = _mm512_dpbusd_epi32(i3, r0.3, w03)
+              a0 = _mm512_dpbusd_epi32(a0, r1.0, w10); a1 = _mm512_dpbusd_epi32(a1, r1.1, w11)
+              a2 = _mm512_dpbusd_epi32(a2, r1.2, w12); a3 = _mm512_dpbusd_epi32(a3, r1.3, w13)
+              a0 = _mm512_dpbusd_epi32(a0, r2.0, w20); a1 = _mm512_dpbusd_epi32(a1, r2.1, w21)
+              a2 = _mm512_dpbusd_epi32(a2, r2.2, w22); a3 = _mm512_dpbusd_epi32(a3, r2.3, w23)
+              let bytes = _mm512_packs_epi16(_mm512_packs_epi32(q0.apply(a0, form: form), q1.apply(a1, form: form)),
+                                             _mm512_packs_epi32(q2.apply(a2, form: form), q3.apply(a3, form: form)))
+              let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+              let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)
+              let dst = UnsafeMutableRawPointer(outRow + (ox &* C &+ oc0))
+              if count == 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, (1 &<< UInt64(count)) &- 1, v) }
+              ox &+= pixels
+            }
+            return ox
+          }
+          switch q0.form {
+          case 2: ox = rows(2, ox)
+          case 1: ox = rows(1, ox)
+          default: ox = rows(0, ox)
+          }
+        }
         while ox < outW {
           let src = UnsafeRawPointer(scratch) + (ox &* strideW &* C &+ oc0)
           var a0 = i0, a1 = i1, a2 = i2, a3 = i3
