@@ -180,11 +180,20 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
   // row broadcast once for both (k_h + 1 scratch rows).
   let pairRows = threeWide && ocBlocks == 1 && kH == 3 && strideH == 1 && dilH == 1
     && (kH &+ 1) &* rowBytes <= Int(CNNRT_AVX2_STACK_BYTES) && outW >= convTile512PixelsK3R2B1
+  // 1x1 with a stride and no padding: the output pixels of several output
+  // rows are copied side by side into the scratch (each its input pixel,
+  // flipped), and those rows' outputs, contiguous in NHWC, are run as one
+  // long row of tiles: fewer row starts and narrow end tiles (ResNet-8's
+  // stride-2 1x1 convolutions have rows of 16 and 8 pixels).
+  let flat = kH == 1 && kW == 1 && !g.rowMode && pxStride == inC && padTop == 0 && padLeft == 0
+    && (strideW > 1 || strideH > 1) && outW &* pxStride <= Int(CNNRT_AVX2_STACK_BYTES)
+  let flatRows = flat ? max(1, min(outH, Int(CNNRT_AVX2_STACK_BYTES) / max(1, outW &* pxStride))) : 1
+  let sx = flat ? 1 : strideW  // output pixel step in the scratch, in pixels
   let (lo8, hi8) = bounds512(p.act_min, p.act_max)
-  var c = ConvTile512Args(
+  let c = ConvTile512Args(
     weights: wRaw, blockStride: blockStride, kH: kH, rowBytes: rowBytes, kyWStep: taps &* tapStride,
     runs: oneRun ? 1 : kW, runQuads: oneRun ? taps &* cGroups : cGroups,
-    runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: strideW &* pxStride,
+    runSrcStep: dilW &* pxStride, runWStep: tapStride, pxStep: sx &* pxStride,
     accInit: accInit, multiplier: mult, shift: shift, outC: outC, c0: 0,
     zo: p.output_offset, actMin: p.act_min, vMin: _mm512_set1_epi32(p.act_min),
     vMax: _mm512_set1_epi32(p.act_max), lo8: lo8, hi8: hi8)
@@ -218,9 +227,72 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
       i &+= 64
     }
   }
+  /// The tiles of one row of `width` output pixels (outputs at `outRow`,
+  /// their windows `sx` pixels apart in the scratch).
+  @inline(__always) func tiles(_ outRow: UnsafeMutablePointer<Int8>, _ width: Int) {
+    var c = c
+    var blk = 0
+    while blk < ocBlocks {
+      let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
+      c.weights = UnsafeRawPointer(wRaw) + blk &* blockStride
+      c.accInit = accInit + blk &* 16
+      c.multiplier = mult + blk &* 16
+      c.shift = shift + blk &* 16
+      c.c0 = blk &* 16
+      var ox = 0
+      let pxs = nb == 4 ? convTile512PixelsB4 : convTile512PixelsB2
+      if shortK && nb > 1 && width >= pxs {
+        // Whole tiles with the block group's requantization made once per row.
+        let r0 = blockRequant512(c, 0), r1 = blockRequant512(c, 1)
+        let r2 = nb == 4 ? blockRequant512(c, 2) : r0, r3 = nb == 4 ? blockRequant512(c, 3) : r0
+        while width &- ox >= pxs {
+          let src = UnsafeRawPointer(scratch) + ox &* sx &* pxStride
+          let o = outRow + (ox &* outC &+ blk &* 16)
+          if nb == 4 { convTile512B4R(c, src, o, r0, r1, r2, r3) } else { convTile512B2R(c, src, o, r0, r1) }
+          ox &+= pxs
+        }
+      }
+      while ox < width {
+        let src = UnsafeRawPointer(scratch) + ox &* sx &* pxStride
+        let o = outRow + (ox &* outC &+ blk &* 16)
+        let left = width &- ox
+        switch nb {
+        case 4 where threeWideB4:
+          convTile512K3B4(c, src, o); ox &+= convTile512PixelsK3B4
+        case 4: convTile512B4(left, c, src, o); ox &+= min(convTile512PixelsB4, left)
+        case 2 where threeWideB2:
+          convTile512K3B2(c, src, o); ox &+= convTile512PixelsK3B2
+        case 2: convTile512B2(left, c, src, o); ox &+= min(convTile512PixelsB2, left)
+        default:
+          if threeWide && left >= convTile512PixelsK3B1 {
+            convTile512K3B1(c, src, o); ox &+= convTile512PixelsK3B1
+          } else {
+            convTile512B1(left, c, src, o); ox &+= min(convTile512PixelsB1, left)
+          }
+        }
+      }
+      blk &+= nb
+    }
+  }
   for b in 0..<batches {
     var oy = 0
     while oy < outH {
+      if flat {
+        let rows = min(flatRows, outH &- oy)
+        var i = 0, r = 0
+        while r < rows {
+          let srcRow = UnsafeRawPointer(input + (b &* inH &+ (oy &+ r) &* strideH) &* inW &* inC)
+          var x = 0
+          while x < outW {
+            copyFlipped(scratch + i &* pxStride, srcRow + x &* strideW &* inC, inC)
+            i &+= 1; x &+= 1
+          }
+          r &+= 1
+        }
+        tiles(output + ((b &* outH &+ oy) &* outW) &* outC, rows &* outW)
+        oy &+= rows
+        continue
+      }
       // The k_h scratch rows of this output row (k_h + 1 for a pair of rows).
       let pair = pairRows && oy &+ 1 < outH
       for ky in 0..<(pair ? kH &+ 1 : kH) {
@@ -261,48 +333,7 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
         oy &+= 2
         continue
       }
-      var blk = 0
-      while blk < ocBlocks {
-        let nb = ocBlocks &- blk >= 4 ? 4 : (ocBlocks &- blk >= 2 ? 2 : 1)
-        c.weights = UnsafeRawPointer(wRaw) + blk &* blockStride
-        c.accInit = accInit + blk &* 16
-        c.multiplier = mult + blk &* 16
-        c.shift = shift + blk &* 16
-        c.c0 = blk &* 16
-        var ox = 0
-        let pxs = nb == 4 ? convTile512PixelsB4 : convTile512PixelsB2
-        if shortK && nb > 1 && outW >= pxs {
-          // Whole tiles with the block group's requantization made once per row.
-          let r0 = blockRequant512(c, 0), r1 = blockRequant512(c, 1)
-          let r2 = nb == 4 ? blockRequant512(c, 2) : r0, r3 = nb == 4 ? blockRequant512(c, 3) : r0
-          while outW &- ox >= pxs {
-            let src = UnsafeRawPointer(scratch) + ox &* strideW &* pxStride
-            let o = outRow + (ox &* outC &+ blk &* 16)
-            if nb == 4 { convTile512B4R(c, src, o, r0, r1, r2, r3) } else { convTile512B2R(c, src, o, r0, r1) }
-            ox &+= pxs
-          }
-        }
-        while ox < outW {
-          let src = UnsafeRawPointer(scratch) + ox &* strideW &* pxStride
-          let o = outRow + (ox &* outC &+ blk &* 16)
-          let left = outW &- ox
-          switch nb {
-          case 4 where threeWideB4:
-            convTile512K3B4(c, src, o); ox &+= convTile512PixelsK3B4
-          case 4: convTile512B4(left, c, src, o); ox &+= min(convTile512PixelsB4, left)
-          case 2 where threeWideB2:
-            convTile512K3B2(c, src, o); ox &+= convTile512PixelsK3B2
-          case 2: convTile512B2(left, c, src, o); ox &+= min(convTile512PixelsB2, left)
-          default:
-            if threeWide && left >= convTile512PixelsK3B1 {
-              convTile512K3B1(c, src, o); ox &+= convTile512PixelsK3B1
-            } else {
-              convTile512B1(left, c, src, o); ox &+= min(convTile512PixelsB1, left)
-            }
-          }
-        }
-        blk &+= nb
-      }
+      tiles(outRow, outW)
       oy &+= 1
     }
   }
