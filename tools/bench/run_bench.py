@@ -96,7 +96,11 @@ KERNEL_PATHS = {
 # it when a kernel first passes `make test` on such a CPU.
 AVX512_HARDWARE_NOTE = (
     "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel has run on an AVX-512 VNNI CPU "
-    "(Intel Xeon, family 6 model 207, 2026-12-06) with 0 bytes different: Conv2D (the band kernel with its "
+    "with 0 bytes different, on two kinds: an Intel Xeon (family 6 model 207) and an AMD EPYC Zen 5 (family 26 "
+    "model 2), both 2026-12-06. The kernels changed on the Zen 5 have run there and under the emulation below, "
+    "not yet on the Intel Xeon: the Add's split output stage (on Intel it runs with the `vpermb` byte tables; "
+    "the emulated `kernel_diff` checks it with both table forms), the `vpermt2b` byte tables (AMD only), the "
+    "depthwise band kernel's 3×3 loop and the stride-2 1×1 convolutions run as one row. The kernels: Conv2D (the band kernel with its "
     "register tiles of 16 pixels × 16 channels, 12 × 32 and 6 × 64, row mode for 1- or 3-channel "
     "first layers, and the per-tap kernel for rows too wide for its stack scratch), depthwise Conv2D (the band "
     "kernel, 4 or 2 pixels per vector for 16 or 32 channels, and the per-tap kernel), FullyConnected, Add, Mul, "
