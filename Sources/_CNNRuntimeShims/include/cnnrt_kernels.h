@@ -75,10 +75,11 @@ typedef struct cnnrt_add_args {
    * AVX-512 kernel may look each input's term up in byte tables, with four
    * vpermb (1) or two vpermt2b (2) per byte plane (cnnrt_cpu_prefers_vpermt2b). */
   int32_t byte_tables;
-  /* 1: cnnrtAddSplitCheckAVX512 found, at load, that the output stage
-   * splits between the two inputs' tables for these parameters (the sum of
-   * two table values and one arithmetic shift give the reference's output
-   * for all 65,536 input pairs): the table kernel runs that form. */
+  /* 1 + q (q in 0...4 extra bits): cnnrtAddSplitOutputAVX512 found, at
+   * load, that the output stage splits between the two inputs' tables for
+   * these parameters (the sum of two table values, one arithmetic shift and
+   * the offset give the reference's output for all 65,536 input pairs): the
+   * table kernel runs that form (AddSplit512). 0: the exact output stage. */
   int32_t split_output;
 } cnnrt_add_args;
 
