@@ -65,6 +65,18 @@ func depthwiseBandFits(_ p: cnnrt_conv_args) -> Bool {
     && p.pad_left >= 0 && p.pad_top >= 0
 }
 
+/// The 64-byte input vectors of a quad's four taps, transposed within each
+/// 128-bit lane (vpunpck{l,h}bw, then vpunpck{l,h}wd): vector k holds, in
+/// lane L, dword j, the 4 taps of channel 16L + 4k + j (file comment).
+@inline(__always)
+func transposeTaps512(_ v0: __m512i, _ v1: __m512i, _ v2: __m512i, _ v3: __m512i)
+  -> (__m512i, __m512i, __m512i, __m512i) {
+  let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
+  let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
+  return (_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+          _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23))
+}
+
 /// Band kernel (depth multiplier 1): for each output row, its k_h input rows
 /// are converted once to u = x + 128 in stack scratch rows, padding included
 /// (u = 128 - input_offset), so that every tap is one unconditional 64-byte
@@ -151,12 +163,20 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
           let v1 = n > 1 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 1]) : z
           let v2 = n > 2 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 2]) : z
           let v3 = n > 3 ? _mm512_loadu_si512(src + tapOffsets[4 &* q &+ 3]) : z
-          let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
-          let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
-          a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0))
-          a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1))
-          a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2))
-          a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3))
+          let r = transposeTaps512(v0, v1, v2, v3)
+          a0 = _mm512_dpbusd_epi32(a0, r.0, weight(q, 0))
+          a1 = _mm512_dpbusd_epi32(a1, r.1, weight(q, 1))
+          a2 = _mm512_dpbusd_epi32(a2, r.2, weight(q, 2))
+          a3 = _mm512_dpbusd_epi32(a3, r.3, weight(q, 3))
+        }
+        /// Packs the requantized vectors of the output vector at column ox,
+        /// clamps them and stores its outputs.
+        @inline(__always) func store(_ ox: Int, _ r0: __m512i, _ r1: __m512i, _ r2: __m512i, _ r3: __m512i) {
+          let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
+          let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+          let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)
+          let dst = UnsafeMutableRawPointer(outRow + (ox &* C &+ oc0))
+          if count == 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, (1 &<< UInt64(count)) &- 1, v) }
         }
         var ox = 0
         // 3x3 with whole weight lanes: the loop below with its 12 weight
@@ -173,32 +193,21 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
             while ox < outW {
               let t0 = UnsafeRawPointer(scratch) + (ox &* strideW &* C &+ oc0)
               let t1 = t0 + dy, t2 = t1 + dy
-              @inline(__always) func tr(_ v0: __m512i, _ v1: __m512i, _ v2: __m512i, _ v3: __m512i)
-                -> (__m512i, __m512i, __m512i, __m512i) {
-                let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
-                let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
-                return (_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
-                        _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23))
-              }
               @inline(__always) func ld(_ p: UnsafeRawPointer) -> __m512i { _mm512_loadu_si512(p) }
               let z = _mm512_setzero_si512()
               // Raster order: quad 0 = (0,0) (0,1) (0,2) (1,0), quad 1 = (1,1)
               // (1,2) (2,0) (2,1), quad 2 = (2,2).
-              let r0 = tr(ld(t0), ld(t0 + dx), ld(t0 + 2 &* dx), ld(t1))
-              let r1 = tr(ld(t1 + dx), ld(t1 + 2 &* dx), ld(t2), ld(t2 + dx))
-              let r2 = tr(ld(t2 + 2 &* dx), z, z, z)
+              let r0 = transposeTaps512(ld(t0), ld(t0 + dx), ld(t0 + 2 &* dx), ld(t1))
+              let r1 = transposeTaps512(ld(t1 + dx), ld(t1 + 2 &* dx), ld(t2), ld(t2 + dx))
+              let r2 = transposeTaps512(ld(t2 + 2 &* dx), z, z, z)
               var a0 = _mm512_dpbusd_epi32(i0, r0.0, w00), a1 = _mm512_dpbusd_epi32(i1, r0.1, w01)
               var a2 = _mm512_dpbusd_epi32(i2, r0.2, w02), a3 = _mm512_dpbusd_epi32(i3, r0.3, w03)
               a0 = _mm512_dpbusd_epi32(a0, r1.0, w10); a1 = _mm512_dpbusd_epi32(a1, r1.1, w11)
               a2 = _mm512_dpbusd_epi32(a2, r1.2, w12); a3 = _mm512_dpbusd_epi32(a3, r1.3, w13)
               a0 = _mm512_dpbusd_epi32(a0, r2.0, w20); a1 = _mm512_dpbusd_epi32(a1, r2.1, w21)
               a2 = _mm512_dpbusd_epi32(a2, r2.2, w22); a3 = _mm512_dpbusd_epi32(a3, r2.3, w23)
-              let bytes = _mm512_packs_epi16(_mm512_packs_epi32(q0.apply(a0, form: form), q1.apply(a1, form: form)),
-                                             _mm512_packs_epi32(q2.apply(a2, form: form), q3.apply(a3, form: form)))
-              let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
-              let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)
-              let dst = UnsafeMutableRawPointer(outRow + (ox &* C &+ oc0))
-              if count == 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, (1 &<< UInt64(count)) &- 1, v) }
+              store(ox, q0.apply(a0, form: form), q1.apply(a1, form: form), q2.apply(a2, form: form),
+                    q3.apply(a3, form: form))
               ox &+= pixels
             }
             return ox
@@ -218,12 +227,7 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
             q &+= 1
           }
           if lastTaps > 0 { addQuad(src, fullQuads, lastTaps, &a0, &a1, &a2, &a3) }
-          let r0 = q0.apply(a0), r1 = q1.apply(a1), r2 = q2.apply(a2), r3 = q3.apply(a3)
-          let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
-          let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
-          let count = pixels > 1 ? min(pixels, outW &- ox) &* C : min(64, C &- oc0)
-          let dst = UnsafeMutableRawPointer(outRow + (ox &* C &+ oc0))
-          if count == 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, (1 &<< UInt64(count)) &- 1, v) }
+          store(ox, q0.apply(a0), q1.apply(a1), q2.apply(a2), q3.apply(a3))
           ox &+= pixels
         }
         blk &+= 1
@@ -326,12 +330,11 @@ func depthwiseTapsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
       let v1 = n > 1 ? tapVector(4 &* q &+ 1, valid, px, gather, whole) : z
       let v2 = n > 2 ? tapVector(4 &* q &+ 2, valid, px, gather, whole) : z
       let v3 = n > 3 ? tapVector(4 &* q &+ 3, valid, px, gather, whole) : z
-      let lo01 = _mm512_unpacklo_epi8(v0, v1), hi01 = _mm512_unpackhi_epi8(v0, v1)
-      let lo23 = _mm512_unpacklo_epi8(v2, v3), hi23 = _mm512_unpackhi_epi8(v2, v3)
-      a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), weight(q, 0, whole))
-      a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), weight(q, 1, whole))
-      a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), weight(q, 2, whole))
-      a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), weight(q, 3, whole))
+      let r = transposeTaps512(v0, v1, v2, v3)
+      a0 = _mm512_dpbusd_epi32(a0, r.0, weight(q, 0, whole))
+      a1 = _mm512_dpbusd_epi32(a1, r.1, weight(q, 1, whole))
+      a2 = _mm512_dpbusd_epi32(a2, r.2, weight(q, 2, whole))
+      a3 = _mm512_dpbusd_epi32(a3, r.3, weight(q, 3, whole))
     }
 
     /// The block's output pixels; called with constant flags, so that each

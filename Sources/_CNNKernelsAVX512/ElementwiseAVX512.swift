@@ -507,8 +507,8 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
                            _ output: UnsafeMutablePointer<Int8>) -> Bool {
   guard let k = Add512(a.pointee) else { return false }
   let p = a.pointee
+  let terms = AddTerms512(p, k)
   if p.byte_tables != 0 && count >= addTableMinCount {
-    let terms = AddTerms512(p, k)
     @inline(__always) func run(_ planes1: TermPlanes512, _ planes2: TermPlanes512, _ finish: (__m512i) -> __m512i) {
       @inline(__always) func rows(twoTable: Bool) {
         forEachBlock64(count) { i, mask, full in
@@ -529,10 +529,9 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
     }
     return true
   }
-  if let t1 = AddTerm512(offset: p.input1_offset, multiplier: p.input1_multiplier, shift: p.input1_shift,
-                         left: p.left_shift),
-     let t2 = AddTerm512(offset: p.input2_offset, multiplier: p.input2_multiplier, shift: p.input2_shift,
-                         left: p.left_shift) {
+  // The direct forms: both terms in int32 lanes where both can be, else both
+  // in 64-bit lanes (one choice per call, none per vector).
+  if let t1 = terms.t1, let t2 = terms.t2 {
     mapRows512(count, input1, input2, output, k.lo, k.hi) { x1, x2 in
       k.output(_mm512_add_epi32(t1.apply(x1), t2.apply(x2)))
     }
