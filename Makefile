@@ -579,17 +579,19 @@ $(EXDIR)/sizes: tools/arm/sizes.c Include/cnnrt.h $(LIBDIR)/libcnnrt.so
 demo: deps lib examples swift-build
 	@bash tools/demo.sh
 
-# ---- benchmark (cnnrt vs TFLite + XNNPACK vs TFLM; writes docs/BENCHMARKS.md) --
+# ---- benchmark (cnnrt vs TFLite + XNNPACK vs TFLM; writes docs/BENCHMARKS*.md) --
 # Builds the C timing program against libcnnrt.so, the peak probe and the
 # Python venv (build/venv-tflm + ai-edge-litert), then runs tools/bench/run_bench.py
 # (about 4-5 minutes with one column per kernel path of the CPU, single-threaded). Needs ../shared/data and PyPI.
+# The report is the one of this kind of CPU: docs/BENCHMARKS.md when the default
+# path is AVX-512, docs/BENCHMARKS-AVX2.md when it is AVX2; BENCH_OUT=FILE overrides.
 .PHONY: bench bench-venv
 BENCH_VENV := $(BUILD)/venv-tflm
 
 bench: lib swift-build $(BUILD)/bench/bench_cnnrt $(BUILD)/bench/vnni_peak bench-venv
 	$(BENCH_VENV)/bin/python tools/bench/run_bench.py --cli $(SPM_BIN)/cnnrt \
 	  --bench-bin $(BUILD)/bench/bench_cnnrt --peak-bin $(BUILD)/bench/vnni_peak \
-	  --out docs/BENCHMARKS.md --command "make bench"
+	  $(if $(BENCH_OUT),--out $(BENCH_OUT)) --command "make bench"
 
 bench-venv: $(BENCH_VENV)/.bench-ready
 

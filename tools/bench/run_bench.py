@@ -4,8 +4,7 @@ side on the same int8 inputs, single-threaded. Run by `make bench`, which
 builds what it needs and runs this in build/venv-tflm:
 
     build/venv-tflm/bin/python tools/bench/run_bench.py --cli .build/debug/cnnrt \
-        --bench-bin build/bench/bench_cnnrt --peak-bin build/bench/vnni_peak \
-        --out docs/BENCHMARKS.md
+        --bench-bin build/bench/bench_cnnrt --peak-bin build/bench/vnni_peak
 
 For every model:
   * cnnrt: tools/bench/bench_cnnrt.c, linked against build/lib/libcnnrt.so,
@@ -27,7 +26,9 @@ takes about --round-seconds. Then every bench input goes once through cnnrt
 expected). Packed-weight bytes per kernel path (all five, computed or
 loaded) come from `cnnrt inspect --json`.
 
-Writes --out (Markdown, generated: do not edit) and prints the tables.
+Writes --out (Markdown, generated: do not edit) and prints the tables. Without
+--out, the report of this kind of CPU: docs/BENCHMARKS.md when the default
+path is AVX-512, docs/BENCHMARKS-AVX2.md when it is AVX2 (REPORT_FILES).
 """
 import argparse
 import datetime
@@ -833,6 +834,16 @@ def big_conv_together(r, peak):
 
 TARGET_MODELS = ("resnet8", "dscnn", "mnist", "mobilenet_224")
 
+# One report per kind of CPU, named by its default kernel path, so that a run
+# on an AVX2-only CPU does not replace the last run on an AVX-512 one: each
+# decides the targets of its own kind (targets_table).
+REPORT_FILES = {"avx512": "BENCHMARKS.md", "avx2": "BENCHMARKS-AVX2.md", "portable": "BENCHMARKS-portable.md"}
+
+
+def report_file(default_paths):
+    name = REPORT_FILES.get(next(iter(default_paths)), "BENCHMARKS.md") if len(default_paths) == 1 else "BENCHMARKS.md"
+    return os.path.join(REPO, "docs", name)
+
 
 def targets_table(results, packed, peak):
     """The x86 targets (issue #16), each with the figures of this run that
@@ -952,7 +963,10 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     L.append("## Targets\n")
     L.append("The x86 speed, memory and exactness targets, decided from this run's figures (the tables below). "
              "A target for another kind of CPU is not decided here: the AVX-512 ones need the AVX-512 path as "
-             "the default and the `vpdpbusd` peak; the AVX2 one needs AVX2 as the default (an AVX2-only CPU).\n")
+             "the default and the `vpdpbusd` peak; the AVX2 one needs AVX2 as the default (an AVX2-only CPU). "
+             "`make bench` writes one report per kind of CPU, named by its default path, each the last run on "
+             "its kind: [docs/BENCHMARKS.md](BENCHMARKS.md) (AVX-512), [docs/BENCHMARKS-AVX2.md](BENCHMARKS-AVX2.md) "
+             "(AVX2), and docs/BENCHMARKS-portable.md on a CPU without AVX2.\n")
     L.append(targets_table(results, packed, peak) + "\n")
     L.append("## Latency\n")
     L.append("Milliseconds per inference: median [interquartile range] over every timed iteration of every "
@@ -1087,7 +1101,8 @@ def main():
     ap.add_argument("--peak-bin", default=os.path.join(REPO, "build", "bench", "vnni_peak"))
     ap.add_argument("--data-dir", default=os.path.join(REPO, "..", "shared", "data", "models"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "build", "bench"))
-    ap.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
+    ap.add_argument("--out", default=None,
+                    help="report file; default: the one for this CPU's default kernel path (REPORT_FILES)")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--round-seconds", type=float, default=1.0, help="target time of one round per runtime")
     ap.add_argument("--path-round-seconds", type=float, default=0.5,
@@ -1135,6 +1150,8 @@ def main():
     vers = versions(results[0]["cnnrt_lib"])
     elapsed = time.time() - t_start
     command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])
+    if a.out is None:
+        a.out = report_file({r["kernel_path"] for r in results})
     main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro, cpu_paths, paths,
                               packed)
     print()
