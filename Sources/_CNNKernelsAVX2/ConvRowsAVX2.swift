@@ -175,6 +175,92 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
   }
 }
 
+/// Rows of scratch the row-keeping walk aims for: the kH rows plus room
+/// for four strides of new rows, so the kept rows are copied back to the
+/// buffer's start at most every fourth output row.
+@inline(__always)
+func keptRowsTarget(kH: Int, strideH: Int) -> Int { kH &+ 4 &* strideH }
+
+/// The widest strip of output pixels (at most outW) whose scratch rows,
+/// `keptRowsTarget` of them, fit `capacity` int16; 0 when rows cannot be
+/// kept (strideH >= kH: no row is shared; dilH > 1; or strips narrower
+/// than 4 pixels, whose repeated edge columns would cost more than the
+/// rows save).
+@inline(__always)
+func keptRowsStrip(capacity: Int, S: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilH: Int, dilW: Int,
+                   outW: Int) -> Int {
+  guard strideH < kH, dilH == 1 else { return 0 }
+  let rows = keptRowsTarget(kH: kH, strideH: strideH)
+  let maxElems = capacity / rows
+  // rowElems(w) = (((w - 1) * strideW + (kW - 1) * dilW + 1) * S + 31) & ~15 <= maxElems
+  let px = ((maxElems & ~15) &- 31 &+ 15) / S  // input pixels per row that fit (with the rounding)
+  guard px >= (kW &- 1) &* dilW &+ 1 else { return 0 }
+  let w = min(outW, (px &- (kW &- 1) &* dilW &- 1) / strideW &+ 1)
+  return w >= 4 || w == outW ? w : 0
+}
+
+/// forEachOutputChunk for a layer with a keptRowsStrip: the output is
+/// walked in strips of `stripW` pixels, each from its top output row to its
+/// bottom, and the kH - strideH scratch rows an output row shares with the
+/// previous one are kept, not widened again. Each output row's rows start
+/// strideH rows after the previous one's in the buffer (`capacityRows`
+/// rows of `rowElems` at `s`); when they would pass its end, the kept rows
+/// are copied back to its start. `body(outPixel, cw, rows)` gets the
+/// strip's first output pixel in that row, its width and its first scratch
+/// row. (A 3x3 stride-1 layer widens each input row about once instead of
+/// three times.)
+@inline(__always)
+func forEachStripKeepingRows(_ s: UnsafeMutablePointer<Int16>, capacityRows: Int, rowElems: Int, stripW: Int,
+                             kH: Int, input: UnsafePointer<Int8>, batches: Int, inH: Int, inW: Int, inC: Int, S: Int,
+                             outH: Int, outW: Int, outC: Int, strideH: Int, strideW: Int, padTop: Int,
+                             padLeft: Int, kW: Int, dilW: Int, inputOffset: Int32, depthMultiplier: Int,
+                             gather: UnsafeRawPointer?, output: UnsafeMutablePointer<Int8>,
+                             _ body: (UnsafeMutablePointer<Int8>, Int, UnsafeMutablePointer<Int16>) -> Void) {
+  let end = s + capacityRows &* rowElems
+  var b = 0
+  while b < batches {
+    let img = input + b &* inH &* inW &* inC
+    var ox0 = 0
+    while ox0 < outW {
+      let cw = min(stripW, outW &- ox0)
+      let inWc = (cw &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+      var rows = s  // the scratch row of input row oy * strideH - padTop
+      var kept = 0  // rows from `rows` on already filled for this output row
+      var oy = 0
+      while oy < outH {
+        if oy > 0 {
+          rows += strideH &* rowElems
+          kept = kH &- strideH
+          if rows + kH &* rowElems > end {
+            copyInt16(from: rows, to: s, kept &* rowElems)
+            rows = s
+          }
+        }
+        fillScratchRows(rows + kept &* rowElems, rowElems, kH &- kept, 1, img, inH, inW, inC, S,
+                        oy &* strideH &- padTop &+ kept, ox0 &* strideW &- padLeft, inWc, inputOffset,
+                        depthMultiplier, gather)
+        body(output + ((b &* outH &+ oy) &* outW &+ ox0) &* outC, cw, rows)
+        oy &+= 1
+      }
+      ox0 &+= cw
+    }
+    b &+= 1
+  }
+}
+
+/// Copies `n` (a multiple of 16) int16 from `src` to `dst` (dst <= src:
+/// overlapping is fine, each vector is loaded before the store that could
+/// reach it).
+@inline(__always)
+func copyInt16(from src: UnsafePointer<Int16>, to dst: UnsafeMutablePointer<Int16>, _ n: Int) {
+  var i = 0
+  while i < n {
+    let v = _mm256_loadu_si256(UnsafeRawPointer(src + i).assumingMemoryBound(to: __m256i.self))
+    _mm256_storeu_si256(UnsafeMutableRawPointer(dst + i).assumingMemoryBound(to: __m256i.self), v)
+    i &+= 16
+  }
+}
+
 /// Fills `kH` scratch rows (each `rowElems` int16) for input rows
 /// iy0 + ky * dilH and input columns ixStart ..< ixStart + inWc: x + offset,
 /// `S` elements per pixel (in_c; in_c + 1 zero; or, for a depthwise
@@ -474,6 +560,11 @@ func convRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<In
 /// left of its 16,384 int16 must hold them for at least one output pixel
 /// (checked at load, depthwiseRowsChunk, which sizes chunk_w by the same
 /// rule), so a layer of 256 channels and 3x3 taps gets chunks of 15 pixels.
+/// Where output rows share input rows (stride_h < k_h, no vertical
+/// dilation) and a strip of at least 4 output pixels (or the whole row) has
+/// room for k_h + 4 * stride_h scratch rows, the output is walked in such
+/// strips, top to bottom, and the shared rows are kept from one output row
+/// to the next (forEachStripKeepingRows) instead of widened again.
 #if hasFeature(Embedded)
 @export(interface)
 #endif
@@ -524,6 +615,7 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   let table = UnsafeRawPointer(tableRaw)
   let C = Int(p.out_c)
   let inC = whole ? C : Int(p.in_c), S = whole ? C : Int(p.px_stride), mult = whole ? 1 : Int(p.depth_multiplier)
+  let blocks = S / 16
   let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w)
   let outH = Int(p.out_h), outW = Int(p.out_w)
   let kH = Int(p.k_h), kW = Int(p.k_w)
@@ -534,13 +626,24 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
   guard chunkW > 0, mult >= 1, C == inC &* mult, S % 16 == 0, S >= C, S &- C < 16 else { return }
   let taps = kH &* kW
   let tapPairs = (taps &+ 1) / 2
-  let inWcMax = (chunkW &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
+  // The stack buffer: 32 int8 weights per 16 channels and tap pair, widened
+  // once (64 bytes); for m > 1 the gather table (16 int16 per block); then,
+  // 16-element aligned, the scratch rows: kH rows of chunk_w pixels
+  // (depthwiseRowsScratchCapacity), or, when rows can be kept, as many rows
+  // of a strip as fit (keptRowsStrip).
+  let weightCount = blocks &* tapPairs &* 32
+  let gatherCount = !whole && mult > 1 ? blocks &* 16 : 0
+  let scratchStart = (weightCount &+ gatherCount &+ 15) & ~15
+  guard scratchStart <= avx2WideWeightElements else { return }
+  let capacity = avx2WideWeightElements &- scratchStart
+  let stripW = keptRowsStrip(capacity: capacity, S: S, kH: kH, kW: kW, strideH: strideH, strideW: strideW,
+                             dilH: dilH, dilW: dilW, outW: outW)
+  let inWcMax = ((stripW > 0 ? stripW : chunkW) &- 1) &* strideW &+ (kW &- 1) &* dilW &+ 1
   let rowElems = (inWcMax &* S &+ 16 &+ 15) & ~15
   let hasLeft = p.has_left_shift != 0
   let off16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.output_offset))
   let min16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_min))
   let max16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: p.act_max))
-  let blocks = S / 16
   let pxBytes = 2 &* strideW &* S
   // Byte offset of each tap (raster order) in the scratch rows; an odd last
   // tap is paired with itself (its second weight is 0).
@@ -551,13 +654,7 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
     t &+= 1
   }
   offsets[taps] = offsets[taps &- 1]
-  // The stack buffer: 32 int8 weights per 16 channels and tap pair, widened
-  // once (64 bytes); for m > 1 the gather table (16 int16 per block); then,
-  // 16-element aligned, the k_h scratch rows (depthwiseRowsScratchCapacity).
-  let weightCount = blocks &* tapPairs &* 32
-  let gatherCount = !whole && mult > 1 ? blocks &* 16 : 0
-  let scratchStart = (weightCount &+ gatherCount &+ 15) & ~15
-  guard scratchStart <= avx2WideWeightElements, kH &* rowElems <= avx2WideWeightElements &- scratchStart else { return }
+  guard kH &* rowElems <= capacity else { return }
   let s = wide + scratchStart
   widenWeightsAVX2(UnsafeRawPointer(wRaw), wide, weightCount)
   let weights = UnsafeRawPointer(wide)
@@ -566,16 +663,14 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
     gatherTableAVX2(UnsafeMutableRawPointer(wide + weightCount), blocks: blocks, channels: C, mult: mult)
     gather = UnsafeRawPointer(wide + weightCount)
   }
-  forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
-                     inC: inC, S: S, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
-                     padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
-                     depthMultiplier: mult, gather: gather, output: output) { outRow, cw in
+  /// The output pixels outRow ..< outRow + cw, their scratch rows at `rows`.
+  @inline(__always) func run(_ outRow: UnsafeMutablePointer<Int8>, _ cw: Int, _ rows: UnsafeMutablePointer<Int16>) {
     var lx = 0
     while lx < cw {
       let np = min(4, cw &- lx)
       var cb = 0
       while cb < blocks {
-        let base = UnsafeRawPointer(s + (lx &* strideW &* S &+ cb &* 16))
+        let base = UnsafeRawPointer(rows + (lx &* strideW &* S &+ cb &* 16))
         let ai = accInit + cb &* 16
         let iLo = _mm256_loadu_si256(UnsafeRawPointer(ai).assumingMemoryBound(to: __m256i.self))
         let iHi = _mm256_loadu_si256(UnsafeRawPointer(ai + 8).assumingMemoryBound(to: __m256i.self))
@@ -624,6 +719,18 @@ func depthwiseRowsBody(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoint
       }
       lx &+= np
     }
+  }
+  if stripW > 0 {
+    forEachStripKeepingRows(s, capacityRows: capacity / rowElems, rowElems: rowElems, stripW: stripW, kH: kH,
+                            input: input, batches: batches, inH: inH, inW: inW, inC: inC, S: S, outH: outH,
+                            outW: outW, outC: C, strideH: strideH, strideW: strideW, padTop: padTop, padLeft: padLeft,
+                            kW: kW, dilW: dilW, inputOffset: p.input_offset, depthMultiplier: mult, gather: gather,
+                            output: output) { outPixel, cw, rows in run(outPixel, cw, rows) }
+  } else {
+    forEachOutputChunk(s, rowElems: rowElems, kH: kH, dilH: dilH, input: input, batches: batches, inH: inH, inW: inW,
+                       inC: inC, S: S, outH: outH, outW: outW, outC: C, strideH: strideH, strideW: strideW,
+                       padTop: padTop, padLeft: padLeft, kW: kW, dilW: dilW, chunkW: chunkW, inputOffset: p.input_offset,
+                       depthMultiplier: mult, gather: gather, output: output) { outRow, cw in run(outRow, cw, s) }
   }
 }
 
