@@ -23,8 +23,12 @@ private struct ConvCase {
 /// `threeWide`: a Conv2D of k_w = 3, stride_w = 1, dilation_w = 1 and an
 /// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles), every
 /// other one 3x3 with stride and dilation 1 (its two-row tile).
+/// `tall`: a depthwise layer on an image of 30-80 rows and up to 160
+/// columns (the AVX2 row-scratch kernel walks it in strips whose scratch rows
+/// are kept from one output row to the next and copied back to the start of
+/// its buffer every few rows).
 private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false,
-                            threeWide: Bool = false) -> ConvCase {
+                            threeWide: Bool = false, tall: Bool = false) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
   let dwCs = [8, 16, 24, 32, 48, 64]
   // Depthwise channel tails (C mod 16 != 0) and depth multipliers.
@@ -47,8 +51,9 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   let dilW = pointwise || threeWide || rng.int(0...3) != 0 ? 1 : 2
   // Mostly small images; some wide ones so that a row takes several scratch chunks.
   let wide = index % 7 == 0
-  let h = wideC ? rng.int(1...6) : rng.int(1...12)
-  let w = wideC ? rng.int(1...40) : threeWide ? rng.int(1...48) : wide ? rng.int(100...300) : rng.int(1...20)
+  let h = tall ? rng.int(30...80) : wideC ? rng.int(1...6) : rng.int(1...12)
+  let w = tall ? rng.int(4...160) : wideC ? rng.int(1...40) : threeWide ? rng.int(1...48)
+    : wide ? rng.int(100...300) : rng.int(1...20)
   let effH = dilH * (kH - 1) + 1, effW = dilW * (kW - 1) + 1
   let padTop = pointwise ? 0 : rng.int(0...effH - 1), padLeft = pointwise ? 0 : rng.int(0...effW - 1)
   let outH = max(1, (h + 2 * padTop - effH) / strideH + 1), outW = max(1, (w + 2 * padLeft - effW) / strideW + 1)
@@ -182,6 +187,16 @@ struct ConvOptimizedTests {
     var failures = 0
     for i in 0..<300 where failures < 5 {
       if !checkCase(randomConvCase(&rng, depthwise: true, index: i), depthwise: true) { failures += 1 }
+    }
+  }
+
+  @Test("AVX2 depthwise Conv2D on tall images (strips whose scratch rows are kept and copied back) equals the reference")
+  func tallDepthwise() {
+    guard !optimisedPathsOnThisCPU().isEmpty else { return }
+    var rng = SplitMix64(seed: 0x7A11)
+    var failures = 0
+    for i in 0..<24 where failures < 5 {
+      if !checkCase(randomConvCase(&rng, depthwise: true, index: i, tall: true), depthwise: true) { failures += 1 }
     }
   }
 
