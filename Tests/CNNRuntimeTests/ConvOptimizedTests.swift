@@ -162,15 +162,16 @@ private func checkCase(_ c: ConvCase, depthwise: Bool) -> Bool {
 
 @Suite("Optimised kernels: convolution")
 struct ConvOptimizedTests {
-  /// `count` seeded random Conv2D cases on every optimised path, stopping after 5 that differ.
-  private func checkRandomConvs(seed: UInt64, count: Int, threeWide: Bool = false) {
+  /// `count` seeded random Conv2D (or depthwise) cases on every optimised
+  /// path, stopping after 5 that differ.
+  private func checkRandomConvs(seed: UInt64, count: Int, depthwise: Bool = false, threeWide: Bool = false,
+                                wide: Bool = false, tall: Bool = false) {
     guard !optimisedPathsOnThisCPU().isEmpty else { return }
     var rng = SplitMix64(seed: seed)
     var failures = 0
     for i in 0..<count where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: false, index: i, threeWide: threeWide), depthwise: false) {
-        failures += 1
-      }
+      let c = randomConvCase(&rng, depthwise: depthwise, index: i, wide: wide, threeWide: threeWide, tall: tall)
+      if !checkCase(c, depthwise: depthwise) { failures += 1 }
     }
   }
 
@@ -181,24 +182,10 @@ struct ConvOptimizedTests {
   func threeWideConv() { checkRandomConvs(seed: 0x3A1DE, count: 200, threeWide: true) }
 
   @Test("AVX2 depthwise Conv2D equals depthwiseConv2DReference on random shapes and parameters")
-  func randomDepthwise() {
-    guard !optimisedPathsOnThisCPU().isEmpty else { return }
-    var rng = SplitMix64(seed: 0xD3E7)
-    var failures = 0
-    for i in 0..<300 where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: true, index: i), depthwise: true) { failures += 1 }
-    }
-  }
+  func randomDepthwise() { checkRandomConvs(seed: 0xD3E7, count: 300, depthwise: true) }
 
   @Test("AVX2 depthwise Conv2D on tall images (strips whose scratch rows are kept and copied back) equals the reference")
-  func tallDepthwise() {
-    guard !optimisedPathsOnThisCPU().isEmpty else { return }
-    var rng = SplitMix64(seed: 0x7A11)
-    var failures = 0
-    for i in 0..<24 where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: true, index: i, tall: true), depthwise: true) { failures += 1 }
-    }
-  }
+  func tallDepthwise() { checkRandomConvs(seed: 0x7A11, count: 24, depthwise: true, tall: true) }
 
   @Test("AVX2 depthwise Conv2D of 96-960 channels equals the reference; the row-scratch kernel takes 3x3 ones up to 672")
   func wideDepthwise() {
@@ -211,12 +198,7 @@ struct ConvOptimizedTests {
     #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 672, multiplier: 1, strideW: 1, dilationW: 1, outW: 14) == 2)
     #expect(depthwiseRowsChunk(kH: 5, kW: 5, stride: 576, multiplier: 1, strideW: 1, dilationW: 1, outW: 14) == nil)
     #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 960, multiplier: 1, strideW: 1, dilationW: 1, outW: 7) == nil)
-    guard !optimisedPathsOnThisCPU().isEmpty else { return }
-    var rng = SplitMix64(seed: 0x31DE)
-    var failures = 0
-    for i in 0..<48 where failures < 5 {
-      if !checkCase(randomConvCase(&rng, depthwise: true, index: i, wide: true), depthwise: true) { failures += 1 }
-    }
+    checkRandomConvs(seed: 0x31DE, count: 48, depthwise: true, wide: true)
   }
 }
 
