@@ -595,6 +595,16 @@ bench: lib swift-build $(BUILD)/bench/bench_cnnrt $(BUILD)/bench/vnni_peak bench
 
 bench-venv: $(BENCH_VENV)/.bench-ready
 
+# ---- static loop throughput (tools/bench/mca_loop.py) ----------------------
+# A kernel loop of the built library through llvm-mca's scheduling models of
+# other CPUs (installs llvm-22). By default the AVX-512 3x3 depthwise loop;
+# MCA_ARGS="OBJECT SYMBOL [options]" picks another (see the script's header).
+.PHONY: mca
+MCA_ARGS ?= $(OBJDIR)/kernels_avx512.o depthwiseBand --count 12
+mca: lib
+	@bash tools/install-deps.sh mca
+	python3 tools/bench/mca_loop.py $(MCA_ARGS)
+
 $(BENCH_VENV)/.bench-ready: tools/tflm/requirements.txt tools/bench/requirements.txt tools/tflm/setup-venv.sh tools/bench/setup-venv.sh
 	VENV=$(BENCH_VENV) bash tools/bench/setup-venv.sh
 	touch $@

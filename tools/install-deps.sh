@@ -7,6 +7,8 @@
 # (Debian multiarch).
 # `install-deps.sh cortex-m` (make ... ARCH=cortex-m4|cortex-m0plus) also installs the Arm bare-metal
 # toolchain, newlib and qemu-system-arm (the firmware test).
+# `install-deps.sh mca` (make mca) installs llvm-22 for llvm-mca-22 and
+# llvm-objdump-22 (tools/bench/mca_loop.py), nothing else needs them.
 set -euo pipefail
 need=()
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -37,6 +39,9 @@ if [ "${1:-}" = cortex-m ]; then
   command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
   [ -f /usr/lib/arm-none-eabi/include/stdlib.h ] || need+=(libnewlib-arm-none-eabi)
   command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+fi
+if [ "${1:-}" = mca ]; then
+  command -v llvm-mca-22 >/dev/null || need+=(llvm-22)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: installing ${need[*]}"

@@ -175,23 +175,17 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
   }
 }
 
-/// Rows of scratch the row-keeping walk aims for: the kH rows plus room
-/// for four strides of new rows, so the kept rows are copied back to the
-/// buffer's start at most every fourth output row.
-@inline(__always)
-func keptRowsTarget(kH: Int, strideH: Int) -> Int { kH &+ 4 &* strideH }
-
-/// The widest strip of output pixels (at most outW) whose scratch rows,
-/// `keptRowsTarget` of them, fit `capacity` int16; 0 when rows cannot be
-/// kept (strideH >= kH: no row is shared; dilH > 1; or strips narrower
+/// The widest strip of output pixels (at most outW) whose scratch rows fit
+/// `capacity` int16 kH + 4 * strideH times (room for four strides of new
+/// rows, so the kept rows are copied back to the buffer's start at most
+/// every fourth output row); 0 when rows cannot be kept (strideH >= kH: no row is shared; dilH > 1; or strips narrower
 /// than 4 pixels, whose repeated edge columns would cost more than the
 /// rows save).
 @inline(__always)
 func keptRowsStrip(capacity: Int, S: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilH: Int, dilW: Int,
                    outW: Int) -> Int {
   guard strideH < kH, dilH == 1 else { return 0 }
-  let rows = keptRowsTarget(kH: kH, strideH: strideH)
-  let maxElems = capacity / rows
+  let maxElems = capacity / (kH &+ 4 &* strideH)
   // rowElems(w) = (((w - 1) * strideW + (kW - 1) * dilW + 1) * S + 31) & ~15 <= maxElems
   let px = ((maxElems & ~15) &- 31 &+ 15) / S  // input pixels per row that fit (with the rounding)
   guard px >= (kW &- 1) &* dilW &+ 1 else { return 0 }

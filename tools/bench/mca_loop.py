@@ -3,9 +3,10 @@
 llvm-mca's scheduling models of other CPUs (for kernels this machine cannot
 time, e.g. the AVX-512 ones on an AVX2-only CPU).
 
-    apt-get install llvm-22          # llvm-mca-22 (Debian 12); znver4, znver5, sapphirerapids, ...
-    make lib
-    python3 tools/bench/mca_loop.py build/obj/kernels_avx512.o depthwiseBand --mnemonic vpdpbusd --count 12
+    make mca        # installs llvm-22 (llvm-mca-22: znver4, znver5, sapphirerapids, ...),
+                    # builds the library, runs the AVX-512 3x3 depthwise loop
+    make mca MCA_ARGS="build/obj/kernels_avx2.o depthwiseRowsWhole --mnemonic vpmaddwd --cpu znver3"
+    python3 tools/bench/mca_loop.py build/obj/kernels_avx512.o depthwiseBand --count 12 --drop 'vpunpck.*'
 
 A loop is the instructions from the target of a backward branch to that
 branch. The script disassembles the symbol (the first whose mangled name
@@ -25,8 +26,8 @@ import sys
 
 
 def disassemble(objdump, obj, symbol):
-    names = subprocess.run(["llvm-nm-22" if objdump.endswith("-22") else "llvm-nm", obj], check=True,
-                           capture_output=True, text=True).stdout.split("\n")
+    nm = objdump.replace("objdump", "nm")  # the same LLVM's nm
+    names = subprocess.run([nm, obj], check=True, capture_output=True, text=True).stdout.split("\n")
     matches = [l.split()[-1] for l in names if symbol in l and " T " in l]
     if not matches:
         sys.exit(f"mca_loop: no text symbol containing {symbol!r} in {obj}")
