@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which activation roundings cost a net its output SQNR? A float simulation.
 
-    build/venv-torch/bin/python tools/onnx_zoo/activation_rounding_sqnr.py OUT_DIR NET [CNNRT] [--groups] [--weights]
+    build/venv-torch/bin/python tools/onnx_zoo/activation_rounding_sqnr.py OUT_DIR NET [CNNRT] [--groups] [--weights] [--per-channel]
 
 Takes the tensors that `cnnrt eval --float` reports for OUT_DIR/NET.minmax.eval.json
 (the int8 model's op outputs that have a float twin in OUT_DIR/NET.onnx) and runs
@@ -16,6 +16,16 @@ plain float model on the first 100 images of OUT_DIR/eval.npz with
   - each tensor rounded alone (the 8 that cost most are listed).
 This approximates the int8 model (the ranges come from ONNX Runtime, not from
 cnnrt's calibration; no weight rounding); it is a diagnostic, not a test.
+The rounded models run with ONNX Runtime's graph optimizations off: with them
+on, ORT fuses a DequantizeLinear-op-QuantizeLinear chain into its own int8
+kernels (QLinearAdd, QLinearMul, QLinearGlobalAveragePool, ...), whose
+arithmetic is not float. (Until 2026-12-07 the script ran with them on; the
+figures it gave then, quoted in docs/ZOO.md with that date, include ORT's
+int8 arithmetic of those ops.)
+With --per-channel it also rounds every 4-D tensor with one min-max grid per
+channel instead of one per tensor (all of them, then one op type at a time):
+how much per-tensor activation grids cost, which is what equalizing channel
+ranges across layers could at best recover.
 With --weights it also reports the other half: every Conv and Gemm weight
 rounded per output channel to symmetric int8 in [-127, 127] (as `cnnrt
 quantize` does), activations and biases float.
@@ -69,25 +79,40 @@ def main():
     calib = np.load(os.path.join(out, "calib.npz"))["x"]
     ev = np.load(os.path.join(out, "eval.npz"))["x"][:100]
     vals = dict(zip(names, run(sess, names, calib)))
-    grid = {}
+    grid, channel_grid = {}, {}
     for n in names:
         lo, hi = min(0.0, float(vals[n].min())), max(0.0, float(vals[n].max()))
         s = (hi - lo) / 255 if hi > lo else 1.0
         grid[n] = (s, int(np.clip(np.round(-128 - lo / s), -128, 127)))
+        if vals[n].ndim == 4:  # NCHW: one grid per channel (axis 1)
+            axes = (0, 2, 3)
+            lo = np.minimum(0.0, vals[n].min(axis=axes))
+            hi = np.maximum(0.0, vals[n].max(axis=axes))
+            s = np.where(hi > lo, (hi - lo) / 255, 1.0)
+            channel_grid[n] = (s.astype(np.float32), np.clip(np.round(-128 - lo / s), -128, 127).astype(np.int8))
+    no_fusion = ort.SessionOptions()
+    no_fusion.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
 
-    def simulate(rounded, quant_input=True):
-        """The float model with the tensors in `rounded` (and the input) replaced by Q/DQ of themselves."""
+    def simulate(rounded, quant_input=True, per_channel=frozenset()):
+        """The float model with the tensors in `rounded` (and the input) replaced by Q/DQ of themselves;
+        those also in `per_channel` (and 4-D) with one grid per channel."""
         m = onnx.ModelProto()
         m.CopyFrom(model)
         g = m.graph
         todo = (["input"] if quant_input else []) + [n for n in names if n in rounded]
         new_nodes = []
         for t in todo:
-            s, z = (in_s, in_z) if t == "input" else grid[t]
-            g.initializer.extend([helper.make_tensor(t + "_qs", TensorProto.FLOAT, [], [s]),
-                                  helper.make_tensor(t + "_qz", TensorProto.INT8, [], [z])])
-            new_nodes += [helper.make_node("QuantizeLinear", [t, t + "_qs", t + "_qz"], [t + "_q"]),
-                          helper.make_node("DequantizeLinear", [t + "_q", t + "_qs", t + "_qz"], [t + "_fq"])]
+            axis = {}
+            if t in per_channel and t in channel_grid:
+                s, z = channel_grid[t]
+                g.initializer.extend([numpy_helper.from_array(s, t + "_qs"), numpy_helper.from_array(z, t + "_qz")])
+                axis = {"axis": 1}
+            else:
+                s, z = (in_s, in_z) if t == "input" else grid[t]
+                g.initializer.extend([helper.make_tensor(t + "_qs", TensorProto.FLOAT, [], [s]),
+                                      helper.make_tensor(t + "_qz", TensorProto.INT8, [], [z])])
+            new_nodes += [helper.make_node("QuantizeLinear", [t, t + "_qs", t + "_qz"], [t + "_q"], **axis),
+                          helper.make_node("DequantizeLinear", [t + "_q", t + "_qs", t + "_qz"], [t + "_fq"], **axis)]
         ren = {t: t + "_fq" for t in todo}
         for node in g.node:
             for i, x in enumerate(node.input):
@@ -105,7 +130,7 @@ def main():
         g.node.extend(order)
         if logits in ren:  # the graph output itself is rounded: expose the rounded tensor
             g.output[0].name = logits + "_fq"
-        s = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        s = ort.InferenceSession(m.SerializeToString(), no_fusion, providers=["CPUExecutionProvider"])
         return run(s, [g.output[0].name], ev)[0]
 
     ref = run(ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]), [logits], ev)[0]
@@ -121,6 +146,14 @@ def main():
                   f"{sqnr(ref, simulate(keep)):6.1f} dB")
         keep = {n for n in names if n != logits}
         print(f"  every tensor but the output logits:  {sqnr(ref, simulate(keep)):6.1f} dB")
+    if "--per-channel" in sys.argv:
+        every = set(names)
+        print(f"  every tensor, the 4-D ones per channel ({len(channel_grid)}): "
+              f"{sqnr(ref, simulate(every, per_channel=every)):6.1f} dB")
+        for t in sorted({kind[n] for n in channel_grid}):
+            sel = {n for n in channel_grid if kind[n] == t}
+            print(f"  every tensor, the {t:<16} ones per channel ({len(sel):3d}): "
+                  f"{sqnr(ref, simulate(every, per_channel=sel)):6.1f} dB")
     alone = sorted(((sqnr(ref, simulate({n}, quant_input=False)), n) for n in names))
     print("  each tensor rounded alone (input float), the 8 worst:")
     for v, n in alone[:8]:

@@ -4,7 +4,7 @@ the network zoo (issue #12), plus seeded input sets. Two modes:
 
     build/venv-torch/bin/python tools/onnx_zoo/export_torchvision.py OUT_DIR [--size 224]
     build/venv-torch/bin/python tools/onnx_zoo/export_torchvision.py OUT_DIR --train mnist \
-        [--size 64] [--steps 300] [--batch 32] [--lr 2e-3]
+        [--size 64] [--steps 300] [--batch 32] [--lr 2e-3] [--seed 12] [--classes 1000]
 
 Untrained mode (the default) is described first; --train mnist after it.
 
@@ -26,7 +26,9 @@ torch.manual_seed(12)) and then trained with Adam for --steps steps of --batch
 images on MNIST, read at run time from ../shared/data/mnist (--data-dir): the
 first 20,000 training images, 28x28 grey, resized bilinearly to --size,
 normalised with MNIST's mean 0.1307 and std 0.3081 and replicated to 3
-channels; the labels 0-9 index the nets' 1000-way heads unchanged. The
+channels; the labels 0-9 index the nets' 1000-way heads unchanged (--classes
+10 builds the nets with a 10-way head instead, torchvision's num_classes=10,
+as a user training one of these nets for a 10-class task would). The
 learning rate warms up linearly over the first 5% of the steps and then
 follows a cosine to 0. After training, each BatchNorm's running statistics are
 recomputed as the cumulative statistics of 16 seeded training batches (the rest
@@ -36,7 +38,8 @@ eval.npz --eval test images (seeded selection) with their true labels in "y",
 both in the same input units. Float accuracy is measured in PyTorch on
 --acc-test test images (the first ones of a seeded permutation, which the
 eval.npz images begin) and written to export.json with the training time.
-Data order, initialisation and dropout are seeded and torch runs with
+Data order, initialisation and dropout are seeded (--seed, 12 by default;
+the calibration and evaluation selections do not depend on it) and torch runs with
 deterministic algorithms on a fixed number of threads (--threads), so a re-run
 on the same machine and torch version gives the same weights. Nothing derived
 from the data is written outside OUT_DIR.
@@ -173,6 +176,7 @@ def float_accuracy(model, xte, yte, size, n, batch=64):
 
 
 def main():
+    global SEED  # --seed replaces the default for every seeded step
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--size", type=int, default=224)
@@ -187,7 +191,12 @@ def main():
     ap.add_argument("--acc-test", type=int, default=1000, help="test images for the float accuracy (--train)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (--train; fixed for determinism)")
     ap.add_argument("--data-dir", default=DEFAULT_DATA, help="the shared data folder (--train)")
+    ap.add_argument("--seed", type=int, default=SEED,
+                    help="seed of the weights' initialisation, data order and dropout (default 12)")
+    ap.add_argument("--classes", type=int, default=1000,
+                    help="output classes of the nets' heads (torchvision's num_classes; default 1000)")
     a = ap.parse_args()
+    SEED = a.seed
     os.makedirs(a.out, exist_ok=True)
     trained = a.train != "none"
 
@@ -215,7 +224,7 @@ def main():
 
     summary = {"torch": torch.__version__, "torchvision": torchvision.__version__,
                "onnx": onnx.__version__, "onnxruntime": ort.__version__,
-               "opset": OPSET, "seed": SEED, "size": a.size, "train": a.train, "complete": False, "nets": {}}
+               "opset": OPSET, "seed": SEED, "classes": a.classes, "size": a.size, "train": a.train, "complete": False, "nets": {}}
     if trained:
         summary["training"] = {"data": "MNIST first 20k training images minus the calibration images",
                                "steps": a.steps, "batch": a.batch, "optimizer": "Adam", "lr": a.lr,
@@ -224,7 +233,7 @@ def main():
     for name in a.nets.split(","):
         t0 = time.time()
         torch.manual_seed(SEED)
-        model = getattr(torchvision.models, name)(weights=None)
+        model = getattr(torchvision.models, name)(weights=None, num_classes=a.classes)
         info = {}
         if trained:
             print(f"{name}: training", flush=True)
