@@ -151,7 +151,8 @@ struct Eval: ParsableCommand {
         s += "  \"agreement\": \(Double(agree) / Double(n)),\n  \"sqnr_samples\": \(min(sqnrSamples, n)),\n"
         s += "  \"layers\": [\n" + report.map { r in
           "    {\"index\": \(r.op), \"name\": \(jsonString(r.name)), \"type\": \(jsonString(r.type)), "
-            + "\"sqnr_db\": \(db(r.sqnr)), \"sqnr_db_ci95\": [\(db(r.interval.lo)), \(db(r.interval.hi))]}"
+            + "\"sqnr_db\": \(db(r.sqnr)), \"sqnr_db_ci95\": [\(db(r.interval.lo)), \(db(r.interval.hi))], "
+            + "\"clipped\": \(r.clipped), \"clip_noise_share\": \(r.clipNoiseShare)}"
         }.joined(separator: ",\n") + "\n  ]"
       }
       print(s + "\n}")
@@ -170,11 +171,18 @@ struct Eval: ParsableCommand {
     }
     print("")
     print("Per-layer quantization error, SQNR over \(min(sqnrSamples, n)) samples, worst first "
-          + "(95 % interval: bootstrap over the samples):")
+          + "(95 % interval: bootstrap over the samples; clipped: float values beyond the int8 range, "
+          + "and their share of the noise):")
     func dB1(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "exact" : "-inf") }
-    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB", "95 % interval"], rows: report.map { r in
+    func clipText(_ r: LayerErrors.Row) -> String {
+      guard r.clipped > 0 else { return "0" }
+      let pct = 100 * r.clipped
+      return (pct < 0.01 ? "<0.01 %" : String(format: "%.2f %%", pct)) + String(format: " (%.0f %%)", 100 * r.clipNoiseShare)
+    }
+    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB", "95 % interval", "Clipped (of noise)"],
+               rows: report.map { r in
       [String(r.op), "\(shortName(r.name)) (\(r.type))", shapeString(r.shape), dB1(r.sqnr),
-       r.sqnr.isFinite ? "\(dB1(r.interval.lo))–\(dB1(r.interval.hi))" : ""]
+       r.sqnr.isFinite ? "\(dB1(r.interval.lo))–\(dB1(r.interval.hi))" : "", clipText(r)]
     }, rightAlignedFrom: 3)
     if layers.unmatched > 0 {
       print("\(layers.unmatched) layer(s) without a float tensor of the same name are not listed.")
@@ -270,11 +278,19 @@ struct LayerErrors {
     let op: Int; let name: String; let type: String; let shape: [Int]; let sqnr: Double
     /// 95 % bootstrap interval over the samples (SQNRSamples.interval).
     let interval: (lo: Double, hi: Double)
+    /// The share of the compared float values beyond the int8 tensor's
+    /// range by more than half a step (values no rounding reaches), and the
+    /// share of the noise energy that their clipping makes: a high clipped
+    /// share means the range is too narrow (more or more varied calibration
+    /// data), a low one that the error is rounding.
+    let clipped: Double, clipNoiseShare: Double
   }
   let ops: [OpSummary]
   var byName: [String: [Int]] = [:]
   /// Per op: signal and noise energy of each sample.
   var energy: [Int: SQNRSamples] = [:]
+  /// Per op: values compared, values clipped, and the clipping's noise energy.
+  var clipping: [Int: (values: Int, clipped: Int, noise: Double)] = [:]
 
   /// Output quantization (scale, zero point) of each op, read once.
   let outputQuant: [(scale: Double, zeroPoint: Int32)]
@@ -319,7 +335,9 @@ struct LayerErrors {
       guard let q = outputs[op], q.count == float.count else { continue }
       let (scale, zeroPoint) = outputQuant[op]
       let (lo, hi) = clamp[op] ?? (-.infinity, .infinity)
-      var s = 0.0, e = 0.0
+      // The int8 range in float, half a step wider: what rounding still reaches.
+      let qLo = scale * (Double(-128 - zeroPoint) - 0.5), qHi = scale * (Double(127 - zeroPoint) + 0.5)
+      var s = 0.0, e = 0.0, clipNoise = 0.0, clipped = 0, values = 0
       for k in 0..<q.count {
         var f = Double(float[k])
         // Sentinels, not data: the -FLT_MAX a padding node before a max pool
@@ -331,15 +349,27 @@ struct LayerErrors {
         let d = Swift.min(Swift.max(scale * Double(Int32(q[k]) - zeroPoint), lo), hi)
         s += f * f
         e += (f - d) * (f - d)
+        values += 1
+        if f < qLo || f > qHi {
+          clipped += 1
+          let c = f - Swift.min(Swift.max(f, qLo), qHi)
+          clipNoise += c * c
+        }
       }
       energy[op, default: SQNRSamples()].append(signal: s, noise: e)
+      let t = clipping[op] ?? (0, 0, 0)
+      clipping[op] = (t.values + values, t.clipped + clipped, t.noise + clipNoise)
     }
   }
 
   func report() -> [Row] {
     energy.map { op, samples in
-      Row(op: op, name: ops[op].outputName, type: ops[op].typeName, shape: ops[op].outputShape,
-          sqnr: samples.sqnr, interval: samples.interval())
+      let c = clipping[op] ?? (0, 0, 0)
+      let noise = samples.noise.reduce(0, +)
+      return Row(op: op, name: ops[op].outputName, type: ops[op].typeName, shape: ops[op].outputShape,
+                 sqnr: samples.sqnr, interval: samples.interval(),
+                 clipped: c.values > 0 ? Double(c.clipped) / Double(c.values) : 0,
+                 clipNoiseShare: noise > 0 ? Swift.min(1, c.noise / noise) : 0)
     }.sorted { $0.sqnr != $1.sqnr ? $0.sqnr < $1.sqnr : $0.op < $1.op }
   }
 }

@@ -209,6 +209,62 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// Each row reports the float values beyond its int8 range: none on the
+  /// calibration data itself (min-max ranges cover it, the zero point's
+  /// rounding moves the grid by less than the half step allowed), and on
+  /// data twice as wide, the conv row's share of clipped values as counted
+  /// from the float model. The text report has the column.
+  @Test func eval_reports_the_clipped_values_of_each_row() throws {
+    let (wide, _) = convHardSwishSamples()
+    let narrow = wide.map { $0 / 2 }
+    try withTempDir { dir in
+      let onnx = dir.appendingPathComponent("conv_hardswish.onnx").path
+      try Data(convActivationONNX("HardSwish")).write(to: URL(fileURLWithPath: onnx))
+      let layers = try quantizeAndEvalLayers(onnx, samples: narrow, shape: [20, 6, 6, 3], in: dir)
+      #expect(layers.count == 2, "\(layers)")
+      for row in layers {
+        #expect(row["clipped"] as? Double == 0 && row["clip_noise_share"] as? Double == 0, "\(row)")
+      }
+      // The model quantized on `narrow` (by quantizeAndEvalLayers), evaluated on `wide`.
+      let xPath = dir.appendingPathComponent("wide.npy").path
+      try Data(npy("<f4", [20, 6, 6, 3], wide.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+        .write(to: URL(fileURLWithPath: xPath))
+      let model = dir.appendingPathComponent("model.cnnrt").path, y = dir.appendingPathComponent("y.npy").path
+      let args = ["--data", xPath, "--truth", y, "--float", onnx]
+      let eval = try cnnrt(["eval", model] + args + ["--json"], in: dir)
+      try check(eval, "eval on wide data")
+      let rows = try #require(try parseJSON(eval.stdout)["layers"] as? [[String: Any]])
+      // The conv row against a count of its own: the float conv outputs
+      // (clamped at −3, as the row compares them: only HardSwish reads the
+      // conv) beyond the int8 range by more than half a step.
+      let conv = try #require(rows.first { $0["type"] as? String == "Conv2D" })
+      let g = try FloatGraph(onnx: convActivationONNX("HardSwish"))
+      let ex = try FloatExecutor(graph: g)
+      let q = try RuntimeModel(path: model).outputTensorOf(op: 0)
+      let qLo = Double(q.scale) * (Double(-128 - q.zeroPoint) - 0.5)
+      let qHi = Double(q.scale) * (Double(127 - q.zeroPoint) + 0.5)
+      var beyond = 0, total = 0
+      for k in 0..<20 {
+        let all = try ex.runAll([Array(wide[(k * 108)..<(k * 108 + 108)])])
+        for v in all[g.nodes[0].output] {
+          let f = max(Double(v), -3)
+          total += 1
+          if f < qLo || f > qHi { beyond += 1 }
+        }
+      }
+      #expect(beyond > total / 100, "the test needs clipped conv values: \(beyond) of \(total)")
+      #expect(conv["clipped"] as? Double == Double(beyond) / Double(total), "\(conv), expected \(beyond) of \(total)")
+      #expect((conv["clip_noise_share"] as? Double ?? 0) > 0, "\(conv)")
+      for row in rows {
+        let c = try #require(row["clipped"] as? Double), share = try #require(row["clip_noise_share"] as? Double)
+        #expect(c >= 0 && c <= 1 && share >= 0 && share <= 1 && (c > 0) == (share > 0), "\(row)")
+      }
+      let text = try cnnrt(["eval", model] + args, in: dir)
+      try check(text, "eval (text)")
+      #expect(text.stdout.contains("Clipped (of noise)") && text.stdout.contains(" %)"), "\(text.stdout)")
+    }
+  }
+
   /// A conv read only by HardSwish is quantized from −3 up (below, HardSwish
   /// gives 0 whatever the value); its eval row compares from −3 up too, so
   /// it measures rounding, not the cut (it read about 15 dB before).
