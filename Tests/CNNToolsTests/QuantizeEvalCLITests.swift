@@ -265,6 +265,28 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// pads.onnx pads its input with 0.5 before a max pool: on inputs in
+  /// [−0.25, 0.25) the input's range is widened to hold 0.5 (the Pad shares
+  /// the input's quantization; before, 0.5 became the range's top, 0.25, on
+  /// every padded position), and no row of `cnnrt eval` on the calibration
+  /// data itself has a clipped value (the padded rows had 39 %).
+  @Test func a_pad_constant_beyond_the_input_range_widens_it() throws {
+    let onnx = repoRoot.appendingPathComponent("Tests/Golden/onnx/ops/pads.onnx").path
+    var rng = SplitMix64(seed: 5)
+    let x = (0..<(20 * 7 * 7 * 2)).map { _ in Float(rng.next() % 1000) / 2000 - 0.25 }
+    let g = try FloatGraph(onnx: try [UInt8](Data(contentsOf: URL(fileURLWithPath: onnx))))
+    let r = try Quantizer.quantize(g, samples: (0..<20).map { Array(x[($0 * 98)..<($0 * 98 + 98)]) },
+                                   options: .init(imageInput: false))
+    let q = try #require(r.quantization[g.inputs[0]])
+    #expect(q.dequantize(127) >= 0.5 - q.scale / 2 && q.dequantize(-128) <= -0.25, "\(q)")
+    #expect(q.dequantize(127) < 0.5 + 2 * q.scale, "\(q)")
+    try withTempDir { dir in
+      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 7, 7, 2], in: dir)
+      #expect(layers.count == 5, "\(layers)")
+      for row in layers { #expect(row["clipped"] as? Double == 0, "\(row)") }
+    }
+  }
+
   /// A conv read only by HardSwish is quantized from −3 up (below, HardSwish
   /// gives 0 whatever the value); its eval row compares from −3 up too, so
   /// it measures rounding, not the cut (it read about 15 dB before).

@@ -1,8 +1,8 @@
 // Pad, tools side: TFLite PAD / PADV2 of H, W and C (int8: the constant
 // must be in the input's quantization; float), ONNX Pad (constant mode; a
 // zero Pad read only by Convs folds into their padding instead), float
-// evaluation, quantization (the output shares the input's; PADV2's value
-// quantized with it) and the builder's rules and record fields (channel pads
+// evaluation, quantization (the output shares the input's, whose range the
+// quantizer widens to hold the constant; PADV2's value quantized with it) and the builder's rules and record fields (channel pads
 // in filterH/filterW, the constant in `extra`).
 
 import CNNRuntime
@@ -143,6 +143,13 @@ enum PadOp: ToolOp {
   }
 
   // MARK: Quantization
+
+  /// The constant, unless it is 0 (every range holds it) or the −FLT_MAX the
+  /// ONNX importer pads a max pool's input with, which stands for −∞ and
+  /// becomes −128.
+  static func constantsInInputQuantization(_ n: FloatGraph.Node) -> [Float] {
+    n.padValue != 0 && n.padValue.magnitude < Float.greatestFiniteMagnitude / 2 ? [n.padValue] : []
+  }
 
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     let (x, xq) = q.input(n)

@@ -70,6 +70,10 @@ protocol ToolOp: Sendable {
   /// read only by such nodes is quantized over at most the hull of their
   /// ranges, which loses nothing and gives finer steps.
   static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)?
+  /// Constants the node writes into its output in its input's quantization
+  /// (a Pad's constant): the quantizer widens the range the input's
+  /// quantization is chosen from to hold them (`Quantizer.heldValues`).
+  static func constantsInInputQuantization(_ n: FloatGraph.Node) -> [Float]
   /// FloatGraph node → ModelBuilder op; returns the output and its quantization.
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant)
 
@@ -131,6 +135,7 @@ extension ToolOp {
   static func prepareFloat(_ n: FloatGraph.Node, _ g: FloatGraph) -> (packed: [Float], bias: [Float]) { ([], []) }
   static func weightChannelAxis(_ kind: FloatGraph.Kind) -> Int? { nil }
   static func usefulInputRange(_ n: FloatGraph.Node) -> (min: Float, max: Float)? { nil }
+  static func constantsInInputQuantization(_ n: FloatGraph.Node) -> [Float] { [] }
   static func quantize(_ n: FloatGraph.Node, _ q: inout QuantizerState) throws -> (TensorID, ActivationQuant) {
     throw FloatGraphError.unsupported("\(n.origin): \(n.kind) cannot be quantized")
   }

@@ -178,6 +178,7 @@ public enum Quantizer {
     q.roundedWeights = weights
     q.weightCache = cache
     q.usefulRange = usefulRanges(g)
+    q.held = heldValues(g)
     // join: a concatenation's inputs and output get one quantization (Ops/Concatenation.swift).
     try q.shareConcatenationQuantization()
 
@@ -227,6 +228,27 @@ public enum Quantizer {
       let rs = ns.map { ToolOpTable.unit(g.nodes[$0].kind).usefulInputRange(g.nodes[$0]) }
       guard rs.allSatisfy({ $0 != nil }) else { continue }
       out[t] = (rs.map { $0!.min }.min()!, rs.map { $0!.max }.max()!)
+    }
+    return out
+  }
+
+  /// Per calibrated tensor: the hull of the constants that ops sharing its
+  /// quantization write (`ToolOp.constantsInInputQuantization`), followed
+  /// back through every op that shares its input's quantization. A tensor
+  /// in a concatenation's shared group is left as it is.
+  static func heldValues(_ g: FloatGraph) -> [Int: (min: Float, max: Float)] {
+    var producer: [Int: FloatGraph.Node] = [:]
+    for n in g.nodes { producer[n.output] = n }
+    var out: [Int: (min: Float, max: Float)] = [:]
+    for n in g.nodes {
+      let values = ToolOpTable.unit(n.kind).constantsInInputQuantization(n)
+      guard let lo = values.min(), let hi = values.max() else { continue }
+      var t = n.inputs[0]
+      while let p = producer[t], ToolOpTable.unit(p.kind).sharesInputQuantization, p.kind != .concatenation {
+        t = p.inputs[0]
+      }
+      let h = out[t] ?? (lo, hi)
+      out[t] = (Swift.min(h.min, lo), Swift.max(h.max, hi))
     }
     return out
   }
@@ -326,6 +348,8 @@ struct QuantizerState {
   var weightCache: WeightCache? = nil
   /// Tensors read only by ops whose output is constant outside a range (`Quantizer.usefulRanges`).
   var usefulRange: [Int: (min: Float, max: Float)] = [:]
+  /// Constants a tensor's quantization must hold (`Quantizer.heldValues`).
+  var held: [Int: (min: Float, max: Float)] = [:]
 
   init(graph: FloatGraph, options: Quantizer.Options, calibrator: Calibrator, stats: [Int: TensorStats],
        fullRange: Set<Int>) {
@@ -338,7 +362,8 @@ struct QuantizerState {
     if let q = shared[t] { return q }
     if let q = g.tensors[t].fixedQuantization?.activation { return q }
     guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
-    let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+    var r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+    if let h = held[t] { r = (Swift.min(r.min, h.min), Swift.max(r.max, h.max)) }
     guard let u = usefulRange[t], !fullRange.contains(t), r.min < u.min || r.max > u.max else {
       return ActivationQuant(min: r.min, max: r.max)
     }
