@@ -243,9 +243,11 @@ public enum Quantizer {
     for n in g.nodes {
       let values = ToolOpTable.unit(n.kind).constantsInInputQuantization(n)
       guard let lo = values.min(), let hi = values.max() else { continue }
-      var t = n.inputs[0]
-      while let p = producer[t], ToolOpTable.unit(p.kind).sharesInputQuantization, p.kind != .concatenation {
+      var t = n.inputs[0], steps = 0
+      while let p = producer[t], ToolOpTable.unit(p.kind).sharesInputQuantization, p.kind != .concatenation,
+            steps < g.nodes.count {  // a graph is acyclic; the bound only keeps a malformed one from looping
         t = p.inputs[0]
+        steps += 1
       }
       let h = out[t] ?? (lo, hi)
       out[t] = (Swift.min(h.min, lo), Swift.max(h.max, hi))
