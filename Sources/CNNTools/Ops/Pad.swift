@@ -2,8 +2,9 @@
 // must be in the input's quantization; float), ONNX Pad (constant mode; a
 // zero Pad read only by Convs folds into their padding instead), float
 // evaluation, quantization (the output shares the input's, whose range the
-// quantizer widens to hold the constant; PADV2's value quantized with it) and the builder's rules and record fields (channel pads
-// in filterH/filterW, the constant in `extra`).
+// quantizer widens to hold the constant; PADV2's value quantized with it)
+// and the builder's rules and record fields (channel pads in
+// filterH/filterW, the constant in `extra`).
 
 import CNNRuntime
 
