@@ -178,9 +178,9 @@ func forEachOutputChunk(_ s: UnsafeMutablePointer<Int16>, rowElems: Int, kH: Int
 /// The widest strip of output pixels (at most outW) whose scratch rows fit
 /// `capacity` int16 kH + 4 * strideH times (room for four strides of new
 /// rows, so the kept rows are copied back to the buffer's start at most
-/// every fourth output row); 0 when rows cannot be kept (strideH >= kH: no row is shared; dilH > 1; or strips narrower
-/// than 4 pixels, whose repeated edge columns would cost more than the
-/// rows save).
+/// every fourth output row); 0 when rows cannot be kept (strideH >= kH: no
+/// row is shared; dilH > 1; or strips narrower than 4 pixels, whose
+/// repeated edge columns would cost more than the rows save).
 @inline(__always)
 func keptRowsStrip(capacity: Int, S: Int, kH: Int, kW: Int, strideH: Int, strideW: Int, dilH: Int, dilW: Int,
                    outW: Int) -> Int {

@@ -287,6 +287,28 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// The same through a concatenation's shared quantization: x → concat(x,
+  /// x) → Pad 0.5 on inputs in [−0.25, 0.25) widens the group's range (the
+  /// model input's) to hold 0.5.
+  @Test func a_pad_constant_after_a_concatenation_widens_the_shared_range() throws {
+    var cat = FloatGraph.Node(kind: .concatenation, inputs: [0, 0], output: 1, origin: "cat")
+    cat.axis = 3
+    var pad = FloatGraph.Node(kind: .pad, inputs: [1], output: 2, origin: "pad")
+    pad.pads = [1, 1, 1, 1, 0, 0]
+    pad.padValue = 0.5
+    let g = try FloatGraph(tensors: [FloatGraph.Tensor(name: "x", shape: [1, 4, 4, 2]),
+                                     FloatGraph.Tensor(name: "c", shape: [1, 4, 4, 4]),
+                                     FloatGraph.Tensor(name: "p", shape: [1, 6, 6, 4])],
+                           nodes: [cat, pad], inputs: [0], outputs: [2])
+    var rng = SplitMix64(seed: 9)
+    let samples = (0..<8).map { _ in (0..<32).map { _ in Float(rng.next() % 1000) / 2000 - 0.25 } }
+    let r = try Quantizer.quantize(g, samples: samples, options: .init(imageInput: false))
+    let q = try #require(r.quantization[0])
+    #expect(r.quantization[1] == q && r.quantization[2] == q)
+    #expect(q.dequantize(127) >= 0.5 - q.scale / 2 && q.dequantize(127) < 0.5 + 2 * q.scale, "\(q)")
+    #expect(q.dequantize(-128) <= -0.24, "\(q)")
+  }
+
   /// A conv read only by HardSwish is quantized from −3 up (below, HardSwish
   /// gives 0 whatever the value); its eval row compares from −3 up too, so
   /// it measures rounding, not the cut (it read about 15 dB before).

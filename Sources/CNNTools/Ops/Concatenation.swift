@@ -313,9 +313,12 @@ extension QuantizerState {
       } else {
         var lo = Float.infinity, hi = -Float.infinity
         for t in chosen {
-          guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
-          let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+          let r = try calibratedRange(t)
           lo = Swift.min(lo, r.min); hi = Swift.max(hi, r.max)
+        }
+        // Constants written in the group's quantization (a Pad after the concatenation).
+        for t in members where !chosen.contains(t) {
+          if let h = held[t] { lo = Swift.min(lo, h.min); hi = Swift.max(hi, h.max) }
         }
         shared = ActivationQuant(min: lo, max: hi)
       }

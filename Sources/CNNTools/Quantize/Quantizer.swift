@@ -234,8 +234,8 @@ public enum Quantizer {
 
   /// Per calibrated tensor: the hull of the constants that ops sharing its
   /// quantization write (`ToolOp.constantsInInputQuantization`), followed
-  /// back through every op that shares its input's quantization. A tensor
-  /// in a concatenation's shared group is left as it is.
+  /// back through every op that shares its input's quantization (to a
+  /// concatenation's output, whose shared group then holds them).
   static func heldValues(_ g: FloatGraph) -> [Int: (min: Float, max: Float)] {
     var producer: [Int: FloatGraph.Node] = [:]
     for n in g.nodes { producer[n.output] = n }
@@ -363,9 +363,7 @@ struct QuantizerState {
   func own(_ t: Int) throws -> ActivationQuant {
     if let q = shared[t] { return q }
     if let q = g.tensors[t].fixedQuantization?.activation { return q }
-    guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
-    var r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
-    if let h = held[t] { r = (Swift.min(r.min, h.min), Swift.max(r.max, h.max)) }
+    let r = try calibratedRange(t)
     guard let u = usefulRange[t], !fullRange.contains(t), r.min < u.min || r.max > u.max else {
       return ActivationQuant(min: r.min, max: r.max)
     }
@@ -384,6 +382,17 @@ struct QuantizerState {
       q = ActivationQuant(min: lo, max: hi)
     }
     return q
+  }
+
+  /// The range activation `t`'s quantization is chosen from: its min-max
+  /// where it must keep it (`fullRange`), else the calibration method's;
+  /// widened to hold the constants ops sharing its quantization write
+  /// (`held`). A concatenation's shared group takes the hull of its members'.
+  func calibratedRange(_ t: Int) throws -> (min: Float, max: Float) {
+    guard let st = stats[t] else { throw FloatGraphError.invalidModel("tensor \(g.tensors[t].name) was not calibrated") }
+    let r = fullRange.contains(t) ? (min: st.min, max: st.max) : calibrator.range(st)
+    guard let h = held[t] else { return r }
+    return (Swift.min(r.min, h.min), Swift.max(r.max, h.max))
   }
 
   func name(_ t: Int) -> String? { g.tensors[t].name.isEmpty ? nil : String(g.tensors[t].name.prefix(200)) }
