@@ -22,6 +22,11 @@ struct Eval: ParsableCommand {
       With --float, each layer's int8 output is compared with the float model's tensor of the \
       same name: SQNR = 10·log10(Σ float² / Σ (float − dequantized int8)²) in dB over the first \
       --sqnr-samples samples. Low SQNR marks the layer where quantization loses accuracy. \
+      Two more figures per layer tell where the error comes from: "alone", the op run once more \
+      on its inputs' float values rounded to their int8 grids (one layer's error: its inputs' \
+      rounding, its weights and arithmetic, its output's rounding; an input without a float twin \
+      comes from the int8 run), and "rounding", the float output rounded to the op's int8 grid \
+      (the least error that grid allows). \
       A tensor read only by HardSwish is compared from −3 up, and one read only by lookup \
       tables that are flat at its int8 ends within those ends (the quantizer cuts such \
       ranges; values beyond change nothing downstream).
@@ -103,30 +108,56 @@ struct Eval: ParsableCommand {
     }
 
     var int8Top1 = 0, int8TopK = 0, floatTop1 = 0, floatTopK = 0, agree = 0
-    var layers = LayerErrors(runtime: m)
+    // layers: the int8 model as it runs; alone: each op run on its inputs'
+    // float values rounded to their int8 grids; rounding: each float output
+    // rounded to its op's int8 grid, the least error that grid allows.
+    var layers = LayerErrors(runtime: m), alone = LayerErrors(runtime: m), rounding = LayerErrors(runtime: m)
     let bar = ProgressBar("eval", total: ds.count, enabled: !noProgress && !output.json)
     for (i, sample) in ds.samples.enumerated() {
       let label = truthIndices[i]
       let observe = reference != nil && i < sqnrSamples
-      var int8Outputs: [Int: [Int8]] = [:]
+      // The float model first: its named tensors (by the int8 op output names
+      // they are compared with) feed the int8 run that rounds each op's inputs.
+      var floats: [String: [Float]] = [:]
+      var floatRanked: [Int] = []
+      if let ref = reference {
+        do {
+          floatRanked = try ref.rank(sample, observe: observe ? { name, values in
+            floats[String(name.prefix(200))] = Array(values)
+          } : nil)
+        } catch {
+          throw fail("\(float!): sample \(i): \(error)", code: ExitCodes.badData)
+        }
+      }
+      var int8Outputs: [Int: [Int8]] = [:], aloneOutputs: [Int: [Int8]] = [:]
       let ranked: [Int]
       do {
         ranked = try m.observingOps({ op, out in if observe { int8Outputs[op] = Array(out) } }) {
           try rankInt8(m, sample)
+        }
+        if observe {
+          // Each op's output is recorded, then replaced by its float twin
+          // rounded to the output's grid before the next op reads it.
+          _ = try m.rewritingOps({ op, out in
+            aloneOutputs[op] = Array(out)
+            if let f = floats[layers.ops[op].outputName], f.count == out.count {
+              layers.round(f, op: op, into: out)
+            }
+          }) { try rankInt8(m, sample) }
         }
       } catch {
         throw fail("\(ds.source): sample \(i): \(error)", code: ExitCodes.badData)
       }
       if ranked.first == label { int8Top1 += 1 }
       if ranked.prefix(top).contains(label) { int8TopK += 1 }
-      if let ref = reference {
-        let floatRanked: [Int]
-        do {
-          floatRanked = try ref.rank(sample, observe: observe ? { name, values in
-            layers.add(floatName: name, float: values, int8: int8Outputs)
-          } : nil)
-        } catch {
-          throw fail("\(float!): sample \(i): \(error)", code: ExitCodes.badData)
+      if reference != nil {
+        for (name, values) in floats {
+          let roundedOutputs = layers.rounded(values, name: name)
+          values.withUnsafeBufferPointer { v in
+            layers.add(floatName: name, float: v, int8: int8Outputs)
+            alone.add(floatName: name, float: v, int8: aloneOutputs)
+            rounding.add(floatName: name, float: v, int8: roundedOutputs)
+          }
         }
         if floatRanked.first == label { floatTop1 += 1 }
         if floatRanked.prefix(top).contains(label) { floatTopK += 1 }
@@ -139,6 +170,8 @@ struct Eval: ParsableCommand {
     let n = ds.count
     func pct(_ k: Int) -> String { String(format: "%.2f %%", 100 * Double(k) / Double(n)) }
     let report = layers.report()
+    func aloneDB(_ op: Int) -> Double { alone.energy[op]?.sqnr ?? .nan }
+    func roundingDB(_ op: Int) -> Double { rounding.energy[op]?.sqnr ?? .nan }
     func db(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "null" }
     if output.json {
       var s = "{\n  \"model\": \(jsonString(model)),\n  \"data\": \(jsonString(ds.source)),\n"
@@ -152,6 +185,7 @@ struct Eval: ParsableCommand {
         s += "  \"layers\": [\n" + report.map { r in
           "    {\"index\": \(r.op), \"name\": \(jsonString(r.name)), \"type\": \(jsonString(r.type)), "
             + "\"sqnr_db\": \(db(r.sqnr)), \"sqnr_db_ci95\": [\(db(r.interval.lo)), \(db(r.interval.hi))], "
+            + "\"alone_sqnr_db\": \(db(aloneDB(r.op))), \"rounding_sqnr_db\": \(db(roundingDB(r.op))), "
             + "\"clipped\": \(r.clipped), \"clip_noise_share\": \(r.clipNoiseShare)}"
         }.joined(separator: ",\n") + "\n  ]"
       }
@@ -171,18 +205,24 @@ struct Eval: ParsableCommand {
     }
     print("")
     print("Per-layer quantization error, SQNR over \(min(sqnrSamples, n)) samples, worst first "
-          + "(95 % interval: bootstrap over the samples; clipped: float values beyond the int8 range, "
-          + "and their share of the noise):")
-    func dB1(_ v: Double) -> String { v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "exact" : "-inf") }
+          + "(95 % interval: bootstrap over the samples; alone: the op run on its inputs' float values "
+          + "rounded to their int8 grids, one layer's error; rounding: its float output rounded "
+          + "to its int8 grid, the least error that grid allows; clipped: float values beyond the int8 "
+          + "range, and their share of the noise):")
+    func dB1(_ v: Double) -> String {
+      v.isNaN ? "" : v.isFinite ? String(format: "%.1f", v) : (v > 0 ? "exact" : "-inf")
+    }
     func clipText(_ r: LayerErrors.Row) -> String {
       guard r.clipped > 0 else { return "0" }
       let pct = 100 * r.clipped
       return (pct < 0.01 ? "<0.01 %" : String(format: "%.2f %%", pct)) + String(format: " (%.0f %%)", 100 * r.clipNoiseShare)
     }
-    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB", "95 % interval", "Clipped (of noise)"],
+    printTable(header: ["#", "Layer (type)", "Output Shape", "SQNR dB", "95 % interval", "Alone dB", "Rounding dB",
+                        "Clipped (of noise)"],
                rows: report.map { r in
       [String(r.op), "\(shortName(r.name)) (\(r.type))", shapeString(r.shape), dB1(r.sqnr),
-       r.sqnr.isFinite ? "\(dB1(r.interval.lo))–\(dB1(r.interval.hi))" : "", clipText(r)]
+       r.sqnr.isFinite ? "\(dB1(r.interval.lo))–\(dB1(r.interval.hi))" : "", dB1(aloneDB(r.op)),
+       dB1(roundingDB(r.op)), clipText(r)]
     }, rightAlignedFrom: 3)
     if layers.unmatched > 0 {
       print("\(layers.unmatched) layer(s) without a float tensor of the same name are not listed.")
@@ -328,6 +368,27 @@ struct LayerErrors {
   }
 
   var unmatched: Int { ops.count - energy.count }
+
+  /// Float values on op `op`'s output grid (round half away from zero, as
+  /// the runtime's Quantize), written to `out`.
+  func round(_ f: [Float], op: Int, into out: UnsafeMutableBufferPointer<Int8>) {
+    let (scale, zeroPoint) = outputQuant[op]
+    for k in 0..<Swift.min(f.count, out.count) {
+      let v = (Double(f[k]) / scale).rounded(.toNearestOrAwayFromZero) + Double(zeroPoint)
+      out[k] = v.isNaN ? Int8(clamping: zeroPoint) : Int8(Swift.min(Swift.max(v, -128), 127))
+    }
+  }
+
+  /// The float tensor `name` on the output grid of each op compared with it.
+  func rounded(_ f: [Float], name: String) -> [Int: [Int8]] {
+    var out: [Int: [Int8]] = [:]
+    for op in byName[name] ?? [] {
+      var q = [Int8](repeating: 0, count: f.count)
+      q.withUnsafeMutableBufferPointer { round(f, op: op, into: $0) }
+      out[op] = q
+    }
+    return out
+  }
 
   mutating func add(floatName: String, float: UnsafeBufferPointer<Float>, int8 outputs: [Int: [Int8]]) {
     guard let opList = byName[String(floatName.prefix(200))] else { return }

@@ -297,6 +297,16 @@ public final class RuntimeModel {
     return try work()
   }
 
+  /// Like `observingOps`, but `body` may overwrite the op's output: the
+  /// buffer is the output tensor's bytes in this context's arena (memory
+  /// the context owns and the runtime wrote), which the later ops of the
+  /// run then read. For error analysis (`cnnrt eval`'s per-op error with
+  /// float inputs); the C observer sees the same bytes read-only.
+  public func rewritingOps<R>(_ body: @escaping (Int, UnsafeMutableBufferPointer<Int8>) -> Void,
+                              during work: () throws -> R) rethrows -> R {
+    try observingOps({ op, out in body(op, UnsafeMutableBufferPointer(mutating: out)) }, during: work)
+  }
+
   /// Per-op times of the last run, in nanoseconds.
   public var lastOpTimesNs: [UInt64] {
     (0..<opCount).map { i in

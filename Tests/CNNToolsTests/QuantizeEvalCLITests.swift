@@ -265,6 +265,36 @@ private func expectConvHardSwishRowsAbove30(_ bytes: [UInt8], samples x: [Float]
     }
   }
 
+  /// The "alone" figure runs each op on its inputs' float values rounded to
+  /// their grids, the "rounding" one rounds the float output to the op's
+  /// grid. On conv → max pool: the conv reads the model input, so alone is
+  /// its SQNR; the max pool shares the conv's grid and max commutes with
+  /// rounding, so alone is exactly rounding, while its SQNR (the conv's
+  /// weights and arithmetic upstream) is lower. Without the rewriting of
+  /// the conv's output the max pool's alone would be its SQNR.
+  @Test func eval_runs_each_op_alone_on_rounded_float_inputs() throws {
+    var pool = ONNXAttributeProto(); pool.name = "kernel_shape"; pool.type = .ints; pool.ints = [2, 2]
+    let bytes = convActivationONNX("MaxPool", [pool])
+    let (x, _) = convHardSwishSamples()
+    try withTempDir { dir in
+      let onnx = dir.appendingPathComponent("conv_maxpool.onnx").path
+      try Data(bytes).write(to: URL(fileURLWithPath: onnx))
+      let layers = try quantizeAndEvalLayers(onnx, samples: x, shape: [20, 6, 6, 3], in: dir)
+      let conv = try #require(layers.first { $0["type"] as? String == "Conv2D" }, "\(layers)")
+      let maxPool = try #require(layers.first { $0["type"] as? String == "MaxPool2D" }, "\(layers)")
+      func dB(_ row: [String: Any], _ key: String) throws -> Double { try #require(row[key] as? Double, "\(key): \(row)") }
+      #expect(try dB(conv, "alone_sqnr_db") == dB(conv, "sqnr_db"))
+      #expect(try dB(conv, "rounding_sqnr_db") > dB(conv, "sqnr_db"))
+      #expect(try dB(maxPool, "alone_sqnr_db") == dB(maxPool, "rounding_sqnr_db"))
+      #expect(try dB(maxPool, "sqnr_db") < dB(maxPool, "alone_sqnr_db") - 1)
+      let model = dir.appendingPathComponent("model.cnnrt").path
+      let text = try cnnrt(["eval", model, "--data", dir.appendingPathComponent("x.npy").path, "--truth",
+                            dir.appendingPathComponent("y.npy").path, "--float", onnx], in: dir)
+      try check(text, "eval (text)")
+      #expect(text.stdout.contains("Alone dB") && text.stdout.contains("Rounding dB"), "\(text.stdout)")
+    }
+  }
+
   /// pads.onnx pads its input with 0.5 before a max pool: on inputs in
   /// [−0.25, 0.25) the input's range is widened to hold 0.5 (the Pad shares
   /// the input's quantization; before, 0.5 became the range's top, 0.25, on
