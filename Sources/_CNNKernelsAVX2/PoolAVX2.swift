@@ -5,7 +5,9 @@
 // MaxPool2D: per output pixel, 32 channels at a time, the signed byte maximum
 // (vpmaxsb) of every in-bounds tap starting from -128, then the activation
 // clamp (vpmaxsb with act_min, vpminsb with act_max, in the reference's
-// order); channels past the last multiple of 32 take the scalar loop.
+// order); a channel count that is not a multiple of 32 ends with a vector
+// over the last 32 channels (16 or 8 below 32 channels; fewer than 8: the
+// scalar loop).
 //
 // AveragePool2D:
 // Per output pixel, 32 (then 8) channels at a time: every in-bounds tap's
@@ -138,38 +140,57 @@ public func cnnrtMaxPoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: Unsaf
   let vMin = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMin))
   let vMax = _mm256_set1_epi8(Int8(truncatingIfNeeded: actMax))
 
+  let lowest16 = _mm_set1_epi8(-128)
+  let vMin16 = _mm_set1_epi8(Int8(truncatingIfNeeded: actMin))
+  let vMax16 = _mm_set1_epi8(Int8(truncatingIfNeeded: actMax))
+
   forEachPoolWindow(p, input, output) { w in
     let out = w.out
-    var c = 0
-    while c &+ 32 <= C {
+    /// Channels c..<c+32: the maximum of every tap, clamped, stored.
+    @inline(__always) func block32(_ c: Int) {
       var m = lowest
-      var row = w.first + c
-      var fy = 0
-      while fy < w.rows {
-        var q = row
-        var fx = 0
-        while fx < w.cols {
-          m = _mm256_max_epi8(m, _mm256_loadu_si256(UnsafeRawPointer(q).assumingMemoryBound(to: __m256i.self)))
-          q += C
-          fx &+= 1
-        }
-        row += w.rowStep
-        fy &+= 1
+      w.forEachTap(c) { q in
+        m = _mm256_max_epi8(m, _mm256_loadu_si256(UnsafeRawPointer(q).assumingMemoryBound(to: __m256i.self)))
       }
       m = _mm256_min_epi8(_mm256_max_epi8(m, vMin), vMax)
       _mm256_storeu_si256(UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m256i.self), m)
-      c &+= 32
     }
-    while c < C {
-      var v: Int32 = -128
+    /// Channels c..<c+16 (`eight`: c..<c+8, 8-byte loads and store).
+    @inline(__always) func block16(_ c: Int, eight: Bool) {
+      var m = lowest16
       w.forEachTap(c) { q in
-        let x = Int32(q.pointee)
-        if x > v { v = x }
+        let raw = UnsafeRawPointer(q).assumingMemoryBound(to: __m128i.self)
+        m = _mm_max_epi8(m, eight ? _mm_loadl_epi64(raw) : _mm_loadu_si128(raw))
       }
-      v = v < actMin ? actMin : v
-      v = v > actMax ? actMax : v
-      out[c] = Int8(truncatingIfNeeded: v)
-      c &+= 1
+      m = _mm_min_epi8(_mm_max_epi8(m, vMin16), vMax16)
+      let dst = UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m128i.self)
+      if eight { _mm_storel_epi64(dst, m) } else { _mm_storeu_si128(dst, m) }
+    }
+    // Whole vectors; a channel count that is not a multiple of the width
+    // ends with one more vector over the last channels, overlapping the one
+    // before it (the maximum of a channel does not depend on which vector
+    // computes it, and the output does not overlap the input).
+    if C >= 32 {
+      var c = 0
+      while c &+ 32 <= C { block32(c); c &+= 32 }
+      if c < C { block32(C &- 32) }
+    } else if C >= 8 {
+      let eight = C < 16, width = eight ? 8 : 16
+      block16(0, eight: eight)
+      if C > width { block16(C &- width, eight: eight) }
+    } else {
+      var c = 0
+      while c < C {
+        var v: Int32 = -128
+        w.forEachTap(c) { q in
+          let x = Int32(q.pointee)
+          if x > v { v = x }
+        }
+        v = v < actMin ? actMin : v
+        v = v > actMax ? actMax : v
+        out[c] = Int8(truncatingIfNeeded: v)
+        c &+= 1
+      }
     }
   }
 }

@@ -202,15 +202,30 @@ struct ConvOptimizedTests {
   }
 }
 
-@Suite("Optimised kernels: average pooling")
-struct AveragePoolOptimizedTests {
+@Suite("Optimised kernels: pooling")
+struct PoolOptimizedTests {
   @Test("AVX2 average pooling equals averagePool2DReference on random shapes and parameters")
   func randomAveragePool() {
+    checkRandomPools(average: true, seed: 0xA7E9, channelCounts: [1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64, 100])
+  }
+
+  /// Channel counts below, at and past each vector width (8, 16, 32 on
+  /// AVX2), where the last vector overlaps the one before it; 24 and 58
+  /// are ShuffleNet's.
+  @Test("AVX2 max pooling equals maxPool2DReference on random shapes and parameters")
+  func randomMaxPool() {
+    checkRandomPools(average: false, seed: 0x3A91,
+                     channelCounts: [1, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 58, 64, 65, 100])
+  }
+
+  /// 400 random pools (every fourth global) on every optimised path of this
+  /// CPU against the reference; the output buffer has 32 guard bytes after it.
+  private func checkRandomPools(average: Bool, seed: UInt64, channelCounts: [Int]) {
     let paths = optimisedPathsOnThisCPU()
     guard !paths.isEmpty else { return }
-    var rng = SplitMix64(seed: 0xA7E9)
+    var rng = SplitMix64(seed: seed)
     for i in 0..<400 {
-      let channels = [1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64, 100][rng.int(0...11)]
+      let channels = channelCounts[rng.int(0...channelCounts.count - 1)]
       let h = rng.int(1...30), w = rng.int(1...30), batches = rng.int(1...2)
       let global = i % 4 == 0
       let fH = global ? h : rng.int(1...min(h, 6)), fW = global ? w : rng.int(1...min(w, 6))
@@ -229,11 +244,21 @@ struct AveragePoolOptimizedTests {
         extreme ? (rng.bool() ? -128 : 127) : Int8(truncatingIfNeeded: rng.int(-128...127))
       }
       var want = [Int8](repeating: 0, count: outputShape.count)
-      averagePool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape, output: &want)
+      if average {
+        averagePool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape, output: &want)
+      } else {
+        maxPool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape, output: &want)
+      }
       for isa in paths {
         var got = [Int8](repeating: 0x5A, count: outputShape.count + 32)
-        averagePool2DOptimized(isa: isa, params: params, inputShape: inputShape, input: input,
-                               outputShape: outputShape, output: &got)
+        if average {
+          averagePool2DOptimized(isa: isa, params: params, inputShape: inputShape, input: input,
+                                 outputShape: outputShape, output: &got)
+        } else {
+          let ran = maxPool2DOptimized(isa: isa, params: params, inputShape: inputShape, input: input,
+                                       outputShape: outputShape, output: &got)
+          #expect(ran, "ISA \(isa): no max pool kernel ran")
+        }
         #expect(Array(got[..<want.count]) == want, "ISA \(isa): in \(inputShape) filter \(fH)x\(fW) stride \(sH)x\(sW) pad \(padTop),\(padLeft)")
         #expect(got[want.count...].allSatisfy { $0 == 0x5A }, "ISA \(isa) wrote past the output")
       }

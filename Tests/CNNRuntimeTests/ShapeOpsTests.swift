@@ -106,6 +106,50 @@ private func run(_ b: ModelBuilder, _ x: [Int8]) throws -> [[Int8]] {
     }
   }
 
+  /// Channel indices that interleave the two halves (ShuffleNet's channel
+  /// shuffle of two groups) run `interleaveHalves`; the same indices with
+  /// the last two swapped run the general gather. Both against the index
+  /// formula (the model's default path).
+  @Test func gatherInterleavingTwoHalvesMatchesIndexFormula() throws {
+    for c in [2, 6, 20, 32, 34, 58, 64, 116, 232] {
+      let interleave = (0..<c).map { $0 % 2 == 0 ? $0 / 2 : c / 2 + $0 / 2 }
+      var swapped = interleave
+      swapped.swapAt(c - 2, c - 1)
+      for idx in [interleave, swapped] {
+        var m = ModelBuilder()
+        let x = try m.addActivation(shape: [1, 3, 5, c], scale: 0.1, zeroPoint: 0)
+        let y = try m.gather(x, axis: 3, indices: idx)
+        try m.markInput(x); try m.markOutput(y)
+        let data = randomBytes(15 * c, seed: UInt64(c))
+        let want = (0..<15).flatMap { p in idx.map { data[p * c + $0] } }
+        #expect(try run(m, data)[0] == want, "\(c) channels, \(idx == interleave ? "interleave" : "swapped")")
+      }
+    }
+  }
+
+  /// The interleave on the portable path and every optimised path of this
+  /// CPU (AVX2: whole 16-byte steps, the last one overlapping when 16 does
+  /// not divide the half; halves under 16 take its loop), with guard bytes
+  /// after the output.
+  @Test func interleaveHalvesOnEveryPath() {
+    for half in [1, 3, 10, 15, 16, 17, 29, 32, 58, 116] {
+      for rows in [1, 7] {
+        let data = randomBytes(rows * 2 * half, seed: UInt64(half * 10 + rows))
+        let want = (0..<rows).flatMap { r in (0..<2 * half).map { data[r * 2 * half + ($0 % 2) * half + $0 / 2] } }
+        for isa in [KernelISA.portable] + optimisedPathsOnThisCPU() {
+          var got = [Int8](repeating: 0x5A, count: want.count + 32)
+          data.withUnsafeBufferPointer { i in
+            got.withUnsafeMutableBufferPointer { o in
+              interleaveHalves(isa: isa, rows: rows, half: half, input: i.baseAddress!, output: o.baseAddress!)
+            }
+          }
+          #expect(Array(got[..<want.count]) == want, "half \(half), rows \(rows), path \(isa)")
+          #expect(got[want.count...].allSatisfy { $0 == 0x5A }, "half \(half), path \(isa) wrote past the output")
+        }
+      }
+    }
+  }
+
   /// Split's outputs (SPLIT, SPLIT_V, UNPACK) are alive together; the parts
   /// feed later ops and model outputs in a different order.
   @Test func splitOutputsFeedLaterOps() throws {

@@ -2,7 +2,12 @@
 // indices: input 1 is a constant int32 tensor of indices along the axis in
 // `extra`, each in [0, dim) (checked at load); the output is
 // input[:axis] + indices' shape + input[axis + 1:]. Bytes are copied, as
-// TFLM's gather does for int8.
+// TFLM's gather does for int8. Indices that interleave two halves of the
+// axis (ShuffleNet's channel shuffle) run `interleaveHalves`.
+
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
 
 struct GatherData {
   var outer: Int
@@ -10,6 +15,12 @@ struct GatherData {
   var inner: Int
   var indices: UnsafeRawPointer
   var count: Int
+  /// n > 0 when the indices interleave two runs of n: output 2j reads
+  /// input j, output 2j + 1 reads input n + j (one byte each; ShuffleNet's
+  /// channel shuffle of two groups), else 0.
+  var interleaveHalf: Int
+  /// The model's kernel path (the AVX2 interleave on x86).
+  var isa: Int32
 }
 
 enum GatherOp: RuntimeOp {
@@ -63,13 +74,24 @@ enum GatherOp: RuntimeOp {
     d = axis + 1
     while d < shape.rank { inner *= shape.dims[d]; d += 1 }
     if outer * idx.count * inner != output.count { throw ctx.fail(.shapeMismatch, "gather: output size differs") }
-    return GatherData(outer: outer, axisSize: size, inner: inner, indices: p, count: idx.count)
+    var half = inner == 1 && idx.count == size && size % 2 == 0 ? size / 2 : 0
+    k = 0
+    while half > 0 && k < idx.count {
+      if Int(readLE(p, 4 * k, as: Int32.self)) != (k % 2 == 0 ? k / 2 : half + k / 2) { half = 0 }
+      k += 1
+    }
+    return GatherData(outer: outer, axisSize: size, inner: inner, indices: p, count: idx.count, interleaveHalf: half,
+                      isa: ctx.isa)
   }
 
   static func eval(_ data: UnsafePointer<GatherData>, _ ctx: OpEvalContext) {
     let g = data.pointee
     let src = ctx.input(0)
     var dst = ctx.output
+    if g.interleaveHalf > 0 {
+      interleaveHalves(isa: g.isa, rows: g.outer, half: g.interleaveHalf, input: src, output: dst)
+      return
+    }
     if g.inner == 1 {
       // One byte per index (a channel gather such as ShuffleNet's channel
       // shuffle): a load per byte instead of a copy call per byte.
@@ -87,5 +109,29 @@ enum GatherOp: RuntimeOp {
         dst += g.inner
       }
     }
+  }
+}
+
+/// `rows` rows of 2 × `half` bytes, each written as its two halves
+/// interleaved: out[2j] = in[j], out[2j + 1] = in[half + j]. The AVX2 kernel
+/// (InterleaveAVX2.swift, also on the AVX-512 path) or a loop.
+func interleaveHalves(isa: Int32, rows: Int, half n: Int, input: UnsafePointer<Int8>,
+                      output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    cnnrtInterleave2AVX2(rows, n, input, output)
+    return
+  }
+  #endif
+  var r = 0
+  while r < rows {
+    let a = input + r &* 2 &* n, b = a + n, out = output + r &* 2 &* n
+    var j = 0
+    while j < n {
+      out[2 &* j] = a[j]
+      out[2 &* j &+ 1] = b[j]
+      j &+= 1
+    }
+    r &+= 1
   }
 }
