@@ -12,10 +12,16 @@
 // AveragePool2D:
 // Per output pixel, 32 (then 8) channels at a time: every in-bounds tap's
 // int8 values are sign-extended to int32 lanes and summed (|sum| <= 128 * n,
-// exact for any window below 2^24 taps, checked by the caller); the rounding
-// division (acc > 0 ? (acc + n/2) / n : (acc - n/2) / n, C division) and the
-// clamp are the reference's, per channel. Channels past the last multiple of
-// 8 take the reference's scalar loop.
+// exact for any window below 2^24 taps, checked by the caller). The rounding
+// division of the reference, (acc > 0 ? (acc + n/2) / n : (acc - n/2) / n)
+// with C's truncating division, is done in float32 on 8 lanes: a = acc ± n/2
+// and n are exact floats, and trunc(fl(a / n)) = trunc(a / n) while
+// |a| < 2^24 (a / n is either an integer, exactly representable, or at
+// least 1/n from one, more than fl's error |a / n| * 2^-24), which holds for
+// windows of up to 2^16 taps; larger windows divide lane by lane. Then the
+// clamp. With 8 or more channels, a count that is not a multiple of 8 ends
+// with a vector over the last 8 channels, overlapping the one before (the
+// output does not overlap the input); fewer than 8 take the scalar loop.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 import _CNNRuntimeShims
@@ -94,29 +100,65 @@ public func cnnrtAveragePoolAVX2(_ a: UnsafePointer<cnnrt_pool_args>, _ input: U
     _mm256_cvtepi8_epi32(_mm_loadl_epi64(UnsafeRawPointer(q).assumingMemoryBound(to: __m128i.self)))
   }
 
+  let vActMin = _mm256_set1_epi32(actMin), vActMax = _mm256_set1_epi32(actMax)
+  let zero = _mm256_setzero_si256()
+  let firstDwords = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)  // each lane's first dword, then the rest
+
   forEachPoolWindow(p, input, output) { w in
     let count = Int32(truncatingIfNeeded: w.rows &* w.cols)
     let out = w.out
+    // The rounding division in float32 (file comment) for windows of up to
+    // 2^16 taps; larger ones divide lane by lane.
+    let floatDivide = count > 0 && count <= 1 << 16
+    let vHalf = _mm256_set1_epi32(count / 2), vCount = _mm256_set1_ps(Float(count))
+    /// The sums of channels c..<c+8 over the window's taps, one per lane.
+    @inline(__always) func sum8(_ c: Int) -> __m256i {
+      var s = zero
+      w.forEachTap(c) { q in s = _mm256_add_epi32(s, load8(q)) }
+      return s
+    }
+    /// Divides, clamps and stores the 8 sums `s` of channels c..<c+8.
+    @inline(__always) func store8(_ s: __m256i, _ c: Int) {
+      guard floatDivide else {
+        var v = s
+        withUnsafeBytes(of: &v) { raw in
+          let lanes = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+          var i = 0
+          while i < 8 { out[c &+ i] = finish(lanes[i], count); i &+= 1 }
+        }
+        return
+      }
+      let rounded = _mm256_blendv_epi8(_mm256_sub_epi32(s, vHalf), _mm256_add_epi32(s, vHalf),
+                                       _mm256_cmpgt_epi32(s, zero))
+      var q = _mm256_cvttps_epi32(_mm256_div_ps(_mm256_cvtepi32_ps(rounded), vCount))
+      q = _mm256_min_epi32(_mm256_max_epi32(q, vActMin), vActMax)
+      // Packs work per 128-bit lane: lane k ends with its 4 results in its
+      // first 4 bytes (the bounds are int8, so nothing saturates).
+      let words = _mm256_packs_epi32(q, q)
+      let bytes = _mm256_packs_epi16(words, words)
+      let eight = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, firstDwords))
+      _mm_storel_epi64(UnsafeMutableRawPointer(out + c).assumingMemoryBound(to: __m128i.self), eight)
+    }
     var c = 0
-    while c &+ 8 <= C {
-      let wide = c &+ 32 <= C
-      var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
+    while c &+ 32 <= C {
+      var s0 = zero, s1 = zero, s2 = zero, s3 = zero
       w.forEachTap(c) { q in
         s0 = _mm256_add_epi32(s0, load8(q))
-        if wide {
-          s1 = _mm256_add_epi32(s1, load8(q + 8))
-          s2 = _mm256_add_epi32(s2, load8(q + 16))
-          s3 = _mm256_add_epi32(s3, load8(q + 24))
-        }
+        s1 = _mm256_add_epi32(s1, load8(q + 8))
+        s2 = _mm256_add_epi32(s2, load8(q + 16))
+        s3 = _mm256_add_epi32(s3, load8(q + 24))
       }
-      let n = wide ? 32 : 8
-      var sums = (s0, s1, s2, s3)
-      withUnsafeBytes(of: &sums) { raw in
-        let v = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
-        var i = 0
-        while i < n { out[c &+ i] = finish(v[i], count); i &+= 1 }
-      }
-      c &+= n
+      store8(s0, c); store8(s1, c &+ 8); store8(s2, c &+ 16); store8(s3, c &+ 24)
+      c &+= 32
+    }
+    while c &+ 8 <= C {
+      store8(sum8(c), c)
+      c &+= 8
+    }
+    if c < C && C >= 8 {
+      // The last 8 channels, overlapping the vector before (same values).
+      store8(sum8(C &- 8), C &- 8)
+      c = C
     }
     while c < C {
       var acc: Int32 = 0

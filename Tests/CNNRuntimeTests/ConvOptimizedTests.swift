@@ -209,6 +209,32 @@ struct PoolOptimizedTests {
     checkRandomPools(average: true, seed: 0xA7E9, channelCounts: [1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64, 100])
   }
 
+  /// Global average pools of windows just under and over 2^16 taps (the
+  /// AVX2 kernel divides in float32 up to 2^16 taps, lane by lane beyond),
+  /// on inputs of all -128 and all 127 (the largest sums) and random ones.
+  @Test("AVX2 average pooling of windows around 2^16 taps equals the reference")
+  func averagePoolOfLargeWindows() {
+    let paths = optimisedPathsOnThisCPU()
+    guard !paths.isEmpty else { return }
+    var rng = SplitMix64(seed: 0x6A11)
+    for (h, w) in [(256, 256), (257, 256)] {
+      for fill in [Int8(-128), 127, 0] {
+        let inputShape = Dims4(n: 1, h: h, w: w, c: 9), outputShape = Dims4(n: 1, h: 1, w: 1, c: 9)
+        let input: [Int8] = (0..<inputShape.count).map { _ in fill != 0 ? fill : Int8(truncatingIfNeeded: rng.int(-128...127)) }
+        let params = PoolParams(strideH: 1, strideW: 1, filterH: h, filterW: w, padTop: 0, padLeft: 0,
+                                activationMin: -128, activationMax: 127)
+        var want = [Int8](repeating: 0, count: 9)
+        averagePool2DReference(params: params, inputShape: inputShape, input: input, outputShape: outputShape, output: &want)
+        for isa in paths {
+          var got = [Int8](repeating: 0x5A, count: 9)
+          averagePool2DOptimized(isa: isa, params: params, inputShape: inputShape, input: input,
+                                 outputShape: outputShape, output: &got)
+          #expect(got == want, "ISA \(isa): \(h)x\(w) window, fill \(fill)")
+        }
+      }
+    }
+  }
+
   /// Channel counts below, at and past each vector width (8, 16, 32 on
   /// AVX2), where the last vector overlaps the one before it; 24 and 58
   /// are ShuffleNet's.
