@@ -49,28 +49,45 @@ func transposeConvReference(
   var outIndex = 0
   for b in 0..<batches {
     for oy in 0..<outH {
+      // Taps reaching output row oy: ky ≡ oy + padTop (mod strideH), input
+      // row iy = (oy + padTop − ky) / strideH in [0, inH): ky from kyFirst
+      // in steps of strideH, iy falling by 1 each step.
       let ty = oy &+ params.padTop  // = iy × strideH + ky
+      let kyFirst = ((ty % sH) &+ sH) % sH
       for ox in 0..<outW {
         let tx = ox &+ params.padLeft
+        let kxFirst = ((tx % sW) &+ sW) % sW
         for oc in 0..<outC {
-          var acc: Int32 = 0
-          for ky in 0..<kH {
-            let ry = ty &- ky
-            if ry < 0 || ry % sH != 0 { continue }
-            let iy = ry / sH
-            if iy >= inH { continue }
-            for kx in 0..<kW {
-              let rx = tx &- kx
-              if rx < 0 || rx % sW != 0 { continue }
-              let ix = rx / sW
-              if ix >= inW { continue }
-              let inBase = ((b &* inH &+ iy) &* inW &+ ix) &* inC
-              let filterBase = ((oc &* kH &+ ky) &* kW &+ kx) &* inC
-              for ic in 0..<inC {
-                acc = acc &+ (Int32(input[inBase &+ ic]) &+ params.inputOffset) &* Int32(filter[filterBase &+ ic])
+          // Σ (x + inputOffset) × w = Σ x × w + inputOffset × Σ w, in
+          // wrapping int32 like the reference's accumulator (the same sum
+          // modulo 2^32).
+          var acc: Int32 = 0, weightSum: Int32 = 0
+          var ky = kyFirst
+          while ky < kH {
+            let iy = (ty &- ky) / sH
+            if iy < 0 { break }
+            if iy < inH {
+              var kx = kxFirst
+              while kx < kW {
+                let ix = (tx &- kx) / sW
+                if ix < 0 { break }
+                if ix < inW {
+                  let x = input + ((b &* inH &+ iy) &* inW &+ ix) &* inC
+                  let w = filter + ((oc &* kH &+ ky) &* kW &+ kx) &* inC
+                  var dot: Int32 = 0, ws: Int32 = 0
+                  for ic in 0..<inC {
+                    dot = dot &+ Int32(x[ic]) &* Int32(w[ic])
+                    ws = ws &+ Int32(w[ic])
+                  }
+                  acc = acc &+ dot
+                  weightSum = weightSum &+ ws
+                }
+                kx &+= sW
               }
             }
+            ky &+= sH
           }
+          acc = acc &+ params.inputOffset &* weightSum
           if let bias { acc = acc &+ bias[oc] }
           output[outIndex] = requantizeToInt8(
             acc, multiplier: requant.multiplier[oc], shift: requant.shift[oc], outputOffset: params.outputOffset,
