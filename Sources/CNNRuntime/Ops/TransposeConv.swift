@@ -51,26 +51,23 @@ func transposeConvReference(
     for oy in 0..<outH {
       // Taps reaching output row oy: ky ≡ oy + padTop (mod strideH), input
       // row iy = (oy + padTop − ky) / strideH in [0, inH): ky from kyFirst
-      // in steps of strideH, iy falling by 1 each step.
+      // in steps of strideH, iy falling by 1 each step (no division per
+      // tap; columns alike).
       let ty = oy &+ params.padTop  // = iy × strideH + ky
-      let kyFirst = ((ty % sH) &+ sH) % sH
+      let kyFirst = ((ty % sH) &+ sH) % sH, iyFirst = (ty &- kyFirst) / sH
       for ox in 0..<outW {
         let tx = ox &+ params.padLeft
-        let kxFirst = ((tx % sW) &+ sW) % sW
+        let kxFirst = ((tx % sW) &+ sW) % sW, ixFirst = (tx &- kxFirst) / sW
         for oc in 0..<outC {
           // Σ (x + inputOffset) × w = Σ x × w + inputOffset × Σ w, in
           // wrapping int32 like the reference's accumulator (the same sum
           // modulo 2^32).
           var acc: Int32 = 0, weightSum: Int32 = 0
-          var ky = kyFirst
-          while ky < kH {
-            let iy = (ty &- ky) / sH
-            if iy < 0 { break }
+          var ky = kyFirst, iy = iyFirst
+          while ky < kH && iy >= 0 {
             if iy < inH {
-              var kx = kxFirst
-              while kx < kW {
-                let ix = (tx &- kx) / sW
-                if ix < 0 { break }
+              var kx = kxFirst, ix = ixFirst
+              while kx < kW && ix >= 0 {
                 if ix < inW {
                   let x = input + ((b &* inH &+ iy) &* inW &+ ix) &* inC
                   let w = filter + ((oc &* kH &+ ky) &* kW &+ kx) &* inC
@@ -83,9 +80,11 @@ func transposeConvReference(
                   weightSum = weightSum &+ ws
                 }
                 kx &+= sW
+                ix &-= 1
               }
             }
             ky &+= sH
+            iy &-= 1
           }
           acc = acc &+ params.inputOffset &* weightSum
           if let bias { acc = acc &+ bias[oc] }
