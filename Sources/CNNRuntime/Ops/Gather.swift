@@ -114,11 +114,12 @@ enum GatherOp: RuntimeOp {
 
 /// `rows` rows of 2 × `half` bytes, each written as its two halves
 /// interleaved: out[2j] = in[j], out[2j + 1] = in[half + j]. The AVX2 kernel
-/// (InterleaveAVX2.swift, also on the AVX-512 path) or a loop.
+/// (InterleaveAVX2.swift, also on the AVX-512 path; halves of 16 or more) or
+/// a loop.
 func interleaveHalves(isa: Int32, rows: Int, half n: Int, input: UnsafePointer<Int8>,
                       output: UnsafeMutablePointer<Int8>) {
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+  if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && n >= 16 {
     cnnrtInterleave2AVX2(rows, n, input, output)
     return
   }
