@@ -111,7 +111,8 @@ struct Eval: ParsableCommand {
     // layers: the int8 model as it runs; alone: each op run on its inputs'
     // float values rounded to their int8 grids; rounding: each float output
     // rounded to its op's int8 grid, the least error that grid allows.
-    var layers = LayerErrors(runtime: m), alone = LayerErrors(runtime: m), rounding = LayerErrors(runtime: m)
+    var layers = LayerErrors(runtime: m)
+    var alone = layers, rounding = layers
     let bar = ProgressBar("eval", total: ds.count, enabled: !noProgress && !output.json)
     for (i, sample) in ds.samples.enumerated() {
       let label = truthIndices[i]
@@ -369,14 +370,12 @@ struct LayerErrors {
 
   var unmatched: Int { ops.count - energy.count }
 
-  /// Float values on op `op`'s output grid (round half away from zero, as
-  /// the runtime's Quantize), written to `out`.
+  /// Float values on op `op`'s output grid (`ActivationQuant.quantize`),
+  /// written to `out`.
   func round(_ f: [Float], op: Int, into out: UnsafeMutableBufferPointer<Int8>) {
     let (scale, zeroPoint) = outputQuant[op]
-    for k in 0..<Swift.min(f.count, out.count) {
-      let v = (Double(f[k]) / scale).rounded(.toNearestOrAwayFromZero) + Double(zeroPoint)
-      out[k] = v.isNaN ? Int8(clamping: zeroPoint) : Int8(Swift.min(Swift.max(v, -128), 127))
-    }
+    let q = ActivationQuant(scale: Float(scale), zeroPoint: zeroPoint)
+    for k in 0..<Swift.min(f.count, out.count) { out[k] = q.quantize(f[k]) }
   }
 
   /// The float tensor `name` on the output grid of each op compared with it.
