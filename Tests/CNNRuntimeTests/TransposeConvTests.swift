@@ -101,3 +101,81 @@ private func tconvModel(h: Int, w: Int, cin: Int, cout: Int, k: (Int, Int), stri
     }
   }
 }
+
+/// The packed kernel of every optimised path this CPU runs (the AVX2 kernel
+/// on the AVX2 and AVX-512 paths) against transposeConvReference, byte for
+/// byte, on seeded random shapes: kernels 1...5 with strides 1...3 (taps
+/// that overlap, that tile the output exactly, and k < s, where some output
+/// rows get no tap and hold only the bias), pads 0 to k − 1 and output sizes
+/// past the last input's reach, input channels odd and even around the
+/// 16-input vector steps, output channels around the blocks of 8 and the
+/// passes of 32, 1 or 2 images, per-channel multipliers with left and right
+/// shifts, offsets at their ends, clamps, with and without bias. Guard bytes
+/// after the output catch a write past its end.
+@Suite struct TransposeConvOptimizedTests {
+  @Test func packedKernelEqualsTheReference() {
+    let paths = optimisedPathsOnThisCPU()
+    if paths.isEmpty { print("TransposeConvOptimizedTests: no optimised path on this CPU; nothing to compare"); return }
+    var rng = SplitMix64(seed: 0x7C0)
+    let inCs = [1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 48]
+    let outCs = [1, 3, 7, 8, 9, 16, 17, 24, 31, 32, 33, 40, 64, 65]
+    var failures = 0
+    for index in 0..<300 where failures < 5 {
+      let kH = rng.int(1...5), kW = rng.int(1...5), sH = rng.int(1...3), sW = rng.int(1...3)
+      let inC = inCs[rng.int(0...inCs.count - 1)], outC = outCs[rng.int(0...outCs.count - 1)]
+      let h = rng.int(1...9), w = rng.int(1...12), batches = rng.int(1...2)
+      let padTop = rng.int(0...kH - 1), padLeft = rng.int(0...kW - 1)
+      // The forward convolution's input size, plus 0-2 rows and columns past the last input's reach.
+      let outH = max(1, (h - 1) * sH + kH - 2 * padTop + rng.int(0...2))
+      let outW = max(1, (w - 1) * sW + kW - 2 * padLeft + rng.int(0...2))
+      let extreme = index % 4 == 0
+      func i8(_ n: Int, min lo: Int) -> [Int8] {
+        (0..<n).map { _ in extreme && rng.bool() ? (rng.bool() ? Int8(lo) : 127) : Int8(truncatingIfNeeded: rng.int(lo...127)) }
+      }
+      let inputShape = Dims4(n: batches, h: h, w: w, c: inC), filterShape = Dims4(n: outC, h: kH, w: kW, c: inC)
+      let outputShape = Dims4(n: batches, h: outH, w: outW, c: outC)
+      let input = i8(inputShape.count, min: -128), filter = i8(filterShape.count, min: -127)
+      let bias: [Int32]? = rng.int(0...3) == 0 ? nil : (0..<outC).map { _ in Int32(rng.int(-200_000...200_000)) }
+      let mult: [Int32] = (0..<outC).map { _ in rng.int(0...9) == 0 ? Int32.max : Int32(rng.int(1 << 30...(1 << 31) - 1)) }
+      let shift: [Int32] = (0..<outC).map { _ in Int32(rng.int(0...4) == 0 ? rng.int(0...3) : rng.int(-14...(-1))) }
+      var lo = Int32(rng.int(-128...127)), hi = Int32(rng.int(-128...127))
+      if rng.int(0...2) == 0 { lo = -128; hi = 127 }
+      if lo > hi { swap(&lo, &hi) }
+      let inputOffset = extreme ? (rng.bool() ? -127 : 128) : Int32(rng.int(-127...128))
+      let params = TransposeConvParams(inputOffset: inputOffset, outputOffset: Int32(rng.int(-128...127)),
+                                       strideH: sH, strideW: sW, padTop: padTop, padLeft: padLeft,
+                                       activationMin: lo, activationMax: hi)
+      let describe = "in \(inputShape) filter \(filterShape) out \(outputShape) stride \(sH)x\(sW) pad \(padTop),\(padLeft) bias \(bias != nil)"
+      var want = [Int8](repeating: 0, count: outputShape.count)
+      mult.withUnsafeBufferPointer { mp in shift.withUnsafeBufferPointer { sp in
+        (bias ?? []).withUnsafeBufferPointer { bp in filter.withUnsafeBufferPointer { fp in
+          let rq = ChannelRequant(multiplier: mp.baseAddress!, shift: sp.baseAddress!)
+          let b = bias == nil ? nil : bp.baseAddress
+          transposeConvReference(params: params, requant: rq, inputShape: inputShape, input: input,
+                                 filterShape: filterShape, filter: fp.baseAddress!, bias: b,
+                                 outputShape: outputShape, output: &want)
+          for isa in paths {
+            let bytes = transposeConvPackedSize(isa: isa, filterShape: filterShape, inputChannels: inC).bytes
+            #expect(bytes > 0, "\(KernelISA.name(isa)) has no kernel for \(describe)")
+            if bytes == 0 { continue }
+            let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            defer { region.deallocate() }
+            let packed = transposeConvPack(isa: isa, params: params, requant: rq, inputShape: inputShape,
+                                           filterShape: filterShape, filter: fp.baseAddress!, bias: b,
+                                           outputShape: outputShape, region: region, regionBytes: bytes)
+            #expect(packed, "\(KernelISA.name(isa)) refused to pack \(describe)")
+            if !packed { continue }
+            var got = [Int8](repeating: 0x5A, count: outputShape.count + 64)
+            transposeConvPacked(isa: isa, region: region, input: input, output: &got)
+            #expect(got[outputShape.count...].allSatisfy { $0 == 0x5A }, "\(KernelISA.name(isa)) wrote past the output: \(describe)")
+            let differing = (0..<want.count).filter { got[$0] != want[$0] }
+            if let first = differing.first {
+              failures += 1
+              Issue.record("\(KernelISA.name(isa)), \(describe): \(differing.count) of \(want.count) bytes differ, first at \(first): \(got[first]) vs reference \(want[first])")
+            }
+          }
+        } }
+      } }
+    }
+  }
+}

@@ -4,7 +4,13 @@
 // size, adds the bias and requantizes per output channel. This kernel
 // gathers instead: each output element sums the same products (integer
 // addition in wrapping int32 is associative, so the order does not matter)
-// and needs no scratch buffer.
+// and needs no scratch buffer. On the x86 paths the AVX2 kernel
+// (_CNNKernelsAVX2/TransposeConvAVX2.swift) runs the same gather on weights
+// packed at load (`transposeConvPack`).
+import _CNNRuntimeShims
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
 
 /// Int8 transposed convolution parameters (prepared at load).
 struct TransposeConvParams {
@@ -98,11 +104,93 @@ func transposeConvReference(
   }
 }
 
+// MARK: - Packed weights (x86 paths)
+
+/// Bytes of the packed region `transposeConvPack` fills on `isa`, and of the
+/// packed filter copy inside it; (0, 0) when the path has no kernel for the
+/// op (the reference runs). The AVX2 and AVX-512 paths both run the AVX2
+/// kernel on the Conv2D per-tap layout: int8, output channels padded to
+/// blocks of 8 and input channels to pairs. Overflow-safe (pass 1).
+func transposeConvPackedSize(isa: Int32, filterShape: Dims4, inputChannels: Int) -> (bytes: Int, weightBytes: Int) {
+  guard buildISA(isa) == KernelISA.avx2 || buildISA(isa) == KernelISA.avx512, filterShape.c == inputChannels,
+        let l = convPackLayout(isa: KernelISA.avx2, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w,
+                               inC: inputChannels)
+  else { return (0, 0) }
+  // The row-scratch requantization table at the layout's end is not used.
+  return (l.tableOffset, l.accInitOffset - l.weightsOffset)
+}
+
+/// Fills a packed region (`transposeConvPackedSize(...).bytes` at `region`,
+/// 64-byte aligned) for `transposeConvPacked`: a cnnrt_conv_args block, the
+/// weights, and per padded output channel the bias (or 0), multiplier and
+/// shift. Returns false when the path has no kernel for these shapes or
+/// parameters.
+func transposeConvPack(
+  isa: Int32, params: TransposeConvParams, requant: ChannelRequant,
+  inputShape: Dims4, filterShape: Dims4, filter: UnsafePointer<Int8>, bias: UnsafePointer<Int32>?,
+  outputShape: Dims4, region: UnsafeMutableRawPointer, regionBytes: Int
+) -> Bool {
+  let outC = filterShape.n, inC = inputShape.c
+  guard transposeConvPackedSize(isa: isa, filterShape: filterShape, inputChannels: inC).bytes > 0,
+        outputShape.c == outC, outputShape.n == inputShape.n, inputShape.n > 0, inputShape.h > 0, inputShape.w > 0,
+        outputShape.h > 0, outputShape.w > 0, params.strideH > 0, params.strideW > 0,
+        params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax,
+        params.inputOffset >= -127, params.inputOffset <= 128,  // x + offset fits int16
+        let l = convPackLayout(isa: KernelISA.avx2, outC: outC, kH: filterShape.h, kW: filterShape.w, inC: inC),
+        l.tableOffset <= regionBytes
+  else { return false }
+  let padded = l.ocBlocks * l.lanes
+  let accInit = (region + l.accInitOffset).bindMemory(to: Int32.self, capacity: padded)
+  let mult = (region + l.multiplierOffset).bindMemory(to: Int32.self, capacity: padded)
+  let shift = (region + l.shiftOffset).bindMemory(to: Int32.self, capacity: padded)
+  var oc = 0
+  while oc < padded {
+    let real = oc < outC
+    accInit[oc] = real ? (bias?[oc] ?? 0) : 0
+    mult[oc] = real ? requant.multiplier[oc] : 0
+    shift[oc] = real ? requant.shift[oc] : 0
+    oc += 1
+  }
+  var a = cnnrt_conv_args()
+  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w); a.in_c = Int64(inC)
+  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
+  a.k_h = Int64(filterShape.h); a.k_w = Int64(filterShape.w)
+  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
+  a.dilation_h = 1; a.dilation_w = 1
+  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
+  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  a.weights = UnsafeRawPointer(region + l.weightsOffset)
+  a.acc_init = UnsafePointer(accInit)
+  a.multiplier = UnsafePointer(mult)
+  a.shift = UnsafePointer(shift)
+  packConvBlocks(filter: filter, outC: outC, kH: filterShape.h, kW: filterShape.w, inC: inC, blocks: l.ocBlocks,
+                 lanes: l.lanes, groupSize: l.groupSize, cGroups: l.cGroups, into: region + l.weightsOffset)
+  region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
+  return true
+}
+
+/// Runs a transposed convolution packed by `transposeConvPack` for `isa`.
+/// The caller guarantees the CPU supports `isa`; a path this build lacks
+/// writes nothing.
+func transposeConvPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePointer<Int8>,
+                                output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    cnnrtTransposeConvAVX2(region.assumingMemoryBound(to: cnnrt_conv_args.self), input, output)
+  }
+  #endif
+}
+
 // MARK: - Op unit
 
 struct TransposeConvData {
   var params: TransposeConvParams
   var requant: ChannelRequant
+  /// Packed weights and kernel arguments for `isa`, or nil (reference kernel).
+  var packed: UnsafeRawPointer?
+  var isa: Int32
 }
 
 /// TRANSPOSE_CONV: input [N,H,W,Cin], filter [Cout,KH,KW,Cin] (constant
@@ -116,7 +204,20 @@ enum TransposeConvOp: RuntimeOp {
   static let name: StaticString = "TransposeConv"
   static let arity = OpArity(inputs: 2...3)
 
-  static func extraBytes(_ plan: inout OpPlanContext) -> Int { requantTableBytes(plan) }
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int {
+    var bytes = requantTableBytes(plan)
+    if let input = plan.inputRecord(0), let filter = plan.inputRecord(1), input.rank == 4, filter.rank == 4 {
+      let (packed, weightBytes) = transposeConvPackedSize(
+        isa: plan.isa, filterShape: Dims4(n: Int(filter.dim(0)), h: Int(filter.dim(1)), w: Int(filter.dim(2)),
+                                          c: Int(filter.dim(3))), inputChannels: Int(input.dim(3)))
+      if packed > 0 && plan.packedConvBytes + packed <= maxPackedConvBytes {
+        plan.packedConvBytes += packed
+        plan.countPackedWeights(weightBytes, filter: filter)
+        bytes += packed + 64
+      }
+    }
+    return bytes
+  }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> TransposeConvData {
     let (input, filter) = try convolutionOperands(&ctx)
@@ -153,7 +254,7 @@ enum TransposeConvOp: RuntimeOp {
           fy.size == input.dims.h, fx.size == input.dims.w else {
       throw ctx.fail(.shapeMismatch, "transpose conv: output height/width do not give the input size under the forward convolution")
     }
-    _ = try ctx.bias(channels: outC)
+    let bias = try ctx.bias(channels: outC)
     let rq = try ctx.channelRequant(input: input, filter: filter, channels: outC)
     let (actMin, actMax) = ctx.activationRange
     ctx.paramCount = Int64(filter.count) + (ctx.hasInput(2) ? Int64(outC) : 0)
@@ -161,11 +262,25 @@ enum TransposeConvOp: RuntimeOp {
     let p = TransposeConvParams(inputOffset: -input.zeroPoint, outputOffset: output.zeroPoint,
                                 strideH: sH, strideW: sW, padTop: fy.padBefore, padLeft: fx.padBefore,
                                 activationMin: actMin, activationMax: actMax)
-    return TransposeConvData(params: p, requant: rq)
+    var d = TransposeConvData(params: p, requant: rq, packed: nil, isa: ctx.isa)
+    let need = transposeConvPackedSize(isa: ctx.isa, filterShape: filter.dims, inputChannels: input.dims.c).bytes
+    if need > 0, ctx.canAllocate(bytes: need, alignment: 64) {
+      let region = try ctx.allocate(bytes: need, alignment: 64)
+      if transposeConvPack(isa: ctx.isa, params: p, requant: rq, inputShape: input.dims, filterShape: filter.dims,
+                           filter: filter.constData!.assumingMemoryBound(to: Int8.self), bias: bias,
+                           outputShape: output.dims, region: region, regionBytes: need) {
+        d.packed = UnsafeRawPointer(region)
+      }
+    }
+    return d
   }
 
   static func eval(_ data: UnsafePointer<TransposeConvData>, _ ctx: OpEvalContext) {
     let d = data.pointee
+    if let region = d.packed {
+      transposeConvPacked(isa: d.isa, region: region, input: ctx.input(0), output: ctx.output)
+      return
+    }
     transposeConvReference(params: d.params, requant: d.requant, inputShape: ctx.inputDims(0), input: ctx.input(0),
                            filterShape: ctx.inputDims(1), filter: ctx.input(1), bias: ctx.bias(2),
                            outputShape: ctx.outputDims, output: ctx.output)
