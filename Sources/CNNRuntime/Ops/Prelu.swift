@@ -9,6 +9,17 @@
 //   d >= 0: out = MultiplyByQuantizedMultiplier(d, M_1, s_1)
 //   d <  0: out = MultiplyByQuantizedMultiplier(d × (a - zp_a), M_2, s_2)
 // then out + zp_out clamped to [-128, 127]. |d × (a - zp_a)| <= 255² < 2^16.
+//
+// On the x86 paths, an alpha whose leading dimensions are 1 and whose
+// trailing ones equal the output's (a scalar, one per channel, one per
+// pixel and channel) repeats along the flat tensor with the period of those
+// trailing dimensions; such an op runs the AVX2 kernel
+// (_CNNKernelsAVX2/PreluAVX2.swift) over the flat tensor. A period shorter
+// than 512 is tiled at load into a run of at most 1,023 bytes (whole
+// periods), so that the kernel takes at least 512 elements per call.
+#if canImport(_CNNKernelsAVX2)
+import _CNNKernelsAVX2
+#endif
 
 /// PReLU parameters (from `PreluOp.prepare`).
 public struct PreluParams {
@@ -64,15 +75,76 @@ public func preluReference(params: PreluParams, shape: Dims4, input: UnsafePoint
   }
 }
 
+/// The period of `alpha` along the flat tensor of shape `out`: the
+/// product of the trailing dimensions in which alpha equals the output,
+/// when every dimension before them is 1 (1 for a scalar alpha); nil when
+/// alpha broadcasts otherwise (e.g. [1, H, 1, 1]).
+func preluAlphaPeriod(_ a: Dims4, _ out: Dims4) -> Int? {
+  var period = 1
+  var leading = 4  // dimensions 0 ..< leading are not (yet) part of the period
+  if a.c == out.c { period = out.c; leading = 3
+    if a.w == out.w { period &*= out.w; leading = 2
+      if a.h == out.h { period &*= out.h; leading = 1
+        if a.n == out.n { period &*= out.n; leading = 0 } } } }
+  if leading > 0 && a.n != 1 { return nil }
+  if leading > 1 && a.h != 1 { return nil }
+  if leading > 2 && a.w != 1 { return nil }
+  if leading > 3 && a.c != 1 { return nil }
+  return period
+}
+
+/// Alpha periods shorter than this are tiled at load (`PreluData.run`).
+let preluShortPeriod = 512
+
+/// Bytes of the tiled alpha run for `period` (< preluShortPeriod): whole
+/// periods, at least preluShortPeriod bytes (less than twice that).
+func preluRunCount(period: Int) -> Int { (preluShortPeriod + period - 1) / period * period }
+
+/// Writes the run: runCount bytes, alpha repeated with `period`.
+func preluFillRun(_ run: UnsafeMutablePointer<Int8>, runCount: Int, alpha: UnsafePointer<Int8>, period: Int) {
+  var i = 0, k = 0
+  while i < runCount {
+    run[i] = alpha[k]
+    i += 1
+    k += 1
+    if k == period { k = 0 }
+  }
+}
+
+/// PReLU of `count` elements on the `isa` path, element i reading
+/// run[i mod runCount] (`run`: whole periods of the op's alpha along the
+/// flat tensor). False (nothing written) when the path has no kernel.
+func preluOptimized(isa: Int32, params q: PreluParams, count: Int, input: UnsafePointer<Int8>,
+                    run: UnsafePointer<Int8>, runCount: Int, output: UnsafeMutablePointer<Int8>) -> Bool {
+  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    cnnrtPreluAVX2(input, count, run, runCount, q.inputZeroPoint, q.alphaZeroPoint, q.outputZeroPoint,
+                   q.identityMultiplier, q.identityShift, q.alphaMultiplier, q.alphaShift, output)
+    return true
+  }
+  #endif
+  return false
+}
+
 struct PreluData {
   var params: PreluParams
   var alpha: UnsafePointer<Int8>
   var alphaShape: Dims4
+  /// x86 paths: alpha repeated over whole periods along the flat tensor (the
+  /// alpha itself when its period is at least `preluShortPeriod`) and its
+  /// length; nil: the reference.
+  var run: UnsafePointer<Int8>?
+  var runCount: Int
+  var isa: Int32
 }
 
 enum PreluOp: RuntimeOp {
   static let name: StaticString = "PReLU"
   static let arity = OpArity(inputs: 2...2)
+
+  static func extraBytes(_ plan: inout OpPlanContext) -> Int {
+    plan.isa == KernelISA.avx2 || plan.isa == KernelISA.avx512 ? 2 * preluShortPeriod : 0
+  }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PreluData {
     let input = try ctx.elementwiseInput()
@@ -90,11 +162,28 @@ enum PreluOp: RuntimeOp {
     try ctx.checkRequantShift(s2)
     let p = PreluParams(inputZeroPoint: input.zeroPoint, alphaZeroPoint: a.zeroPoint, outputZeroPoint: output.zeroPoint,
                         identityMultiplier: m1, identityShift: s1, alphaMultiplier: m2, alphaShift: s2)
-    return PreluData(params: p, alpha: data.assumingMemoryBound(to: Int8.self), alphaShape: a.dims)
+    let alpha = data.assumingMemoryBound(to: Int8.self)
+    var d = PreluData(params: p, alpha: alpha, alphaShape: a.dims, run: nil, runCount: 0, isa: ctx.isa)
+    if (ctx.isa == KernelISA.avx2 || ctx.isa == KernelISA.avx512), let period = preluAlphaPeriod(a.dims, output.dims),
+       period > 0, output.count % period == 0 {
+      if period >= preluShortPeriod {
+        d.run = alpha
+        d.runCount = period
+      } else {
+        let n = preluRunCount(period: period)
+        let tiled = try ctx.allocate(bytes: n).bindMemory(to: Int8.self, capacity: n)
+        preluFillRun(tiled, runCount: n, alpha: alpha, period: period)
+        d.run = UnsafePointer(tiled)
+        d.runCount = n
+      }
+    }
+    return d
   }
 
   static func eval(_ data: UnsafePointer<PreluData>, _ ctx: OpEvalContext) {
     let d = data.pointee
+    if let run = d.run, preluOptimized(isa: d.isa, params: d.params, count: ctx.outputDims.count, input: ctx.input(0),
+                                       run: run, runCount: d.runCount, output: ctx.output) { return }
     preluReference(params: d.params, shape: ctx.outputDims, input: ctx.input(0), alphaShape: d.alphaShape,
                    alpha: d.alpha, output: ctx.output)
   }
