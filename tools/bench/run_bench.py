@@ -944,8 +944,8 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
                  "(`Sources/_CNNKernelsAVX2`, bit-exact with the reference kernels) for Conv2D, depthwise "
                  "Conv2D (any depth multiplier and channel count whose scratch rows fit, else multiplier 1 with channels a multiple of 8), "
                  "Add and Mul (same shape and per-channel / per-pixel / scalar broadcast), FullyConnected, AveragePool2D, MaxPool2D, "
-                 "Mean, bilinear resize, the byte-table activations and the two-group channel shuffle (a Gather "
-                 "that interleaves two halves); every other op (softmax, …) runs the portable reference kernels (Swift, "
+                 "Mean, bilinear resize, the byte-table activations, PReLU, the two-group channel shuffle (a Gather "
+                 "that interleaves two halves) and TransposeConv; every other op (softmax, …) runs the portable reference kernels (Swift, "
                  "compiled `-O` for generic x86-64). On a CPU with AVX-512 VNNI the default is the AVX-512 "
                  "path; this CPU has none. All runtimes run **single-threaded** on the same seeded int8 "
                  "inputs.\n")
@@ -953,7 +953,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX-512 VNNI** "
                  "here (`Sources/_CNNKernelsAVX512`: Conv2D, depthwise Conv2D and FullyConnected with `vpdpbusd`; "
                  "Add, Mul, MaxPool2D, AveragePool2D and Mean on 64-lane kernels; bilinear resize, the "
-                 "byte-table activations and the two-group channel shuffle on the AVX2 kernels). All runtimes run **single-threaded** on the same "
+                 "byte-table activations, PReLU, the two-group channel shuffle and TransposeConv on the AVX2 kernels). All runtimes run **single-threaded** on the same "
                  "seeded int8 inputs.\n")
     else:
         L.append("cnnrt runs its **portable reference kernels** (Swift, no SIMD intrinsics; compiled `-O` "
