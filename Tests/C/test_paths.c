@@ -1,8 +1,11 @@
 /* Every kernel path against the portable reference kernels on seeded random
  * single-op models (fixtures random_*.cnnrt, listed in random_models.txt:
  * Conv2D, depthwise Conv2D with depth multipliers 1-3, FullyConnected, Add
- * with broadcasts, max/average pooling, Mean; odd channel counts, strides,
- * dilations, SAME/VALID padding, random zero points and fused activations).
+ * with broadcasts, max/average pooling, Mean; and a second set, random_op_*:
+ * TransposeConv, PReLU with every alpha broadcast, Mul with broadcasts,
+ * bilinear resize, channel Gather, HardSwish, Logistic; odd channel counts,
+ * strides, dilations, SAME/VALID padding, random zero points and fused
+ * activations).
  * Each model is loaded once with CNNRT_ISA=portable and once with the path
  * under test (the CNNRT_ISA the test was started with, else the CPU's best),
  * both run the same 6 inputs (all -128, all 127, 4 seeded random), and every

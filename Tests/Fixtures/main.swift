@@ -119,11 +119,21 @@ func fixtures() throws -> [(String, [UInt8])] {
     out.append((name, try randomKernelModel(&rng, index: i)))
     randomList += name + "\n"
   }
+  // A second seeded set for the ops with kernels of their own on some path
+  // besides the ones above (their own generator, so that the first set's
+  // models stay as they were).
+  var rng2 = SplitMix64(seed: 20_261_207)
+  for i in 0..<randomOpModelCount {
+    let name = String(format: "random_op_%03d.cnnrt", i)
+    out.append((name, try randomOpModel(&rng2, index: i)))
+    randomList += name + "\n"
+  }
   out.append(("random_models.txt", Array(randomList.utf8)))
   return out
 }
 
 let randomModelCount = 120
+let randomOpModelCount = 84
 
 /// One random single-op model (op chosen by `index`): Conv2D, depthwise
 /// Conv2D, FullyConnected, Add (same shape or a broadcast), max and average
@@ -182,6 +192,60 @@ func randomKernelModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8] {
       : try b.averagePool2D(x, filter: (fH, fW), stride: stride, padding: padding, activation: activation())
   default:  // Mean over H and W
     y = try b.mean(x, keepDims: int(0, 1) == 0, outputScale: scale(0.005, 0.1), outputZeroPoint: zp())
+  }
+  try b.markOutput(y)
+  return try b.serialize()
+}
+
+/// One random single-op model of the second set (op chosen by `index`):
+/// TransposeConv, PReLU (scalar, per-channel, per-pixel and non-periodic
+/// alphas), Mul (same shape and broadcasts), bilinear resize, a channel
+/// Gather (the two-group shuffle or another permutation), HardSwish and
+/// Logistic.
+func randomOpModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8] {
+  func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+  func scale(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(rng.next() % 1000) / 1000 }
+  func zp() -> Int32 { Int32(int(-128, 127)) }
+  var b = ModelBuilder()
+  let h = int(1, 9), w = int(1, 11), c = int(1, 40)
+  let inScale = scale(0.01, 0.1)
+  let x = try b.addActivation(shape: [1, h, w, c], scale: inScale, zeroPoint: zp(), name: "x")
+  try b.markInput(x)
+  let y: TensorID
+  switch index % 7 {
+  case 0:  // TransposeConv: kernels 1-4, strides 1-3, SAME or VALID
+    let k = (int(1, 4), int(1, 4)), stride = (int(1, 3), int(1, 3)), outC = int(1, 40)
+    let padding: Padding = int(0, 1) == 0 ? .valid : .same
+    let filter = try b.addConstant(rng.int8s(outC * k.0 * k.1 * c), shape: [outC, k.0, k.1, c],
+                                   scales: (0..<outC).map { _ in scale(0.002, 0.02) }, axis: 0)
+    let bias = int(0, 3) == 0 ? nil : try b.addConstant((0..<outC).map { _ in Int32(int(-3000, 3000)) })
+    let taps = Float(k.0 * k.1 * c)
+    y = try b.transposeConv(x, filter: filter, bias: bias, stride: stride, padding: padding,
+                            outputScale: inScale * 0.01 * taps.squareRoot() * scale(10, 60), outputZeroPoint: zp())
+  case 1:  // PReLU
+    let shapes = [[1, 1, 1, 1], [1, 1, 1, c], [1, h, w, c], [1, 1, w, c], [1, h, 1, 1]]
+    let shape = shapes[int(0, shapes.count - 1)]
+    let alpha = try b.addConstant(rng.int8s(shape.reduce(1, *)), shape: shape, scale: scale(0.001, 0.01),
+                                  zeroPoint: zp())
+    y = try b.prelu(x, alpha: alpha, outputScale: inScale * scale(0.5, 2), outputZeroPoint: zp())
+  case 2:  // Mul: same shape or a broadcast second input
+    let shapes = [[1, h, w, c], [1, 1, 1, c], [1, h, w, 1], [1, 1, 1, 1], [1, 1, w, c]]
+    let x2 = try b.addActivation(shape: shapes[int(0, shapes.count - 1)], scale: scale(0.01, 0.1), zeroPoint: zp(),
+                                 name: "x2")
+    try b.markInput(x2)
+    y = try b.mul(x, x2, activation: [FusedActivation.none, .relu, .relu6][int(0, 2)],
+                  outputScale: scale(0.001, 0.01), outputZeroPoint: zp())
+  case 3:  // Bilinear resize, up or down, each corner convention
+    let mode = int(0, 2)
+    y = try b.resizeBilinear(x, height: int(1, 20), width: int(1, 20), alignCorners: mode == 1,
+                             halfPixelCenters: mode == 2)
+  case 4:  // Channel Gather: the two-group shuffle when C is even, else a reversal
+    let indices = c % 2 == 0 && int(0, 2) != 0 ? (0..<c).map { ($0 % 2) * (c / 2) + $0 / 2 } : (0..<c).reversed().map { $0 }
+    y = try b.gather(x, axis: 3, indices: indices)
+  case 5:
+    y = try b.hardSwish(x, outputScale: inScale * scale(0.3, 1.5), outputZeroPoint: zp())
+  default:
+    y = try b.logistic(x)
   }
   try b.markOutput(y)
   return try b.serialize()

@@ -106,7 +106,7 @@ AVX512_HARDWARE_NOTE = (
     "first layers, and the per-tap kernel for rows too wide for its stack scratch), depthwise Conv2D (the band "
     "kernel, 4 or 2 pixels per vector for 16 or 32 channels, and the per-tap kernel), FullyConnected, Add, Mul, "
     "MaxPool, AveragePool and Mean, through `make ctest` and `make ctest-asan` on `CNNRT_ISA=avx512` (all 316 "
-    "golden cases, 120 random models against the portable path, the no-allocation test) and the C check of "
+    "golden cases, the random single-op models against the portable path, the no-allocation test) and the C check of "
     "`make zoo-test` (`Tests/C/zoo_paths.c`: the 12 Keras nets of the big tier, every op's output against the "
     "portable path's, 0 of 97,266,984 bytes different, also on the AddressSanitizer build). Where the CPU lacks AVX-512, `make avx512-emu-test` runs the same tests on the unchanged "
     "sources compiled against a bit-level emulation of every AVX-512 instruction they use "
