@@ -1,8 +1,8 @@
-// aarch64 Add, max / average pooling and Mean, sixteen channels (bytes) at a
-// time, bit-exact with addReference, maxPool2DReference,
-// averagePool2DReference and meanReference. None of them multiplies int8
-// pairs, so both builds (NEON and DotProd) compile the same code and the
-// runtime calls the NEON module's copy on both paths.
+// aarch64 Add, max / average pooling, Mean and PReLU, sixteen channels
+// (bytes) at a time, bit-exact with addReference, maxPool2DReference,
+// averagePool2DReference, meanReference and preluReference. None of them
+// needs SDOT, so both builds (NEON and DotProd) compile the same code and
+// the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
 import _CNNRuntimeShims
 
@@ -226,6 +226,62 @@ public func cnnrtMeanArm(_ outer: Int, _ reduced: Int, _ inner: Int, _ zeroPoint
         c += 16
       }
       o += 1
+    }
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - PReLU
+
+/// PReLU of `count` elements, element i reading alpha[i mod alphaCount]
+/// (`alpha` holds whole periods of the op's alpha), bit-exact with
+/// preluReference: d = x − zp_in; d >= 0: MBQM(d, M_1, s_1), else
+/// MBQM(d × (a − zp_a), M_2, s_2); + zp_out, saturated to int8. Both
+/// branches run on four int32 lanes and the sign of d selects (|d| <= 255,
+/// |d × (a − zp_a)| <= 255², cnnrt_requant_s32 for shifts in −31...31).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtPreluArm(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: UnsafePointer<Int8>, _ alphaCount: Int,
+                          _ inputZeroPoint: Int32, _ alphaZeroPoint: Int32, _ outputZeroPoint: Int32,
+                          _ identityMultiplier: Int32, _ identityShift: Int32, _ alphaMultiplier: Int32,
+                          _ alphaShift: Int32, _ output: UnsafeMutablePointer<Int8>) {
+  guard count > 0, alphaCount > 0 else { return }
+  let zpIn = vdupq_n_s16(Int16(truncatingIfNeeded: inputZeroPoint))
+  let zpA = vdupq_n_s16(Int16(truncatingIfNeeded: alphaZeroPoint))
+  @inline(__always) func shifts(_ s: Int32) -> (int32x4_t, int32x4_t) {
+    (vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s < 0 ? s : 0))
+  }
+  let (l1, r1) = shifts(identityShift), (l2, r2) = shifts(alphaShift)
+  let m1 = vdupq_n_s32(identityMultiplier), m2 = vdupq_n_s32(alphaMultiplier)
+  let offset = vdupq_n_s32(outputZeroPoint), zero = vdupq_n_s32(0)
+  let actLo = vdupq_n_s8(-128), actHi = vdupq_n_s8(127)
+  @inline(__always) func four(_ d: int16x8_t, _ a: int16x8_t, high: Bool) -> int32x4_t {
+    let d32 = high ? cnnrt_widen_hi_s16(d) : cnnrt_widen_lo_s16(d)
+    let a32 = high ? cnnrt_widen_hi_s16(a) : cnnrt_widen_lo_s16(a)
+    let pos = cnnrt_requant_s32(d32, m1, l1, r1)
+    let neg = cnnrt_requant_s32(vmulq_s32(d32, a32), m2, l2, r2)
+    return vbslq_s32(vcltq_s32(d32, zero), neg, pos)
+  }
+  withScratch16 { tmp in
+    var i = 0
+    while i < count {
+      let run = min(alphaCount, count - i)
+      var j = 0
+      while j < run {
+        let n = run - j
+        let x = n >= 16 ? cnnrt_ld_s8(input + (i + j)) : loadPartial(input + (i + j), n, tmp)
+        let a = n >= 16 ? cnnrt_ld_s8(alpha + j) : loadPartial(alpha + j, n, tmp)
+        let dLo = vsubq_s16(cnnrt_widen_lo_s8(x), zpIn), dHi = vsubq_s16(cnnrt_widen_hi_s8(x), zpIn)
+        let aLo = vsubq_s16(cnnrt_widen_lo_s8(a), zpA), aHi = vsubq_s16(cnnrt_widen_hi_s8(a), zpA)
+        let v = cnnrt_narrow16(four(dLo, aLo, high: false), four(dLo, aLo, high: true),
+                               four(dHi, aHi, high: false), four(dHi, aHi, high: true), offset, actLo, actHi)
+        storePartial(output + (i + j), v, n, tmp)
+        j += 16
+      }
+      i += run
     }
   }
 }

@@ -10,15 +10,19 @@
 //   d <  0: out = MultiplyByQuantizedMultiplier(d × (a - zp_a), M_2, s_2)
 // then out + zp_out clamped to [-128, 127]. |d × (a - zp_a)| <= 255² < 2^16.
 //
-// On the x86 paths, an alpha whose leading dimensions are 1 and whose
-// trailing ones equal the output's (a scalar, one per channel, one per
+// On the x86 and Arm paths, an alpha whose leading dimensions are 1 and
+// whose trailing ones equal the output's (a scalar, one per channel, one per
 // pixel and channel) repeats along the flat tensor with the period of those
 // trailing dimensions; such an op runs the AVX2 kernel
-// (_CNNKernelsAVX2/PreluAVX2.swift) over the flat tensor. A period shorter
+// (_CNNKernelsAVX2/PreluAVX2.swift) or the NEON one (both Arm paths,
+// _CNNKernelsNEON/ChannelOpsNEON.swift) over the flat tensor. A period shorter
 // than 512 is tiled at load into a run of at most 1,023 bytes (whole
 // periods), so that the kernel takes at least 512 elements per call.
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
 #endif
 
 /// PReLU parameters (from `PreluOp.prepare`).
@@ -111,11 +115,24 @@ func preluFillRun(_ run: UnsafeMutablePointer<Int8>, runCount: Int, alpha: Unsaf
   }
 }
 
+/// Whether path `isa` has a PReLU kernel.
+@inline(__always)
+func preluHasKernel(_ isa: Int32) -> Bool {
+  isa == KernelISA.avx2 || isa == KernelISA.avx512 || isArmISA(isa)
+}
+
 /// PReLU of `count` elements on the `isa` path, element i reading
 /// run[i mod runCount] (`run`: whole periods of the op's alpha along the
 /// flat tensor). False (nothing written) when the path has no kernel.
 func preluOptimized(isa: Int32, params q: PreluParams, count: Int, input: UnsafePointer<Int8>,
                     run: UnsafePointer<Int8>, runCount: Int, output: UnsafeMutablePointer<Int8>) -> Bool {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) {
+    cnnrtPreluArm(input, count, run, runCount, q.inputZeroPoint, q.alphaZeroPoint, q.outputZeroPoint,
+                  q.identityMultiplier, q.identityShift, q.alphaMultiplier, q.alphaShift, output)
+    return true
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     cnnrtPreluAVX2(input, count, run, runCount, q.inputZeroPoint, q.alphaZeroPoint, q.outputZeroPoint,
@@ -130,7 +147,7 @@ struct PreluData {
   var params: PreluParams
   var alpha: UnsafePointer<Int8>
   var alphaShape: Dims4
-  /// x86 paths: alpha repeated over whole periods along the flat tensor (the
+  /// x86 and Arm paths: alpha repeated over whole periods along the flat tensor (the
   /// alpha itself when its period is at least `preluShortPeriod`) and its
   /// length; nil: the reference.
   var run: UnsafePointer<Int8>?
@@ -143,7 +160,7 @@ enum PreluOp: RuntimeOp {
   static let arity = OpArity(inputs: 2...2)
 
   static func extraBytes(_ plan: inout OpPlanContext) -> Int {
-    plan.isa == KernelISA.avx2 || plan.isa == KernelISA.avx512 ? 2 * preluShortPeriod : 0
+    preluHasKernel(plan.isa) ? 2 * preluShortPeriod : 0
   }
 
   static func prepare(_ ctx: inout OpPrepareContext) throws(LoadError) -> PreluData {
@@ -164,7 +181,7 @@ enum PreluOp: RuntimeOp {
                         identityMultiplier: m1, identityShift: s1, alphaMultiplier: m2, alphaShift: s2)
     let alpha = data.assumingMemoryBound(to: Int8.self)
     var d = PreluData(params: p, alpha: alpha, alphaShape: a.dims, run: nil, runCount: 0, isa: ctx.isa)
-    if (ctx.isa == KernelISA.avx2 || ctx.isa == KernelISA.avx512), let period = preluAlphaPeriod(a.dims, output.dims),
+    if preluHasKernel(ctx.isa), let period = preluAlphaPeriod(a.dims, output.dims),
        period > 0, output.count % period == 0 {
       if period >= preluShortPeriod {
         d.run = alpha
