@@ -175,7 +175,7 @@ func transposeConvPack(
 /// The caller guarantees the CPU supports `isa`; a path this build lacks
 /// writes nothing.
 func transposeConvPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePointer<Int8>,
-                                output: UnsafeMutablePointer<Int8>) {
+                         output: UnsafeMutablePointer<Int8>) {
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     cnnrtTransposeConvAVX2(region.assumingMemoryBound(to: cnnrt_conv_args.self), input, output)
