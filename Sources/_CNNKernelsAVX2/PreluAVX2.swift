@@ -28,36 +28,51 @@ public func cnnrtPreluAVX2(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: 
                            _ outputZeroPoint: Int32, _ identityMultiplier: Int32, _ identityShift: Int32,
                            _ alphaMultiplier: Int32, _ alphaShift: Int32, _ output: UnsafeMutablePointer<Int8>) {
   guard count > 0, alphaCount > 0 else { return }
+  let dBound = mulOperandBound(0 &- inputZeroPoint)
+  if mulFoldable(productBound: dBound, shift: identityShift)
+    && mulFoldable(productBound: dBound &* mulOperandBound(0 &- alphaZeroPoint), shift: alphaShift) {
+    preluRunsAVX2(input, count, alpha, alphaCount, inputZeroPoint, alphaZeroPoint, outputZeroPoint,
+                  FoldedRequant(identityMultiplier, identityShift), FoldedRequant(alphaMultiplier, alphaShift), output)
+  } else {
+    preluRunsAVX2(input, count, alpha, alphaCount, inputZeroPoint, alphaZeroPoint, outputZeroPoint,
+                  UniformRequant(identityMultiplier, identityShift), UniformRequant(alphaMultiplier, alphaShift),
+                  output)
+  }
+}
+
+/// MultiplyByQuantizedMultiplier on 8 lanes in one of the two forms of
+/// AddAVX2.swift.
+protocol LaneRequantAVX2 {
+  func apply(_ x: __m256i) -> __m256i
+}
+
+extension FoldedRequant: LaneRequantAVX2 {
+  @inline(__always) func apply(_ x: __m256i) -> __m256i { requantFoldedAVX2(x, self) }
+}
+
+extension UniformRequant: LaneRequantAVX2 {
+  @inline(__always) func apply(_ x: __m256i) -> __m256i { requantUniformAVX2(x, self) }
+}
+
+/// The runs of cnnrtPreluAVX2 with the requantization form R.
+@inline(__always)
+func preluRunsAVX2<R: LaneRequantAVX2>(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: UnsafePointer<Int8>,
+                                       _ alphaCount: Int, _ inputZeroPoint: Int32, _ alphaZeroPoint: Int32,
+                                       _ outputZeroPoint: Int32, _ q1: R, _ q2: R,
+                                       _ output: UnsafeMutablePointer<Int8>) {
   let zpIn = _mm256_set1_epi32(inputZeroPoint), zpA = _mm256_set1_epi32(alphaZeroPoint)
   let outOffset = _mm256_set1_epi32(outputZeroPoint)
   let vMin = _mm256_set1_epi32(-128), vMax = _mm256_set1_epi32(127)
   let zero = _mm256_setzero_si256()
-  let dBound = mulOperandBound(0 &- inputZeroPoint)
-  if mulFoldable(productBound: dBound, shift: identityShift)
-    && mulFoldable(productBound: dBound &* mulOperandBound(0 &- alphaZeroPoint), shift: alphaShift) {
-    let q1 = FoldedRequant(identityMultiplier, identityShift), q2 = FoldedRequant(alphaMultiplier, alphaShift)
-    var i = 0
-    while i < count {
-      mulRow(min(alphaCount, count &- i), input + i, alpha, output + i, vMin, vMax) { x, a in
-        let d = _mm256_sub_epi32(x, zpIn)
-        let pos = requantFoldedAVX2(d, q1)
-        let neg = requantFoldedAVX2(_mm256_mullo_epi32(d, _mm256_sub_epi32(a, zpA)), q2)
-        return _mm256_add_epi32(_mm256_blendv_epi8(pos, neg, _mm256_cmpgt_epi32(zero, d)), outOffset)
-      }
-      i &+= alphaCount
+  var i = 0
+  while i < count {
+    mulRow(min(alphaCount, count &- i), input + i, alpha, output + i, vMin, vMax) { x, a in
+      let d = _mm256_sub_epi32(x, zpIn)
+      let pos = q1.apply(d)
+      let neg = q2.apply(_mm256_mullo_epi32(d, _mm256_sub_epi32(a, zpA)))
+      return _mm256_add_epi32(_mm256_blendv_epi8(pos, neg, _mm256_cmpgt_epi32(zero, d)), outOffset)
     }
-  } else {
-    let q1 = UniformRequant(identityMultiplier, identityShift), q2 = UniformRequant(alphaMultiplier, alphaShift)
-    var i = 0
-    while i < count {
-      mulRow(min(alphaCount, count &- i), input + i, alpha, output + i, vMin, vMax) { x, a in
-        let d = _mm256_sub_epi32(x, zpIn)
-        let pos = requantUniformAVX2(d, q1)
-        let neg = requantUniformAVX2(_mm256_mullo_epi32(d, _mm256_sub_epi32(a, zpA)), q2)
-        return _mm256_add_epi32(_mm256_blendv_epi8(pos, neg, _mm256_cmpgt_epi32(zero, d)), outOffset)
-      }
-      i &+= alphaCount
-    }
+    i &+= alphaCount
   }
 }
 #endif

@@ -139,32 +139,14 @@ func transposeConvPack(
         let l = convPackLayout(isa: KernelISA.avx2, outC: outC, kH: filterShape.h, kW: filterShape.w, inC: inC),
         l.tableOffset <= regionBytes
   else { return false }
-  let padded = l.ocBlocks * l.lanes
-  let accInit = (region + l.accInitOffset).bindMemory(to: Int32.self, capacity: padded)
-  let mult = (region + l.multiplierOffset).bindMemory(to: Int32.self, capacity: padded)
-  let shift = (region + l.shiftOffset).bindMemory(to: Int32.self, capacity: padded)
-  var oc = 0
-  while oc < padded {
-    let real = oc < outC
-    accInit[oc] = real ? (bias?[oc] ?? 0) : 0
-    mult[oc] = real ? requant.multiplier[oc] : 0
-    shift[oc] = real ? requant.shift[oc] : 0
-    oc += 1
-  }
-  var a = cnnrt_conv_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w); a.in_c = Int64(inC)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
-  a.k_h = Int64(filterShape.h); a.k_w = Int64(filterShape.w)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = 1; a.dilation_w = 1
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
-  a.weights = UnsafeRawPointer(region + l.weightsOffset)
-  a.acc_init = UnsafePointer(accInit)
-  a.multiplier = UnsafePointer(mult)
-  a.shift = UnsafePointer(shift)
+  // The gather of a forward convolution's arguments: strides and the
+  // forward convolution's leading pads, dilation 1.
+  let forward = ConvParams(inputOffset: params.inputOffset, outputOffset: params.outputOffset,
+                           strideH: params.strideH, strideW: params.strideW, dilationH: 1, dilationW: 1,
+                           padTop: params.padTop, padLeft: params.padLeft, depthMultiplier: 1,
+                           activationMin: params.activationMin, activationMax: params.activationMax)
+  let a = packedConvArgs(l, region: region, params: forward, requant: requant, bias: bias, inputShape: inputShape,
+                         outputShape: outputShape, kH: filterShape.h, kW: filterShape.w) { _ in 0 }
   packConvBlocks(filter: filter, outC: outC, kH: filterShape.h, kW: filterShape.w, inC: inC, blocks: l.ocBlocks,
                  lanes: l.lanes, groupSize: l.groupSize, cGroups: l.cGroups, into: region + l.weightsOffset)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)

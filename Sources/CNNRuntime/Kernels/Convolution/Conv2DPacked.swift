@@ -207,43 +207,18 @@ public func conv2DPack(
         let l = convPackLayout(isa: isa, filterShape: filterShape, inputChannels: inC, dilationW: params.dilationW),
         l.bytes <= regionBytes
   else { return false }
-  let padded = l.ocBlocks * l.lanes
-  let accInit = (region + l.accInitOffset).bindMemory(to: Int32.self, capacity: padded)
-  let mult = (region + l.multiplierOffset).bindMemory(to: Int32.self, capacity: padded)
-  let shift = (region + l.shiftOffset).bindMemory(to: Int32.self, capacity: padded)
   let avx512 = isa == KernelISA.avx512
   let perFilter = kH * kW * inC
-  var oc = 0
-  while oc < padded {
-    let real = oc < outC
-    var initial: Int32 = real ? (bias?[oc] ?? 0) : 0
-    if avx512 && real {
-      // Activations enter vpdpbusd as x + 128: subtract (128 - inputOffset) * sum(w).
-      let f = filter + oc &* perFilter
-      var sum: Int32 = 0
-      var k = 0
-      while k < perFilter { sum = sum &+ Int32(f[k]); k &+= 1 }
-      initial = initial &- (128 &- params.inputOffset) &* sum
-    }
-    accInit[oc] = initial
-    mult[oc] = real ? requant.multiplier[oc] : 0
-    shift[oc] = real ? requant.shift[oc] : 0
-    oc += 1
+  var a = packedConvArgs(l, region: region, params: params, requant: requant, bias: bias, inputShape: inputShape,
+                         outputShape: outputShape, kH: kH, kW: kW) { oc in
+    guard avx512 else { return 0 }
+    // Activations enter vpdpbusd as x + 128: subtract (128 - inputOffset) * sum(w).
+    let f = filter + oc &* perFilter
+    var sum: Int32 = 0
+    var k = 0
+    while k < perFilter { sum = sum &+ Int32(f[k]); k &+= 1 }
+    return 0 &- (128 &- params.inputOffset) &* sum
   }
-  var a = cnnrt_conv_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w); a.in_c = Int64(inC)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
-  a.k_h = Int64(kH); a.k_w = Int64(kW)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
-  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
-  a.weights = UnsafeRawPointer(region + l.weightsOffset)
-  a.acc_init = UnsafePointer(accInit)
-  a.multiplier = UnsafePointer(mult)
-  a.shift = UnsafePointer(shift)
   let w = region + l.weightsOffset
   if !avx512, let rows = avx2RowsPlan(params: params, inputShape: inputShape, outputShape: outputShape,
                                       kH: kH, kW: kW, inC: inC, requant: requant, channels: outC,
@@ -319,6 +294,44 @@ public func conv2DPack(
                  lanes: l.lanes, groupSize: l.groupSize, cGroups: l.cGroups, into: w)
   region.bindMemory(to: cnnrt_conv_args.self, capacity: 1).initialize(to: a)
   return true
+}
+
+/// The argument block of the packed region laid out by `l` at `region`, its
+/// per-channel arrays filled (output channels past outC get zeros):
+/// acc_init = bias (or 0) + accCorrection(oc), the multiplier and the shift.
+/// The weights are the caller's to write (at `l.weightsOffset`).
+func packedConvArgs(_ l: ConvPackLayout, region: UnsafeMutableRawPointer, params: ConvParams, requant: ChannelRequant,
+                    bias: UnsafePointer<Int32>?, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int,
+                    accCorrection: (Int) -> Int32) -> cnnrt_conv_args {
+  let outC = outputShape.c
+  let padded = l.ocBlocks * l.lanes
+  let accInit = (region + l.accInitOffset).bindMemory(to: Int32.self, capacity: padded)
+  let mult = (region + l.multiplierOffset).bindMemory(to: Int32.self, capacity: padded)
+  let shift = (region + l.shiftOffset).bindMemory(to: Int32.self, capacity: padded)
+  var oc = 0
+  while oc < padded {
+    let real = oc < outC
+    accInit[oc] = real ? (bias?[oc] ?? 0) &+ accCorrection(oc) : 0
+    mult[oc] = real ? requant.multiplier[oc] : 0
+    shift[oc] = real ? requant.shift[oc] : 0
+    oc += 1
+  }
+  var a = cnnrt_conv_args()
+  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
+  a.in_c = Int64(inputShape.c)
+  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
+  a.k_h = Int64(kH); a.k_w = Int64(kW)
+  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
+  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
+  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
+  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
+  a.act_min = params.activationMin; a.act_max = params.activationMax
+  a.weights = UnsafeRawPointer(region + l.weightsOffset)
+  a.acc_init = UnsafePointer(accInit)
+  a.multiplier = UnsafePointer(mult)
+  a.shift = UnsafePointer(shift)
+  return a
 }
 
 /// Writes a Conv2D filter [outC][kH][kW][inC] as
