@@ -1,6 +1,7 @@
-// aarch64 Add, max / average pooling, Mean and PReLU, sixteen channels
-// (bytes) at a time, bit-exact with addReference, maxPool2DReference,
-// averagePool2DReference, meanReference and preluReference. None of them
+// aarch64 Add, max / average pooling, Mean, PReLU and Mul, sixteen
+// channels (bytes) at a time, bit-exact with addReference,
+// maxPool2DReference, averagePool2DReference, meanReference, preluReference
+// and mulReference. None of them
 // needs SDOT, so both builds (NEON and DotProd) compile the same code and
 // the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
@@ -282,6 +283,53 @@ public func cnnrtPreluArm(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: U
         j += 16
       }
       i += run
+    }
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - Mul
+
+/// `count` elements of Mul; input k advances by `stride_k` (1, or 0 for a
+/// value broadcast along the run). Per element as mulReference:
+/// MBQM((x1 + off1) × (x2 + off2), M, shift) + output offset, clamped.
+/// |x + off| <= 383 (offsets in −255...255, mulKernelArgs), so the offset
+/// inputs are exact in int16 and their products (vmull_s16) in int32.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMulArm(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
+                        _ input1: UnsafePointer<Int8>, _ stride1: Int,
+                        _ input2: UnsafePointer<Int8>, _ stride2: Int,
+                        _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard count > 0 else { return }
+  let off1 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input1_offset))
+  let off2 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input2_offset))
+  let s = p.output_shift
+  let left = vdupq_n_s32(s > 0 ? s : 0), right = vdupq_n_s32(s < 0 ? s : 0)
+  let m = vdupq_n_s32(p.output_multiplier)
+  let offset = vdupq_n_s32(p.output_offset)
+  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_min)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_max))
+  @inline(__always) func four(_ x1: int16x8_t, _ x2: int16x8_t, high: Bool) -> int32x4_t {
+    let prod = high ? vmull_high_s16(x1, x2) : vmull_s16(vget_low_s16(x1), vget_low_s16(x2))
+    return cnnrt_requant_s32(prod, m, left, right)
+  }
+  withScratch16 { tmp in
+    let splat1 = vdupq_n_s8(input1[0]), splat2 = vdupq_n_s8(input2[0])
+    var i = 0
+    while i < count {
+      let n = count - i
+      let x1 = stride1 == 0 ? splat1 : (n >= 16 ? cnnrt_ld_s8(input1 + i) : loadPartial(input1 + i, n, tmp))
+      let x2 = stride2 == 0 ? splat2 : (n >= 16 ? cnnrt_ld_s8(input2 + i) : loadPartial(input2 + i, n, tmp))
+      let a1 = vaddq_s16(cnnrt_widen_lo_s8(x1), off1), b1 = vaddq_s16(cnnrt_widen_hi_s8(x1), off1)
+      let a2 = vaddq_s16(cnnrt_widen_lo_s8(x2), off2), b2 = vaddq_s16(cnnrt_widen_hi_s8(x2), off2)
+      let v = cnnrt_narrow16(four(a1, a2, high: false), four(a1, a2, high: true),
+                             four(b1, b2, high: false), four(b1, b2, high: true), offset, actLo, actHi)
+      storePartial(output + i, v, n, tmp)
+      i += 16
     }
   }
 }

@@ -1,5 +1,5 @@
-// aarch64 dispatch for FullyConnected, Add (same shape and broadcast), max
-// and average pooling and Mean (kernels: Sources/_CNNKernelsNEON). Each
+// aarch64 dispatch for FullyConnected, Add (same shape and broadcast), Mul,
+// max and average pooling and Mean (kernels: Sources/_CNNKernelsNEON). Each
 // entry point returns false (or nil) when the path is not an Arm one or the
 // parameters are outside what the kernels reproduce exactly; the op then
 // runs its reference kernel.
@@ -34,6 +34,18 @@ func armAddRun(isa: Int32, args: UnsafePointer<cnnrt_add_args>, count: Int,
                output: UnsafeMutablePointer<Int8>) {
   #if canImport(_CNNKernelsNEON) && arch(arm64)
   if isArmISA(isa) { _CNNKernelsNEON.cnnrtAddArm(args, count, input1, stride1, input2, stride2, output) }
+  #endif
+}
+
+// MARK: - Mul
+
+/// One row of Mul: input k advances by stride k (1, or 0 for a repeated value).
+@inline(__always)
+func armMulRun(isa: Int32, args: UnsafePointer<cnnrt_mul_args>, count: Int,
+               input1: UnsafePointer<Int8>, stride1: Int, input2: UnsafePointer<Int8>, stride2: Int,
+               output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) { _CNNKernelsNEON.cnnrtMulArm(args, count, input1, stride1, input2, stride2, output) }
   #endif
 }
 

@@ -4,7 +4,9 @@
 // plan: rows where both inputs are contiguous (same shape; an SE gate
 // [1,1,1,C] over [1,H,W,C]) and rows where one input is a single value
 // (a [1,H,W,1] factor over [1,H,W,C]); on the AVX-512 path the AVX-512
-// row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift).
+// row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift). Both Arm paths
+// run the NEON row kernel (ArmOps.swift), each input contiguous along the
+// row or one value for it.
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
@@ -18,8 +20,8 @@ import _CNNKernelsAVX512
 /// out of -31...31, a negative multiplier, clamp bounds outside int8) or
 /// `isa` has no Mul kernel: such ops keep the reference.
 public func mulKernelArgs(isa: Int32, params: MulParams) -> cnnrt_mul_args? {
-  #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 else { return nil }
+  #if (canImport(_CNNKernelsAVX2) && arch(x86_64)) || (canImport(_CNNKernelsNEON) && arch(arm64))
+  guard isa == KernelISA.avx2 || isa == KernelISA.avx512 || isArmISA(isa) else { return nil }
   guard params.outputShift >= -31, params.outputShift <= 31, params.outputMultiplier >= 0,
         params.activationMin >= -128, params.activationMin <= 127,
         params.activationMax >= -128, params.activationMax <= 127,
@@ -41,6 +43,22 @@ public func mulKernelArgs(isa: Int32, params: MulParams) -> cnnrt_mul_args? {
 @inline(__always)
 func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
                   input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  if isArmISA(isa) {
+    var a = args
+    let n = plan.rowLength, st1 = plan.strides1[4], st2 = plan.strides2[4]
+    if (st1 == 0 || st1 == 1) && (st2 == 0 || st2 == 1) {
+      plan.forEachRow { i1, i2, o in
+        armMulRun(isa: isa, args: &a, count: n, input1: input1 + i1, stride1: st1, input2: input2 + i2, stride2: st2,
+                  output: output + o)
+      }
+    } else {
+      let p = MulParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,
+                        outputOffset: args.output_offset, outputMultiplier: args.output_multiplier,
+                        outputShift: args.output_shift, activationMin: args.act_min, activationMax: args.act_max)
+      mulBroadcastReference(params: p, plan: plan, input1: input1, input2: input2, output: output)
+    }
+    return
+  }
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     var a = args
