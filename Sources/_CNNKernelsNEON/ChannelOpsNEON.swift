@@ -1,7 +1,7 @@
-// aarch64 Add, max / average pooling, Mean, PReLU and Mul, sixteen
-// channels (bytes) at a time, bit-exact with addReference,
-// maxPool2DReference, averagePool2DReference, meanReference, preluReference
-// and mulReference. None of them
+// aarch64 Add, max / average pooling, Mean, PReLU, Mul and the byte-table
+// activations, sixteen channels (bytes) at a time, bit-exact with
+// addReference, maxPool2DReference, averagePool2DReference, meanReference,
+// preluReference, mulReference and byteTableReference. None of them
 // needs SDOT, so both builds (NEON and DotProd) compile the same code and
 // the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
@@ -329,6 +329,45 @@ public func cnnrtMulArm(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
       let v = cnnrt_narrow16(four(a1, a2, high: false), four(a1, a2, high: true),
                              four(b1, b2, high: false), four(b1, b2, high: true), offset, actLo, actHi)
       storePartial(output + i, v, n, tmp)
+      i += 16
+    }
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - Byte tables
+
+/// out[i] = table[in[i] + 128] for `count` bytes, bit-exact with
+/// byteTableReference (every byte-function activation). With u = in ^ 0x80
+/// (= in + 128 as an unsigned byte), TBL looks u up in the table's first 64
+/// bytes (0 past them) and three TBX look u − 64, u − 128 and u − 192 up in
+/// the next three quarters (each leaves the lanes whose index is past its
+/// 64 bytes, wrapped below 0 included, as they were): each lane gets exactly
+/// one entry. 16 bytes per step; the tail through a zeroed copy.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtByteTableArm(_ table: UnsafePointer<Int8>, _ count: Int, _ input: UnsafePointer<Int8>,
+                              _ output: UnsafeMutablePointer<Int8>) {
+  guard count > 0 else { return }
+  let t0 = cnnrt_ld4_s8(table), t1 = cnnrt_ld4_s8(table + 64)
+  let t2 = cnnrt_ld4_s8(table + 128), t3 = cnnrt_ld4_s8(table + 192)
+  let flip = vdupq_n_u8(0x80), q1 = vdupq_n_u8(64), q2 = vdupq_n_u8(128), q3 = vdupq_n_u8(192)
+  @inline(__always) func lookup(_ x: int8x16_t) -> int8x16_t {
+    let u = veorq_u8(vreinterpretq_u8_s8(x), flip)
+    var r = cnnrt_tbl4_s8(t0, u)
+    r = cnnrt_tbx4_s8(r, t1, vsubq_u8(u, q1))
+    r = cnnrt_tbx4_s8(r, t2, vsubq_u8(u, q2))
+    return cnnrt_tbx4_s8(r, t3, vsubq_u8(u, q3))
+  }
+  withScratch16 { tmp in
+    var i = 0
+    while i < count {
+      let n = count - i
+      let x = n >= 16 ? cnnrt_ld_s8(input + i) : loadPartial(input + i, n, tmp)
+      storePartial(output + i, lookup(x), n, tmp)
       i += 16
     }
   }

@@ -5,10 +5,14 @@
 // table lookup. The outputs are those of the exact kernel by construction,
 // and the lookup costs the same whatever the arithmetic behind it.
 // On the AVX2 and AVX-512 paths the lookup is the AVX2 kernel
-// (_CNNKernelsAVX2/ByteTableAVX2.swift).
+// (_CNNKernelsAVX2/ByteTableAVX2.swift), on both Arm paths the NEON one
+// (_CNNKernelsNEON/ChannelOpsNEON.swift).
 
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
 #endif
 
 /// Prepared data of a byte-table op.
@@ -65,11 +69,17 @@ public func byteTableReference(table: UnsafePointer<Int8>, count: Int,
 }
 
 /// The lookup on kernel path `isa`: the AVX2 kernel (ByteTableAVX2.swift,
-/// also used on the AVX-512 path) or the reference. The caller guarantees
-/// the CPU supports `isa`.
+/// also used on the AVX-512 path), the NEON one (both Arm paths) or the
+/// reference. The caller guarantees the CPU supports `isa`.
 @inline(__always)
 public func byteTableLookup(isa: Int32, table: UnsafePointer<Int8>, count: Int,
                             input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) {
+    cnnrtByteTableArm(table, count, input, output)
+    return
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     cnnrtByteTableAVX2(table, count, input, output)

@@ -25,6 +25,17 @@ static inline void cnnrt_st8_s8(int8_t *p, int8x8_t v) { vst1_s8(p, v); }
 static inline void cnnrt_st_s32(int32_t *p, int32x4_t v) { vst1q_s32(p, v); }
 static inline void cnnrt_st_s16(int16_t *p, int16x8_t v) { vst1q_s16(p, v); }
 
+/* 64 table bytes as the four registers of a TBL/TBX lookup; the lookups of
+ * 16 indices into them: TBL gives 0 for an index past 63, TBX keeps the
+ * lane of `r`. */
+static inline int8x16x4_t cnnrt_ld4_s8(const int8_t *p) {
+  int8x16x4_t t;
+  t.val[0] = vld1q_s8(p); t.val[1] = vld1q_s8(p + 16); t.val[2] = vld1q_s8(p + 32); t.val[3] = vld1q_s8(p + 48);
+  return t;
+}
+static inline int8x16_t cnnrt_tbl4_s8(int8x16x4_t t, uint8x16_t idx) { return vqtbl4q_s8(t, idx); }
+static inline int8x16_t cnnrt_tbx4_s8(int8x16_t r, int8x16x4_t t, uint8x16_t idx) { return vqtbx4q_s8(r, t, idx); }
+
 /* Four bytes (any alignment) repeated in every 32-bit lane. */
 static inline int8x16_t cnnrt_dup4_s8(const int8_t *p) {
   int32_t v;
