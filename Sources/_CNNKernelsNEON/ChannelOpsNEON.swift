@@ -1,7 +1,8 @@
-// aarch64 Add, max / average pooling, Mean, PReLU, Mul and the byte-table
-// activations, sixteen channels (bytes) at a time, bit-exact with
-// addReference, maxPool2DReference, averagePool2DReference, meanReference,
-// preluReference, mulReference and byteTableReference. None of them
+// aarch64 Add, max / average pooling, Mean, PReLU, Mul, the byte-table
+// activations and the two-group channel shuffle, sixteen channels (bytes)
+// at a time, bit-exact with addReference, maxPool2DReference,
+// averagePool2DReference, meanReference, preluReference, mulReference,
+// byteTableReference and the Gather op's interleave loop. None of them
 // needs SDOT, so both builds (NEON and DotProd) compile the same code and
 // the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
@@ -370,6 +371,39 @@ public func cnnrtByteTableArm(_ table: UnsafePointer<Int8>, _ count: Int, _ inpu
       storePartial(output + i, lookup(x), n, tmp)
       i += 16
     }
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - Interleave
+
+/// The interleave of two byte runs (ShuffleNet's two-group channel shuffle,
+/// a Gather of channels), bit-exact with the Gather op's loop: per row of 2n
+/// bytes, out[2j] = in[j] and out[2j + 1] = in[n + j]. 16 j per step: ZIP1
+/// and ZIP2 of the two runs' 16 bytes are the step's 32 outputs in order.
+/// When 16 does not divide n, the row's last step starts at n − 16 and
+/// writes again some bytes the step before wrote, with the same values (the
+/// output does not overlap the input). The caller passes n >= 16.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtInterleave2Arm(_ rows: Int, _ n: Int, _ input: UnsafePointer<Int8>,
+                                _ output: UnsafeMutablePointer<Int8>) {
+  guard n >= 16 else { return }
+  var r = 0
+  while r < rows {
+    let a = input + r * 2 * n, b = a + n, out = output + r * 2 * n
+    @inline(__always) func step(_ j: Int) {
+      let va = cnnrt_ld_s8(a + j), vb = cnnrt_ld_s8(b + j)
+      cnnrt_st_s8(out + 2 * j, vzip1q_s8(va, vb))
+      cnnrt_st_s8(out + 2 * j + 16, vzip2q_s8(va, vb))
+    }
+    var j = 0
+    while j + 16 <= n { step(j); j += 16 }
+    if j < n { step(n - 16) }
+    r += 1
   }
 }
 #endif

@@ -8,6 +8,9 @@
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
 #endif
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
+#endif
 
 struct GatherData {
   var outer: Int
@@ -114,10 +117,17 @@ enum GatherOp: RuntimeOp {
 
 /// `rows` rows of 2 × `half` bytes, each written as its two halves
 /// interleaved: out[2j] = in[j], out[2j + 1] = in[half + j]. The AVX2 kernel
-/// (InterleaveAVX2.swift, also on the AVX-512 path; halves of 16 or more) or
+/// (InterleaveAVX2.swift, also on the AVX-512 path; halves of 16 or more),
+/// the NEON one (both Arm paths, ChannelOpsNEON.swift; the same halves) or
 /// a loop.
 func interleaveHalves(isa: Int32, rows: Int, half n: Int, input: UnsafePointer<Int8>,
                       output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) && n >= 16 {
+    cnnrtInterleave2Arm(rows, n, input, output)
+    return
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && n >= 16 {
     cnnrtInterleave2AVX2(rows, n, input, output)
