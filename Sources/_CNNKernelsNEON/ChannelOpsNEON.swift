@@ -1,8 +1,9 @@
 // aarch64 Add, max / average pooling, Mean, PReLU, Mul, the byte-table
-// activations and the two-group channel shuffle, sixteen channels (bytes)
-// at a time, bit-exact with addReference, maxPool2DReference,
-// averagePool2DReference, meanReference, preluReference, mulReference,
-// byteTableReference and the Gather op's interleave loop. None of them
+// activations, the two-group channel shuffle and bilinear resize, sixteen
+// channels (bytes) at a time, bit-exact with addReference,
+// maxPool2DReference, averagePool2DReference, meanReference, preluReference,
+// mulReference, byteTableReference, the Gather op's interleave loop and
+// resizeBilinearReference. None of them
 // needs SDOT, so both builds (NEON and DotProd) compile the same code and
 // the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
@@ -404,6 +405,78 @@ public func cnnrtInterleave2Arm(_ rows: Int, _ n: Int, _ input: UnsafePointer<In
     while j + 16 <= n { step(j); j += 16 }
     if j < n { step(n - 16) }
     r += 1
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - Bilinear resize
+
+/// Bilinear resize of an NHWC int8 tensor [batches, inH, inW, channels] to
+/// [batches, outH, outW, channels], bit-exact with resizeBilinearReference
+/// (TFLM's integer ResizeBilinear). `rows` / `cols` hold one tap per output
+/// row / column as three Int32: lower index, upper index, fraction (the
+/// upper index's weight; the lower's is 1024 − fraction). The reference's
+/// sum over the four neighbours with 20-bit weights wy·wx is regrouped
+/// exactly as wx0·(p00·wy0 + p10·wy1) + wx1·(p01·wy0 + p11·wy1) (|inner| <=
+/// 2^18, |s| < 2^29), the inner sums by SMULL/SMLAL with the scalar row
+/// weights, the outer by MUL/MLA; rounding as the reference:
+/// sign(s)·((|s| + 2^19) >> 20). The result is an int8 value (a blend of
+/// int8 values), so the saturating narrows are exact. 16 channels per step;
+/// the last (< 16) through zeroed copies.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtResizeBilinearArm(_ input: UnsafePointer<Int8>, _ batches: Int, _ inH: Int, _ inW: Int,
+                                   _ channels: Int, _ rows: UnsafePointer<Int32>, _ cols: UnsafePointer<Int32>,
+                                   _ outH: Int, _ outW: Int, _ output: UnsafeMutablePointer<Int8>) {
+  guard batches > 0, inH > 0, inW > 0, channels > 0, outH > 0, outW > 0 else { return }
+  let inRow = inW * channels
+  let half = vdupq_n_s32(1 << 19), down = vdupq_n_s32(-20), zero = vdupq_n_s32(0)
+  withScratch16 { tmp in
+    var dst = output
+    for b in 0..<batches {
+      let batch = input + b * inH * inRow
+      for y in 0..<outH {
+        let row0 = batch + Int(rows[3 * y]) * inRow, row1 = batch + Int(rows[3 * y + 1]) * inRow
+        let wy1 = Int16(truncatingIfNeeded: rows[3 * y + 2]), wy0 = Int16(truncatingIfNeeded: 1024 - rows[3 * y + 2])
+        for x in 0..<outW {
+          let lo = Int(cols[3 * x]) * channels, hi = Int(cols[3 * x + 1]) * channels
+          let wx1 = cols[3 * x + 2], wx0 = 1024 - wx1
+          @inline(__always) func four(_ a00: int16x4_t, _ a10: int16x4_t, _ a01: int16x4_t, _ a11: int16x4_t)
+            -> int32x4_t {
+            let left = vmlal_n_s16(vmull_n_s16(a00, wy0), a10, wy1)
+            let right = vmlal_n_s16(vmull_n_s16(a01, wy0), a11, wy1)
+            let s = vmlaq_n_s32(vmulq_n_s32(left, wx0), right, wx1)
+            let q = vshlq_s32(vaddq_s32(vabsq_s32(s), half), down)
+            return vbslq_s32(vcltq_s32(s, zero), vnegq_s32(q), q)
+          }
+          var c = 0
+          while c < channels {
+            let n = channels - c
+            @inline(__always) func ld(_ p: UnsafePointer<Int8>) -> int8x16_t {
+              n >= 16 ? cnnrt_ld_s8(p) : loadPartial(p, n, tmp)
+            }
+            let p00 = ld(row0 + (lo + c)), p10 = ld(row1 + (lo + c))
+            let p01 = ld(row0 + (hi + c)), p11 = ld(row1 + (hi + c))
+            let l00 = cnnrt_widen_lo_s8(p00), h00 = cnnrt_widen_hi_s8(p00)
+            let l10 = cnnrt_widen_lo_s8(p10), h10 = cnnrt_widen_hi_s8(p10)
+            let l01 = cnnrt_widen_lo_s8(p01), h01 = cnnrt_widen_hi_s8(p01)
+            let l11 = cnnrt_widen_lo_s8(p11), h11 = cnnrt_widen_hi_s8(p11)
+            let r0 = four(vget_low_s16(l00), vget_low_s16(l10), vget_low_s16(l01), vget_low_s16(l11))
+            let r1 = four(vget_high_s16(l00), vget_high_s16(l10), vget_high_s16(l01), vget_high_s16(l11))
+            let r2 = four(vget_low_s16(h00), vget_low_s16(h10), vget_low_s16(h01), vget_low_s16(h11))
+            let r3 = four(vget_high_s16(h00), vget_high_s16(h10), vget_high_s16(h01), vget_high_s16(h11))
+            let v = vcombine_s8(vqmovn_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1))),
+                                vqmovn_s16(vcombine_s16(vqmovn_s32(r2), vqmovn_s32(r3))))
+            storePartial(dst + c, v, n, tmp)
+            c += 16
+          }
+          dst += channels
+        }
+      }
+    }
   }
 }
 #endif

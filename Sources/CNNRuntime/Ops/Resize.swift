@@ -12,10 +12,14 @@
 // which must equal the output's H and W. Input and output share one
 // quantization (TFLite's kernels copy or blend the int8 values as they are).
 // On the AVX2 and AVX-512 paths the bilinear blend is the AVX2 kernel
-// (_CNNKernelsAVX2/ResizeAVX2.swift), the same bytes.
+// (_CNNKernelsAVX2/ResizeAVX2.swift), on both Arm paths the NEON one
+// (_CNNKernelsNEON/ChannelOpsNEON.swift), the same bytes.
 
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
 #endif
 
 // MARK: - Nearest neighbor
@@ -289,11 +293,23 @@ struct ResizeBilinearData {
 }
 
 /// Bilinear resize on kernel path `isa`: the AVX2 kernel (ResizeAVX2.swift,
-/// also on the AVX-512 path) or the reference. The caller guarantees the CPU
-/// supports `isa`.
+/// also on the AVX-512 path), the NEON one (both Arm paths) or the
+/// reference. The caller guarantees the CPU supports `isa`.
 public func resizeBilinear(isa: Int32, inputShape: Dims4, input: UnsafePointer<Int8>,
                            rows: UnsafePointer<BilinearTap>, cols: UnsafePointer<BilinearTap>,
                            outputShape: Dims4, output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) && MemoryLayout<BilinearTap>.stride == 12
+     && inputShape.n == outputShape.n && inputShape.c == outputShape.c {
+    UnsafeRawPointer(rows).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.h) { r in
+      UnsafeRawPointer(cols).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.w) { c in
+        cnnrtResizeBilinearArm(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
+                               outputShape.h, outputShape.w, output)
+      }
+    }
+    return
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && MemoryLayout<BilinearTap>.stride == 12
      && inputShape.n == outputShape.n && inputShape.c == outputShape.c {
