@@ -3,7 +3,8 @@
 // channels (bytes) at a time, bit-exact with addReference,
 // maxPool2DReference, averagePool2DReference, meanReference, preluReference,
 // mulReference, byteTableReference, the Gather op's interleave loop and
-// resizeBilinearReference. None of them
+// resizeBilinearReference; and TransposeConv (transposeConvReference), eight
+// output channels at a time. None of them
 // needs SDOT, so both builds (NEON and DotProd) compile the same code and
 // the runtime calls the NEON module's copy on both paths.
 #if arch(arm64)
@@ -474,6 +475,94 @@ public func cnnrtResizeBilinearArm(_ input: UnsafePointer<Int8>, _ batches: Int,
             c += 16
           }
           dst += channels
+        }
+      }
+    }
+  }
+}
+#endif
+
+#if arch(arm64)
+// MARK: - TransposeConv
+
+/// Transposed convolution from a cnnrt_conv_args block, bit-exact with
+/// transposeConvReference (TFLM's TRANSPOSE_CONV), gathered like it: output
+/// pixel (oy, ox) sums the taps (ky, kx) with ky ≡ oy + pad_top (mod
+/// stride_h) whose input row iy = (oy + pad_top − ky) / stride_h lies in
+/// the input (columns alike). Weights packed at load as [oc_blocks][k_h]
+/// [k_w][in_c][8 output channels] int8 (zero past out_c; c_groups = in_c);
+/// acc_init the bias (or 0) per padded output channel. Each input x enters
+/// as x + input_offset (exact in int16) and SMLAL multiplies it into 8
+/// int32 accumulators; the sums wrap like the reference's and equal
+/// Σ x·w + input_offset·Σ w + bias modulo 2^32. Requantization:
+/// cnnrt_requant_s32, + output offset, clamp.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtTransposeConvArm(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                                  _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let mult = p.multiplier, let shift = p.shift else { return }
+  let weights = wRaw.assumingMemoryBound(to: Int8.self)
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), inC = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w), outC = Int(p.out_c)
+  let kH = Int(p.k_h), kW = Int(p.k_w), sH = Int(p.stride_h), sW = Int(p.stride_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left), blocks = Int(p.oc_blocks)
+  guard batches > 0, inH > 0, inW > 0, inC > 0, outH > 0, outW > 0, outC > 0, kH > 0, kW > 0, sH > 0, sW > 0,
+        Int(p.c_groups) == inC, blocks == (outC + 7) / 8 else { return }
+  let tapBytes = inC * 8, blockBytes = kH * kW * tapBytes
+  let off = Int16(truncatingIfNeeded: p.input_offset)
+  let offset = vdupq_n_s32(p.output_offset), zero = vdupq_n_s32(0)
+  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_min)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_max))
+  withScratch16 { tmp in
+    var out = output
+    for b in 0..<batches {
+      let image = input + b * inH * inW * inC
+      for oy in 0..<outH {
+        let ty = oy + padTop
+        let kyFirst = ((ty % sH) + sH) % sH, iyFirst = (ty - kyFirst) / sH
+        // tx = ox + pad_left = ixFirst * sW + kxFirst, stepped along the row.
+        var kxFirst = ((padLeft % sW) + sW) % sW, ixFirst = (padLeft - kxFirst) / sW
+        for _ in 0..<outW {
+          var blk = 0
+          while blk < blocks {
+            var lo = cnnrt_ld_s32(accInit + blk * 8), hi = cnnrt_ld_s32(accInit + blk * 8 + 4)
+            var ky = kyFirst, iy = iyFirst
+            while ky < kH && iy >= 0 {
+              if iy < inH {
+                var kx = kxFirst, ix = ixFirst
+                while kx < kW && ix >= 0 {
+                  if ix < inW {
+                    let xp = image + (iy * inW + ix) * inC
+                    let wt = weights + blk * blockBytes + (ky * kW + kx) * tapBytes
+                    var c = 0
+                    while c < inC {
+                      let x = Int16(xp[c]) &+ off
+                      let w = vmovl_s8(cnnrt_ld8_s8(wt + c * 8))
+                      lo = vmlal_n_s16(lo, vget_low_s16(w), x)
+                      hi = vmlal_high_n_s16(hi, w, x)
+                      c += 1
+                    }
+                  }
+                  kx += sW
+                  ix -= 1
+                }
+              }
+              ky += sH
+              iy -= 1
+            }
+            @inline(__always) func requant(_ acc: int32x4_t, _ at: Int) -> int32x4_t {
+              let s = cnnrt_ld_s32(shift + at)
+              return cnnrt_requant_s32(acc, cnnrt_ld_s32(mult + at), vmaxq_s32(s, zero), vminq_s32(s, zero))
+            }
+            let v = cnnrt_narrow16(requant(lo, blk * 8), requant(hi, blk * 8 + 4), zero, zero, offset, actLo, actHi)
+            storePartial(out + blk * 8, v, min(8, outC - blk * 8), tmp)
+            blk += 1
+          }
+          out += outC
+          kxFirst += 1
+          if kxFirst == sW { kxFirst = 0; ixFirst += 1 }
         }
       }
     }

@@ -5,11 +5,15 @@
 // gathers instead: each output element sums the same products (integer
 // addition in wrapping int32 is associative, so the order does not matter)
 // and needs no scratch buffer. On the x86 paths the AVX2 kernel
-// (_CNNKernelsAVX2/TransposeConvAVX2.swift) runs the same gather on weights
+// (_CNNKernelsAVX2/TransposeConvAVX2.swift), on the Arm paths the NEON one
+// (_CNNKernelsNEON/ChannelOpsNEON.swift) runs the same gather on weights
 // packed at load (`transposeConvPack`).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsNEON)
+import _CNNKernelsNEON
 #endif
 
 /// Int8 transposed convolution parameters (prepared at load).
@@ -104,20 +108,48 @@ func transposeConvReference(
   }
 }
 
-// MARK: - Packed weights (x86 paths)
+// MARK: - Packed weights (x86 and Arm paths)
+
+/// The packed layout of a transposed convolution on `isa`, or nil when the
+/// path has no kernel for it (the reference runs). The AVX2 and AVX-512
+/// paths both run the AVX2 kernel on the Conv2D per-tap layout (output
+/// channels in blocks of 8, input channels in pairs; the row-scratch
+/// requantization table at that layout's end is left out); both Arm paths
+/// run the NEON kernel on blocks of 8 output channels, one input channel
+/// per group. int8 weights on every path. Overflow-safe (pass 1).
+func transposeConvLayout(isa: Int32, filterShape: Dims4, inputChannels inC: Int) -> ConvPackLayout? {
+  let outC = filterShape.n, kH = filterShape.h, kW = filterShape.w
+  guard filterShape.c == inC else { return nil }
+  let isa = buildISA(isa)
+  if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
+    guard var l = convPackLayout(isa: KernelISA.avx2, outC: outC, kH: kH, kW: kW, inC: inC) else { return nil }
+    l.bytes = l.tableOffset
+    return l
+  }
+  guard isArmISA(isa), outC > 0, kH > 0, kW > 0, inC > 0, outC <= 1 << 20, kH <= 1 << 16, kW <= 1 << 16,
+        inC <= 1 << 20 else { return nil }
+  let blocks = (outC + 7) / 8
+  let (taps, o1) = kH.multipliedReportingOverflow(by: kW)
+  let (perBlock, o2) = taps.multipliedReportingOverflow(by: inC * 8)
+  let (weightBytes, o3) = perBlock.multipliedReportingOverflow(by: blocks)
+  if o1 || o2 || o3 || weightBytes > maxPackedConvBytes { return nil }
+  let channelBytes = alignUp(blocks * 8 * 4, 64)
+  let weightsOffset = alignUp(MemoryLayout<cnnrt_conv_args>.stride, 64)
+  let accInitOffset = weightsOffset + alignUp(weightBytes, 64)
+  let multiplierOffset = accInitOffset + channelBytes, shiftOffset = multiplierOffset + channelBytes
+  let end = shiftOffset + channelBytes
+  return ConvPackLayout(weightsOffset: weightsOffset, accInitOffset: accInitOffset, multiplierOffset: multiplierOffset,
+                        shiftOffset: shiftOffset, tableOffset: end, bytes: end, cGroups: inC, ocBlocks: blocks,
+                        lanes: 8, groupSize: 1)
+}
 
 /// Bytes of the packed region `transposeConvPack` fills on `isa`, and of the
-/// packed filter copy inside it; (0, 0) when the path has no kernel for the
-/// op (the reference runs). The AVX2 and AVX-512 paths both run the AVX2
-/// kernel on the Conv2D per-tap layout: int8, output channels padded to
-/// blocks of 8 and input channels to pairs. Overflow-safe (pass 1).
+/// packed filter copy inside it; (0, 0) when the path has no kernel.
 func transposeConvPackedSize(isa: Int32, filterShape: Dims4, inputChannels: Int) -> (bytes: Int, weightBytes: Int) {
-  guard buildISA(isa) == KernelISA.avx2 || buildISA(isa) == KernelISA.avx512, filterShape.c == inputChannels,
-        let l = convPackLayout(isa: KernelISA.avx2, outC: filterShape.n, kH: filterShape.h, kW: filterShape.w,
-                               inC: inputChannels)
-  else { return (0, 0) }
-  // The row-scratch requantization table at the layout's end is not used.
-  return (l.tableOffset, l.accInitOffset - l.weightsOffset)
+  guard let l = transposeConvLayout(isa: isa, filterShape: filterShape, inputChannels: inputChannels) else {
+    return (0, 0)
+  }
+  return (l.bytes, l.accInitOffset - l.weightsOffset)
 }
 
 /// Fills a packed region (`transposeConvPackedSize(...).bytes` at `region`,
@@ -131,13 +163,11 @@ func transposeConvPack(
   outputShape: Dims4, region: UnsafeMutableRawPointer, regionBytes: Int
 ) -> Bool {
   let outC = filterShape.n, inC = inputShape.c
-  guard transposeConvPackedSize(isa: isa, filterShape: filterShape, inputChannels: inC).bytes > 0,
-        outputShape.c == outC, outputShape.n == inputShape.n, inputShape.n > 0, inputShape.h > 0, inputShape.w > 0,
+  guard outputShape.c == outC, outputShape.n == inputShape.n, inputShape.n > 0, inputShape.h > 0, inputShape.w > 0,
         outputShape.h > 0, outputShape.w > 0, params.strideH > 0, params.strideW > 0,
         params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax,
         params.inputOffset >= -127, params.inputOffset <= 128,  // x + offset fits int16
-        let l = convPackLayout(isa: KernelISA.avx2, outC: outC, kH: filterShape.h, kW: filterShape.w, inC: inC),
-        l.tableOffset <= regionBytes
+        let l = transposeConvLayout(isa: isa, filterShape: filterShape, inputChannels: inC), l.bytes <= regionBytes
   else { return false }
   // The gather of a forward convolution's arguments: strides and the
   // forward convolution's leading pads, dilation 1.
@@ -158,6 +188,12 @@ func transposeConvPack(
 /// writes nothing.
 func transposeConvPacked(isa: Int32, region: UnsafeRawPointer, input: UnsafePointer<Int8>,
                          output: UnsafeMutablePointer<Int8>) {
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) {
+    cnnrtTransposeConvArm(region.assumingMemoryBound(to: cnnrt_conv_args.self), input, output)
+    return
+  }
+  #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
   if isa == KernelISA.avx2 || isa == KernelISA.avx512 {
     cnnrtTransposeConvAVX2(region.assumingMemoryBound(to: cnnrt_conv_args.self), input, output)
