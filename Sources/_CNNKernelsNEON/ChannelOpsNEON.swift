@@ -233,9 +233,7 @@ public func cnnrtMeanArm(_ outer: Int, _ reduced: Int, _ inner: Int, _ zeroPoint
     }
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - PReLU
 
 /// PReLU of `count` elements, element i reading alpha[i mod alphaCount]
@@ -289,9 +287,7 @@ public func cnnrtPreluArm(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: U
     }
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - Mul
 
 /// `count` elements of Mul; input k advances by `stride_k` (1, or 0 for a
@@ -336,9 +332,7 @@ public func cnnrtMulArm(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
     }
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - Byte tables
 
 /// out[i] = table[in[i] + 128] for `count` bytes, bit-exact with
@@ -375,9 +369,7 @@ public func cnnrtByteTableArm(_ table: UnsafePointer<Int8>, _ count: Int, _ inpu
     }
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - Interleave
 
 /// The interleave of two byte runs (ShuffleNet's two-group channel shuffle,
@@ -408,9 +400,7 @@ public func cnnrtInterleave2Arm(_ rows: Int, _ n: Int, _ input: UnsafePointer<In
     r += 1
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - Bilinear resize
 
 /// Bilinear resize of an NHWC int8 tensor [batches, inH, inW, channels] to
@@ -480,9 +470,7 @@ public func cnnrtResizeBilinearArm(_ input: UnsafePointer<Int8>, _ batches: Int,
     }
   }
 }
-#endif
 
-#if arch(arm64)
 // MARK: - TransposeConv
 
 /// Transposed convolution from a cnnrt_conv_args block, bit-exact with

@@ -298,26 +298,27 @@ struct ResizeBilinearData {
 public func resizeBilinear(isa: Int32, inputShape: Dims4, input: UnsafePointer<Int8>,
                            rows: UnsafePointer<BilinearTap>, cols: UnsafePointer<BilinearTap>,
                            outputShape: Dims4, output: UnsafeMutablePointer<Int8>) {
-  #if canImport(_CNNKernelsNEON) && arch(arm64)
-  if isArmISA(isa) && MemoryLayout<BilinearTap>.stride == 12
-     && inputShape.n == outputShape.n && inputShape.c == outputShape.c {
+  // The kernels read each tap table as three Int32 per entry.
+  @inline(__always) func asInt32(_ body: (UnsafePointer<Int32>, UnsafePointer<Int32>) -> Void) {
     UnsafeRawPointer(rows).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.h) { r in
-      UnsafeRawPointer(cols).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.w) { c in
-        cnnrtResizeBilinearArm(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
-                               outputShape.h, outputShape.w, output)
-      }
+      UnsafeRawPointer(cols).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.w) { c in body(r, c) }
+    }
+  }
+  let fits = MemoryLayout<BilinearTap>.stride == 12 && inputShape.n == outputShape.n && inputShape.c == outputShape.c
+  #if canImport(_CNNKernelsNEON) && arch(arm64)
+  if isArmISA(isa) && fits {
+    asInt32 { r, c in
+      cnnrtResizeBilinearArm(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
+                             outputShape.h, outputShape.w, output)
     }
     return
   }
   #endif
   #if canImport(_CNNKernelsAVX2) && arch(x86_64)
-  if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && MemoryLayout<BilinearTap>.stride == 12
-     && inputShape.n == outputShape.n && inputShape.c == outputShape.c {
-    UnsafeRawPointer(rows).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.h) { r in
-      UnsafeRawPointer(cols).withMemoryRebound(to: Int32.self, capacity: 3 * outputShape.w) { c in
-        cnnrtResizeBilinearAVX2(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
-                                outputShape.h, outputShape.w, output)
-      }
+  if (isa == KernelISA.avx2 || isa == KernelISA.avx512) && fits {
+    asInt32 { r, c in
+      cnnrtResizeBilinearAVX2(input, inputShape.n, inputShape.h, inputShape.w, inputShape.c, r, c,
+                              outputShape.h, outputShape.w, output)
     }
     return
   }
