@@ -27,6 +27,13 @@ func storePartial(_ out: UnsafeMutablePointer<Int8>, _ v: int8x16_t, _ n: Int, _
   while i < n { out[i] = tmp[i]; i += 1 }
 }
 
+/// A shift of MultiplyByQuantizedMultiplier as cnnrt_requant_s32 takes it:
+/// the left shift counts and the negated right shifts, in every lane.
+@inline(__always)
+func requantShifts(_ s: Int32) -> (int32x4_t, int32x4_t) {
+  (vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s < 0 ? s : 0))
+}
+
 /// Runs `body` with a 16-byte stack scratch (no allocation).
 @inline(__always)
 func withScratch16(_ body: (UnsafeMutablePointer<Int8>) -> Void) {
@@ -53,23 +60,34 @@ public func cnnrtAddArm(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   guard count > 0 else { return }
   let off1 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input1_offset))
   let off2 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input2_offset))
-  let left = vdupq_n_s32(p.left_shift), zero = vdupq_n_s32(0)
-  @inline(__always) func shifts(_ s: Int32) -> (int32x4_t, int32x4_t) {
-    (vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s < 0 ? s : 0))
-  }
-  let (l1, r1) = shifts(p.input1_shift), (l2, r2) = shifts(p.input2_shift), (lo, ro) = shifts(p.output_shift)
+  let left = vdupq_n_s32(p.left_shift)
+  let (l1, r1) = requantShifts(p.input1_shift), (l2, r2) = requantShifts(p.input2_shift)
+  let (lo, ro) = requantShifts(p.output_shift)
   let m1 = vdupq_n_s32(p.input1_multiplier), m2 = vdupq_n_s32(p.input2_multiplier)
   let mo = vdupq_n_s32(p.output_multiplier)
-  let offset = vdupq_n_s32(p.output_offset)
-  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_min)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_max))
-  @inline(__always) func one(_ x1: int16x8_t, _ x2: int16x8_t, high: Bool) -> int32x4_t {
+  binaryRowArm(count, input1, stride1, off1, input2, stride2, off2, output, p.output_offset, p.act_min,
+               p.act_max) { x1, x2, high in
     let w1 = high ? cnnrt_widen_hi_s16(x1) : cnnrt_widen_lo_s16(x1)
     let w2 = high ? cnnrt_widen_hi_s16(x2) : cnnrt_widen_lo_s16(x2)
     let s1 = cnnrt_requant_s32(vshlq_s32(w1, left), m1, l1, r1)
     let s2 = cnnrt_requant_s32(vshlq_s32(w2, left), m2, l2, r2)
     return cnnrt_requant_s32(vaddq_s32(s1, s2), mo, lo, ro)
   }
-  _ = zero
+}
+
+/// The row walk of a two-input elementwise op (Add, Mul): 16 elements per
+/// step, input k advancing by stride k (1, or 0 for one value repeated),
+/// each widened to int16 plus its offset; `four(x1, x2, high)` gives the
+/// int32 results of the low or high four lanes of the two int16 vectors,
+/// which get the output offset, are clamped to [actMin, actMax] and stored
+/// as int8. The tail (< 16) through zeroed copies.
+@inline(__always)
+func binaryRowArm(_ count: Int, _ input1: UnsafePointer<Int8>, _ stride1: Int, _ off1: int16x8_t,
+                  _ input2: UnsafePointer<Int8>, _ stride2: Int, _ off2: int16x8_t,
+                  _ output: UnsafeMutablePointer<Int8>, _ outputOffset: Int32, _ actMin: Int32, _ actMax: Int32,
+                  _ four: (int16x8_t, int16x8_t, Bool) -> int32x4_t) {
+  let offset = vdupq_n_s32(outputOffset)
+  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: actMin)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: actMax))
   withScratch16 { tmp in
     let splat1 = vdupq_n_s8(input1[0]), splat2 = vdupq_n_s8(input2[0])
     var i = 0
@@ -79,8 +97,8 @@ public func cnnrtAddArm(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
       let x2 = stride2 == 0 ? splat2 : (n >= 16 ? cnnrt_ld_s8(input2 + i) : loadPartial(input2 + i, n, tmp))
       let a1 = vaddq_s16(cnnrt_widen_lo_s8(x1), off1), b1 = vaddq_s16(cnnrt_widen_hi_s8(x1), off1)
       let a2 = vaddq_s16(cnnrt_widen_lo_s8(x2), off2), b2 = vaddq_s16(cnnrt_widen_hi_s8(x2), off2)
-      let v = cnnrt_narrow16(one(a1, a2, high: false), one(a1, a2, high: true),
-                             one(b1, b2, high: false), one(b1, b2, high: true), offset, actLo, actHi)
+      let v = cnnrt_narrow16(four(a1, a2, false), four(a1, a2, true), four(b1, b2, false), four(b1, b2, true),
+                             offset, actLo, actHi)
       storePartial(output + i, v, n, tmp)
       i += 16
     }
@@ -253,10 +271,7 @@ public func cnnrtPreluArm(_ input: UnsafePointer<Int8>, _ count: Int, _ alpha: U
   guard count > 0, alphaCount > 0 else { return }
   let zpIn = vdupq_n_s16(Int16(truncatingIfNeeded: inputZeroPoint))
   let zpA = vdupq_n_s16(Int16(truncatingIfNeeded: alphaZeroPoint))
-  @inline(__always) func shifts(_ s: Int32) -> (int32x4_t, int32x4_t) {
-    (vdupq_n_s32(s > 0 ? s : 0), vdupq_n_s32(s < 0 ? s : 0))
-  }
-  let (l1, r1) = shifts(identityShift), (l2, r2) = shifts(alphaShift)
+  let (l1, r1) = requantShifts(identityShift), (l2, r2) = requantShifts(alphaShift)
   let m1 = vdupq_n_s32(identityMultiplier), m2 = vdupq_n_s32(alphaMultiplier)
   let offset = vdupq_n_s32(outputZeroPoint), zero = vdupq_n_s32(0)
   let actLo = vdupq_n_s8(-128), actHi = vdupq_n_s8(127)
@@ -307,29 +322,12 @@ public func cnnrtMulArm(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
   guard count > 0 else { return }
   let off1 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input1_offset))
   let off2 = vdupq_n_s16(Int16(truncatingIfNeeded: p.input2_offset))
-  let s = p.output_shift
-  let left = vdupq_n_s32(s > 0 ? s : 0), right = vdupq_n_s32(s < 0 ? s : 0)
+  let (left, right) = requantShifts(p.output_shift)
   let m = vdupq_n_s32(p.output_multiplier)
-  let offset = vdupq_n_s32(p.output_offset)
-  let actLo = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_min)), actHi = vdupq_n_s8(Int8(truncatingIfNeeded: p.act_max))
-  @inline(__always) func four(_ x1: int16x8_t, _ x2: int16x8_t, high: Bool) -> int32x4_t {
+  binaryRowArm(count, input1, stride1, off1, input2, stride2, off2, output, p.output_offset, p.act_min,
+               p.act_max) { x1, x2, high in
     let prod = high ? vmull_high_s16(x1, x2) : vmull_s16(vget_low_s16(x1), vget_low_s16(x2))
     return cnnrt_requant_s32(prod, m, left, right)
-  }
-  withScratch16 { tmp in
-    let splat1 = vdupq_n_s8(input1[0]), splat2 = vdupq_n_s8(input2[0])
-    var i = 0
-    while i < count {
-      let n = count - i
-      let x1 = stride1 == 0 ? splat1 : (n >= 16 ? cnnrt_ld_s8(input1 + i) : loadPartial(input1 + i, n, tmp))
-      let x2 = stride2 == 0 ? splat2 : (n >= 16 ? cnnrt_ld_s8(input2 + i) : loadPartial(input2 + i, n, tmp))
-      let a1 = vaddq_s16(cnnrt_widen_lo_s8(x1), off1), b1 = vaddq_s16(cnnrt_widen_hi_s8(x1), off1)
-      let a2 = vaddq_s16(cnnrt_widen_lo_s8(x2), off2), b2 = vaddq_s16(cnnrt_widen_hi_s8(x2), off2)
-      let v = cnnrt_narrow16(four(a1, a2, high: false), four(a1, a2, high: true),
-                             four(b1, b2, high: false), four(b1, b2, high: true), offset, actLo, actHi)
-      storePartial(output + i, v, n, tmp)
-      i += 16
-    }
   }
 }
 
