@@ -49,6 +49,10 @@ public func cnnrtDepthwiseAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: U
   let p = a.pointee
   // chunk_w >= 1: the loader chose the band kernel (depth multiplier 1, rows
   // that fit, no Int32.min multiplier); 0: the per-tap kernel.
+  if p.taps_per_row == 3 {
+    depthwiseColumnsAVX512(a, input, output)
+    return
+  }
   if p.chunk_w >= 1 {
     guard p.variant == 3, p.depth_multiplier == 1, depthwiseBandFits(p) else { return }
     withStackScratch512(a, input, output) { depthwiseBandAVX512($0, $1, $2, $3) }
@@ -236,6 +240,205 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   }
   }
 }
+
+/// Column kernel (taps_per_row 3: 3x3 taps, stride_h 1 or 2, dilation_h 1,
+/// depth multiplier 1). Quad q of the packed weights is kernel row q, its
+/// dword (w(q,0), w(q,1), w(q,2), 0). For one 64-byte column group (64
+/// channels of an output pixel, or chunk_w = P adjacent pixels of 16 or 32
+/// channels) the kernel walks down a band of output rows: each input row is
+/// loaded once as the group's three horizontal taps, transposed once into
+/// four vectors T_k (lane L, dword j: the three taps of byte 16L + 4k + j,
+/// and a fourth byte that meets a zero weight), and added to every output
+/// row that reads it, as its kernel row 0, 1 or 2. With stride_h 1 an input
+/// row serves three output rows, and two sets of four accumulators (output
+/// rows of even and of odd offset in the band) hold the rows in progress;
+/// with stride_h 2 the even input rows serve two output rows, the odd ones
+/// one, and one set does. Per 64 outputs, stride_h 1: three loads and eight
+/// unpacks, where the band kernel's 3x3 loop makes nine loads and 24
+/// unpacks. Taps in the padding (bytes outside the input's columns, rows
+/// outside its rows) read u = 128 - input_offset, as in the other kernels,
+/// so that they add exactly 0; a group at the left or right edge loads its
+/// taps under byte masks fixed for the whole walk.
+@inline(never)
+func depthwiseColumnsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<Int8>,
+                            _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  guard let wRaw = p.weights, let accInit = p.acc_init, let multRaw = p.multiplier, let shiftRaw = p.shift,
+        p.variant == 3, p.taps_per_row == 3, p.depth_multiplier == 1 else { return }
+  let batches = Int(p.batches), inH = Int(p.in_h), inW = Int(p.in_w), C = Int(p.in_c)
+  let outH = Int(p.out_h), outW = Int(p.out_w)
+  let strideH = Int(p.stride_h), strideW = Int(p.stride_w), dilW = Int(p.dilation_w)
+  let padTop = Int(p.pad_top), padLeft = Int(p.pad_left)
+  let blocks = Int(p.oc_blocks), pixels = max(1, Int(p.chunk_w))
+  guard Int(p.out_c) == C, C >= 1, p.k_h == 3, p.k_w == 3, strideH == 1 || strideH == 2, p.dilation_h == 1,
+        p.c_groups == 3,
+        blocks == (C &+ 63) / 64, strideW >= 1, dilW >= 1, padTop >= 0, padLeft >= 0, batches >= 0,
+        inH >= 1, inW >= 1, outH >= 1, outW >= 1,
+        pixels == 1 || (strideW == 1 && blocks == 1 && pixels &* C == 64) else { return }
+  let flip = _mm512_set1_epi8(-128)
+  let padX = splatByte512(0 &- p.input_offset)          // x = -off: adds 0
+  let padT = _mm512_xor_si512(padX, flip)              // its u in every byte
+  let (vMin, vMax) = bounds512(p.act_min, p.act_max)
+  let rowStride = inW &* C
+  var blk = 0
+  while blk < blocks {
+    let oc0 = blk &* 64
+    let wLanes = pixels > 1 ? 4 : min(4, (C &- oc0 &+ 15) / 16)
+    let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
+    let kStride = 16 &* wLanes
+    let wBlock = UnsafeRawPointer(wRaw) + blk &* 3 &* 256
+    @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
+      let at = wBlock + (q &* 4 &+ k) &* kStride
+      return wLanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(wMask, at)
+    }
+    let w00 = weight(0, 0), w01 = weight(0, 1), w02 = weight(0, 2), w03 = weight(0, 3)
+    let w10 = weight(1, 0), w11 = weight(1, 1), w12 = weight(1, 2), w13 = weight(1, 3)
+    let w20 = weight(2, 0), w21 = weight(2, 1), w22 = weight(2, 2), w23 = weight(2, 3)
+    let perChannel = blk &* 256
+    let accBase = UnsafeRawPointer(accInit) + perChannel
+    let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
+    let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
+    @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
+      RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
+                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset,
+                      actMin: p.act_min)
+    }
+    let q0 = rq(perChannel), q1 = rq(perChannel &+ 64), q2 = rq(perChannel &+ 128), q3 = rq(perChannel &+ 192)
+    let sameForm = q0.form == q1.form && q1.form == q2.form && q2.form == q3.form
+    // Bytes of the group that are outputs: the block's channels, or P pixels' all.
+    let channelBytes = pixels > 1 ? 64 : min(64, C &- oc0)
+    for b in 0..<batches {
+      let inImage = UnsafeRawPointer(input) + b &* inH &* rowStride
+      let outImage = output + b &* outH &* outW &* C
+      var band = 0
+      while band < outH {
+      let y0 = band, y1 = min(outH, band &+ columnBandRows)
+      var column = 0
+      while column < outW {
+        let ox = column
+        let count = pixels > 1 ? min(pixels, outW &- ox) &* C : channelBytes
+        let storeMask: __mmask64 = count >= 64 ? ~0 : (1 &<< UInt64(count)) &- 1
+        // Tap kx's first input column and its bytes' mask: byte j is pixel
+        // ix + j / C (P > 1) or the block's channel j (P = 1).
+        @inline(__always) func tap(_ kx: Int) -> (mask: UInt64, start: Int) {
+          let ix = ox &* strideW &- padLeft &+ kx &* dilW
+          var mask: UInt64 = 0
+          if pixels > 1 {
+            var j = 0
+            while j < pixels {
+              if ix &+ j >= 0 && ix &+ j < inW { mask |= ((1 &<< UInt64(C)) &- 1) &<< UInt64(j &* C) }
+              j &+= 1
+            }
+          } else if ix >= 0 && ix < inW {
+            mask = channelBytes == 64 ? ~0 : (1 &<< UInt64(channelBytes)) &- 1
+          }
+          return (mask, ix &* C &+ oc0)
+        }
+        let tap0 = tap(0), tap1 = tap(1), tap2 = tap(2)
+        let masks = (tap0.mask, tap1.mask, tap2.mask), starts = (tap0.start, tap1.start, tap2.start)
+        let interior = masks.0 == ~0 && masks.1 == ~0 && masks.2 == ~0
+        let outColumn = outImage + (ox &* C &+ oc0)
+        /// The walk down the image; `form` the requantization's (-1: each
+        /// vector its own), `masked` whether some tap byte is padding.
+        @inline(__always) func walk(_ form: Int, _ masked: Bool) {
+          @inline(__always) func load(_ row: UnsafeRawPointer, _ start: Int, _ mask: UInt64) -> __m512i {
+            if !masked { return _mm512_xor_si512(_mm512_loadu_si512(row + start), flip) }
+            let k = __mmask64(mask)
+            return _mm512_xor_si512(_mm512_mask_blend_epi8(k, padX, _mm512_maskz_loadu_epi8(k, row + start)), flip)
+          }
+          @inline(__always) func apply(_ q: RequantLanes512, _ acc: __m512i) -> __m512i {
+            form < 0 ? q.apply(acc) : q.apply(acc, form: form)
+          }
+          /// Input row s - padTop's four vectors T (padding: u_pad in every byte).
+          @inline(__always) func rowT(_ s: Int) -> (__m512i, __m512i, __m512i, __m512i) {
+            let iy = s &- padTop
+            guard iy >= 0 && iy < inH else { return (padT, padT, padT, padT) }
+            let row = inImage + iy &* rowStride
+            let v2 = load(row, starts.2, masks.2)
+            return transposeTaps512(load(row, starts.0, masks.0), load(row, starts.1, masks.1), v2, v2)
+          }
+          /// Adds T as kernel row 2 of output row oy, requantizes and stores it.
+          @inline(__always) func finish(_ oy: Int, _ t: (__m512i, __m512i, __m512i, __m512i),
+                                        _ c0: __m512i, _ c1: __m512i, _ c2: __m512i, _ c3: __m512i) {
+            let r0 = apply(q0, _mm512_dpbusd_epi32(c0, t.0, w20)), r1 = apply(q1, _mm512_dpbusd_epi32(c1, t.1, w21))
+            let r2 = apply(q2, _mm512_dpbusd_epi32(c2, t.2, w22)), r3 = apply(q3, _mm512_dpbusd_epi32(c3, t.3, w23))
+            let bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3))
+            let v = _mm512_min_epi8(_mm512_max_epi8(bytes, vMin), vMax)
+            let dst = UnsafeMutableRawPointer(outColumn + oy &* outW &* C)
+            if count >= 64 { _mm512_storeu_si512(dst, v) } else { _mm512_mask_storeu_epi8(dst, storeMask, v) }
+          }
+          if strideH == 2 {
+            // Input row 2k - padTop is kernel row 0 of output row k and row 2
+            // of k - 1; row 2k + 1 - padTop is row 1 of k: one accumulator set.
+            var c0 = i0, c1 = i1, c2 = i2, c3 = i3
+            var k = y0
+            while k <= y1 {
+              let t = rowT(2 &* k)
+              if k > y0 { finish(k &- 1, t, c0, c1, c2, c3) }
+              if k == y1 { break }
+              c0 = _mm512_dpbusd_epi32(i0, t.0, w00); c1 = _mm512_dpbusd_epi32(i1, t.1, w01)
+              c2 = _mm512_dpbusd_epi32(i2, t.2, w02); c3 = _mm512_dpbusd_epi32(i3, t.3, w03)
+              let u = rowT(2 &* k &+ 1)
+              c0 = _mm512_dpbusd_epi32(c0, u.0, w10); c1 = _mm512_dpbusd_epi32(c1, u.1, w11)
+              c2 = _mm512_dpbusd_epi32(c2, u.2, w12); c3 = _mm512_dpbusd_epi32(c3, u.3, w13)
+              k &+= 1
+            }
+            return
+          }
+          /// Step s (stride_h 1): input row s - padTop is kernel row 2 of
+          /// output row s - 2 (in `cur`, then stored), row 1 of s - 1
+          /// (`prev`) and row 0 of s (`cur` again, started from acc_init),
+          /// for the output rows of the band, y0 ..< y1.
+          @inline(__always) func step(_ s: Int, _ c0: inout __m512i, _ c1: inout __m512i, _ c2: inout __m512i,
+                                      _ c3: inout __m512i, _ p0: inout __m512i, _ p1: inout __m512i,
+                                      _ p2: inout __m512i, _ p3: inout __m512i) {
+            let t = rowT(s)
+            if s &- 2 >= y0 { finish(s &- 2, t, c0, c1, c2, c3) }
+            if s &- 1 >= y0 && s <= y1 {
+              p0 = _mm512_dpbusd_epi32(p0, t.0, w10); p1 = _mm512_dpbusd_epi32(p1, t.1, w11)
+              p2 = _mm512_dpbusd_epi32(p2, t.2, w12); p3 = _mm512_dpbusd_epi32(p3, t.3, w13)
+            }
+            if s < y1 {
+              c0 = _mm512_dpbusd_epi32(i0, t.0, w00); c1 = _mm512_dpbusd_epi32(i1, t.1, w01)
+              c2 = _mm512_dpbusd_epi32(i2, t.2, w02); c3 = _mm512_dpbusd_epi32(i3, t.3, w03)
+            }
+          }
+          var e0 = i0, e1 = i1, e2 = i2, e3 = i3  // output rows y0, y0 + 2, ...
+          var o0 = i0, o1 = i1, o2 = i2, o3 = i3  // y0 + 1, y0 + 3, ...
+          var s = y0
+          while true {
+            step(s, &e0, &e1, &e2, &e3, &o0, &o1, &o2, &o3)
+            s &+= 1
+            if s > y1 &+ 1 { break }
+            step(s, &o0, &o1, &o2, &o3, &e0, &e1, &e2, &e3)
+            s &+= 1
+            if s > y1 &+ 1 { break }
+          }
+        }
+        let form = sameForm ? q0.form : -1
+        switch (form, interior) {
+        case (2, true): walk(2, false)
+        case (1, true): walk(1, false)
+        case (0, true): walk(0, false)
+        case (_, true): walk(-1, false)
+        case (2, false): walk(2, true)
+        case (1, false): walk(1, true)
+        case (0, false): walk(0, true)
+        default: walk(-1, true)
+        }
+        column &+= pixels
+      }
+      band = y1
+      }
+    }
+    blk &+= 1
+  }
+}
+
+/// Output rows per band of the column kernel: each column group walks down
+/// one band, then the next group; the next band starts over (re-reading its
+/// first two input rows), so that a walk's rows stay few (cache and TLB).
+let columnBandRows = 16
 
 /// Per-tap kernel: any depth multiplier and geometry (see the file comment).
 @inline(never)

@@ -3,7 +3,8 @@
  * Conv2D, depthwise Conv2D with depth multipliers 1-3, FullyConnected, Add
  * with broadcasts, max/average pooling, Mean; and a second set, random_op_*:
  * TransposeConv, PReLU with every alpha broadcast, Mul with broadcasts,
- * bilinear resize, channel Gather, HardSwish, Logistic; odd channel counts,
+ * bilinear resize, channel Gather, HardSwish, Logistic; a third, random_dw_*:
+ * depthwise Conv2D, mostly 3x3 with stride_h 1; odd channel counts,
  * strides, dilations, SAME/VALID padding, random zero points and fused
  * activations).
  * Each model is loaded once with CNNRT_ISA=portable and once with the path

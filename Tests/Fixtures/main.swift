@@ -128,12 +128,57 @@ func fixtures() throws -> [(String, [UInt8])] {
     out.append((name, try randomOpModel(&rng2, index: i)))
     randomList += name + "\n"
   }
+  // A third set for the depthwise kernels' geometries (3x3 stride-1 rows
+  // above all, which the AVX-512 column kernel takes).
+  var rng3 = SplitMix64(seed: 20_261_208)
+  for i in 0..<randomDepthwiseModelCount {
+    let name = String(format: "random_dw_%03d.cnnrt", i)
+    out.append((name, try randomDepthwiseModel(&rng3, index: i)))
+    randomList += name + "\n"
+  }
   out.append(("random_models.txt", Array(randomList.utf8)))
   return out
 }
 
 let randomModelCount = 120
 let randomOpModelCount = 84
+let randomDepthwiseModelCount = 48
+
+/// One random depthwise Conv2D model of the third set: three in four 3x3
+/// with dilation_h 1 and stride_h 1 or (one in four) 2, the rest any kernel
+/// of 1-5 taps a side; channel counts around the 64-byte vector (16 and 32,
+/// which share a vector between pixels, 64, 65, 96, 128, 130, 200, odd
+/// ones); batches of 1 or 2; per-channel weight scales over a decade or,
+/// one model in four, over four (right and left shifts in one op).
+func randomDepthwiseModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8] {
+  func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
+  func scale(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(rng.next() % 1000) / 1000 }
+  func zp() -> Int32 { Int32(int(-128, 127)) }
+  var b = ModelBuilder()
+  let channels = [16, 32, 64, 65, 96, 128, 130, 200, 8, 24, 48, 3]
+  let c = index % 3 == 2 ? int(1, 40) : channels[int(0, channels.count - 1)]
+  let n = int(1, 2), h = index % 2 == 0 ? int(1, 13) : int(14, 40), w = int(1, 16)
+  let column = index % 4 != 3
+  let kH = column ? 3 : int(1, 5), kW = column ? 3 : int(1, 5)
+  let sH = column ? (int(0, 3) == 0 ? 2 : 1) : int(1, 2), dH = column ? 1 : int(1, 2)
+  let sW = int(1, 3) == 1 ? 2 : 1, dW = int(1, 4) == 1 ? 2 : 1
+  let inScale = scale(0.01, 0.1)
+  let x = try b.addActivation(shape: [n, h, w, c], scale: inScale, zeroPoint: zp(), name: "x")
+  try b.markInput(x)
+  let fits = h >= (kH - 1) * dH + 1 && w >= (kW - 1) * dW + 1
+  let padding: Padding = fits && int(0, 2) == 0 ? .valid : .same
+  let wide = index % 4 == 1
+  let wScales = (0..<c).map { _ in wide ? 0.02 * Float(pow(10.0, -4 * Double(rng.next() % 1000) / 1000)) : scale(0.002, 0.02) }
+  let filter = try b.addConstant(rng.int8s(kH * kW * c), shape: [1, kH, kW, c], scales: wScales, axis: 3)
+  let bias = int(0, 3) == 0 ? nil : try b.addConstant((0..<c).map { _ in Int32(int(-3000, 3000)) })
+  let outScale = inScale * 0.01 * Float(kH * kW).squareRoot() * scale(20, 80) * (wide ? 0.05 : 1)
+  let activation = [FusedActivation.none, .relu, .relu6][int(0, 2)]
+  let y = try b.depthwiseConv2D(x, filter: filter, bias: bias, stride: (sH, sW), dilation: (dH, dW),
+                                padding: padding, activation: activation, outputScale: outScale,
+                                outputZeroPoint: zp())
+  try b.markOutput(y)
+  return try b.serialize()
+}
 
 /// One random single-op model (op chosen by `index`): Conv2D, depthwise
 /// Conv2D, FullyConnected, Add (same shape or a broadcast), max and average

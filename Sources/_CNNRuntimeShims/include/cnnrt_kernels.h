@@ -44,7 +44,10 @@ typedef struct cnnrt_conv_args {
    * chunk_w: 0 for the per-tap kernel, else the band kernel with that
    * many output pixels per 64-byte vector (1, or 64 / in_c for 16 or 32
    * channels, depth multiplier 1 and stride_w 1: the vector's lanes hold
-   * that many adjacent pixels, weights repeated in each). AVX-512 Conv2D
+   * that many adjacent pixels, weights repeated in each); taps_per_row 3:
+   * the column kernel (3x3, stride_h 1 or 2, dilation_h 1, multiplier 1),
+   * whose quad q is kernel row q's three taps and a zero weight, chunk_w
+   * its pixels per column group. AVX-512 Conv2D
    * (variants 0 and 2): chunk_w 1 for the band kernel, 0 for the per-tap
    * kernel (cnnrt_conv512_band_row_bytes). */
   int64_t variant;

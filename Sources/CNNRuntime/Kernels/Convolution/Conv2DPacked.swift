@@ -680,11 +680,13 @@ public func depthwiseConv2DPack(
   if isa == KernelISA.avx512, let l = depthwiseAVX512Layout(filterShape: filterShape, inputChannels: inC) {
     // The region was sized for this layout: the AVX-512 kernel or the portable path.
     guard params.inputOffset >= -127, params.inputOffset <= 128, argsBytes + l.bytes <= regionBytes else { return false }
-    let pixels = avx512DepthwisePixels(params: params, requant: requant, channels: C, inputChannels: inC,
-                                       kH: kH, kW: kW, outW: outputShape.w)
+    let columns = avx512DepthwiseColumns(params: params, requant: requant, channels: C, inputChannels: inC,
+                                         kH: kH, kW: kW)
+    let pixels = columns ?? avx512DepthwisePixels(params: params, requant: requant, channels: C, inputChannels: inC,
+                                                  kH: kH, kW: kW, outW: outputShape.w)
     packDepthwiseAVX512(l, requant: requant, filter: filter, bias: bias, channels: C, depthMultiplier: C / inC,
-                        taps: kH * kW, inputOffset: params.inputOffset, pixels: pixels, into: region + argsBytes,
-                        args: &a)
+                        kW: kW, taps: kH * kW, rowQuads: columns != nil, inputOffset: params.inputOffset,
+                        pixels: pixels, into: region + argsBytes, args: &a)
   } else if let l = depthwiseRowsLayout(filterShape: filterShape, channels: C), argsBytes + l.bytes <= regionBytes,
      let chunk = depthwiseRowsChunk(kH: kH, kW: kW, stride: l.stride, multiplier: C / inC,
                                     strideW: params.strideW, dilationW: params.dilationW, outW: outputShape.w),
@@ -819,6 +821,19 @@ func avx512DepthwisePixels(params: ConvParams, requant: ChannelRequant, channels
   return (C == 16 || C == 32) && params.strideW == 1 ? 64 / C : 1
 }
 
+/// Output pixels per 64-byte column group of the AVX-512 depthwise column
+/// kernel (depthwiseColumnsAVX512), or nil when it does not take the op: 3x3
+/// taps, stride_h 1 or 2, dilation_h 1, depth multiplier 1, no Int32.min
+/// multiplier; 64 / C pixels for 16 or 32 channels and stride_w 1, else 1.
+func avx512DepthwiseColumns(params: ConvParams, requant: ChannelRequant, channels C: Int, inputChannels inC: Int,
+                            kH: Int, kW: Int) -> Int? {
+  guard C == inC, kH == 3, kW == 3, params.strideH == 1 || params.strideH == 2, params.dilationH == 1,
+        params.strideW >= 1,
+        params.dilationW >= 1, params.padLeft >= 0, params.padTop >= 0,
+        !hasMinMultiplier(requant, channels: C) else { return nil }
+  return (C == 16 || C == 32) && params.strideW == 1 ? 64 / C : 1
+}
+
 /// Whether some channel's multiplier is Int32.min (a scale of minus a power
 /// of two): outside the AVX-512 band kernels' requantization (RequantLanes512),
 /// so such an op keeps the per-tap kernels.
@@ -839,11 +854,15 @@ func depthwiseAVX512Channel(block: Int, k: Int, dword d: Int) -> Int {
 }
 
 /// Fills the AVX-512 depthwise region at `base` (after the argument block)
-/// and the kernel's fields of `a` (variant 3).
+/// and the kernel's fields of `a` (variant 3). `rowQuads` (the column
+/// kernel, 3x3): quad q holds kernel row q's three taps and a zero, where
+/// the other kernels' quads take the taps in raster order.
 func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, filter: UnsafePointer<Int8>,
-                         bias: UnsafePointer<Int32>?, channels C: Int, depthMultiplier m: Int, taps: Int,
-                         inputOffset: Int32, pixels: Int, into base: UnsafeMutableRawPointer,
+                         bias: UnsafePointer<Int32>?, channels C: Int, depthMultiplier m: Int, kW: Int, taps: Int,
+                         rowQuads: Bool, inputOffset: Int32, pixels: Int, into base: UnsafeMutableRawPointer,
                          args a: inout cnnrt_conv_args) {
+  /// The tap of slot t of quad q (taps or more: a zero weight).
+  @inline(__always) func tapAt(_ q: Int, _ t: Int) -> Int { rowQuads ? (t < kW ? q * kW + t : taps) : 4 * q + t }
   /// The channel of byte position `at` of a block's vector (C or more: none).
   @inline(__always) func channelAt(_ at: Int) -> Int { pixels <= 1 ? at : (at < pixels * C ? at % C : C) }
   var idx = 0
@@ -859,7 +878,7 @@ func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, fi
           let c = channelAt(depthwiseAVX512Channel(block: blk, k: k, dword: d))
           var t = 0
           while t < 4 {
-            let tap = 4 * q + t
+            let tap = tapAt(q, t)
             let v: Int8 = tap < taps && c < C ? filter[tap * C + c] : 0
             base.storeBytes(of: v, toByteOffset: idx, as: Int8.self)
             idx += 1
@@ -907,6 +926,7 @@ func packDepthwiseAVX512(_ l: DepthwiseAVX512Layout, requant: ChannelRequant, fi
     a.rq_table = UnsafePointer((base + l.gatherOffset).bindMemory(to: Int32.self, capacity: l.blocks * 32))
   }
   a.variant = 3
+  a.taps_per_row = rowQuads ? Int64(kW) : 0
   a.chunk_w = Int64(pixels)
   a.c_groups = Int64(l.quads)
   a.oc_blocks = Int64(l.blocks)
