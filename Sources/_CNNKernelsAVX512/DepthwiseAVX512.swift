@@ -81,6 +81,52 @@ func transposeTaps512(_ v0: __m512i, _ v1: __m512i, _ v2: __m512i, _ v3: __m512i
           _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23))
 }
 
+/// Block `blk` (64 output channels) of the band and column kernels' packed
+/// region: its weight vectors, accumulator starts and requantization.
+struct DepthwiseBlock512 {
+  /// The block's first (quad, k) weight vector.
+  var weights: UnsafeRawPointer
+  /// 16-byte lanes stored per (quad, k): 4, or the last block's ceil(channels / 16).
+  var lanes: Int
+  var mask: __mmask64
+  /// acc_init's four vectors.
+  var start: (__m512i, __m512i, __m512i, __m512i)
+
+  @inline(__always)
+  init(_ w: UnsafeRawPointer, _ accInit: UnsafePointer<Int32>, block blk: Int, quads: Int, channels C: Int,
+       pixels: Int) {
+    weights = w + blk &* quads &* 256
+    lanes = pixels > 1 ? 4 : min(4, (C &- blk &* 64 &+ 15) / 16)
+    mask = lanes == 4 ? ~0 : (1 &<< UInt64(16 &* lanes)) &- 1
+    let at = UnsafeRawPointer(accInit) + blk &* 256
+    start = (_mm512_loadu_si512(at), _mm512_loadu_si512(at + 64), _mm512_loadu_si512(at + 128),
+             _mm512_loadu_si512(at + 192))
+  }
+
+  /// Quad q's weight vector for accumulator k.
+  @inline(__always)
+  func weight(_ q: Int, _ k: Int) -> __m512i {
+    let at = weights + (q &* 4 &+ k) &* (16 &* lanes)
+    return lanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(mask, at)
+  }
+
+  /// Quad q's four weight vectors.
+  @inline(__always)
+  func quad(_ q: Int) -> (__m512i, __m512i, __m512i, __m512i) { (weight(q, 0), weight(q, 1), weight(q, 2), weight(q, 3)) }
+
+  /// The requantization of the block whose per-channel values start at byte
+  /// `at`: its four vectors of 16 lanes.
+  @inline(__always)
+  static func requant(_ p: cnnrt_conv_args, _ mult: UnsafePointer<Int32>, _ shift: UnsafePointer<Int32>, _ at: Int)
+    -> (RequantLanes512, RequantLanes512, RequantLanes512, RequantLanes512) {
+    @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
+      RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(mult) + at), _mm512_loadu_si512(UnsafeRawPointer(shift) + at),
+                      offset: p.output_offset, actMin: p.act_min)
+    }
+    return (rq(at), rq(at &+ 64), rq(at &+ 128), rq(at &+ 192))
+  }
+}
+
 /// Band kernel (depth multiplier 1): for each output row, its k_h input rows
 /// are converted once to u = x + 128 in stack scratch rows, padding included
 /// (u = 128 - input_offset), so that every tap is one unconditional 64-byte
@@ -122,20 +168,9 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
   let (vMin, vMax) = bounds512(p.act_min, p.act_max)
   let inCols = max(0, min(inW, rowBytes / C &- padLeft))
   let inStart = padLeft &* C, inEnd = (padLeft &+ inCols) &* C
-  /// The requantization of the block whose per-channel values start at byte
-  /// `at`: its four vectors of 16 lanes.
-  typealias BlockRequant = (RequantLanes512, RequantLanes512, RequantLanes512, RequantLanes512)
-  @inline(__always) func blockRequant(_ at: Int) -> BlockRequant {
-    @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
-      RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
-                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset,
-                      actMin: p.act_min)
-    }
-    return (rq(at), rq(at &+ 64), rq(at &+ 128), rq(at &+ 192))
-  }
-  // With one block (64 channels or fewer, or the pixel-packed layouts) it is
-  // made once per call, not per output row.
-  let oneBlock = blocks == 1 ? blockRequant(0) : nil
+  // With one block (64 channels or fewer, or the pixel-packed layouts) the
+  // requantization is made once per call, not per output row.
+  let oneBlock = blocks == 1 ? DepthwiseBlock512.requant(p, multRaw, shiftRaw, 0) : nil
   for b in 0..<batches {
     for oy in 0..<outH {
       for ky in 0..<kH {
@@ -147,19 +182,11 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
       var blk = 0
       while blk < blocks {
         let oc0 = blk &* 64
-        let wLanes = pixels > 1 ? 4 : min(4, (C &- oc0 &+ 15) / 16)
-        let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
-        let kStride = 16 &* wLanes
-        let wBlock = UnsafeRawPointer(wRaw) + blk &* quads &* 256
-        let perChannel = blk &* 256
-        let accBase = UnsafeRawPointer(accInit) + perChannel
-        let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
-        let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
-        let (q0, q1, q2, q3) = oneBlock ?? blockRequant(perChannel)
-        @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
-          let at = wBlock + (q &* 4 &+ k) &* kStride
-          return wLanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(wMask, at)
-        }
+        let block = DepthwiseBlock512(wRaw, accInit, block: blk, quads: quads, channels: C, pixels: pixels)
+        let wLanes = block.lanes
+        let (i0, i1, i2, i3) = block.start
+        let (q0, q1, q2, q3) = oneBlock ?? DepthwiseBlock512.requant(p, multRaw, shiftRaw, blk &* 256)
+        @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i { block.weight(q, k) }
         @inline(__always) func addQuad(_ src: UnsafeRawPointer, _ q: Int, _ n: Int, _ a0: inout __m512i,
                                        _ a1: inout __m512i, _ a2: inout __m512i, _ a3: inout __m512i) {
           let z = _mm512_setzero_si512()
@@ -188,9 +215,9 @@ func depthwiseBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePoi
         // three row pointers, and the requantization form fixed for the
         // loop (one loop per form, so that none of them branches on it).
         if kH == 3 && kW == 3 && wLanes == 4 && q0.form == q1.form && q1.form == q2.form && q2.form == q3.form {
-          let w00 = weight(0, 0), w01 = weight(0, 1), w02 = weight(0, 2), w03 = weight(0, 3)
-          let w10 = weight(1, 0), w11 = weight(1, 1), w12 = weight(1, 2), w13 = weight(1, 3)
-          let w20 = weight(2, 0), w21 = weight(2, 1), w22 = weight(2, 2), w23 = weight(2, 3)
+          let (w00, w01, w02, w03) = block.quad(0)
+          let (w10, w11, w12, w13) = block.quad(1)
+          let (w20, w21, w22, w23) = block.quad(2)
           let dx = dilW &* C, dy = rowBytes  // one scratch row per kernel row
           @inline(__always) func rows(_ form: Int, _ start: Int) -> Int {
             var ox = start
@@ -283,27 +310,12 @@ func depthwiseColumnsAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: Unsafe
   var blk = 0
   while blk < blocks {
     let oc0 = blk &* 64
-    let wLanes = pixels > 1 ? 4 : min(4, (C &- oc0 &+ 15) / 16)
-    let wMask: __mmask64 = wLanes == 4 ? ~0 : (1 &<< UInt64(16 &* wLanes)) &- 1
-    let kStride = 16 &* wLanes
-    let wBlock = UnsafeRawPointer(wRaw) + blk &* 3 &* 256
-    @inline(__always) func weight(_ q: Int, _ k: Int) -> __m512i {
-      let at = wBlock + (q &* 4 &+ k) &* kStride
-      return wLanes == 4 ? _mm512_loadu_si512(at) : _mm512_maskz_loadu_epi8(wMask, at)
-    }
-    let w00 = weight(0, 0), w01 = weight(0, 1), w02 = weight(0, 2), w03 = weight(0, 3)
-    let w10 = weight(1, 0), w11 = weight(1, 1), w12 = weight(1, 2), w13 = weight(1, 3)
-    let w20 = weight(2, 0), w21 = weight(2, 1), w22 = weight(2, 2), w23 = weight(2, 3)
-    let perChannel = blk &* 256
-    let accBase = UnsafeRawPointer(accInit) + perChannel
-    let i0 = _mm512_loadu_si512(accBase), i1 = _mm512_loadu_si512(accBase + 64)
-    let i2 = _mm512_loadu_si512(accBase + 128), i3 = _mm512_loadu_si512(accBase + 192)
-    @inline(__always) func rq(_ at: Int) -> RequantLanes512 {
-      RequantLanes512(_mm512_loadu_si512(UnsafeRawPointer(multRaw) + at),
-                      _mm512_loadu_si512(UnsafeRawPointer(shiftRaw) + at), offset: p.output_offset,
-                      actMin: p.act_min)
-    }
-    let q0 = rq(perChannel), q1 = rq(perChannel &+ 64), q2 = rq(perChannel &+ 128), q3 = rq(perChannel &+ 192)
+    let block = DepthwiseBlock512(wRaw, accInit, block: blk, quads: 3, channels: C, pixels: pixels)
+    let (w00, w01, w02, w03) = block.quad(0)
+    let (w10, w11, w12, w13) = block.quad(1)
+    let (w20, w21, w22, w23) = block.quad(2)
+    let (i0, i1, i2, i3) = block.start
+    let (q0, q1, q2, q3) = DepthwiseBlock512.requant(p, multRaw, shiftRaw, blk &* 256)
     let sameForm = q0.form == q1.form && q1.form == q2.form && q2.form == q3.form
     // Bytes of the group that are outputs: the block's channels, or P pixels' all.
     let channelBytes = pixels > 1 ? 64 : min(64, C &- oc0)

@@ -148,8 +148,9 @@ let randomDepthwiseModelCount = 48
 /// with dilation_h 1 and stride_h 1 or (one in four) 2, the rest any kernel
 /// of 1-5 taps a side; channel counts around the 64-byte vector (16 and 32,
 /// which share a vector between pixels, 64, 65, 96, 128, 130, 200, odd
-/// ones); batches of 1 or 2; per-channel weight scales over a decade or,
-/// one model in four, over four (right and left shifts in one op).
+/// ones); heights up to 40; batches of 1 or 2; per-channel weight scales
+/// over a decade or, one model in four, over four decades (multipliers
+/// above and below 1, left and right shifts, in one op).
 func randomDepthwiseModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8] {
   func int(_ lo: Int, _ hi: Int) -> Int { lo + Int(rng.next() % UInt64(hi - lo + 1)) }
   func scale(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(rng.next() % 1000) / 1000 }
@@ -168,7 +169,7 @@ func randomDepthwiseModel(_ rng: inout SplitMix64, index: Int) throws -> [UInt8]
   let fits = h >= (kH - 1) * dH + 1 && w >= (kW - 1) * dW + 1
   let padding: Padding = fits && int(0, 2) == 0 ? .valid : .same
   let wide = index % 4 == 1
-  let wScales = (0..<c).map { _ in wide ? 0.02 * Float(pow(10.0, -4 * Double(rng.next() % 1000) / 1000)) : scale(0.002, 0.02) }
+  let wScales = (0..<c).map { _ in wide ? 0.2 * Float(pow(10.0, -4 * Double(rng.next() % 1000) / 1000)) : scale(0.002, 0.02) }
   let filter = try b.addConstant(rng.int8s(kH * kW * c), shape: [1, kH, kW, c], scales: wScales, axis: 3)
   let bias = int(0, 3) == 0 ? nil : try b.addConstant((0..<c).map { _ in Int32(int(-3000, 3000)) })
   let outScale = inScale * 0.01 * Float(kH * kW).squareRoot() * scale(20, 80) * (wide ? 0.05 : 1)

@@ -828,8 +828,7 @@ func avx512DepthwisePixels(params: ConvParams, requant: ChannelRequant, channels
 func avx512DepthwiseColumns(params: ConvParams, requant: ChannelRequant, channels C: Int, inputChannels inC: Int,
                             kH: Int, kW: Int) -> Int? {
   guard C == inC, kH == 3, kW == 3, params.strideH == 1 || params.strideH == 2, params.dilationH == 1,
-        params.strideW >= 1,
-        params.dilationW >= 1, params.padLeft >= 0, params.padTop >= 0,
+        params.strideW >= 1, params.dilationW >= 1, params.padLeft >= 0, params.padTop >= 0,
         !hasMinMultiplier(requant, channels: C) else { return nil }
   return (C == 16 || C == 32) && params.strideW == 1 ? 64 / C : 1
 }
