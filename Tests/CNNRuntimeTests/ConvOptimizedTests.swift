@@ -200,6 +200,78 @@ struct ConvOptimizedTests {
     #expect(depthwiseRowsChunk(kH: 3, kW: 3, stride: 960, multiplier: 1, strideW: 1, dilationW: 1, outW: 7) == nil)
     checkRandomConvs(seed: 0x31DE, count: 48, depthwise: true, wide: true)
   }
+
+  /// Packs one depthwise op for the AVX-512 path (packing runs on any CPU)
+  /// and returns its argument block and packed weight bytes.
+  private func packAVX512Depthwise(k: Int, channels C: Int, strideH: Int, strideW: Int, dilationH: Int = 1,
+                                   minMultiplier: Bool = false)
+    -> (args: cnnrt_conv_args, weights: [Int8], filter: [Int8]) {
+    var rng = SplitMix64(seed: UInt64(k * 1000 + C))
+    let filter = (0..<(k * k * C)).map { _ in Int8(truncatingIfNeeded: rng.next() % 255) &- 127 }
+    let mult = (0..<C).map { c in minMultiplier && c == C - 1 ? Int32.min : Int32(1 << 30) }
+    let shift = [Int32](repeating: -3, count: C)
+    let inputShape = Dims4(n: 1, h: 12, w: 12, c: C), filterShape = Dims4(n: 1, h: k, w: k, c: C)
+    let outputShape = Dims4(n: 1, h: (12 - (k - 1) * dilationH - 1) / strideH + 1, w: (12 - k) / strideW + 1, c: C)
+    let params = ConvParams(inputOffset: 5, outputOffset: -3, strideH: strideH, strideW: strideW,
+                            dilationH: dilationH, dilationW: 1, padTop: 0, padLeft: 0, depthMultiplier: 1,
+                            activationMin: -128, activationMax: 127)
+    let bytes = depthwiseConv2DPackedBytes(isa: KernelISA.avx512, filterShape: filterShape, inputChannels: C)
+    let region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+    defer { region.deallocate() }
+    var args = cnnrt_conv_args()
+    var weights: [Int8] = []
+    mult.withUnsafeBufferPointer { mp in
+      shift.withUnsafeBufferPointer { sp in
+        filter.withUnsafeBufferPointer { fp in
+          let ok = depthwiseConv2DPack(isa: KernelISA.avx512,
+                                       params: params, requant: ChannelRequant(multiplier: mp.baseAddress!,
+                                                                               shift: sp.baseAddress!),
+                                       inputShape: inputShape, filterShape: filterShape, filter: fp.baseAddress!,
+                                       bias: nil, outputShape: outputShape, region: region, regionBytes: bytes)
+          #expect(ok)
+          args = region.load(as: cnnrt_conv_args.self)
+          let w = args.weights!.assumingMemoryBound(to: Int8.self)
+          weights = (0..<(Int(args.c_groups) * 256 * Int(args.oc_blocks))).map { w[$0] }
+        }
+      }
+    }
+    return (args, weights, filter)
+  }
+
+  @Test("AVX-512 depthwise packing: 3x3 ops with stride_h 1 or 2 take the column kernel, kernel rows as quads")
+  func avx512DepthwiseColumnLayout() {
+    // 64 channels, 3x3, stride 1: the column kernel (taps_per_row 3), one
+    // pixel per group; quad q = kernel row q, slot 3 a zero weight. Byte
+    // (q, k, dword d, slot t) holds channel 16 (d / 4) + 4k + d % 4.
+    for strideH in [1, 2] {
+      let (a, w, f) = packAVX512Depthwise(k: 3, channels: 64, strideH: strideH, strideW: 1)
+      #expect(a.variant == 3 && a.taps_per_row == 3 && a.chunk_w == 1 && a.c_groups == 3)
+      var bad = 0
+      for q in 0..<3 { for k in 0..<4 { for d in 0..<16 { for t in 0..<4 {
+        let c = 16 * (d / 4) + 4 * k + d % 4
+        let want: Int8 = t < 3 ? f[(q * 3 + t) * 64 + c] : 0
+        if w[((q * 4 + k) * 16 + d) * 4 + t] != want { bad += 1 }
+      } } } }
+      #expect(bad == 0, "stride_h \(strideH): \(bad) weight bytes not in the column layout")
+    }
+    // 32 and 16 channels at stride_w 1: 2 and 4 pixels per group; stride_w 2: one.
+    #expect(packAVX512Depthwise(k: 3, channels: 32, strideH: 1, strideW: 1).args.chunk_w == 2)
+    #expect(packAVX512Depthwise(k: 3, channels: 16, strideH: 1, strideW: 1).args.chunk_w == 4)
+    #expect(packAVX512Depthwise(k: 3, channels: 32, strideH: 1, strideW: 2).args.chunk_w == 1)
+    // Not the column kernel: 5x5 (band kernel, raster quads), a vertical
+    // dilation, and an Int32.min multiplier (per-tap kernel).
+    let five = packAVX512Depthwise(k: 5, channels: 64, strideH: 1, strideW: 1)
+    #expect(five.args.taps_per_row == 0 && five.args.chunk_w == 1 && five.args.c_groups == 7)
+    var bad = 0
+    for q in 0..<7 { for t in 0..<4 {
+      let tap = 4 * q + t
+      if five.weights[(q * 4 * 16) * 4 + t] != (tap < 25 ? five.filter[tap * 64] : 0) { bad += 1 }
+    } }
+    #expect(bad == 0, "5x5: \(bad) channel-0 weight bytes not in raster order")
+    #expect(packAVX512Depthwise(k: 3, channels: 64, strideH: 1, strideW: 1, dilationH: 2).args.taps_per_row == 0)
+    let minM = packAVX512Depthwise(k: 3, channels: 64, strideH: 1, strideW: 1, minMultiplier: true).args
+    #expect(minM.taps_per_row == 0 && minM.chunk_w == 0)
+  }
 }
 
 @Suite("Optimised kernels: pooling")
