@@ -99,7 +99,8 @@ enum MulOp: RuntimeOp {
                        outputScale: output.scale, outputZeroPoint: output.zeroPoint,
                        activationMin: actMin, activationMax: actMax)
     try ctx.checkRequantShift(p.outputShift)
-    return MulData(params: p, plan: plan, optimized: mulKernelArgs(isa: ctx.isa, params: p), isa: ctx.isa)
+    let optimized = mulPlanHasKernel(isa: ctx.isa, plan: plan) ? mulKernelArgs(isa: ctx.isa, params: p) : nil
+    return MulData(params: p, plan: plan, optimized: optimized, isa: ctx.isa)
   }
 
   static func eval(_ data: UnsafePointer<MulData>, _ ctx: OpEvalContext) {

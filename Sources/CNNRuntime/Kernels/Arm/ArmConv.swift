@@ -103,16 +103,8 @@ func armFillCommon(_ a: inout cnnrt_arm_conv_args, _ l: ArmConvLayout, region: U
     base[3 * padded + c] = shift < 0 ? shift : 0
     c += 1
   }
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-  a.in_c = Int64(inputShape.c)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
-  a.k_h = Int64(kH); a.k_w = Int64(kW)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.setGeometry(params: params, inputShape: inputShape, outputShape: outputShape, kH: kH, kW: kW)
   a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.blocks)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
   a.weights = UnsafePointer((region + l.weightsOffset).assumingMemoryBound(to: Int8.self))
   a.acc_init = UnsafePointer(base)
   a.multiplier = UnsafePointer(base + padded)

@@ -296,6 +296,50 @@ public func conv2DPack(
   return true
 }
 
+/// The fields that the x86 and Arm convolution argument blocks
+/// (cnnrt_conv_args, cnnrt_arm_conv_args) share: geometry, offsets and
+/// clamp bounds, filled from the op by `setGeometry`.
+protocol ConvGeometryArgs {
+  var batches: Int64 { get set }
+  var in_h: Int64 { get set }
+  var in_w: Int64 { get set }
+  var in_c: Int64 { get set }
+  var out_h: Int64 { get set }
+  var out_w: Int64 { get set }
+  var out_c: Int64 { get set }
+  var k_h: Int64 { get set }
+  var k_w: Int64 { get set }
+  var stride_h: Int64 { get set }
+  var stride_w: Int64 { get set }
+  var dilation_h: Int64 { get set }
+  var dilation_w: Int64 { get set }
+  var pad_top: Int64 { get set }
+  var pad_left: Int64 { get set }
+  var input_offset: Int32 { get set }
+  var output_offset: Int32 { get set }
+  var act_min: Int32 { get set }
+  var act_max: Int32 { get set }
+}
+
+extension ConvGeometryArgs {
+  /// Shapes, kernel size, strides, dilations, padding, offsets and clamp bounds of the op.
+  @inline(__always)
+  mutating func setGeometry(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int) {
+    batches = Int64(inputShape.n); in_h = Int64(inputShape.h); in_w = Int64(inputShape.w)
+    in_c = Int64(inputShape.c)
+    out_h = Int64(outputShape.h); out_w = Int64(outputShape.w); out_c = Int64(outputShape.c)
+    k_h = Int64(kH); k_w = Int64(kW)
+    stride_h = Int64(params.strideH); stride_w = Int64(params.strideW)
+    dilation_h = Int64(params.dilationH); dilation_w = Int64(params.dilationW)
+    pad_top = Int64(params.padTop); pad_left = Int64(params.padLeft)
+    input_offset = params.inputOffset; output_offset = params.outputOffset
+    act_min = params.activationMin; act_max = params.activationMax
+  }
+}
+
+extension cnnrt_conv_args: ConvGeometryArgs {}
+extension cnnrt_arm_conv_args: ConvGeometryArgs {}
+
 /// The argument block of the packed region laid out by `l` at `region`, its
 /// per-channel arrays filled (output channels past outC get zeros):
 /// acc_init = bias (or 0) + accCorrection(oc), the multiplier and the shift.
@@ -317,16 +361,8 @@ func packedConvArgs(_ l: ConvPackLayout, region: UnsafeMutableRawPointer, params
     oc += 1
   }
   var a = cnnrt_conv_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-  a.in_c = Int64(inputShape.c)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(outC)
-  a.k_h = Int64(kH); a.k_w = Int64(kW)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.setGeometry(params: params, inputShape: inputShape, outputShape: outputShape, kH: kH, kW: kW)
   a.c_groups = Int64(l.cGroups); a.oc_blocks = Int64(l.ocBlocks)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
   a.weights = UnsafeRawPointer(region + l.weightsOffset)
   a.acc_init = UnsafePointer(accInit)
   a.multiplier = UnsafePointer(mult)
@@ -660,17 +696,10 @@ public func depthwiseConv2DPack(
         params.activationMin >= -128, params.activationMax <= 127, params.activationMin <= params.activationMax
   else { return false }
   var a = cnnrt_conv_args()
-  a.batches = Int64(inputShape.n); a.in_h = Int64(inputShape.h); a.in_w = Int64(inputShape.w)
-  a.in_c = Int64(inC)
-  a.out_h = Int64(outputShape.h); a.out_w = Int64(outputShape.w); a.out_c = Int64(C)
-  a.k_h = Int64(filterShape.h); a.k_w = Int64(filterShape.w)
-  a.stride_h = Int64(params.strideH); a.stride_w = Int64(params.strideW)
-  a.dilation_h = Int64(params.dilationH); a.dilation_w = Int64(params.dilationW)
-  a.pad_top = Int64(params.padTop); a.pad_left = Int64(params.padLeft)
+  a.setGeometry(params: params, inputShape: inputShape, outputShape: outputShape, kH: filterShape.h,
+                kW: filterShape.w)
   a.c_groups = Int64(inC); a.oc_blocks = Int64(C / 8)
   a.depth_multiplier = Int32(truncatingIfNeeded: C / inC)
-  a.input_offset = params.inputOffset; a.output_offset = params.outputOffset
-  a.act_min = params.activationMin; a.act_max = params.activationMax
   a.weights = UnsafeRawPointer(filter)
   a.acc_init = bias
   a.multiplier = requant.multiplier

@@ -38,24 +38,28 @@ public func mulKernelArgs(isa: Int32, params: MulParams) -> cnnrt_mul_args? {
   #endif
 }
 
+/// Whether the `isa` row kernels take `plan`'s rows: each input contiguous
+/// along the row or one value for it (innermost stride 1 or 0), on x86 at
+/// least one of them contiguous. Other plans (not produced by BroadcastPlan
+/// for Mul, kept total) run the reference; decided at load.
+func mulPlanHasKernel(isa: Int32, plan: BroadcastPlan) -> Bool {
+  let st1 = plan.strides1[4], st2 = plan.strides2[4]
+  guard (st1 == 0 || st1 == 1) && (st2 == 0 || st2 == 1) else { return false }
+  return isArmISA(isa) || st1 == 1 || st2 == 1
+}
+
 /// Runs Mul on the `isa` path along `plan` (args from `mulKernelArgs` for
-/// the same `isa`; the CPU must support it). A path this build lacks writes nothing.
+/// the same `isa`, a plan `mulPlanHasKernel` takes; the CPU must support
+/// it). A path this build lacks writes nothing.
 @inline(__always)
 func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
                   input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
   if isArmISA(isa) {
     var a = args
     let n = plan.rowLength, st1 = plan.strides1[4], st2 = plan.strides2[4]
-    if (st1 == 0 || st1 == 1) && (st2 == 0 || st2 == 1) {
-      plan.forEachRow { i1, i2, o in
-        armMulRun(isa: isa, args: &a, count: n, input1: input1 + i1, stride1: st1, input2: input2 + i2, stride2: st2,
-                  output: output + o)
-      }
-    } else {
-      let p = MulParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,
-                        outputOffset: args.output_offset, outputMultiplier: args.output_multiplier,
-                        outputShift: args.output_shift, activationMin: args.act_min, activationMax: args.act_max)
-      mulBroadcastReference(params: p, plan: plan, input1: input1, input2: input2, output: output)
+    plan.forEachRow { i1, i2, o in
+      armMulRun(isa: isa, args: &a, count: n, input1: input1 + i1, stride1: st1, input2: input2 + i2, stride2: st2,
+                output: output + o)
     }
     return
   }
@@ -72,18 +76,12 @@ func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
         mulScalarRowX86(isa: isa, &a, n, input1 + i1, args.input1_offset, Int32(input2[i2]) &+ args.input2_offset,
                         output + o)
       }
-    } else if st2 == 1 {
+    } else {
+      // Input 1 is one value per row (mulPlanHasKernel: input 2 is contiguous).
       plan.forEachRow { i1, i2, o in
         mulScalarRowX86(isa: isa, &a, n, input2 + i2, args.input2_offset, Int32(input1[i1]) &+ args.input1_offset,
                         output + o)
       }
-    } else {
-      // Not produced by BroadcastPlan (some input walks the innermost
-      // dimension); kept total.
-      let p = MulParams(input1Offset: args.input1_offset, input2Offset: args.input2_offset,
-                        outputOffset: args.output_offset, outputMultiplier: args.output_multiplier,
-                        outputShift: args.output_shift, activationMin: args.act_min, activationMax: args.act_max)
-      mulBroadcastReference(params: p, plan: plan, input1: input1, input2: input2, output: output)
     }
   }
   #endif
@@ -118,7 +116,7 @@ func mulScalarRowX86(isa: Int32, _ a: inout cnnrt_mul_args, _ count: Int, _ inpu
 public func mulOptimized(isa: Int32, params: MulParams, plan: BroadcastPlan,
                          input1: UnsafePointer<Int8>, input2: UnsafePointer<Int8>,
                          output: UnsafeMutablePointer<Int8>) -> Bool {
-  guard let args = mulKernelArgs(isa: isa, params: params) else { return false }
+  guard let args = mulKernelArgs(isa: isa, params: params), mulPlanHasKernel(isa: isa, plan: plan) else { return false }
   mulOptimized(isa: isa, args: args, plan: plan, input1: input1, input2: input2, output: output)
   return true
 }
