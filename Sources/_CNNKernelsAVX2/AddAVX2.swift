@@ -90,11 +90,7 @@ public func cnnrtAddAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
 public func cnnrtAddScalarAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int, _ input: UnsafePointer<Int8>,
                                _ inputIsSecond: Bool, _ value: Int8, _ output: UnsafeMutablePointer<Int8>) {
   var p = a.pointee
-  if inputIsSecond {
-    swap(&p.input1_offset, &p.input2_offset)
-    swap(&p.input1_multiplier, &p.input2_multiplier)
-    swap(&p.input1_shift, &p.input2_shift)
-  }
+  if inputIsSecond { swapAddInputs(&p) }
   let k = AddConstants(p)
   let x2 = _mm256_set1_epi32(Int32(value))
   if let f = foldedAddConstants(p, k) {
@@ -112,6 +108,126 @@ public func cnnrtAddScalarAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
   } else {
     mapRow(count, input, output, k.vMin, k.vMax) { x1 in add8(x1, x2, k) }
   }
+}
+
+/// The rescaled terms of one operand, terms[j] = MBQM((values[j] + offset) <<
+/// left_shift, M, shift) for j < count, with the offset, multiplier and shift
+/// of input 2 (`second`) or input 1: the s_i of the reference's arithmetic,
+/// for an operand that is one row repeated over the other input's rows
+/// (cnnrtAddRowsAVX2). Writes count rounded up to 8 entries (the lanes past
+/// count from zero values).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddTermsAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ values: UnsafePointer<Int8>, _ count: Int,
+                              _ second: Bool, _ terms: UnsafeMutablePointer<Int32>) {
+  var p = a.pointee
+  if second { swapAddInputs(&p) }
+  let k = AddConstants(p)
+  let folded = foldedAddConstants(p, k), uniform = uniformAddConstants(p, k)
+  var i = 0
+  while i < count {
+    var b = _mm256_setzero_si256()
+    copyIn(&b, values + i, min(8, count &- i))
+    let x = _mm256_sllv_epi32(_mm256_add_epi32(_mm256_cvtepi8_epi32(_mm256_castsi256_si128(b)), k.off1), k.left)
+    let t: __m256i
+    if let f = folded {
+      t = requantFoldedAVX2(x, f.r1)
+    } else if let f = uniform {
+      t = requantUniformAVX2(x, f.r1)
+    } else {
+      t = requantizeAVX2(x, k.m1, k.sh1)
+    }
+    _mm256_storeu_si256(UnsafeMutableRawPointer(terms + i).assumingMemoryBound(to: __m256i.self), t)
+    i &+= 8
+  }
+}
+
+/// Add where the other operand is one row repeated (a per-channel [1,1,1,C]
+/// constant over [N,H,W,C]): for r < rows and j < count,
+///   out[r·stride + j] = clamp(MBQM(s(x[r·stride + j]) + terms[j], M_out, shift_out) + zp_out)
+/// with s the rescaling of `input` (input 2 if `inputIsSecond`, else input 1)
+/// and terms from cnnrtAddTermsAVX2 for the other input. Each element
+/// costs two requantizations instead of three, and the whole op is one call.
+/// `terms` must be readable up to count rounded up to 32 (those entries'
+/// values do not matter).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddRowsAVX2(_ a: UnsafePointer<cnnrt_add_args>, _ rows: Int, _ count: Int, _ stride: Int,
+                             _ input: UnsafePointer<Int8>, _ inputIsSecond: Bool, _ terms: UnsafePointer<Int32>,
+                             _ output: UnsafeMutablePointer<Int8>) {
+  var p = a.pointee
+  if inputIsSecond { swapAddInputs(&p) }
+  let k = AddConstants(p)
+  if let f = foldedAddConstants(p, k) {
+    termRows(rows, count, stride, input, terms, output, f.vMin, f.vMax) { x, t in
+      let s = _mm256_add_epi32(requantFoldedAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x, f.off1), f.left), f.r1), t)
+      return _mm256_add_epi32(requantFoldedAVX2(s, f.rOut), f.outOffset)
+    }
+  } else if let f = uniformAddConstants(p, k) {
+    termRows(rows, count, stride, input, terms, output, f.vMin, f.vMax) { x, t in
+      let s = _mm256_add_epi32(requantUniformAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x, f.off1), f.left), f.r1), t)
+      return _mm256_add_epi32(requantUniformAVX2(s, f.rOut), f.outOffset)
+    }
+  } else {
+    termRows(rows, count, stride, input, terms, output, k.vMin, k.vMax) { x, t in
+      let s = _mm256_add_epi32(requantizeAVX2(_mm256_sllv_epi32(_mm256_add_epi32(x, k.off1), k.left), k.m1, k.sh1), t)
+      return _mm256_add_epi32(requantizeAVX2(s, k.mOut, k.shOut), k.outOffset)
+    }
+  }
+}
+
+/// The same op with its inputs exchanged (the output stage is symmetric).
+@inline(__always)
+func swapAddInputs(_ p: inout cnnrt_add_args) {
+  swap(&p.input1_offset, &p.input2_offset)
+  swap(&p.input1_multiplier, &p.input2_multiplier)
+  swap(&p.input1_shift, &p.input2_shift)
+}
+
+/// `rows` spans of `count` elements, `stride` apart, of a one-input map whose
+/// lane j also reads terms[j]: 32 elements per step through terms32, the
+/// tail of each span on a zero-padded copy.
+@inline(__always)
+func termRows(_ rows: Int, _ count: Int, _ stride: Int, _ input: UnsafePointer<Int8>, _ terms: UnsafePointer<Int32>,
+              _ output: UnsafeMutablePointer<Int8>, _ vMin: __m256i, _ vMax: __m256i,
+              _ f: (__m256i, __m256i) -> __m256i) {
+  var r = 0
+  while r < rows {
+    let x = input + r &* stride, o = output + r &* stride
+    var i = 0
+    while i &+ 32 <= count {
+      _mm256_storeu_si256(UnsafeMutableRawPointer(o + i).assumingMemoryBound(to: __m256i.self),
+                          terms32(UnsafeRawPointer(x + i), terms + i, vMin: vMin, vMax: vMax, f))
+      i &+= 32
+    }
+    let rest = count &- i
+    if rest > 0 {
+      var b = _mm256_setzero_si256()
+      copyIn(&b, x + i, rest)
+      let v = withUnsafeBytes(of: b) { s in terms32(s.baseAddress!, terms + i, vMin: vMin, vMax: vMax, f) }
+      copyOut(v, o + i, rest)
+    }
+    r &+= 1
+  }
+}
+
+/// 32 int8 outputs from 32 int8 inputs and 32 int32 terms: widens 4 × 8
+/// lanes, applies `f(x, term)`, packs and clamps as map32.
+@inline(__always)
+func terms32(_ p: UnsafeRawPointer, _ t: UnsafePointer<Int32>, vMin: __m256i, vMax: __m256i,
+             _ f: (__m256i, __m256i) -> __m256i) -> __m256i {
+  @inline(__always) func load8(_ o: Int) -> __m256i {
+    _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
+  }
+  @inline(__always) func term8(_ o: Int) -> __m256i {
+    _mm256_loadu_si256(UnsafeRawPointer(t + o).assumingMemoryBound(to: __m256i.self))
+  }
+  return packClamp32(f(load8(0), term8(0)), f(load8(8), term8(8)), f(load8(16), term8(16)), f(load8(24), term8(24)),
+                     vMin: vMin, vMax: vMax)
 }
 
 struct AddConstants {
@@ -267,10 +383,15 @@ func add32(_ p1: UnsafeRawPointer, _ p2: UnsafeRawPointer, vMin: __m256i, vMax: 
   @inline(__always) func load8(_ p: UnsafeRawPointer, _ o: Int) -> __m256i {
     _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
   }
-  let g0 = add8(load8(p1, 0), load8(p2, 0))
-  let g1 = add8(load8(p1, 8), load8(p2, 8))
-  let g2 = add8(load8(p1, 16), load8(p2, 16))
-  let g3 = add8(load8(p1, 24), load8(p2, 24))
+  return packClamp32(add8(load8(p1, 0), load8(p2, 0)), add8(load8(p1, 8), load8(p2, 8)),
+                     add8(load8(p1, 16), load8(p2, 16)), add8(load8(p1, 24), load8(p2, 24)), vMin: vMin, vMax: vMax)
+}
+
+/// Four groups of 8 int32 lanes (in element order) as 32 int8, clamped to
+/// [vMin, vMax]: packed with saturation (exact, the bounds are int8).
+@inline(__always)
+func packClamp32(_ g0: __m256i, _ g1: __m256i, _ g2: __m256i, _ g3: __m256i,
+                 vMin: __m256i, vMax: __m256i) -> __m256i {
   let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
   let min16 = _mm256_packs_epi32(vMin, vMin), max16 = _mm256_packs_epi32(vMax, vMax)
   let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),

@@ -77,6 +77,38 @@ public func cnnrtMulScalarAVX2(_ a: UnsafePointer<cnnrt_mul_args>, _ count: Int,
   }
 }
 
+/// Mul where the other operand is one row repeated (an SE gate [1,1,1,C] or a
+/// per-channel constant over [N,H,W,C]): for r < rows and j < count,
+///   out[r·stride + j] = clamp(MBQM((x[r·stride + j] + inputOffset) · factors[j], M, shift) + zp_out)
+/// with factors[j] the other operand's value plus its offset (|factor| <=
+/// 255 + |offset|, bounded as in cnnrtMulAVX2 from the args' two offsets).
+/// The whole op is one call. `factors` must be readable up to count rounded
+/// up to 32 (those entries' values do not matter).
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMulRowsAVX2(_ a: UnsafePointer<cnnrt_mul_args>, _ rows: Int, _ count: Int, _ stride: Int,
+                             _ input: UnsafePointer<Int8>, _ inputOffset: Int32, _ factors: UnsafePointer<Int32>,
+                             _ output: UnsafeMutablePointer<Int8>) {
+  let p = a.pointee
+  let off = _mm256_set1_epi32(inputOffset)
+  let outOffset = _mm256_set1_epi32(p.output_offset)
+  let vMin = _mm256_set1_epi32(p.act_min), vMax = _mm256_set1_epi32(p.act_max)
+  let bound = mulOperandBound(p.input1_offset) &* mulOperandBound(p.input2_offset)
+  if mulFoldable(productBound: bound, shift: p.output_shift) {
+    let q = FoldedRequant(p.output_multiplier, p.output_shift)
+    termRows(rows, count, stride, input, factors, output, vMin, vMax) { x, f in
+      _mm256_add_epi32(requantFoldedAVX2(_mm256_mullo_epi32(_mm256_add_epi32(x, off), f), q), outOffset)
+    }
+  } else {
+    let q = UniformRequant(p.output_multiplier, p.output_shift)
+    termRows(rows, count, stride, input, factors, output, vMin, vMax) { x, f in
+      _mm256_add_epi32(requantUniformAVX2(_mm256_mullo_epi32(_mm256_add_epi32(x, off), f), q), outOffset)
+    }
+  }
+}
+
 /// Largest |x + offset| over int8 x.
 @inline(__always)
 func mulOperandBound(_ offset: Int32) -> Int64 {
@@ -160,11 +192,6 @@ func map32(_ p: UnsafeRawPointer, vMin: __m256i, vMax: __m256i, _ f: (__m256i) -
   @inline(__always) func load8(_ o: Int) -> __m256i {
     _mm256_cvtepi8_epi32(_mm_loadl_epi64((p + o).assumingMemoryBound(to: __m128i.self)))
   }
-  let g0 = f(load8(0)), g1 = f(load8(8)), g2 = f(load8(16)), g3 = f(load8(24))
-  let lo = _mm256_packs_epi32(g0, g1), hi = _mm256_packs_epi32(g2, g3)
-  let min16 = _mm256_packs_epi32(vMin, vMin), max16 = _mm256_packs_epi32(vMax, vMax)
-  let p8 = _mm256_packs_epi16(_mm256_min_epi16(_mm256_max_epi16(lo, min16), max16),
-                              _mm256_min_epi16(_mm256_max_epi16(hi, min16), max16))
-  return _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+  return packClamp32(f(load8(0)), f(load8(8)), f(load8(16)), f(load8(24)), vMin: vMin, vMax: vMax)
 }
 #endif

@@ -127,7 +127,9 @@ struct AddOptimizedTests {
   func randomBroadcast() {
     guard !optimisedPathsOnThisCPU().isEmpty else { return }
     var rng = SplitMix64(seed: 0xADD4)
-    let channels = [1, 2, 3, 5, 7, 8, 13, 16, 31, 32, 33, 63, 64, 65, 100]
+    // Up to 100 channels, and rows past the 512 terms the AVX2 repeated-row
+    // kernel holds at once (chunks of 512) or whose repeat is not a multiple of 32.
+    let channels = [1, 2, 3, 5, 7, 8, 13, 16, 22, 31, 32, 33, 63, 64, 65, 100, 255, 513, 600]
     var taken = 0
     let cases = 700
     for c in 0..<cases {

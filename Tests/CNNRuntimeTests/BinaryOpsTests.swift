@@ -199,7 +199,7 @@ struct BinaryOpsTests {
   /// Shapes of the three row kinds: same shape, [1,H,W,C] × [1,1,1,C] (and
   /// swapped), [1,H,W,C] × [1,H,W,1] (and swapped), plus random broadcasts.
   private func shapes(_ c: Int, _ rng: inout SplitMix64) -> ([Int], [Int], [Int]) {
-    let len = c < Self.lengths.count ? Self.lengths[c] : rng.int(1...300)
+    let len = c < Self.lengths.count ? Self.lengths[c] : rng.int(0...3) == 0 ? rng.int(500...1100) : rng.int(1...300)
     let hw = [1, rng.int(1...5), rng.int(1...5)]
     switch c % 6 {
     case 0: return ([len], [len], [len])

@@ -167,6 +167,78 @@ public struct BroadcastPlan: Equatable, Sendable {
   }
 }
 
+extension BroadcastPlan {
+  /// Which input (0 or 1) is one row repeated for every output row while
+  /// the other is contiguous over the whole output (a per-channel
+  /// [1,1,1,C] operand or SE gate over [1,H,W,C]), or nil (same shapes
+  /// after merging, or another broadcast).
+  public var repeatedRowInput: Int? {
+    guard rowsContiguous, !isElementwise else { return nil }
+    var flat1 = true, flat2 = true, rep1 = true, rep2 = true
+    var m = extents[4]
+    var k = 3
+    while k >= 0 {
+      if extents[k] != 1 {
+        flat1 = flat1 && strides1[k] == m
+        flat2 = flat2 && strides2[k] == m
+        rep1 = rep1 && strides1[k] == 0
+        rep2 = rep2 && strides2[k] == 0
+      }
+      m = m &* extents[k]
+      k -= 1
+    }
+    return rep1 && flat2 ? 0 : rep2 && flat1 ? 1 : nil
+  }
+
+  /// Elements of the output.
+  public var outputCount: Int { extents[0] &* extents[1] &* extents[2] &* extents[3] &* extents[4] }
+}
+
+/// Terms per row position held at once by `withRepeatedRowTerms`.
+let repeatedRowTermCapacity = 512
+
+/// Walks an op whose one input is a row of `n` values repeated over the
+/// other's `total / n` rows, with one stack buffer of per-position int32
+/// terms (2,176 bytes, no allocation): `fill(c0, L, terms)` writes the
+/// terms of row positions c0 ..< c0 + L into terms[0 ..< L]; `run(rows,
+/// count, stride, offset, terms)` then processes `rows` spans of `count`
+/// elements, `stride` apart, starting at element `offset`, lane j of a
+/// span reading terms[j]. Rows of up to 512 are repeated in the buffer to a
+/// whole number of rows (a multiple of 32 elements where that fits), so
+/// short rows run as long spans; longer rows go in chunks of 512 positions.
+/// The buffer is readable 32 entries past every span (any values there).
+@inline(__always)
+func withRepeatedRowTerms(rowLength n: Int, total: Int, _ fill: (Int, Int, UnsafeMutablePointer<Int32>) -> Void,
+                          _ run: (Int, Int, Int, Int, UnsafePointer<Int32>) -> Void) {
+  guard n > 0, total > 0 else { return }
+  let cap = repeatedRowTermCapacity
+  var storage = (SIMD64<Int32>(), SIMD64<Int32>(), SIMD64<Int32>(), SIMD64<Int32>(),
+                 SIMD64<Int32>(), SIMD64<Int32>(), SIMD64<Int32>(), SIMD64<Int32>(), SIMD32<Int32>())
+  withUnsafeMutableBytes(of: &storage) { raw in
+    let t = raw.baseAddress!.assumingMemoryBound(to: Int32.self)
+    if n <= cap {
+      var g = n, b = 32
+      while b != 0 { (g, b) = (b, g % b) }
+      let unit = n &* (32 / g)  // the least multiple of n that is a multiple of 32
+      let period = unit <= cap ? unit &* (cap / unit) : n &* (cap / n)
+      fill(0, n, t)
+      var j = n
+      while j < period { t[j] = t[j &- n]; j &+= 1 }
+      let spans = total / period, rest = total &- spans &* period
+      if spans > 0 { run(spans, period, period, 0, t) }
+      if rest > 0 { run(1, rest, rest, spans &* period, t) }
+    } else {
+      var c0 = 0
+      while c0 < n {
+        let count = min(cap, n &- c0)
+        fill(c0, count, t)
+        run(total / n, count, n, c0, t)
+        c0 &+= count
+      }
+    }
+  }
+}
+
 /// Elementwise binary op over a broadcast plan: out[i] = f(a[ia], b[ib]) in
 /// output order (the reference loop of Mul, Sub, Maximum and Minimum).
 @inline(__always)
