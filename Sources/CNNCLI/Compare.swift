@@ -162,13 +162,16 @@ struct Compare: ParsableCommand {
     }
     var layers: [Layer] = []
     var seen = Set<Int>()
+    // Outputs of ops the plain import fused into a later op (a swish's
+    // LOGISTIC): asked for as extra outputs below, which keeps those ops.
+    let fusedOps = Set(plain.ops.filter { $0.fusedInto != nil }.map(\.tfliteIndex))
     for op in graph.operators {
       for t in op.outputs where t >= 0 && seen.insert(t).inserted {
         let tensor = graph.tensors[t]
         var note: String? = nil
         if tensor.type != .int8 {
           note = "\(tensor.type), not compared"
-        } else if plain.tensorMap[t] == nil {
+        } else if plain.tensorMap[t] == nil && !fusedOps.contains(op.index) {
           note = "not in the cnnrt model"
         }
         layers.append(Layer(opIndex: op.index, opName: tfl.operatorName(op), tensor: t, name: tensor.name,

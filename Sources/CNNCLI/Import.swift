@@ -45,10 +45,14 @@ struct Import: ParsableCommand {
     } catch {
       throw fail("\(output): cannot write: \(error.localizedDescription)", code: ExitCodes.io)
     }
-    let folded = result.ops.filter { $0.op == nil }.count
+    let folded = result.ops.filter { $0.op == nil && $0.fusedInto == nil }.count
+    let fused = result.ops.filter { $0.fusedInto != nil }.count
     let s = result.runtimeStats
+    var notes: [String] = []
+    if folded > 0 { notes.append("\(folded) QUANTIZE/DEQUANTIZE folded into the model edges") }
+    if fused > 0 { notes.append("\(fused) LOGISTIC · MUL pairs as one lookup table") }
     print("\(output): \(result.builder.ops.count) ops"
-          + (folded > 0 ? " (\(folded) QUANTIZE/DEQUANTIZE folded into the model edges)" : "")
+          + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")")
           + ", \(grouped(s?.paramCount ?? 0)) params, \(grouped(s?.macs ?? 0)) MACs, arena \(grouped(Int64(s?.arenaBytes ?? 0))) bytes, "
           + "\(grouped(Int64(result.bytes.count))) bytes written")
   }

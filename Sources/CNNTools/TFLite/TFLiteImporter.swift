@@ -54,10 +54,14 @@ public enum TFLiteImporter {
     public let tfliteIndex: Int
     /// TFLite builtin name ("CONV_2D").
     public let builtinName: String
-    /// The cnnrt op, or nil for a QUANTIZE/DEQUANTIZE folded into a model edge.
+    /// The cnnrt op, or nil for a QUANTIZE/DEQUANTIZE folded into a model
+    /// edge or an op fused into a later one (`fusedInto`).
     public let op: OpCode?
-    /// Index in the cnnrt op table (nil when folded).
+    /// Index in the cnnrt op table (nil when folded or fused).
     public let cnnrtIndex: Int?
+    /// TFLite index of the operator this one was fused into (a LOGISTIC
+    /// into the MUL of x · LOGISTIC(x), which becomes one LookupTable), or nil.
+    public var fusedInto: Int? = nil
   }
 
   /// Counts the runtime reports for the imported model (when verified).
@@ -108,6 +112,8 @@ struct TFLiteInt8Importer {
   var map: [Int: TensorID] = [:]
   /// Operators folded into model edges.
   var foldedOps: Set<Int> = []
+  /// MUL operators that absorb their LOGISTIC input (Ops/Logistic.swift).
+  var swish: [Int: SwishFusion] = [:]
   var importedOps: [TFLiteImporter.ImportedOp] = []
 
   init(model: TFLiteModel, options: TFLiteImporter.Options) {
@@ -173,7 +179,14 @@ struct TFLiteInt8Importer {
       try Self.wrap("model input \(describe(t))") { try builder.markInput(id) }
     }
 
+    swish = LogisticOp.swishFusions(self, keep: Set(options.extraOutputs))
+    let fusedInto = Dictionary(uniqueKeysWithValues: swish.map { ($0.value.logistic, $0.key) })
     for op in g.operators {
+      if let m = fusedInto[op.index] {
+        importedOps.append(.init(tfliteIndex: op.index, builtinName: model.operatorName(op), op: nil, cnnrtIndex: nil,
+                                 fusedInto: m))
+        continue
+      }
       if foldedOps.contains(op.index) {
         importedOps.append(.init(tfliteIndex: op.index, builtinName: model.operatorName(op), op: nil, cnnrtIndex: nil))
         continue
@@ -286,6 +299,10 @@ struct TFLiteInt8Importer {
       // Folded into the model edges above; anywhere else they would need float tensors.
       throw E.unsupported("\(ctx): \(name) is only supported right after a model input or right before a model output, "
                             + "not in the middle of the graph")
+    }
+    if let fusion = swish[op.index] {
+      try LogisticOp.importSwish(TFLiteNode(op: op, code: code, name: name, ctx: ctx), fusion, &self)
+      return
     }
     guard let unit = ToolOpTable.byTFLite[code] else { throw E.unsupported("\(ctx): op \(name) is not supported") }
     try unit.importTFLite(TFLiteNode(op: op, code: code, name: name, ctx: ctx), &self)
