@@ -564,6 +564,49 @@ public func cnnrtAddScalarAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: In
   return true
 }
 
+/// Add where the other operand is one row repeated over the rows of
+/// `input` (a per-channel [1,1,1,C] operand over [N,H,W,C]): as
+/// cnnrtAddRowsAVX2 (rows of `count` elements, `stride` apart; terms[j] the
+/// other input's rescaled term from cnnrtAddTermsAVX2), 64 elements per
+/// block, tails under byte masks. `terms` must be readable up to count
+/// rounded up to 64. False, writing nothing, as cnnrtAddAVX512.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtAddRowsAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ rows: Int, _ count: Int, _ stride: Int,
+                               _ input: UnsafePointer<Int8>, _ inputIsSecond: Bool, _ terms: UnsafePointer<Int32>,
+                               _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Add512(a.pointee) else { return false }
+  let t = AddTerms512(a.pointee, k)
+  if inputIsSecond {
+    termRows512(rows, count, stride, input, terms, output, k.lo, k.hi) { x, u in k.output(_mm512_add_epi32(t.second(x), u)) }
+  } else {
+    termRows512(rows, count, stride, input, terms, output, k.lo, k.hi) { x, u in k.output(_mm512_add_epi32(t.first(x), u)) }
+  }
+  return true
+}
+
+/// `rows` spans of `count` elements, `stride` apart, of a one-input map whose
+/// lane j also reads the int32 terms[j]: `f(x, term)` on 16 lanes, packed and
+/// clamped to [lo, hi]; 64 elements per block, the tail under a byte mask.
+@inline(__always)
+func termRows512(_ rows: Int, _ count: Int, _ stride: Int, _ input: UnsafePointer<Int8>,
+                 _ terms: UnsafePointer<Int32>, _ output: UnsafeMutablePointer<Int8>, _ lo: __m512i, _ hi: __m512i,
+                 _ f: (__m512i, __m512i) -> __m512i) {
+  var r = 0
+  while r < rows {
+    let x = input + r &* stride, o = output + r &* stride
+    forEachBlock64(count) { i, mask, full in
+      @inline(__always) func g(_ j: Int) -> __m512i {
+        f(widen16(x + i, j, mask, full), _mm512_loadu_si512(UnsafeRawPointer(terms + (i &+ 16 &* j))))
+      }
+      store64(o + i, packClamp64(g(0), g(1), g(2), g(3), lo, hi), mask, full)
+    }
+    r &+= 1
+  }
+}
+
 /// Mul's output stage: clamp(MBQM(product, M, shift) + zp_out).
 struct Mul512 {
   var q: RequantLanes512             // offset included
@@ -617,6 +660,25 @@ public func cnnrtMulScalarAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ count: In
   guard let k = Mul512(a.pointee) else { return false }
   let off = _mm512_set1_epi32(inputOffset), f = _mm512_set1_epi32(factor)
   mapRow512(count, input, output, k.lo, k.hi) { x in k.output(_mm512_mullo_epi32(_mm512_add_epi32(x, off), f)) }
+  return true
+}
+/// Mul where the other operand is one row repeated over the rows of
+/// `input` (an SE gate or a per-channel constant): as cnnrtMulRowsAVX2
+/// (factors[j] the other operand's value plus its offset), 64 elements per
+/// block, tails under byte masks. `factors` must be readable up to count
+/// rounded up to 64. False, writing nothing, outside Mul512's domain.
+#if hasFeature(Embedded)
+@export(interface)
+#endif
+@inline(never)
+public func cnnrtMulRowsAVX512(_ a: UnsafePointer<cnnrt_mul_args>, _ rows: Int, _ count: Int, _ stride: Int,
+                               _ input: UnsafePointer<Int8>, _ inputOffset: Int32, _ factors: UnsafePointer<Int32>,
+                               _ output: UnsafeMutablePointer<Int8>) -> Bool {
+  guard let k = Mul512(a.pointee) else { return false }
+  let off = _mm512_set1_epi32(inputOffset)
+  termRows512(rows, count, stride, input, factors, output, k.lo, k.hi) { x, f in
+    k.output(_mm512_mullo_epi32(_mm512_add_epi32(x, off), f))
+  }
   return true
 }
 #endif

@@ -96,14 +96,16 @@ KERNEL_PATHS = {
 # of the project's test history, not something this script measures: update
 # it when a kernel first passes `make test` on such a CPU.
 AVX512_HARDWARE_NOTE = (
-    "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel but one (below) has run on an AVX-512 VNNI CPU "
+    "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel but three (below) has run on an AVX-512 VNNI CPU "
     "with 0 bytes different, on two kinds: an Intel Xeon (family 6 model 207) and an AMD EPYC Zen 5 (family 26 "
     "model 2), both 2026-12-06. The kernels changed on the Zen 5 have run there and under the emulation below, "
     "not yet on the Intel Xeon: the Add's split output stage (on Intel it runs with the `vpermb` byte tables; "
     "the emulated `kernel_diff` checks it with both table forms), the `vpermt2b` byte tables (AMD only), the "
-    "depthwise band kernel's 3×3 loop and the stride-2 1×1 convolutions run as one row. One kernel has run only "
-    "under the emulation, on no AVX-512 CPU yet: the depthwise column kernel (3×3, stride_h 1 or 2, depth "
-    "multiplier 1; added 2026-12-07), which the loader chooses for those ops in place of the band kernel. "
+    "depthwise band kernel's 3×3 loop and the stride-2 1×1 convolutions run as one row. Three kernels have run "
+    "only under the emulation, on no AVX-512 CPU yet: the depthwise column kernel (3×3, stride_h 1 or 2, depth "
+    "multiplier 1; added 2026-12-07), which the loader chooses for those ops in place of the band kernel, and "
+    "the repeated-row Add and Mul kernels (`cnnrtAddRowsAVX512`, `cnnrtMulRowsAVX512`: a per-channel operand or "
+    "SE gate over every row of the other; added 2026-12-07), which replace one kernel call per row for those ops. "
     "The kernels: Conv2D (the band kernel with its "
     "register tiles of 16 pixels × 16 channels, 12 × 32 and 6 × 64, row mode for 1- or 3-channel "
     "first layers, and the per-tap kernel for rows too wide for its stack scratch), depthwise Conv2D (the band "

@@ -273,6 +273,19 @@ struct KernelDiff {
               { o in cnnrtAddScalarAVX512(&a, n, x1, second, value, o) },
               { o in cnnrtAddScalarAVX2(&a, n, x1, second, value, o) })
 
+      // Add with a repeated row (a per-channel operand): rows of up to 512
+      // (the runtime's term buffer), `stride` apart; both kernels read the
+      // same terms, from cnnrtAddTermsAVX2.
+      let rows = rng.int(1, 3), count = min(n, 512), stride = count + rng.int(0, 3)
+      let span = (rows - 1) * stride + count
+      let rowValues = rng.bytes(count + 64)
+      var terms = [Int32](repeating: 0, count: count + 64)
+      cnnrtAddTermsAVX2(&a, rowValues, count, !second, &terms)
+      let flat = rng.bytes(span + 64)
+      compare("add rows", span, "rows=\(rows) count=\(count) stride=\(stride) second=\(second) \(a)",
+              { o in cnnrtAddRowsAVX512(&a, rows, count, stride, flat, second, terms, o) },
+              { o in cnnrtAddRowsAVX2(&a, rows, count, stride, flat, second, terms, o) })
+
       // Mul, same shape and scalar (the runtime's domain: offsets in
       // -255...255, multiplier >= 0, shift in -31...31).
       var m = cnnrt_mul_args()
@@ -285,6 +298,10 @@ struct KernelDiff {
       compare("mul scalar", n, "n=\(n) factor=\(factor) \(m)",
               { o in cnnrtMulScalarAVX512(&m, n, x1, m.input1_offset, factor, o) },
               { o in cnnrtMulScalarAVX2(&m, n, x1, m.input1_offset, factor, o) })
+      let factors = rowValues.map { Int32($0) + m.input2_offset }
+      compare("mul rows", span, "rows=\(rows) count=\(count) stride=\(stride) \(m)",
+              { o in cnnrtMulRowsAVX512(&m, rows, count, stride, flat, m.input1_offset, factors, o) },
+              { o in cnnrtMulRowsAVX2(&m, rows, count, stride, flat, m.input1_offset, factors, o) })
     }
     for t in 0..<1500 {
       // Pooling: random geometry, padding, windows partly or wholly outside.

@@ -4,10 +4,10 @@
 // the x86 paths walks its BroadcastPlan (Broadcast.swift) row by row, as
 // Mul does: rows where both inputs are contiguous (a per-channel [1,1,1,C]
 // operand over [1,H,W,C]) and rows where one input is a single value (a
-// scalar; a [1,H,W,1] operand over [1,H,W,C]). On the AVX2 path a
-// per-channel operand repeated over every row has its rescaled terms
-// computed once per channel (cnnrtAddTermsAVX2) and the op runs as one
-// cnnrtAddRowsAVX2 call (withRepeatedRowTerms, Broadcast.swift). On the AVX-512 path each
+// scalar; a [1,H,W,1] operand over [1,H,W,C]). A per-channel operand
+// repeated over every row has its rescaled terms computed once per channel
+// (cnnrtAddTermsAVX2) and the op runs as one cnnrtAddRowsAVX2 call, or
+// cnnrtAddRowsAVX512 on that path (withRepeatedRowTerms, Broadcast.swift). On the AVX-512 path each
 // row runs the AVX-512 kernel (_CNNKernelsAVX512/ElementwiseAVX512.swift),
 // or the AVX2 one where a multiplier is Int32.min. The Arm paths run
 // broadcast Add per pixel (ArmOps.swift).
@@ -108,13 +108,17 @@ func addBroadcastOptimized(isa: Int32, args: cnnrt_add_args, plan: BroadcastPlan
   let n = plan.rowLength
   let st1 = plan.strides1[4], st2 = plan.strides2[4]
   let e = plan.extents
-  if isa == KernelISA.avx2, let repeated = plan.repeatedRowInput {
+  if let repeated = plan.repeatedRowInput {
     // A per-channel operand over [N,H,W,C]: its rescaled terms once per row
     // position, then two requantizations per element in one kernel call.
     let row = repeated == 0 ? input1 : input2, flat = repeated == 0 ? input2 : input1
     withRepeatedRowTerms(rowLength: n, total: plan.outputCount) { c0, count, terms in
       cnnrtAddTermsAVX2(&a, row + c0, count, repeated == 1, terms)
     } _: { rows, count, stride, offset, terms in
+      #if canImport(_CNNKernelsAVX512)
+      if isa == KernelISA.avx512
+        && cnnrtAddRowsAVX512(&a, rows, count, stride, flat + offset, repeated == 0, terms, output + offset) { return }
+      #endif
       cnnrtAddRowsAVX2(&a, rows, count, stride, flat + offset, repeated == 0, terms, output + offset)
     }
   } else if st1 == 1 && st2 == 1 && n < 64 && e[0] == 1 && e[1] == 1 && e[2] == 1

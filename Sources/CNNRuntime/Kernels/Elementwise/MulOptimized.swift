@@ -4,10 +4,10 @@
 // plan: rows where both inputs are contiguous (same shape; an SE gate
 // [1,1,1,C] over [1,H,W,C]) and rows where one input is a single value
 // (a [1,H,W,1] factor over [1,H,W,C]); on the AVX-512 path the AVX-512
-// row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift). On the AVX2 path
-// an operand that is one row repeated over every row (an SE gate or a
-// per-channel constant) runs as one cnnrtMulRowsAVX2 call over the whole
-// op (withRepeatedRowTerms, Broadcast.swift). Both Arm paths
+// row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift). An operand that
+// is one row repeated over every row (an SE gate or a per-channel
+// constant) runs as one cnnrtMulRowsAVX2 call over the whole op, or
+// cnnrtMulRowsAVX512 on that path (withRepeatedRowTerms, Broadcast.swift). Both Arm paths
 // run the NEON row kernel (ArmOps.swift), each input contiguous along the
 // row or one value for it.
 import _CNNRuntimeShims
@@ -71,7 +71,7 @@ func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
     var a = args
     let n = plan.rowLength
     let st1 = plan.strides1[4], st2 = plan.strides2[4]
-    if isa == KernelISA.avx2, let repeated = plan.repeatedRowInput {
+    if let repeated = plan.repeatedRowInput {
       // An SE gate or per-channel constant over [N,H,W,C]: its values plus
       // offset once per row position, then the whole op in one kernel call.
       let row = repeated == 0 ? input1 : input2, flat = repeated == 0 ? input2 : input1
@@ -81,6 +81,10 @@ func mulOptimized(isa: Int32, args: cnnrt_mul_args, plan: BroadcastPlan,
         var j = 0
         while j < count { factors[j] = Int32(row[c0 &+ j]) &+ rowOffset; j &+= 1 }
       } _: { rows, count, stride, offset, factors in
+        #if canImport(_CNNKernelsAVX512)
+        if isa == KernelISA.avx512
+          && cnnrtMulRowsAVX512(&a, rows, count, stride, flat + offset, flatOffset, factors, output + offset) { return }
+        #endif
         cnnrtMulRowsAVX2(&a, rows, count, stride, flat + offset, flatOffset, factors, output + offset)
       }
     } else if st1 == 1 && st2 == 1 {
