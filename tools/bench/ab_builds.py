@@ -9,7 +9,8 @@ medians of the rounds' medians are compared per model and per op.
     python3 tools/bench/ab_builds.py 76fe743 HEAD build/bench/mobilenet_like.cnnrt --isa avx512 --rounds 7
 
 A kernel change is judged by its ops' rows (`--min-share` hides ops below a
-share of the net's time) and the whole net's; the host is shared and noisy,
+share of the net's time), the per-op-type sums (a change spread over many
+small ops, each under that share) and the whole net's; the host is shared and noisy,
 so a row's spread (lowest and highest round ratio) is printed with it.
 CNNRT_ISA is passed through (`--isa`) so that one path can be compared on a
 CPU that has several. Writes a Markdown report to stdout (`--json FILE` for
@@ -141,6 +142,21 @@ def main():
                       f"{statistics.median(rr):.3f} | [{min(rr):.3f}, {max(rr):.3f}] |")
         print(f"| | **whole net** | | {fmt_us(ma)} | {fmt_us(mb)} | **{statistics.median(ratios):.3f}** | "
               f"[{min(ratios):.3f}, {max(ratios):.3f}] |\n")
+        if same:
+            # Per op type: each round's sum over the type's ops, medians of the rounds.
+            types = sorted({x["type"] for x in la})
+            print("| type | ops | A µs | B µs | B/A | B/A range |")
+            print("|---|---:|---:|---:|---:|---|")
+            for t in types:
+                sa = [sum(l["median_ns"] for l in x["layers"] if l["type"] == t) for x in a]
+                sb = [sum(l["median_ns"] for l in y["layers"] if l["type"] == t) for y in b]
+                ta, tb = statistics.median(sa), statistics.median(sb)
+                if 100 * max(ta, tb) / ma < args.min_share:
+                    continue
+                rr = [y / max(x, 1) for x, y in zip(sa, sb)]
+                print(f"| {t} | {sum(1 for l in la if l['type'] == t)} | {fmt_us(ta)} | {fmt_us(tb)} | "
+                      f"{statistics.median(rr):.3f} | [{min(rr):.3f}, {max(rr):.3f}] |")
+            print()
         if not same:
             print("The two builds list different ops for this model: only the whole net is compared.\n")
     if args.json:
