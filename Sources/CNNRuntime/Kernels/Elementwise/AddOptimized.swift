@@ -2,14 +2,16 @@
 // Conv2DPacked.swift) and the ISA kernel is called with a cnnrt_add_args
 // block built at load. Same-shape inputs are one row; a broadcast Add on
 // the x86 paths walks its BroadcastPlan (Broadcast.swift) row by row, as
-// Mul does: rows where both inputs are contiguous (a per-channel [1,1,1,C]
-// operand over [1,H,W,C]) and rows where one input is a single value (a
-// scalar; a [1,H,W,1] operand over [1,H,W,C]). A per-channel operand
-// repeated over every row has its rescaled terms computed once per channel
-// (cnnrtAddTermsAVX2) and the op runs as one cnnrtAddRowsAVX2 call, or
-// cnnrtAddRowsAVX512 on that path (withRepeatedRowTerms, Broadcast.swift). On the AVX-512 path each
-// row runs the AVX-512 kernel (_CNNKernelsAVX512/ElementwiseAVX512.swift),
-// or the AVX2 one where a multiplier is Int32.min. The Arm paths run
+// Mul does: an operand that is one row repeated over every row of the
+// other (a per-channel [1,1,1,C] operand over [N,H,W,C]) has its rescaled
+// terms computed once per channel (cnnrtAddTermsAVX2) and the op runs as
+// one cnnrtAddRowsAVX2 call, or cnnrtAddRowsAVX512 on that path
+// (withRepeatedRowTerms, Broadcast.swift); other rows where both inputs are
+// contiguous, and rows where one input is a single value (a scalar; a
+// [1,H,W,1] operand over [1,H,W,C]), run one row kernel call each. On the
+// AVX-512 path each row runs the AVX-512 kernel
+// (_CNNKernelsAVX512/ElementwiseAVX512.swift), or the AVX2 one where a
+// multiplier is Int32.min. The Arm paths run
 // broadcast Add per pixel (ArmOps.swift).
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
@@ -93,9 +95,6 @@ func addScalarRowX86(isa: Int32, _ a: inout cnnrt_add_args, _ count: Int, _ inpu
 }
 #endif
 
-/// Bytes of the stack buffer a short per-channel row is repeated into.
-let addPatternBytes = 512
-
 /// Broadcast Add on an x86 path along `plan` (args from `addKernelArgs` for
 /// the same `isa`; the CPU must support it). A path this build lacks writes
 /// nothing.
@@ -107,7 +106,6 @@ func addBroadcastOptimized(isa: Int32, args: cnnrt_add_args, plan: BroadcastPlan
   var a = args
   let n = plan.rowLength
   let st1 = plan.strides1[4], st2 = plan.strides2[4]
-  let e = plan.extents
   if let repeated = plan.repeatedRowInput {
     // A per-channel operand over [N,H,W,C]: its rescaled terms once per row
     // position, then two requantizations per element in one kernel call.
@@ -120,33 +118,6 @@ func addBroadcastOptimized(isa: Int32, args: cnnrt_add_args, plan: BroadcastPlan
         && cnnrtAddRowsAVX512(&a, rows, count, stride, flat + offset, repeated == 0, terms, output + offset) { return }
       #endif
       cnnrtAddRowsAVX2(&a, rows, count, stride, flat + offset, repeated == 0, terms, output + offset)
-    }
-  } else if st1 == 1 && st2 == 1 && n < 64 && e[0] == 1 && e[1] == 1 && e[2] == 1
-     && ((plan.strides1[3] == n && plan.strides2[3] == 0) || (plan.strides1[3] == 0 && plan.strides2[3] == n)) {
-    // A short row of one input repeated over a contiguous other (e.g.
-    // [1,H,W,C] + [1,1,1,C], C < 64): the row is tiled into a stack buffer of
-    // a whole number of rows, and the same-shape kernel runs on long spans.
-    let repeatedIsFirst = plan.strides1[3] == 0
-    let row = repeatedIsFirst ? input1 : input2
-    let flat = repeatedIsFirst ? input2 : input1
-    let total = e[3] &* n
-    let period = n &* (addPatternBytes / n)
-    var buffer = (SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(),
-                  SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>(), SIMD64<Int8>())
-    withUnsafeMutableBytes(of: &buffer) { raw in
-      let pattern = raw.baseAddress!.assumingMemoryBound(to: Int8.self)
-      var i = 0
-      while i < period { pattern[i] = row[i % n]; i &+= 1 }
-      var o = 0
-      while o < total {
-        let count = min(period, total &- o)
-        if repeatedIsFirst {
-          addRowX86(isa: isa, &a, count, UnsafePointer(pattern), flat + o, output + o)
-        } else {
-          addRowX86(isa: isa, &a, count, flat + o, UnsafePointer(pattern), output + o)
-        }
-        o &+= count
-      }
     }
   } else if st1 == 1 && st2 == 1 {
     plan.forEachRow { i1, i2, o in addRowX86(isa: isa, &a, n, input1 + i1, input2 + i2, output + o) }

@@ -206,7 +206,8 @@ let repeatedRowTermCapacity = 512
 /// span reading terms[j]. Rows of up to 512 are repeated in the buffer to a
 /// whole number of rows (a multiple of 32 elements where that fits), so
 /// short rows run as long spans; longer rows go in chunks of 512 positions.
-/// The buffer is readable 32 entries past every span (any values there).
+/// Every span is at most 512 elements, and the buffer holds 544 terms: a
+/// kernel may read up to the span's length rounded up to 64 (any values there).
 @inline(__always)
 func withRepeatedRowTerms(rowLength n: Int, total: Int, _ fill: (Int, Int, UnsafeMutablePointer<Int32>) -> Void,
                           _ run: (Int, Int, Int, Int, UnsafePointer<Int32>) -> Void) {

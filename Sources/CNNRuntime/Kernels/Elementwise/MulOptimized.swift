@@ -7,9 +7,9 @@
 // row kernels (_CNNKernelsAVX512/ElementwiseAVX512.swift). An operand that
 // is one row repeated over every row (an SE gate or a per-channel
 // constant) runs as one cnnrtMulRowsAVX2 call over the whole op, or
-// cnnrtMulRowsAVX512 on that path (withRepeatedRowTerms, Broadcast.swift). Both Arm paths
-// run the NEON row kernel (ArmOps.swift), each input contiguous along the
-// row or one value for it.
+// cnnrtMulRowsAVX512 on that path (withRepeatedRowTerms, Broadcast.swift).
+// Both Arm paths run the NEON row kernel (ArmOps.swift), each input
+// contiguous along the row or one value for it.
 import _CNNRuntimeShims
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
