@@ -1,5 +1,6 @@
-// Two quantizer refinements: x · HardSigmoid(x) quantized as one HardSwish
-// (FloatGraph.fusingHardSwish), and empirical bias correction
+// Quantizer refinements: x · HardSigmoid(x) quantized as one HardSwish
+// (FloatGraph.fusingHardSwish), x · Sigmoid(x) as one Swish lookup table
+// (FloatGraph.fusingSwish), and empirical bias correction
 // (Quantizer.Options.biasCorrection, BiasCorrection.swift), each against the
 // float graph it quantizes.
 import CNNRuntime
@@ -76,12 +77,12 @@ private func sqnr(_ q: [[Float]], _ f: [[Float]]) -> Double {
 }
 
 @Suite struct HardSwishFusionTests {
-  /// x [1,6,6,3] → conv 1×1 (4 channels) → t; HardSigmoid(t) → h; Mul → y.
+  /// x [1,6,6,3] → conv 1×1 (4 channels) → t; HardSigmoid(t) (or Sigmoid(t)) → h; Mul → y.
   fileprivate static func graph(alpha: Float = 1.0 / 6, beta: Float = 0.5, swap: Bool = false, mulOther: Bool = false,
-                    gateIsOutput: Bool = false, gateReadTwice: Bool = false) throws -> G {
+                    gateIsOutput: Bool = false, gateReadTwice: Bool = false, sigmoid: Bool = false) throws -> G {
     var rng = SplitMix64(seed: 7)
     let conv = G.Node(kind: .conv2D, inputs: [0, 1, 2], output: 3, origin: "conv")
-    var hs = G.Node(kind: .hardSigmoid, inputs: [3], output: 4, origin: "hardsigmoid")
+    var hs = G.Node(kind: sigmoid ? .logistic : .hardSigmoid, inputs: [3], output: 4, origin: "gate")
     hs.alpha = alpha; hs.beta = beta
     let other = mulOther ? 0 : 3  // the product's other operand: t, or (mismatch) a second conv's output
     var nodes = [conv, hs]
@@ -138,6 +139,7 @@ private func sqnr(_ q: [[Float]], _ f: [[Float]]) -> Double {
     let calib = strokeImages(16, h: 6, w: 6, c: 3, seed: 1), test = strokeImages(16, h: 6, w: 6, c: 3, seed: 2)
     let fused = try Quantizer.quantize(g, samples: calib)
     #expect(try RuntimeModel(bytes: fused.bytes).ops.map(\.typeName) == ["Conv2D", "HardSwish"])
+    #expect(fused.fusedHardSwish == 1 && fused.fusedSwish == 0)
     let xq = try int8Values(fused, 3, samples: test), yq = try int8Values(fused, 5, samples: test)
     let step = fused.quantization[5]!.scale
     var worst: Float = 0
@@ -195,6 +197,73 @@ private func sqnr(_ q: [[Float]], _ f: [[Float]]) -> Double {
     #expect(abs(qo.dequantize(-128) - rh.stats[3]!.min) <= qo.scale)
   }
 }
+
+@Suite struct SwishFusionQuantizeTests {
+  private static func graph(_ swap: Bool = false, mulOther: Bool = false, gateIsOutput: Bool = false,
+                            gateReadTwice: Bool = false) throws -> G {
+    try HardSwishFusionTests.graph(swap: swap, mulOther: mulOther, gateIsOutput: gateIsOutput,
+                                   gateReadTwice: gateReadTwice, sigmoid: true)
+  }
+
+  @Test func productOfXAndItsSigmoidBecomesSwish() throws {
+    for swap in [false, true] {
+      let g = try Self.graph(swap)
+      let f = g.fusingSwish()
+      #expect(f.nodes.map(\.kind) == [.conv2D, .unaryFunction])
+      #expect(f.nodes[1].inputs == [3] && f.nodes[1].output == 5)
+      #expect(f.nodes[1].ints == [UnaryFunction.swish.rawValue] && f.nodes[1].alpha == 1)
+      let xs = strokeImages(4, h: 6, w: 6, c: 3, seed: 3)
+      for x in xs {
+        let a = try FloatExecutor(graph: g).run([x])[0], b = try FloatExecutor(graph: f).run([x])[0]
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
+      }
+      // A HardSigmoid gate is not a sigmoid, nor the reverse.
+      #expect(g.fusingHardSwish().nodes.count == 3)
+      #expect(try HardSwishFusionTests.graph(swap: swap).fusingSwish().nodes.count == 3)
+    }
+  }
+
+  @Test func otherPatternsAreLeftAlone() throws {
+    #expect(try Self.graph(mulOther: true).fusingSwish().nodes.contains { $0.kind == .mul })
+    #expect(try Self.graph(gateIsOutput: true).fusingSwish().nodes.contains { $0.kind == .mul })
+    #expect(try Self.graph(gateReadTwice: true).fusingSwish().nodes.contains { $0.kind == .mul })
+  }
+
+  /// Quantized, the fused form is one LookupTable whose output is the int8
+  /// value nearest swish of its dequantized input (at most half a step off);
+  /// Logistic + Mul (the gate at a 1/256 step, rounded twice) is further
+  /// from it and from float.
+  @Test func fusedQuantizationIsOneTableAndMoreAccurate() throws {
+    let g = try Self.graph()
+    let calib = strokeImages(16, h: 6, w: 6, c: 3, seed: 1), test = strokeImages(16, h: 6, w: 6, c: 3, seed: 2)
+    var o = Quantizer.Options()
+    #expect(o.fuseSwish == false)  // off by default
+    let twoOps = try Quantizer.quantize(g, samples: calib, options: o)
+    o.fuseSwish = true
+    let fused = try Quantizer.quantize(g, samples: calib, options: o)
+    #expect(try RuntimeModel(bytes: fused.bytes).ops.map(\.typeName) == ["Conv2D", "LookupTable"])
+    #expect(try RuntimeModel(bytes: twoOps.bytes).ops.map(\.typeName) == ["Conv2D", "Logistic", "Mul"])
+    #expect(fused.fusedSwish == 1 && fused.fusedHardSwish == 0 && twoOps.fusedSwish == 0)
+    /// Largest |int8 output − swish(int8 input)| in output steps, swish clamped
+    /// to the output's range (the test images may reach beyond the calibrated one).
+    func worstSteps(_ r: Quantizer.Result) throws -> Float {
+      let xq = try int8Values(r, 3, samples: test), yq = try int8Values(r, 5, samples: test)
+      let q = r.quantization[5]!, lo = q.dequantize(-128), hi = q.dequantize(127)
+      var worst: Float = 0
+      for (xs, ys) in zip(xq, yq) {
+        for (x, y) in zip(xs, ys) { worst = max(worst, abs(y - min(max(x / (1 + exp(-x)), lo), hi)) / q.scale) }
+      }
+      return worst
+    }
+    let fusedWorst = try worstSteps(fused), twoWorst = try worstSteps(twoOps)
+    #expect(fusedWorst <= 0.5001, "fused: worst \(fusedWorst) steps")
+    #expect(twoWorst > 0.6, "Logistic + Mul: worst \(twoWorst) steps")
+    let f = try floatValues(g, 5, samples: test)
+    let fusedSQNR = try sqnr(int8Values(fused, 5, samples: test), f), twoSQNR = try sqnr(int8Values(twoOps, 5, samples: test), f)
+    #expect(fusedSQNR > twoSQNR, "Swish table \(fusedSQNR) dB, Logistic + Mul \(twoSQNR) dB")
+  }
+}
+
 
 @Suite struct BiasCorrectionTests {
   /// x [1,10,10,3] (MNIST-like background) → conv 3×3 (8) ReLU → depthwise 3×3 ReLU → conv 1×1 (6) → y.

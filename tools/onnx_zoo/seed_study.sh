@@ -10,7 +10,9 @@
 #
 # CLASSES: the head's outputs (1000: torchvision's ImageNet head, which the
 # zoo's run_zoo.sh uses with labels 0-9; 10: a 10-way head). SIZE (64) and
-# STEPS (300) come from the environment. The calibration (512 held-out
+# STEPS (300) come from the environment, and so does TAGS, the quantizer
+# settings compared (default "minmax minmax-bc mse"; also minmax-swish:
+# --fuse-swish). The calibration (512 held-out
 # training images) and evaluation sets (500 test images) are those of
 # run_zoo.sh and do not depend on the seed. Each seed's files go to
 # build/zoo_seeds/NET-cCLASSES-sSEED (git-ignored); an export is reused when
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 SIZE=${SIZE:-64}
+TAGS=${TAGS:-minmax minmax-bc mse}
 STEPS=${STEPS:-300}
 PY=build/venv-torch/bin/python
 if [ ! -x "$PY" ]; then
@@ -47,11 +50,13 @@ for seed in "${SEEDS[@]}"; do
       --calib 512 --eval 500 --nets "$NET" --seed "$seed" --classes "$CLASSES" >"$OUT.export.log" 2>&1 \
       || { tail -5 "$OUT.export.log"; exit 1; }
   fi
-  for tag in minmax minmax-bc mse; do
+  for tag in $TAGS; do
     case $tag in
       minmax) QARGS=() ;;
       minmax-bc) QARGS=(--bias-correction) ;;
       mse) QARGS=(--method mse) ;;
+      minmax-swish) QARGS=(--fuse-swish) ;;
+      *) echo "unknown setting $tag in TAGS" >&2; exit 2 ;;
     esac
     if [ ! -f "$OUT/$NET.$tag.eval.json" ]; then
       "$CNNRT" quantize "$OUT/$NET.onnx" --calibration "$OUT/calib.npz" "${QARGS[@]}" \
@@ -63,10 +68,9 @@ for seed in "${SEEDS[@]}"; do
   done
 done
 
-"$PY" - "$NET" "$CNNRT" "$JSON" "${DIRS[@]}" <<'PY'
+"$PY" - "$NET" "$CNNRT" "$JSON" "$TAGS" "${DIRS[@]}" <<'PY'
 import json, os, statistics, subprocess, sys
-net, cnnrt, json_out, dirs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-tags = ["minmax", "minmax-bc", "mse"]
+net, cnnrt, json_out, tags, dirs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5:]
 rows = []
 for d in dirs:
     exp = json.load(open(os.path.join(d, "export.json")))
@@ -81,11 +85,11 @@ for d in dirs:
         row[tag] = {"sqnr_db": out["sqnr_db"], "ci95": out.get("sqnr_db_ci95"), "int8_top1": r["int8"]["top1"]}
     rows.append(row)
 print(f"{net}, {rows[0]['classes']}-way head, output SQNR in dB over the 500 evaluation images [95 % interval]")
-print(f"{'seed':>4} {'float top-1':>11} {'minmax':>18} {'minmax + bc':>18} {'mse':>18} {'int8 top-1 minmax':>17}")
+print(f"{'seed':>4} {'float top-1':>11} " + " ".join(f"{t:>18}" for t in tags) + f" {'int8 top-1 ' + tags[0]:>17}")
 fmt = lambda c: f"{c['sqnr_db']:6.2f} [{c['ci95'][0]:.1f}-{c['ci95'][1]:.1f}]" if c["ci95"] else f"{c['sqnr_db']:6.2f}"
 for r in rows:
-    print(f"{r['seed']:>4} {r['float_test_top1']:>11.3f} {fmt(r['minmax']):>18} {fmt(r['minmax-bc']):>18} "
-          f"{fmt(r['mse']):>18} {r['minmax']['int8_top1']:>17.3f}")
+    print(f"{r['seed']:>4} {r['float_test_top1']:>11.3f} " + " ".join(f"{fmt(r[t]):>18}" for t in tags)
+          + f" {r[tags[0]]['int8_top1']:>17.3f}")
 summary = {}
 for tag in tags:
     v = [r[tag]["sqnr_db"] for r in rows]

@@ -192,6 +192,30 @@ public struct FloatGraph: Sendable {
   /// by that product only and not be a model output; the product must have
   /// no fused activation. The product's output tensor is kept.
   public func fusingHardSwish() -> FloatGraph {
+    fusingGatedProducts(gate: { $0.kind == .hardSigmoid && abs($0.alpha * 6 - 1) < 1e-6 && $0.beta == 0.5 }) { x, n in
+      FloatGraph.Node(kind: .hardSwish, inputs: [x], output: n.output,
+                      origin: "\(n.origin) (x · HardSigmoid(x) as HardSwish)")
+    }
+  }
+
+  /// A copy where each x · Sigmoid(x) (SiLU: how PyTorch exports nn.SiLU,
+  /// as in torchvision's EfficientNet, and Keras its swish) is one Swish
+  /// node, quantized as one lookup table: one rounding of the product
+  /// instead of the sigmoid's 1/256 step, a rounded product and two ops.
+  /// Same conditions as `fusingHardSwish`.
+  public func fusingSwish() -> FloatGraph {
+    fusingGatedProducts(gate: { $0.kind == .logistic }) { x, n in
+      var m = FloatGraph.Node(kind: .unaryFunction, inputs: [x], output: n.output,
+                              origin: "\(n.origin) (x · Sigmoid(x) as Swish)")
+      m.ints = [UnaryFunction.swish.rawValue]
+      m.alpha = 1
+      return m
+    }
+  }
+
+  /// Replaces each product x · gate(x), where `gate` accepts the node that
+  /// computes the gate from x alone, by `fused(x, product)`; the gate node goes.
+  private func fusingGatedProducts(gate: (Node) -> Bool, _ fused: (Int, Node) -> Node) -> FloatGraph {
     var g = self
     var i = 0
     while i < g.nodes.count {
@@ -201,10 +225,9 @@ public struct FloatGraph: Sendable {
       for k in 0..<2 {
         guard let p = g.nodes.firstIndex(where: { $0.output == n.inputs[k] }) else { continue }
         let h = g.nodes[p]
-        guard h.kind == .hardSigmoid, h.inputs[0] == n.inputs[1 - k], abs(h.alpha * 6 - 1) < 1e-6, h.beta == 0.5,
+        guard gate(h), h.inputs.count == 1, h.inputs[0] == n.inputs[1 - k],
               g.consumers(of: h.output) == [i - 1], !g.outputs.contains(h.output) else { continue }
-        g.nodes[i - 1] = FloatGraph.Node(kind: .hardSwish, inputs: [n.inputs[1 - k]], output: n.output,
-                                         origin: "\(n.origin) (x · HardSigmoid(x) as HardSwish)")
+        g.nodes[i - 1] = fused(n.inputs[1 - k], n)
         g.nodes.remove(at: p)  // the gate's producer precedes the product: the next node is now at i - 1
         i -= 1
         break
