@@ -108,27 +108,36 @@ private func sqnr(_ q: [[Float]], _ f: [[Float]]) -> Double {
     return try G(tensors: tensors, nodes: nodes, inputs: [0], outputs: outputs)
   }
 
-  @Test func productOfXAndItsHardSigmoidBecomesHardSwish() throws {
+  /// The rewrite for the graph's gate: HardSwish for HardSigmoid, Swish for Sigmoid.
+  fileprivate static func fuse(_ g: G, sigmoid: Bool) -> G { sigmoid ? g.fusingSwish() : g.fusingHardSwish() }
+
+  @Test(arguments: [false, true]) func productOfXAndItsGateBecomesOneNode(sigmoid: Bool) throws {
     for swap in [false, true] {
-      let g = try Self.graph(swap: swap)
-      let f = g.fusingHardSwish()
-      #expect(f.nodes.map(\.kind) == [.conv2D, .hardSwish])
+      let g = try Self.graph(swap: swap, sigmoid: sigmoid)
+      let f = Self.fuse(g, sigmoid: sigmoid)
+      #expect(f.nodes.map(\.kind) == [.conv2D, sigmoid ? .unaryFunction : .hardSwish])
       #expect(f.nodes[1].inputs == [3] && f.nodes[1].output == 5)
+      if sigmoid { #expect(f.nodes[1].ints == [UnaryFunction.swish.rawValue] && f.nodes[1].alpha == 1) }
       // Same float function.
       let xs = strokeImages(4, h: 6, w: 6, c: 3, seed: 3)
       for x in xs {
         let a = try FloatExecutor(graph: g).run([x])[0], b = try FloatExecutor(graph: f).run([x])[0]
         #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
       }
+      // A HardSigmoid gate is not a sigmoid, nor the reverse.
+      #expect(Self.fuse(g, sigmoid: !sigmoid).nodes.count == 3)
     }
   }
 
-  @Test func otherPatternsAreLeftAlone() throws {
-    #expect(try Self.graph(alpha: 0.2).fusingHardSwish().nodes.count == 3)
-    #expect(try Self.graph(beta: 0.4).fusingHardSwish().nodes.count == 3)
-    #expect(try Self.graph(mulOther: true).fusingHardSwish().nodes.contains { $0.kind == .mul })
-    #expect(try Self.graph(gateIsOutput: true).fusingHardSwish().nodes.contains { $0.kind == .mul })
-    #expect(try Self.graph(gateReadTwice: true).fusingHardSwish().nodes.contains { $0.kind == .mul })
+  @Test(arguments: [false, true]) func otherPatternsAreLeftAlone(sigmoid: Bool) throws {
+    if !sigmoid {
+      #expect(try Self.graph(alpha: 0.2).fusingHardSwish().nodes.count == 3)
+      #expect(try Self.graph(beta: 0.4).fusingHardSwish().nodes.count == 3)
+    }
+    for g in [try Self.graph(mulOther: true, sigmoid: sigmoid), try Self.graph(gateIsOutput: true, sigmoid: sigmoid),
+              try Self.graph(gateReadTwice: true, sigmoid: sigmoid)] {
+      #expect(Self.fuse(g, sigmoid: sigmoid).nodes.contains { $0.kind == .mul })
+    }
   }
 
   /// Quantized, the fused form is one HARD_SWISH op, within an output step
@@ -199,42 +208,12 @@ private func sqnr(_ q: [[Float]], _ f: [[Float]]) -> Double {
 }
 
 @Suite struct SwishFusionQuantizeTests {
-  private static func graph(_ swap: Bool = false, mulOther: Bool = false, gateIsOutput: Bool = false,
-                            gateReadTwice: Bool = false) throws -> G {
-    try HardSwishFusionTests.graph(swap: swap, mulOther: mulOther, gateIsOutput: gateIsOutput,
-                                   gateReadTwice: gateReadTwice, sigmoid: true)
-  }
-
-  @Test func productOfXAndItsSigmoidBecomesSwish() throws {
-    for swap in [false, true] {
-      let g = try Self.graph(swap)
-      let f = g.fusingSwish()
-      #expect(f.nodes.map(\.kind) == [.conv2D, .unaryFunction])
-      #expect(f.nodes[1].inputs == [3] && f.nodes[1].output == 5)
-      #expect(f.nodes[1].ints == [UnaryFunction.swish.rawValue] && f.nodes[1].alpha == 1)
-      let xs = strokeImages(4, h: 6, w: 6, c: 3, seed: 3)
-      for x in xs {
-        let a = try FloatExecutor(graph: g).run([x])[0], b = try FloatExecutor(graph: f).run([x])[0]
-        #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) })
-      }
-      // A HardSigmoid gate is not a sigmoid, nor the reverse.
-      #expect(g.fusingHardSwish().nodes.count == 3)
-      #expect(try HardSwishFusionTests.graph(swap: swap).fusingSwish().nodes.count == 3)
-    }
-  }
-
-  @Test func otherPatternsAreLeftAlone() throws {
-    #expect(try Self.graph(mulOther: true).fusingSwish().nodes.contains { $0.kind == .mul })
-    #expect(try Self.graph(gateIsOutput: true).fusingSwish().nodes.contains { $0.kind == .mul })
-    #expect(try Self.graph(gateReadTwice: true).fusingSwish().nodes.contains { $0.kind == .mul })
-  }
-
   /// Quantized, the fused form is one LookupTable whose output is the int8
   /// value nearest swish of its dequantized input (at most half a step off);
   /// Logistic + Mul (the gate at a 1/256 step, rounded twice) is further
   /// from it and from float.
   @Test func fusedQuantizationIsOneTableAndMoreAccurate() throws {
-    let g = try Self.graph()
+    let g = try HardSwishFusionTests.graph(sigmoid: true)
     let calib = strokeImages(16, h: 6, w: 6, c: 3, seed: 1), test = strokeImages(16, h: 6, w: 6, c: 3, seed: 2)
     var o = Quantizer.Options()
     #expect(o.fuseSwish == false)  // off by default
