@@ -51,8 +51,8 @@ struct Quantize: ParsableCommand {
   @Option(name: .long, help: "Weight rounding: nearest, or gptq (each layer's rounding errors compensated over its calibration inputs; same scales and arithmetic).")
   var weightRounding: String = "nearest"
 
-  @Flag(name: .long, help: "Quantize each x · Sigmoid(x) (SiLU) as one Swish lookup table instead of Logistic and Mul: fewer ops, a smaller arena, faster (docs/ZOO.md compares the accuracy).")
-  var fuseSwish = false
+  @Flag(name: .long, inversion: .prefixedNo, help: "Quantize each x · Sigmoid(x) (SiLU) as one Swish lookup table (fewer ops, a smaller arena, faster), or as Logistic and Mul as TFLite does (docs/ZOO.md compares their accuracy).")
+  var fuseSwish = true
 
   @Option(name: .long, help: "Use only the first N calibration samples.")
   var samples: Int?

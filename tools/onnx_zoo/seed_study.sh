@@ -11,8 +11,8 @@
 # CLASSES: the head's outputs (1000: torchvision's ImageNet head, which the
 # zoo's run_zoo.sh uses with labels 0-9; 10: a 10-way head). SIZE (64) and
 # STEPS (300) come from the environment, and so does TAGS, the quantizer
-# settings compared (default "minmax minmax-bc mse"; also minmax-swish:
-# --fuse-swish). The calibration (512 held-out
+# settings compared (default "minmax minmax-bc mse"; also minmax-unfused:
+# --no-fuse-swish). The calibration (512 held-out
 # training images) and evaluation sets (500 test images) are those of
 # run_zoo.sh and do not depend on the seed. Each seed's files go to
 # build/zoo_seeds/NET-cCLASSES-sSEED (git-ignored); an export is reused when
@@ -55,7 +55,7 @@ for seed in "${SEEDS[@]}"; do
       minmax) QARGS=() ;;
       minmax-bc) QARGS=(--bias-correction) ;;
       mse) QARGS=(--method mse) ;;
-      minmax-swish) QARGS=(--fuse-swish) ;;
+      minmax-unfused) QARGS=(--no-fuse-swish) ;;
       *) echo "unknown setting $tag in TAGS" >&2; exit 2 ;;
     esac
     if [ ! -f "$OUT/$NET.$tag.eval.json" ]; then

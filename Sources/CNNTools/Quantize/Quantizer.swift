@@ -47,9 +47,8 @@ public enum Quantizer {
     public var weightRounding: WeightRounding = .nearest
     /// Quantize x · HardSigmoid(x) as one HardSwish (FloatGraph.fusingHardSwish).
     public var fuseHardSwish = true
-    /// Quantize x · Sigmoid(x) as one Swish lookup table (FloatGraph.fusingSwish):
-    /// faster, but on the ONNX zoo's EfficientNet-B0 0.3–0.8 dB lower output SQNR, so off by default.
-    public var fuseSwish = false
+    /// Quantize x · Sigmoid(x) as one Swish lookup table (FloatGraph.fusingSwish).
+    public var fuseSwish = true
     /// Called during calibration with (samples processed, total) over all
     /// passes, then during GPTQ's pass over its samples (`Quantizer.progressTotal`).
     public var progress: (@Sendable (Int, Int) -> Void)? = nil
