@@ -43,20 +43,10 @@ public func concatenationCopyReference(
   }
   var src = input
   var dst = output
-  if rowBytes >= 16 {
-    for _ in 0..<outer {
-      cnnrt_shim_memcpy(dst, src, rowBytes)
-      src += rowBytes
-      dst += outputRowBytes
-    }
-  } else {
-    // Short rows (a few channels): a byte loop beats a memcpy call per row.
-    for _ in 0..<outer {
-      var i = 0
-      while i < rowBytes { dst[i] = src[i]; i &+= 1 }
-      src += rowBytes
-      dst += outputRowBytes
-    }
+  for _ in 0..<outer {
+    copyBytes(dst, src, rowBytes)
+    src += rowBytes
+    dst += outputRowBytes
   }
 }
 

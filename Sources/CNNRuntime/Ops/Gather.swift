@@ -108,7 +108,7 @@ enum GatherOp: RuntimeOp {
     for o in 0..<g.outer {
       for j in 0..<g.count {
         let k = Int(readLE(g.indices, 4 * j, as: Int32.self))
-        dst.update(from: src + (o &* g.axisSize &+ k) &* g.inner, count: g.inner)
+        copyBytes(dst, src + (o &* g.axisSize &+ k) &* g.inner, g.inner)
         dst += g.inner
       }
     }

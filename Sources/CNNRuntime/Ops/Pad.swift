@@ -61,12 +61,12 @@ public func padReference(
         dst.update(repeating: params.value, count: leftBytes)
         var px = dst + leftBytes
         if cBefore == 0 && cAfter == 0 {
-          px.update(from: src, count: inW &* channels)
+          copyBytes(px, src, inW &* channels)
           src += inW &* channels
         } else {
           for _ in 0..<inW {
             px.update(repeating: params.value, count: cBefore)
-            (px + cBefore).update(from: src, count: channels)
+            copyBytes(px + cBefore, src, channels)
             (px + (cBefore &+ channels)).update(repeating: params.value, count: cAfter)
             px += outC
             src += channels
