@@ -628,8 +628,19 @@ $(BUILD)/bench/vnni_peak: tools/bench/vnni_peak.c
 .PHONY: zoo-test
 SLOW_GOLDENS := $(BUILD)/golden-slow/manifest-slow_zoo.json
 
-$(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/tflm/tflm_run.py bench-venv
+$(SLOW_GOLDENS): tools/tflm/cases_slow_zoo.py tools/tflm/make_goldens.py tools/tflm/tflm_run.py $(BENCH_VENV)/.bench-ready
 	$(BENCH_VENV)/bin/python tools/tflm/make_goldens.py --family slow_zoo
+
+# The same side-by-side timing over the Keras zoo nets of `make zoo-test`
+# (the nets are generated on first use, as for zoo-test; then about 6 minutes),
+# with the time of each net by op type: docs/BENCHMARKS-ZOO-AVX2.md on an AVX2
+# CPU, docs/BENCHMARKS-ZOO.md on an AVX-512 one. BENCH_ZOO_ROUNDS rounds.
+.PHONY: bench-zoo
+BENCH_ZOO_ROUNDS ?= 7
+bench-zoo: lib swift-build $(BUILD)/bench/bench_cnnrt $(BUILD)/bench/vnni_peak bench-venv $(SLOW_GOLDENS)
+	$(BENCH_VENV)/bin/python tools/bench/run_bench.py --zoo --cli $(SPM_BIN)/cnnrt \
+	  --bench-bin $(BUILD)/bench/bench_cnnrt --peak-bin $(BUILD)/bench/vnni_peak --rounds $(BENCH_ZOO_ROUNDS) \
+	  $(if $(BENCH_OUT),--out $(BENCH_OUT)) --command "make bench-zoo"
 
 # Then the C check of every op of every slow-tier net (Tests/C/zoo_paths.c)
 # against the portable path: on each path this CPU has (a path it lacks is

@@ -29,6 +29,11 @@ loaded) come from `cnnrt inspect --json`.
 Writes --out (Markdown, generated: do not edit) and prints the tables. Without
 --out, the report of this kind of CPU: docs/BENCHMARKS.md when the default
 path is AVX-512, docs/BENCHMARKS-AVX2.md when it is AVX2 (REPORT_FILES).
+
+--zoo (`make bench-zoo`) times the Keras nets of `make zoo-test`'s big tier
+the same way instead (no MUL micro-benchmark, no packed-weight table) and
+adds each net's time by op type: docs/BENCHMARKS-ZOO.md or
+docs/BENCHMARKS-ZOO-AVX2.md (ZOO_REPORT_FILES).
 """
 import argparse
 import datetime
@@ -366,6 +371,35 @@ def prepare_models(a, workdir):
     return out
 
 
+ZOO_MANIFEST = os.path.join(REPO, "build", "golden-slow", "manifest-slow_zoo.json")
+ZOO_TITLES = {
+    "keras_mobilenet_v1_025": "MobileNet v1 α=0.25", "keras_mobilenet_v2_035": "MobileNetV2 α=0.35",
+    "keras_mobilenet_v3_small": "MobileNetV3 Small", "keras_mobilenet_v3_small_minimalistic":
+    "MobileNetV3 Small minimalistic", "keras_mobilenet_v3_large": "MobileNetV3 Large",
+    "keras_mobilenet_v3_large_minimalistic": "MobileNetV3 Large minimalistic",
+    "keras_efficientnet_b0": "EfficientNet-B0", "keras_resnet50": "ResNet50", "keras_densenet121": "DenseNet121",
+    "keras_nasnet_mobile": "NASNetMobile", "keras_inception_v3": "InceptionV3"}
+
+
+def prepare_zoo_models(a, workdir):
+    """The big-tier zoo (`make zoo-test`'s Keras nets, TFLite full-int8 from
+    tools/tflm/cases_slow_zoo.py): [(key, title, tflite, cnnrt path)]."""
+    if not os.path.exists(a.zoo_manifest):
+        sys.exit(f"run_bench: {a.zoo_manifest} is missing (make bench-zoo generates it, as make zoo-test does)")
+    base = os.path.dirname(a.zoo_manifest)
+    os.makedirs(os.path.join(workdir, "zoo"), exist_ok=True)
+    out = []
+    for c in json.load(open(a.zoo_manifest))["cases"]:
+        key = c["name"]
+        if c["op"] != "MODEL" or (a.models and key not in a.models):
+            continue
+        tfl = os.path.join(base, c["model"])
+        dst = os.path.join(workdir, "zoo", key + ".cnnrt")
+        sh([a.cli, "import", tfl, "-o", dst])
+        out.append((key, ZOO_TITLES.get(key, key), tfl, dst))
+    return out
+
+
 def make_samples(inspect, count, seed):
     """count samples; each = one int8 array per model input, seeded uniform
     over the full int8 range."""
@@ -490,6 +524,8 @@ def bench_model(a, key, title, tfl, cnnrt_path, workdir, paths):
     cr = runners[0]
     per_op = np.median(np.array([[op["median_ns"] for op in rd["ops"]] for rd in cr.rounds]), axis=0)
     res["per_op_ns"] = [float(x) for x in per_op]
+    res["per_op_ns_path"] = {r.isa: [float(x) for x in np.median(np.array(
+        [[op["median_ns"] for op in rd["ops"]] for rd in r.rounds]), axis=0)] for r in cnnrt_runs[1:]}
     res["cnnrt_arena"] = cr.rounds[0]["arena_bytes"]
     res["cnnrt_lib"] = cr.rounds[0]["library"]
 
@@ -844,11 +880,13 @@ TARGET_MODELS = ("resnet8", "dscnn", "mnist", "mobilenet_224")
 # on an AVX2-only CPU does not replace the last run on an AVX-512 one: each
 # decides the targets of its own kind (targets_table).
 REPORT_FILES = {"avx512": "BENCHMARKS.md", "avx2": "BENCHMARKS-AVX2.md", "portable": "BENCHMARKS-portable.md"}
+ZOO_REPORT_FILES = {"avx512": "BENCHMARKS-ZOO.md", "avx2": "BENCHMARKS-ZOO-AVX2.md",
+                    "portable": "BENCHMARKS-ZOO-portable.md"}
 
 
-def report_file(default_paths):
-    name = REPORT_FILES.get(next(iter(default_paths)), "BENCHMARKS.md") if len(default_paths) == 1 else "BENCHMARKS.md"
-    return os.path.join(REPO, "docs", name)
+def report_file(default_paths, files=REPORT_FILES):
+    one = next(iter(default_paths)) if len(default_paths) == 1 else "avx512"
+    return os.path.join(REPO, "docs", files.get(one, files["avx512"]))
 
 
 def targets_table(results, packed, peak):
@@ -930,12 +968,102 @@ def paths_text(results, cpu_paths, paths):
     return t + "\n"
 
 
+def machine_section(cpu, vers):
+    """The report's Machine and Versions sections (lines)."""
+    L = []
+    vnni = "avx512_vnni" in cpu["flags"]
+    L.append("## Machine\n")
+    L.append(f"- CPU: {cpu['model']} (family {cpu['family']}, model {cpu['cpu_model']}"
+             + (" — AMD Zen 3 / Milan" if cpu["family"] == "25" and cpu["cpu_model"] in ("1", "8") else "")
+             + f"), {cpu['logical']} logical cores, reported {cpu['mhz']} MHz"
+             + (", virtual machine (KVM guest)" if cpu["hypervisor"] else "") + ".")
+    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni") if f in cpu["flags"]]
+    L.append(f"- ISA flags of note: {', '.join(isa) or 'none'}"
+             + ("" if vnni else " (**no AVX-512 VNNI**: the vpdpbusd peak cannot be measured here; the peak "
+                "above is AVX2 `vpmaddubsw`)") + ".")
+    L.append(f"- OS: {os_name()}, Linux {platform.release()}.")
+    L.append("- Shared machine: the cores are shared with other engineers' builds; results are noisy, "
+             "hence medians, quartiles and interleaved rounds.\n")
+    L.append("## Versions\n")
+    for k, v in vers.items():
+        L.append(f"- {k}: {v}")
+    L.append("")
+    return L
+
+
+def op_type_table(results, paths):
+    """Per model: each op type's share of the default path's time (sum of
+    its ops' medians) and, with the portable path measured, the portable
+    time of those ops over the default path's (how much a SIMD kernel
+    gains on that type; about 1× where the type has none on this path)."""
+    portable = "portable" in paths
+    head = ["model", "ops", "sum of op medians ms", "op types by share of time"
+            + (" (portable time / default path time)" if portable else "")]
+    lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---|"]
+    for r in results:
+        types = [L["type"] for L in r["inspect"]["layers"]]
+        total = sum(r["per_op_ns"]) or 1.0
+        port = r.get("per_op_ns_path", {}).get("portable")
+        by = {}
+        for k, t in enumerate(types):
+            d = by.setdefault(t, [0.0, 0.0, 0])
+            d[0] += r["per_op_ns"][k]
+            d[1] += port[k] if port else 0.0
+            d[2] += 1
+        cells, rest = [], 0.0
+        for t, (ns, pns, n) in sorted(by.items(), key=lambda kv: -kv[1][0]):
+            if ns / total < 0.01:
+                rest += ns
+                continue
+            cells.append(f"{t} ×{n} {100 * ns / total:.1f} %" + (f" ({pns / ns:.1f}×)" if port and ns > 0 else ""))
+        if rest:
+            cells.append(f"others {100 * rest / total:.1f} %")
+        lines.append(f"| {r['title']} | {len(types)} | {ms(total / 1e9)} | " + "; ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_zoo_report(a, results, peak, cpu, vers, started, elapsed, command, cpu_paths, paths):
+    """The zoo report (`make bench-zoo`): the latency, ratio and spread
+    tables of `make bench` over the Keras zoo nets, and time by op type."""
+    main = table(results, peak, paths)
+    default = sorted({r["kernel_path"] for r in results})
+    L = ["# Benchmarks: the Keras network zoo\n",
+         "<!-- GENERATED by tools/bench/run_bench.py --zoo (`make bench-zoo`). Do not edit: re-run the benchmark. -->\n",
+         f"Generated {started} UTC in {elapsed / 60:.1f} min by\n\n```sh\n{command}\n```\n",
+         "The eleven Keras applications of the zoo's big tier (docs/ZOO.md, `make zoo-test`): untrained seeded "
+         "weights, 10 classes, converted by TensorFlow's TFLiteConverter to full-integer int8 "
+         "(`tools/tflm/cases_slow_zoo.py`), each imported with `cnnrt import`. They are timed as `make bench` "
+         "times its models (docs/BENCHMARKS.md, docs/BENCHMARKS-AVX2.md describe the method): cnnrt through its C "
+         f"API on its default path (**{', '.join(PATH_LABEL.get(d, d) for d in default)}** here) and on each "
+         "kernel path of this CPU, TFLite + XNNPACK and TFLite Micro, single-threaded, on the same "
+         f"{a.samples} seeded int8 inputs per net, in {a.rounds} rotated rounds; ratios are paired by round. "
+         "The last column of the latency table counts output bytes of cnnrt that differ from TFLM's on those "
+         "inputs. Peak of one core (the `% of peak` column): "
+         + (f"**{peak['gops']:.1f} GOPS** ({peak['instruction']}, `tools/bench/vnni_peak.c`)" if peak else "n/a")
+         + ".\n",
+         "## Latency\n", main + "\n", paths_text(results, cpu_paths, paths),
+         "### Per-round ratios to XNNPACK\n",
+         "Median over rounds of each round's cnnrt median over XNNPACK's, its 95 % bootstrap interval, then the "
+         "lowest and highest round.\n",
+         paired_table(results) + "\n",
+         "### Spread and iteration counts\n", spread_table(results) + "\n",
+         "## Time by op type\n",
+         "cnnrt's per-op medians (`cnn_context_op_time_ns()`, median over rounds) summed per op type on the "
+         "default path, as a share of their sum; op types under 1 % are summed as *others*. In parentheses, "
+         "where the portable path was timed: the same ops' portable time over the default path's.\n",
+         op_type_table(results, paths) + "\n"]
+    L += machine_section(cpu, vers)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write("\n".join(L))
+    return main
+
+
 def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro=(), cpu_paths=(), paths=(),
                  packed=()):
     main = table(results, peak, paths)
     peak_txt = (f"{peak['gops']:.1f} GOPS ({peak['instruction']}, {peak['macs_per_instruction']} MACs/instruction, "
                 f"{peak['ginstr_per_s']:.2f} G instructions/s)" if peak else "n/a")
-    vnni = "avx512_vnni" in cpu["flags"]
     overhead = [r["xnn_overhead_ns"] for r in results if "xnn_overhead_ns" in r]
     partitions = ", ".join(f"{r['title'].split(' (')[0]}: {r['xnn_partitions']}" for r in results
                            if "xnn_partitions" in r)
@@ -1023,22 +1151,7 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     for r in results:
         L.append(f"### {r['title']}\n")
         L.append(layer_table(r, peak) + "\n")
-    L.append("## Machine\n")
-    L.append(f"- CPU: {cpu['model']} (family {cpu['family']}, model {cpu['cpu_model']}"
-             + (" — AMD Zen 3 / Milan" if cpu["family"] == "25" and cpu["cpu_model"] in ("1", "8") else "")
-             + f"), {cpu['logical']} logical cores, reported {cpu['mhz']} MHz"
-             + (", virtual machine (KVM guest)" if cpu["hypervisor"] else "") + ".")
-    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni") if f in cpu["flags"]]
-    L.append(f"- ISA flags of note: {', '.join(isa) or 'none'}"
-             + ("" if vnni else " (**no AVX-512 VNNI**: the vpdpbusd peak cannot be measured here; the peak "
-                "above is AVX2 `vpmaddubsw`)") + ".")
-    L.append(f"- OS: {os_name()}, Linux {platform.release()}.")
-    L.append("- Shared machine: the cores are shared with other engineers' builds; results are noisy, "
-             "hence medians, quartiles and interleaved rounds.\n")
-    L.append("## Versions\n")
-    for k, v in vers.items():
-        L.append(f"- {k}: {v}")
-    L.append("")
+    L += machine_section(cpu, vers)
     L.append("## Notes\n")
     L.append("- **cnnrt** is timed in C (`tools/bench/bench_cnnrt.c`, `-O2`, linked against "
              "`build/lib/libcnnrt.so`): `cnn_run()` between two `clock_gettime(CLOCK_MONOTONIC)` calls, the "
@@ -1101,6 +1214,12 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     return main
 
 
+def tflm_mismatches(results):
+    """The models (and kernel paths) whose outputs differ from TFLM's."""
+    bad = [r["title"] for r in results if r.get("diff_tflm", 0) != 0]
+    return bad + [f"{r['title']} ({isa})" for r in results for isa, v in r.get("diff_tflm_path", {}).items() if v != 0]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cli", required=True, help="the cnnrt command (for import and inspect)")
@@ -1119,6 +1238,9 @@ def main():
     ap.add_argument("--samples", type=int, default=8, help="seeded random input samples per model")
     ap.add_argument("--models", nargs="*", help="subset: resnet8 dscnn mnist mobilenet_224 mnist_cnnrt")
     ap.add_argument("--command", default=None, help="command line to record in the report")
+    ap.add_argument("--zoo", action="store_true",
+                    help="time the Keras zoo nets (make zoo-test's big tier) instead, into docs/BENCHMARKS-ZOO*.md")
+    ap.add_argument("--zoo-manifest", default=ZOO_MANIFEST, help="the zoo's golden manifest (make_goldens.py)")
     ap.add_argument("--micro", choices=("on", "off", "only"), default="on",
                     help="MUL micro-benchmark (portable vs AVX2): with the models, skipped, or alone "
                          "(printed, no report written)")
@@ -1130,7 +1252,7 @@ def main():
     cpu = cpuinfo()
     print(f"cnnrt bench on {cpu['model']}, {cpu['logical']} cores", flush=True)
     micro = []
-    if a.micro != "off":
+    if a.micro != "off" and not a.zoo:
         print("MUL micro-benchmark (portable vs AVX2):", flush=True)
         micro = bench_mul_micro(a, a.workdir)
     if a.micro == "only":
@@ -1145,9 +1267,10 @@ def main():
     paths = [isa for isa, have, _ in cpu_paths if have]
     print("kernel paths of this CPU: " + ", ".join(paths), flush=True)
     results, packed = [], []
-    for key, title, tfl, cpath in prepare_models(a, a.workdir):
+    for key, title, tfl, cpath in (prepare_zoo_models if a.zoo else prepare_models)(a, a.workdir):
         print(f"{title}:", flush=True)
-        packed.append(packed_weights(a, key, title, cpath, paths))
+        if not a.zoo:
+            packed.append(packed_weights(a, key, title, cpath, paths))
         results.append(bench_model(a, key, title, tfl, cpath, a.workdir, paths))
     if not results:
         sys.exit("run_bench: no model selected")
@@ -1158,7 +1281,18 @@ def main():
     elapsed = time.time() - t_start
     command = a.command or " ".join([os.path.relpath(sys.executable, REPO)] + [rel(sys.argv[0])] + sys.argv[1:])
     if a.out is None:
-        a.out = report_file({r["kernel_path"] for r in results})
+        a.out = report_file({r["kernel_path"] for r in results}, ZOO_REPORT_FILES if a.zoo else REPORT_FILES)
+    if a.zoo:
+        main_table = write_zoo_report(a, results, peak, cpu, vers, started, elapsed, command, cpu_paths, paths)
+        print()
+        print(main_table)
+        print()
+        print(op_type_table(results, paths))
+        bad = tflm_mismatches(results)
+        print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
+        if bad:
+            print("cnnrt differs from TFLM on: " + ", ".join(bad), file=sys.stderr)
+        return 1 if bad else 0
     main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro, cpu_paths, paths,
                               packed)
     print()
@@ -1178,8 +1312,7 @@ def main():
         print("MUL micro-benchmark:")
         print(mul_micro_table(micro))
         print()
-    bad = [r["title"] for r in results if r.get("diff_tflm", 0) != 0]
-    bad += [f"{r['title']} ({isa})" for r in results for isa, v in r.get("diff_tflm_path", {}).items() if v != 0]
+    bad = tflm_mismatches(results)
     bad += [f"MUL micro {r['title']} ({isa})" for r in micro for isa, v in r["diff_tflm"].items() if v != 0]
     print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
     if bad:
