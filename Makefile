@@ -547,6 +547,16 @@ fuzz: $(FUZZ_DIR)/fuzz_diff $(FUZZ_DIR)/fuzz_load fuzz-seeds
 	set -o pipefail; $(FUZZ_DIR)/fuzz_load -max_total_time=$(FUZZ_LOAD_SECONDS) -max_len=8192 -print_final_stats=1 \
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus 2>&1 | grep -E $(FUZZ_STATS)
 
+# ---- fuzzing the command line tool's file readers -----------------------------
+# tools/fuzz/cli_fuzz.py: mutated TFLite and ONNX models (`cnnrt import`,
+# `cnnrt quantize`), images and NumPy arrays (`cnnrt classify`, `cnnrt eval`)
+# for FUZZ_CLI_SECONDS (default 60); fails on a signal, a timeout or a Swift
+# trap, keeping the file in build/fuzz/cli-artifacts/.
+.PHONY: fuzz-cli
+FUZZ_CLI_SECONDS ?= 60
+fuzz-cli: swift-build
+	python3 tools/fuzz/cli_fuzz.py $(SPM_BIN)/cnnrt $(FUZZ_CLI_SECONDS) --artifacts $(FUZZ_DIR)/cli-artifacts
+
 # ---- examples and demo ------------------------------------------------------
 EXDIR := $(patsubst %/lib,%/examples,$(LIBDIR))
 examples: $(EXDIR)/classify $(EXDIR)/classify_raw $(EXDIR)/infer_raw
@@ -799,7 +809,7 @@ ifneq ($(MCU),)
 include CExamples/cortex-m/firmware.mk
 test: deps lib firmware-test firmware-ops-test
 else ifeq ($(ARCH),x86_64)
-test: deps test-libs lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan ctest-tsan fuzz test-install
+test: deps test-libs lib header-check abi-check swift-test ctest avx512-emu-test ctest-asan ctest-tsan fuzz fuzz-cli test-install
 else ifeq ($(RUN),)
 test: deps test-libs lib abi-check ctest ctest-asan
 else
