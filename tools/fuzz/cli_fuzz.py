@@ -21,7 +21,7 @@ case mutates one seed 1 to 6 times (bit flip, random byte, a 32-bit field set
 to an edge value, bytes deleted or inserted), runs the tool on it with a
 timeout and counts exit statuses. A crash is a death by signal, a timeout, or
 a Swift runtime trap ("Fatal error"); the file is kept in --artifacts and the
-run exits 1. Exit statuses 1-6 and 64 are the tool's documented errors.
+run exits 1. Exit statuses 2-6 and 64 are the tool's documented errors.
 """
 import argparse
 import glob
