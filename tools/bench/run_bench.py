@@ -1288,30 +1288,26 @@ def main():
         print(main_table)
         print()
         print(op_type_table(results, paths))
-        bad = tflm_mismatches(results)
-        print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
-        if bad:
-            print("cnnrt differs from TFLM on: " + ", ".join(bad), file=sys.stderr)
-        return 1 if bad else 0
-    main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro, cpu_paths, paths,
-                              packed)
-    print()
-    print(main_table)
-    print()
-    print("Targets:")
-    print(targets_table(results, packed, peak))
-    print()
-    print("Packed weights per kernel path:")
-    print(packed_table(packed))
-    print()
-    for r in results:
-        print(f"{r['title']} (cnnrt per layer):")
-        print(layer_table(r, peak))
+    else:
+        main_table = write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, micro, cpu_paths,
+                                  paths, packed)
         print()
-    if micro:
-        print("MUL micro-benchmark:")
-        print(mul_micro_table(micro))
+        print(main_table)
         print()
+        print("Targets:")
+        print(targets_table(results, packed, peak))
+        print()
+        print("Packed weights per kernel path:")
+        print(packed_table(packed))
+        print()
+        for r in results:
+            print(f"{r['title']} (cnnrt per layer):")
+            print(layer_table(r, peak))
+            print()
+        if micro:
+            print("MUL micro-benchmark:")
+            print(mul_micro_table(micro))
+            print()
     bad = tflm_mismatches(results)
     bad += [f"MUL micro {r['title']} ({isa})" for r in micro for isa, v in r["diff_tflm"].items() if v != 0]
     print(f"wrote {rel(a.out)} ({elapsed / 60:.1f} min)")
@@ -1319,7 +1315,6 @@ def main():
         print("cnnrt differs from TFLM on: " + ", ".join(bad), file=sys.stderr)
         return 1
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
