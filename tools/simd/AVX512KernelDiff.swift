@@ -1,4 +1,4 @@
-// Differential check of the AVX-512 elementwise, pooling and mean kernels
+// Differential check of the AVX-512 elementwise, pooling, mean and byte-table kernels
 // (Sources/_CNNKernelsAVX512, instructions emulated by AVX512Emulation.swift)
 // against the AVX2 kernels they replace (bit-exact with the references,
 // covered by the golden tests) on random parameters, including the extremes
@@ -334,7 +334,19 @@ struct KernelDiff {
               { o in cnnrtMeanAVX512(outer, reduced, inner, zp, mult, sh, outZp, x, o) },
               { o in cnnrtMeanAVX2(outer, reduced, inner, zp, mult, sh, outZp, x, o) })
     }
-    print("AVX-512 elementwise/pool/mean kernels against AVX2: \(cases) cases (\(declined) declined; \(splitCases) Adds with the split output stage), \(failures) differ")
+    for t in 0..<1500 {
+      // Byte tables: a random table, both VBMI forms, row lengths around
+      // each multiple of 64; one case in 50 every byte value at every
+      // position mod 64.
+      let table = (0..<256).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+      let n = t % 50 == 0 ? 256 * 65 : rowLength(&rng)
+      let x = t % 50 == 0 ? (0..<n).map { Int8(truncatingIfNeeded: $0 &* 3) } : rng.bytes(n)
+      for form: Int32 in [1, 2] {
+        compare("byte table form \(form)", n, "n=\(n)", { o in cnnrtByteTableAVX512(table, n, x, o, form); return true },
+                { o in cnnrtByteTableAVX2(table, n, x, o) })
+      }
+    }
+    print("AVX-512 elementwise/pool/mean/byte-table kernels against AVX2: \(cases) cases (\(declined) declined; \(splitCases) Adds with the split output stage), \(failures) differ")
     for (name, n) in failuresByKernel.sorted(by: { $0.key < $1.key }) { print("  \(name): \(n) cases differ") }
     if failures != 0 { exit(1) }
   }

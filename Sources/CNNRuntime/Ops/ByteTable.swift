@@ -4,12 +4,16 @@
 // values and keeps the results in a table in its extra region; `eval` is a
 // table lookup. The outputs are those of the exact kernel by construction,
 // and the lookup costs the same whatever the arithmetic behind it.
-// On the AVX2 and AVX-512 paths the lookup is the AVX2 kernel
-// (_CNNKernelsAVX2/ByteTableAVX2.swift), on both Arm paths the NEON one
-// (_CNNKernelsNEON/ChannelOpsNEON.swift).
+// On the AVX-512 path of a CPU with AVX512-VBMI the lookup is the VBMI
+// kernel (_CNNKernelsAVX512/ByteTableAVX512.swift), on the AVX2 path and the
+// AVX-512 path without VBMI the AVX2 one (_CNNKernelsAVX2/ByteTableAVX2.swift),
+// on both Arm paths the NEON one (_CNNKernelsNEON/ChannelOpsNEON.swift).
 
 #if canImport(_CNNKernelsAVX2)
 import _CNNKernelsAVX2
+#endif
+#if canImport(_CNNKernelsAVX512)
+import _CNNKernelsAVX512
 #endif
 #if canImport(_CNNKernelsNEON)
 import _CNNKernelsNEON
@@ -21,6 +25,8 @@ struct ByteTableData {
   /// 16-byte aligned, in the op's extra region).
   var table: UnsafePointer<Int8>
   var isa: Int32
+  /// avx512ByteTableForm(isa:) at load: the VBMI kernel's form, 0 for none.
+  var vbmiForm: Int32
 }
 
 /// Extra bytes a byte-table op plans in pass 1: its table.
@@ -48,7 +54,7 @@ extension OpPrepareContext {
       table[Int(x &+ 128)] = f(x)
       x &+= 1
     }
-    return ByteTableData(table: UnsafePointer(table), isa: isa)
+    return ByteTableData(table: UnsafePointer(table), isa: isa, vbmiForm: avx512ByteTableForm(isa: isa))
   }
 }
 
@@ -68,15 +74,24 @@ public func byteTableReference(table: UnsafePointer<Int8>, count: Int,
   }
 }
 
-/// The lookup on kernel path `isa`: the AVX2 kernel (ByteTableAVX2.swift,
-/// also used on the AVX-512 path), the NEON one (both Arm paths) or the
-/// reference. The caller guarantees the CPU supports `isa`.
+/// The lookup on kernel path `isa`: on the AVX-512 path with `vbmiForm` 1 or
+/// 2 (avx512ByteTableForm(isa:)) the VBMI kernel (ByteTableAVX512.swift) in
+/// that form, else the AVX2 kernel (ByteTableAVX2.swift, the AVX2 path and
+/// the AVX-512 path without VBMI), the NEON one (both Arm paths) or the
+/// reference. The caller guarantees the CPU supports `isa` (and VBMI where
+/// `vbmiForm` is not 0).
 @inline(__always)
-public func byteTableLookup(isa: Int32, table: UnsafePointer<Int8>, count: Int,
+public func byteTableLookup(isa: Int32, vbmiForm: Int32 = 0, table: UnsafePointer<Int8>, count: Int,
                             input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>) {
   #if canImport(_CNNKernelsNEON) && arch(arm64)
   if isArmISA(isa) {
     cnnrtByteTableArm(table, count, input, output)
+    return
+  }
+  #endif
+  #if canImport(_CNNKernelsAVX512) && arch(x86_64)
+  if isa == KernelISA.avx512 && vbmiForm != 0 {
+    cnnrtByteTableAVX512(table, count, input, output, vbmiForm)
     return
   }
   #endif
@@ -93,5 +108,5 @@ public func byteTableLookup(isa: Int32, table: UnsafePointer<Int8>, count: Int,
 @inline(__always)
 func evalByteTable(_ data: UnsafePointer<ByteTableData>, _ ctx: OpEvalContext) {
   let d = data.pointee
-  byteTableLookup(isa: d.isa, table: d.table, count: ctx.outputCount, input: ctx.input(0), output: ctx.output)
+  byteTableLookup(isa: d.isa, vbmiForm: d.vbmiForm, table: d.table, count: ctx.outputCount, input: ctx.input(0), output: ctx.output)
 }

@@ -44,6 +44,16 @@ public enum KernelISA {
   }
 }
 
+/// The AVX512-VBMI byte-table form for an op on path `isa`, decided once at
+/// load: 0 off the AVX-512 path or without VBMI (no byte tables), else 2
+/// (two-table VPERMT2B lookups, on AMD CPUs) or 1 (four merge-masked
+/// VPERMB, elsewhere). The Add's term tables (cnnrt_add_args.byte_tables)
+/// and the byte-table activations (ByteTable.swift) share it.
+func avx512ByteTableForm(isa: Int32) -> Int32 {
+  guard isa == KernelISA.avx512, cnnrt_cpu_has_avx512_vbmi() != 0 else { return 0 }
+  return cnnrt_cpu_prefers_vpermt2b() != 0 ? 2 : 1
+}
+
 /// Best path implemented in this build.
 @inline(__always)
 func highestImplementedISA() -> Int32 {

@@ -40,8 +40,7 @@ public func addKernelArgs(isa: Int32, params: AddParams) -> cnnrt_add_args? {
   a.input2_multiplier = params.input2Multiplier; a.input2_shift = params.input2Shift
   a.output_multiplier = params.outputMultiplier; a.output_shift = params.outputShift
   a.act_min = params.activationMin; a.act_max = params.activationMax
-  a.byte_tables = isa != KernelISA.avx512 || cnnrt_cpu_has_avx512_vbmi() == 0 ? 0
-    : cnnrt_cpu_prefers_vpermt2b() != 0 ? 2 : 1
+  a.byte_tables = avx512ByteTableForm(isa: isa)
   #if canImport(_CNNKernelsAVX512)
   // The table kernel's split output stage, where it gives the same bytes for
   // every input pair (checked here, once per op).
