@@ -101,16 +101,19 @@ KERNEL_PATHS = {
 # of the project's test history, not something this script measures: update
 # it when a kernel first passes `make test` on such a CPU.
 AVX512_HARDWARE_NOTE = (
-    "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel but three (below) has run on an AVX-512 VNNI CPU "
+    "**AVX-512 kernels: real hardware and emulation.** Every AVX-512 kernel but four (below) has run on an AVX-512 VNNI CPU "
     "with 0 bytes different, on two kinds: an Intel Xeon (family 6 model 207) and an AMD EPYC Zen 5 (family 26 "
     "model 2), both 2026-12-06. The kernels changed on the Zen 5 have run there and under the emulation below, "
     "not yet on the Intel Xeon: the Add's split output stage (on Intel it runs with the `vpermb` byte tables; "
     "the emulated `kernel_diff` checks it with both table forms), the `vpermt2b` byte tables (AMD only), the "
-    "depthwise band kernel's 3×3 loop and the stride-2 1×1 convolutions run as one row. Three kernels have run "
+    "depthwise band kernel's 3×3 loop and the stride-2 1×1 convolutions run as one row. Four kernels have run "
     "only under the emulation, on no AVX-512 CPU yet: the depthwise column kernel (3×3, stride_h 1 or 2, depth "
     "multiplier 1; added 2026-12-07), which the loader chooses for those ops in place of the band kernel, and "
     "the repeated-row Add and Mul kernels (`cnnrtAddRowsAVX512`, `cnnrtMulRowsAVX512`: a per-channel operand or "
-    "SE gate over every row of the other; added 2026-12-07), which replace one kernel call per row for those ops. "
+    "SE gate over every row of the other; added 2026-12-07), which replace one kernel call per row for those ops, "
+    "and the AVX512-VBMI byte table (`cnnrtByteTableAVX512`, in both the `vpermt2b` and the `vpermb` form; added "
+    "2026-12-07), which the byte-table activations (ReLU, ReLU6, LeakyReLU, HardSwish, Tanh, Logistic, Quantize, "
+    "LookupTable) run where the CPU has VBMI. "
     "The kernels: Conv2D (the band kernel with its "
     "register tiles of 16 pixels × 16 channels, 12 × 32 and 6 × 64, row mode for 1- or 3-channel "
     "first layers, and the per-tap kernel for rows too wide for its stack scratch), depthwise Conv2D (the band "
@@ -122,9 +125,9 @@ AVX512_HARDWARE_NOTE = (
     "portable path's, 0 of 97,266,984 bytes different, also on the AddressSanitizer build). Where the CPU lacks AVX-512, `make avx512-emu-test` runs the same tests on the unchanged "
     "sources compiled against a bit-level emulation of every AVX-512 instruction they use "
     "(`tools/simd/AVX512Emulation.swift`, itself checked against the native AVX2 instructions), and compares "
-    "the elementwise, pooling and Mean kernels with their AVX2 counterparts on 16,500 random cases. Pad, "
-    "Concatenation and the byte-table activations use libc's copies or the AVX2 kernels on the AVX-512 path; "
-    "bilinear resize runs its AVX2 kernel there.\n")
+    "the elementwise, pooling, Mean and byte-table kernels with their AVX2 counterparts on 25,500 random cases. "
+    "Pad and Concatenation use libc's copies on the AVX-512 path; the byte-table activations use the AVX2 kernel "
+    "there on a CPU without VBMI, and bilinear resize always.\n")
 
 PATH_LABEL = {"portable": "portable", "avx2": "AVX2", "avx512": "AVX-512", "neon": "NEON", "dotprod": "dotprod"}
 ALL_PATHS = ("portable", "avx2", "avx512", "neon", "dotprod")
@@ -1086,8 +1089,8 @@ def write_report(a, results, peak, peaks, cpu, vers, started, elapsed, command, 
     elif all(r["kernel_path"] == "avx512" for r in results):
         L.append("cnnrt runs its **default kernel path**, chosen at model load by CPU detection: **AVX-512 VNNI** "
                  "here (`Sources/_CNNKernelsAVX512`: Conv2D, depthwise Conv2D and FullyConnected with `vpdpbusd`; "
-                 "Add, Mul, MaxPool2D, AveragePool2D and Mean on 64-lane kernels; bilinear resize, the "
-                 "byte-table activations, PReLU, the two-group channel shuffle and TransposeConv on the AVX2 kernels). All runtimes run **single-threaded** on the same "
+                 "Add, Mul, MaxPool2D, AveragePool2D and Mean on 64-lane kernels; the byte-table activations on "
+                 "the AVX512-VBMI kernel where the CPU has VBMI; bilinear resize, PReLU, the two-group channel shuffle and TransposeConv on the AVX2 kernels). All runtimes run **single-threaded** on the same "
                  "seeded int8 inputs.\n")
     else:
         L.append("cnnrt runs its **portable reference kernels** (Swift, no SIMD intrinsics; compiled `-O` "
