@@ -8,35 +8,8 @@
 // on values: input and output share quantization).
 
 /// Five integers (an axis table); unused leading axes are count 1, step 0.
-public struct Ints5: Equatable {
-  public var v: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
-
-  public init() {}
-
-  @inline(__always)
-  public subscript(_ i: Int) -> Int {
-    get {
-      switch i {
-      case 0: return v.0
-      case 1: return v.1
-      case 2: return v.2
-      case 3: return v.3
-      default: return v.4
-      }
-    }
-    set {
-      switch i {
-      case 0: v.0 = newValue
-      case 1: v.1 = newValue
-      case 2: v.2 = newValue
-      case 3: v.3 = newValue
-      default: v.4 = newValue
-      }
-    }
-  }
-
-  public static func == (a: Ints5, b: Ints5) -> Bool { a.v == b.v }
-}
+/// The same five-slot type as broadcasting's extents and strides.
+public typealias Ints5 = Dims5
 
 /// The addressing of one byte-moving output, checked at load.
 public struct StridedCopy {

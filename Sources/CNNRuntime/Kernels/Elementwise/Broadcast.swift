@@ -10,12 +10,17 @@
 // [1,H,W,1] factor over [1,H,W,C] is H·W rows of C with the factor's
 // stride 0 along each row. The run-time loop then only walks rows.
 
-/// Five extents or strides, outermost first.
+/// Five extents or strides, outermost first (also Ints5, the byte-moving
+/// ops' axis tables).
 public struct Dims5: Equatable, Sendable {
   public var v: (Int, Int, Int, Int, Int)
 
   @inline(__always)
   public init(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int) { v = (a, b, c, d, e) }
+
+  /// All five 0.
+  @inline(__always)
+  public init() { v = (0, 0, 0, 0, 0) }
 
   @inline(__always)
   public subscript(_ i: Int) -> Int {
