@@ -243,11 +243,11 @@ public func expOnNegativeValues(_ a: Int32, integerBits: Int32) -> Int32 {
   return result
 }
 
-/// gemmlowp `one_over_one_plus_x_for_x_in_0_1`: 1 / (1 + a) for a Q0 input
-/// a in [0, 1), result Q0 in (1/2, 1]. Three Newton-Raphson iterations in Q2
-/// starting from 48/17 - 32/17 * d, d = (1 + a) / 2.
+/// 2 / (1 + a) in Q2 for a Q0 input a in [0, 1): gemmlowp's Newton-Raphson
+/// reciprocal of d = (1 + a) / 2, three iterations starting from
+/// 48/17 - 32/17 * d. Shared by the two functions below.
 @inline(__always)
-public func oneOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
+func reciprocalOfHalfOnePlusXQ2(_ a: Int32) -> Int32 {
   let halfDenominator = roundingHalfSum(a, Int32.max)          // Q0
   let constant48Over17: Int32 = 1_515_870_810                  // Q2
   let constantNeg32Over17: Int32 = -1_010_580_540              // Q2
@@ -261,8 +261,15 @@ public func oneOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
       saturatingRoundingDoublingHighMul(x, oneMinusHalfDenominatorTimesX), 2)
     i += 1
   }
+  return x
+}
+
+/// gemmlowp `one_over_one_plus_x_for_x_in_0_1`: 1 / (1 + a) for a Q0 input
+/// a in [0, 1), result Q0 in (1/2, 1].
+@inline(__always)
+public func oneOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
   // x / 2 reinterpreted as Q1 (exact), then rescaled Q1 -> Q0.
-  return saturatingRoundingMultiplyByPOT(x, 1)
+  saturatingRoundingMultiplyByPOT(reciprocalOfHalfOnePlusXQ2(a), 1)
 }
 
 /// gemmlowp `logistic`: 1 / (1 + exp(-a)) for a Q`integerBits` input (any
@@ -278,25 +285,11 @@ public func logisticFixedPoint(_ a: Int32, integerBits: Int32) -> Int32 {
 }
 
 /// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1`: (1 - a) / (1 + a)
-/// for a Q0 input a in [0, 1), result Q0 in (0, 1]. The Newton-Raphson
-/// reciprocal of `oneOverOnePlusXForXIn01` (x -> 1 / d, d = (1 + a) / 2, in
-/// Q2), then x - 1 = (1 - a) / (1 + a) rescaled Q2 -> Q0 (saturating left
-/// shift of 2).
+/// for a Q0 input a in [0, 1), result Q0 in (0, 1]: x - 1 for x = 2 / (1 + a)
+/// in Q2, rescaled Q2 -> Q0 (saturating left shift of 2).
 @inline(__always)
 public func oneMinusXOverOnePlusXForXIn01(_ a: Int32) -> Int32 {
-  let halfDenominator = roundingHalfSum(a, Int32.max)          // Q0
-  let constant48Over17: Int32 = 1_515_870_810                  // Q2
-  let constantNeg32Over17: Int32 = -1_010_580_540              // Q2
-  var x = constant48Over17 &+ saturatingRoundingDoublingHighMul(halfDenominator, constantNeg32Over17)
-  var i = 0
-  while i < 3 {
-    let halfDenominatorTimesX = saturatingRoundingDoublingHighMul(halfDenominator, x)  // Q2
-    let oneMinusHalfDenominatorTimesX = (Int32(1) << 29) &- halfDenominatorTimesX   // Q2
-    x = x &+ saturatingRoundingMultiplyByPOT(
-      saturatingRoundingDoublingHighMul(x, oneMinusHalfDenominatorTimesX), 2)
-    i += 1
-  }
-  return saturatingRoundingMultiplyByPOT(x &- (Int32(1) << 29), 2)
+  saturatingRoundingMultiplyByPOT(reciprocalOfHalfOnePlusXQ2(a) &- (Int32(1) << 29), 2)
 }
 
 /// gemmlowp `tanh`: tanh(a) for a Q`integerBits` input, result Q0.
