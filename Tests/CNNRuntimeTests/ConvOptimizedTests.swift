@@ -23,12 +23,15 @@ private struct ConvCase {
 /// `threeWide`: a Conv2D of k_w = 3, stride_w = 1, dilation_w = 1 and an
 /// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles), every
 /// other one 3x3 with stride and dilation 1 (its two-row tile).
+/// `wideIn`: a Conv2D of 160-1280 input channels, 1x1 or 3x3, on a map of
+/// 1-4 pixels a side (the AVX2 row-scratch kernel's scratch holds one pixel
+/// at most, so the per-tap kernel takes it).
 /// `tall`: a depthwise layer on an image of 30-80 rows and up to 160
 /// columns (the AVX2 row-scratch kernel walks it in strips whose scratch rows
 /// are kept from one output row to the next and copied back to the start of
 /// its buffer every few rows).
 private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int, wide wideC: Bool = false,
-                            threeWide: Bool = false, tall: Bool = false) -> ConvCase {
+                            threeWide: Bool = false, tall: Bool = false, wideIn: Bool = false) -> ConvCase {
   let inCs = [1, 2, 3, 4, 5, 8, 15, 16, 17, 24, 32, 64]
   let dwCs = [8, 16, 24, 32, 48, 64]
   // Depthwise channel tails (C mod 16 != 0) and depth multipliers.
@@ -36,7 +39,9 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   let outCs = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 64]
   let dwTail = depthwise && index % 2 == 1
   let wideCs = [96, 144, 200, 240, 256, 384, 512, 576, 672, 960]
-  let inC = wideC ? wideCs[rng.int(0...wideCs.count - 1)]
+  let wideInCs = [160, 192, 200, 384, 512, 768, 960, 1024, 1280]
+  let inC = wideIn ? wideInCs[rng.int(0...wideInCs.count - 1)]
+    : wideC ? wideCs[rng.int(0...wideCs.count - 1)]
     : depthwise ? (dwTail ? dwTailCs[rng.int(0...dwTailCs.count - 1)] : dwCs[rng.int(0...dwCs.count - 1)])
     : inCs[rng.int(0...inCs.count - 1)]
   let multiplier = wideC ? (inC <= 256 && index % 3 == 2 ? 2 : 1) : dwTail && inC <= 20 ? rng.int(1...4) : 1
@@ -44,15 +49,15 @@ private func randomConvCase(_ rng: inout SplitMix64, depthwise: Bool, index: Int
   let pointwise = !depthwise && !threeWide && index % 5 == 0
   // Half the 3-wide cases 3x3 with stride and dilation 1 (the two-row tile).
   let square3 = threeWide && index % 2 == 0
-  let kH = pointwise ? 1 : square3 ? 3 : wideC ? (rng.bool() ? 3 : 5) : rng.int(1...5)
-  let kW = threeWide ? 3 : pointwise ? 1 : wideC ? kH : rng.int(1...5)
+  let kH = pointwise ? 1 : square3 ? 3 : wideC ? (rng.bool() ? 3 : 5) : wideIn ? (rng.bool() ? 1 : 3) : rng.int(1...5)
+  let kW = threeWide ? 3 : pointwise ? 1 : wideC || wideIn ? kH : rng.int(1...5)
   let strideH = pointwise || square3 ? 1 : rng.int(1...3), strideW = pointwise || threeWide ? 1 : rng.int(1...3)
   let dilH = pointwise || square3 || rng.int(0...3) != 0 ? 1 : 2
   let dilW = pointwise || threeWide || rng.int(0...3) != 0 ? 1 : 2
   // Mostly small images; some wide ones so that a row takes several scratch chunks.
   let wide = index % 7 == 0
-  let h = tall ? rng.int(30...80) : wideC ? rng.int(1...6) : rng.int(1...12)
-  let w = tall ? rng.int(4...160) : wideC ? rng.int(1...40) : threeWide ? rng.int(1...48)
+  let h = tall ? rng.int(30...80) : wideC ? rng.int(1...6) : wideIn ? rng.int(1...4) : rng.int(1...12)
+  let w = tall ? rng.int(4...160) : wideC ? rng.int(1...40) : wideIn ? rng.int(1...4) : threeWide ? rng.int(1...48)
     : wide ? rng.int(100...300) : rng.int(1...20)
   let effH = dilH * (kH - 1) + 1, effW = dilW * (kW - 1) + 1
   let padTop = pointwise ? 0 : rng.int(0...effH - 1), padLeft = pointwise ? 0 : rng.int(0...effW - 1)
@@ -165,12 +170,13 @@ struct ConvOptimizedTests {
   /// `count` seeded random Conv2D (or depthwise) cases on every optimised
   /// path, stopping after 5 that differ.
   private func checkRandomConvs(seed: UInt64, count: Int, depthwise: Bool = false, threeWide: Bool = false,
-                                wide: Bool = false, tall: Bool = false) {
+                                wide: Bool = false, tall: Bool = false, wideIn: Bool = false) {
     guard !optimisedPathsOnThisCPU().isEmpty else { return }
     var rng = SplitMix64(seed: seed)
     var failures = 0
     for i in 0..<count where failures < 5 {
-      let c = randomConvCase(&rng, depthwise: depthwise, index: i, wide: wide, threeWide: threeWide, tall: tall)
+      let c = randomConvCase(&rng, depthwise: depthwise, index: i, wide: wide, threeWide: threeWide, tall: tall,
+                             wideIn: wideIn)
       if !checkCase(c, depthwise: depthwise) { failures += 1 }
     }
   }
@@ -180,6 +186,30 @@ struct ConvOptimizedTests {
 
   @Test("AVX2 and AVX-512 Conv2D of 3-wide stride-1 kernels (the AVX-512 3-wide tiles) equal conv2DReference")
   func threeWideConv() { checkRandomConvs(seed: 0x3A1DE, count: 200, threeWide: true) }
+
+  @Test("AVX2 Conv2D of 160-1280 input channels on small maps (the per-tap kernel where the row scratch holds one pixel) equals the reference")
+  func wideInputConv() {
+    // The row-scratch plan is refused where its scratch holds one output
+    // pixel (a 1x1 convolution of 1,280 channels on one pixel, or of 1,024
+    // over 16 pixels as one row) and taken where it holds two or more.
+    func plan(inC: Int, k: Int, side: Int) -> AVX2RowsPlan? {
+      let p = ConvParams(inputOffset: 0, outputOffset: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+                         padTop: 0, padLeft: 0, depthMultiplier: 1, activationMin: -128, activationMax: 127)
+      let filter = [Int8](repeating: 1, count: 8 * k * k * inC), mult = [Int32](repeating: 1 << 30, count: 8)
+      let shift = [Int32](repeating: -8, count: 8)
+      return mult.withUnsafeBufferPointer { m in shift.withUnsafeBufferPointer { s in
+        avx2RowsPlan(params: p, inputShape: Dims4(n: 1, h: side, w: side, c: inC),
+                     outputShape: Dims4(n: 1, h: side - k + 1, w: side - k + 1, c: 8), kH: k, kW: k, inC: inC,
+                     requant: ChannelRequant(multiplier: m.baseAddress!, shift: s.baseAddress!), channels: 8,
+                     filter: filter, bias: nil)
+      } }
+    }
+    #expect(plan(inC: 1280, k: 1, side: 1) == nil)
+    #expect(plan(inC: 1024, k: 1, side: 4) == nil)
+    #expect(plan(inC: 512, k: 1, side: 8)?.chunkW == 3)
+    #expect(plan(inC: 64, k: 1, side: 16)?.chunkW == 31)
+    checkRandomConvs(seed: 0x1DE1, count: 60, wideIn: true)
+  }
 
   @Test("AVX2 depthwise Conv2D equals depthwiseConv2DReference on random shapes and parameters")
   func randomDepthwise() { checkRandomConvs(seed: 0xD3E7, count: 300, depthwise: true) }

@@ -492,7 +492,8 @@ func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int, bias: Unsafe
 }
 
 /// Scratch geometry of the AVX2 row-scratch Conv2D, or nil when it does not
-/// apply (the per-tap kernel runs instead).
+/// apply or its scratch holds only one output pixel (the per-tap kernel runs
+/// instead).
 func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int, inC: Int,
                   requant: ChannelRequant, channels: Int, filter: UnsafePointer<Int8>,
                   bias: UnsafePointer<Int32>?) -> AVX2RowsPlan? {
@@ -529,6 +530,13 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
     let mid = (lo + hi + 1) / 2
     if fits(mid) { lo = mid } else { hi = mid - 1 }
   }
+  // A chunk of one pixel widens a block's weights for every output pixel,
+  // which costs about as much as the pixel's products; the per-tap kernel,
+  // which widens each weight vector in registers, is then faster (wide
+  // 1x1 convolutions on small maps, squeeze-excitation convolutions on one
+  // pixel: InceptionV3 20 %, EfficientNet-B0 9 %, MobileNetV3 Large 5 %
+  // faster as whole nets; README "Speed").
+  guard lo >= 2 else { return nil }
   return AVX2RowsPlan(taps: taps, pairs: pairs, pixelStride: pixelStride, chunkW: lo, flatten: flatten)
 }
 
