@@ -492,7 +492,7 @@ func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int, bias: Unsafe
 }
 
 /// Scratch geometry of the AVX2 row-scratch Conv2D, or nil when it does not
-/// apply or its scratch holds only one output pixel (the per-tap kernel runs
+/// apply or its chunks would be one output pixel (the per-tap kernel runs
 /// instead).
 func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int, inC: Int,
                   requant: ChannelRequant, channels: Int, filter: UnsafePointer<Int8>,
@@ -530,12 +530,13 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
     let mid = (lo + hi + 1) / 2
     if fits(mid) { lo = mid } else { hi = mid - 1 }
   }
-  // A chunk of one pixel widens a block's weights for every output pixel,
-  // which costs about as much as the pixel's products; the per-tap kernel,
-  // which widens each weight vector in registers, is then faster (wide
-  // 1x1 convolutions on small maps, squeeze-excitation convolutions on one
-  // pixel: InceptionV3 20 %, EfficientNet-B0 9 %, MobileNetV3 Large 5 %
-  // faster as whole nets; README "Speed").
+  // A chunk of one pixel (an output row of one pixel, or a scratch that
+  // holds only one) widens a block's weights for every output pixel, which
+  // costs about as much as the pixel's products; the per-tap kernel, which
+  // widens each weight vector in registers, is then faster (squeeze-excitation
+  // convolutions on one pixel, 1x1 convolutions of about 1,000 channels or
+  // more, 7x1 ones of 160 or more: InceptionV3 20 %, EfficientNet-B0 9 %,
+  // MobileNetV3 Large 5 % faster as whole nets; docs/ZOO.md).
   guard lo >= 2 else { return nil }
   return AVX2RowsPlan(taps: taps, pairs: pairs, pixelStride: pixelStride, chunkW: lo, flatten: flatten)
 }
