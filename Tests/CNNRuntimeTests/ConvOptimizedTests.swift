@@ -24,8 +24,8 @@ private struct ConvCase {
 /// output row of 1-48 pixels (the AVX-512 band kernel's 3-wide tiles), every
 /// other one 3x3 with stride and dilation 1 (its two-row tile).
 /// `wideIn`: a Conv2D of 160-1280 input channels, 1x1 or 3x3, on a map of
-/// 1-4 pixels a side (where the AVX2 row-scratch kernel's chunks would be one
-/// pixel, the per-tap kernel takes it).
+/// 1-4 pixels a side (where the AVX2 row-scratch kernel's chunks would average
+/// less than 2.5 pixels, the per-tap kernel takes it).
 /// `tall`: a depthwise layer on an image of 30-80 rows and up to 160
 /// columns (the AVX2 row-scratch kernel walks it in strips whose scratch rows
 /// are kept from one output row to the next and copied back to the start of
@@ -187,12 +187,13 @@ struct ConvOptimizedTests {
   @Test("AVX2 and AVX-512 Conv2D of 3-wide stride-1 kernels (the AVX-512 3-wide tiles) equal conv2DReference")
   func threeWideConv() { checkRandomConvs(seed: 0x3A1DE, count: 200, threeWide: true) }
 
-  @Test("AVX2 Conv2D of 160-1280 input channels on small maps (the per-tap kernel where a row-scratch chunk would be one pixel) equals the reference")
+  @Test("AVX2 Conv2D of 160-1280 input channels on small maps (the per-tap kernel where row-scratch chunks would be short) equals the reference")
   func wideInputConv() {
-    // The row-scratch plan is refused where its chunks would be one output
-    // pixel (a 1x1 convolution on one pixel, or of 1,024 channels over 16
-    // pixels as one row, whose scratch holds one) and taken where they hold
-    // two or more.
+    // The row-scratch plan is refused where a row's chunks average less
+    // than 2.5 output pixels: a 1x1 convolution on one pixel, of 1,024
+    // channels over 16 pixels as one row (a scratch of one pixel), of 512
+    // over 4 pixels (chunks of 3 and 1); taken for 512 over 64 pixels
+    // (21 chunks of 3 and one of 1) and 64 channels over 256.
     func plan(inC: Int, k: Int, side: Int) -> AVX2RowsPlan? {
       let p = ConvParams(inputOffset: 0, outputOffset: 0, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
                          padTop: 0, padLeft: 0, depthMultiplier: 1, activationMin: -128, activationMax: 127)
@@ -208,6 +209,7 @@ struct ConvOptimizedTests {
     #expect(plan(inC: 1280, k: 1, side: 1) == nil)
     #expect(plan(inC: 48, k: 1, side: 1) == nil)
     #expect(plan(inC: 1024, k: 1, side: 4) == nil)
+    #expect(plan(inC: 512, k: 1, side: 2) == nil)
     #expect(plan(inC: 512, k: 1, side: 8)?.chunkW == 3)
     #expect(plan(inC: 64, k: 1, side: 16)?.chunkW == 31)
     checkRandomConvs(seed: 0x1DE1, count: 60, wideIn: true)

@@ -492,8 +492,8 @@ func requantFitsTableAVX2(_ requant: ChannelRequant, channels: Int, bias: Unsafe
 }
 
 /// Scratch geometry of the AVX2 row-scratch Conv2D, or nil when it does not
-/// apply or its chunks would be one output pixel (the per-tap kernel runs
-/// instead).
+/// apply or its chunks of output pixels would be too short to pay for
+/// widening the weights (the per-tap kernel runs instead).
 func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH: Int, kW: Int, inC: Int,
                   requant: ChannelRequant, channels: Int, filter: UnsafePointer<Int8>,
                   bias: UnsafePointer<Int32>?) -> AVX2RowsPlan? {
@@ -530,14 +530,19 @@ func avx2RowsPlan(params: ConvParams, inputShape: Dims4, outputShape: Dims4, kH:
     let mid = (lo + hi + 1) / 2
     if fits(mid) { lo = mid } else { hi = mid - 1 }
   }
-  // A chunk of one pixel (an output row of one pixel, or a scratch that
-  // holds only one) widens a block's weights for every output pixel, which
-  // costs about as much as the pixel's products; the per-tap kernel, which
-  // widens each weight vector in registers, is then faster (squeeze-excitation
-  // convolutions on one pixel, 1x1 convolutions of about 1,000 channels or
-  // more, 7x1 ones of 160 or more: InceptionV3 20 %, EfficientNet-B0 9 %,
-  // MobileNetV3 Large 5 % faster as whole nets; docs/ZOO.md).
-  guard lo >= 2 else { return nil }
+  // The kernel widens a block's weights once per chunk of a row's output
+  // pixels: with chunks of one pixel (an output row of one pixel, or a
+  // scratch that holds one) that costs about as much as the products, and
+  // the per-tap kernel, which widens each weight vector in registers, is
+  // faster. It takes the convolutions whose ceil(outW / chunk) chunks
+  // average less than 2.5 pixels: squeeze-excitation convolutions on one
+  // pixel, 1x1 convolutions of about 1,000 channels or more, 7x1 ones of
+  // 160 or more, a row of 3 in chunks of 2 (InceptionV3 25 %, EfficientNet-B0
+  // 10 %, MobileNetV3 Large 5 % faster as whole nets; docs/ZOO.md). Rows of
+  // 16 or 64 pixels in chunks of 3 stay here: the per-tap kernel was slower
+  // on them.
+  let chunks = (outW + lo - 1) / lo
+  guard 2 * outW >= 5 * chunks else { return nil }
   return AVX2RowsPlan(taps: taps, pairs: pairs, pixelStride: pixelStride, chunkW: lo, flatten: flatten)
 }
 
