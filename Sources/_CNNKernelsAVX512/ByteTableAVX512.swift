@@ -51,8 +51,7 @@ public func cnnrtByteTableAVX512(_ table: UnsafePointer<Int8>, _ count: Int, _ i
 func byteRows512(_ count: Int, _ input: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>,
                  _ f: (__m512i) -> __m512i) {
   forEachBlock64(count) { i, mask, full in
-    let x = full ? _mm512_loadu_si512(input + i) : _mm512_maskz_loadu_epi8(mask, input + i)
-    store64(output + i, f(x), mask, full)
+    store64(output + i, f(load64(input + i, mask, full)), mask, full)
   }
 }
 #endif

@@ -112,6 +112,13 @@ func forEachBlock64(_ count: Int, _ body: (Int, __mmask64, Bool) -> Void) {
   if i < count { body(i, (1 &<< UInt64(count &- i)) &- 1, false) }
 }
 
+/// The 64-byte block at `p` (a partial block: only the bytes under `mask`
+/// are read, the others are 0).
+@inline(__always)
+func load64(_ p: UnsafePointer<Int8>, _ mask: __mmask64, _ full: Bool) -> __m512i {
+  full ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(mask, p)
+}
+
 /// Bytes 16j...16j+15 of a block at `p`, sign-extended to 16 int32 lanes
 /// (a partial block: only the bytes under `mask` are read, the others are 0).
 @inline(__always)
@@ -512,8 +519,7 @@ public func cnnrtAddAVX512(_ a: UnsafePointer<cnnrt_add_args>, _ count: Int,
     @inline(__always) func run(_ planes1: TermPlanes512, _ planes2: TermPlanes512, _ finish: (__m512i) -> __m512i) {
       @inline(__always) func rows(twoTable: Bool) {
         forEachBlock64(count) { i, mask, full in
-          let x1 = full ? _mm512_loadu_si512(input1 + i) : _mm512_maskz_loadu_epi8(mask, input1 + i)
-          let x2 = full ? _mm512_loadu_si512(input2 + i) : _mm512_maskz_loadu_epi8(mask, input2 + i)
+          let x1 = load64(input1 + i, mask, full), x2 = load64(input2 + i, mask, full)
           store64(output + i, addTableBlock512(x1, x2, planes1, planes2, twoTable: twoTable, k.lo, k.hi, finish),
                   mask, full)
         }

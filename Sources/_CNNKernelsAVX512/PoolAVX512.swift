@@ -84,8 +84,7 @@ public func cnnrtMaxPoolAVX512(_ a: UnsafePointer<cnnrt_pool_args>, _ input: Uns
     forEachBlock64(C) { c, mask, full in
       var m = lowest
       forEachTap512(first + c, rows, cols, rowStep, C) { q in
-        let raw = UnsafeRawPointer(q)
-        m = _mm512_max_epi8(m, full ? _mm512_loadu_si512(raw) : _mm512_maskz_loadu_epi8(mask, raw))
+        m = _mm512_max_epi8(m, load64(q, mask, full))
       }
       store64(out + c, _mm512_min_epi8(_mm512_max_epi8(m, lo), hi), mask, full)
     }
