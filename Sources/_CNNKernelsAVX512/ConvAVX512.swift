@@ -245,10 +245,20 @@ func convBandAVX512(_ a: UnsafePointer<cnnrt_conv_args>, _ input: UnsafePointer<
         // Whole tiles with the block group's requantization made once per row.
         let r0 = blockRequant512(c, 0), r1 = blockRequant512(c, 1)
         let r2 = nb == 4 ? blockRequant512(c, 2) : r0, r3 = nb == 4 ? blockRequant512(c, 3) : r0
+        // The form the blocks share (-1: not the same), so that the tiles
+        // run that form's code only.
+        let form = r1.form == r0.form && r2.form == r0.form && r3.form == r0.form ? r0.form : -1
         while width &- ox >= pxs {
           let src = UnsafeRawPointer(scratch) + ox &* sx &* pxStride
           let o = outRow + (ox &* outC &+ blk &* 16)
-          if nb == 4 { convTile512B4R(c, src, o, r0, r1, r2, r3) } else { convTile512B2R(c, src, o, r0, r1) }
+          switch (nb, form) {
+          case (4, 2): convTile512B4RReLU(c, src, o, r0, r1, r2, r3)
+          case (4, 1): convTile512B4RShort(c, src, o, r0, r1, r2, r3)
+          case (4, _): convTile512B4R(c, src, o, r0, r1, r2, r3)
+          case (_, 2): convTile512B2RReLU(c, src, o, r0, r1)
+          case (_, 1): convTile512B2RShort(c, src, o, r0, r1)
+          default: convTile512B2R(c, src, o, r0, r1)
+          }
           ox &+= pxs
         }
       }
@@ -685,8 +695,9 @@ struct RequantLanes512 {
 /// multipliers, shifts and the output offset), clamps and stores them.
 @inline(__always)
 func requantStore512(_ acc: __m512i, _ k: __mmask16, _ rq: RequantLanes512, _ vMin: __m512i,
-                     _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>) {
-  let v = _mm512_min_epi32(_mm512_max_epi32(rq.apply(acc), vMin), vMax)
+                     _ vMax: __m512i, _ out: UnsafeMutablePointer<Int8>, form: Int? = nil) {
+  let r = form.map { rq.apply(acc, form: $0) } ?? rq.apply(acc)
+  let v = _mm512_min_epi32(_mm512_max_epi32(r, vMin), vMax)
   _mm512_mask_cvtepi32_storeu_epi8(UnsafeMutableRawPointer(out), k, v)
 }
 

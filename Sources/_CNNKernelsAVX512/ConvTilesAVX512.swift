@@ -2355,6 +2355,248 @@ func convTile512B2R(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsafe
   requantStore512(a11_1, k1, rq1, c.vMin, c.vMax, out + 11 &* c.outC + 16)
 }
 
+@inline(__always)
+func convTile512B2RReLU(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>, _ rq0: RequantLanes512, _ rq1: RequantLanes512) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  var a0_0 = i0, a0_1 = i1
+  var a1_0 = i0, a1_1 = i1
+  var a2_0 = i0, a2_1 = i1
+  var a3_0 = i0, a3_1 = i1
+  var a4_0 = i0, a4_1 = i1
+  var a5_0 = i0, a5_1 = i1
+  var a6_0 = i0, a6_1 = i1
+  var a7_0 = i0, a7_1 = i1
+  var a8_0 = i0, a8_1 = i1
+  var a9_0 = i0, a9_1 = i1
+  var a10_0 = i0, a10_1 = i1
+  var a11_0 = i0, a11_1 = i1
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let w1 = _mm512_loadu_si512(wp + c.blockStride)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w1)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w1)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w1)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w1)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0); a4_1 = _mm512_dpbusd_epi32(a4_1, x4, w1)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0); a5_1 = _mm512_dpbusd_epi32(a5_1, x5, w1)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0); a6_1 = _mm512_dpbusd_epi32(a6_1, x6, w1)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0); a7_1 = _mm512_dpbusd_epi32(a7_1, x7, w1)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0); a8_1 = _mm512_dpbusd_epi32(a8_1, x8, w1)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0); a9_1 = _mm512_dpbusd_epi32(a9_1, x9, w1)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0); a10_1 = _mm512_dpbusd_epi32(a10_1, x10, w1)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0); a11_1 = _mm512_dpbusd_epi32(a11_1, x11, w1)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0, form: 2), rq1.apply(a0_1, form: 2),
+                                    rq0.apply(a1_0, form: 2), rq1.apply(a1_1, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0, form: 2), rq1.apply(a2_1, form: 2),
+                                    rq0.apply(a3_0, form: 2), rq1.apply(a3_1, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0, form: 2), rq1.apply(a4_1, form: 2),
+                                    rq0.apply(a5_0, form: 2), rq1.apply(a5_1, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(rq0.apply(a6_0, form: 2), rq1.apply(a6_1, form: 2),
+                                    rq0.apply(a7_0, form: 2), rq1.apply(a7_1, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(rq0.apply(a8_0, form: 2), rq1.apply(a8_1, form: 2),
+                                    rq0.apply(a9_0, form: 2), rq1.apply(a9_1, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
+                        packClamp64(rq0.apply(a10_0, form: 2), rq1.apply(a10_1, form: 2),
+                                    rq0.apply(a11_0, form: 2), rq1.apply(a11_1, form: 2), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 2)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0, form: 2)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0, form: 2)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0, form: 2)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0, form: 2)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0, form: 2)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0, form: 2)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0, form: 2)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0, form: 2)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0, form: 2)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0, form: 2)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0, form: 2)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16, form: 2)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16, form: 2)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16, form: 2)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16, form: 2)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16, form: 2)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16, form: 2)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16, form: 2)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16, form: 2)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16, form: 2)
+  requantStore512(a9_1, k1, rq1, c.vMin, c.vMax, out + 9 &* c.outC + 16, form: 2)
+  requantStore512(a10_1, k1, rq1, c.vMin, c.vMax, out + 10 &* c.outC + 16, form: 2)
+  requantStore512(a11_1, k1, rq1, c.vMin, c.vMax, out + 11 &* c.outC + 16, form: 2)
+}
+
+@inline(__always)
+func convTile512B2RShort(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>, _ rq0: RequantLanes512, _ rq1: RequantLanes512) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  var a0_0 = i0, a0_1 = i1
+  var a1_0 = i0, a1_1 = i1
+  var a2_0 = i0, a2_1 = i1
+  var a3_0 = i0, a3_1 = i1
+  var a4_0 = i0, a4_1 = i1
+  var a5_0 = i0, a5_1 = i1
+  var a6_0 = i0, a6_1 = i1
+  var a7_0 = i0, a7_1 = i1
+  var a8_0 = i0, a8_1 = i1
+  var a9_0 = i0, a9_1 = i1
+  var a10_0 = i0, a10_1 = i1
+  var a11_0 = i0, a11_1 = i1
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  let o6 = 6 &* step
+  let o7 = 7 &* step
+  let o8 = 8 &* step
+  let o9 = 9 &* step
+  let o10 = 10 &* step
+  let o11 = 11 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let w1 = _mm512_loadu_si512(wp + c.blockStride)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w1)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w1)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w1)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w1)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0); a4_1 = _mm512_dpbusd_epi32(a4_1, x4, w1)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0); a5_1 = _mm512_dpbusd_epi32(a5_1, x5, w1)
+        let x6 = _mm512_set1_epi32((s + o6).loadUnaligned(as: Int32.self))
+        a6_0 = _mm512_dpbusd_epi32(a6_0, x6, w0); a6_1 = _mm512_dpbusd_epi32(a6_1, x6, w1)
+        let x7 = _mm512_set1_epi32((s + o7).loadUnaligned(as: Int32.self))
+        a7_0 = _mm512_dpbusd_epi32(a7_0, x7, w0); a7_1 = _mm512_dpbusd_epi32(a7_1, x7, w1)
+        let x8 = _mm512_set1_epi32((s + o8).loadUnaligned(as: Int32.self))
+        a8_0 = _mm512_dpbusd_epi32(a8_0, x8, w0); a8_1 = _mm512_dpbusd_epi32(a8_1, x8, w1)
+        let x9 = _mm512_set1_epi32((s + o9).loadUnaligned(as: Int32.self))
+        a9_0 = _mm512_dpbusd_epi32(a9_0, x9, w0); a9_1 = _mm512_dpbusd_epi32(a9_1, x9, w1)
+        let x10 = _mm512_set1_epi32((s + o10).loadUnaligned(as: Int32.self))
+        a10_0 = _mm512_dpbusd_epi32(a10_0, x10, w0); a10_1 = _mm512_dpbusd_epi32(a10_1, x10, w1)
+        let x11 = _mm512_set1_epi32((s + o11).loadUnaligned(as: Int32.self))
+        a11_0 = _mm512_dpbusd_epi32(a11_0, x11, w0); a11_1 = _mm512_dpbusd_epi32(a11_1, x11, w1)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  if c.outC == 32 {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0, form: 1), rq1.apply(a0_1, form: 1),
+                                    rq0.apply(a1_0, form: 1), rq1.apply(a1_1, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0, form: 1), rq1.apply(a2_1, form: 1),
+                                    rq0.apply(a3_0, form: 1), rq1.apply(a3_1, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0, form: 1), rq1.apply(a4_1, form: 1),
+                                    rq0.apply(a5_0, form: 1), rq1.apply(a5_1, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
+                        packClamp64(rq0.apply(a6_0, form: 1), rq1.apply(a6_1, form: 1),
+                                    rq0.apply(a7_0, form: 1), rq1.apply(a7_1, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
+                        packClamp64(rq0.apply(a8_0, form: 1), rq1.apply(a8_1, form: 1),
+                                    rq0.apply(a9_0, form: 1), rq1.apply(a9_1, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
+                        packClamp64(rq0.apply(a10_0, form: 1), rq1.apply(a10_1, form: 1),
+                                    rq0.apply(a11_0, form: 1), rq1.apply(a11_1, form: 1), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 1)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0, form: 1)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0, form: 1)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0, form: 1)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0, form: 1)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0, form: 1)
+  requantStore512(a6_0, k0, rq0, c.vMin, c.vMax, out + 6 &* c.outC + 0, form: 1)
+  requantStore512(a7_0, k0, rq0, c.vMin, c.vMax, out + 7 &* c.outC + 0, form: 1)
+  requantStore512(a8_0, k0, rq0, c.vMin, c.vMax, out + 8 &* c.outC + 0, form: 1)
+  requantStore512(a9_0, k0, rq0, c.vMin, c.vMax, out + 9 &* c.outC + 0, form: 1)
+  requantStore512(a10_0, k0, rq0, c.vMin, c.vMax, out + 10 &* c.outC + 0, form: 1)
+  requantStore512(a11_0, k0, rq0, c.vMin, c.vMax, out + 11 &* c.outC + 0, form: 1)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16, form: 1)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16, form: 1)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16, form: 1)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16, form: 1)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16, form: 1)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16, form: 1)
+  requantStore512(a6_1, k1, rq1, c.vMin, c.vMax, out + 6 &* c.outC + 16, form: 1)
+  requantStore512(a7_1, k1, rq1, c.vMin, c.vMax, out + 7 &* c.outC + 16, form: 1)
+  requantStore512(a8_1, k1, rq1, c.vMin, c.vMax, out + 8 &* c.outC + 16, form: 1)
+  requantStore512(a9_1, k1, rq1, c.vMin, c.vMax, out + 9 &* c.outC + 16, form: 1)
+  requantStore512(a10_1, k1, rq1, c.vMin, c.vMax, out + 10 &* c.outC + 16, form: 1)
+  requantStore512(a11_1, k1, rq1, c.vMin, c.vMax, out + 11 &* c.outC + 16, form: 1)
+}
+
 /// Most pixels of a tile of 2 block(s).
 let convTile512PixelsB2 = 12
 
@@ -2969,6 +3211,216 @@ func convTile512B4R(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsafe
   requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48)
   requantStore512(a4_3, k3, rq3, c.vMin, c.vMax, out + 4 &* c.outC + 48)
   requantStore512(a5_3, k3, rq3, c.vMin, c.vMax, out + 5 &* c.outC + 48)
+}
+
+@inline(__always)
+func convTile512B4RReLU(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>, _ rq0: RequantLanes512, _ rq1: RequantLanes512, _ rq2: RequantLanes512, _ rq3: RequantLanes512) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  let i2 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 32))
+  let i3 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 48))
+  var a0_0 = i0, a0_1 = i1, a0_2 = i2, a0_3 = i3
+  var a1_0 = i0, a1_1 = i1, a1_2 = i2, a1_3 = i3
+  var a2_0 = i0, a2_1 = i1, a2_2 = i2, a2_3 = i3
+  var a3_0 = i0, a3_1 = i1, a3_2 = i2, a3_3 = i3
+  var a4_0 = i0, a4_1 = i1, a4_2 = i2, a4_3 = i3
+  var a5_0 = i0, a5_1 = i1, a5_2 = i2, a5_3 = i3
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let w1 = _mm512_loadu_si512(wp + c.blockStride)
+        let w2 = _mm512_loadu_si512(wp + 2 &* c.blockStride)
+        let w3 = _mm512_loadu_si512(wp + 3 &* c.blockStride)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w1); a0_2 = _mm512_dpbusd_epi32(a0_2, x0, w2); a0_3 = _mm512_dpbusd_epi32(a0_3, x0, w3)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w1); a1_2 = _mm512_dpbusd_epi32(a1_2, x1, w2); a1_3 = _mm512_dpbusd_epi32(a1_3, x1, w3)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w1); a2_2 = _mm512_dpbusd_epi32(a2_2, x2, w2); a2_3 = _mm512_dpbusd_epi32(a2_3, x2, w3)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w1); a3_2 = _mm512_dpbusd_epi32(a3_2, x3, w2); a3_3 = _mm512_dpbusd_epi32(a3_3, x3, w3)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0); a4_1 = _mm512_dpbusd_epi32(a4_1, x4, w1); a4_2 = _mm512_dpbusd_epi32(a4_2, x4, w2); a4_3 = _mm512_dpbusd_epi32(a4_3, x4, w3)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0); a5_1 = _mm512_dpbusd_epi32(a5_1, x5, w1); a5_2 = _mm512_dpbusd_epi32(a5_2, x5, w2); a5_3 = _mm512_dpbusd_epi32(a5_3, x5, w3)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0, form: 2), rq1.apply(a0_1, form: 2),
+                                    rq2.apply(a0_2, form: 2), rq3.apply(a0_3, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(rq0.apply(a1_0, form: 2), rq1.apply(a1_1, form: 2),
+                                    rq2.apply(a1_2, form: 2), rq3.apply(a1_3, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0, form: 2), rq1.apply(a2_1, form: 2),
+                                    rq2.apply(a2_2, form: 2), rq3.apply(a2_3, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(rq0.apply(a3_0, form: 2), rq1.apply(a3_1, form: 2),
+                                    rq2.apply(a3_2, form: 2), rq3.apply(a3_3, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0, form: 2), rq1.apply(a4_1, form: 2),
+                                    rq2.apply(a4_2, form: 2), rq3.apply(a4_3, form: 2), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
+                        packClamp64(rq0.apply(a5_0, form: 2), rq1.apply(a5_1, form: 2),
+                                    rq2.apply(a5_2, form: 2), rq3.apply(a5_3, form: 2), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 2)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0, form: 2)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0, form: 2)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0, form: 2)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0, form: 2)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0, form: 2)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16, form: 2)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16, form: 2)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16, form: 2)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16, form: 2)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16, form: 2)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16, form: 2)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32, form: 2)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32, form: 2)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32, form: 2)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32, form: 2)
+  requantStore512(a4_2, k2, rq2, c.vMin, c.vMax, out + 4 &* c.outC + 32, form: 2)
+  requantStore512(a5_2, k2, rq2, c.vMin, c.vMax, out + 5 &* c.outC + 32, form: 2)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48, form: 2)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48, form: 2)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48, form: 2)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48, form: 2)
+  requantStore512(a4_3, k3, rq3, c.vMin, c.vMax, out + 4 &* c.outC + 48, form: 2)
+  requantStore512(a5_3, k3, rq3, c.vMin, c.vMax, out + 5 &* c.outC + 48, form: 2)
+}
+
+@inline(__always)
+func convTile512B4RShort(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: UnsafeMutablePointer<Int8>, _ rq0: RequantLanes512, _ rq1: RequantLanes512, _ rq2: RequantLanes512, _ rq3: RequantLanes512) {
+  let i0 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 0))
+  let i1 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 16))
+  let i2 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 32))
+  let i3 = _mm512_loadu_si512(UnsafeRawPointer(c.accInit + 48))
+  var a0_0 = i0, a0_1 = i1, a0_2 = i2, a0_3 = i3
+  var a1_0 = i0, a1_1 = i1, a1_2 = i2, a1_3 = i3
+  var a2_0 = i0, a2_1 = i1, a2_2 = i2, a2_3 = i3
+  var a3_0 = i0, a3_1 = i1, a3_2 = i2, a3_3 = i3
+  var a4_0 = i0, a4_1 = i1, a4_2 = i2, a4_3 = i3
+  var a5_0 = i0, a5_1 = i1, a5_2 = i2, a5_3 = i3
+  let step = c.pxStep
+  let o2 = 2 &* step
+  let o3 = 3 &* step
+  let o4 = 4 &* step
+  let o5 = 5 &* step
+  var ky = 0
+  while ky < c.kH {
+    let rowSrc = src + ky &* c.rowBytes
+    let rowW = c.weights + ky &* c.kyWStep
+    var r = 0
+    while r < c.runs {
+      var s = rowSrc + r &* c.runSrcStep
+      var wp = rowW + r &* c.runWStep
+      var q = 0
+      while q < c.runQuads {
+        let w0 = _mm512_loadu_si512(wp)
+        let w1 = _mm512_loadu_si512(wp + c.blockStride)
+        let w2 = _mm512_loadu_si512(wp + 2 &* c.blockStride)
+        let w3 = _mm512_loadu_si512(wp + 3 &* c.blockStride)
+        let x0 = _mm512_set1_epi32(s.loadUnaligned(as: Int32.self))
+        a0_0 = _mm512_dpbusd_epi32(a0_0, x0, w0); a0_1 = _mm512_dpbusd_epi32(a0_1, x0, w1); a0_2 = _mm512_dpbusd_epi32(a0_2, x0, w2); a0_3 = _mm512_dpbusd_epi32(a0_3, x0, w3)
+        let x1 = _mm512_set1_epi32((s + step).loadUnaligned(as: Int32.self))
+        a1_0 = _mm512_dpbusd_epi32(a1_0, x1, w0); a1_1 = _mm512_dpbusd_epi32(a1_1, x1, w1); a1_2 = _mm512_dpbusd_epi32(a1_2, x1, w2); a1_3 = _mm512_dpbusd_epi32(a1_3, x1, w3)
+        let x2 = _mm512_set1_epi32((s + o2).loadUnaligned(as: Int32.self))
+        a2_0 = _mm512_dpbusd_epi32(a2_0, x2, w0); a2_1 = _mm512_dpbusd_epi32(a2_1, x2, w1); a2_2 = _mm512_dpbusd_epi32(a2_2, x2, w2); a2_3 = _mm512_dpbusd_epi32(a2_3, x2, w3)
+        let x3 = _mm512_set1_epi32((s + o3).loadUnaligned(as: Int32.self))
+        a3_0 = _mm512_dpbusd_epi32(a3_0, x3, w0); a3_1 = _mm512_dpbusd_epi32(a3_1, x3, w1); a3_2 = _mm512_dpbusd_epi32(a3_2, x3, w2); a3_3 = _mm512_dpbusd_epi32(a3_3, x3, w3)
+        let x4 = _mm512_set1_epi32((s + o4).loadUnaligned(as: Int32.self))
+        a4_0 = _mm512_dpbusd_epi32(a4_0, x4, w0); a4_1 = _mm512_dpbusd_epi32(a4_1, x4, w1); a4_2 = _mm512_dpbusd_epi32(a4_2, x4, w2); a4_3 = _mm512_dpbusd_epi32(a4_3, x4, w3)
+        let x5 = _mm512_set1_epi32((s + o5).loadUnaligned(as: Int32.self))
+        a5_0 = _mm512_dpbusd_epi32(a5_0, x5, w0); a5_1 = _mm512_dpbusd_epi32(a5_1, x5, w1); a5_2 = _mm512_dpbusd_epi32(a5_2, x5, w2); a5_3 = _mm512_dpbusd_epi32(a5_3, x5, w3)
+        s += 4; wp += 64; q &+= 1
+      }
+      r &+= 1
+    }
+    ky &+= 1
+  }
+  let n0 = min(16, c.outC &- c.c0 &- 0)
+  let k0 = laneMask16(n0)
+  let n1 = min(16, c.outC &- c.c0 &- 16)
+  let k1 = laneMask16(n1)
+  let n2 = min(16, c.outC &- c.c0 &- 32)
+  let k2 = laneMask16(n2)
+  let n3 = min(16, c.outC &- c.c0 &- 48)
+  let k3 = laneMask16(n3)
+  if c.c0 &+ 64 <= c.outC {
+    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
+                        packClamp64(rq0.apply(a0_0, form: 1), rq1.apply(a0_1, form: 1),
+                                    rq2.apply(a0_2, form: 1), rq3.apply(a0_3, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
+                        packClamp64(rq0.apply(a1_0, form: 1), rq1.apply(a1_1, form: 1),
+                                    rq2.apply(a1_2, form: 1), rq3.apply(a1_3, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
+                        packClamp64(rq0.apply(a2_0, form: 1), rq1.apply(a2_1, form: 1),
+                                    rq2.apply(a2_2, form: 1), rq3.apply(a2_3, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
+                        packClamp64(rq0.apply(a3_0, form: 1), rq1.apply(a3_1, form: 1),
+                                    rq2.apply(a3_2, form: 1), rq3.apply(a3_3, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
+                        packClamp64(rq0.apply(a4_0, form: 1), rq1.apply(a4_1, form: 1),
+                                    rq2.apply(a4_2, form: 1), rq3.apply(a4_3, form: 1), c.lo8, c.hi8))
+    _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
+                        packClamp64(rq0.apply(a5_0, form: 1), rq1.apply(a5_1, form: 1),
+                                    rq2.apply(a5_2, form: 1), rq3.apply(a5_3, form: 1), c.lo8, c.hi8))
+    return
+  }
+  requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 1)
+  requantStore512(a1_0, k0, rq0, c.vMin, c.vMax, out + 1 &* c.outC + 0, form: 1)
+  requantStore512(a2_0, k0, rq0, c.vMin, c.vMax, out + 2 &* c.outC + 0, form: 1)
+  requantStore512(a3_0, k0, rq0, c.vMin, c.vMax, out + 3 &* c.outC + 0, form: 1)
+  requantStore512(a4_0, k0, rq0, c.vMin, c.vMax, out + 4 &* c.outC + 0, form: 1)
+  requantStore512(a5_0, k0, rq0, c.vMin, c.vMax, out + 5 &* c.outC + 0, form: 1)
+  requantStore512(a0_1, k1, rq1, c.vMin, c.vMax, out + 0 &* c.outC + 16, form: 1)
+  requantStore512(a1_1, k1, rq1, c.vMin, c.vMax, out + 1 &* c.outC + 16, form: 1)
+  requantStore512(a2_1, k1, rq1, c.vMin, c.vMax, out + 2 &* c.outC + 16, form: 1)
+  requantStore512(a3_1, k1, rq1, c.vMin, c.vMax, out + 3 &* c.outC + 16, form: 1)
+  requantStore512(a4_1, k1, rq1, c.vMin, c.vMax, out + 4 &* c.outC + 16, form: 1)
+  requantStore512(a5_1, k1, rq1, c.vMin, c.vMax, out + 5 &* c.outC + 16, form: 1)
+  requantStore512(a0_2, k2, rq2, c.vMin, c.vMax, out + 0 &* c.outC + 32, form: 1)
+  requantStore512(a1_2, k2, rq2, c.vMin, c.vMax, out + 1 &* c.outC + 32, form: 1)
+  requantStore512(a2_2, k2, rq2, c.vMin, c.vMax, out + 2 &* c.outC + 32, form: 1)
+  requantStore512(a3_2, k2, rq2, c.vMin, c.vMax, out + 3 &* c.outC + 32, form: 1)
+  requantStore512(a4_2, k2, rq2, c.vMin, c.vMax, out + 4 &* c.outC + 32, form: 1)
+  requantStore512(a5_2, k2, rq2, c.vMin, c.vMax, out + 5 &* c.outC + 32, form: 1)
+  requantStore512(a0_3, k3, rq3, c.vMin, c.vMax, out + 0 &* c.outC + 48, form: 1)
+  requantStore512(a1_3, k3, rq3, c.vMin, c.vMax, out + 1 &* c.outC + 48, form: 1)
+  requantStore512(a2_3, k3, rq3, c.vMin, c.vMax, out + 2 &* c.outC + 48, form: 1)
+  requantStore512(a3_3, k3, rq3, c.vMin, c.vMax, out + 3 &* c.outC + 48, form: 1)
+  requantStore512(a4_3, k3, rq3, c.vMin, c.vMax, out + 4 &* c.outC + 48, form: 1)
+  requantStore512(a5_3, k3, rq3, c.vMin, c.vMax, out + 5 &* c.outC + 48, form: 1)
 }
 
 /// Most pixels of a tile of 4 block(s).

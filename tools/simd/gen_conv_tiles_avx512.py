@@ -17,6 +17,12 @@ PMAX = {1: 16, 2: 12, 4: 6}
 # P pixels (P * B accumulators + 3 * B weight registers + a broadcast <= 32).
 PK3 = {1: 16, 2: 8, 4: 4}
 
+# The requantization forms of the "R" tiles (RequantLanes512.form: 2 ReLU, 1
+# short; None: each block's own, tested per vector) -> function name suffix.
+# With the form a constant, the epilogue holds only that form's
+# instructions: no flag test and branch per vector.
+RFORMS = {None: "", 2: "ReLU", 1: "Short"}
+
 out = []
 w = out.append
 
@@ -32,10 +38,12 @@ def prologue(name, B, P, extra=""):
         w("  var " + ", ".join(f"a{p}_{b} = i{b}" for b in range(B)))
 
 
-def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False):
+def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False, form=None):
     """Requantizes and stores the accumulators a{p}_{b} of P pixels x B blocks
     (pixel p's outputs at addr(p); a run of 4 / B pixels is contiguous), with
-    the blocks' RequantLanes512 made here or (given_rq) the parameters rq{b}."""
+    the blocks' RequantLanes512 made here or (given_rq) the parameters rq{b};
+    `form` (RequantLanes512.form, every block's): that form's code only."""
+    fa = "" if form is None else f", form: {form}"
     for b in range(B):
         w(f"  let n{b} = min(16, c.outC &- c.c0 &- {16*b})")
         w(f"  let k{b} = laneMask16(n{b})")
@@ -55,19 +63,19 @@ def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False):
             for i in range(per):
                 p = g * per + i
                 for b in range(B):
-                    vals.append(f"rq{b}.apply(a{p}_{b})")
+                    vals.append(f"rq{b}.apply(a{p}_{b}{fa})")
             w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer({addr(g * per)}),")
             w(f"                        packClamp64({', '.join(vals[:2])},")
             w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
         rest = range(runs * per, P)
         for b in range(B):
             for p in rest:
-                w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b})")
+                w(f"    requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b}{fa})")
         w("    return")
         w("  }")
     for b in range(B):
         for p in range(P):
-            w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b})")
+            w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b}{fa})")
 
 
 def k3_tile(B, P):
@@ -169,12 +177,13 @@ w("#if arch(x86_64)")
 w("import _Builtin_intrinsics.intel")
 w("")
 for B in sorted(PMAX):
-    for P in list(range(1, PMAX[B] + 1)) + (["R"] if B > 1 else []):
+    for P, form in [(p, None) for p in range(1, PMAX[B] + 1)] + ([("R", f) for f in RFORMS] if B > 1 else []):
         # "R": the whole tile of 2 or 4 blocks with the requantization given
         # by the caller (made once per output row; for short reductions, where
-        # making it per tile is a noticeable part of the tile's work).
+        # making it per tile is a noticeable part of the tile's work), one
+        # function per requantization form the blocks share (RFORMS).
         given = P == "R"
-        name = f"B{B}R" if given else f"B{B}P{P}"
+        name = f"B{B}R{RFORMS[form]}" if given else f"B{B}P{P}"
         P = PMAX[B] if given else P
         rqs = "".join(f", _ rq{b}: RequantLanes512" for b in range(B)) if given else ""
         prologue(name, B, P, extra=rqs)
@@ -205,7 +214,7 @@ for B in sorted(PMAX):
         w("    }")
         w("    ky &+= 1")
         w("  }")
-        epilogue(B, P, given_rq=given)
+        epilogue(B, P, given_rq=given, form=form)
         w("}")
         w("")
     w(f"/// Most pixels of a tile of {B} block(s).")
