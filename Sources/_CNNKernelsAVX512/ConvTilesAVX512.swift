@@ -2309,24 +2309,54 @@ func convTile512B2R(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsafe
   let k1 = laneMask16(n1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0)
+    let r1_0 = rq0.apply(a1_0)
+    let r2_0 = rq0.apply(a2_0)
+    let r3_0 = rq0.apply(a3_0)
+    let r4_0 = rq0.apply(a4_0)
+    let r5_0 = rq0.apply(a5_0)
+    let r6_0 = rq0.apply(a6_0)
+    let r7_0 = rq0.apply(a7_0)
+    let r8_0 = rq0.apply(a8_0)
+    let r9_0 = rq0.apply(a9_0)
+    let r10_0 = rq0.apply(a10_0)
+    let r11_0 = rq0.apply(a11_0)
+    let r0_1 = rq1.apply(a0_1)
+    let r1_1 = rq1.apply(a1_1)
+    let r2_1 = rq1.apply(a2_1)
+    let r3_1 = rq1.apply(a3_1)
+    let r4_1 = rq1.apply(a4_1)
+    let r5_1 = rq1.apply(a5_1)
+    let r6_1 = rq1.apply(a6_1)
+    let r7_1 = rq1.apply(a7_1)
+    let r8_1 = rq1.apply(a8_1)
+    let r9_1 = rq1.apply(a9_1)
+    let r10_1 = rq1.apply(a10_1)
+    let r11_1 = rq1.apply(a11_1)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let h6_0 = _mm512_packs_epi32(r6_0, r6_1)
+    let h7_0 = _mm512_packs_epi32(r7_0, r7_1)
+    let h8_0 = _mm512_packs_epi32(r8_0, r8_1)
+    let h9_0 = _mm512_packs_epi32(r9_0, r9_1)
+    let h10_0 = _mm512_packs_epi32(r10_0, r10_1)
+    let h11_0 = _mm512_packs_epi32(r11_0, r11_1)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
-                                    rq0.apply(a1_0), rq1.apply(a1_1), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h1_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
-                                    rq0.apply(a3_0), rq1.apply(a3_1), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h3_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
-                                    rq0.apply(a5_0), rq1.apply(a5_1), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h5_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(rq0.apply(a6_0), rq1.apply(a6_1),
-                                    rq0.apply(a7_0), rq1.apply(a7_1), c.lo8, c.hi8))
+                        packClampHalves64(h6_0, h7_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(rq0.apply(a8_0), rq1.apply(a8_1),
-                                    rq0.apply(a9_0), rq1.apply(a9_1), c.lo8, c.hi8))
+                        packClampHalves64(h8_0, h9_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
-                        packClamp64(rq0.apply(a10_0), rq1.apply(a10_1),
-                                    rq0.apply(a11_0), rq1.apply(a11_1), c.lo8, c.hi8))
+                        packClampHalves64(h10_0, h11_0, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
@@ -2430,24 +2460,54 @@ func convTile512B2RReLU(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Un
   let k1 = laneMask16(n1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0, form: 2)
+    let r1_0 = rq0.apply(a1_0, form: 2)
+    let r2_0 = rq0.apply(a2_0, form: 2)
+    let r3_0 = rq0.apply(a3_0, form: 2)
+    let r4_0 = rq0.apply(a4_0, form: 2)
+    let r5_0 = rq0.apply(a5_0, form: 2)
+    let r6_0 = rq0.apply(a6_0, form: 2)
+    let r7_0 = rq0.apply(a7_0, form: 2)
+    let r8_0 = rq0.apply(a8_0, form: 2)
+    let r9_0 = rq0.apply(a9_0, form: 2)
+    let r10_0 = rq0.apply(a10_0, form: 2)
+    let r11_0 = rq0.apply(a11_0, form: 2)
+    let r0_1 = rq1.apply(a0_1, form: 2)
+    let r1_1 = rq1.apply(a1_1, form: 2)
+    let r2_1 = rq1.apply(a2_1, form: 2)
+    let r3_1 = rq1.apply(a3_1, form: 2)
+    let r4_1 = rq1.apply(a4_1, form: 2)
+    let r5_1 = rq1.apply(a5_1, form: 2)
+    let r6_1 = rq1.apply(a6_1, form: 2)
+    let r7_1 = rq1.apply(a7_1, form: 2)
+    let r8_1 = rq1.apply(a8_1, form: 2)
+    let r9_1 = rq1.apply(a9_1, form: 2)
+    let r10_1 = rq1.apply(a10_1, form: 2)
+    let r11_1 = rq1.apply(a11_1, form: 2)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let h6_0 = _mm512_packs_epi32(r6_0, r6_1)
+    let h7_0 = _mm512_packs_epi32(r7_0, r7_1)
+    let h8_0 = _mm512_packs_epi32(r8_0, r8_1)
+    let h9_0 = _mm512_packs_epi32(r9_0, r9_1)
+    let h10_0 = _mm512_packs_epi32(r10_0, r10_1)
+    let h11_0 = _mm512_packs_epi32(r11_0, r11_1)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0, form: 2), rq1.apply(a0_1, form: 2),
-                                    rq0.apply(a1_0, form: 2), rq1.apply(a1_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h1_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0, form: 2), rq1.apply(a2_1, form: 2),
-                                    rq0.apply(a3_0, form: 2), rq1.apply(a3_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h3_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0, form: 2), rq1.apply(a4_1, form: 2),
-                                    rq0.apply(a5_0, form: 2), rq1.apply(a5_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h5_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(rq0.apply(a6_0, form: 2), rq1.apply(a6_1, form: 2),
-                                    rq0.apply(a7_0, form: 2), rq1.apply(a7_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h6_0, h7_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(rq0.apply(a8_0, form: 2), rq1.apply(a8_1, form: 2),
-                                    rq0.apply(a9_0, form: 2), rq1.apply(a9_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h8_0, h9_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
-                        packClamp64(rq0.apply(a10_0, form: 2), rq1.apply(a10_1, form: 2),
-                                    rq0.apply(a11_0, form: 2), rq1.apply(a11_1, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h10_0, h11_0, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 2)
@@ -2551,24 +2611,54 @@ func convTile512B2RShort(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: U
   let k1 = laneMask16(n1)
   if c.outC == 32 {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0, form: 1)
+    let r1_0 = rq0.apply(a1_0, form: 1)
+    let r2_0 = rq0.apply(a2_0, form: 1)
+    let r3_0 = rq0.apply(a3_0, form: 1)
+    let r4_0 = rq0.apply(a4_0, form: 1)
+    let r5_0 = rq0.apply(a5_0, form: 1)
+    let r6_0 = rq0.apply(a6_0, form: 1)
+    let r7_0 = rq0.apply(a7_0, form: 1)
+    let r8_0 = rq0.apply(a8_0, form: 1)
+    let r9_0 = rq0.apply(a9_0, form: 1)
+    let r10_0 = rq0.apply(a10_0, form: 1)
+    let r11_0 = rq0.apply(a11_0, form: 1)
+    let r0_1 = rq1.apply(a0_1, form: 1)
+    let r1_1 = rq1.apply(a1_1, form: 1)
+    let r2_1 = rq1.apply(a2_1, form: 1)
+    let r3_1 = rq1.apply(a3_1, form: 1)
+    let r4_1 = rq1.apply(a4_1, form: 1)
+    let r5_1 = rq1.apply(a5_1, form: 1)
+    let r6_1 = rq1.apply(a6_1, form: 1)
+    let r7_1 = rq1.apply(a7_1, form: 1)
+    let r8_1 = rq1.apply(a8_1, form: 1)
+    let r9_1 = rq1.apply(a9_1, form: 1)
+    let r10_1 = rq1.apply(a10_1, form: 1)
+    let r11_1 = rq1.apply(a11_1, form: 1)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let h6_0 = _mm512_packs_epi32(r6_0, r6_1)
+    let h7_0 = _mm512_packs_epi32(r7_0, r7_1)
+    let h8_0 = _mm512_packs_epi32(r8_0, r8_1)
+    let h9_0 = _mm512_packs_epi32(r9_0, r9_1)
+    let h10_0 = _mm512_packs_epi32(r10_0, r10_1)
+    let h11_0 = _mm512_packs_epi32(r11_0, r11_1)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0, form: 1), rq1.apply(a0_1, form: 1),
-                                    rq0.apply(a1_0, form: 1), rq1.apply(a1_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h1_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0, form: 1), rq1.apply(a2_1, form: 1),
-                                    rq0.apply(a3_0, form: 1), rq1.apply(a3_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h3_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0, form: 1), rq1.apply(a4_1, form: 1),
-                                    rq0.apply(a5_0, form: 1), rq1.apply(a5_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h5_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 6 &* c.outC),
-                        packClamp64(rq0.apply(a6_0, form: 1), rq1.apply(a6_1, form: 1),
-                                    rq0.apply(a7_0, form: 1), rq1.apply(a7_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h6_0, h7_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 8 &* c.outC),
-                        packClamp64(rq0.apply(a8_0, form: 1), rq1.apply(a8_1, form: 1),
-                                    rq0.apply(a9_0, form: 1), rq1.apply(a9_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h8_0, h9_0, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 10 &* c.outC),
-                        packClamp64(rq0.apply(a10_0, form: 1), rq1.apply(a10_1, form: 1),
-                                    rq0.apply(a11_0, form: 1), rq1.apply(a11_1, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h10_0, h11_0, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 1)
@@ -3167,24 +3257,54 @@ func convTile512B4R(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Unsafe
   let k3 = laneMask16(n3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0)
+    let r1_0 = rq0.apply(a1_0)
+    let r2_0 = rq0.apply(a2_0)
+    let r3_0 = rq0.apply(a3_0)
+    let r4_0 = rq0.apply(a4_0)
+    let r5_0 = rq0.apply(a5_0)
+    let r0_1 = rq1.apply(a0_1)
+    let r1_1 = rq1.apply(a1_1)
+    let r2_1 = rq1.apply(a2_1)
+    let r3_1 = rq1.apply(a3_1)
+    let r4_1 = rq1.apply(a4_1)
+    let r5_1 = rq1.apply(a5_1)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let r0_2 = rq2.apply(a0_2)
+    let r1_2 = rq2.apply(a1_2)
+    let r2_2 = rq2.apply(a2_2)
+    let r3_2 = rq2.apply(a3_2)
+    let r4_2 = rq2.apply(a4_2)
+    let r5_2 = rq2.apply(a5_2)
+    let r0_3 = rq3.apply(a0_3)
+    let r1_3 = rq3.apply(a1_3)
+    let r2_3 = rq3.apply(a2_3)
+    let r3_3 = rq3.apply(a3_3)
+    let r4_3 = rq3.apply(a4_3)
+    let r5_3 = rq3.apply(a5_3)
+    let h0_1 = _mm512_packs_epi32(r0_2, r0_3)
+    let h1_1 = _mm512_packs_epi32(r1_2, r1_3)
+    let h2_1 = _mm512_packs_epi32(r2_2, r2_3)
+    let h3_1 = _mm512_packs_epi32(r3_2, r3_3)
+    let h4_1 = _mm512_packs_epi32(r4_2, r4_3)
+    let h5_1 = _mm512_packs_epi32(r5_2, r5_3)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0), rq1.apply(a0_1),
-                                    rq2.apply(a0_2), rq3.apply(a0_3), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h0_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(rq0.apply(a1_0), rq1.apply(a1_1),
-                                    rq2.apply(a1_2), rq3.apply(a1_3), c.lo8, c.hi8))
+                        packClampHalves64(h1_0, h1_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0), rq1.apply(a2_1),
-                                    rq2.apply(a2_2), rq3.apply(a2_3), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h2_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(rq0.apply(a3_0), rq1.apply(a3_1),
-                                    rq2.apply(a3_2), rq3.apply(a3_3), c.lo8, c.hi8))
+                        packClampHalves64(h3_0, h3_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0), rq1.apply(a4_1),
-                                    rq2.apply(a4_2), rq3.apply(a4_3), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h4_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
-                        packClamp64(rq0.apply(a5_0), rq1.apply(a5_1),
-                                    rq2.apply(a5_2), rq3.apply(a5_3), c.lo8, c.hi8))
+                        packClampHalves64(h5_0, h5_1, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0)
@@ -3272,24 +3392,54 @@ func convTile512B4RReLU(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: Un
   let k3 = laneMask16(n3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0, form: 2)
+    let r1_0 = rq0.apply(a1_0, form: 2)
+    let r2_0 = rq0.apply(a2_0, form: 2)
+    let r3_0 = rq0.apply(a3_0, form: 2)
+    let r4_0 = rq0.apply(a4_0, form: 2)
+    let r5_0 = rq0.apply(a5_0, form: 2)
+    let r0_1 = rq1.apply(a0_1, form: 2)
+    let r1_1 = rq1.apply(a1_1, form: 2)
+    let r2_1 = rq1.apply(a2_1, form: 2)
+    let r3_1 = rq1.apply(a3_1, form: 2)
+    let r4_1 = rq1.apply(a4_1, form: 2)
+    let r5_1 = rq1.apply(a5_1, form: 2)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let r0_2 = rq2.apply(a0_2, form: 2)
+    let r1_2 = rq2.apply(a1_2, form: 2)
+    let r2_2 = rq2.apply(a2_2, form: 2)
+    let r3_2 = rq2.apply(a3_2, form: 2)
+    let r4_2 = rq2.apply(a4_2, form: 2)
+    let r5_2 = rq2.apply(a5_2, form: 2)
+    let r0_3 = rq3.apply(a0_3, form: 2)
+    let r1_3 = rq3.apply(a1_3, form: 2)
+    let r2_3 = rq3.apply(a2_3, form: 2)
+    let r3_3 = rq3.apply(a3_3, form: 2)
+    let r4_3 = rq3.apply(a4_3, form: 2)
+    let r5_3 = rq3.apply(a5_3, form: 2)
+    let h0_1 = _mm512_packs_epi32(r0_2, r0_3)
+    let h1_1 = _mm512_packs_epi32(r1_2, r1_3)
+    let h2_1 = _mm512_packs_epi32(r2_2, r2_3)
+    let h3_1 = _mm512_packs_epi32(r3_2, r3_3)
+    let h4_1 = _mm512_packs_epi32(r4_2, r4_3)
+    let h5_1 = _mm512_packs_epi32(r5_2, r5_3)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0, form: 2), rq1.apply(a0_1, form: 2),
-                                    rq2.apply(a0_2, form: 2), rq3.apply(a0_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h0_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(rq0.apply(a1_0, form: 2), rq1.apply(a1_1, form: 2),
-                                    rq2.apply(a1_2, form: 2), rq3.apply(a1_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h1_0, h1_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0, form: 2), rq1.apply(a2_1, form: 2),
-                                    rq2.apply(a2_2, form: 2), rq3.apply(a2_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h2_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(rq0.apply(a3_0, form: 2), rq1.apply(a3_1, form: 2),
-                                    rq2.apply(a3_2, form: 2), rq3.apply(a3_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h3_0, h3_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0, form: 2), rq1.apply(a4_1, form: 2),
-                                    rq2.apply(a4_2, form: 2), rq3.apply(a4_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h4_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
-                        packClamp64(rq0.apply(a5_0, form: 2), rq1.apply(a5_1, form: 2),
-                                    rq2.apply(a5_2, form: 2), rq3.apply(a5_3, form: 2), c.lo8, c.hi8))
+                        packClampHalves64(h5_0, h5_1, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 2)
@@ -3377,24 +3527,54 @@ func convTile512B4RShort(_ c: ConvTile512Args, _ src: UnsafeRawPointer, _ out: U
   let k3 = laneMask16(n3)
   if c.c0 &+ 64 <= c.outC {
     // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).
+    let r0_0 = rq0.apply(a0_0, form: 1)
+    let r1_0 = rq0.apply(a1_0, form: 1)
+    let r2_0 = rq0.apply(a2_0, form: 1)
+    let r3_0 = rq0.apply(a3_0, form: 1)
+    let r4_0 = rq0.apply(a4_0, form: 1)
+    let r5_0 = rq0.apply(a5_0, form: 1)
+    let r0_1 = rq1.apply(a0_1, form: 1)
+    let r1_1 = rq1.apply(a1_1, form: 1)
+    let r2_1 = rq1.apply(a2_1, form: 1)
+    let r3_1 = rq1.apply(a3_1, form: 1)
+    let r4_1 = rq1.apply(a4_1, form: 1)
+    let r5_1 = rq1.apply(a5_1, form: 1)
+    let h0_0 = _mm512_packs_epi32(r0_0, r0_1)
+    let h1_0 = _mm512_packs_epi32(r1_0, r1_1)
+    let h2_0 = _mm512_packs_epi32(r2_0, r2_1)
+    let h3_0 = _mm512_packs_epi32(r3_0, r3_1)
+    let h4_0 = _mm512_packs_epi32(r4_0, r4_1)
+    let h5_0 = _mm512_packs_epi32(r5_0, r5_1)
+    let r0_2 = rq2.apply(a0_2, form: 1)
+    let r1_2 = rq2.apply(a1_2, form: 1)
+    let r2_2 = rq2.apply(a2_2, form: 1)
+    let r3_2 = rq2.apply(a3_2, form: 1)
+    let r4_2 = rq2.apply(a4_2, form: 1)
+    let r5_2 = rq2.apply(a5_2, form: 1)
+    let r0_3 = rq3.apply(a0_3, form: 1)
+    let r1_3 = rq3.apply(a1_3, form: 1)
+    let r2_3 = rq3.apply(a2_3, form: 1)
+    let r3_3 = rq3.apply(a3_3, form: 1)
+    let r4_3 = rq3.apply(a4_3, form: 1)
+    let r5_3 = rq3.apply(a5_3, form: 1)
+    let h0_1 = _mm512_packs_epi32(r0_2, r0_3)
+    let h1_1 = _mm512_packs_epi32(r1_2, r1_3)
+    let h2_1 = _mm512_packs_epi32(r2_2, r2_3)
+    let h3_1 = _mm512_packs_epi32(r3_2, r3_3)
+    let h4_1 = _mm512_packs_epi32(r4_2, r4_3)
+    let h5_1 = _mm512_packs_epi32(r5_2, r5_3)
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 0 &* c.outC),
-                        packClamp64(rq0.apply(a0_0, form: 1), rq1.apply(a0_1, form: 1),
-                                    rq2.apply(a0_2, form: 1), rq3.apply(a0_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h0_0, h0_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 1 &* c.outC),
-                        packClamp64(rq0.apply(a1_0, form: 1), rq1.apply(a1_1, form: 1),
-                                    rq2.apply(a1_2, form: 1), rq3.apply(a1_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h1_0, h1_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 2 &* c.outC),
-                        packClamp64(rq0.apply(a2_0, form: 1), rq1.apply(a2_1, form: 1),
-                                    rq2.apply(a2_2, form: 1), rq3.apply(a2_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h2_0, h2_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 3 &* c.outC),
-                        packClamp64(rq0.apply(a3_0, form: 1), rq1.apply(a3_1, form: 1),
-                                    rq2.apply(a3_2, form: 1), rq3.apply(a3_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h3_0, h3_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 4 &* c.outC),
-                        packClamp64(rq0.apply(a4_0, form: 1), rq1.apply(a4_1, form: 1),
-                                    rq2.apply(a4_2, form: 1), rq3.apply(a4_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h4_0, h4_1, c.lo8, c.hi8))
     _mm512_storeu_si512(UnsafeMutableRawPointer(out + 5 &* c.outC),
-                        packClamp64(rq0.apply(a5_0, form: 1), rq1.apply(a5_1, form: 1),
-                                    rq2.apply(a5_2, form: 1), rq3.apply(a5_3, form: 1), c.lo8, c.hi8))
+                        packClampHalves64(h5_0, h5_1, c.lo8, c.hi8))
     return
   }
   requantStore512(a0_0, k0, rq0, c.vMin, c.vMax, out + 0 &* c.outC + 0, form: 1)

@@ -96,7 +96,15 @@ func packs64(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i) -> __m5
 @inline(__always)
 func packClamp64(_ g0: __m512i, _ g1: __m512i, _ g2: __m512i, _ g3: __m512i,
                  _ lo: __m512i, _ hi: __m512i) -> __m512i {
-  _mm512_min_epi8(_mm512_max_epi8(packs64(g0, g1, g2, g3), lo), hi)
+  packClampHalves64(_mm512_packs_epi32(g0, g1), _mm512_packs_epi32(g2, g3), lo, hi)
+}
+
+/// packClamp64 from its two halves' int16 packs, h0 = vpackssdw(g0, g1) and
+/// h1 = vpackssdw(g2, g3), for a caller that makes them at different times.
+@inline(__always)
+func packClampHalves64(_ h0: __m512i, _ h1: __m512i, _ lo: __m512i, _ hi: __m512i) -> __m512i {
+  let b = _mm512_permutexvar_epi32(packOrder512(), _mm512_packs_epi16(h0, h1))
+  return _mm512_min_epi8(_mm512_max_epi8(b, lo), hi)
 }
 
 /// Calls `body(i, mask, full)` for each block of 64 of `count` elements:

@@ -58,7 +58,9 @@ def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False, form=N
         cond = "c.c0 &+ 64 <= c.outC" if B == 4 else f"c.outC == {16 * B}"
         w(f"  if {cond} {{")
         w("    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).")
-        for g in range(runs):
+        if given_rq:
+            block_major(B, P, runs, per, addr, fa)
+        for g in range(runs if not given_rq else 0):
             vals = []
             for i in range(per):
                 p = g * per + i
@@ -76,6 +78,26 @@ def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False, form=N
     for b in range(B):
         for p in range(P):
             w(f"  requantStore512(a{p}_{b}, k{b}, rq{b}, c.vMin, c.vMax, {addr(p)} + {16*b}{fa})")
+
+
+def block_major(B, P, runs, per, addr, fa):
+    """The packed stores of epilogue() block by block: each block's
+    requantization of its P pixels in a row, so that the block's constants
+    (six vectors of RequantLanes512 in the ReLU form) are loaded once for
+    them rather than once per vector, as a pixel-by-pixel order does when the
+    accumulators leave no registers for them; each pair of blocks packed to
+    int16 as soon as it is done."""
+    pixels = range(runs * per)
+    for b in range(B):
+        for p in pixels:
+            w(f"    let r{p}_{b} = rq{b}.apply(a{p}_{b}{fa})")
+        if b % 2 == 1:
+            for p in pixels:
+                w(f"    let h{p}_{b // 2} = _mm512_packs_epi32(r{p}_{b - 1}, r{p}_{b})")
+    for g in range(runs):
+        halves = [f"h{g * per + i}_{j}" for i in range(per) for j in range(B // 2)]
+        w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer({addr(g * per)}),")
+        w(f"                        packClampHalves64({halves[0]}, {halves[1]}, c.lo8, c.hi8))")
 
 
 def k3_tile(B, P):
