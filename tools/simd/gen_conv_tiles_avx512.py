@@ -60,15 +60,16 @@ def epilogue(B, P, addr=lambda p: f"out + {p} &* c.outC", given_rq=False, form=N
         w("    // Packed 64 at a time: saturating packs, then the clamp (as packClamp64).")
         if given_rq:
             block_major(B, P, runs, per, addr, fa)
-        for g in range(runs if not given_rq else 0):
-            vals = []
-            for i in range(per):
-                p = g * per + i
-                for b in range(B):
-                    vals.append(f"rq{b}.apply(a{p}_{b}{fa})")
-            w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer({addr(g * per)}),")
-            w(f"                        packClamp64({', '.join(vals[:2])},")
-            w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
+        else:
+            for g in range(runs):
+                vals = []
+                for i in range(per):
+                    p = g * per + i
+                    for b in range(B):
+                        vals.append(f"rq{b}.apply(a{p}_{b}{fa})")
+                w(f"    _mm512_storeu_si512(UnsafeMutableRawPointer({addr(g * per)}),")
+                w(f"                        packClamp64({', '.join(vals[:2])},")
+                w(f"                                    {', '.join(vals[2:])}, c.lo8, c.hi8))")
         rest = range(runs * per, P)
         for b in range(B):
             for p in rest:
