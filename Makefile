@@ -510,12 +510,15 @@ ctest-tsan: $(TSAN_TESTDIR)/test_threads fixtures
 # ../shared/data/models and Tests/Golden/tflm/models converted with
 # `cnnrt import`. Files in Tests/Fuzz/regressions/ (fixed findings) are replayed
 # through fuzz_diff first. New corpus entries accumulate in build/fuzz/corpus*;
-# findings go to build/fuzz/artifacts/.
+# findings go to build/fuzz/artifacts/. `make fuzz AVX512_EMU=1` builds both
+# targets in build/avx512emu/fuzz/ with the AVX-512 kernels emulated (see
+# avx512-emu-test), so that fuzz_diff compares the AVX-512 path too on a CPU
+# without it.
 # See Tests/Fuzz/README.md.
 FUZZ_SECONDS      ?= 40
 FUZZ_LOAD_SECONDS ?= 15
 CLANG        ?= $(dir $(shell command -v $(SWIFTC)))clang
-FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_DIR     := $(ARCH_DIR)/fuzz
 FUZZ_SEEDS   := $(FUZZ_DIR)/seeds
 FUZZ_REGRESSIONS := $(sort $(wildcard Tests/Fuzz/regressions/*.cnnrt))
 FUZZ_SEED_TFLITE := $(sort $(wildcard ../shared/data/models/*int8*.tflite) $(wildcard Tests/Golden/tflm/models/*.tflite))
@@ -528,7 +531,8 @@ $(FUZZ_DIR)/cnnrt.o: $(RUNTIME_SRCS) $(SHIM_HDRS) $(KERNEL_MODULES)
 	touch $@
 
 $(FUZZ_DIR)/fuzz_%: Tests/Fuzz/fuzz_%.c Include/cnnrt.h $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS)
-	$(CLANG) -O1 -g -fsanitize=fuzzer,address -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS) -o $@ -lm 2>/dev/null
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address $(if $(filter 1,$(AVX512_EMU)),-DCNNRT_AVX512_EMULATION=1) \
+	  -IInclude -I Sources/_CNNRuntimeShims/include $< $(FUZZ_DIR)/cnnrt.o $(ASAN_KERNEL_OBJS) -o $@ -lm 2>/dev/null
 
 # Seed corpus (rebuilt when missing; `cnnrt import` keeps TFLite int8 models bit-exact).
 fuzz-seeds: fixtures
