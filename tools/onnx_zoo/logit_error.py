@@ -56,7 +56,9 @@ def int8_logits(lib, model_path, images):
     lib.cnn_model_output_info(model, 0, C.byref(tout))
     rows = []
     for x in images:
-        q = np.clip(np.round(x / tin.scale) + tin.zero_point, -128, 127).astype(np.int8)
+        # As `cnnrt eval` quantizes float data: in float32, ties away from zero.
+        v = x / np.float32(tin.scale)
+        q = np.clip(np.sign(v) * np.floor(np.abs(v) + np.float32(0.5)) + tin.zero_point, -128, 127).astype(np.int8)
         if q.size != tin.element_count:
             sys.exit(f"logit_error: {model_path}: input has {tin.element_count} values, the image {q.size}")
         if lib.cnn_set_input(context, 0, q.ctypes.data_as(C.c_void_p), C.c_size_t(q.size)) != 0 \
